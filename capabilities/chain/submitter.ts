@@ -1,0 +1,121 @@
+// Submit facet of the chain driver: signs extrinsics through a Signer capability (the key stays with
+// the identity driver), one at a time per account so nonces never collide, and waits for inclusion.
+// A failed dispatch becomes a ChainDispatchError naming TFChain's module error.
+import type { ApiPromise } from "@polkadot/api";
+import type { SignerPayloadJSON } from "@polkadot/types/types";
+import { u8aConcat, u8aToHex } from "@polkadot/util";
+import { blake2AsU8a, encodeAddress } from "@polkadot/util-crypto";
+import type { ChainEvent } from "./reader.ts";
+
+export interface Signer {
+  publicKey: Uint8Array;
+  type: "ed25519" | "sr25519";
+  sign(payload: Uint8Array): Promise<Uint8Array>;
+}
+
+export class ChainDispatchError extends Error {
+  /** e.g. "tfgridModule" / "TwinExists", or "token" / "FundsUnavailable" */
+  readonly section: string;
+  readonly name: string;
+  constructor(section: string, name: string, detail: string) {
+    super(`chain refused the call: ${section}.${name}${detail ? ` (${detail})` : ""}`);
+    this.section = section;
+    this.name = name;
+  }
+}
+
+export interface Included {
+  blockHash: string;
+  events: ChainEvent[];
+}
+
+export class ChainSubmitter {
+  readonly #api: ApiPromise;
+  readonly #signer: Signer;
+  readonly address: string;
+  #queue: Promise<unknown> = Promise.resolve();
+  readonly timeoutMs: number;
+
+  constructor(api: ApiPromise, signer: Signer, timeoutMs = 60_000) {
+    this.#api = api;
+    this.#signer = signer;
+    this.address = encodeAddress(signer.publicKey, 42);
+    this.timeoutMs = timeoutMs;
+  }
+
+  /** polkadot-js signer adapter: signs the SCALE payload (blake2-256 first when > 256 bytes). */
+  #adapter() {
+    const api = this.#api;
+    const signer = this.#signer;
+    let id = 0;
+    return {
+      signPayload: async (payload: SignerPayloadJSON) => {
+        const p = api.registry.createType("ExtrinsicPayload", payload, { version: payload.version });
+        let bytes = p.toU8a({ method: true });
+        if (bytes.length > 256) bytes = blake2AsU8a(bytes, 256);
+        const sig = await signer.sign(bytes);
+        // MultiSignature tag: 0 = ed25519, 1 = sr25519
+        return { id: ++id, signature: u8aToHex(u8aConcat(new Uint8Array([signer.type === "ed25519" ? 0 : 1]), sig)) };
+      },
+    };
+  }
+
+  /** Submits `section.method(...args)` and resolves once it is in a block and succeeded. */
+  submit(section: string, method: string, ...args: unknown[]): Promise<Included> {
+    const run = this.#queue.then(() => this.#submitNow(section, method, args));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #submitNow(section: string, method: string, args: unknown[]): Promise<Included> {
+    const api = this.#api;
+    const fn = api.tx[section]?.[method];
+    if (!fn) throw new Error(`chain: no call ${section}.${method} in the chain's metadata`);
+    const tx = fn(...args);
+    const nonce = await api.rpc.system.accountNextIndex(this.address);
+    return await new Promise<Included>((resolve, reject) => {
+      let unsub: (() => void) | null = null;
+      const timer = setTimeout(() => {
+        unsub?.();
+        reject(new Error(`chain: ${section}.${method} was not included within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      const done = (f: () => void) => {
+        clearTimeout(timer);
+        unsub?.();
+        f();
+      };
+      tx.signAndSend(this.address, { signer: this.#adapter(), nonce }, (result) => {
+        const s = result.status;
+        if (s.isInvalid || s.isDropped || s.isUsurped) {
+          done(() => reject(new Error(`chain: ${section}.${method} was ${s.type.toLowerCase()} by the pool`)));
+          return;
+        }
+        if (!s.isInBlock) return;
+        const blockHash = s.asInBlock.toHex();
+        const events: ChainEvent[] = result.events.map((r) => ({
+          section: r.event.section,
+          method: r.event.method,
+          data: r.event.data.map((d) => d.toPrimitive()),
+          extrinsicIndex: r.phase.isApplyExtrinsic ? r.phase.asApplyExtrinsic.toNumber() : null,
+          blockHash,
+        }));
+        if (result.dispatchError) {
+          const e = result.dispatchError;
+          if (e.isModule) {
+            const meta = api.registry.findMetaError(e.asModule);
+            done(() => reject(new ChainDispatchError(meta.section, meta.name, meta.docs.join(" "))));
+          } else {
+            done(() => reject(new ChainDispatchError("dispatch", e.type, JSON.stringify(e.toHuman()))));
+          }
+          return;
+        }
+        done(() => resolve({ blockHash, events }));
+      }).then((u) => {
+        unsub = u;
+      }, (err: Error) => {
+        clearTimeout(timer);
+        reject(new Error(`chain: ${section}.${method} rejected: ${err.message}`));
+      });
+    });
+  }
+}

@@ -1,0 +1,89 @@
+// Node identity: seed file format, persistence (created once, mode 0400), legacy forms, corrupt
+// files, purpose-scoped signers, and that the raw key never shows up in what the identity returns.
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Buffer } from "node:buffer";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { ed25519PairFromSeed, ed25519Verify, decodeAddress, mnemonicGenerate, mnemonicToEntropy } from "@polkadot/util-crypto";
+import { NodeIdentity, SeedError, encodeSeedFile, parseSeedFile } from "./mod.ts";
+
+const t = suite("identity");
+let dir = "";
+t.before.each(() => {
+  dir = mkdtempSync(join(tmpdir(), "zt-identity-"));
+});
+t.after.each(() => rmSync(dir, { recursive: true, force: true }));
+
+t("creates the seed once, in Zero-OS format, mode 0400, and reopens the same key", async () => {
+  const path = join(dir, "identityd", "seed.txt");
+  const a = await NodeIdentity.open(path);
+  assert.ok(a.created);
+  const bytes = readFileSync(path);
+  assert.is(bytes.length, 7 + 32);
+  assert.is(bytes.subarray(0, 7).toString(), '"1.0.0"');
+  assert.is(statSync(path).mode & 0o777, 0o400);
+  const b = await NodeIdentity.open(path);
+  assert.not.ok(b.created);
+  assert.equal(b.identity.publicIdentity(), a.identity.publicIdentity());
+  const pub = a.identity.publicIdentity();
+  assert.equal(decodeAddress(pub.address), pub.publicKey);
+  // the seed in the file is the ed25519 seed of the public key
+  assert.equal(ed25519PairFromSeed(new Uint8Array(bytes.subarray(7))).publicKey, pub.publicKey);
+});
+
+t("accepts legacy raw and 1.1.0 mnemonic files and rewrites them as 1.0.0", async () => {
+  const seed = new Uint8Array(32).map((_, i) => i + 1);
+  const raw = join(dir, "raw.txt");
+  writeFileSync(raw, seed);
+  const r = await NodeIdentity.open(raw);
+  assert.equal(r.identity.publicIdentity().publicKey, ed25519PairFromSeed(seed).publicKey);
+  assert.equal(new Uint8Array(readFileSync(raw)), encodeSeedFile(seed));
+  const mn = join(dir, "mn.txt");
+  const mnemonic = mnemonicGenerate(24);
+  const entropy = mnemonicToEntropy(mnemonic);
+  writeFileSync(mn, '"1.1.0"' + JSON.stringify({ mnemonic }));
+  const m = await NodeIdentity.open(mn);
+  assert.equal(m.identity.publicIdentity().publicKey, ed25519PairFromSeed(entropy).publicKey);
+  assert.equal(new Uint8Array(readFileSync(mn)), encodeSeedFile(entropy));
+});
+
+t("corrupt seed files are refused with the path, and left untouched", async () => {
+  const p = join(dir, "bad.txt");
+  for (const content of ['"1.0.0"short', '"9.9.9"' + "x".repeat(32), "hello", '"1.0.0']) {
+    writeFileSync(p, content);
+    chmodSync(p, 0o600);
+    try {
+      await NodeIdentity.open(p);
+      assert.unreachable("should have thrown");
+    } catch (e) {
+      assert.instance(e, SeedError);
+      assert.match((e as Error).message, p);
+    }
+    assert.is(readFileSync(p, "utf8"), content);
+  }
+  assert.throws(() => parseSeedFile("x", new Uint8Array([0x22, 0x31])), /unterminated/);
+});
+
+t("signers are purpose-scoped, verify with the public key, and never expose the secret", async () => {
+  const seed = new Uint8Array(32).fill(7);
+  const id = NodeIdentity.fromSeed(seed);
+  const s = id.signer("chain");
+  const msg = new TextEncoder().encode("payload");
+  const sig = await s.sign(msg);
+  assert.ok(ed25519Verify(msg, sig, s.publicKey));
+  assert.ok(id.verify(msg, sig));
+  assert.is(id.signatures("chain"), 1);
+  assert.is(id.signatures("rmb"), 0);
+  assert.throws(() => id.signer("root" as never), /unknown signing purpose/);
+  const secret = Buffer.from(ed25519PairFromSeed(seed).secretKey).toString("hex");
+  const everything = JSON.stringify([id, s, id.publicIdentity(), Object.keys(id), Object.keys(s)]);
+  assert.not.ok(everything.includes(secret.slice(0, 32)));
+  assert.not.ok(everything.includes(Buffer.from(seed).toString("hex")));
+  // mutating the signer's copy of the public key does not change the identity
+  s.publicKey[0] ^= 0xff;
+  assert.ok(id.verify(msg, sig));
+});
+
+t.run();

@@ -1,0 +1,297 @@
+// In-process connection tests over a test-driven transport: chunking torture, malformed frames, protocol
+// violations, limits. Bytes still go through the real framing, serialization and protocol code.
+import * as $ from "capnp-es";
+import * as R from "capnp-es/capnp/rpc";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { Callback$Server, Echo, Echo$Client } from "../../schema/gen/test.ts";
+import { connect, type Connection } from "./connection.ts";
+import { FrameReader } from "./framing.ts";
+import { memoryTransportPair } from "./memory.ts";
+import { makeEcho } from "./test/echo-impl.ts";
+import { type Chunking, ManualTransport, pump } from "./test/manual-transport.ts";
+
+function framesOf(bytes: Uint8Array): R.Message[] {
+  return new FrameReader().push(bytes).map((f) => new $.Message(f, false, false).getRoot(R.Message));
+}
+
+function frame(build: (m: R.Message) => void): Uint8Array {
+  const msg = new $.Message();
+  build(msg.initRoot(R.Message));
+  return new Uint8Array(msg.toArrayBuffer());
+}
+
+/** A server connection fed by hand; returns it and its transport. */
+function rawServer(opts: Parameters<typeof connect>[1] = {}): { conn: Connection; t: ManualTransport } {
+  const t = new ManualTransport();
+  const conn = connect(t, { bootstrap: makeEcho(), name: "server", ...opts });
+  return { conn, t };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+async function expectAbort(conn: Connection, t: ManualTransport, pattern: RegExp): Promise<void> {
+  const err = await conn.closed;
+  assert.ok(err instanceof Error, "connection ended with an error");
+  assert.match(err!.message, /^disconnected/);
+  assert.match(err!.message, pattern);
+  await tick();
+  const sent = framesOf(t.drain());
+  assert.ok(sent.some((m) => m.which() === R.Message.ABORT), "an Abort message was sent to the peer");
+  assert.ok(t.closed, "transport closed");
+}
+
+// ---- chunking -------------------------------------------------------------------------------------------
+
+const chunk = suite("chunking");
+for (const mode of ["whole", "bytewise", "random"] as Chunking[]) {
+  chunk(`calls, callbacks and pipelining survive ${mode} delivery`, async () => {
+    const ta = new ManualTransport();
+    const tb = new ManualTransport();
+    const server = connect(ta, { bootstrap: makeEcho(), name: "server" });
+    const client = connect(tb, { name: "client" });
+    const echo = client.bootstrap(Echo);
+    const many = Array.from({ length: 40 }, (_, i) => echo.echo((p) => { p.text = `m${i}`; }).promise());
+    const cb = new Callback$Server({ async notify(p, r) { r.ack = p.seq; } });
+    const sub = echo.subscribe((p) => { p.cb = cb.client(); p.count = 4; }).promise();
+    const inc = echo.newCounter((p) => { p.name = "x"; }).getCounter().inc((p) => { p.by = 3; }).promise();
+    const blob = echo.blob((p) => { p.size = 70000; }).promise();
+    const all = Promise.all([Promise.all(many), sub, inc, blob]);
+    let done = false;
+    void all.finally(() => (done = true));
+    while (!done) await pump(ta, tb, mode, 50);
+    const [texts, s, i, b] = await all;
+    assert.equal(texts.map((r) => r.text), many.map((_, k) => `m${k}`));
+    assert.is(s.acks, 0 + 1 + 2 + 3);
+    assert.is(i.value, 3);
+    assert.is(b.data.length, 70000);
+    assert.is(b.data.toUint8Array()[69999], 69999 & 0xff);
+    assert.ok(server.stats().framesIn > 40);
+    client.close();
+    server.close();
+  });
+}
+chunk.run();
+
+// ---- malformed input ------------------------------------------------------------------------------------
+
+const bad = suite("malformed frames abort the connection, the process survives");
+
+bad("garbage bytes", async () => {
+  const { conn, t } = rawServer();
+  t.feed(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n and some more garbage......"));
+  await expectAbort(conn, t, /protocol error/);
+});
+
+bad("huge segment count", async () => {
+  const { conn, t } = rawServer();
+  t.feed(new Uint8Array([0xff, 0xff, 0xff, 0x7f, 1, 0, 0, 0]));
+  await expectAbort(conn, t, /segments/);
+});
+
+bad("frame larger than the limit is refused before it is buffered", async () => {
+  const { conn, t } = rawServer({ maxFrameBytes: 1024 });
+  const h = new Uint8Array(8);
+  new DataView(h.buffer).setUint32(4, 1 << 20, true); // one segment of 8 MiB
+  t.feed(h);
+  await expectAbort(conn, t, /larger than 1024/);
+});
+
+bad("pointer outside its segment", async () => {
+  const { conn, t } = rawServer();
+  const f = new Uint8Array(16);
+  const v = new DataView(f.buffer);
+  v.setUint32(4, 1, true); // one segment, one word
+  v.setUint32(8, (1000 << 2) | 0, true); // root struct pointer with offset 1000 words
+  v.setUint32(12, 1 | (1 << 16), true);
+  t.feed(f);
+  await expectAbort(conn, t, /malformed|protocol error/);
+});
+
+bad("a valid frame followed by truncated input ends as disconnected", async () => {
+  const { conn, t } = rawServer();
+  const boot = frame((m) => (m._initBootstrap().questionId = 0));
+  t.feed(boot);
+  t.feed(boot.subarray(0, 10)); // then the peer dies mid-frame
+  t.sink!.end();
+  const err = await conn.closed;
+  assert.match(err!.message, /^disconnected/);
+  await tick();
+  const sent = framesOf(t.drain());
+  assert.is(sent[0].which(), R.Message.RETURN, "the complete bootstrap was answered");
+});
+
+bad.run();
+
+// ---- protocol violations ---------------------------------------------------------------------------------
+
+const proto = suite("protocol violations abort");
+
+proto("call to an unknown export id", async () => {
+  const { conn, t } = rawServer();
+  t.feed(frame((m) => {
+    const c = m._initCall();
+    c.questionId = 1;
+    c._initTarget().importedCap = 77;
+    c.interfaceId = Echo$Client.interfaceId;
+    c._initParams();
+  }));
+  await expectAbort(conn, t, /unknown export id 77/);
+});
+
+proto("question id reused before Finish", async () => {
+  const { conn, t } = rawServer();
+  t.feed(frame((m) => (m._initBootstrap().questionId = 5)));
+  t.feed(frame((m) => (m._initBootstrap().questionId = 5)));
+  await expectAbort(conn, t, /reused/);
+});
+
+proto("Finish / Return / Release for ids that do not exist", async () => {
+  for (const build of [
+    (m: R.Message) => (m._initFinish().questionId = 9),
+    (m: R.Message) => (m._initReturn().answerId = 9),
+    (m: R.Message) => {
+      const r = m._initRelease();
+      r.id = 3;
+      r.referenceCount = 1;
+    },
+  ]) {
+    const { conn, t } = rawServer();
+    t.feed(frame(build));
+    await expectAbort(conn, t, /unknown/);
+  }
+});
+
+proto("Release of more references than were sent", async () => {
+  const { conn, t } = rawServer();
+  t.feed(frame((m) => (m._initBootstrap().questionId = 0)));
+  await tick();
+  const ret = framesOf(t.drain())[0].return;
+  const exportId = ret.results.capTable.get(0).senderHosted;
+  t.feed(frame((m) => {
+    const r = m._initRelease();
+    r.id = exportId;
+    r.referenceCount = 2;
+  }));
+  await expectAbort(conn, t, /only 1 held/);
+});
+
+proto("peer Abort ends the connection with its reason", async () => {
+  const { conn, t } = rawServer();
+  t.feed(frame((m) => (m._initAbort().reason = "bye now")));
+  const err = await conn.closed;
+  assert.match(err!.message, /^disconnected: .*peer aborted: bye now/);
+});
+
+proto("unknown (level 3) message is echoed as unimplemented, connection stays", async () => {
+  const { conn, t } = rawServer();
+  t.feed(frame((m) => (m._initProvide().questionId = 1)));
+  await tick();
+  const out = framesOf(t.drain());
+  assert.is(out[0].which(), R.Message.UNIMPLEMENTED);
+  assert.is(out[0].unimplemented.which(), R.Message.PROVIDE);
+  assert.not.ok(conn.isClosed);
+  conn.close();
+});
+
+proto.run();
+
+// ---- semantics ------------------------------------------------------------------------------------------
+
+const sem = suite("semantics");
+
+sem("maxIncomingCalls: excess calls are refused as overloaded, others complete", async () => {
+  const [a, b] = memoryTransportPair();
+  const server = connect(a, { bootstrap: makeEcho(), maxIncomingCalls: 4 });
+  const client = connect(b);
+  const echo = client.bootstrap(Echo);
+  const calls = Array.from({ length: 10 }, () => echo.sleep((p) => { p.ms = 30; }).promise().then(() => "ok", (e: Error) => e.message));
+  const results = await Promise.all(calls);
+  assert.is(results.filter((r) => r === "ok").length, 4);
+  assert.ok(results.filter((r) => r !== "ok").every((m) => /more than 4 calls in progress/.test(m)));
+  assert.is((await echo.echo((p) => { p.text = "after"; }).promise()).text, "after");
+  client.close();
+  server.close();
+});
+
+sem("no bootstrap exported: bootstrap calls fail, connection stays", async () => {
+  const [a, b] = memoryTransportPair();
+  const server = connect(a);
+  const client = connect(b);
+  try {
+    await client.bootstrap(Echo).echo().promise();
+    assert.unreachable();
+  } catch (e) {
+    assert.match((e as Error).message, /exports no bootstrap/);
+  }
+  assert.not.ok(client.isClosed);
+  client.close();
+  server.close();
+});
+
+sem("wrong interface id on a server answers unimplemented", async () => {
+  const [a, b] = memoryTransportPair();
+  const server = connect(a, { bootstrap: makeEcho() });
+  const client = connect(b);
+  // Call the Echo bootstrap as if it were a Callback.
+  const { Callback$Client } = await import("../../schema/gen/test.ts");
+  const asCb = client.bootstrap(Callback$Client);
+  try {
+    await asCb.notify().promise();
+    assert.unreachable();
+  } catch (e) {
+    assert.match((e as Error).message, /not implemented/);
+  }
+  client.close();
+  server.close();
+});
+
+sem("close(): pending calls reject 'disconnected', later calls too, closed resolves undefined", async () => {
+  const [a, b] = memoryTransportPair();
+  const server = connect(a, { bootstrap: makeEcho() });
+  const client = connect(b);
+  const echo = client.bootstrap(Echo);
+  await echo.echo().promise();
+  const pending = echo.sleep((p) => { p.ms = 5000; }).promise();
+  client.close();
+  for (const p of [pending, echo.echo().promise()]) {
+    try {
+      await p;
+      assert.unreachable();
+    } catch (e) {
+      assert.match((e as Error).message, /^disconnected/);
+    }
+  }
+  assert.is(await client.closed, undefined);
+  assert.match((await server.closed)!.message, /^disconnected/);
+});
+
+sem("export refcounts: the same callback sent twice is one export with two references", async () => {
+  const [a, b] = memoryTransportPair();
+  const state = { calls: 0, liveCounters: 0, kept: null, events: [] as string[] };
+  const server = connect(a, { bootstrap: makeEcho(state) });
+  const client = connect(b);
+  const echo = client.bootstrap(Echo);
+  let disposed = 0;
+  class Cb extends Callback$Server {
+    override close(): void {
+      disposed++;
+    }
+  }
+  const cb = new Cb({ async notify(_p, r) { r.ack = 1; } });
+  await echo.keep((p) => { p.cb = cb.client(); }).promise();
+  assert.is(client.stats().exports, 1);
+  await echo.keep((p) => { p.cb = cb.client(); }).promise(); // server drops the first, keeps the second
+  await tick();
+  assert.is(client.stats().exports, 1, "still exported: the server holds one reference");
+  assert.is(disposed, 0);
+  await echo.dropKept().promise();
+  await tick();
+  await tick();
+  assert.is(client.stats().exports, 0);
+  assert.is(disposed, 1, "disposed exactly once after the last release");
+  client.close();
+  server.close();
+});
+
+sem.run();

@@ -1,0 +1,15 @@
+import { connect } from "../connection.ts";
+import { memoryTransportPair } from "../memory.ts";
+import { makeEcho } from "./echo-impl.ts";
+import { Echo } from "../../../schema/gen/test.ts";
+const [a, b] = memoryTransportPair();
+connect(a, { bootstrap: makeEcho() });
+const client = connect(b);
+const echo = client.bootstrap(Echo);
+for (let i = 0; i < 2000; i++) await echo.echo((p) => { p.text = "xxxxxxxxxxxxxxxx"; }).promise();
+const n = 20000;
+const t0 = performance.now();
+for (let i = 0; i < n; i++) await echo.echo((p) => { p.text = "xxxxxxxxxxxxxxxx"; }).promise();
+const dt = performance.now() - t0;
+console.log(`in-process sequential: ${(dt / n * 1000).toFixed(1)} µs/call`);
+client.close();

@@ -1,0 +1,18 @@
+// capabilities/rmb: the RMB wire format, its signatures and encryption, and the relay session (RmbPeer).
+export * from "./envelope.ts";
+export { challenge, signEnvelope, verifyEnvelope } from "./challenge.ts";
+export { createJwt, type JwtClaims, JwtError, parseJwt, verifyJwt } from "./jwt.ts";
+export {
+  cryptoReady,
+  type KeyType,
+  miniSecretFromMnemonic,
+  type Signer,
+  signerFromMnemonic,
+  signerFromSeed,
+  signPrefixed,
+  verifyPrefixed,
+} from "./signer.ts";
+export { E2eError, type E2eKey, e2eKeyFromSecret, open, seal } from "./e2e.ts";
+export { CachedTwins, InMemoryTwins, type Twin, type TwinLookup } from "./twins.ts";
+export { PeerErrorCode, RmbError, type RmbErrorOrigin } from "./errors.ts";
+export { type Handler, type PeerStats, type RequestContext, RmbPeer, type RmbPeerOptions } from "./peer.ts";

@@ -1,0 +1,547 @@
+// RmbPeer: a twin's presence on one or more relays. Connects with a fresh JWT, keeps the socket alive,
+// reconnects with backoff; serves registered commands (verifying, decrypting, de-duplicating every
+// request) and sends requests correlated by uid with a timeout. The node's api module serves zos.* on it.
+import { randomUUID } from "node:crypto";
+import { WebSocket } from "ws";
+import { signEnvelope, verifyEnvelope } from "./challenge.ts";
+import { type E2eKey, open, seal } from "./e2e.ts";
+import {
+  type Address,
+  decodeEnvelope,
+  encodeEnvelope,
+  type Envelope,
+  isExpired,
+  JSON_SCHEMA,
+} from "./envelope.ts";
+import { PeerErrorCode, RmbError } from "./errors.ts";
+import { createJwt } from "./jwt.ts";
+import type { Signer } from "./signer.ts";
+import type { Twin, TwinLookup } from "./twins.ts";
+
+export interface RequestContext {
+  /** the caller's twin id (signature verified) — use it for authorization */
+  twin: number;
+  connection?: string;
+  uid: string;
+  command: string;
+  /** the body as received (after decryption) */
+  raw: Uint8Array;
+  envelope: Envelope;
+}
+
+export type Handler = (payload: unknown, ctx: RequestContext) => unknown | Promise<unknown>;
+
+export interface RmbPeerOptions {
+  relayUrls: string[];
+  twinId: number;
+  signer: Signer;
+  /** twin records of senders (signature keys and e2e pks) */
+  twins: TwinLookup;
+  /** own e2e key; without it, bodies are sent and accepted only in plain */
+  e2e?: E2eKey;
+  /** session id; unset = the twin's null session (what a node uses) */
+  session?: string;
+  requestTimeoutMs?: number;
+  /** WS ping period; a link silent for two periods is dropped and redialled */
+  keepAliveMs?: number;
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  jwtTtlS?: number;
+  /** lifetime we put on replies */
+  replyExpirationS?: number;
+  log?: (line: string) => void;
+}
+
+export interface PeerStats {
+  requestsServed: number;
+  requestsRejected: number;
+  framesDropped: number;
+  reconnects: number;
+}
+
+interface Pending {
+  dst: number;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+interface Link {
+  url: string;
+  ws: WebSocket | null;
+  open: boolean;
+  lastError: string;
+  wake: (() => void) | null;
+}
+
+export class RmbPeer {
+  readonly twinId: number;
+  readonly stats: PeerStats = { requestsServed: 0, requestsRejected: 0, framesDropped: 0, reconnects: 0 };
+  private opts: RmbPeerOptions;
+  private handlers = new Map<string, Handler>();
+  private pending = new Map<string, Pending>();
+  private seen = new Map<string, number>();
+  private links: Link[];
+  private closed = false;
+  private openWaiters: (() => void)[] = [];
+  private log: (line: string) => void;
+  private me: Address;
+
+  constructor(opts: RmbPeerOptions) {
+    if (!opts.relayUrls.length) throw new Error("RmbPeer needs at least one relay URL");
+    this.opts = opts;
+    this.twinId = opts.twinId;
+    this.me = opts.session ? { twin: opts.twinId, connection: opts.session } : { twin: opts.twinId };
+    this.links = opts.relayUrls.map((url) => ({ url, ws: null, open: false, lastError: "", wake: null }));
+    this.log = opts.log ?? (() => {});
+  }
+
+  /** Registers the handler for `command` (replacing any earlier one). */
+  handle(command: string, handler: Handler): this {
+    this.handlers.set(command, handler);
+    return this;
+  }
+
+  /** Starts dialling every relay; resolves once one link is open, rejects with the last dial error after waitMs. */
+  async start(waitMs = 10_000): Promise<void> {
+    for (const link of this.links) void this.runLink(link);
+    await this.waitOpen(waitMs);
+  }
+
+  isConnected(): boolean {
+    return this.links.some((l) => l.open);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new RmbError("local", 0, "peer closed"));
+    }
+    this.pending.clear();
+    const waits: Promise<void>[] = [];
+    for (const link of this.links) {
+      link.wake?.();
+      const ws = link.ws;
+      if (ws && ws.readyState !== WebSocket.CLOSED) {
+        waits.push(
+          new Promise((resolve) => {
+            ws.once("close", () => resolve());
+            setTimeout(() => resolve(), 1000);
+          }),
+        );
+        ws.close(1000, "peer closing");
+      }
+    }
+    await Promise.all(waits);
+  }
+
+  /** Sends `command` to twin `dst` and resolves with the JSON-parsed reply. */
+  async request(
+    dst: number,
+    command: string,
+    payload: unknown,
+    opts: { timeoutMs?: number; connection?: string } = {},
+  ): Promise<unknown> {
+    const timeoutMs = opts.timeoutMs ?? this.opts.requestTimeoutMs ?? 20_000;
+    const started = Date.now();
+    const twin = await this.opts.twins.get(dst);
+    if (!twin) {
+      throw new RmbError("local", PeerErrorCode.unknownTwin, `destination twin ${dst} does not exist`);
+    }
+    const body = new TextEncoder().encode(JSON.stringify(payload ?? null));
+    const env: Envelope = {
+      uid: randomUUID(),
+      timestamp: Math.floor(Date.now() / 1000),
+      expiration: Math.max(1, Math.ceil(timeoutMs / 1000)),
+      source: this.me,
+      destination: opts.connection ? { twin: dst, connection: opts.connection } : { twin: dst },
+      message: { kind: "request", command },
+      schema: JSON_SCHEMA,
+      relays: [],
+    };
+    await this.setBody(env, body, twin);
+    await signEnvelope(env, this.opts.signer);
+    const link = await this.openLink(Math.max(1, timeoutMs - (Date.now() - started)));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(env.uid);
+        reject(new RmbError("timeout", 0, `no reply from twin ${dst} to ${command} within ${timeoutMs} ms`));
+      }, Math.max(1, timeoutMs - (Date.now() - started)));
+      this.pending.set(env.uid, { dst, resolve, reject, timer });
+      link.ws!.send(encodeEnvelope(env));
+    });
+  }
+
+  /** Envelope ping through the relay; resolves with the round trip in ms. */
+  async ping(timeoutMs = 10_000): Promise<number> {
+    const link = await this.openLink(timeoutMs);
+    const env: Envelope = {
+      uid: randomUUID(),
+      timestamp: Math.floor(Date.now() / 1000),
+      expiration: Math.ceil(timeoutMs / 1000),
+      source: this.me,
+      destination: { twin: 0 },
+      message: { kind: "ping" },
+      relays: [],
+    };
+    const t0 = performance.now();
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(env.uid);
+        reject(new RmbError("timeout", 0, `no pong from ${link.url} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(env.uid, { dst: 0, resolve, reject, timer });
+      link.ws!.send(encodeEnvelope(env));
+    });
+    return performance.now() - t0;
+  }
+
+  // ---- connection management ----
+
+  private async waitOpen(waitMs: number): Promise<void> {
+    if (this.isConnected()) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.openWaiters = this.openWaiters.filter((w) => w !== done);
+        const why = this.links.map((l) => `${l.url}: ${l.lastError || "no answer"}`).join("; ");
+        reject(new RmbError("local", 0, `not connected to any relay within ${waitMs} ms (${why})`));
+      }, waitMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.openWaiters.push(done);
+    });
+  }
+
+  private async openLink(waitMs: number): Promise<Link> {
+    if (this.closed) throw new RmbError("local", 0, "peer closed");
+    await this.waitOpen(waitMs);
+    return this.links.find((l) => l.open)!;
+  }
+
+  private async runLink(link: Link): Promise<void> {
+    const min = this.opts.reconnectMinMs ?? 250;
+    const max = this.opts.reconnectMaxMs ?? 10_000;
+    let attempt = 0;
+    while (!this.closed) {
+      const opened = await this.dialOnce(link);
+      if (this.closed) break;
+      if (opened) attempt = 0;
+      this.stats.reconnects++;
+      const delay = Math.min(max, min * 2 ** attempt) * (0.5 + Math.random() / 2);
+      attempt = Math.min(attempt + 1, 20);
+      this.log(`rmb: ${link.url} down (${link.lastError}); redial in ${Math.round(delay)} ms`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, delay);
+        link.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      link.wake = null;
+    }
+  }
+
+  /** One connection's life; resolves when it ends, true if it was ever open. */
+  private async dialOnce(link: Link): Promise<boolean> {
+    let token: string;
+    try {
+      token = await createJwt(this.opts.signer, this.twinId, {
+        sid: this.opts.session,
+        ttlS: this.opts.jwtTtlS ?? 60,
+      });
+    } catch (err) {
+      link.lastError = `cannot sign JWT: ${(err as Error).message}`;
+      return false;
+    }
+    const base = link.url.includes("?") ? link.url.slice(0, link.url.indexOf("?")) : link.url;
+    const ws = new WebSocket(`${base.endsWith("/") ? base : base + "/"}?${token}`, {
+      perMessageDeflate: false,
+    });
+    link.ws = ws;
+    let opened = false;
+    const keepAliveMs = this.opts.keepAliveMs ?? 20_000;
+    let lastRead = Date.now();
+    let ticker: ReturnType<typeof setInterval> | undefined;
+    await new Promise<void>((resolve) => {
+      ws.on("unexpected-response", (_req, res) => {
+        let body = "";
+        res.on("data", (c: Buffer) => body += c.toString());
+        res.on("end", () => {
+          link.lastError = `relay refused: HTTP ${res.statusCode} ${body.trim()}`;
+          ws.terminate();
+        });
+      });
+      ws.on("open", () => {
+        opened = true;
+        link.open = true;
+        link.lastError = "";
+        this.log(`rmb: connected to ${link.url} as twin ${this.twinId}`);
+        ticker = setInterval(() => {
+          if (Date.now() - lastRead > 2 * keepAliveMs) {
+            link.lastError = "no traffic for two keep-alive periods";
+            ws.terminate();
+          } else ws.ping();
+        }, keepAliveMs);
+        const waiters = this.openWaiters;
+        this.openWaiters = [];
+        for (const w of waiters) w();
+      });
+      ws.on("pong", () => lastRead = Date.now());
+      ws.on("message", (data, isBinary) => {
+        lastRead = Date.now();
+        if (!isBinary) {
+          this.stats.framesDropped++;
+          return;
+        }
+        const bytes = data instanceof Uint8Array ? data : new Uint8Array(Buffer.concat(data as Buffer[]));
+        this.onFrame(link, bytes).catch((err) => {
+          this.stats.framesDropped++;
+          this.log(`rmb: frame handling failed: ${(err as Error).message}`);
+        });
+      });
+      ws.on("error", (err) => {
+        if (!link.lastError) link.lastError = err.message;
+      });
+      ws.on("close", (code, reason) => {
+        if (opened && !link.lastError) link.lastError = `closed ${code} ${reason.toString()}`;
+        resolve();
+      });
+    });
+    clearInterval(ticker);
+    link.open = false;
+    link.ws = null;
+    return opened;
+  }
+
+  // ---- incoming ----
+
+  private onFrame(link: Link, bytes: Uint8Array): Promise<void> {
+    let env: Envelope;
+    try {
+      env = decodeEnvelope(bytes);
+    } catch {
+      this.stats.framesDropped++;
+      return Promise.resolve();
+    }
+    const kind = env.message?.kind;
+    if (kind === "request") return this.onRequest(link, env);
+    if (kind === "response" || kind === "error" || kind === "pong") return this.onReply(env);
+    this.stats.framesDropped++;
+    return Promise.resolve();
+  }
+
+  private async onReply(env: Envelope): Promise<void> {
+    const p = this.pending.get(env.uid);
+    if (!p) {
+      this.stats.framesDropped++;
+      return;
+    }
+    const settle = (fn: () => void) => {
+      this.pending.delete(env.uid);
+      clearTimeout(p.timer);
+      fn();
+    };
+    const m = env.message!;
+    if (m.kind === "pong") return settle(() => p.resolve(null));
+    if (!env.source?.twin) {
+      // Relay-generated errors carry no source and no signature.
+      if (m.kind === "error") {
+        return settle(() => p.reject(new RmbError("relay", m.code, `relay: ${m.message}`)));
+      }
+      this.stats.framesDropped++;
+      return;
+    }
+    if (env.source.twin !== p.dst) {
+      this.stats.framesDropped++; // a reply for our uid from someone we did not ask: ignore it
+      return;
+    }
+    const twin = await this.opts.twins.get(env.source.twin);
+    if (!twin || !(await verifyEnvelope(env, twin.accountId))) {
+      return settle(() =>
+        p.reject(
+          new RmbError(
+            "invalid-reply",
+            PeerErrorCode.badSignature,
+            `reply from twin ${env.source!.twin} has an invalid signature; discarded`,
+          ),
+        )
+      );
+    }
+    if (m.kind === "error") return settle(() => p.reject(new RmbError("remote", m.code, m.message)));
+    let body: Uint8Array;
+    try {
+      body = this.readBody(env, twin);
+    } catch (err) {
+      return settle(() =>
+        p.reject(new RmbError("invalid-reply", PeerErrorCode.crypto, (err as Error).message))
+      );
+    }
+    const text = new TextDecoder().decode(body);
+    try {
+      const value = text.length ? JSON.parse(text) : null;
+      settle(() => p.resolve(value));
+    } catch {
+      settle(() =>
+        p.reject(new RmbError("invalid-reply", PeerErrorCode.invalidPayload, "reply body is not JSON"))
+      );
+    }
+  }
+
+  private async onRequest(link: Link, env: Envelope): Promise<void> {
+    const src = env.source;
+    if (!src?.twin) {
+      this.stats.framesDropped++;
+      return;
+    }
+    if (env.destination?.twin !== this.twinId) {
+      this.stats.framesDropped++;
+      return;
+    }
+    const reject = async (code: number, message: string, twin: Twin | null) => {
+      this.stats.requestsRejected++;
+      await this.reply(link, env, { kind: "error", code, message }, null, twin);
+    };
+    if (isExpired(env)) return reject(PeerErrorCode.expired, "request expired before it was processed", null);
+    let twin = await this.opts.twins.get(src.twin);
+    if (!twin) return reject(PeerErrorCode.unknownTwin, `sender twin ${src.twin} does not exist`, null);
+    if (!(await verifyEnvelope(env, twin.accountId))) {
+      return reject(
+        PeerErrorCode.badSignature,
+        `bad signature: envelope is not signed by twin ${src.twin}'s key`,
+        twin,
+      );
+    }
+
+    const replayKey = `${src.twin}:${env.uid}`;
+    this.sweepSeen();
+    if (this.seen.has(replayKey)) {
+      return reject(
+        PeerErrorCode.invalidMessage,
+        `replayed envelope: uid ${env.uid} was already received`,
+        twin,
+      );
+    }
+    this.seen.set(replayKey, (env.timestamp + env.expiration) * 1000);
+    if (env.schema !== JSON_SCHEMA) {
+      return reject(
+        PeerErrorCode.invalidMessage,
+        `unsupported schema "${env.schema ?? ""}": use ${JSON_SCHEMA}`,
+        twin,
+      );
+    }
+    let raw: Uint8Array;
+    try {
+      [raw, twin] = await this.readBodyFresh(env, twin);
+    } catch (err) {
+      const code = env.cipher && !twin.pk ? PeerErrorCode.senderHasNoPk : PeerErrorCode.crypto;
+      return reject(code, (err as Error).message, twin);
+    }
+    let payload: unknown = null;
+    const text = new TextDecoder().decode(raw);
+    if (text.trim().length) {
+      try {
+        payload = JSON.parse(text);
+      } catch {
+        return reject(PeerErrorCode.invalidPayload, "payload is not valid JSON", twin);
+      }
+    }
+    const command = (env.message as { command: string }).command;
+    const handler = this.handlers.get(command);
+    if (!handler) return reject(PeerErrorCode.handler, "function is not found", twin);
+    let result: unknown;
+    try {
+      result = await handler(payload, {
+        twin: src.twin,
+        connection: src.connection,
+        uid: env.uid,
+        command,
+        raw,
+        envelope: env,
+      });
+    } catch (err) {
+      return reject(PeerErrorCode.handler, (err as Error)?.message ?? String(err), twin);
+    }
+    this.stats.requestsServed++;
+    await this.reply(
+      link,
+      env,
+      { kind: "response" },
+      new TextEncoder().encode(JSON.stringify(result ?? null)),
+      twin,
+    );
+  }
+
+  private async reply(
+    link: Link,
+    req: Envelope,
+    message: Envelope["message"],
+    body: Uint8Array | null,
+    twin: Twin | null,
+  ): Promise<void> {
+    const env: Envelope = {
+      uid: req.uid,
+      timestamp: Math.floor(Date.now() / 1000),
+      expiration: this.opts.replyExpirationS ?? 300,
+      source: this.me,
+      destination: req.source,
+      message,
+      schema: JSON_SCHEMA,
+      relays: [],
+    };
+    if (body) await this.setBody(env, body, twin);
+    await signEnvelope(env, this.opts.signer);
+    const ws = link.ws?.readyState === WebSocket.OPEN ? link.ws : this.links.find((l) => l.open)?.ws;
+    ws?.send(encodeEnvelope(env));
+  }
+
+  /**
+   * Encrypts for `twin` when both twins publish an e2e pk on chain (the rule of the official client:
+   * a receiver can only decrypt when it finds our pk), else sends plain.
+   */
+  private async setBody(env: Envelope, body: Uint8Array, twin: Twin | null): Promise<void> {
+    const e2e = this.opts.e2e;
+    if (e2e && twin?.pk && (await this.ownPkPublished(e2e))) env.cipher = seal(e2e.sharedKey(twin.pk), body);
+    else env.plain = body;
+  }
+
+  private async ownPkPublished(e2e: E2eKey): Promise<boolean> {
+    const me = await this.opts.twins.get(this.twinId).catch(() => null);
+    return Boolean(
+      me?.pk && me.pk.length === e2e.publicKey.length && me.pk.every((b, i) => b === e2e.publicKey[i]),
+    );
+  }
+
+  /**
+   * readBody, but if a cached pk does not open the cipher, re-reads the twin once: the sender may have
+   * just published a new pk (the official client updates its twin on connect).
+   */
+  private async readBodyFresh(env: Envelope, twin: Twin): Promise<[Uint8Array, Twin]> {
+    try {
+      return [this.readBody(env, twin), twin];
+    } catch (err) {
+      if (!env.cipher?.length || !this.opts.twins.invalidate) throw err;
+      this.opts.twins.invalidate(twin.id);
+      const fresh = await this.opts.twins.get(twin.id);
+      if (!fresh) throw err;
+      return [this.readBody(env, fresh), fresh];
+    }
+  }
+
+  private readBody(env: Envelope, twin: Twin): Uint8Array {
+    if (env.cipher && env.cipher.length) {
+      if (!twin.pk) throw new Error(`sender twin ${twin.id} sent cipher but has no pk on chain`);
+      if (!this.opts.e2e) throw new Error("this peer has no e2e key and cannot decrypt cipher payloads");
+      return open(this.opts.e2e.sharedKey(twin.pk), env.cipher);
+    }
+    return env.plain ?? new Uint8Array(0);
+  }
+
+  private sweepSeen(): void {
+    if (this.seen.size < 4096) return;
+    const now = Date.now();
+    for (const [k, until] of this.seen) if (until <= now) this.seen.delete(k);
+  }
+}

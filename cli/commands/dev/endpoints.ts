@@ -1,0 +1,64 @@
+// .zos-dev/endpoints.json: what `npm start` hands a newcomer (and `zos client` reads): where the local
+// grid is, who the node is, and a funded user to deploy with.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "./atomic.ts";
+
+export interface Endpoints {
+  chain_url: string;
+  relay_url: string;
+  node_twin_id: number;
+  node_id: number;
+  farm_id: number;
+  user_mnemonic: string;
+  user_twin_id: number;
+  /** key type of user_mnemonic's account */
+  user_key_type: "sr25519" | "ed25519";
+}
+
+export const DEFAULT_STATE_DIR = ".zos-dev";
+
+export function endpointsPath(stateDir: string): string {
+  return join(stateDir, "endpoints.json");
+}
+
+export function writeEndpoints(stateDir: string, e: Endpoints): string {
+  const path = endpointsPath(stateDir);
+  // 0600: it holds a (dev-only) mnemonic
+  writeFileAtomic(path, JSON.stringify(e, null, 2) + "\n", 0o600);
+  return path;
+}
+
+/** Reads and checks the file; throws an Error whose message says what is wrong and what to do. */
+export function readEndpoints(path: string): Endpoints {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new Error(`cannot read ${path}: start the local grid with \`npm start\` first (or pass --chain, --relay, --mnemonic, --node)`);
+  }
+  let v: Record<string, unknown>;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${path} is not valid JSON (${(err as Error).message}); delete it and run \`npm start\` again`);
+  }
+  const need = (k: string, type: "string" | "number") => {
+    if (typeof v[k] !== type) throw new Error(`${path}: "${k}" is missing or not a ${type}; run \`npm start\` again`);
+  };
+  need("chain_url", "string");
+  need("relay_url", "string");
+  need("node_twin_id", "number");
+  need("node_id", "number");
+  need("user_mnemonic", "string");
+  return {
+    chain_url: v.chain_url as string,
+    relay_url: v.relay_url as string,
+    node_twin_id: v.node_twin_id as number,
+    node_id: v.node_id as number,
+    farm_id: typeof v.farm_id === "number" ? v.farm_id : 0,
+    user_mnemonic: v.user_mnemonic as string,
+    user_twin_id: typeof v.user_twin_id === "number" ? v.user_twin_id : 0,
+    user_key_type: v.user_key_type === "ed25519" ? "ed25519" : "sr25519",
+  };
+}

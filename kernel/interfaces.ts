@@ -1,0 +1,26 @@
+// Interface names a manifest may use in `exposes`, mapped to their Cap'n Proto ids. The membrane refuses
+// calls on a granted reference whose interface id is not the granted interface. Names not listed here
+// (drivers added later) are routed without that check until they are registered.
+import {
+  Clock$Client, Counter$Client, Echo$Client, Greeter$Client, Kv$Client, Log$Client, ProcessControl$Client, Session$Client,
+} from "../capabilities/schema/gen/kernel.ts";
+
+const registry = new Map<string, bigint>([
+  ["Session", Session$Client.interfaceId],
+  ["ProcessControl", ProcessControl$Client.interfaceId],
+  ["Kv", Kv$Client.interfaceId],
+  ["Log", Log$Client.interfaceId],
+  ["Clock", Clock$Client.interfaceId],
+  ["Counter", Counter$Client.interfaceId],
+  ["Greeter", Greeter$Client.interfaceId],
+  ["Echo", Echo$Client.interfaceId],
+]);
+
+export function interfaceId(name: string): bigint | undefined {
+  return registry.get(name);
+}
+
+/** Lets other schemas (drivers added by later issues) register their interfaces with the kernel. */
+export function registerInterface(name: string, id: bigint): void {
+  registry.set(name, id);
+}

@@ -1,0 +1,172 @@
+// Manifest validation, start order, audit and diff — data only, no processes.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { audit } from "./audit.ts";
+import { diffManifests } from "./diff.ts";
+import { loadManifest, type Manifest, type ManifestError, validateManifest } from "./manifest.ts";
+import { repoRoot } from "./sandbox.ts";
+
+const fake = join(repoRoot, "manifests", "test.json");
+
+function base(): Record<string, any> {
+  return {
+    version: 1,
+    processes: {
+      kv: { kind: "driver", entry: "capabilities/kv/main.ts", sandbox: { read: ["/s"], write: ["/s"] }, exposes: { kv: { interface: "Kv" } } },
+      log: { kind: "driver", entry: "capabilities/log/main.ts", exposes: { log: { interface: "Log" } } },
+      app: { kind: "module", entry: "modules/counter/main.ts", exposes: { counter: { interface: "Counter" } }, grants: { kv: { from: "kv", cap: "kv", restrictions: { namespace: "app" } } } },
+      web: { kind: "module", entry: "modules/greeter/main.ts", grants: { counter: { from: "app", cap: "counter" }, log: { from: "log", cap: "log" } } },
+    },
+  };
+}
+
+function errorsOf(raw: unknown, checkFiles = true): ManifestError[] {
+  const r = validateManifest(raw, { path: fake, checkFiles });
+  if (r.ok) throw new assert.Assertion({ message: "expected the manifest to be rejected", operator: "errors" });
+  return r.errors;
+}
+
+function ok(raw: unknown): Manifest {
+  const r = validateManifest(raw, { path: fake });
+  if (!r.ok) throw new Error(r.errors.map((e) => `${e.process}/${e.key}: ${e.message}`).join("\n"));
+  return r.manifest;
+}
+
+function has(errors: ManifestError[], process: string | null, key: string, message: RegExp): void {
+  const hit = errors.find((e) => e.process === process && e.key === key && message.test(e.message));
+  assert.ok(hit, `no error for ${process}/${key} ~ ${message}; got:\n${errors.map((e) => `${e.process}/${e.key}: ${e.message}`).join("\n")}`);
+}
+
+test("the shipped manifests validate", () => {
+  for (const f of ["dev-example.json", "node.json"]) {
+    const r = loadManifest(join(repoRoot, "manifests", f));
+    assert.ok(r.ok, f + ": " + (!r.ok ? JSON.stringify(r.errors) : ""));
+  }
+});
+
+test("start waves follow grants and explicit depends", () => {
+  const m = ok(base());
+  assert.equal(m.waves, [["kv", "log"], ["app"], ["web"]]);
+  const raw = base();
+  raw.processes.log.depends = ["kv"];
+  assert.equal(ok(raw).waves, [["kv"], ["log", "app"], ["web"]]);
+  assert.equal(ok(raw).processes.find((p) => p.name === "web")!.depends, ["app", "log"]);
+});
+
+test("unknown keys are named with their process and path", () => {
+  const raw = base();
+  raw.extra = 1;
+  raw.processes.app.sandox = {};
+  raw.processes.web.grants.log.restriction = {};
+  raw.processes.kv.sandbox.exec = ["x"];
+  const e = errorsOf(raw);
+  has(e, null, "extra", /unknown key/);
+  has(e, "app", "sandox", /unknown key/);
+  has(e, "web", "grants.log.restriction", /unknown key/);
+  has(e, "kv", "sandbox.exec", /unknown permission/);
+});
+
+test("a missing or absent entry point is an error", () => {
+  const raw = base();
+  delete raw.processes.app.entry;
+  raw.processes.web.entry = "modules/nope/main.ts";
+  const e = errorsOf(raw);
+  has(e, "app", "entry", /missing entry point/);
+  has(e, "web", "entry", /does not exist/);
+});
+
+test("granting something nobody exposes, or from nobody, is an error", () => {
+  const raw = base();
+  raw.processes.web.grants.secret = { from: "kv", cap: "root" };
+  raw.processes.web.grants.ghost = { from: "nobody", cap: "x" };
+  raw.processes.app.grants.self = { from: "app", cap: "counter" };
+  const e = errorsOf(raw);
+  has(e, "web", "grants.secret.cap", /"kv" does not expose "root" \(it exposes: kv\)/);
+  has(e, "web", "grants.ghost.from", /no process named "nobody"/);
+  has(e, "app", "grants.self.from", /its own capability/);
+});
+
+test("a dependency cycle is reported with its path", () => {
+  const raw = base();
+  raw.processes.kv.depends = ["web"];
+  const e = errorsOf(raw);
+  const c = e.find((x) => /dependency cycle/.test(x.message));
+  assert.ok(c);
+  assert.match(c!.message, /kv → web → (app → kv|log → kv)|web → .* → web|app → kv → web → app/);
+});
+
+test("modules cannot have runtime permissions or the kernel's uid", () => {
+  const raw = base();
+  raw.processes.app.sandbox = { net: ["127.0.0.1:80"] };
+  raw.processes.web.user = "kernel";
+  const e = errorsOf(raw);
+  has(e, "app", "sandbox", /no runtime permissions/);
+  has(e, "web", "user", /own user/);
+});
+
+test("bad values: kind, restart, names, restrictions, permission lists", () => {
+  const raw = base();
+  raw.processes.kv.kind = "daemon";
+  raw.processes.log.restart = { backoffMs: -1, tries: 3 };
+  raw.processes["Bad_Name"] = { kind: "module", entry: "modules/counter/main.ts" };
+  raw.processes.web.grants.log.restrictions = "all";
+  raw.processes.kv.sandbox.read = ["/a,/etc"];
+  const e = errorsOf(raw);
+  has(e, "kv", "kind", /"driver" or "module"/);
+  has(e, "log", "restart.backoffMs", /non-negative integer/);
+  has(e, "log", "restart.tries", /unknown key/);
+  has(e, "Bad_Name", "(name)", /process names/);
+  has(e, "web", "grants.log.restrictions", /must be an object/);
+  has(e, "kv", "sandbox.read", /comma/);
+});
+
+test("loadManifest reports unreadable files and JSON syntax errors with a line", () => {
+  const dir = mkdtempSync(join(tmpdir(), "zt-manifest-"));
+  const missing = loadManifest(join(dir, "none.json"));
+  assert.ok(!missing.ok && /cannot read/.test(missing.errors[0].message));
+  writeFileSync(join(dir, "bad.json"), '// comment lines are allowed\n{\n  "version": 1,\n  "processes": {,}\n}\n');
+  const bad = loadManifest(join(dir, "bad.json"));
+  assert.ok(!bad.ok);
+  if (!bad.ok) assert.match(bad.errors[0].message, /line 4/);
+});
+
+test("audit: direct grants, transitive reach and the runtime permissions behind them", () => {
+  const a = audit(ok(base()));
+  const web = a.processes.find((p) => p.name === "web")!;
+  assert.equal(web.grants.map((g) => `${g.from}.${g.cap}`), ["app.counter", "log.log"]);
+  const viaApp = web.reach.find((r) => r.capability === "kv.kv")!;
+  assert.equal(viaApp.restrictions, { namespace: "app" });
+  assert.equal(viaApp.via, ["app"]);
+  assert.ok(web.reachablePermissions.some((p) => p.process === "kv" && p.permission === "write"));
+  const kv = a.processes.find((p) => p.name === "kv")!;
+  assert.equal(kv.reach, []);
+  assert.equal(kv.permissions, { read: ["/s"], write: ["/s"] });
+});
+
+test("diff: gained grants and permissions widen; losses and reordering do not", () => {
+  const a = ok(base());
+  const same = base();
+  same.processes = Object.fromEntries(Object.entries(same.processes).reverse());
+  assert.is(diffManifests(a, ok(same)).widened, false);
+  assert.equal(diffManifests(a, ok(same)).processes, []);
+  const narrower = base();
+  delete narrower.processes.web.grants.log;
+  const d1 = diffManifests(a, ok(narrower));
+  assert.is(d1.widened, false);
+  assert.equal(d1.processes[0].lost.map((l) => l.what), ["grant log: log.log unrestricted"]);
+  const wider = base();
+  wider.processes.web.grants.kv = { from: "kv", cap: "kv", restrictions: { namespace: "app" } };
+  wider.processes.log.sandbox = { net: ["0.0.0.0:514"] };
+  wider.processes.app.grants.kv.restrictions = { namespace: "app", readOnly: false };
+  const d2 = diffManifests(a, ok(wider));
+  assert.is(d2.widened, true);
+  const gained = Object.fromEntries(d2.processes.map((p) => [p.process, p.gained.map((g) => g.what)]));
+  assert.equal(gained.web, ['grant kv: kv.kv {"namespace":"app"}']);
+  assert.equal(gained.log, ["permission net=0.0.0.0:514"]);
+  assert.equal(gained.app, ['grant kv: kv.kv {"namespace":"app","readOnly":false}']);
+});
+
+test.run();

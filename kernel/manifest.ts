@@ -1,0 +1,342 @@
+// The manifest: one JSON data file, the single source of authority for what runs and what it may reach.
+// `loadManifest(path)` returns either a validated, normalized Manifest or every error found, each naming
+// the process and the key (JSON path) at fault. Format reference: kernel/README.md.
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+
+export type ProcessKind = "driver" | "module";
+
+export const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys"] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+export type Sandbox = Record<Permission, string[]>;
+
+export interface RestartPolicy {
+  backoffMs: number;
+  maxBackoffMs: number;
+  /** Restarts allowed in a row (a process that stays up `resetAfterMs` resets the count). */
+  maxRestarts: number;
+  resetAfterMs: number;
+}
+
+export interface Grant {
+  /** The name the grantee asks its Session for. */
+  name: string;
+  from: string;
+  cap: string;
+  restrictions: Record<string, unknown>;
+}
+
+export interface ProcessSpec {
+  name: string;
+  kind: ProcessKind;
+  /** As written (relative to the manifest root). */
+  entry: string;
+  /** Absolute path. */
+  entryPath: string;
+  args: string[];
+  sandbox: Sandbox;
+  /** "kernel": runs with the kernel's uid; "own": a uid/gid of its own when the kernel is root. */
+  user: "kernel" | "own";
+  exposes: Record<string, { interface: string }>;
+  grants: Grant[];
+  /** Explicit plus derived from grants, sorted. */
+  depends: string[];
+  restart: RestartPolicy;
+  healthTimeoutMs: number;
+}
+
+export interface Manifest {
+  path: string;
+  root: string;
+  version: 1;
+  uidBase: number;
+  processes: ProcessSpec[];
+  /** Start waves: every process of a wave depends only on earlier waves. */
+  waves: string[][];
+}
+
+export interface ManifestError {
+  process: string | null;
+  key: string;
+  message: string;
+}
+
+export type LoadResult = { ok: true; manifest: Manifest } | { ok: false; errors: ManifestError[] };
+
+export const DEFAULT_RESTART: RestartPolicy = { backoffMs: 200, maxBackoffMs: 10_000, maxRestarts: 10, resetAfterMs: 10_000 };
+const NAME = /^[a-z][a-z0-9-]{0,31}$/;
+const TOP_KEYS = new Set(["version", "root", "uidBase", "processes", "description", "$comment"]);
+const PROC_KEYS = new Set([
+  "kind", "entry", "args", "sandbox", "user", "exposes", "grants", "depends", "restart", "healthTimeoutMs",
+  "description", "$comment",
+]);
+const GRANT_KEYS = new Set(["from", "cap", "restrictions", "$comment"]);
+const RESTART_KEYS = new Set(["backoffMs", "maxBackoffMs", "maxRestarts", "resetAfterMs"]);
+
+export function formatErrors(errors: ManifestError[], path = "manifest"): string {
+  return errors.map((e) => `${path}: ${e.process ? `process "${e.process}", ` : ""}${e.key}: ${e.message}`).join("\n");
+}
+
+/** Removes whole-line `//` comments so a manifest can explain itself; the rest is strict JSON. */
+export function stripComments(text: string): string {
+  return text.split("\n").map((l) => (/^\s*\/\//.test(l) ? "" : l)).join("\n");
+}
+
+export function loadManifest(path: string, opts: { checkFiles?: boolean } = {}): LoadResult {
+  const abs = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(abs, "utf8");
+  } catch (err) {
+    return { ok: false, errors: [{ process: null, key: "(file)", message: `cannot read ${abs}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }] };
+  }
+  let raw: unknown;
+  const stripped = stripComments(text);
+  try {
+    raw = JSON.parse(stripped);
+  } catch (err) {
+    const msg = (err as Error).message;
+    const pos = /position (\d+)/.exec(msg);
+    let where = "";
+    if (pos) {
+      const before = stripped.slice(0, Number(pos[1]));
+      where = ` at line ${before.split("\n").length}, column ${before.length - before.lastIndexOf("\n")}`;
+    }
+    return { ok: false, errors: [{ process: null, key: "(syntax)", message: `not valid JSON${where}: ${msg}` }] };
+  }
+  return validateManifest(raw, { path: abs, checkFiles: opts.checkFiles ?? true });
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+export function validateManifest(raw: unknown, opts: { path: string; checkFiles?: boolean }): LoadResult {
+  const errors: ManifestError[] = [];
+  const err = (process: string | null, key: string, message: string) => errors.push({ process, key, message });
+  if (!isObject(raw)) return { ok: false, errors: [{ process: null, key: "(root)", message: "must be a JSON object" }] };
+  for (const k of Object.keys(raw)) if (!TOP_KEYS.has(k)) err(null, k, `unknown key (allowed: ${[...TOP_KEYS].join(", ")})`);
+  if (raw.version !== 1) err(null, "version", `must be 1 (got ${JSON.stringify(raw.version)})`);
+  let root = dirname(opts.path);
+  if (raw.root !== undefined) {
+    if (typeof raw.root !== "string") err(null, "root", "must be a path string (relative to the manifest file)");
+    else root = resolve(dirname(opts.path), raw.root);
+  } else root = resolve(dirname(opts.path), "..");
+  let uidBase = 61000;
+  if (raw.uidBase !== undefined) {
+    if (!Number.isInteger(raw.uidBase) || (raw.uidBase as number) < 1000 || (raw.uidBase as number) > 4_000_000_000) {
+      err(null, "uidBase", "must be an integer between 1000 and 4000000000");
+    } else uidBase = raw.uidBase as number;
+  }
+  if (!isObject(raw.processes) || Object.keys(raw.processes).length === 0) {
+    err(null, "processes", "must be an object with at least one process");
+    return { ok: false, errors };
+  }
+  const procs: ProcessSpec[] = [];
+  const rawProcs = raw.processes;
+  for (const [name, p] of Object.entries(rawProcs)) {
+    const spec = validateProcess(name, p, root, opts.checkFiles ?? true, err);
+    if (spec) procs.push(spec);
+  }
+  // Cross-process checks: grants name a real process that exposes the cap; depends exist.
+  const byName = new Map(procs.map((p) => [p.name, p]));
+  for (const p of procs) {
+    for (const g of p.grants) {
+      const key = `grants.${g.name}`;
+      const from = byName.get(g.from);
+      if (!(g.from in rawProcs)) err(p.name, `${key}.from`, `no process named "${g.from}" (processes: ${Object.keys(rawProcs).join(", ")})`);
+      else if (g.from === p.name) err(p.name, `${key}.from`, "a process cannot be granted its own capability");
+      else if (from && !(g.cap in from.exposes)) {
+        const offered = Object.keys(from.exposes);
+        err(p.name, `${key}.cap`, `"${g.from}" does not expose "${g.cap}" (it exposes: ${offered.length ? offered.join(", ") : "nothing"})`);
+      }
+    }
+    for (const d of p.depends) {
+      if (!(d in rawProcs)) err(p.name, "depends", `no process named "${d}"`);
+      else if (d === p.name) err(p.name, "depends", "a process cannot depend on itself");
+    }
+  }
+  const cycle = findCycle(procs);
+  if (cycle) err(cycle[0], "depends", `dependency cycle: ${cycle.join(" → ")} (grants and depends both order start-up)`);
+  if (errors.length) return { ok: false, errors };
+  return { ok: true, manifest: { path: opts.path, root, version: 1, uidBase, processes: procs, waves: startWaves(procs) } };
+}
+
+function validateProcess(
+  name: string,
+  p: unknown,
+  root: string,
+  checkFiles: boolean,
+  err: (process: string | null, key: string, message: string) => void,
+): ProcessSpec | null {
+  const e = (key: string, msg: string) => err(name, key, msg);
+  if (!NAME.test(name)) e("(name)", "process names are 1-32 of a-z, 0-9 and -, starting with a letter");
+  if (!isObject(p)) {
+    e("(process)", "must be an object");
+    return null;
+  }
+  for (const k of Object.keys(p)) if (!PROC_KEYS.has(k)) e(k, `unknown key (allowed: ${[...PROC_KEYS].join(", ")})`);
+  const kind = p.kind;
+  if (kind !== "driver" && kind !== "module") e("kind", `must be "driver" or "module" (got ${JSON.stringify(kind)})`);
+  let entryPath = "";
+  if (typeof p.entry !== "string" || !p.entry) e("entry", "missing entry point (a path to the process's main .ts file)");
+  else {
+    entryPath = isAbsolute(p.entry) ? p.entry : resolve(root, p.entry);
+    if (checkFiles && (!existsSync(entryPath) || !statSync(entryPath).isFile())) {
+      e("entry", `entry point ${entryPath} does not exist (paths are relative to the manifest root ${root})`);
+    }
+  }
+  const args = stringList(p.args, "args", e) ?? [];
+  const sandbox = Object.fromEntries(PERMISSIONS.map((k) => [k, [] as string[]])) as Sandbox;
+  if (p.sandbox !== undefined) {
+    if (!isObject(p.sandbox)) e("sandbox", "must be an object of permission lists");
+    else {
+      for (const [k, v] of Object.entries(p.sandbox)) {
+        if (!(PERMISSIONS as readonly string[]).includes(k)) {
+          e(`sandbox.${k}`, `unknown permission (allowed: ${PERMISSIONS.join(", ")})`);
+          continue;
+        }
+        const list = stringList(v, `sandbox.${k}`, e);
+        if (list) {
+          for (const item of list) if (item.includes(",")) e(`sandbox.${k}`, `"${item}" contains a comma; list each entry separately`);
+          sandbox[k as Permission] = list;
+        }
+      }
+      if (kind === "module" && PERMISSIONS.some((k) => sandbox[k].length)) {
+        e("sandbox", "modules run with no runtime permissions at all; move the resource into a driver and grant its capability");
+      }
+    }
+  }
+  let user: "kernel" | "own" = kind === "module" ? "own" : "kernel";
+  if (p.user !== undefined) {
+    if (p.user !== "kernel" && p.user !== "own") e("user", `must be "kernel" or "own" (got ${JSON.stringify(p.user)})`);
+    else if (kind === "module" && p.user === "kernel") e("user", "modules always run as their own user");
+    else user = p.user;
+  }
+  const exposes: Record<string, { interface: string }> = {};
+  if (p.exposes !== undefined) {
+    if (!isObject(p.exposes)) e("exposes", "must be an object: capability name → { \"interface\": \"Name\" }");
+    else {
+      for (const [cap, v] of Object.entries(p.exposes)) {
+        if (!NAME.test(cap)) e(`exposes.${cap}`, "capability names are 1-32 of a-z, 0-9 and -, starting with a letter");
+        if (!isObject(v) || typeof v.interface !== "string" || !v.interface) {
+          e(`exposes.${cap}.interface`, "missing: the Cap'n Proto interface name (e.g. \"Kv\")");
+          continue;
+        }
+        for (const k of Object.keys(v)) if (k !== "interface" && k !== "$comment") e(`exposes.${cap}.${k}`, "unknown key (allowed: interface)");
+        exposes[cap] = { interface: v.interface };
+      }
+    }
+  }
+  const grants: Grant[] = [];
+  if (p.grants !== undefined) {
+    if (!isObject(p.grants)) e("grants", "must be an object: local name → { \"from\", \"cap\", \"restrictions\" }");
+    else {
+      for (const [g, v] of Object.entries(p.grants)) {
+        const key = `grants.${g}`;
+        if (!NAME.test(g)) e(key, "grant names are 1-32 of a-z, 0-9 and -, starting with a letter");
+        if (!isObject(v)) {
+          e(key, "must be an object { \"from\": process, \"cap\": name, \"restrictions\": {...} }");
+          continue;
+        }
+        for (const k of Object.keys(v)) if (!GRANT_KEYS.has(k)) e(`${key}.${k}`, `unknown key (allowed: from, cap, restrictions)`);
+        if (typeof v.from !== "string" || !v.from) e(`${key}.from`, "missing: the process that provides it");
+        const cap = v.cap === undefined ? g : v.cap;
+        if (typeof cap !== "string" || !cap) e(`${key}.cap`, "must be the name of a capability the provider exposes");
+        if (v.restrictions !== undefined && !isObject(v.restrictions)) e(`${key}.restrictions`, "must be an object (the provider interprets it)");
+        grants.push({
+          name: g,
+          from: String(v.from ?? ""),
+          cap: String(cap ?? ""),
+          restrictions: isObject(v.restrictions) ? v.restrictions : {},
+        });
+      }
+    }
+  }
+  const explicit = stringList(p.depends, "depends", e) ?? [];
+  const depends = [...new Set([...explicit, ...grants.map((g) => g.from)])].sort();
+  const restart = { ...DEFAULT_RESTART };
+  if (p.restart !== undefined) {
+    if (!isObject(p.restart)) e("restart", "must be an object");
+    else {
+      for (const [k, v] of Object.entries(p.restart)) {
+        if (!RESTART_KEYS.has(k)) e(`restart.${k}`, `unknown key (allowed: ${[...RESTART_KEYS].join(", ")})`);
+        else if (!Number.isInteger(v) || (v as number) < 0) e(`restart.${k}`, "must be a non-negative integer");
+        else restart[k as keyof RestartPolicy] = v as number;
+      }
+    }
+  }
+  let healthTimeoutMs = 10_000;
+  if (p.healthTimeoutMs !== undefined) {
+    if (!Number.isInteger(p.healthTimeoutMs) || (p.healthTimeoutMs as number) < 1) e("healthTimeoutMs", "must be a positive integer");
+    else healthTimeoutMs = p.healthTimeoutMs as number;
+  }
+  // Returned even when this process has errors, so cross-process checks (grants, cycles) still run.
+  return {
+    name,
+    kind: kind as ProcessKind,
+    entry: p.entry as string,
+    entryPath,
+    args,
+    sandbox,
+    user,
+    exposes,
+    grants,
+    depends,
+    restart,
+    healthTimeoutMs,
+  };
+}
+
+function stringList(v: unknown, key: string, e: (key: string, msg: string) => void): string[] | null {
+  if (v === undefined) return null;
+  if (!Array.isArray(v) || v.some((x) => typeof x !== "string" || !x)) {
+    e(key, "must be a list of non-empty strings");
+    return null;
+  }
+  return v as string[];
+}
+
+function findCycle(procs: ProcessSpec[]): string[] | null {
+  const deps = new Map(procs.map((p) => [p.name, p.depends]));
+  const state = new Map<string, 1 | 2>();
+  const stack: string[] = [];
+  const visit = (n: string): string[] | null => {
+    state.set(n, 1);
+    stack.push(n);
+    for (const d of deps.get(n) ?? []) {
+      if (state.get(d) === 1) return [...stack.slice(stack.indexOf(d)), d];
+      if (!state.has(d)) {
+        const c = visit(d);
+        if (c) return c;
+      }
+    }
+    stack.pop();
+    state.set(n, 2);
+    return null;
+  };
+  for (const p of procs) {
+    if (!state.has(p.name)) {
+      const c = visit(p.name);
+      if (c) return c;
+    }
+  }
+  return null;
+}
+
+function startWaves(procs: ProcessSpec[]): string[][] {
+  const waves: string[][] = [];
+  const placed = new Set<string>();
+  while (placed.size < procs.length) {
+    const wave = procs.filter((p) => !placed.has(p.name) && p.depends.every((d) => placed.has(d))).map((p) => p.name);
+    if (!wave.length) break; // unreachable after findCycle
+    wave.forEach((n) => placed.add(n));
+    waves.push(wave);
+  }
+  return waves;
+}
+
+/** `${state}`-style variables in args and sandbox paths, substituted when the kernel spawns. */
+export function substitute(s: string, vars: Record<string, string>): string {
+  return s.replace(/\$\{([a-z]+)\}/g, (m, k: string) => (k in vars ? vars[k] : m));
+}

@@ -1,0 +1,58 @@
+// The kernel's programmatic entry: `zos kernel run`, `zos dev` and the image's PID 1 call startKernel().
+import { formatErrors, loadManifest, type Manifest } from "./manifest.ts";
+import { Kernel, type KernelEvent } from "./kernel.ts";
+
+export type { KernelEvent } from "./kernel.ts";
+export type { Manifest, ManifestError, ProcessSpec, Grant } from "./manifest.ts";
+export { loadManifest, formatErrors } from "./manifest.ts";
+
+export interface StartOptions {
+  /** A manifest path or an already validated manifest. */
+  manifest: string | Manifest;
+  stateDir: string;
+  onEvent?: (e: KernelEvent) => void;
+  /** How long to wait for every process to be ready before returning anyway. */
+  bootTimeoutMs?: number;
+  maxInflight?: number;
+  acquireTimeoutMs?: number;
+}
+
+export interface KernelHandle {
+  kernel: Kernel;
+  /** Processes that were not ready when start-up returned (empty when all are). */
+  notReady: string[];
+  stop(deadlineMs?: number): Promise<void>;
+}
+
+export class ManifestInvalid extends Error {
+  readonly errors: ReturnType<typeof formatErrors>;
+  constructor(text: string) {
+    super(text);
+    this.name = "ManifestInvalid";
+    this.errors = text;
+  }
+}
+
+export async function startKernel(opts: StartOptions): Promise<KernelHandle> {
+  let manifest: Manifest;
+  if (typeof opts.manifest === "string") {
+    const r = loadManifest(opts.manifest);
+    if (!r.ok) throw new ManifestInvalid(formatErrors(r.errors, opts.manifest));
+    manifest = r.manifest;
+  } else manifest = opts.manifest;
+  const kernel = new Kernel({
+    manifest,
+    stateDir: opts.stateDir,
+    onEvent: opts.onEvent,
+    maxInflight: opts.maxInflight,
+    acquireTimeoutMs: opts.acquireTimeoutMs,
+  });
+  let notReady: string[];
+  try {
+    notReady = await kernel.start(opts.bootTimeoutMs ?? 30_000);
+  } catch (err) {
+    await kernel.stop(2000);
+    throw err;
+  }
+  return { kernel, notReady, stop: (d?: number) => kernel.stop(d) };
+}

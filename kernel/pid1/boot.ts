@@ -1,0 +1,177 @@
+// PID 1's boot sequence in the image. Each step is a traced phase:
+//   mounts → cmdline → nic (drivers for network devices only) → network (zos bridge + DHCP)
+//   → chain (retry until it answers) → storage (remaining drivers, state disk) → kernel → checks → ready
+// Only runs as PID 1 (init.ts guards), because it mounts, loads modules and powers off.
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { type BootParams, describeParams, parseCmdline, substrateUrls } from "./cmdline.ts";
+import { waitForChain } from "./chain-probe.ts";
+import { EBUSY, type Sys, SysError } from "./libc.ts";
+import { listeningSockets } from "./listening.ts";
+import { isNetworkAlias, ModuleLoader } from "./modprobe.ts";
+import { type NetResult, setupNetwork } from "./net-setup.ts";
+import { powerDown } from "./power.ts";
+import { countBoot, listDisks, STATE_MOUNT } from "./state-disk.ts";
+import { parseUptime, Tracer, writeAtomic } from "./trace.ts";
+
+const MS_NOSUID = 0x2, MS_NODEV = 0x4, MS_NOEXEC = 0x8, MS_RELATIME = 0x200000;
+
+export const TRACE_FILE = "/run/zos/boot-trace.json";
+export const STATUS_FILE = "/run/zos/status.json";
+export const READY_LINE = "zos-boot: READY";
+
+/** What the capability kernel gives PID 1 back: a way to stop it for an orderly power-off. */
+export interface RunningKernel {
+  stop(): Promise<void>;
+}
+
+export interface BootOptions {
+  sys: Sys;
+  modulesDir: string;
+  /** Starts the capability kernel; absent when the image carries no kernel bundle. */
+  startKernel?: (ctx: { params: BootParams; net: NetResult; stateDisk: string | null; trace: Tracer }) => Promise<RunningKernel>;
+  log?: (line: string) => void;
+}
+
+function mountAll(sys: Sys): string[] {
+  const mounts: [string, string, string, number, string?][] = [
+    ["proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC],
+    ["sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC],
+    ["devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755"],
+    ["tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"],
+    ["tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"],
+    ["cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME],
+  ];
+  const done: string[] = [];
+  for (const [src, target, fs, flags, data] of mounts) {
+    mkdirSync(target, { recursive: true });
+    try {
+      sys.mount(src, target, fs, flags, data ?? "");
+      done.push(target);
+    } catch (err) {
+      // Already mounted (the kernel mounts devtmpfs itself with CONFIG_DEVTMPFS_MOUNT) is fine.
+      if (!(err instanceof SysError && err.errno === EBUSY)) throw err;
+    }
+  }
+  return done;
+}
+
+function readUptime(): number | null {
+  try {
+    return parseUptime(readFileSync("/proc/uptime", "utf8"));
+  } catch {
+    return null;
+  }
+}
+
+export async function boot(o: BootOptions): Promise<never> {
+  const log = o.log ?? ((l: string) => console.log(l));
+  const sys = o.sys;
+  log("zos-boot: PID 1 up");
+  // /proc is not mounted yet, so the tracer starts unanchored and is re-based after the mounts.
+  const mounted = mountAll(sys);
+  const tracer = new Tracer(readUptime(), log, TRACE_FILE);
+  tracer.note(`mounted ${mounted.join(" ")}`);
+  let kernel: RunningKernel | null = null;
+  let stateMounted = false;
+  const off = (cmd: "poweroff" | "restart") =>
+    powerDown(cmd, {
+      sys,
+      log,
+      beforeOff: async () => {
+        await kernel?.stop();
+      },
+      umount: () => {
+        if (stateMounted) sys.umount(STATE_MOUNT);
+      },
+    });
+  // Ctrl-Alt-Del arrives as SIGINT once PID 1 owns it: reboot in order instead of a hard reset.
+  process.on("SIGINT", () => void off("restart"));
+  process.on("SIGTERM", () => void off("poweroff"));
+
+  const params = await tracer.phase("cmdline", () => parseCmdline(readFileSync("/proc/cmdline", "utf8")), (p) =>
+    `farmer_id=${p.farmerId ?? "none"} runmode=${p.runmode} substrate=${substrateUrls(p).join(",")}`);
+  for (const w of params.warnings) tracer.note(`cmdline: ${w}`);
+
+  const loader = new ModuleLoader(sys, o.modulesDir);
+  await tracer.phase("nic", () => {
+    const ins = loader.coldplug(isNetworkAlias);
+    ins.push(...loader.load("bridge"));
+    return ins;
+  }, (ins) => `loaded ${ins.join(",") || "nothing"}`);
+
+  let net: NetResult | null = null;
+  for (let attempt = 1; !net; attempt++) {
+    try {
+      net = await tracer.phase("network", () => setupNetwork(sys, { hostname: "zos" }), (n) =>
+        `${n.nic} in bridge zos mac ${n.mac} addr ${n.address}/${n.prefix} gw ${n.gateway ?? "none"} dhcp ${n.dhcpMs}ms`);
+    } catch (err) {
+      tracer.note(`network attempt ${attempt} failed: ${(err as Error).message}; retrying`);
+      await new Promise((r) => setTimeout(r, Math.min(30_000, 1000 * attempt)));
+    }
+  }
+
+  const chain = await tracer.phase("chain", () =>
+    waitForChain(substrateUrls(params), {
+      onAttempt: (url, err, n) => tracer.note(`chain attempt ${n} ${url}: ${err}`),
+    }), (r) => `${r.url} answered ${r.answer} after ${r.attempts} attempt(s)`);
+  void chain;
+
+  const stateDisk = await tracer.phase("storage", () => {
+    const ins = loader.coldplug(() => true);
+    const disks = listDisks();
+    const usable = disks.find((d) => d.fs !== null);
+    let boots = 0;
+    if (usable) {
+      loader.load(usable.fs!);
+      mkdirSync(STATE_MOUNT, { recursive: true });
+      sys.mount(`/dev/${usable.name}`, STATE_MOUNT, usable.fs!, MS_NOSUID | MS_NODEV | MS_RELATIME);
+      stateMounted = true;
+      boots = countBoot();
+    }
+    return { ins, disks, usable, boots };
+  }, (r) => {
+    const list = r.disks.map((d) => `${d.name}(${(d.sizeBytes / 2 ** 30).toFixed(1)}G,${d.fs ?? "blank"})`).join(" ") || "no disks";
+    return `loaded ${r.ins.join(",") || "nothing"}; ${list}` + (r.usable ? `; state on ${r.usable.name} boot #${r.boots}` : "");
+  });
+  if (!stateDisk.usable) {
+    tracer.note(
+      stateDisk.disks.length
+        ? "no disk carries a filesystem yet: state is not persistent and the node will not register until storage prepares one"
+        : "no disk: the node has nowhere to keep its identity and will not register (Zero-OS: no cache disk)",
+    );
+  }
+  if (params.farmerId === null) tracer.note("no farmer_id on the kernel command line: the node is an orphan and will not register");
+  const persistent = Boolean(stateDisk.usable);
+
+  if (o.startKernel) {
+    kernel = await tracer.phase("kernel", () =>
+      o.startKernel!({ params, net: net!, stateDisk: persistent ? STATE_MOUNT : null, trace: tracer }), () => "capability kernel started");
+  } else {
+    tracer.note("this image carries no capability kernel bundle: PID 1 duties only");
+  }
+
+  await tracer.phase("checks", () => {
+    const l = listeningSockets();
+    if (l.length) throw new Error(`listening sockets found: ${l.map((s) => `${s.proto}:${s.port}`).join(" ")}`);
+    return l;
+  }, () => "no listening sockets").catch(() => undefined);
+
+  writeAtomic(STATUS_FILE, JSON.stringify({ params: describeParams(params), net, persistent, boots: stateDisk.boots }, null, 2) + "\n");
+  log(tracer.summary());
+  log(`${READY_LINE} addr=${net!.address} boots=${stateDisk.boots} persistent=${persistent}`);
+
+  // Test hook for the vm-tests (dev runmode only): reboot until the state disk has seen N boots, then power off.
+  const hook = params.raw.get("zos-vmtest")?.at(-1);
+  if (hook && params.runmode === "dev") {
+    const m = /^cycle:(\d+)$/.exec(hook);
+    if (m && stateDisk.boots < Number(m[1])) return off("restart");
+    if (m || hook === "poweroff") return off("poweroff");
+  }
+  // PID 1 never exits; the kernel's children keep the event loop busy, this keeps it alive without them.
+  setInterval(() => {}, 1 << 30);
+  return new Promise<never>(() => {});
+}
+
+export function imageHasKernel(path: string): boolean {
+  return existsSync(path);
+}

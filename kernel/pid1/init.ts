@@ -1,0 +1,38 @@
+// The image's /init (bundled by the image build, run as `#!/usr/bin/deno -A`). It refuses to do
+// anything unless it is PID 1: on a host it would mount filesystems and power the machine off.
+import { existsSync } from "node:fs";
+import { boot, type BootOptions } from "./boot.ts";
+import { denoSys } from "./libc.ts";
+
+/** Where the image build puts the bundled capability kernel (exports startKernel). */
+export const KERNEL_BUNDLE = "/lib/zos/kernel.js";
+export const MANIFEST_PATH = "/lib/zos/manifests/node.json";
+
+async function main(): Promise<void> {
+  if (process.pid !== 1) {
+    console.error("zos init: refusing to run: this is the image's PID 1 program and this process is not PID 1 " +
+      `(pid ${process.pid}). Use \`zos kernel run\` on a host.`);
+    process.exit(2);
+  }
+  process.env.PATH = "/usr/bin";
+  process.env.HOME = "/run";
+  process.env.DENO_DIR = "/run/deno";
+  process.env.DENO_NO_UPDATE_CHECK = "1";
+  const opts: BootOptions = { sys: denoSys(), modulesDir: "/lib/modules/current" };
+  if (existsSync(KERNEL_BUNDLE)) {
+    opts.startKernel = async (ctx) => {
+      // Computed at run time on purpose: the kernel bundle is optional in an image.
+      const mod = await import("file://" + KERNEL_BUNDLE);
+      return await mod.startKernel({ manifest: MANIFEST_PATH, params: ctx.params, stateDir: ctx.stateDisk, pid1: true });
+    };
+  }
+  try {
+    await boot(opts);
+  } catch (err) {
+    // Never exit: init exiting panics the kernel. Say what broke, then stay up for a post-mortem.
+    console.log(`zos-boot: FATAL ${(err as Error)?.stack ?? err}`);
+    setInterval(() => {}, 1 << 30);
+  }
+}
+
+main();

@@ -1,0 +1,107 @@
+// The boot trace: every PID 1 phase with its duration, printed on the serial console as it ends and
+// kept as JSON (/run/zos/boot-trace.json) for the API. Times are relative to the kernel's start
+// (/proc/uptime at PID 1 start) so the trace shows where the whole boot went.
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+
+export interface PhaseRecord {
+  name: string;
+  /** Seconds since the kernel started, when the phase began / ended. */
+  start: number;
+  end: number;
+  ms: number;
+  ok: boolean;
+  detail: string;
+}
+
+export interface BootTrace {
+  /** Seconds from kernel start to PID 1's first line (null when /proc/uptime was unreadable). */
+  kernelToPid1: number | null;
+  phases: PhaseRecord[];
+  notes: string[];
+}
+
+export const TRACE_PREFIX = "zos-boot:";
+
+export class Tracer {
+  readonly trace: BootTrace;
+  private readonly base: number;
+  private readonly write: (line: string) => void;
+  private readonly file: string | null;
+
+  /** `uptimeAtStart`: seconds since kernel start when PID 1 began (from /proc/uptime). */
+  constructor(uptimeAtStart: number | null, write: (line: string) => void, file: string | null = null) {
+    this.trace = { kernelToPid1: uptimeAtStart, phases: [], notes: [] };
+    this.base = (uptimeAtStart ?? 0) - performance.now() / 1000;
+    this.write = write;
+    this.file = file;
+  }
+
+  now(): number {
+    return this.base + performance.now() / 1000;
+  }
+
+  note(text: string): void {
+    this.trace.notes.push(text);
+    this.write(`${TRACE_PREFIX} note ${text}`);
+    this.save();
+  }
+
+  /** Runs one phase; its duration is recorded whether it succeeds or throws (then rethrows). */
+  async phase<T>(name: string, fn: () => Promise<T> | T, describe?: (r: T) => string): Promise<T> {
+    const start = this.now();
+    this.write(`${TRACE_PREFIX} phase ${name} start t=${start.toFixed(3)}s`);
+    try {
+      const r = await fn();
+      this.record(name, start, true, describe ? describe(r) : "");
+      return r;
+    } catch (err) {
+      this.record(name, start, false, (err as Error)?.message ?? String(err));
+      throw err;
+    }
+  }
+
+  private record(name: string, start: number, ok: boolean, detail: string): void {
+    const end = this.now();
+    const p: PhaseRecord = { name, start, end, ms: Math.round((end - start) * 1000), ok, detail };
+    this.trace.phases.push(p);
+    this.write(`${TRACE_PREFIX} phase ${name} ${ok ? "ok" : "FAILED"} ${p.ms}ms t=${end.toFixed(3)}s${detail ? " " + detail : ""}`);
+    this.save();
+  }
+
+  /** The whole trace as a table for the console. */
+  summary(): string {
+    const rows = this.trace.phases.map((p) => `${TRACE_PREFIX}   ${p.name.padEnd(10)} ${String(p.ms).padStart(7)} ms  ${p.ok ? "ok" : "FAILED"}  ${p.detail}`);
+    const k = this.trace.kernelToPid1;
+    return [`${TRACE_PREFIX} summary (kernel start → PID 1: ${k === null ? "?" : (k * 1000).toFixed(0) + " ms"})`, ...rows].join("\n");
+  }
+
+  private save(): void {
+    if (!this.file) return;
+    try {
+      writeAtomic(this.file, JSON.stringify(this.trace, null, 2) + "\n");
+    } catch {
+      // /run may not be mounted yet during the first phase; the next save catches up.
+    }
+  }
+}
+
+/** temp + fsync + rename: a reader (or a kill -9) never sees a half-written file. */
+export function writeAtomic(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, "w", 0o644);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+/** Parses the first field of /proc/uptime. */
+export function parseUptime(text: string): number | null {
+  const n = Number(text.trim().split(/\s+/)[0]);
+  return Number.isFinite(n) ? n : null;
+}

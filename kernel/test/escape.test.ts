@@ -1,0 +1,188 @@
+// Escape tests: untrusted processes under the real kernel try to break out — files, sockets, processes,
+// FFI, addons, environment, computed imports, ungranted / forged / released capabilities, malformed Cap'n
+// Proto frames, call floods. Every attempt must fail while the kernel keeps serving the well-behaved modules.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { createServer, type Server } from "node:net";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { EchoClient, GreeterClient } from "../guest/clients.ts";
+import { validateManifest } from "../manifest.ts";
+import { startKernel, type KernelEvent, type KernelHandle } from "../mod.ts";
+import { repoRoot } from "../sandbox.ts";
+
+const state = mkdtempSync(join(tmpdir(), "zt-escape-"));
+const sockDir = mkdtempSync(join(tmpdir(), "zt-escape-sock-"));
+const unixPath = join(sockDir, "s.sock");
+const events: KernelEvent[] = [];
+const FLOOD = 20000;
+let handle: KernelHandle;
+let tcp: Server;
+let unix: Server;
+let tcpConnections = 0;
+let unixConnections = 0;
+const counterSource = readFileSync(join(repoRoot, "modules/counter/main.ts"), "utf8");
+
+const fixtures = "kernel/test/fixtures";
+const garbageKinds = ["random", "segments", "pointer", "oversize"];
+
+function manifest(port: number) {
+  const hostile = { restart: { backoffMs: 50, maxRestarts: 1 } };
+  const raw = {
+    version: 1,
+    root: "..",
+    processes: {
+      kv: { kind: "driver", entry: "capabilities/kv/main.ts", args: ["${state}/kv"], sandbox: { read: ["${state}/kv"], write: ["${state}/kv"] }, exposes: { kv: { interface: "Kv" } } },
+      log: { kind: "driver", entry: "capabilities/log/main.ts", exposes: { log: { interface: "Log" } } },
+      clock: { kind: "driver", entry: "capabilities/clock/main.ts", exposes: { clock: { interface: "Clock" } } },
+      counter: { kind: "module", entry: "modules/counter/main.ts", exposes: { counter: { interface: "Counter" } }, grants: { kv: { from: "kv", cap: "kv", restrictions: { namespace: "counter" } }, log: { from: "log", cap: "log" } } },
+      greeter: { kind: "module", entry: "modules/greeter/main.ts", exposes: { greeter: { interface: "Greeter" } }, grants: { counter: { from: "counter", cap: "counter" }, clock: { from: "clock", cap: "clock" } } },
+      host: { kind: "module", entry: "modules/reporter/main.ts", args: ["600000"], grants: { greeter: { from: "greeter", cap: "greeter" }, counter: { from: "counter", cap: "counter" }, log: { from: "log", cap: "log" }, flood: { from: "flood", cap: "trigger" } } },
+      untrusted: { kind: "module", entry: `${fixtures}/untrusted/main.ts`, args: [String(port), unixPath, "${state}/kv/counter/k_value"], depends: ["counter"], grants: { log: { from: "log", cap: "log" } } },
+      caveat: { kind: "module", entry: `${fixtures}/caveat/main.ts` },
+      flood: { kind: "module", entry: `${fixtures}/flood/main.ts`, args: [String(FLOOD)], exposes: { trigger: { interface: "Echo" } }, grants: { counter: { from: "counter", cap: "counter" } } },
+      ...Object.fromEntries(garbageKinds.map((k) => [`garbage-${k}`, { kind: "module", entry: `${fixtures}/garbage/main.ts`, args: [k], ...hostile }])),
+    },
+  };
+  const r = validateManifest(raw, { path: join(repoRoot, "kernel", "escape-test.json") });
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return r.manifest;
+}
+
+function waitFor(pred: (e: KernelEvent) => boolean, ms: number, what: string): Promise<KernelEvent> {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const iv = setInterval(() => {
+      const e = events.find(pred);
+      if (e) {
+        clearInterval(iv);
+        resolve(e);
+      } else if (Date.now() - t0 > ms) {
+        clearInterval(iv);
+        reject(new Error(`${what}: not seen within ${ms} ms`));
+      }
+    }, 10);
+  });
+}
+
+function logLines(source: string): Record<string, unknown>[] {
+  return events
+    .filter((e) => e.event === "output" && e.process === "log")
+    .map((e) => JSON.parse(e.line as string))
+    .filter((l) => l.log === source)
+    .map((l) => JSON.parse(l.message));
+}
+
+function outputOf(proc: string, key: string): Record<string, unknown> | undefined {
+  for (const e of events) {
+    if (e.event !== "output" || e.process !== proc) continue;
+    try {
+      const j = JSON.parse(e.line as string);
+      if (key in j) return j;
+    } catch { /* not JSON */ }
+  }
+  return undefined;
+}
+
+test.before(async () => {
+  tcp = createServer((s) => {
+    tcpConnections++;
+    s.destroy();
+  });
+  await new Promise<void>((r) => tcp.listen(0, "127.0.0.1", r));
+  unix = createServer((s) => {
+    unixConnections++;
+    s.destroy();
+  });
+  await new Promise<void>((r) => unix.listen(unixPath, r));
+  chmodSync(sockDir, 0o755);
+  chmodSync(unixPath, 0o777); // reachable by any uid: only the sandbox stands in the way
+  const port = (tcp.address() as { port: number }).port;
+  handle = await startKernel({ manifest: manifest(port), stateDir: state, onEvent: (e) => events.push(e), bootTimeoutMs: 30_000 });
+});
+
+test.after(async () => {
+  await handle?.stop(3000);
+  tcp?.close();
+  unix?.close();
+  rmSync(state, { recursive: true, force: true });
+  rmSync(sockDir, { recursive: true, force: true });
+});
+
+test("the untrusted module's every escape attempt is blocked", async () => {
+  await waitFor((e) => e.event === "output" && e.process === "log" && String(e.line).includes('\\"summary\\"'), 60_000, "untrusted summary");
+  const lines = logLines("untrusted");
+  const attempts = lines.filter((l) => "attempt" in l) as { attempt: string; outcome: string }[];
+  const summary = lines.find((l) => "summary" in l)!.summary as { attempts: number; escaped: number };
+  const escaped = attempts.filter((a) => !a.outcome.startsWith("blocked"));
+  console.log(`escape attempts by the untrusted module: ${attempts.length}, blocked: ${attempts.length - escaped.length}, escaped: ${escaped.length}`);
+  for (const a of attempts) console.log(`  ${a.outcome.startsWith("blocked") ? "✓" : "✘"} ${a.attempt} — ${a.outcome}`);
+  assert.is(attempts.length, summary.attempts, "every attempt was reported");
+  assert.ok(attempts.length >= 60, `at least 60 attempts (got ${attempts.length})`);
+  assert.equal(escaped, []);
+  assert.is(summary.escaped, 0);
+});
+
+test("nothing outside the sandbox saw the attempts", () => {
+  assert.is(tcpConnections, 0, "no TCP connection reached the listener");
+  assert.is(unixConnections, 0, "no unix socket connection reached the listener");
+  assert.not.ok(existsSync("/tmp/zt-escape"));
+  assert.not.ok(existsSync("/tmp/zt-escape-dir"));
+  assert.is(readFileSync(join(repoRoot, "modules/counter/main.ts"), "utf8"), counterSource);
+  const spoof = events.find((e) => e.event === "output" && e.process === "log" && String(e.line).includes("spoof"));
+  assert.ok(spoof);
+  assert.is(JSON.parse(spoof!.line as string).log, "untrusted", "log lines carry the grantee the kernel named");
+});
+
+test("module-graph caveat: literal-prefix imports reach the module's own folder only", async () => {
+  await waitFor((e) => e.event === "output" && e.process === "caveat", 30_000, "caveat report");
+  const c = outputOf("caveat", "caveat")!.caveat as Record<string, string>;
+  assert.match(c.ownFolder, /^loaded /, "Deno's documented behaviour: files under the module's folder load");
+  assert.match(c.siblingFolder, /^blocked: .*read access/);
+});
+
+test("malformed frames: each hostile process is cut off, restarted within its policy, then given up", async () => {
+  for (const k of garbageKinds) {
+    const name = `garbage-${k}`;
+    await waitFor((e) => e.event === "failed" && e.process === name, 30_000, `${name} failed`);
+    const errs = events.filter((e) => e.event === "protocol-error" && e.process === name);
+    assert.ok(errs.length >= 1, `${name}: protocol error seen`);
+    assert.ok(events.some((e) => e.event === "restarting" && e.process === name));
+  }
+  const counts = events.filter((e) => e.event === "protocol-error").length;
+  console.log(`malformed-frame attempts cut off: ${counts}`);
+});
+
+test("a flood of calls is answered `overloaded` beyond the limit while others keep being served", async () => {
+  const greeter = new GreeterClient(await handle.kernel.grantFor("host", "greeter"));
+  await new EchoClient(await handle.kernel.grantFor("host", "flood")).echo(new Uint8Array(0));
+  const latencies: number[] = [];
+  let floodDone: Record<string, unknown> | undefined;
+  const deadline = Date.now() + 60_000;
+  while (!(floodDone = outputOf("flood", "flood")) && Date.now() < deadline) {
+    const t0 = performance.now();
+    assert.match(await greeter.greet("during the flood"), /Hello/);
+    latencies.push(performance.now() - t0);
+  }
+  assert.ok(floodDone, "flood finished");
+  const tally = floodDone!.flood as Record<string, number>;
+  console.log(`flood: ${JSON.stringify(tally)} in ${floodDone!.ms} ms; greetings served meanwhile: ${latencies.length}, slowest ${Math.round(Math.max(0, ...latencies))} ms`);
+  assert.is((tally.ok ?? 0) + (tally.overloaded ?? 0), FLOOD, "every flood call answered ok or overloaded");
+  assert.ok((tally.overloaded ?? 0) > 0, "some flood calls were refused as overloaded");
+  assert.is(tally["forged-disconnected"], FLOOD, "every forged call refused");
+  assert.ok(latencies.length >= 1);
+});
+
+test("the kernel and the well-behaved processes are still up", async () => {
+  const states = handle.kernel.states();
+  for (const n of ["kv", "log", "clock", "counter", "greeter", "host", "untrusted", "caveat", "flood"]) assert.is(states[n], "ready", n);
+  for (const k of garbageKinds) assert.is(states[`garbage-${k}`], "failed");
+  const greeter = new GreeterClient(await handle.kernel.grantFor("host", "greeter"));
+  assert.match(await greeter.greet("after"), /Hello, after!/);
+  for (const n of ["counter", "greeter", "untrusted"]) {
+    assert.not.ok(events.some((e) => e.event === "crashed" && e.process === n), `${n} never crashed`);
+  }
+});
+
+test.run();

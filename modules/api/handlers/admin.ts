@@ -1,0 +1,40 @@
+// zos.admin.* — farmer twin only. Current nodes answer zos.admin.*; the Go client and older docs use
+// zos.network.admin.* (the path before May 2024), so both are served (ZOS-REFERENCE §5.2 notes).
+import { ApiError, notSupported } from "../errors.ts";
+import type { CallContext, Handler } from "./types.ts";
+
+async function requireFarmer(ctx: CallContext): Promise<void> {
+  const farmer = await ctx.deps.identity.farmerTwin();
+  if (farmer === undefined) {
+    throw new ApiError(`${ctx.command}: the farmer twin of this node is not known yet (node not registered)`);
+  }
+  if (farmer !== ctx.twin) {
+    throw new ApiError(`${ctx.command} is reserved for the farmer twin ${farmer}; twin ${ctx.twin} is not allowed`);
+  }
+}
+
+function farmerOnly(inner: Handler): Handler {
+  return async (ctx) => {
+    await requireFarmer(ctx);
+    return inner(ctx);
+  };
+}
+
+const admin: Record<string, Handler> = {
+  interfaces: farmerOnly((ctx) => {
+    const fn = ctx.deps.network?.adminInterfaces;
+    if (!fn) throw notSupported(ctx.command);
+    return fn.call(ctx.deps.network);
+  }),
+  get_public_nic: farmerOnly((ctx) => {
+    const fn = ctx.deps.network?.publicNic;
+    if (!fn) throw notSupported(ctx.command);
+    return fn.call(ctx.deps.network);
+  }),
+  // Changing the public NIC rewires the host network; no capability grants it to the api yet.
+  set_public_nic: farmerOnly((ctx) => Promise.reject(notSupported(ctx.command))),
+};
+
+export const adminHandlers: Record<string, Handler> = Object.fromEntries(
+  Object.entries(admin).flatMap(([k, h]) => [[`zos.admin.${k}`, h], [`zos.network.admin.${k}`, h]]),
+);

@@ -1,0 +1,166 @@
+// The zos.* router on its own: command table, payload handling, authorization of admin commands and
+// the "not supported" contract. Deployment flows with a real engine and chain are in
+// test/node_e2e.test.ts.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { ApiError, createRouter } from "./mod.ts";
+import type { ApiDeps } from "./ports.ts";
+import { dmi, hostCapacity, hypervisor, reservedCapacity } from "../system/mod.ts";
+
+const FARMER = 7;
+const USER = 42;
+
+function deps(extra: Partial<ApiDeps> = {}): ApiDeps {
+  return {
+    identity: { nodeId: () => 3, twinId: () => 11, farmerTwin: () => Promise.resolve(FARMER) },
+    system: {
+      version: () => ({ zos: "0.1.0", zinit: "zos-ts-kernel" }),
+      capacity: () => Promise.resolve({ ...hostCapacity("."), ipv4u: 0 }),
+      reserved: () => Promise.resolve(reservedCapacity(0)),
+      dmi: () => Promise.resolve(dmi()),
+      hypervisor: () => Promise.resolve(hypervisor()),
+    },
+    ...extra,
+  };
+}
+
+async function rejects(p: Promise<unknown>, match: RegExp): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    assert.instance(err, ApiError);
+    assert.match((err as Error).message, match);
+    return;
+  }
+  assert.unreachable(`expected an error matching ${match}`);
+}
+
+const t = suite("api router");
+
+t("zos.system.version answers {zos, zinit}", async () => {
+  const r = createRouter(deps());
+  assert.equal(await r.handle({ twin: USER, command: "zos.system.version", payload: "" }), {
+    zos: "0.1.0",
+    zinit: "zos-ts-kernel",
+  });
+});
+
+t("unknown command answers exactly like zos", async () => {
+  const r = createRouter(deps());
+  await rejects(r.handle({ twin: USER, command: "zos.nope", payload: "" }), /^function is not found$/);
+  // prototype names are not commands
+  await rejects(r.handle({ twin: USER, command: "constructor", payload: "" }), /^function is not found$/);
+});
+
+t("every §5.2 command is in the table, and admin under both paths", () => {
+  const cmds = createRouter(deps()).commands();
+  for (
+    const c of [
+      "zos.deployment.deploy", "zos.deployment.update", "zos.deployment.get", "zos.deployment.list",
+      "zos.deployment.changes", "zos.deployment.delete", "zos.statistics.get", "zos.storage.pools", "zos.gpu.list",
+      "zos.network.list_wg_ports", "zos.network.public_config_get", "zos.network.interfaces", "zos.network.has_ipv6",
+      "zos.network.list_public_ips", "zos.network.list_private_ips", "zos.system.version", "zos.system.dmi",
+      "zos.system.hypervisor", "zos.system.diagnostics", "zos.system.node_features_get", "zos.perf.get",
+      "zos.perf.get_all", "zos.location.get", "zos.admin.interfaces", "zos.admin.get_public_nic",
+      "zos.admin.set_public_nic", "zos.network.admin.interfaces", "zos.debug.deployment.list",
+    ]
+  ) assert.ok(cmds.includes(c), c);
+});
+
+t("commands without a backing capability say so", async () => {
+  const r = createRouter(deps());
+  for (const c of ["zos.storage.pools", "zos.gpu.list", "zos.network.interfaces", "zos.deployment.list",
+    "zos.deployment.deploy", "zos.location.get", "zos.perf.get_all", "zos.system.node_features_get"]) {
+    await rejects(r.handle({ twin: USER, command: c, payload: "{}" }), new RegExp(`^${c.replaceAll(".", "\\.")} is not supported on this node yet$`));
+  }
+});
+
+t("deletion is refused with the zos message", async () => {
+  const r = createRouter(deps());
+  await rejects(
+    r.handle({ twin: USER, command: "zos.deployment.delete", payload: '{"contract_id":1}' }),
+    /^deletion over the api is disabled, please cancel your contract instead$/,
+  );
+});
+
+t("payloads: invalid JSON and oversized are refused before any handler", async () => {
+  const r = createRouter(deps({ maxPayloadBytes: 64 }));
+  await rejects(r.handle({ twin: USER, command: "zos.deployment.get", payload: "{nope" }), /payload is not valid JSON/);
+  await rejects(
+    r.handle({ twin: USER, command: "zos.system.version", payload: JSON.stringify({ x: "y".repeat(100) }) }),
+    /payload of \d+ bytes exceeds the limit of 64 bytes/,
+  );
+  await rejects(r.handle({ twin: 0, command: "zos.system.version", payload: "" }), /no sender twin/);
+});
+
+t("contract_id is read like Go reads it (case-insensitive) and must be an integer", async () => {
+  const seen: number[] = [];
+  const r = createRouter(deps({
+    engine: {
+      deploy: () => Promise.resolve(),
+      update: () => Promise.resolve(),
+      get: (_t, id) => (seen.push(id), Promise.resolve(null)),
+      list: () => Promise.resolve([]),
+      changes: () => Promise.resolve([]),
+    },
+  }));
+  await rejects(r.handle({ twin: USER, command: "zos.deployment.get", payload: '{"Contract_ID": 9}' }), /no deployment with contract id 9/);
+  assert.equal(seen, [9]);
+  await rejects(r.handle({ twin: USER, command: "zos.deployment.get", payload: '{"contract_id": "9"}' }), /"contract_id" must be a non-negative integer/);
+  await rejects(r.handle({ twin: USER, command: "zos.deployment.get", payload: "" }), /"contract_id" must be a non-negative integer, got nothing/);
+});
+
+t("admin commands: farmer twin only, under zos.admin and zos.network.admin", async () => {
+  const network = {
+    adminInterfaces: () => Promise.resolve({ eth0: { ips: ["10.0.0.2/24"], mac: "aa:bb:cc:dd:ee:ff" } }),
+  };
+  const r = createRouter(deps({ network }));
+  for (const c of ["zos.admin.interfaces", "zos.network.admin.interfaces"]) {
+    await rejects(r.handle({ twin: USER, command: c, payload: "" }), /reserved for the farmer twin 7; twin 42 is not allowed/);
+    assert.equal(await r.handle({ twin: FARMER, command: c, payload: "" }), { eth0: { ips: ["10.0.0.2/24"], mac: "aa:bb:cc:dd:ee:ff" } });
+  }
+  // a non-farmer learns nothing, not even that the command is unsupported
+  await rejects(r.handle({ twin: USER, command: "zos.admin.set_public_nic", payload: '"eth1"' }), /reserved for the farmer/);
+  await rejects(r.handle({ twin: FARMER, command: "zos.admin.set_public_nic", payload: '"eth1"' }), /not supported on this node yet/);
+  const unregistered = createRouter(deps({ identity: { nodeId: () => undefined, twinId: () => undefined, farmerTwin: () => Promise.resolve(undefined) } }));
+  await rejects(unregistered.handle({ twin: FARMER, command: "zos.admin.interfaces", payload: "" }), /farmer twin of this node is not known yet/);
+});
+
+t("statistics: total from the host, system reserve counted in used", async () => {
+  const r = createRouter(deps());
+  const s = await r.handle({ twin: USER, command: "zos.statistics.get", payload: "" }) as Record<string, any>;
+  assert.equal(Object.keys(s).sort(), ["open_connections", "system", "total", "used", "users"]);
+  for (const k of ["total", "used", "system"]) assert.equal(Object.keys(s[k]).sort(), ["cru", "hru", "ipv4u", "mru", "sru"]);
+  assert.ok(s.total.cru >= 1);
+  assert.ok(s.total.mru > 0);
+  assert.is(s.total.ipv4u, 0);
+  assert.equal(s.used, s.system, "nothing deployed: used = reserved");
+  assert.ok(s.system.mru >= 2 * 1024 ** 3);
+  assert.equal(s.users, { deployments: 0, workloads: 0, last_deployment_timestamp: 0 });
+});
+
+t("diagnostics reflect module health and registration", async () => {
+  let healthy = false;
+  const r = createRouter(deps({
+    diagnostics: { modules: () => Promise.resolve([{ name: "registrar", healthy, status: { state: healthy ? "registered" : "registering" } }]) },
+  }));
+  let d = await r.handle({ twin: USER, command: "zos.system.diagnostics", payload: "" }) as Record<string, any>;
+  assert.is(d.healthy, false);
+  assert.is(d.system_status_ok, false);
+  assert.is(d.modules[0].status.state, "registering");
+  healthy = true;
+  d = await r.handle({ twin: USER, command: "zos.system.diagnostics", payload: "" }) as Record<string, any>;
+  assert.is(d.healthy, true);
+  assert.is(d.online, true);
+});
+
+t("system dmi and hypervisor come from the host", async () => {
+  const r = createRouter(deps());
+  const d = await r.handle({ twin: USER, command: "zos.system.dmi", payload: "" }) as Record<string, any>;
+  assert.equal(d.tooling, { aggregator: "zos-ts", decoder: "sysfs" });
+  assert.ok(Array.isArray(d.sections));
+  const h = await r.handle({ twin: USER, command: "zos.system.hypervisor", payload: "" });
+  assert.type(h, "string");
+});
+
+t.run();

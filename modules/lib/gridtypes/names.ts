@@ -1,0 +1,49 @@
+// Workload names, workload ids and network ids (zosbase pkg/gridtypes/id.go, zos/network.go).
+import { createHash } from "node:crypto";
+
+const NAME_RE = /^[a-zA-Z0-9_]+$/;
+
+/** null when valid, else why not (Go IsValidName). */
+export function nameError(name: string): string | null {
+  if (name.length === 0) return "name cannot be empty";
+  if (name.length > 36) return `name is ${name.length} characters long, at most 36 are allowed`;
+  if (!NAME_RE.test(name)) return "name may only contain letters a-z A-Z, digits and '_'";
+  if (name === "ygg") return "name 'ygg' is reserved";
+  return null;
+}
+
+export function workloadId(twin: number, contract: bigint, name: string): string {
+  return `${twin}-${contract}-${name}`;
+}
+
+const B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+export function base58(b: Uint8Array): string {
+  let n = 0n;
+  for (const x of b) n = (n << 8n) | BigInt(x);
+  let s = "";
+  while (n > 0n) {
+    s = B58[Number(n % 58n)] + s;
+    n /= 58n;
+  }
+  for (const x of b) {
+    if (x !== 0) break;
+    s = "1" + s;
+  }
+  return s;
+}
+
+/** base58(md5(text)) cut to 13 characters. */
+function short(text: string): string {
+  return base58(new Uint8Array(createHash("md5").update(text).digest())).slice(0, 13);
+}
+
+/** NetID of network `name` of `twin`. */
+export function networkId(twin: number, name: string): string {
+  return short(`${twin}:${name}`);
+}
+
+/** Unique(x) for a workload id (tap and filter names). */
+export function uniqueName(wlid: string, x: string): string {
+  return short(`${wlid}:${x}`);
+}

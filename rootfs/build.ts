@@ -1,0 +1,274 @@
+// `zos image build`: the stateless node image, reproducibly.
+//   Debian kernel (.deb → dpkg -x → PVH vmlinux) + initramfs (Deno + the libs it links, the modules
+//   the node needs with our own modules.dep/alias, /init = bundled PID 1 program, the manifest)
+//   → rootfs/out/: bzImage, vmlinux, initramfs.cpio (direct boot), initramfs.cpio.zst (netboot),
+//     boot.ipxe, image-files.txt (listing), image.json, hello-initramfs.cpio (benchmark baseline),
+//     SHA256SUMS.
+// Reproducible: every input is content-addressed, archive entries are sorted with fixed metadata,
+// and nothing from the clock or the host's user ends up in an output.
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CODE_FOLDERS, DEVICE_MODULES, FEATURE_MODULES, FORBIDDEN_BASENAMES, KERNEL_PACKAGE } from "./image-config.ts";
+import { checkTree, formatViolations, type ImportViolation } from "./lib/import-guard.ts";
+import { newestKernelPackage, prepareKernel } from "./lib/kernel-package.ts";
+import { selectModules } from "./lib/modules-select.ts";
+import { canonicalEntries, type ImageEntry, writeNewc } from "./lib/newc.ts";
+
+export const REPO_ROOT = join(fileURLToPath(new URL(".", import.meta.url)), "..");
+export const DEFAULT_OUT = join(REPO_ROOT, "rootfs", "out");
+export const DEFAULT_CACHE = join(REPO_ROOT, "rootfs", "cache");
+/** Paths inside the image that other parts rely on. */
+export const IMAGE_PATHS = {
+  runtime: "usr/bin/deno",
+  init: "init",
+  modules: "lib/modules/current",
+  manifest: "lib/zos/manifests/node.json",
+  kernelBundle: "lib/zos/kernel.js",
+  info: "lib/zos/image.json",
+};
+export const DEFAULT_CMDLINE = "console=ttyS0 panic=-1 mitigations=off";
+
+export class BuildError extends Error {}
+
+export interface BuildOptions {
+  outDir?: string;
+  cacheDir?: string;
+  kernelPackage?: string;
+  zstdLevel?: number;
+  /** Include the capability kernel bundle when kernel/mod.ts exists (default true). */
+  withKernel?: boolean;
+  root?: string;
+  progress?: (msg: string) => void;
+}
+
+export interface OutputFile {
+  name: string;
+  bytes: number;
+  sha256: string;
+}
+
+export interface BuildResult {
+  outDir: string;
+  kernelPackage: string;
+  kernelRelease: string;
+  debSha256: string;
+  modules: string[];
+  withKernelBundle: boolean;
+  files: OutputFile[];
+  imageEntries: number;
+  seconds: number;
+}
+
+function sha256(path: string): string {
+  const h = createHash("sha256");
+  h.update(readFileSync(path));
+  return h.digest("hex");
+}
+
+function run(cmd: string, args: string[], cwd: string): string {
+  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: "1" } });
+  if (r.error) throw new BuildError(`${cmd} could not run: ${r.error.message}`);
+  if (r.status !== 0) throw new BuildError(`${cmd} ${args.join(" ")} failed (exit ${r.status}):\n${(r.stderr || r.stdout).trim().slice(-2000)}`);
+  return r.stdout;
+}
+
+/** The shared libraries a binary needs, as [path in image, file on host]. */
+export function runtimeLibs(binary: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (const line of run("ldd", [binary], "/").split("\n")) {
+    const m = /=>\s+(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s+\(/.exec(line);
+    if (m) out.push([m[1].replace(/^\/+/, ""), realpathSync(m[1])]);
+  }
+  return out.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+}
+
+/** Source folders that count as one module each for the import guard. */
+function moduleFolders(root: string): string[] {
+  const out: string[] = [];
+  for (const top of CODE_FOLDERS) {
+    const dir = join(root, top);
+    if (!existsSync(dir)) continue;
+    if (top === "kernel") {
+      out.push(dir);
+      continue;
+    }
+    for (const name of readdirSync(dir).sort()) if (statSync(join(dir, name)).isDirectory()) out.push(join(dir, name));
+  }
+  return out;
+}
+
+export function checkImports(root: string): ImportViolation[] {
+  return moduleFolders(root).flatMap((d) => checkTree(d));
+}
+
+function bundle(root: string, entry: string, out: string): void {
+  run(join(root, "node_modules/deno/deno"), ["bundle", "--quiet", "--platform", "deno", "--no-lock", "--no-check", "-o", out, entry], root);
+}
+
+function zstd(input: string, output: string, level: number): void {
+  // -T2 fixed: zstd's multi-threaded output does not depend on the thread count, but single- and
+  // multi-threaded modes differ, so the mode is pinned for reproducibility.
+  run("zstd", [`-${level}`, ...(level > 19 ? ["--ultra"] : []), "-T2", "-q", "-f", "-o", output, input], "/");
+}
+
+function fileListing(entries: ImageEntry[]): string {
+  const lines = canonicalEntries(entries).map((e) => {
+    const mode = e.mode.toString(8).padStart(4, "0");
+    if (e.type === "file") {
+      const data = e.source ? readFileSync(e.source) : (e.data ?? new Uint8Array());
+      return `file ${mode} ${String(data.length).padStart(10)} ${createHash("sha256").update(data).digest("hex")} /${e.path}`;
+    }
+    if (e.type === "symlink") return `link ${mode} ${"".padStart(10)} ${"".padStart(64)} /${e.path} -> ${e.target}`;
+    if (e.type === "char") return `char ${mode} ${`${e.major},${e.minor}`.padStart(10)} ${"".padStart(64)} /${e.path}`;
+    return `dir  ${mode} ${"".padStart(10)} ${"".padStart(64)} /${e.path}`;
+  });
+  return lines.join("\n") + "\n";
+}
+
+/** Fails when an image listing contains a shell, interpreter or package manager. */
+export function forbiddenFiles(listing: string): string[] {
+  const bad = new Set(FORBIDDEN_BASENAMES);
+  return listing.split("\n").filter(Boolean).map((l) => l.split(" /")[1]?.split(" -> ")[0] ?? "")
+    .filter((p) => bad.has(basename(p)) || /^python\d/.test(basename(p)));
+}
+
+function baseEntries(root: string, initSource: Uint8Array): ImageEntry[] {
+  const deno = realpathSync(join(root, "node_modules/deno/deno"));
+  const entries: ImageEntry[] = [
+    { path: "dev", type: "dir", mode: 0o755 },
+    { path: "dev/console", type: "char", mode: 0o600, major: 5, minor: 1 },
+    { path: "dev/null", type: "char", mode: 0o666, major: 1, minor: 3 },
+    { path: "proc", type: "dir", mode: 0o555 },
+    { path: "sys", type: "dir", mode: 0o555 },
+    { path: "run", type: "dir", mode: 0o755 },
+    { path: "tmp", type: "dir", mode: 0o1777 },
+    { path: "etc", type: "dir", mode: 0o755 },
+    { path: "var/cache", type: "dir", mode: 0o755 },
+    { path: IMAGE_PATHS.runtime, type: "file", mode: 0o755, source: deno },
+    { path: IMAGE_PATHS.init, type: "file", mode: 0o755, data: initSource },
+  ];
+  for (const [inImage, host] of runtimeLibs(deno)) entries.push({ path: inImage, type: "file", mode: 0o755, source: host });
+  return entries;
+}
+
+/** The PID 1 program as an executable script: the kernel's binfmt_script runs the runtime, no shell. */
+function initScript(bundleFile: string): Uint8Array {
+  const body = readFileSync(bundleFile, "utf8");
+  return new TextEncoder().encode(`#!/${IMAGE_PATHS.runtime} -A\n${body}`);
+}
+
+export function bootIpxe(cmdline: string): string {
+  // Relative names: iPXE resolves them against the script's own URL, so any boot server works.
+  return ["#!ipxe", `kernel bzImage ${cmdline}`, "initrd initramfs.cpio.zst", "boot", ""].join("\n");
+}
+
+export async function buildImage(o: BuildOptions = {}): Promise<BuildResult> {
+  const t0 = performance.now();
+  const root = o.root ?? REPO_ROOT;
+  const outDir = o.outDir ?? DEFAULT_OUT;
+  const cacheDir = o.cacheDir ?? DEFAULT_CACHE;
+  const level = o.zstdLevel ?? 19;
+  const progress = o.progress ?? (() => {});
+  let step = 0;
+  const steps = 9;
+  const say = (m: string) => progress(`[${++step}/${steps}] ${m}`);
+
+  say("checking module sources for literal file: imports outside their folder");
+  const violations = checkImports(root);
+  if (violations.length) {
+    throw new BuildError(
+      `refusing to build: ${violations.length} literal file: import(s) reach outside their module folder ` +
+        `(Deno reads them while building the module graph, before permissions apply):\n${formatViolations(violations, root)}\n` +
+        "Fix: import only files inside the module's own folder (shared code belongs in a lib folder imported relatively).",
+    );
+  }
+
+  say("kernel");
+  const pkg = !o.kernelPackage || o.kernelPackage === "auto" ? (KERNEL_PACKAGE === "auto" ? newestKernelPackage() : KERNEL_PACKAGE) : o.kernelPackage;
+  const kernel = prepareKernel(cacheDir, pkg, (m) => progress(`      ${m}`));
+
+  say(`selecting kernel modules for ${kernel.release}`);
+  const mods = selectModules(kernel.modulesDir, [...DEVICE_MODULES, ...FEATURE_MODULES]);
+
+  const work = `${outDir}.tmp-${process.pid}`;
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  try {
+    say("bundling the PID 1 program (and the capability kernel when present)");
+    bundle(root, "kernel/pid1/init.ts", join(work, "init.js"));
+    bundle(root, "kernel/pid1/hello.ts", join(work, "hello.js"));
+    const withKernel = (o.withKernel ?? true) && existsSync(join(root, "kernel/mod.ts"));
+    if (withKernel) bundle(root, "kernel/mod.ts", join(work, "kernel.js"));
+
+    say("assembling the initramfs");
+    const entries = baseEntries(root, initScript(join(work, "init.js")));
+    for (const m of mods.modules) entries.push({ path: `${IMAGE_PATHS.modules}/${m.path}`, type: "file", mode: 0o644, source: m.source });
+    const enc = new TextEncoder();
+    entries.push({ path: `${IMAGE_PATHS.modules}/modules.dep`, type: "file", mode: 0o644, data: enc.encode(mods.modulesDep) });
+    entries.push({ path: `${IMAGE_PATHS.modules}/modules.alias`, type: "file", mode: 0o644, data: enc.encode(mods.modulesAlias) });
+    entries.push({ path: `lib/modules/${kernel.release}`, type: "symlink", mode: 0o777, target: "current" });
+    const manifest = join(root, "manifests/node.json");
+    if (existsSync(manifest)) entries.push({ path: IMAGE_PATHS.manifest, type: "file", mode: 0o644, source: manifest });
+    if (withKernel) entries.push({ path: IMAGE_PATHS.kernelBundle, type: "file", mode: 0o644, source: join(work, "kernel.js") });
+    const info = {
+      kernel_package: kernel.package,
+      kernel_release: kernel.release,
+      kernel_deb_sha256: kernel.debSha256,
+      runtime: "deno " + run(join(root, "node_modules/deno/deno"), ["--version"], root).split("\n")[0].split(" ")[1],
+      modules: mods.modules.map((m) => m.name),
+      builtin_modules: mods.builtin,
+      capability_kernel: withKernel,
+      manifest: existsSync(manifest) ? "/" + IMAGE_PATHS.manifest : null,
+    };
+    entries.push({ path: IMAGE_PATHS.info, type: "file", mode: 0o644, data: enc.encode(JSON.stringify(info, null, 2) + "\n") });
+
+    const listing = fileListing(entries);
+    const bad = forbiddenFiles(listing);
+    if (bad.length) throw new BuildError(`refusing to build: the image would contain a shell/interpreter/package manager: ${bad.join(", ")}`);
+    writeFileSync(join(work, "image-files.txt"), listing);
+    const cpio = writeNewc(join(work, "initramfs.cpio"), entries);
+
+    say(`compressing the initramfs (zstd -${level}, ${(cpio.bytes / 2 ** 20).toFixed(1)} MiB raw)`);
+    zstd(join(work, "initramfs.cpio"), join(work, "initramfs.cpio.zst"), level);
+
+    say("the hello baseline image (same kernel and runtime, init prints one line)");
+    writeNewc(join(work, "hello-initramfs.cpio"), baseEntries(root, initScript(join(work, "hello.js"))));
+
+    say("kernel files and boot.ipxe");
+    copyFileSync(kernel.bzImage, join(work, "bzImage"));
+    copyFileSync(kernel.vmlinux, join(work, "vmlinux"));
+    writeFileSync(join(work, "boot.ipxe"), bootIpxe(`${DEFAULT_CMDLINE} runmode=prod`));
+    writeFileSync(join(work, "image.json"), JSON.stringify(info, null, 2) + "\n");
+    for (const f of ["init.js", "hello.js", "kernel.js"]) rmSync(join(work, f), { force: true });
+
+    say("SHA256SUMS");
+    const names = readdirSync(work).filter((n) => n !== "SHA256SUMS").sort();
+    const files = names.map((name) => ({ name, bytes: statSync(join(work, name)).size, sha256: sha256(join(work, name)) }));
+    writeFileSync(join(work, "SHA256SUMS"), files.map((f) => `${f.sha256}  ${f.name}\n`).join(""));
+
+    mkdirSync(dirname(outDir), { recursive: true });
+    rmSync(outDir, { recursive: true, force: true });
+    renameSync(work, outDir);
+    return {
+      outDir,
+      kernelPackage: kernel.package,
+      kernelRelease: kernel.release,
+      debSha256: kernel.debSha256,
+      modules: mods.modules.map((m) => m.name),
+      withKernelBundle: withKernel,
+      files,
+      imageEntries: cpio.entries,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  } catch (err) {
+    rmSync(work, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+export function relativeOut(p: string): string {
+  return relative(process.cwd(), p) || ".";
+}
