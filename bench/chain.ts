@@ -127,7 +127,8 @@ try {
     }
     await inBlock(node, api.tx.tfgridModule.createNode(1, { hru: 0, sru: 1e12, cru: 8, mru: 1.6e10 },
       { city: "Ghent", country: "Belgium", latitude: "51", longitude: "3" }, [], false, true, null));
-    const nodeId = (await api.query.tfgridModule.nodeIdByTwinID((await api.query.tfgridModule.twinIdByAccountID(node.address)).unwrap())).toNumber();
+    const twinId = Number((await api.query.tfgridModule.twinIdByAccountID(node.address)).toPrimitive());
+    const nodeId = Number((await api.query.tfgridModule.nodeIdByTwinID(twinId)).toPrimitive());
     nonce = (await api.rpc.system.accountNextIndex(user.address)).toNumber();
     const contracts: SubmittableExtrinsic<"promise">[] = [];
     for (let i = 0; i < N; i++) {
@@ -135,7 +136,7 @@ try {
       contracts.push(await api.tx.smartContractModule.createNodeContract(nodeId, hash, "", 0, null).signAsync(user, { nonce: nonce + i }));
     }
     const contractMs = await burst(api, contracts, user.address, nonce + N);
-    const active = (await api.query.smartContractModule.activeNodeContracts(nodeId)).length;
+    const active = ((await api.query.smartContractModule.activeNodeContracts(nodeId)).toPrimitive() as number[]).length;
     if (active !== N) throw new Error(`expected ${N} active contracts, found ${active}`);
 
     // --- storage reads through @polkadot/api

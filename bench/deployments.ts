@@ -89,22 +89,28 @@ async function main(): Promise<void> {
   // the whole accept path through the engine onto a FileStore
   const dir = mkdtempSync(join(tmpdir(), "zt-bench-deploy-"));
   const results: { label: string; count: number; ms: number }[] = [];
+  let spread = "";
   try {
     const open = async (name: string) => {
       const store = FileStore.open(join(dir, name));
       const engine = await Engine.open({ store, keys, contracts: new ChainContracts(), managers: new Map(), capacity: fixedCapacity(256) });
       return { store, engine };
     };
-    {
-      const { store, engine } = await open("concurrent");
+    // three runs on fresh stores: this machine is shared, so report the median and the spread
+    const runs: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      const { store, engine } = await open(`concurrent${r}`);
       let next = 0;
       t0 = performance.now();
       await Promise.all(Array.from({ length: C }, async () => {
         while (next < N) await engine.deploy(bytes[next++]);
       }));
-      results.push({ label: `Engine.deploy, ${C} in flight (group commit)`, count: N, ms: performance.now() - t0 });
+      runs.push(performance.now() - t0);
       await store.close();
     }
+    runs.sort((a, b) => a - b);
+    spread = `runs: ${runs.map((ms) => rate(N, ms)).reverse().join(", ")}/s`;
+    results.push({ label: `Engine.deploy, ${C} in flight (group commit), median of 3`, count: N, ms: runs[1] });
     {
       const { store, engine } = await open("sequential");
       const n = Math.min(N, 1000);
@@ -143,7 +149,7 @@ async function main(): Promise<void> {
     "|---|---:|",
     ...rows.map(([k, v]) => `| ${k} | ${v} |`),
     "",
-    `Goal ≥ ${goal}/s accepted: ${mainRate >= goal ? "met" : "**missed**"} (${mainRate}/s with ${C} in flight).` +
+    `Goal ≥ ${goal}/s accepted: ${mainRate >= goal ? "met" : "**missed**"} (${mainRate}/s with ${C} in flight; ${spread}).` +
       ` With one request at a time every deploy waits for its own fdatasync, which bounds that row by the disk's sync latency.`,
     `sr25519 verification (WASM schnorrkel) costs far more than ed25519; deployments signed with sr25519 are bounded by that row.`,
   ].join("\n");

@@ -5,6 +5,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
+import os from "node:os";
 import { WebSocket, WebSocketServer } from "ws";
 import { e2eKeyFromSecret } from "../capabilities/rmb/e2e.ts";
 import { RmbPeer } from "../capabilities/rmb/peer.ts";
@@ -152,6 +153,9 @@ const md = [
   "## RMB relay round trip",
   "",
   `Machine: ${machineLine()}. Reproduce: \`node_modules/deno/deno run -A bench/rmb.ts --n ${N} --concurrency ${C}\`.`,
+  "",
+  `Load average when the run ended: ${os.loadavg().map((l) => l.toFixed(2)).join(" / ")} (1/5/15 min; ` +
+  "other work on this machine shows up as p99 outliers).",
   "",
   `Latency = one request at a time (${N} samples after 50 warm-up); throughput = ${C} requests in flight.`,
   "Payload: a ~230-byte JSON object. Goal: every signed RMB round trip p99 under 5 ms on loopback " +

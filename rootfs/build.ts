@@ -26,7 +26,9 @@ export const IMAGE_PATHS = {
   init: "init",
   modules: "lib/modules/current",
   manifest: "lib/zos/manifests/node.json",
-  kernelBundle: "lib/zos/kernel.js",
+  kernelBundle: "lib/zos/kernel/mod.js",
+  /** The kernel looks for the runtime under <its root>/node_modules/deno/deno (kernel/sandbox.ts). */
+  kernelRuntimeLink: "lib/zos/node_modules/deno/deno",
   info: "lib/zos/image.json",
 };
 export const DEFAULT_CMDLINE = "console=ttyS0 panic=-1 mitigations=off";
@@ -131,7 +133,7 @@ function fileListing(entries: ImageEntry[]): string {
 /** Fails when an image listing contains a shell, interpreter or package manager. */
 export function forbiddenFiles(listing: string): string[] {
   const bad = new Set(FORBIDDEN_BASENAMES);
-  return listing.split("\n").filter(Boolean).map((l) => l.split(" /")[1]?.split(" -> ")[0] ?? "")
+  return listing.split("\n").filter(Boolean).map((l) => "/" + (l.split(" /")[1]?.split(" -> ")[0] ?? ""))
     .filter((p) => bad.has(basename(p)) || /^python\d/.test(basename(p)));
 }
 
@@ -142,6 +144,9 @@ function baseEntries(root: string, initSource: Uint8Array): ImageEntry[] {
     { path: "dev/console", type: "char", mode: 0o600, major: 5, minor: 1 },
     { path: "dev/null", type: "char", mode: 0o666, major: 1, minor: 3 },
     { path: "proc", type: "dir", mode: 0o555 },
+    // Deno reads /proc/self/exe while it starts, before PID 1 can mount procfs. This link answers
+    // that one read; the procfs PID 1 mounts on /proc hides it afterwards.
+    { path: "proc/self/exe", type: "symlink", mode: 0o777, target: "/" + IMAGE_PATHS.runtime },
     { path: "sys", type: "dir", mode: 0o555 },
     { path: "run", type: "dir", mode: 0o755 },
     { path: "tmp", type: "dir", mode: 0o1777 },
@@ -163,6 +168,20 @@ function initScript(bundleFile: string): Uint8Array {
 export function bootIpxe(cmdline: string): string {
   // Relative names: iPXE resolves them against the script's own URL, so any boot server works.
   return ["#!ipxe", `kernel bzImage ${cmdline}`, "initrd initramfs.cpio.zst", "boot", ""].join("\n");
+}
+
+/** Entry files (relative to the repo) of every process in the node manifest, via the kernel's own loader. */
+async function manifestEntries(root: string, manifest: string): Promise<string[]> {
+  const { loadManifest, formatErrors } = await import("../kernel/mod.ts");
+  const r = loadManifest(manifest);
+  if (!r.ok) throw new BuildError(`the node manifest is invalid:\n${formatErrors(r.errors, manifest)}`);
+  const out: string[] = [];
+  for (const spec of Object.values(r.manifest.processes)) {
+    const rel = relative(root, spec.entryPath);
+    if (rel.startsWith("..")) throw new BuildError(`process ${spec.name}: entry ${spec.entryPath} is outside the repository`);
+    out.push(rel);
+  }
+  return [...new Set(out)].sort();
 }
 
 export async function buildImage(o: BuildOptions = {}): Promise<BuildResult> {
@@ -200,8 +219,20 @@ export async function buildImage(o: BuildOptions = {}): Promise<BuildResult> {
     say("bundling the PID 1 program (and the capability kernel when present)");
     bundle(root, "kernel/pid1/init.ts", join(work, "init.js"));
     bundle(root, "kernel/pid1/hello.ts", join(work, "hello.js"));
-    const withKernel = (o.withKernel ?? true) && existsSync(join(root, "kernel/mod.ts"));
-    if (withKernel) bundle(root, "kernel/mod.ts", join(work, "kernel.js"));
+    const manifest = join(root, "manifests/node.json");
+    const withKernel = (o.withKernel ?? true) && existsSync(join(root, "kernel/mod.ts")) && existsSync(manifest);
+    const processBundles: [string, string][] = [];
+    if (withKernel) {
+      bundle(root, "kernel/mod.ts", join(work, "kernel.js"));
+      // Each process of the node manifest becomes one self-contained file at the same path under
+      // /lib/zos (npm packages inlined), so the image needs no node_modules and no source tree.
+      for (const entry of await manifestEntries(root, manifest)) {
+        const out = join(work, "procs", entry);
+        mkdirSync(dirname(out), { recursive: true });
+        bundle(root, entry, out);
+        processBundles.push([`lib/zos/${entry}`, out]);
+      }
+    }
 
     say("assembling the initramfs");
     const entries = baseEntries(root, initScript(join(work, "init.js")));
@@ -209,10 +240,14 @@ export async function buildImage(o: BuildOptions = {}): Promise<BuildResult> {
     const enc = new TextEncoder();
     entries.push({ path: `${IMAGE_PATHS.modules}/modules.dep`, type: "file", mode: 0o644, data: enc.encode(mods.modulesDep) });
     entries.push({ path: `${IMAGE_PATHS.modules}/modules.alias`, type: "file", mode: 0o644, data: enc.encode(mods.modulesAlias) });
+    entries.push({ path: `${IMAGE_PATHS.modules}/modules.softdep`, type: "file", mode: 0o644, data: enc.encode(mods.modulesSoftdep) });
     entries.push({ path: `lib/modules/${kernel.release}`, type: "symlink", mode: 0o777, target: "current" });
-    const manifest = join(root, "manifests/node.json");
     if (existsSync(manifest)) entries.push({ path: IMAGE_PATHS.manifest, type: "file", mode: 0o644, source: manifest });
-    if (withKernel) entries.push({ path: IMAGE_PATHS.kernelBundle, type: "file", mode: 0o644, source: join(work, "kernel.js") });
+    if (withKernel) {
+      entries.push({ path: IMAGE_PATHS.kernelBundle, type: "file", mode: 0o644, source: join(work, "kernel.js") });
+      entries.push({ path: IMAGE_PATHS.kernelRuntimeLink, type: "symlink", mode: 0o777, target: "/" + IMAGE_PATHS.runtime });
+      for (const [inImage, file] of processBundles) entries.push({ path: inImage, type: "file", mode: 0o644, source: file });
+    }
     const info = {
       kernel_package: kernel.package,
       kernel_release: kernel.release,
@@ -221,6 +256,7 @@ export async function buildImage(o: BuildOptions = {}): Promise<BuildResult> {
       modules: mods.modules.map((m) => m.name),
       builtin_modules: mods.builtin,
       capability_kernel: withKernel,
+      processes: processBundles.map(([p]) => "/" + p),
       manifest: existsSync(manifest) ? "/" + IMAGE_PATHS.manifest : null,
     };
     entries.push({ path: IMAGE_PATHS.info, type: "file", mode: 0o644, data: enc.encode(JSON.stringify(info, null, 2) + "\n") });
@@ -242,7 +278,7 @@ export async function buildImage(o: BuildOptions = {}): Promise<BuildResult> {
     copyFileSync(kernel.vmlinux, join(work, "vmlinux"));
     writeFileSync(join(work, "boot.ipxe"), bootIpxe(`${DEFAULT_CMDLINE} runmode=prod`));
     writeFileSync(join(work, "image.json"), JSON.stringify(info, null, 2) + "\n");
-    for (const f of ["init.js", "hello.js", "kernel.js"]) rmSync(join(work, f), { force: true });
+    for (const f of ["init.js", "hello.js", "kernel.js", "procs"]) rmSync(join(work, f), { recursive: true, force: true });
 
     say("SHA256SUMS");
     const names = readdirSync(work).filter((n) => n !== "SHA256SUMS").sort();

@@ -17,6 +17,8 @@ export const DEVICE_MODULES = [
 export const FEATURE_MODULES = [
   "bridge", "veth", "tun", "macvlan", "macvtap", "8021q", "wireguard", "vhost_net", "vhost_vsock",
   "btrfs", "ext4", "overlay", "fuse", "loop", "kvm_intel", "kvm_amd", "nf_tables", "br_netfilter",
+  // crypto the filesystems ask for through softdep (the kernel would call a modprobe we do not ship)
+  "crc32c_generic", "crc32c_intel", "blake2b_generic", "xxhash_generic", "sha256_ssse3",
 ];
 
 /** Source folders whose code may go into the image (checked for escaping `file:` imports). */

@@ -90,7 +90,8 @@ function runFile(file: string, timeoutS: number): Promise<FileResult> {
       } else if (!summary) {
         resolve({ file: rel, passed: 0, failed: 1, skipped: 0, ms, output, crashed: `exited ${signal ?? code} without a uvu summary` });
       } else {
-        const failed = summary.total - summary.passed - summary.skipped;
+        // uvu's Total counts run tests only (skips are reported apart), so failures = Total - Passed.
+        const failed = Math.max(0, summary.total - summary.passed);
         const extra = failed === 0 && code !== 0 ? 1 : 0; // e.g. an error after the suites finished
         resolve({
           file: rel,

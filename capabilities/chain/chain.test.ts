@@ -91,7 +91,7 @@ t("module errors come back named", async () => {
     assert.unreachable();
   } catch (e) {
     assert.instance(e, ChainDispatchError);
-    assert.is((e as ChainDispatchError).name, "TwinExists");
+    assert.is((e as ChainDispatchError).error, "TwinExists");
     assert.is((e as ChainDispatchError).section, "tfgridModule");
   }
   await rejects(() => client.submitter(nodeSigner).submit("tfgridModule", "noSuchCall"), /no call/);

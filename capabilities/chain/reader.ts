@@ -1,6 +1,7 @@
 // Read facet of the chain driver: the storage a node reads (twins, farms, nodes, contracts) as plain
 // data, and a System.Events subscription.
 import type { ApiPromise } from "@polkadot/api";
+import type { EventRecord } from "@polkadot/types/interfaces";
 
 // deno-lint-ignore no-explicit-any
 type Plain = any;
@@ -69,7 +70,8 @@ export class ChainReader {
   }
 
   async balance(address: string): Promise<{ free: bigint; reserved: bigint }> {
-    const a = await this.#api.query.system.account(address);
+    // deno-lint-ignore no-explicit-any
+    const a = (await this.#api.query.system.account(address)) as any;
     return { free: a.data.free.toBigInt(), reserved: a.data.reserved.toBigInt() };
   }
 
@@ -79,7 +81,7 @@ export class ChainReader {
       const hash = header.hash.toHex();
       try {
         const at = await this.#api.at(hash);
-        const records = await at.query.system.events();
+        const records = (await at.query.system.events()) as unknown as EventRecord[];
         onEvents(records.map((r) => ({
           section: r.event.section,
           method: r.event.method,

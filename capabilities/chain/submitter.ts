@@ -14,13 +14,13 @@ export interface Signer {
 }
 
 export class ChainDispatchError extends Error {
-  /** e.g. "tfgridModule" / "TwinExists", or "token" / "FundsUnavailable" */
+  /** e.g. "tfgridModule" + "TwinExists"; for non-module errors "dispatch" + "Token", "BadOrigin", ... */
   readonly section: string;
-  readonly name: string;
-  constructor(section: string, name: string, detail: string) {
-    super(`chain refused the call: ${section}.${name}${detail ? ` (${detail})` : ""}`);
+  readonly error: string;
+  constructor(section: string, error: string, detail: string) {
+    super(`chain refused the call: ${section}.${error}${detail ? ` (${detail})` : ""}`);
     this.section = section;
-    this.name = name;
+    this.error = error;
   }
 }
 

@@ -259,6 +259,8 @@ export class RmbPeer {
     const base = link.url.includes("?") ? link.url.slice(0, link.url.indexOf("?")) : link.url;
     const ws = new WebSocket(`${base.endsWith("/") ? base : base + "/"}?${token}`, {
       perMessageDeflate: false,
+      // relays cap envelopes far below this; the cap only protects the peer from a misbehaving relay
+      maxPayload: 16 * 1024 * 1024,
     });
     link.ws = ws;
     let opened = false;

@@ -11,6 +11,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import WebSocket from "ws";
 import { ApiPromise, WsProvider } from "@polkadot/api";
+import type { ISubmittableResult } from "@polkadot/types/types";
 import { Keyring } from "@polkadot/keyring";
 import { cryptoWaitReady, mnemonicGenerate } from "@polkadot/util-crypto";
 import { startChain, type RunningChain } from "./mod.ts";
@@ -160,7 +161,7 @@ t("future nonces wait in the pool until the gap is filled", async () => {
 t("unsupported calls fail with a dispatch error, never a silent success", async () => {
   const logs: string[] = [];
   const result = await new Promise<{ failed: boolean; other: boolean }>((resolve, reject) => {
-    api.tx.tfgridModule.setZosVersion("v3.99").signAndSend(alice, (r) => {
+    api.tx.tfgridModule.setZosVersion("v3.99").signAndSend(alice, (r: ISubmittableResult) => {
       if (!r.status.isInBlock) return;
       const ev = r.events.find((e) => e.event.method === "ExtrinsicFailed");
       // deno-lint-ignore no-explicit-any
@@ -231,7 +232,7 @@ p("state and blocks survive a clean restart", async () => {
 async function startedBalance(chain: RunningChain, address: string): Promise<bigint> {
   const a = await ApiPromise.create({ provider: new WsProvider(chain.url), noInitWarn: true });
   try {
-    return (await a.query.system.account(address)).data.free.toBigInt();
+    return BigInt(((await a.query.system.account(address)).toJSON() as { data: { free: number | string } }).data.free);
   } finally {
     await a.disconnect();
   }
@@ -290,7 +291,7 @@ p("timed mode produces blocks on its own and subscriptions see them", async () =
     unsub();
     assert.ok(numbers.length >= 4, `saw ${numbers.length} heads`);
     for (let i = 1; i < numbers.length; i++) assert.is(numbers[i], numbers[i - 1] + 1);
-    const now = (await a.query.timestamp.now()).toNumber();
+    const now = Number((await a.query.timestamp.now()).toPrimitive());
     assert.ok(Math.abs(now - Date.now()) < 5_000);
   } finally {
     await a.disconnect();

@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { ApiPromise, WsProvider } from "@polkadot/api";
+import type { EventRecord } from "@polkadot/types/interfaces";
 import { Keyring } from "@polkadot/keyring";
 import { mnemonicGenerate, cryptoWaitReady } from "@polkadot/util-crypto";
 import { startChain, type RunningChain } from "./mod.ts";
@@ -49,7 +50,7 @@ t.before(async () => {
     await node.connect();
   });
   api = await ApiPromise.create({ provider: new WsProvider(chain.url), noInitWarn: true });
-  unsubEvents = (await api.query.system.events((events) => {
+  unsubEvents = (await api.query.system.events((events: EventRecord[]) => {
     for (const { event } of events) seen.push(`${event.section}.${event.method}`);
   })) as unknown as () => void;
 });
@@ -92,7 +93,7 @@ t("accepts T&C, creates a twin and a farm", async () => {
 });
 
 t("module errors decode on the client (TwinExists)", async () => {
-  let err: { keyError?: string; section?: string } | null = null;
+  let err = null as { keyError?: string; section?: string } | null;
   await quiet(async () => {
     try {
       await (await user.twins.create({ relay: null, pk: null })).apply();

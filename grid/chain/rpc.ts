@@ -12,6 +12,37 @@ export interface Conn {
 
 type Handler = (params: unknown[], conn: Conn) => unknown;
 
+/**
+ * Holds a watched extrinsic's "finalized" status until this connection has read the inBlock block's
+ * body and events. polkadot-js switches to the newest status and abandons an unfinished inBlock
+ * lookup, and clients such as tfchain_client only act on inBlock, so an early "finalized" on a
+ * loaded machine would leave them waiting forever. A real chain finalizes seconds later; the
+ * fallback keeps that bound for clients that never read the block.
+ */
+interface FinalityGate {
+  block: string;
+  gotBlock: boolean;
+  gotEvents: boolean;
+  release: (() => void) | null;
+  timer: ReturnType<typeof setTimeout> | null;
+}
+const FINALITY_FALLBACK_MS = 10_000;
+const gates = new WeakMap<Conn, Set<FinalityGate>>();
+
+function gateSeen(conn: Conn, block: string, what: "block" | "events"): void {
+  for (const g of gates.get(conn) ?? []) {
+    if (g.block !== block) continue;
+    if (what === "block") g.gotBlock = true;
+    else g.gotEvents = true;
+    if (g.gotBlock && g.gotEvents && g.release) {
+      const release = g.release;
+      g.release = null;
+      // after the current response has been written
+      setTimeout(release, 0);
+    }
+  }
+}
+
 let subCounter = 0;
 function newSubId(): string {
   subCounter++;
@@ -42,6 +73,7 @@ export class RpcMethods {
     this.meta = chain.meta;
     this.chainName = chainName;
     const c = chain;
+    const eventsKey = this.meta.key("System", "Events");
     const subscribe = (conn: Conn, notifyMethod: string, start: (send: (r: unknown) => void) => () => void): string => {
       if (!conn.notify) throw new RpcError(-32601, "Method not found: subscriptions need a WebSocket connection");
       const id = newSubId();
@@ -100,8 +132,9 @@ export class RpcMethods {
       },
       chain_getBlockHash: (p) => (Array.isArray(p[0]) ? p[0].map(hashOf) : hashOf(p[0])),
       chain_getHeader: (p) => optAt(c, p[0]).header,
-      chain_getBlock: (p) => {
+      chain_getBlock: (p, conn) => {
         const b = optAt(c, p[0]);
+        gateSeen(conn, b.hash, "block");
         return { block: { header: b.header, extrinsics: b.extrinsics }, justifications: null };
       },
       chain_getFinalizedHead: () => c.head.hash,
@@ -133,7 +166,12 @@ export class RpcMethods {
         optAt(c, p[0]);
         return this.meta.metadataHex;
       },
-      state_getStorage: (p) => c.storageAt(needHex(p[0], "storage key"), optAt(c, p[1])),
+      state_getStorage: (p, conn) => {
+        const key = needHex(p[0], "storage key");
+        const at = optAt(c, p[1]);
+        if (key === eventsKey) gateSeen(conn, at.hash, "events");
+        return c.storageAt(key, at);
+      },
       state_getStorageAt: (p) => c.storageAt(needHex(p[0], "storage key"), optAt(c, p[1])),
       state_getStorageHash: (p) => {
         const v = c.storageAt(needHex(p[0], "storage key"), optAt(c, p[1]));
@@ -143,10 +181,11 @@ export class RpcMethods {
         const v = c.storageAt(needHex(p[0], "storage key"), optAt(c, p[1]));
         return v === null ? null : (v.length - 2) / 2;
       },
-      state_queryStorageAt: (p) => {
+      state_queryStorageAt: (p, conn) => {
         if (!Array.isArray(p[0])) throw new RpcError(-32602, "Invalid params: expected an array of storage keys");
         const at = optAt(c, p[1]);
         const keys = p[0].map((k) => needHex(k, "storage key"));
+        if (keys.includes(eventsKey)) gateSeen(conn, at.hash, "events");
         return [{ block: at.hash, changes: keys.map((k) => [k, c.storageAt(k, at)]) }];
       },
       state_getKeysPaged: (p) => {
@@ -193,12 +232,39 @@ export class RpcMethods {
         const id = newSubId();
         const notify = conn.notify;
         let active = true;
+        let gate: FinalityGate | null = null;
+        const set = gates.get(conn) ?? new Set<FinalityGate>();
+        gates.set(conn, set);
+        const send = (s: TxStatus) => {
+          if (active) notify("author_extrinsicUpdate", id, s);
+        };
+        const dropGate = () => {
+          if (!gate) return;
+          if (gate.timer) clearTimeout(gate.timer);
+          set.delete(gate);
+          gate = null;
+        };
         // validation errors reject the call itself, as substrate does
         c.submit(hex, (s: TxStatus) => {
-          if (active) notify("author_extrinsicUpdate", id, s);
+          if (typeof s === "object" && "inBlock" in s) {
+            gate = { block: s.inBlock, gotBlock: false, gotEvents: false, release: null, timer: null };
+            set.add(gate);
+            send(s);
+          } else if (typeof s === "object" && "finalized" in s && gate && !(gate.gotBlock && gate.gotEvents)) {
+            const g = gate;
+            g.release = () => {
+              dropGate();
+              send(s);
+            };
+            g.timer = setTimeout(() => g.release?.(), FINALITY_FALLBACK_MS);
+          } else {
+            dropGate();
+            send(s);
+          }
         });
         conn.subs.set(id, () => {
           active = false;
+          dropGate();
         });
         return id;
       },

@@ -474,6 +474,33 @@ bad("the node rejects bad signatures, replays, expired, non-JSON and undecryptab
   assert.equal(await u.request(1, "zos.system.version", null), { zos: "zos-ts", zinit: "n/a" });
 });
 
+bad("a reply with a bad signature is refused by the requester, not trusted", async () => {
+  const fake = await ident(90, "ed25519");
+  const s = await rawSession(relay.url, fake);
+  const u = peer(relay.url, user2, { session: "asks-fake" });
+  await u.start();
+  const pending = u.request(90, "zos.system.version", null);
+  const req = await s.next();
+  assert.is(req.message?.kind, "request");
+  const forged: Envelope = {
+    uid: req.uid,
+    timestamp: now(),
+    expiration: 60,
+    source: { twin: 90 },
+    destination: req.source,
+    message: { kind: "response" },
+    schema: JSON_SCHEMA,
+    plain: new TextEncoder().encode('{"zos":"evil"}'),
+    relays: [],
+  };
+  await signEnvelope(forged, user.signer); // signed, but not by twin 90's key
+  s.ws.send(encodeEnvelope(forged));
+  const e = await rejection(pending);
+  assert.is(e.origin, "invalid-reply");
+  assert.match(e.message, /invalid signature/);
+  s.ws.close();
+});
+
 bad("a flood is rate limited per session without disconnecting it", async () => {
   const s = await rawSession(relay.url, user2, "flood");
   const env: Envelope = {

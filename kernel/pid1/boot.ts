@@ -119,14 +119,21 @@ export async function boot(o: BootOptions): Promise<never> {
   const stateDisk = await tracer.phase("storage", () => {
     const ins = loader.coldplug(() => true);
     const disks = listDisks();
-    const usable = disks.find((d) => d.fs !== null);
+    const found = disks.find((d) => d.fs !== null);
     let boots = 0;
-    if (usable) {
-      loader.load(usable.fs!);
-      mkdirSync(STATE_MOUNT, { recursive: true });
-      sys.mount(`/dev/${usable.name}`, STATE_MOUNT, usable.fs!, MS_NOSUID | MS_NODEV | MS_RELATIME);
-      stateMounted = true;
-      boots = countBoot();
+    let usable = found;
+    if (found) {
+      try {
+        ins.push(...loader.load(found.fs!));
+        mkdirSync(STATE_MOUNT, { recursive: true });
+        sys.mount(`/dev/${found.name}`, STATE_MOUNT, found.fs!, MS_NOSUID | MS_NODEV | MS_RELATIME);
+        stateMounted = true;
+        boots = countBoot();
+      } catch (err) {
+        // A disk we cannot mount must not stop the node: it boots stateless and says so.
+        tracer.note(`state disk ${found.name} (${found.fs}) could not be mounted: ${(err as Error).message}`);
+        usable = undefined;
+      }
     }
     return { ins, disks, usable, boots };
   }, (r) => {
@@ -143,9 +150,17 @@ export async function boot(o: BootOptions): Promise<never> {
   if (params.farmerId === null) tracer.note("no farmer_id on the kernel command line: the node is an orphan and will not register");
   const persistent = Boolean(stateDisk.usable);
 
+  let kernelState = "absent";
   if (o.startKernel) {
-    kernel = await tracer.phase("kernel", () =>
-      o.startKernel!({ params, net: net!, stateDisk: persistent ? STATE_MOUNT : null, trace: tracer }), () => "capability kernel started");
+    try {
+      kernel = await tracer.phase("kernel", () =>
+        o.startKernel!({ params, net: net!, stateDisk: persistent ? STATE_MOUNT : null, trace: tracer }), () => "capability kernel started");
+      kernelState = "ok";
+    } catch (err) {
+      // The node stays up (reachable for a post-mortem on the console); PID 1 must never exit.
+      kernelState = "failed";
+      tracer.note(`the capability kernel did not start: ${(err as Error).message.split("\n")[0]}`);
+    }
   } else {
     tracer.note("this image carries no capability kernel bundle: PID 1 duties only");
   }
@@ -156,9 +171,9 @@ export async function boot(o: BootOptions): Promise<never> {
     return l;
   }, () => "no listening sockets").catch(() => undefined);
 
-  writeAtomic(STATUS_FILE, JSON.stringify({ params: describeParams(params), net, persistent, boots: stateDisk.boots }, null, 2) + "\n");
+  writeAtomic(STATUS_FILE, JSON.stringify({ params: describeParams(params), net, persistent, boots: stateDisk.boots, kernel: kernelState }, null, 2) + "\n");
   log(tracer.summary());
-  log(`${READY_LINE} addr=${net!.address} boots=${stateDisk.boots} persistent=${persistent}`);
+  log(`${READY_LINE} addr=${net!.address} boots=${stateDisk.boots} persistent=${persistent} kernel=${kernelState}`);
 
   // Test hook for the vm-tests (dev runmode only): reboot until the state disk has seen N boots, then power off.
   const hook = params.raw.get("zos-vmtest")?.at(-1);

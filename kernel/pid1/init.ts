@@ -5,7 +5,7 @@ import { boot, type BootOptions } from "./boot.ts";
 import { denoSys } from "./libc.ts";
 
 /** Where the image build puts the bundled capability kernel (exports startKernel). */
-export const KERNEL_BUNDLE = "/lib/zos/kernel.js";
+export const KERNEL_BUNDLE = "/lib/zos/kernel/mod.js";
 export const MANIFEST_PATH = "/lib/zos/manifests/node.json";
 
 async function main(): Promise<void> {
@@ -23,7 +23,15 @@ async function main(): Promise<void> {
     opts.startKernel = async (ctx) => {
       // Computed at run time on purpose: the kernel bundle is optional in an image.
       const mod = await import("file://" + KERNEL_BUNDLE);
-      return await mod.startKernel({ manifest: MANIFEST_PATH, params: ctx.params, stateDir: ctx.stateDisk, pid1: true });
+      // Kernel state (process run dirs, Deno cache) lives on the state disk when there is one.
+      const stateDir = ctx.stateDisk ? `${ctx.stateDisk}/zos/kernel` : "/run/zos/kernel";
+      const handle = await mod.startKernel({
+        manifest: MANIFEST_PATH,
+        stateDir,
+        onEvent: (e: unknown) => ctx.trace.event(e),
+      });
+      if (handle.notReady?.length) ctx.trace.note(`kernel: not ready after start-up: ${handle.notReady.join(", ")}`);
+      return { stop: () => handle.stop() };
     };
   }
   try {

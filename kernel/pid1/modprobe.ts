@@ -12,6 +12,17 @@ export interface ModuleIndex {
   /** module name → direct and indirect dependencies (names) */
   deps: Map<string, string[]>;
   aliases: { pattern: RegExp; glob: string; module: string }[];
+  /** module → modules to load before it (modules.softdep "pre:"), best effort */
+  softdeps: Map<string, string[]>;
+}
+
+export function parseModulesSoftdep(text: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const line of text.split("\n")) {
+    const m = /^softdep\s+(\S+)\s+pre:\s*(.*)$/.exec(line.trim());
+    if (m) out.set(m[1].replace(/-/g, "_"), m[2].split(/\s+/).filter(Boolean).map((n) => n.replace(/-/g, "_")));
+  }
+  return out;
 }
 
 const nameOf = (path: string): string => path.split("/").pop()!.replace(/\.ko(\.\w+)?$/, "").replace(/-/g, "_");
@@ -62,8 +73,8 @@ export function parseModulesAlias(text: string): ModuleIndex["aliases"] {
 
 export function loadIndex(modulesDir: string): ModuleIndex {
   const { paths, deps } = parseModulesDep(readFileSync(join(modulesDir, "modules.dep"), "utf8"));
-  const aliases = existsSync(join(modulesDir, "modules.alias")) ? parseModulesAlias(readFileSync(join(modulesDir, "modules.alias"), "utf8")) : [];
-  return { paths, deps, aliases };
+  const read = (f: string) => (existsSync(join(modulesDir, f)) ? readFileSync(join(modulesDir, f), "utf8") : "");
+  return { paths, deps, aliases: parseModulesAlias(read("modules.alias")), softdeps: parseModulesSoftdep(read("modules.softdep")) };
 }
 
 /** Modules whose aliases match any of the modaliases (sorted, deduplicated). */
@@ -140,6 +151,14 @@ export class ModuleLoader {
     const inserted: string[] = [];
     for (const m of loadOrder(this.index, name)) {
       if (this.loaded.has(m)) continue;
+      // Soft dependencies first (crc32c for btrfs...): without modprobe in the image the kernel's own
+      // request_module() fails, so we load them. Best effort: e.g. crc32c_intel needs SSE 4.2.
+      for (const pre of this.index.softdeps.get(m) ?? []) {
+        if (this.loaded.has(pre) || !this.index.paths.has(pre)) continue;
+        try {
+          inserted.push(...this.load(pre));
+        } catch { /* optional */ }
+      }
       try {
         this.sys.finitModule(join(this.dir, this.index.paths.get(m)!));
         inserted.push(m);

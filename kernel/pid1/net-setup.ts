@@ -85,6 +85,17 @@ function netlinkDo(sys: Sys, what: string, msg: Uint8Array, okErrnos: number[] =
 
 let seq = 1;
 
+/** Waits until the link reports operstate "up" (a DISCOVER sent before that is lost); gives up quietly. */
+async function waitOperUp(ifname: string, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    try {
+      if (readFileSync(`/sys/class/net/${ifname}/operstate`, "utf8").trim() === "up") return;
+    } catch { /* not there yet */ }
+    await sleep(20);
+  }
+}
+
 /** One DHCP exchange on `ifname`: DISCOVER → OFFER → REQUEST → ACK, retrying with backoff. */
 export async function dhcp(sys: Sys, ifname: string, mac: Uint8Array, opts: { tries?: number; hostname?: string } = {}): Promise<{ lease: DhcpReply; attempts: number }> {
   const tries = opts.tries ?? 8;
@@ -138,6 +149,7 @@ export async function setupNetwork(sys: Sys, opts: { nicTimeoutMs?: number; host
   const port = sys.ifIndex(nic);
   netlinkDo(sys, `${nic} master ${BRIDGE}`, setLink(seq++, port, { master: br, up: true }));
   netlinkDo(sys, `${BRIDGE} up`, setLink(seq++, br, { up: true }));
+  await waitOperUp(BRIDGE, 3000);
   const t0 = performance.now();
   const { lease, attempts } = await dhcp(sys, BRIDGE, macB, { hostname: opts.hostname });
   const dhcpMs = Math.round(performance.now() - t0);

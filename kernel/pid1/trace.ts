@@ -47,6 +47,14 @@ export class Tracer {
     this.save();
   }
 
+  private events = 0;
+
+  /** A capability-kernel event (process started, ready, crashed...), echoed on the console. */
+  event(e: unknown): void {
+    if (++this.events > 1000) return; // the console is for boot; the API keeps the full history
+    this.write(`zos-kernel: ${JSON.stringify(e)}`);
+  }
+
   /** Runs one phase; its duration is recorded whether it succeeds or throws (then rethrows). */
   async phase<T>(name: string, fn: () => Promise<T> | T, describe?: (r: T) => string): Promise<T> {
     const start = this.now();

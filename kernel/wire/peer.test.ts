@@ -42,7 +42,7 @@ async function rejects(p: Promise<unknown>, type: string, match?: RegExp): Promi
     if (match) assert.match((err as Error).message, match);
     return err as RpcError;
   }
-  throw new assert.Assertion({ message: `expected a ${type} error`, operator: "rejects" });
+  throw new Error(`expected a ${type} error`);
 }
 
 test("typed calls round-trip through two peers", async () => {

@@ -38,6 +38,15 @@ interface Question {
 
 const EMPTY = new Uint8Array(0);
 
+/** One row of the import table: how often the peer sent the id, and how many local holders remain. */
+interface ImportEntry {
+  id: number;
+  remoteRefs: number;
+  localRefs: number;
+}
+
+/** A reference to a capability the other side serves. Each holder gets its own object; release() drops
+ * only that holder's reference, and the last one tells the other side. */
 export class RemoteCap implements Cap {
   readonly peer: Peer;
   readonly importId: number;
@@ -63,7 +72,8 @@ export class Peer {
   private readonly splitter = new FrameSplitter();
   private readonly exports = new Map<number, { cap: Cap; refs: number }>();
   private readonly exportIds = new Map<Cap, number>();
-  private readonly imports = new Map<number, { cap: RemoteCap; refs: number }>();
+  private readonly imports = new Map<number, ImportEntry>();
+  private readonly holders = new Set<RemoteCap>();
   private readonly questions = new Map<number, Question>();
   private nextExport = 1;
   private nextQuestion = 1;
@@ -83,7 +93,7 @@ export class Peer {
 
   /** The other side's bootstrap capability. */
   bootstrap(): RemoteCap {
-    return this.importCap(0);
+    return this.importCap(0, false);
   }
 
   get closed(): boolean {
@@ -125,7 +135,8 @@ export class Peer {
     for (const e of this.exports.values()) if (e.cap !== this.exports.get(0)?.cap) e.cap.release();
     this.exports.clear();
     this.exportIds.clear();
-    for (const i of this.imports.values()) i.cap.released = true;
+    for (const h of this.holders) h.released = true;
+    this.holders.clear();
     this.imports.clear();
     try {
       this.transport.close();
@@ -166,25 +177,29 @@ export class Peer {
   }
 
   dropImport(cap: RemoteCap): void {
+    this.holders.delete(cap);
     const entry = this.imports.get(cap.importId);
-    if (!entry || entry.cap !== cap || this.closeReason !== null) return;
+    if (!entry || this.closeReason !== null) return;
+    if (--entry.localRefs > 0) return;
     this.imports.delete(cap.importId);
     const m = new $.Message();
     const f = m.initRoot(Frame);
     f.target = cap.importId;
-    f.count = entry.refs;
+    f.count = entry.remoteRefs;
     f.release = true;
     this.transport.send(new Uint8Array(m.toArrayBuffer()));
   }
 
-  private importCap(id: number): RemoteCap {
-    const existing = this.imports.get(id);
-    if (existing) {
-      existing.refs++;
-      return existing.cap;
+  private importCap(id: number, fromPeer = true): RemoteCap {
+    let entry = this.imports.get(id);
+    if (!entry) {
+      entry = { id, remoteRefs: 0, localRefs: 0 };
+      this.imports.set(id, entry);
     }
+    if (fromPeer) entry.remoteRefs++;
+    entry.localRefs++;
     const cap = new RemoteCap(this, id);
-    this.imports.set(id, { cap, refs: 1 });
+    this.holders.add(cap);
     return cap;
   }
 

@@ -60,8 +60,8 @@ export interface InterfaceClient {
 export function serve(iface: InterfaceClient, impl: Record<string, MethodImpl>, onRelease?: () => void): Cap {
   const table = new Map<number, { method: AnyMethod; fn: MethodImpl }>();
   for (const m of iface.methods) {
-    const fn = impl[m.methodName];
-    if (fn) table.set(m.methodId, { method: m, fn });
+    const name = m.methodName ?? "";
+    if (Object.hasOwn(impl, name)) table.set(m.methodId, { method: m, fn: impl[name] });
   }
   return {
     async call(interfaceId: bigint, methodId: number, params: Payload): Promise<Payload> {

@@ -16,6 +16,6 @@ export const gridtypesCodec: DeploymentCodec = {
     const hashes = [challengeHash(d)];
     const client = clientChallenge(d);
     if (client !== null) hashes.push(hex(md5(client)));
-    return { twinId: d.twin_id, contractId: Number(d.contract_id), version: d.version, hashes, value: d };
+    return { twinId: d.twin_id, contractId: Number(d.contract_id), version: d.version, hashes, value: d, raw: payload };
   },
 };

@@ -14,8 +14,10 @@ export interface DecodedDeployment {
   /** lowercase hex MD5 challenge hashes the node accepts in the contract: the node's rendering first,
    * then grid_client's where it knowingly differs (see modules/lib/gridtypes clientChallenge) */
   hashes: string[];
-  /** the model's own representation, handed unchanged to the engine */
+  /** the model's own representation */
   value: unknown;
+  /** the JSON text as received (the engine re-decodes and verifies it itself) */
+  raw: string;
 }
 
 export interface DeploymentCodec {

@@ -381,10 +381,10 @@ export class Engine {
     await this.save(key, rec);
   }
 
-  private async process(job: Job): Promise<void> {
+  private process(job: Job): Promise<void> {
     const key = depKey(job.twin, job.contract);
     const rec = this.records.get(key);
-    if (!rec) return;
+    if (!rec) return Promise.resolve();
     switch (job.op) {
       case "provision":
       case "replay":

@@ -152,7 +152,7 @@ export class FileStore implements DurableStore {
       const enc: [string, string, string?][] = [];
       for (const b of batch) for (const o of b.ops) enc.push(o.op === "put" ? ["p", o.key, o.value] : ["d", o.key]);
       const body = JSON.stringify(enc);
-      const line = Buffer.from(`${hex8(crc32(body))} ${body}\n`, "utf8");
+      const line = new TextEncoder().encode(`${hex8(crc32(body))} ${body}\n`);
       let written = 0;
       while (written < line.length) written += writeSync(this.fd, line, written, line.length - written, this.logBytes + written);
       // asynchronous so the thread keeps accepting (and batching) while the disk syncs

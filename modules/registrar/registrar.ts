@@ -82,13 +82,15 @@ export class Registrar {
 
   constructor(opts: RegistrarOptions) {
     if (!Number.isInteger(opts.farmId) || opts.farmId < 0) throw new Error(`farm id must be a u32, got ${opts.farmId}`);
+    // explicit `undefined`s must not hide the defaults
+    const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as RegistrarOptions;
     this.#o = {
       backoff: REGISTRATION_BACKOFF,
       uptimeIntervalMs: 40 * 60_000,
       reregisterIntervalMs: 24 * 3600_000,
       fundingTimeoutMs: 60_000,
       now: Date.now,
-      ...opts,
+      ...given,
     };
     this.#state = initialState(opts.farmId);
   }

@@ -1,7 +1,7 @@
 // Debian's kernel, never installed on the host: `apt-get download` the linux-image .deb into the
 // cache, `dpkg -x` it into a folder keyed by the .deb's hash, and pull the uncompressed PVH vmlinux
 // out of the bzImage (direct boot is fastest with it: no in-guest decompression under TCG).
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -77,9 +77,19 @@ export function extractVmlinux(bzImage: string, out: string): void {
   else if (payload.readUInt32LE(0) === 0xfd2fb528) tool = ["zstd", "-dcq"];
   else if (payload[0] === 0x1f && payload[1] === 0x8b) tool = ["gzip", "-dc"];
   else throw new Error(`${bzImage}: unknown kernel payload compression (${payload.subarray(0, 4).toString("hex")})`);
-  const elf = execFileSync(tool[0], tool.slice(1), { input: payload, maxBuffer: 512 << 20 });
-  if (elf.readUInt32BE(0) !== 0x7f454c46) throw new Error("decompressed kernel payload is not an ELF file");
-  writeFileSync(out, elf);
+  // Through a file, not spawnSync's `input`: a large input can deadlock (child blocked on a full
+  // stdout while the parent is still writing its stdin).
+  const payloadFile = `${out}.payload`;
+  writeFileSync(payloadFile, payload);
+  try {
+    const r = spawnSync(tool[0], [...tool.slice(1), payloadFile], { maxBuffer: 1 << 30 });
+    if (r.error || r.status !== 0) throw new Error(`${tool[0]} could not decompress the kernel: ${r.error?.message ?? r.stderr}`);
+    writeFileSync(out, r.stdout);
+  } finally {
+    rmSync(payloadFile, { force: true });
+  }
+  const head = readFileSync(out).subarray(0, 4);
+  if (head.readUInt32BE(0) !== 0x7f454c46) throw new Error("decompressed kernel payload is not an ELF file");
 }
 
 /** Download (if needed), extract and prepare the kernel tree; cached by the .deb's hash. */

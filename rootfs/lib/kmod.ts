@@ -7,6 +7,14 @@ export interface ModInfo {
   name: string;
   depends: string[];
   aliases: string[];
+  /** `softdep=pre: a b` names (aliases or module names) to load first; the kernel asks modprobe otherwise. */
+  softdepPre: string[];
+}
+
+/** Parses a `softdep` value ("pre: a b post: c") into its pre names. */
+export function softdepPre(value: string): string[] {
+  const m = /pre:\s*(.*?)(?:\bpost:|$)/.exec(value);
+  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
 }
 
 /** Reads the .modinfo section of an ELF64 little-endian kernel module. */
@@ -37,7 +45,7 @@ export function parseModinfo(elf: Uint8Array): ModInfo {
     const s = sec(i);
     if (cstr(strtab.offset + s.name) !== ".modinfo") continue;
     const text = dec.decode(elf.subarray(s.offset, s.offset + s.size));
-    const info: ModInfo = { name: "", depends: [], aliases: [] };
+    const info: ModInfo = { name: "", depends: [], aliases: [], softdepPre: [] };
     for (const kv of text.split("\0")) {
       const eq = kv.indexOf("=");
       if (eq < 0) continue;
@@ -45,6 +53,7 @@ export function parseModinfo(elf: Uint8Array): ModInfo {
       if (k === "name") info.name = val;
       else if (k === "depends") info.depends = val.split(",").filter(Boolean);
       else if (k === "alias") info.aliases.push(val);
+      else if (k === "softdep") info.softdepPre.push(...softdepPre(val));
     }
     return info;
   }
@@ -90,6 +99,25 @@ export function formatModulesDep(mods: { name: string; path: string }[], depends
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
     .map((m) => `${m.path}: ${closure(m.name).map((d) => pathOf.get(d)).join(" ")}`.trimEnd() + "\n")
     .join("");
+}
+
+/**
+ * modules.softdep text (`softdep M pre: A B`), with each pre name resolved to a module in the image
+ * by module name or alias; names nothing in the image provides are dropped (built into the kernel).
+ */
+export function formatModulesSoftdep(mods: ModInfo[]): string {
+  const byName = new Map(mods.map((m) => [canonicalName(m.name), m]));
+  const resolveName = (n: string): string | null => {
+    if (byName.has(canonicalName(n))) return canonicalName(n);
+    const hit = mods.find((m) => m.aliases.includes(n));
+    return hit ? canonicalName(hit.name) : null;
+  };
+  const lines: string[] = [];
+  for (const m of mods) {
+    const pre = [...new Set(m.softdepPre.map(resolveName).filter((x): x is string => x !== null && x !== canonicalName(m.name)))];
+    if (pre.length) lines.push(`softdep ${canonicalName(m.name)} pre: ${pre.join(" ")}`);
+  }
+  return lines.sort().map((l) => l + "\n").join("");
 }
 
 /** modules.alias text: `alias PATTERN module`, sorted. */

@@ -2,13 +2,14 @@
 // produces the image's modules.dep / modules.alias for exactly that set.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { canonicalName, dependencyOrder, formatModulesAlias, formatModulesDep, type ModInfo, parseModinfo } from "./kmod.ts";
+import { canonicalName, dependencyOrder, formatModulesAlias, formatModulesDep, formatModulesSoftdep, type ModInfo, parseModinfo } from "./kmod.ts";
 
 export interface SelectedModules {
   /** In load order (dependencies first). */
   modules: { name: string; path: string; source: string; info: ModInfo }[];
   modulesDep: string;
   modulesAlias: string;
+  modulesSoftdep: string;
   /** Wanted names that are built into the kernel (nothing to load). */
   builtin: string[];
 }
@@ -78,6 +79,7 @@ export function selectModules(modulesDir: string, wanted: string[]): SelectedMod
     modules,
     modulesDep: formatModulesDep(modules.map((m) => ({ name: m.name, path: m.path })), depOnlyMods),
     modulesAlias: formatModulesAlias(modules.map((m) => m.info)),
+    modulesSoftdep: formatModulesSoftdep(modules.map((m) => m.info)),
     builtin: builtin.sort(),
   };
 }

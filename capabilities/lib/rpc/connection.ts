@@ -99,7 +99,21 @@ const SingleSegmentArena = (new $.Message() as unknown as { _capnp: { arena: { c
 
 /** A new outgoing message whose first segment starts at 512 bytes (it grows as needed). */
 export function newMessage(): $.Message {
-  return new $.Message(new SingleSegmentArena(new ArrayBuffer(512)) as ConstructorParameters<typeof $.Message>[0]);
+  const msg = new $.Message(new SingleSegmentArena(new ArrayBuffer(512)) as ConstructorParameters<typeof $.Message>[0]);
+  // A message built on a given arena is treated as already filled (it is how capnp-es reads); mark only the
+  // root pointer word as used, which is exactly the state of a fresh message.
+  (msg.getSegment(0) as unknown as { byteLength: number }).byteLength = 8;
+  return msg;
+}
+
+/** Parses one frame (already validated by FrameReader). Single-segment frames skip capnp-es's two copies. */
+function readMessage(frame: Uint8Array): $.Message {
+  if (frame[0] === 0 && frame[1] === 0 && frame[2] === 0 && frame[3] === 0) {
+    // Copy into a fresh buffer (a node Buffer's slice() is a view into a shared pool).
+    const seg = new Uint8Array(frame.subarray(8)).buffer;
+    return new $.Message(new SingleSegmentArena(seg) as ConstructorParameters<typeof $.Message>[0]);
+  }
+  return new $.Message(frame, false, false);
 }
 
 function capTableOf(msg: $.Message): Array<$.Client | null> {
@@ -448,7 +462,7 @@ export class Connection implements ImportOwner {
   }
 
   private handleFrame(frame: Uint8Array): void {
-    const msg = new $.Message(frame, false, false);
+    const msg = readMessage(frame);
     const root = msg.getRoot(R.Message);
     switch (root.which()) {
       case R.Message.CALL:

@@ -40,15 +40,10 @@ export class SessionError extends Error {
 async function connectChain(url: string, timeoutMs: number): Promise<ApiPromise> {
   const provider = new WsProvider(url, false);
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error("timeout")), timeoutMs)));
   try {
-    await Promise.race([
-      provider.connect(),
-      new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error("timeout")), timeoutMs))),
-    ]);
-    return await Promise.race([
-      ApiPromise.create({ provider, noInitWarn: true, throwOnConnect: true }),
-      new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error("timeout")), timeoutMs))),
-    ]);
+    await Promise.race([provider.connect(), deadline]);
+    return await Promise.race([ApiPromise.create({ provider, noInitWarn: true, throwOnConnect: true }), deadline]);
   } catch (err) {
     await provider.disconnect().catch(() => {});
     throw new SessionError(`cannot reach the chain at ${url} (${(err as Error).message}): is \`npm start\` running?`);

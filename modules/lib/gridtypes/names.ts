@@ -6,7 +6,9 @@ const NAME_RE = /^[a-zA-Z0-9_]+$/;
 /** null when valid, else why not (Go IsValidName). */
 export function nameError(name: string): string | null {
   if (name.length === 0) return "name cannot be empty";
-  if (name.length > 36) return `name is ${name.length} characters long, at most 36 are allowed`;
+  // Go counts bytes (the limit is the virtio-fs tag length)
+  const bytes = new TextEncoder().encode(name).length;
+  if (bytes > 36) return `name is ${bytes} bytes long, at most 36 are allowed`;
   if (!NAME_RE.test(name)) return "name may only contain letters a-z A-Z, digits and '_'";
   if (name === "ygg") return "name 'ygg' is reserved";
   return null;

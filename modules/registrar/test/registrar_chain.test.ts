@@ -1,13 +1,14 @@
-// The registrar against the real dev chain (grid/chain, instant blocks): funding from the dev faucet,
+// The registrar against the real dev chain (grid/chain, instant blocks) through the chain driver: funding from the dev faucet,
 // T&C, twin with relay + pk, node with this host's capacity; idempotent reruns; updates; bad farms.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { randomBytes } from "node:crypto";
 import { ApiPromise, WsProvider } from "@polkadot/api";
+import { ChainClient } from "../../../capabilities/chain/mod.ts";
 import { startChain, type RunningChain } from "../../../grid/chain/mod.ts";
-import { signerFromSeed, type Signer } from "../../../capabilities/rmb/signer.ts";
+import { signerFromMnemonic, signerFromSeed, type Signer } from "../../../capabilities/rmb/signer.ts";
 import { e2eKeyFromSecret } from "../../../capabilities/rmb/e2e.ts";
-import { PolkadotRegistrarChain } from "../../../cli/commands/dev/registrar_chain.ts";
+import { DriverRegistrarChain } from "../../../cli/commands/dev/registrar_chain.ts";
 import { DevFaucet } from "../../../cli/commands/dev/faucet.ts";
 import { devHostFacts } from "../../../cli/commands/dev/host_facts.ts";
 import { Registrar, type RegistrarOptions, UNKNOWN_LOCATION } from "../mod.ts";
@@ -15,9 +16,18 @@ import { Registrar, type RegistrarOptions, UNKNOWN_LOCATION } from "../mod.ts";
 const t = suite("registrar on the dev chain");
 let grid: RunningChain;
 let api: ApiPromise;
+let client: ChainClient;
 let faucet: DevFaucet;
 
 const fast = { initialMs: 20, maxMs: 100, factor: 2 };
+
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout>;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`${what}: no result within ${ms} ms`)), ms))),
+  ]);
+}
 
 async function nodeKey(): Promise<{ signer: Signer; pk: string }> {
   const seed = randomBytes(32);
@@ -28,7 +38,7 @@ async function nodeKey(): Promise<{ signer: Signer; pk: string }> {
 
 function registrar(signer: Signer, pk: string | null, extra: Partial<RegistrarOptions> = {}): Registrar {
   return new Registrar({
-    chain: new PolkadotRegistrarChain(api, signer),
+    chain: new DriverRegistrarChain(client, signer),
     activator: faucet,
     host: devHostFacts("."),
     farmId: 1,
@@ -42,10 +52,12 @@ function registrar(signer: Signer, pk: string | null, extra: Partial<RegistrarOp
 t.before(async () => {
   grid = await startChain({ blockTimeMs: 0, log: () => {} });
   api = await ApiPromise.create({ provider: new WsProvider(grid.url), noInitWarn: true });
-  faucet = new DevFaucet(api, grid.devAccounts.find((a) => a.name === "alice")!.mnemonic);
+  client = await ChainClient.connect({ urls: [grid.url] });
+  faucet = new DevFaucet(client, await signerFromMnemonic(grid.devAccounts.find((a) => a.name === "alice")!.mnemonic, "sr25519"));
 });
 
 t.after(async () => {
+  await client?.close();
   await api?.disconnect();
   await grid?.stop();
 });
@@ -60,7 +72,7 @@ t("a fresh node gets funded, accepts T&C, creates its twin and node", async () =
   assert.is(s.step, "done");
   assert.is(s.twin_id, ids.twinId);
   assert.is(s.node_id, ids.nodeId);
-  const chain = new PolkadotRegistrarChain(api, signer);
+  const chain = new DriverRegistrarChain(client, signer);
   assert.ok((await chain.freeBalance()) > 10_000n);
   assert.ok(await chain.hasAcceptedTerms());
   const twin = await chain.getTwin(ids.twinId);
@@ -89,7 +101,7 @@ t("a rerun (after a crash) changes nothing; changed relay and location are updat
   assert.equal(await moved.registerOnce(), first);
   assert.is(Number((await api.query.tfgridModule.twinID()).toString()), twinsBefore, "no new twin");
   assert.is(Number((await api.query.tfgridModule.nodeID()).toString()), nodesBefore, "no new node");
-  const chain = new PolkadotRegistrarChain(api, signer);
+  const chain = new DriverRegistrarChain(client, signer);
   assert.is((await chain.getTwin(first.twinId))?.relay, "r1.dev.local_r2.dev.local");
   assert.is((await chain.getNode(first.nodeId))?.location.city, "Ghent");
 });
@@ -103,7 +115,7 @@ t("uptime reports land on chain and show in the state", async () => {
   assert.is(s.uptime_reports, 1);
   assert.ok(s.last_uptime_report !== null);
   assert.is(s.last_uptime_error, null);
-  const events = await api.query.system.events();
+  const events = (await api.query.system.events()) as unknown as { event: { section: string; method: string; data: { toString(): string }[] } }[];
   const reported = events.find((e) => e.event.section === "tfgridModule" && e.event.method === "NodeUptimeReported");
   assert.ok(reported, "NodeUptimeReported event in the last block");
   assert.is(Number(reported!.event.data[0].toString()), ids.nodeId);
@@ -135,7 +147,7 @@ t("an orphan node (farm 0) fails for good and says why", async () => {
   const r = registrar(signer, pk, { farmId: 0 });
   r.start();
   try {
-    await r.whenRegistered();
+    await within(r.whenRegistered(), 5000, "orphan");
     assert.unreachable();
   } catch (err) {
     assert.match((err as Error).message, /orphan node never registers/);
@@ -148,7 +160,12 @@ t("start() registers and then reports uptime on its own", async () => {
   const { signer, pk } = await nodeKey();
   const r = registrar(signer, pk, { uptimeIntervalMs: 50 });
   r.start();
-  const ids = await r.whenRegistered();
+  let ids;
+  try {
+    ids = await within(r.whenRegistered(), 10_000, `registration (${JSON.stringify(r.state())})`);
+  } finally {
+    if (!ids) await r.stop();
+  }
   assert.ok(ids.nodeId > 0);
   const deadline = Date.now() + 5000;
   while (r.state().uptime_reports < 2 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));

@@ -1,3 +1,4 @@
+import process from "node:process";
 import { connect } from "../connection.ts";
 import { memoryTransportPair } from "../memory.ts";
 import { makeEcho } from "./echo-impl.ts";
@@ -8,8 +9,8 @@ const client = connect(b);
 const echo = client.bootstrap(Echo);
 for (let i = 0; i < 2000; i++) await echo.echo((p) => { p.text = "xxxxxxxxxxxxxxxx"; }).promise();
 const n = 20000;
-const t0 = performance.now();
+const c0 = process.cpuUsage(); const t0 = performance.now();
 for (let i = 0; i < n; i++) await echo.echo((p) => { p.text = "xxxxxxxxxxxxxxxx"; }).promise();
-const dt = performance.now() - t0;
+const dt = performance.now() - t0; const cpu = process.cpuUsage(c0); console.log(`cpu ${((cpu.user + cpu.system) / n).toFixed(1)} µs/call`);
 console.log(`in-process sequential: ${(dt / n * 1000).toFixed(1)} µs/call`);
 client.close();

@@ -86,7 +86,7 @@ function mutateValue(doc: Record<string, unknown>): void {
       else delete parent[last];
       break;
     case 1:
-      parent[last] = pick(weird);
+      parent[last] = structuredClone(pick(weird));
       break;
     case 2:
       if (!Array.isArray(parent) && typeof last === "string") {

@@ -96,6 +96,7 @@ test("tampered copies and wrong keys are rejected", async () => {
   const keys = await keysFor(signers);
   const d = vmDeployment(sdk, 44);
   const json = await signAll(d, [signers[2]]);
+  // deno-lint-ignore no-explicit-any
   const tampers: ((o: Record<string, any>) => void)[] = [
     (o) => (o.metadata += "x"),
     (o) => (o.workloads[4].data.compute_capacity.cpu = 4),
@@ -131,6 +132,16 @@ test("tampered copies and wrong keys are rejected", async () => {
   const none: TwinKeys = { getKey: () => Promise.reject(new Error("twin not found on chain")) };
   const r2 = await verifyDeployment(parseDeployment(json), none);
   assert.ok(!r2.ok && /failed to get public key for twin '44'/.test(r2.reason));
+});
+
+test("the deprecated ipv4 type cannot be built by grid_client 2.9.2 (SDK.md); the node still hashes it", async () => {
+  const sdk = await loadSdk();
+  const w = new sdk.gc.Workload();
+  const root = (await import("node:path")).dirname((await import("node:module")).createRequire(import.meta.url).resolve("@threefold/grid_client"));
+  const { PublicIPv4 } = (await import("node:module")).createRequire(import.meta.url)(root + "/zos/ipv4.js");
+  assert.throws(() => (w.data = new PublicIPv4()));
+  const d = parseDeployment(JSON.stringify({ version: 0, twin_id: 42, workloads: [{ version: 0, name: "ip4", type: "ipv4", data: {} }] }));
+  assert.is(challengeHash(d), md5hex("0420" + "0ip4ipv4" + "0"));
 });
 
 test("light deployment tampered: neither rendering accepted", async () => {

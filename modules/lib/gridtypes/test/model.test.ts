@@ -183,7 +183,7 @@ test("other types: challenge pieces", () => {
 test("validation: node rules with the workload, field and reason", () => {
   const bad: [unknown[], RegExp][] = [
     [[wl("a-b", "zmount", { size: 1 })], /workload 'a-b' \(zmount\): name: /],
-    [[wl("x".repeat(37), "zmount", { size: 1 })], /name: name is 37 characters long/],
+    [[wl("x".repeat(37), "zmount", { size: 1 })], /name: name is 37 bytes long/],
     [[wl("ygg", "zmount", { size: 1 })], /name 'ygg' is reserved/],
     [[wl("d", "zmount", { size: 1 }), wl("d", "volume", { size: 1 })], /workload 'd' \(volume\): name: multiple workloads with the same name/],
     [[wl("d", "zmount", { size: 1 }, 1)], /version: 1 cannot be higher than deployment version 0/],

@@ -1,0 +1,112 @@
+// `zos dev` (= `npm start`): the local grid (dev chain + RMB relay) and one node on this host, plus a
+// funded dev user; writes .zos-dev/endpoints.json once the node is registered and stays in the
+// foreground until Ctrl-C. A second start reuses .zos-dev (same node identity, chain state, user).
+import { resolve } from "node:path";
+import type { Command } from "../zos.ts";
+import { parse, str } from "../lib/args.ts";
+import { UserError } from "../lib/errors.ts";
+import { DEFAULT_STATE_DIR } from "./dev/endpoints.ts";
+import { startDevGrid } from "./dev/grid.ts";
+
+const USAGE = `usage: zos dev [--state DIR] [--block-ms N] [--chain-port P] [--relay-port P] [--verbose] [--json]
+
+Starts a dev chain, an RMB relay and one node on loopback, registers the node on the chain, funds a
+dev user, writes DIR/endpoints.json (chain_url, relay_url, node_twin_id, node_id, user_mnemonic …) and
+runs until Ctrl-C, which stops everything. State lives in DIR (default ${DEFAULT_STATE_DIR}); a second
+start reuses it: same node identity, chain, deployments and user.
+
+  --state DIR       state folder (default ${DEFAULT_STATE_DIR})
+  --block-ms N      block time of the dev chain in ms (default 1000; 0 = a block per extrinsic)
+  --chain-port P    chain WebSocket port (default: any free port)
+  --relay-port P    relay WebSocket port (default: any free port)
+  --verbose         log what every piece does (stderr)
+  --json            print one JSON line per event instead of the human summary
+
+Then, as a grid user: zos client deploy FILE | get ID | list | changes ID`;
+
+function portFlag(p: ReturnType<typeof parse>, name: string): number | undefined {
+  const v = str(p, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1 || n > 65535) throw new UserError(`zos dev: --${name} must be a port number 1-65535, got "${v}"`, 2);
+  return n;
+}
+
+export const command: Command = {
+  summary: "local grid + one node on this host (npm start)",
+  async run(argv: string[]): Promise<number> {
+    const p = parse(argv, {
+      state: { type: "string" },
+      "block-ms": { type: "string" },
+      "chain-port": { type: "string" },
+      "relay-port": { type: "string" },
+      verbose: { type: "boolean" },
+    }, "dev");
+    if (p.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    if (p.positionals.length) throw new UserError(`zos dev: unexpected argument "${p.positionals[0]}"; see zos dev --help`, 2);
+    const blockText = str(p, "block-ms") ?? "1000";
+    const blockTimeMs = Number(blockText);
+    if (!/^\d+$/.test(blockText) || blockTimeMs > 60_000) throw new UserError(`zos dev: --block-ms must be 0-60000, got "${blockText}"`, 2);
+    const stateDir = resolve(str(p, "state") ?? DEFAULT_STATE_DIR);
+    const verbose = Boolean(p.values.verbose);
+    const emit = (event: string, fields: Record<string, unknown>) => {
+      if (p.json) console.log(JSON.stringify({ event, ...fields }));
+    };
+    const started = performance.now();
+    if (!p.json) console.log(`zos dev: starting the local grid in ${stateDir} …`);
+    let grid;
+    try {
+      grid = await startDevGrid({
+        stateDir,
+        blockTimeMs,
+        chainPort: portFlag(p, "chain-port"),
+        relayPort: portFlag(p, "relay-port"),
+        log: verbose ? (l) => console.error(l) : undefined,
+        onPhase: (phase, ms) => {
+          emit("up", { phase, ms: Math.round(ms) });
+          if (!p.json && verbose) console.error(`  ${phase} up after ${(ms / 1000).toFixed(1)} s`);
+        },
+      });
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (/EADDRINUSE|address already in use/i.test(msg)) {
+        throw new UserError(`zos dev: a port is already in use (${msg}); pick others with --chain-port/--relay-port`, 1);
+      }
+      throw new UserError(`zos dev: the local grid did not come up: ${msg}\n(rerun with --verbose for details)`, 1);
+    }
+    const e = grid.endpoints;
+    const secs = ((performance.now() - started) / 1000).toFixed(1);
+    emit("ready", { ...e, endpoints_file: grid.endpointsFile, new_node: grid.node.newIdentity, seconds: Number(secs) });
+    if (!p.json) {
+      console.log([
+        `zos dev: ready in ${secs} s`,
+        `  chain      ${e.chain_url}`,
+        `  relay      ${e.relay_url}`,
+        `  node       id ${e.node_id}, twin ${e.node_twin_id}, farm ${e.farm_id}${grid.node.newIdentity ? " (new identity)" : " (identity reused)"}`,
+        `  dev user   twin ${e.user_twin_id} (mnemonic in ${grid.endpointsFile})`,
+        "",
+        "  try:  npx zos client list     npx zos client deploy <deployment.json>",
+        "  Ctrl-C stops everything.",
+      ].join("\n"));
+    }
+    await new Promise<void>((resolveStop) => {
+      const onSignal = (sig: string) => {
+        process.off("SIGINT", onInt);
+        process.off("SIGTERM", onTerm);
+        if (!p.json) console.log(`\nzos dev: ${sig}, stopping …`);
+        resolveStop();
+      };
+      const onInt = () => onSignal("SIGINT");
+      const onTerm = () => onSignal("SIGTERM");
+      process.on("SIGINT", onInt);
+      process.on("SIGTERM", onTerm);
+    });
+    await grid.stop();
+    emit("stopped", {});
+    if (!p.json) console.log("zos dev: stopped");
+    return 0;
+  },
+};

@@ -1,0 +1,84 @@
+// `zos vm-test` (npm run vm-test): boots the built image in QEMU and runs every scenario against the
+// local grid on the host. Builds the image first when rootfs/out has none (or with --build).
+import type { Command } from "../zos.ts";
+import { parse, str } from "../lib/args.ts";
+import { UserError } from "../lib/errors.ts";
+
+const NAMES = ["no-shell", "direct-disk", "no-disk", "ipxe-http"] as const;
+
+const HELP = `zos vm-test — boot the node image in QEMU and check what it does
+
+usage: zos vm-test [--scenario NAME[,NAME]] [--out DIR] [--build] [--keep-logs] [--timeout S] [--json]
+
+scenarios (all by default):
+  no-shell      the image listing holds no shell, interpreter or package manager, nothing executable but the runtime
+  direct-disk   direct kernel boot with a btrfs state disk: DHCP, dev chain reached, reboot, state survives, power-off
+  no-disk       no disk: the node boots and says why it will not register
+  ipxe-http     network boot through QEMU's iPXE ROM from an HTTP boot server on loopback
+
+  --out DIR     the image folder (default rootfs/out)
+  --build       rebuild the image first (otherwise only when the folder has no SHA256SUMS)
+  --keep-logs   keep serial logs of passing runs too (failing runs always keep theirs, in vm-tests/out/)
+  --timeout S   per-boot hard timeout in seconds (default 150)
+
+QEMU uses KVM only where kvm_intel/kvm_amd is loaded, TCG otherwise. Exit 0 when every scenario passed,
+1 when one failed, 2 on bad usage.`;
+
+export const command: Command = {
+  summary: "boot the image in QEMU and run scenarios",
+  async run(argv) {
+    const p = parse(argv, {
+      scenario: { type: "string" },
+      out: { type: "string" },
+      build: { type: "boolean" },
+      "keep-logs": { type: "boolean" },
+      timeout: { type: "string" },
+    }, "vm-test");
+    if (p.help) {
+      console.log(HELP);
+      return 0;
+    }
+    if (p.positionals.length) throw new UserError(`zos vm-test: unexpected argument "${p.positionals[0]}". Run \`zos vm-test --help\`.`, 2);
+    const wanted = (str(p, "scenario") ?? NAMES.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
+    for (const w of wanted) {
+      if (!(NAMES as readonly string[]).includes(w)) throw new UserError(`zos vm-test: unknown scenario "${w}" (known: ${NAMES.join(", ")})`, 2);
+    }
+    const t = str(p, "timeout");
+    if (t !== undefined && !(/^\d+$/.test(t) && Number(t) >= 10)) throw new UserError(`zos vm-test: --timeout must be a number of seconds ≥ 10, got "${t}"`, 2);
+    const { resolve, join } = await import("node:path");
+    const { existsSync } = await import("node:fs");
+    const { buildImage, DEFAULT_OUT } = await import("../../rootfs/build.ts");
+    const outDir = str(p, "out") ? resolve(str(p, "out")!) : DEFAULT_OUT;
+    if (p.values.build || !existsSync(join(outDir, "SHA256SUMS"))) {
+      if (str(p, "out") && !p.values.build) throw new UserError(`zos vm-test: ${outDir} holds no built image (no SHA256SUMS). Run \`zos image build --out ${outDir}\` or pass --build.`, 2);
+      console.error("building the image first (zos image build)");
+      await buildImage({ outDir, progress: (m) => console.error(m) });
+    }
+    const sc = await import("../../vm-tests/scenarios.ts");
+    const grid = await sc.startGrid();
+    const ctx = { outDir, grid, keepLogs: Boolean(p.values["keep-logs"]), bootTimeoutMs: t ? Number(t) * 1000 : undefined };
+    const results = [];
+    try {
+      for (const name of wanted) {
+        console.error(`── ${name}`);
+        const r = name === "no-shell"
+          ? sc.noShell(outDir)
+          : await ({ "direct-disk": sc.directBootWithDisk, "no-disk": sc.noDisk, "ipxe-http": sc.ipxeHttp } as const)[name as "no-disk"](ctx);
+        results.push(r);
+        if (!p.json) {
+          const ms = Object.entries(r.milestones).map(([k, v]) => `${k}=${(v / 1000).toFixed(1)}s`).join(" ");
+          console.log(`${r.ok ? "✓" : "✘"} ${r.name} (${r.seconds.toFixed(1)} s) ${ms}`);
+          for (const n of r.notes) console.log(`    ${n}`);
+          if (r.error) console.log(`    error: ${r.error}`);
+          if (r.log) console.log(`    serial log: ${r.log}`);
+        }
+      }
+    } finally {
+      await grid.stop();
+    }
+    if (p.json) console.log(JSON.stringify(results, null, 2));
+    const failed = results.filter((r) => !r.ok).length;
+    if (!p.json) console.log(`${results.length - failed} passed, ${failed} failed`);
+    return failed ? 1 : 0;
+  },
+};

@@ -1,0 +1,142 @@
+// Boots an image in QEMU for a test: KVM only where kvm_intel/kvm_amd is loaded (TCG otherwise — on
+// these machines /dev/kvm is nested PVM and cannot run Debian's kernel), serial console captured
+// line by line with arrival times, a hard timeout, QEMU killed by its PID, the serial log kept on
+// failure.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const VM_LOG_DIR = join(fileURLToPath(new URL(".", import.meta.url)), "..", "out");
+
+export function accelerator(): { accel: string[]; name: "kvm" | "tcg" } {
+  const kvm = existsSync("/dev/kvm") && (existsSync("/sys/module/kvm_intel") || existsSync("/sys/module/kvm_amd"));
+  return kvm ? { accel: ["-accel", "kvm", "-cpu", "host"], name: "kvm" } : { accel: ["-accel", "tcg", "-cpu", "max"], name: "tcg" };
+}
+
+export interface SerialLine {
+  /** ms since QEMU was spawned */
+  t: number;
+  text: string;
+}
+
+export interface VmOptions {
+  name: string;
+  /** Direct boot: kernel (vmlinux or bzImage) + initrd + command line. */
+  kernel?: string;
+  initrd?: string;
+  append?: string;
+  /** Extra QEMU arguments (network, disks, boot order). */
+  extra?: string[];
+  memoryMb?: number;
+  /** Hard limit for the whole run; QEMU is killed when it passes. */
+  timeoutMs: number;
+  /** Reboots restart the guest inside the same QEMU unless this is set (then a reboot exits QEMU). */
+  noReboot?: boolean;
+}
+
+export class Vm {
+  readonly lines: SerialLine[] = [];
+  readonly started = performance.now();
+  readonly exited: Promise<{ code: number | null; signal: string | null; timedOut: boolean }>;
+  readonly logFile: string;
+  readonly pid: number;
+  private readonly child: ChildProcess;
+  private partial = "";
+  private waiters: { re: RegExp; from: number; resolve: (l: SerialLine) => void }[] = [];
+  private timedOut = false;
+  private done = false;
+
+  constructor(o: VmOptions) {
+    const { accel } = accelerator();
+    const args = [
+      ...accel, "-m", String(o.memoryMb ?? 512), "-smp", "1", "-display", "none", "-monitor", "none",
+      "-serial", "stdio", "-nodefaults", "-no-user-config",
+      ...(o.noReboot ? ["-no-reboot"] : []),
+      ...(o.kernel ? ["-kernel", o.kernel] : []),
+      ...(o.initrd ? ["-initrd", o.initrd] : []),
+      ...(o.append !== undefined ? ["-append", o.append] : []),
+      ...(o.extra ?? []),
+    ];
+    mkdirSync(VM_LOG_DIR, { recursive: true });
+    this.logFile = join(VM_LOG_DIR, `${o.name}-${new Date().toISOString().replace(/[:.]/g, "-")}.log`);
+    this.child = spawn("qemu-system-x86_64", args, { stdio: ["pipe", "pipe", "pipe"] });
+    if (!this.child.pid) throw new Error("qemu-system-x86_64 did not start (is qemu-system-x86 installed?)");
+    this.pid = this.child.pid;
+    this.lines.push({ t: 0, text: `# qemu-system-x86_64 ${args.join(" ")}` });
+    const onData = (d: Buffer) => this.feed(d.toString("utf8"));
+    this.child.stdout!.on("data", onData);
+    this.child.stderr!.on("data", (d: Buffer) => this.feed(d.toString("utf8").split("\n").map((l) => (l ? `# qemu: ${l}` : l)).join("\n")));
+    const timer = setTimeout(() => {
+      this.timedOut = true;
+      this.kill();
+    }, o.timeoutMs);
+    this.exited = new Promise((resolve) => {
+      this.child.on("exit", (code, signal) => {
+        clearTimeout(timer);
+        this.done = true;
+        if (this.partial) this.pushLine(this.partial);
+        this.partial = "";
+        resolve({ code, signal, timedOut: this.timedOut });
+      });
+    });
+  }
+
+  private feed(s: string): void {
+    const parts = (this.partial + s.replace(/\r/g, "")).split("\n");
+    this.partial = parts.pop() ?? "";
+    for (const p of parts) this.pushLine(p);
+  }
+
+  private pushLine(text: string): void {
+    const line = { t: performance.now() - this.started, text };
+    this.lines.push(line);
+    const idx = this.lines.length - 1;
+    this.waiters = this.waiters.filter((w) => {
+      if (idx >= w.from && w.re.test(text)) {
+        w.resolve(line);
+        return false;
+      }
+      return true;
+    });
+  }
+
+  /** Resolves with the first serial line (at or after index `from`) matching `re`. */
+  waitFor(re: RegExp, timeoutMs: number, from = 0): Promise<SerialLine> {
+    const found = this.lines.slice(from).find((l) => re.test(l.text));
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${re} did not appear on the serial console within ${timeoutMs} ms (log: ${this.logFile})`)), timeoutMs);
+      this.exited.then(() => {
+        setTimeout(() => reject(new Error(`QEMU exited before ${re} appeared (log: ${this.logFile})`)), 10);
+      });
+      this.waiters.push({ re, from, resolve: (l) => {
+        clearTimeout(timer);
+        resolve(l);
+      } });
+    });
+  }
+
+  text(): string {
+    return this.lines.map((l) => `[${(l.t / 1000).toFixed(3).padStart(8)}] ${l.text}`).join("\n") + "\n";
+  }
+
+  kill(): void {
+    if (this.done) return;
+    try {
+      process.kill(this.pid, "SIGKILL");
+    } catch { /* already gone */ }
+  }
+
+  /** Kills QEMU if still running, waits for it, and keeps the serial log only when `failed`. */
+  async finish(failed: boolean): Promise<string | null> {
+    this.kill();
+    await this.exited;
+    if (failed) {
+      writeFileSync(this.logFile, this.text());
+      return this.logFile;
+    }
+    rmSync(this.logFile, { force: true });
+    return null;
+  }
+}
