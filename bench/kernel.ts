@@ -1,5 +1,5 @@
 // Kernel benchmarks, all in one run so they compare: raw pipe round trip (the kernel's transport, no
-// protocol), a direct kernel-wire Cap'n Proto call (this process ↔ echo driver), the proxied call module →
+// protocol), a direct Cap'n Proto RPC call (this process ↔ echo driver), the proxied call module →
 // kernel → driver (p50, p99, sequential and concurrent calls/s), spawn → ready, and kernel + 8 processes
 // boot → all ready. The whole set runs twice: pinned to one CPU (taskset -c 0) and unpinned.
 //
@@ -14,9 +14,9 @@ import { EchoClient } from "../kernel/guest/clients.ts";
 import { validateManifest, type Manifest } from "../kernel/manifest.ts";
 import { startKernel, type KernelEvent } from "../kernel/mod.ts";
 import { denoBinary, repoRoot } from "../kernel/sandbox.ts";
-import { ProcessControl$Client } from "../capabilities/schema/gen/kernel.ts";
-import { peerOverStreams } from "../kernel/wire/stream.ts";
-import { invoke } from "../kernel/wire/typed.ts";
+import { ProcessControl } from "../capabilities/schema/gen/kernel.ts";
+import { connect, streamTransport } from "../capabilities/lib/rpc/mod.ts";
+import { getCap } from "../kernel/captable.ts";
 import { machineLine, percentile, writeSection } from "./lib/report.ts";
 
 const { values } = parseArgs({
@@ -81,13 +81,13 @@ async function rawRoundTrip(): Promise<Lat> {
 
 async function directCall(): Promise<Lat> {
   const child = spawn(denoBinary(), ["run", "--quiet", "--no-prompt", "--no-lock", join(repoRoot, "kernel/test/fixtures/echo/main.ts")], { stdio: ["pipe", "pipe", "inherit"], env: {} });
-  const peer = peerOverStreams(child.stdout!, child.stdin!, null, { name: "echo" });
-  const { caps } = await invoke(peer.bootstrap(), ProcessControl$Client.methods[1], (p) => {
+  const conn = connect(streamTransport(child.stdout!, child.stdin!), { name: "echo" });
+  const res = await conn.bootstrap(ProcessControl).provide((p) => {
     p.name = "echo";
     p.restrictions = "{}";
     p.grantee = "bench";
-  });
-  const echo = new EchoClient(caps[0]);
+  }).promise();
+  const echo = new EchoClient(getCap(res.cap));
   const payload = new Uint8Array(16);
   for (let i = 0; i < 500; i++) await echo.echo(payload);
   const lat: number[] = [];
@@ -104,6 +104,7 @@ async function directCall(): Promise<Lat> {
     while (next++ < CONC) await echo.echo(payload);
   }));
   r.concPerS = CONC / ((performance.now() - t1) / 1000);
+  conn.close();
   child.kill();
   return r;
 }
@@ -132,6 +133,7 @@ function benchManifest(withCaller: boolean): Manifest {
 
 async function proxiedAndBoot(): Promise<Pick<Results, "proxied" | "spawnReadyMs" | "bootMs">> {
   const state = mkdtempSync(join(tmpdir(), "zt-bench-kernel-"));
+  let runDir = "";
   try {
     // Boot: kernel + 8 processes → all ready. The first boot fills Deno's transpile caches (cold).
     const boots: number[] = [];
@@ -150,6 +152,7 @@ async function proxiedAndBoot(): Promise<Pick<Results, "proxied" | "spawnReadyMs
         }
       }
       await h.stop(5000);
+      if (i === BOOTS) runDir = h.kernel.runDirectory;
     }
     const cold = boots.shift()!;
     const sorted = [...boots].sort((a, b) => a - b);
@@ -174,6 +177,7 @@ async function proxiedAndBoot(): Promise<Pick<Results, "proxied" | "spawnReadyMs
     };
   } finally {
     rmSync(state, { recursive: true, force: true });
+    if (runDir) rmSync(runDir, { recursive: true, force: true });
   }
 }
 
@@ -205,7 +209,7 @@ function table(name: string, r: Results): string {
     "| measurement | p50 µs | p99 µs | seq calls/s | concurrent calls/s (32 in flight) | vs raw p50 | goal |",
     "|---|---|---|---|---|---|---|",
     `| raw pipe round trip (64 B, no protocol) | ${f(r.raw.p50)} | ${f(r.raw.p99)} | ${k(r.raw.seqPerS)} | — | 1.0× | baseline |`,
-    `| direct Cap'n Proto call (bench ↔ echo driver) | ${f(r.direct.p50)} | ${f(r.direct.p99)} | ${k(r.direct.seqPerS)} | ${k(r.direct.concPerS)} | ${ratio(r.direct)} | ${goal(r.direct, 2.5)} |`,
+    `| direct Cap'n Proto RPC call (bench ↔ echo driver) | ${f(r.direct.p50)} | ${f(r.direct.p99)} | ${k(r.direct.seqPerS)} | ${k(r.direct.concPerS)} | ${ratio(r.direct)} | ${goal(r.direct, 2.5)} |`,
     `| proxied module → kernel → driver | ${f(r.proxied.p50)} | ${f(r.proxied.p99)} | ${k(r.proxied.seqPerS)} | ${k(r.proxied.concPerS)} | ${ratio(r.proxied)} | ${goal(r.proxied, 5)} |`,
     "",
     `spawn → ready (median): driver ${f(r.spawnReadyMs.driver)} ms, module (own uid when root) ${f(r.spawnReadyMs.module)} ms. ` +
@@ -227,8 +231,9 @@ const md = [
   "",
   `Machine: ${machineLine()}. Run as ${process.getuid?.() === 0 ? "root (modules get their own uid via setpriv)" : "an unprivileged user"}.`,
   `Reproduce: \`node_modules/deno/deno run -A bench/kernel.ts${values.quick ? " --quick" : ""}\` (runs both placements below).`,
-  "Transport: each process's stdin/stdout pipes; payload 16 B (echo). \"Direct\" = one kernel-wire call from this process to the echo",
-  "driver; \"proxied\" = a module's call through the kernel (membrane: counters, revocation, interface check) to the driver — two hops.",
+  "Transport: each process's stdin/stdout pipes; payload 16 B (echo). Protocol: Cap'n Proto RPC level 1 (capabilities/lib/rpc).",
+  "\"Direct\" = one call from this process to the echo driver over its connection; \"proxied\" = a module's call through the kernel",
+  "(membrane: per-grant counters and in-flight limit, revocation, interface check) to the driver — two hops, two connections.",
   `${SEQ} sequential calls after 500 warm-up calls; ${CONC} calls with 32 in flight for the concurrent rate.`,
   "",
   table("Pinned: every process on CPU 0 (`taskset -c 0`)", pinned),

@@ -2,18 +2,19 @@
 // bootstrap Session, routes every granted reference through a membrane, restarts crashed processes with
 // backoff (revoking what they held and served), and stops everything in reverse order.
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import process from "node:process";
-import { ProcessControl$Client, Session$Client } from "../capabilities/schema/gen/kernel.ts";
+import type * as $ from "capnp-es";
+import { ProcessControl, type ProcessControl$Client, Session$Server } from "../capabilities/schema/gen/kernel.ts";
+import { connect, type Connection, disconnectedError, streamTransport } from "../capabilities/lib/rpc/mod.ts";
+import { getCap, setCap } from "./captable.ts";
 import { interfaceId } from "./interfaces.ts";
 import type { Grant, Manifest, ProcessSpec } from "./manifest.ts";
-import { MembraneCap, Revoker, type GrantCounters } from "./membrane.ts";
+import { MembraneClient, Revoker, type GrantCounters } from "./membrane.ts";
 import { launchPlan, type Identity } from "./sandbox.ts";
-import { RpcError } from "./wire/errors.ts";
-import type { Cap, Peer, RemoteCap } from "./wire/peer.ts";
-import { peerOverStreams } from "./wire/stream.ts";
-import { invoke, serve } from "./wire/typed.ts";
 
 export interface KernelEvent {
   /** Milliseconds since the kernel started. */
@@ -32,15 +33,17 @@ export interface KernelOptions {
   maxInflight?: number;
   /** How long Session.get waits for a restarting provider. */
   acquireTimeoutMs?: number;
+  /** Processes' working dirs and transpile caches (default /run/zos-kernel-<hash of stateDir>, or tmp). */
+  runDir?: string;
 }
 
 type State = "pending" | "starting" | "ready" | "backoff" | "stopping" | "stopped" | "failed";
 
 interface HeldGrant {
   grant: Grant;
-  inner: Cap;
+  inner: $.Client;
   revoker: Revoker;
-  membrane: MembraneCap;
+  membrane: MembraneClient;
 }
 
 interface Proc {
@@ -49,17 +52,25 @@ interface Proc {
   state: State;
   identity: Identity | null;
   child: ChildProcess | null;
-  peer: Peer | null;
-  control: RemoteCap | null;
+  conn: Connection | null;
+  connClosed: boolean;
+  control: ProcessControl$Client | null;
   generation: number;
   restarts: number;
   startedAt: number;
   readyWaiters: (() => void)[];
   held: Map<string, HeldGrant>;
-  pendingAcquire: Map<string, Promise<MembraneCap>>;
+  pendingAcquire: Map<string, Promise<MembraneClient>>;
   served: Set<{ revoker: Revoker; grantee: string; grant: string }>;
   exited: Promise<void>;
   restartTimer: ReturnType<typeof setTimeout> | null;
+}
+
+/** The run dir a kernel with this state dir uses unless told otherwise. */
+export function defaultRunDir(stateDir: string): string {
+  const hash = createHash("sha256").update(resolve(stateDir)).digest("hex").slice(0, 12);
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  return join(existsSync("/run") && isRoot ? "/run" : tmpdir(), `zos-kernel-${hash}`);
 }
 
 export class Kernel {
@@ -76,15 +87,17 @@ export class Kernel {
   constructor(opts: KernelOptions) {
     this.opts = opts;
     this.manifest = opts.manifest;
-    this.runDir = join(resolve(opts.stateDir), "run");
-    this.denoDir = join(resolve(opts.stateDir), "deno-cache");
+    // Per-process working dirs and the caches of processes with their own uid live in a run dir every uid
+    // can traverse (the state dir's ancestors may not be): /run/zos-kernel-<hash> when it exists, else tmp.
+    this.runDir = opts.runDir ?? defaultRunDir(opts.stateDir);
+    this.denoDir = join(this.runDir, "deno-cache");
     opts.manifest.processes.forEach((spec, index) => {
       this.procs.set(spec.name, {
-        spec, index, state: "pending", identity: null, child: null, peer: null, control: null, generation: 0,
+        spec, index, state: "pending", identity: null, child: null, conn: null, connClosed: false, control: null, generation: 0,
         restarts: 0, startedAt: 0, readyWaiters: [], held: new Map(), pendingAcquire: new Map(), served: new Set(),
         exited: Promise.resolve(), restartTimer: null,
       });
-      for (const g of spec.grants) this.counters.set(`${spec.name}.${g.name}`, { calls: 0, errors: 0 });
+      for (const g of spec.grants) this.counters.set(`${spec.name}.${g.name}`, { calls: 0, errors: 0, inflight: 0, overloaded: 0 });
     });
   }
 
@@ -93,6 +106,11 @@ export class Kernel {
     try {
       this.opts.onEvent?.(e);
     } catch { /* an observer must not break the kernel */ }
+  }
+
+  /** Where processes' working dirs and caches live (tests remove it after stopping). */
+  get runDirectory(): string {
+    return this.runDir;
   }
 
   /** Per-grant call counters, keyed "grantee.grantName". */
@@ -110,14 +128,14 @@ export class Kernel {
 
   /** Starts everything; resolves when every process is ready or `timeoutMs` passed (returns the laggards). */
   async start(timeoutMs = 30_000): Promise<string[]> {
+    mkdirSync(this.opts.stateDir, { recursive: true, mode: 0o700 });
     mkdirSync(this.runDir, { recursive: true, mode: 0o711 });
-    if (this.isRoot) {
-      // Processes with their own uid must traverse the state dir to reach their private cwd and cache
-      // (search permission only: they cannot list it, and each data dir below stays 0700).
-      const st = resolve(this.opts.stateDir);
-      chmodSync(st, statSync(st).mode & 0o7777 | 0o001);
-      chmodSync(this.runDir, 0o711);
+    // The run dir is in a shared place: refuse one we do not own (or a symlink planted there).
+    const st = lstatSync(this.runDir);
+    if (!st.isDirectory() || (typeof process.getuid === "function" && st.uid !== process.getuid())) {
+      throw new Error(`run dir ${this.runDir} is not a directory owned by this user; remove it or pass runDir`);
     }
+    chmodSync(this.runDir, 0o711);
     mkdirSync(this.denoDir, { recursive: true, mode: 0o755 });
     this.emit("kernel-starting", { processes: this.manifest.processes.length, waves: this.manifest.waves, root: this.isRoot });
     const all = [...this.procs.values()].map(async (p) => {
@@ -178,15 +196,19 @@ export class Kernel {
     let exitResolve!: () => void;
     p.exited = new Promise((r) => (exitResolve = r));
     this.forwardStderr(p, child);
-    const peer = peerOverStreams(child.stdout!, child.stdin!, this.sessionFor(p), {
+    child.stdin!.on("error", () => {}); // EPIPE after the child died: the connection reports it
+    const conn = connect(streamTransport(child.stdout!, child.stdin!), {
+      bootstrap: this.sessionFor(p),
       name: spec.name,
-      maxInflight: this.opts.maxInflight ?? 256,
+      maxIncomingCalls: this.opts.maxInflight ?? 256,
     });
-    p.peer = peer;
-    p.control = peer.bootstrap();
-    peer.onClose((reason) => {
-      if (reason.startsWith("protocol error") || reason.startsWith("the other side aborted")) {
-        this.emit("protocol-error", { process: spec.name, reason });
+    p.conn = conn;
+    p.connClosed = false;
+    p.control = conn.bootstrap(ProcessControl);
+    conn.closed.then((err) => {
+      p.connClosed = true;
+      if (err && /protocol error|peer aborted/.test(err.message)) {
+        this.emit("protocol-error", { process: spec.name, reason: err.message });
         try {
           child.kill("SIGKILL");
         } catch { /* gone */ }
@@ -195,25 +217,32 @@ export class Kernel {
     child.on("error", (err) => this.emit("spawn-error", { process: spec.name, error: err.message }));
     child.on("exit", (code, signal) => {
       exitResolve();
-      peer.close(`process exited (${signal ?? code})`);
+      conn.close();
       if (p.generation === generation) this.onExit(p, code, signal);
     });
     this.emit("spawned", { process: spec.name, pid: child.pid, generation, uid: p.identity?.uid ?? process.getuid?.(), argv: [plan.command, ...plan.args] });
     // Readiness is a health call, polled until it says ready (a sleep would be a guess).
     const deadline = performance.now() + spec.healthTimeoutMs;
-    while (!this.stopping && p.generation === generation && !peer.closed) {
-      try {
-        const { results } = await invoke(p.control, ProcessControl$Client.methods[0]);
-        if (results.ready) break;
-      } catch { /* not answering yet */ }
+    const alive = () => !this.stopping && p.generation === generation && !p.connClosed;
+    while (alive()) {
+      const left = deadline - performance.now();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const ready = await Promise.race([
+        p.control.health().promise().then((r) => r.ready, () => false),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), Math.max(0, left)))),
+      ]);
+      clearTimeout(timer);
+      if (ready) break;
       if (performance.now() > deadline) {
-        this.emit("unhealthy", { process: spec.name, afterMs: spec.healthTimeoutMs });
-        child.kill("SIGKILL");
+        if (alive()) {
+          this.emit("unhealthy", { process: spec.name, afterMs: spec.healthTimeoutMs });
+          child.kill("SIGKILL");
+        }
         return;
       }
       await new Promise((r) => setTimeout(r, 10));
     }
-    if (this.stopping || p.generation !== generation || peer.closed) return;
+    if (!alive()) return;
     p.state = "ready";
     this.emit(generation > 1 ? "restarted" : "ready", { process: spec.name, ms: Math.round((performance.now() - started) * 10) / 10, generation });
     for (const w of p.readyWaiters.splice(0)) w();
@@ -241,7 +270,7 @@ export class Kernel {
     const wasStopping = this.stopping || p.state === "stopping";
     this.revokeAll(p, wasStopping ? `${p.spec.name} stopped` : `${p.spec.name} crashed`);
     p.child = null;
-    p.peer = null;
+    p.conn = null;
     p.control = null;
     if (wasStopping) {
       p.state = "stopped";
@@ -280,27 +309,28 @@ export class Kernel {
         h.revoker.revoke(reason);
         this.emit("revoked", { process: p.spec.name, grant: name, provider: h.grant.from, reason });
       }
-      h.inner.release();
+      h.inner.close();
     }
     p.held.clear();
     p.pendingAcquire.clear();
   }
 
   /** The bootstrap Session a process gets: exactly its grants, nothing else. */
-  private sessionFor(p: Proc): Cap {
-    return serve(Session$Client, {
-      get: async (params, _r, ctx) => {
-        const name: string = params.name;
+  private sessionFor(p: Proc): Session$Server {
+    return new Session$Server({
+      get: async (params, results) => {
+        const name = params.name;
         const grant = p.spec.grants.find((g) => g.name === name);
         if (!grant) {
           const granted = p.spec.grants.map((g) => g.name);
-          throw new RpcError("denied", `process "${p.spec.name}" has no grant named "${name.slice(0, 64)}" (granted: ${granted.length ? granted.join(", ") : "nothing"})`);
+          throw new Error(`denied: process "${p.spec.name}" has no grant named "${name.slice(0, 64)}" (granted: ${granted.length ? granted.join(", ") : "nothing"})`);
         }
-        ctx.resultCaps.push(await this.acquire(p, grant));
+        setCap(results.cap, await this.acquire(p, grant));
       },
-      list: (_params, r) => {
-        const l = r._initNames(p.spec.grants.length);
+      list: (_params, results) => {
+        const l = results._initNames(p.spec.grants.length);
         p.spec.grants.forEach((g, i) => l.set(i, g.name));
+        return Promise.resolve();
       },
     });
   }
@@ -309,15 +339,15 @@ export class Kernel {
    * For the embedding host (tests, dev tools): the reference process `name` gets for its grant `grant`,
    * through the same membrane and counters. Fails like Session.get does for anything not granted.
    */
-  grantFor(name: string, grant: string): Promise<Cap> {
+  grantFor(name: string, grant: string): Promise<$.Client> {
     const p = this.procs.get(name);
-    if (!p) return Promise.reject(new RpcError("denied", `no process named "${name}"`));
+    if (!p) return Promise.reject(new Error(`denied: no process named "${name}"`));
     const g = p.spec.grants.find((x) => x.name === grant);
-    if (!g) return Promise.reject(new RpcError("denied", `process "${name}" has no grant named "${grant}"`));
+    if (!g) return Promise.reject(new Error(`denied: process "${name}" has no grant named "${grant}"`));
     return this.acquire(p, g);
   }
 
-  private acquire(p: Proc, grant: Grant): Promise<MembraneCap> {
+  private acquire(p: Proc, grant: Grant): Promise<MembraneClient> {
     const held = p.held.get(grant.name);
     if (held && !held.revoker.revoked) {
       if (!held.membrane.isReleased) return Promise.resolve(held.membrane);
@@ -332,7 +362,7 @@ export class Kernel {
     return promise;
   }
 
-  private async provide(p: Proc, grant: Grant, generation: number): Promise<MembraneCap> {
+  private async provide(p: Proc, grant: Grant, generation: number): Promise<MembraneClient> {
     const provider = this.procs.get(grant.from)!;
     if (provider.state !== "ready") {
       const timeout = this.opts.acquireTimeoutMs ?? 10_000;
@@ -342,19 +372,18 @@ export class Kernel {
         new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeout))),
       ]);
       clearTimeout(timer);
-      if (!ok) throw new RpcError("disconnected", `"${grant.from}" (provider of ${grant.name}) is ${provider.state}, not ready after ${timeout} ms`);
+      if (!ok) throw disconnectedError(`"${grant.from}" (provider of ${grant.name}) is ${provider.state}, not ready after ${timeout} ms`);
     }
     const control = provider.control!;
-    const { caps } = await invoke(control, ProcessControl$Client.methods[1], (q) => {
+    const res = await control.provide((q) => {
       q.name = grant.cap;
       q.restrictions = JSON.stringify(grant.restrictions);
       q.grantee = p.spec.name;
-    });
-    const inner = caps[0];
-    if (!inner) throw new RpcError("failed", `"${grant.from}" returned no capability for ${grant.cap}`);
-    if (p.generation !== generation || !p.peer || p.peer.closed) {
-      inner.release();
-      throw new RpcError("disconnected", `"${p.spec.name}" restarted while acquiring ${grant.name}`);
+    }).promise();
+    const inner = getCap(res.cap);
+    if (p.generation !== generation || !p.conn || p.connClosed) {
+      inner.close();
+      throw disconnectedError(`"${p.spec.name}" restarted while acquiring ${grant.name}`);
     }
     const revoker = new Revoker();
     const membrane = this.membraneFor(p, grant, inner, revoker);
@@ -364,9 +393,9 @@ export class Kernel {
     return membrane;
   }
 
-  private membraneFor(p: Proc, grant: Grant, inner: Cap, revoker: Revoker): MembraneCap {
+  private membraneFor(p: Proc, grant: Grant, inner: $.Client, revoker: Revoker): MembraneClient {
     const iface = this.procs.get(grant.from)!.spec.exposes[grant.cap]?.interface;
-    return new MembraneCap(inner, {
+    return new MembraneClient(inner, {
       label: `grant "${grant.name}" of ${p.spec.name} (${grant.from}.${grant.cap})`,
       revoker,
       counters: this.counters.get(`${p.spec.name}.${grant.name}`)!,
@@ -405,7 +434,7 @@ export class Kernel {
     const timeout = (ms: number) => new Promise<boolean>((r) => setTimeout(() => r(false), ms));
     if (p.control) {
       const deadline = Math.min(left(), 2000);
-      invoke(p.control, ProcessControl$Client.methods[2], (q) => (q.deadlineMs = Math.round(deadline))).catch(() => {});
+      p.control.shutdown((q) => (q.deadlineMs = Math.round(deadline))).promise().catch(() => {});
       if (await Promise.race([exited.then(() => true), timeout(deadline)])) return;
     }
     try {

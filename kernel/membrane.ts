@@ -1,13 +1,24 @@
-// The membrane: every reference the kernel hands to a process is wrapped here. It counts calls per grant,
-// checks the granted interface, and can be revoked at once together with every capability that flowed
-// through it in either direction (params and results are wrapped transitively with the same revoker).
-import { RpcError } from "./wire/errors.ts";
-import type { Cap, Payload } from "./wire/peer.ts";
+// The membrane: every reference the kernel hands to a process is a MembraneClient around the provider's
+// reference. It counts calls per grant, checks the granted interface id, and can be revoked at once together
+// with every capability that flowed through it in either direction (the cap tables of params and results are
+// wrapped in place, transitively, with the same revoker). Built on capnp-es's `$.Client`, so the RPC
+// connections (capabilities/lib/rpc) export and import it like any other object.
+import * as $ from "capnp-es";
+import { type Answer, disconnectedError, FailedAnswer, type PipelineOp, RpcError } from "../capabilities/lib/rpc/mod.ts";
+import { asDataCall, capTableOf } from "./captable.ts";
 
 export interface GrantCounters {
   calls: number;
   errors: number;
+  /** Calls through this grant not answered yet. */
+  inflight: number;
+  /** Calls refused because `inflight` was at the grant's limit. */
+  overloaded: number;
 }
+
+/** Calls one grant may have in flight: a flooding grantee is refused before it can starve a provider that
+ * other grantees share (each process accepts a bounded number of concurrent calls). */
+export const DEFAULT_GRANT_INFLIGHT = 64;
 
 export class Revoker {
   revoked = false;
@@ -26,16 +37,17 @@ export interface MembraneOptions {
   /** When set, only calls on this interface pass (the top-level granted reference). */
   interfaceId?: bigint;
   interfaceName?: string;
-  /** Release the wrapped reference when this one is released (true for caps that flowed through). */
+  /** Close the wrapped reference when this one is closed (true for caps that flowed through). */
   ownsInner: boolean;
+  maxInflight?: number;
 }
 
-export class MembraneCap implements Cap {
-  private readonly inner: Cap;
-  private readonly opts: MembraneOptions;
+export class MembraneClient implements $.Client {
+  private readonly inner: $.Client;
+  readonly opts: MembraneOptions;
   private released = false;
 
-  constructor(inner: Cap, opts: MembraneOptions) {
+  constructor(inner: $.Client, opts: MembraneOptions) {
     this.inner = inner;
     this.opts = opts;
   }
@@ -44,43 +56,99 @@ export class MembraneCap implements Cap {
     return this.released;
   }
 
-  private dead(): RpcError | null {
-    if (this.opts.revoker.revoked) return new RpcError("disconnected", `${this.opts.label} was revoked (${this.opts.revoker.reason}); ask your Session again`);
-    if (this.released) return new RpcError("disconnected", `${this.opts.label} was released`);
+  /** The error every use fails with once revoked or released, else null. */
+  dead(): Error | null {
+    if (this.opts.revoker.revoked) return disconnectedError(`${this.opts.label} was revoked (${this.opts.revoker.reason}); ask your Session again`);
+    if (this.released) return disconnectedError(`${this.opts.label} was released`);
     return null;
   }
 
-  private wrap(cap: Cap): Cap {
-    return new MembraneCap(cap, { label: `${this.opts.label} (passed capability)`, revoker: this.opts.revoker, counters: this.opts.counters, ownsInner: true });
+  wrap(c: $.Client): $.Client {
+    if (c instanceof MembraneClient && c.opts.revoker === this.opts.revoker) return c;
+    return new MembraneClient(c, { label: `${this.opts.label} (passed capability)`, revoker: this.opts.revoker, counters: this.opts.counters, ownsInner: true, maxInflight: this.opts.maxInflight });
   }
 
-  async call(interfaceId: bigint, methodId: number, params: Payload): Promise<Payload> {
+  /** Wraps every capability in a message's cap table, in place. */
+  wrapTable(msg: $.Message): void {
+    const t = capTableOf(msg);
+    for (let i = 0; i < t.length; i++) {
+      const c = t[i];
+      if (c) t[i] = this.wrap(c);
+    }
+  }
+
+  call<P extends $.Struct, R extends $.Struct>(call: $.Call<P, R>): Answer<R> {
     const d = this.dead();
-    if (d) throw d;
-    if (this.opts.interfaceId !== undefined && interfaceId !== this.opts.interfaceId) {
-      throw new RpcError("denied", `${this.opts.label} is a ${this.opts.interfaceName ?? "different interface"}; calls on interface 0x${interfaceId.toString(16)} are refused`);
+    if (d) return new FailedAnswer<R>(d);
+    if (this.opts.interfaceId !== undefined && call.method.interfaceId !== this.opts.interfaceId) {
+      return new FailedAnswer<R>(new Error(`denied: ${this.opts.label} is a ${this.opts.interfaceName ?? "different interface"}; calls on interface 0x${call.method.interfaceId.toString(16)} are refused`));
     }
-    this.opts.counters.calls++;
-    let res: Payload;
-    try {
-      res = await this.inner.call(interfaceId, methodId, { bytes: params.bytes, caps: params.caps.map((c) => this.wrap(c)) });
-    } catch (err) {
-      this.opts.counters.errors++;
-      const d2 = this.dead();
-      if (d2) throw d2;
-      throw err;
-    }
-    const d3 = this.dead();
-    if (d3) {
-      for (const c of res.caps) c.release();
-      throw d3;
-    }
-    return { bytes: res.bytes, caps: res.caps.map((c) => this.wrap(c)) };
+    const refused = this.admit();
+    if (refused) return new FailedAnswer<R>(refused);
+    const dc = asDataCall(call);
+    this.wrapTable(dc.params.segment.message);
+    return new MembraneAnswer<R>(this.inner.call(dc) as Answer<R>, this);
   }
 
-  release(): void {
+  /** Counts a call in, or returns the `overloaded` error when the grant is at its in-flight limit. */
+  admit(): Error | null {
+    const c = this.opts.counters;
+    const max = this.opts.maxInflight ?? DEFAULT_GRANT_INFLIGHT;
+    if (c.inflight >= max) {
+      c.overloaded++;
+      return new RpcError("overloaded", `overloaded: ${this.opts.label} has ${max} calls in flight (the grant's limit)`);
+    }
+    c.calls++;
+    c.inflight++;
+    return null;
+  }
+
+  close(): void {
     if (this.released) return;
     this.released = true;
-    if (this.opts.ownsInner) this.inner.release();
+    if (this.opts.ownsInner) this.inner.close();
+  }
+}
+
+/** The answer of a call through a membrane: results' capabilities are wrapped; pipelined calls are counted. */
+class MembraneAnswer<R extends $.Struct> implements Answer<R> {
+  private readonly inner: Answer<R>;
+  private readonly m: MembraneClient;
+  constructor(inner: Answer<R>, m: MembraneClient) {
+    this.inner = inner;
+    this.m = m;
+    // The in-flight count drops when the answer settles, whether or not anyone reads it.
+    const c = m.opts.counters;
+    inner.struct().then(() => c.inflight--, () => {
+      c.inflight--;
+      c.errors++;
+    });
+  }
+
+  async struct(): Promise<R> {
+    let res: R;
+    try {
+      res = await this.inner.struct();
+    } catch (err) {
+      throw this.m.dead() ?? err;
+    }
+    const d = this.m.dead();
+    if (d) throw d;
+    this.m.wrapTable(res.segment.message);
+    return res;
+  }
+
+  pipelineCall<P extends $.Struct, Q extends $.Struct>(transform: PipelineOp[], call: $.Call<P, Q>): Answer<Q> {
+    const d = this.m.dead();
+    if (d) return new FailedAnswer<Q>(d);
+    const refused = this.m.admit();
+    if (refused) return new FailedAnswer<Q>(refused);
+    const dc = asDataCall(call);
+    this.m.wrapTable(dc.params.segment.message);
+    return new MembraneAnswer<Q>(this.inner.pipelineCall(transform, dc), this.m);
+  }
+
+  pipelineClose(transform: PipelineOp[]): void {
+    this.inner.pipelineClose(transform);
   }
 }

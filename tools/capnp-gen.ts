@@ -7,7 +7,7 @@
 //   --id     print the file id a new schema named NAME.capnp must use (see capabilities/schema/README.md)
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync, openSync, fsyncSync, closeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -130,6 +130,13 @@ async function main(): Promise<number> {
   for (const [name, text] of files) {
     writeAtomic(join(genDir, name), text);
     console.log(`wrote ${join("capabilities/schema/gen", name)}`);
+  }
+  // Generated files whose schema is gone would otherwise linger (and fail --check).
+  for (const name of readdirSync(genDir)) {
+    if (name.endsWith(".ts") && !files.has(name)) {
+      unlinkSync(join(genDir, name));
+      console.log(`removed ${join("capabilities/schema/gen", name)} (no schema)`);
+    }
   }
   return 0;
 }

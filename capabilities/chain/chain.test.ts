@@ -8,7 +8,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Keyring } from "@polkadot/keyring";
 import { cryptoWaitReady } from "@polkadot/util-crypto";
-import { startChain, type RunningChain } from "../../grid/chain/mod.ts";
+import { type RunningChain, startChain } from "../../grid/chain/mod.ts";
 import { NodeIdentity } from "../identity/mod.ts";
 import { ChainClient, ChainDispatchError, type ChainEvent, type Signer } from "./mod.ts";
 
@@ -63,7 +63,11 @@ t.after(async () => {
 });
 
 t("connects through the URL list, skipping a dead endpoint", async () => {
-  client = await ChainClient.connect({ urls: ["ws://127.0.0.1:1", chain.url], retryMs: 100, timeoutMs: 20_000 });
+  client = await ChainClient.connect({
+    urls: ["ws://127.0.0.1:1", chain.url],
+    retryMs: 100,
+    timeoutMs: 20_000,
+  });
   assert.ok(client.connected);
   const farm = await client.read.farm(1);
   assert.is(farm.name, "zt-dev-farm");
@@ -101,17 +105,27 @@ t("events subscription, contracts and capacity reports", async () => {
   const seen: ChainEvent[] = [];
   const unsub = await client.read.subscribeEvents((evs) => seen.push(...evs));
   const user = client.submitter(alice);
-  await user.submit("tfgridModule", "userAcceptTc", "http://zos.tf/terms/v0.1", "9021d4dee05a661e2cb6838152c67f25");
+  await user.submit(
+    "tfgridModule",
+    "userAcceptTc",
+    "http://zos.tf/terms/v0.1",
+    "9021d4dee05a661e2cb6838152c67f25",
+  );
   await user.submit("tfgridModule", "createTwin", null, null);
   const hash = "0123456789abcdef0123456789abcdef";
   const inc = await user.submit("smartContractModule", "createNodeContract", nodeId, hash, "", 0, null);
-  const contractId = (inc.events.find((e) => e.method === "ContractCreated")!.data[0] as { contractId: number }).contractId;
+  const contractId = (inc.events.find((e) =>
+    e.method === "ContractCreated"
+  )!.data[0] as { contractId: number }).contractId;
   assert.is(await client.read.contractIdByNodeAndHash(nodeId, hash), contractId);
   assert.equal(await client.read.activeNodeContracts(nodeId), [contractId]);
   const c = await client.read.contract(contractId);
   assert.is(c.contractType.nodeContract.deploymentHash, hash);
   const calls = client.nodeCalls(nodeSigner);
-  const rep = await calls.reportContractResources([{ contractId, used: { hru: 0, sru: 1024, cru: 1, mru: 2048 } }]);
+  const rep = await calls.reportContractResources([{
+    contractId,
+    used: { hru: 0, sru: 1024, cru: 1, mru: 2048 },
+  }]);
   assert.ok(rep.events.some((e) => e.method === "UpdatedUsedResources"));
   await calls.reportUptime(300);
   await new Promise((r) => setTimeout(r, 300));

@@ -16,12 +16,16 @@ export class ChainUnavailable extends Error {}
 function checkUrls(urls: unknown): string[] {
   if (!Array.isArray(urls) || urls.length === 0) throw new Error("chain: at least one URL is required");
   for (const u of urls) {
-    if (typeof u !== "string" || !/^wss?:\/\/[^\s/]+/.test(u)) throw new Error(`chain: "${String(u)}" is not a ws:// or wss:// URL`);
+    if (typeof u !== "string" || !/^wss?:\/\/[^\s/]+/.test(u)) {
+      throw new Error(`chain: "${String(u)}" is not a ws:// or wss:// URL`);
+    }
   }
   return urls as string[];
 }
 
-export async function connectApi(opts: ConnectionOptions): Promise<{ api: ApiPromise; provider: WsProvider }> {
+export async function connectApi(
+  opts: ConnectionOptions,
+): Promise<{ api: ApiPromise; provider: WsProvider }> {
   const urls = checkUrls(opts.urls);
   const log = opts.log ?? (() => {});
   const provider = new WsProvider(urls, opts.retryMs ?? 1000);
@@ -39,7 +43,13 @@ export async function connectApi(opts: ConnectionOptions): Promise<{ api: ApiPro
     await Promise.race([
       api.isReady,
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new ChainUnavailable(`chain: no endpoint answered within ${timeoutMs} ms (${urls.join(", ")})`)), timeoutMs);
+        timer = setTimeout(
+          () =>
+            reject(
+              new ChainUnavailable(`chain: no endpoint answered within ${timeoutMs} ms (${urls.join(", ")})`),
+            ),
+          timeoutMs,
+        );
       }),
     ]);
   } catch (e) {

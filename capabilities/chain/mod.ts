@@ -7,7 +7,7 @@ import { ChainSubmitter, type Signer } from "./submitter.ts";
 import { NodeCalls } from "./node-calls.ts";
 
 export { ChainUnavailable, type ConnectionOptions } from "./connection.ts";
-export { ChainReader, type ChainEvent } from "./reader.ts";
+export { type ChainEvent, ChainReader } from "./reader.ts";
 export { ChainDispatchError, ChainSubmitter, type Included, type Signer } from "./submitter.ts";
 export { NodeCalls } from "./node-calls.ts";
 

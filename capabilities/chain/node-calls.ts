@@ -43,14 +43,33 @@ export class NodeCalls {
 
   /** Returns the new node id. */
   async createNode(n: NodeRegistration): Promise<number> {
-    const inc = await this.submitter.submit("tfgridModule", "createNode", n.farmId, n.resources, n.location, n.interfaces,
-      n.secureBoot, n.virtualized, n.serialNumber);
+    const inc = await this.submitter.submit(
+      "tfgridModule",
+      "createNode",
+      n.farmId,
+      n.resources,
+      n.location,
+      n.interfaces,
+      n.secureBoot,
+      n.virtualized,
+      n.serialNumber,
+    );
     return (eventData(inc, "tfgridModule", "NodeStored")[0] as { id: number }).id;
   }
 
   updateNode(nodeId: number, n: NodeRegistration): Promise<Included> {
-    return this.submitter.submit("tfgridModule", "updateNode", nodeId, n.farmId, n.resources, n.location, n.interfaces,
-      n.secureBoot, n.virtualized, n.serialNumber);
+    return this.submitter.submit(
+      "tfgridModule",
+      "updateNode",
+      nodeId,
+      n.farmId,
+      n.resources,
+      n.location,
+      n.interfaces,
+      n.secureBoot,
+      n.virtualized,
+      n.serialNumber,
+    );
   }
 
   reportUptime(uptimeSecs: number, nowSecs = Math.floor(Date.now() / 1000)): Promise<Included> {
@@ -61,11 +80,15 @@ export class NodeCalls {
     return this.submitter.submit("tfgridModule", "changePowerState", state);
   }
 
-  reportContractResources(list: { contractId: number; used: { hru: number; sru: number; cru: number; mru: number } }[]): Promise<Included> {
+  reportContractResources(
+    list: { contractId: number; used: { hru: number; sru: number; cru: number; mru: number } }[],
+  ): Promise<Included> {
     return this.submitter.submit("smartContractModule", "reportContractResources", list);
   }
 
-  addNruReports(list: { contractId: number; timestamp: number; window: number; nru: number }[]): Promise<Included> {
+  addNruReports(
+    list: { contractId: number; timestamp: number; window: number; nru: number }[],
+  ): Promise<Included> {
     return this.submitter.submit("smartContractModule", "addNruReports", list);
   }
 }

@@ -55,7 +55,10 @@ export class ChainSubmitter {
         if (bytes.length > 256) bytes = blake2AsU8a(bytes, 256);
         const sig = await signer.sign(bytes);
         // MultiSignature tag: 0 = ed25519, 1 = sr25519
-        return { id: ++id, signature: u8aToHex(u8aConcat(new Uint8Array([signer.type === "ed25519" ? 0 : 1]), sig)) };
+        return {
+          id: ++id,
+          signature: u8aToHex(u8aConcat(new Uint8Array([signer.type === "ed25519" ? 0 : 1]), sig)),
+        };
       },
     };
   }
@@ -87,7 +90,9 @@ export class ChainSubmitter {
       tx.signAndSend(this.address, { signer: this.#adapter(), nonce }, (result) => {
         const s = result.status;
         if (s.isInvalid || s.isDropped || s.isUsurped) {
-          done(() => reject(new Error(`chain: ${section}.${method} was ${s.type.toLowerCase()} by the pool`)));
+          done(() =>
+            reject(new Error(`chain: ${section}.${method} was ${s.type.toLowerCase()} by the pool`))
+          );
           return;
         }
         if (!s.isInBlock) return;

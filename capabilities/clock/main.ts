@@ -1,17 +1,16 @@
-// The clock driver: wall-clock and monotonic time. Modules have no `sys`/`hrtime` surprises to rely on;
-// time they act on comes from this capability, so it can be audited (and faked in a test manifest).
-import { Clock$Client } from "../schema/gen/kernel.ts";
-import { RpcError } from "../../kernel/wire/errors.ts";
-import { serve } from "../../kernel/wire/typed.ts";
+// The clock driver: wall-clock and monotonic time. Time a module acts on comes from this capability, so
+// it is visible in the audit (and a test manifest can substitute it).
+import { Clock$Server } from "../schema/gen/kernel.ts";
 import { startProcess } from "../../kernel/guest/process.ts";
 
-function clockCap(restrictions: Record<string, unknown>): ReturnType<typeof serve> {
+function clockCap(restrictions: Record<string, unknown>): Clock$Server {
   const keys = Object.keys(restrictions);
-  if (keys.length) throw new RpcError("denied", `clock: unknown restriction "${keys[0]}" (clock takes none)`);
-  return serve(Clock$Client, {
+  if (keys.length) throw new Error(`denied: clock: unknown restriction "${keys[0]}" (clock takes none)`);
+  return new Clock$Server({
     now(_p, r) {
       r.unixMs = Date.now();
       r.monotonicMs = performance.now();
+      return Promise.resolve();
     },
   });
 }

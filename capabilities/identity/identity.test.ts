@@ -6,8 +6,14 @@ import { join } from "node:path";
 import { Buffer } from "node:buffer";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { ed25519PairFromSeed, ed25519Verify, decodeAddress, mnemonicGenerate, mnemonicToEntropy } from "@polkadot/util-crypto";
-import { NodeIdentity, SeedError, encodeSeedFile, parseSeedFile } from "./mod.ts";
+import {
+  decodeAddress,
+  ed25519PairFromSeed,
+  ed25519Verify,
+  mnemonicGenerate,
+  mnemonicToEntropy,
+} from "@polkadot/util-crypto";
+import { encodeSeedFile, NodeIdentity, parseSeedFile, SeedError } from "./mod.ts";
 
 const t = suite("identity");
 let dir = "";

@@ -1,6 +1,13 @@
 // The node identity: an ed25519 key from the seed file. It hands out purpose-scoped Signers and its
 // public identity; the seed and secret key stay in private fields and are never returned.
-import { base58Encode, cryptoWaitReady, ed25519PairFromSeed, ed25519Sign, ed25519Verify, encodeAddress } from "@polkadot/util-crypto";
+import {
+  base58Encode,
+  cryptoWaitReady,
+  ed25519PairFromSeed,
+  ed25519Sign,
+  ed25519Verify,
+  encodeAddress,
+} from "@polkadot/util-crypto";
 import { Buffer } from "node:buffer";
 import { loadOrCreateSeed } from "./seed.ts";
 
@@ -63,7 +70,9 @@ export class NodeIdentity {
 
   /** A Signer for one purpose; the identity counts signatures per purpose (for audit). */
   signer(purpose: Purpose): Signer {
-    if (!PURPOSES.includes(purpose)) throw new Error(`unknown signing purpose "${purpose}" (allowed: ${PURPOSES.join(", ")})`);
+    if (!PURPOSES.includes(purpose)) {
+      throw new Error(`unknown signing purpose "${purpose}" (allowed: ${PURPOSES.join(", ")})`);
+    }
     const secret = this.#secretKey;
     const pub = this.#public.publicKey;
     const uses = this.#uses;
@@ -71,7 +80,9 @@ export class NodeIdentity {
       publicKey: new Uint8Array(pub),
       type: "ed25519" as const,
       sign(payload: Uint8Array): Promise<Uint8Array> {
-        if (!(payload instanceof Uint8Array)) return Promise.reject(new TypeError("sign() takes a Uint8Array"));
+        if (!(payload instanceof Uint8Array)) {
+          return Promise.reject(new TypeError("sign() takes a Uint8Array"));
+        }
         uses.set(purpose, (uses.get(purpose) ?? 0) + 1);
         return Promise.resolve(ed25519Sign(payload, { publicKey: pub, secretKey: secret }));
       },
@@ -87,6 +98,10 @@ export class NodeIdentity {
   }
 
   toJSON(): unknown {
-    return { address: this.#public.address, nodeId: this.#public.nodeId, publicKey: this.#public.publicKeyHex };
+    return {
+      address: this.#public.address,
+      nodeId: this.#public.nodeId,
+      publicKey: this.#public.publicKeyHex,
+    };
   }
 }

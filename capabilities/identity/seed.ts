@@ -2,7 +2,17 @@
 // by the payload. "1.0.0" + 32 raw seed bytes is what we write (mode 0400, atomically); "1.1.0" +
 // {"mnemonic": "..."} (seed = the mnemonic's entropy) and an unversioned raw 32-byte seed are read
 // too, and rewritten in the 1.0.0 form.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import { randomBytes } from "node:crypto";
 import { mnemonicToEntropy } from "@polkadot/util-crypto";
@@ -21,13 +31,20 @@ export class SeedError extends Error {
 /** Parses a seed file's bytes. Returns the seed and whether the file should be rewritten. */
 export function parseSeedFile(path: string, bytes: Uint8Array): { seed: Uint8Array; legacy: boolean } {
   if (bytes.length === 32) return { seed: new Uint8Array(bytes), legacy: true };
-  if (bytes[0] !== 0x22) throw new SeedError(path, `not a seed file (${bytes.length} bytes, no version header)`);
+  if (bytes[0] !== 0x22) {
+    throw new SeedError(path, `not a seed file (${bytes.length} bytes, no version header)`);
+  }
   const end = bytes.indexOf(0x22, 1);
   if (end < 0) throw new SeedError(path, "corrupt seed file: unterminated version string");
   const version = new TextDecoder().decode(bytes.subarray(1, end));
   const payload = bytes.subarray(end + 1);
   if (version === "1.0.0") {
-    if (payload.length !== 32) throw new SeedError(path, `corrupt seed file: version 1.0.0 needs 32 seed bytes, found ${payload.length}`);
+    if (payload.length !== 32) {
+      throw new SeedError(
+        path,
+        `corrupt seed file: version 1.0.0 needs 32 seed bytes, found ${payload.length}`,
+      );
+    }
     return { seed: new Uint8Array(payload), legacy: false };
   }
   if (version === "1.1.0") {
@@ -37,9 +54,13 @@ export function parseSeedFile(path: string, bytes: Uint8Array): { seed: Uint8Arr
     } catch {
       throw new SeedError(path, "corrupt seed file: version 1.1.0 payload is not JSON");
     }
-    if (typeof mnemonic !== "string") throw new SeedError(path, "corrupt seed file: version 1.1.0 without a mnemonic");
+    if (typeof mnemonic !== "string") {
+      throw new SeedError(path, "corrupt seed file: version 1.1.0 without a mnemonic");
+    }
     const entropy = mnemonicToEntropy(mnemonic);
-    if (entropy.length !== 32) throw new SeedError(path, "seed file: the mnemonic must have 24 words (32 bytes of entropy)");
+    if (entropy.length !== 32) {
+      throw new SeedError(path, "seed file: the mnemonic must have 24 words (32 bytes of entropy)");
+    }
     return { seed: entropy, legacy: true };
   }
   throw new SeedError(path, `unknown seed file version "${version}"`);

@@ -2,9 +2,7 @@
 // Each grant gets one namespace (restrictions: { "namespace": "x", "readOnly"?: true }); a grantee cannot
 // name, list or reach any other namespace. Unknown restriction keys are refused (fail closed).
 import process from "node:process";
-import { Kv$Client } from "../schema/gen/kernel.ts";
-import { RpcError } from "../../kernel/wire/errors.ts";
-import { serve } from "../../kernel/wire/typed.ts";
+import { Kv$Server } from "../schema/gen/kernel.ts";
 import { startProcess } from "../../kernel/guest/process.ts";
 import { KvError, KvNamespace } from "./store.ts";
 
@@ -18,39 +16,43 @@ function guard<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof KvError) throw new RpcError("failed", err.message);
+    if (err instanceof KvError) throw new Error(`failed: kv: ${err.message}`);
     throw err;
   }
 }
 
-function kvCap(restrictions: Record<string, unknown>): ReturnType<typeof serve> {
+function kvCap(restrictions: Record<string, unknown>): Kv$Server {
   for (const k of Object.keys(restrictions)) {
-    if (k !== "namespace" && k !== "readOnly") throw new RpcError("denied", `kv: unknown restriction "${k}" (known: namespace, readOnly)`);
+    if (k !== "namespace" && k !== "readOnly") throw new Error(`denied: kv: unknown restriction "${k}" (known: namespace, readOnly)`);
   }
-  if (typeof restrictions.namespace !== "string") throw new RpcError("denied", "kv: a grant needs restrictions.namespace");
+  if (typeof restrictions.namespace !== "string") throw new Error("denied: kv: a grant needs restrictions.namespace");
   const ns = guard(() => new KvNamespace(root, restrictions.namespace as string));
   const readOnly = restrictions.readOnly === true;
   const writable = () => {
-    if (readOnly) throw new RpcError("denied", `kv: namespace "${restrictions.namespace}" is granted read-only`);
+    if (readOnly) throw new Error(`denied: kv: namespace "${restrictions.namespace}" is granted read-only`);
   };
-  return serve(Kv$Client, {
+  return new Kv$Server({
     get(p, r) {
       const v = guard(() => ns.get(p.key));
       r.found = v !== null;
       if (v) r._initValue(v.length).copyBuffer(v);
+      return Promise.resolve();
     },
     put(p) {
       writable();
       guard(() => ns.put(p.key, new Uint8Array(p.value.toUint8Array())));
+      return Promise.resolve();
     },
     delete(p, r) {
       writable();
       r.existed = guard(() => ns.delete(p.key));
+      return Promise.resolve();
     },
     list(p, r) {
       const keys = guard(() => ns.list(p.prefix));
       const l = r._initKeys(keys.length);
       keys.forEach((k, i) => l.set(i, k));
+      return Promise.resolve();
     },
   });
 }

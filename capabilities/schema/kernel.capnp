@@ -1,51 +1,19 @@
-# The capability kernel's schemas: the frame every kernel<->process message travels in, the bootstrap
-# interfaces (Session, ProcessControl) and the first drivers' and example modules' interfaces.
-#
-# Wire (kernel/wire/): each message on a process's stdio is one Cap'n Proto message (standard stream framing,
-# segment table first) whose root is a Frame. A call's params and a return's results are themselves
-# Cap'n Proto messages carried in Frame.payload. Capabilities never travel inside a payload: they travel in
-# Frame.caps, and a method whose params or results "carry a capability" documents which caps[] index it uses.
+# The capability kernel's schemas: the bootstrap interfaces every process sees (Session from the kernel,
+# ProcessControl from the process) and the first drivers' and example modules' interfaces. Every
+# kernel <-> process connection speaks Cap'n Proto RPC (rpc.capnp level 1, capabilities/lib/rpc/) over the
+# process's stdin/stdout.
 @0xfc6b5ea71f0d9d04;
-
-struct CapDescriptor {
-  union {
-    senderHosted @0 :UInt32;    # an id in the sender's export table (the receiver imports it)
-    receiverHosted @1 :UInt32;  # an id the receiver exported earlier (handed back to its owner)
-  }
-}
-
-struct RpcException {
-  type @0 :Text;     # "disconnected" | "failed" | "denied" | "overloaded" | "unimplemented"
-  reason @1 :Text;
-}
-
-struct Frame {
-  id @0 :UInt32;            # question id (call, return, exception)
-  target @1 :UInt32;        # call/release: an id in the receiver's export table (0 = bootstrap)
-  interfaceId @2 :UInt64;
-  methodId @3 :UInt16;
-  payload @4 :Data;         # params (call) or results (return): a Cap'n Proto message
-  caps @5 :List(CapDescriptor);
-  count @6 :UInt32;         # release: how many references are dropped
-  union {
-    call @7 :Void;
-    return @8 :Void;
-    exception @9 :RpcException;
-    release @10 :Void;
-    abort @11 :Text;        # the sender is closing the connection because of a protocol error
-  }
-}
 
 # Handed by the kernel to each process as its bootstrap: the only door to anything.
 interface Session {
-  get @0 (name :Text) -> ();                 # result carries the granted capability in caps[0]
+  get @0 (name :Text) -> (cap :Capability);  # the granted capability, behind the kernel's membrane
   list @1 () -> (names :List(Text));         # the names granted to this process
 }
 
 # Exported by each process as its bootstrap; only the kernel can reach it.
 interface ProcessControl {
   health @0 () -> (ready :Bool, detail :Text);
-  provide @1 (name :Text, restrictions :Text, grantee :Text) -> ();  # restrictions: JSON; cap in caps[0]
+  provide @1 (name :Text, restrictions :Text, grantee :Text) -> (cap :Capability);  # restrictions: JSON
   shutdown @2 (deadlineMs :UInt32) -> ();
 }
 

@@ -51,10 +51,24 @@ export const command: Command = {
     const blockTimeMs = Number(blockText);
     if (!/^\d+$/.test(blockText) || blockTimeMs > 60_000) throw new UserError(`zos dev: --block-ms must be 0-60000, got "${blockText}"`, 2);
     const stateDir = resolve(str(p, "state") ?? DEFAULT_STATE_DIR);
+    const chainPort = portFlag(p, "chain-port");
+    const relayPort = portFlag(p, "relay-port");
     const verbose = Boolean(p.values.verbose);
     const emit = (event: string, fields: Record<string, unknown>) => {
       if (p.json) console.log(JSON.stringify({ event, ...fields }));
     };
+    // Installed before anything starts, so a Ctrl-C that races start-up is not lost, and kept until
+    // the process exits: removing them re-arms the default action on Deno.
+    let stopSignal = "";
+    const stopRequested = new Promise<void>((resolveStop) => {
+      const onSignal = (sig: string) => {
+        if (stopSignal) return;
+        stopSignal = sig;
+        resolveStop();
+      };
+      process.on("SIGINT", () => onSignal("SIGINT"));
+      process.on("SIGTERM", () => onSignal("SIGTERM"));
+    });
     const started = performance.now();
     if (!p.json) console.log(`zos dev: starting the local grid in ${stateDir} …`);
     let grid;
@@ -62,8 +76,8 @@ export const command: Command = {
       grid = await startDevGrid({
         stateDir,
         blockTimeMs,
-        chainPort: portFlag(p, "chain-port"),
-        relayPort: portFlag(p, "relay-port"),
+        chainPort,
+        relayPort,
         log: verbose ? (l) => console.error(l) : undefined,
         onPhase: (phase, ms) => {
           emit("up", { phase, ms: Math.round(ms) });
@@ -92,18 +106,8 @@ export const command: Command = {
         "  Ctrl-C stops everything.",
       ].join("\n"));
     }
-    await new Promise<void>((resolveStop) => {
-      const onSignal = (sig: string) => {
-        process.off("SIGINT", onInt);
-        process.off("SIGTERM", onTerm);
-        if (!p.json) console.log(`\nzos dev: ${sig}, stopping …`);
-        resolveStop();
-      };
-      const onInt = () => onSignal("SIGINT");
-      const onTerm = () => onSignal("SIGTERM");
-      process.on("SIGINT", onInt);
-      process.on("SIGTERM", onTerm);
-    });
+    await stopRequested;
+    if (!p.json) console.log(`\nzos dev: ${stopSignal}, stopping …`);
     await grid.stop();
     emit("stopped", {});
     if (!p.json) console.log("zos dev: stopped");

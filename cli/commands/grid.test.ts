@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-explicit-any
 // `zos grid up` as a user runs it: JSON first line, a chain that answers, state kept across runs,
 // clean stop on SIGTERM, usage errors with exit code 2.
 import { spawn, spawnSync } from "node:child_process";
@@ -10,10 +11,24 @@ import * as assert from "uvu/assert";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const deno = join(root, "node_modules", "deno", "deno");
-const zos = (args: string[]) => spawnSync(deno, ["run", "-A", "cli/zos.ts", ...args], { cwd: root, encoding: "utf8" });
+const zos = (args: string[]) =>
+  spawnSync(deno, ["run", "-A", "cli/zos.ts", ...args], { cwd: root, encoding: "utf8" });
 
 async function up(state: string): Promise<{ info: Record<string, any>; stop: () => Promise<number | null> }> {
-  const child = spawn(deno, ["run", "-A", "cli/zos.ts", "grid", "up", "--json", "--port", "0", "--block-time", "0", "--state", state], {
+  const child = spawn(deno, [
+    "run",
+    "-A",
+    "cli/zos.ts",
+    "grid",
+    "up",
+    "--json",
+    "--port",
+    "0",
+    "--block-time",
+    "0",
+    "--state",
+    state,
+  ], {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -38,7 +53,11 @@ async function up(state: string): Promise<{ info: Record<string, any>; stop: () 
 }
 
 async function rpc(url: string, method: string, params: unknown[] = []) {
-  const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
+  const r = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
   return (await r.json()).result;
 }
 
@@ -67,7 +86,13 @@ t("up --json prints chain_url and a funded mnemonic, keeps state, stops cleanly"
 });
 
 t("usage errors exit 2 with a message and no stack", () => {
-  for (const args of [["grid", "up", "--port", "x"], ["grid", "up", "--host", "0.0.0.0"], ["grid", "down"], ["grid", "up", "--nope"]]) {
+  for (
+    const args of [["grid", "up", "--port", "x"], ["grid", "up", "--host", "0.0.0.0"], ["grid", "down"], [
+      "grid",
+      "up",
+      "--nope",
+    ]]
+  ) {
     const r = zos(args);
     assert.is(r.status, 2, args.join(" "));
     assert.match(r.stderr, /zos grid/);

@@ -40,10 +40,18 @@ async function up(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  if (p.positionals.length) throw new UserError(`zos grid up: unexpected argument "${p.positionals[0]}". Run \`zos grid up --help\`.`, 2);
+  if (p.positionals.length) {
+    throw new UserError(
+      `zos grid up: unexpected argument "${p.positionals[0]}". Run \`zos grid up --help\`.`,
+      2,
+    );
+  }
   const host = str(p, "host") ?? "127.0.0.1";
   if (host !== "127.0.0.1" && host !== "::1") {
-    throw new UserError(`zos grid up: --host must be 127.0.0.1 or ::1 (the local grid never listens beyond loopback)`, 2);
+    throw new UserError(
+      `zos grid up: --host must be 127.0.0.1 or ::1 (the local grid never listens beyond loopback)`,
+      2,
+    );
   }
   const port = intFlag(str(p, "port"), "port", 0, 65535, 9944);
   const relayPort = intFlag(str(p, "relay-port"), "relay-port", 0, 65535, 0);
@@ -58,7 +66,10 @@ async function up(argv: string[]): Promise<number> {
   } catch (e) {
     const msg = (e as Error).message;
     if (/EADDRINUSE|address already in use/i.test(msg)) {
-      throw new UserError(`zos grid up: port ${port} on ${host} is in use; pass --port 0 for any free port or stop the other process`, 1);
+      throw new UserError(
+        `zos grid up: port ${port} on ${host} is in use; pass --port 0 for any free port or stop the other process`,
+        1,
+      );
     }
     throw new UserError(`zos grid up: the dev chain did not start: ${msg}`, 1);
   }
@@ -67,7 +78,12 @@ async function up(argv: string[]): Promise<number> {
   if (existsSync(relayMod)) {
     try {
       const { startRelay } = await import(relayMod.href);
-      relay = await startRelay({ chainUrl: chain.url, host, port: relayPort, stateDir: resolve(stateDir, "relay") });
+      relay = await startRelay({
+        chainUrl: chain.url,
+        host,
+        port: relayPort,
+        stateDir: resolve(stateDir, "relay"),
+      });
     } catch (e) {
       await chain.stop();
       throw new UserError(`zos grid up: the relay did not start: ${(e as Error).message}`, 1);
@@ -90,7 +106,11 @@ async function up(argv: string[]): Promise<number> {
   if (p.json) {
     console.log(JSON.stringify(info));
   } else {
-    console.log(`dev chain  ${chain.url}  (HTTP ${chain.httpUrl}, block time ${blockTimeMs || "instant"}${blockTimeMs ? " ms" : ""})`);
+    console.log(
+      `dev chain  ${chain.url}  (HTTP ${chain.httpUrl}, block time ${blockTimeMs || "instant"}${
+        blockTimeMs ? " ms" : ""
+      })`,
+    );
     console.log(`relay      ${relay ? relay.url : "(not in this build)"}`);
     console.log(`state      ${stateDir}`);
     console.log(`farm 1 "zt-dev-farm" owned by farmer`);

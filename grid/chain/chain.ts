@@ -8,8 +8,8 @@ import { blake2AsHex, blake2AsU8a, ed25519Verify, sr25519Verify } from "@polkado
 import { ChainMeta, runtimeVersion } from "./meta.ts";
 import { Overlay, StateMap } from "./overlay.ts";
 import { type BlockRecord, ChainStore } from "./store.ts";
-import { Ctx, DispatchFailure, type EventOut, accountHex } from "./runtime/context.ts";
-import { dispatch, isSupported, callName } from "./runtime/dispatch.ts";
+import { accountHex, Ctx, DispatchFailure, type EventOut } from "./runtime/context.ts";
+import { callName, dispatch, isSupported } from "./runtime/dispatch.ts";
 import { getAccount, putAccount } from "./runtime/balances.ts";
 
 export const MAX_EXTRINSIC_BYTES = 3_932_160; // 75% of TFChain's 5 MiB normal-class block length
@@ -50,9 +50,17 @@ interface PoolEntry {
   nonce: number;
   fee: bigint;
   tip: bigint;
+  /** first block number at which a mortal transaction is no longer valid */
+  death: number;
 }
 
-export type TxStatus = "future" | "ready" | { inBlock: string } | { finalized: string } | "invalid" | "dropped";
+export type TxStatus =
+  | "future"
+  | "ready"
+  | { inBlock: string }
+  | { finalized: string }
+  | "invalid"
+  | "dropped";
 
 export interface ChainOptions {
   stateDir?: string; // no folder = memory only
@@ -97,7 +105,8 @@ export class DevChain extends EventEmitter {
         this.remember(b);
         this.head = b;
       }
-      this.logLines = loaded.replay.length;
+      // compact at once: a torn line left by a crash must not sit in front of new appends
+      this.snapshot();
     } else {
       this.buildGenesis(opts.genesis);
     }
@@ -120,7 +129,10 @@ export class DevChain extends EventEmitter {
     const st = new Overlay(this.state);
     const ctx = new Ctx(this.meta, st, "0x" + "00".repeat(32), 0, Date.now());
     ctx.put("System", "Number", [], 0);
-    ctx.put("System", "LastRuntimeUpgrade", [], { specVersion: runtimeVersion.specVersion, specName: runtimeVersion.specName });
+    ctx.put("System", "LastRuntimeUpgrade", [], {
+      specVersion: runtimeVersion.specVersion,
+      specName: runtimeVersion.specName,
+    });
     ctx.put("Timestamp", "Now", [], Date.now());
     genesis?.(this, ctx);
     const changes = [...st.changes].sort(([a], [b]) => (a < b ? -1 : 1));
@@ -158,9 +170,16 @@ export class DevChain extends EventEmitter {
   /** Resolves an optional `at` hash; unknown or pruned blocks are a JSON-RPC error. */
   resolveAt(at?: string | null): BlockRecord {
     if (at === undefined || at === null) return this.head;
-    if (typeof at !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(at)) throw new RpcError(-32602, "Invalid params: block hash must be 0x + 64 hex digits");
+    if (typeof at !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(at)) {
+      throw new RpcError(-32602, "Invalid params: block hash must be 0x + 64 hex digits");
+    }
     const b = this.blockByHash(at);
-    if (!b) throw new RpcError(4003, `Client error: UnknownBlock: header not found for ${at} (unknown or pruned; the dev chain keeps the last ${KEEP_BLOCKS} blocks)`);
+    if (!b) {
+      throw new RpcError(
+        4003,
+        `Client error: UnknownBlock: header not found for ${at} (unknown or pruned; the dev chain keeps the last ${KEEP_BLOCKS} blocks)`,
+      );
+    }
     return b;
   }
 
@@ -173,6 +192,27 @@ export class DevChain extends EventEmitter {
       for (const [k, before] of b.changes) if (k === key) return before;
     }
     return this.state.get(key);
+  }
+
+  /** Keys under `prefix` at block `at` (sorted, after `startKey`, at most `count`). */
+  keysAt(prefix: string, count: number, startKey: string | undefined, at: BlockRecord): string[] {
+    if (at.number === this.head.number) return this.state.keysWithPrefix(prefix, count, startKey);
+    // existence at `at` = the "before" side of the first later change of each touched key
+    const existed = new Map<string, boolean>();
+    for (let n = at.number + 1; n <= this.head.number; n++) {
+      const b = this.blocks.get(n);
+      if (!b) throw new RpcError(4003, `Client error: state at block ${at.number} is pruned`);
+      for (const [k, before] of b.changes) {
+        if (k.startsWith(prefix) && !existed.has(k)) existed.set(k, before !== null);
+      }
+    }
+    const keys = new Set(this.state.keysWithPrefix(prefix, Infinity, startKey));
+    for (const [k, was] of existed) {
+      if (startKey && k <= startKey) continue;
+      if (was) keys.add(k);
+      else keys.delete(k);
+    }
+    return [...keys].sort().slice(0, count);
   }
 
   // ---------------------------------------------------------------- transactions
@@ -189,7 +229,8 @@ export class DevChain extends EventEmitter {
     const meta = this.meta;
     const st = this.state;
     return {
-      get: (pallet: string, item: string, ...keys: unknown[]) => meta.decode(pallet, item, st.get(meta.key(pallet, item, ...keys))),
+      get: (pallet: string, item: string, ...keys: unknown[]) =>
+        meta.decode(pallet, item, st.get(meta.key(pallet, item, ...keys))),
       put: () => {
         throw new Error("read only");
       },
@@ -201,7 +242,9 @@ export class DevChain extends EventEmitter {
       throw new RpcError(-32602, "Invalid params: extrinsic must be a 0x-prefixed hex string");
     }
     if ((hex.length - 2) / 2 > MAX_EXTRINSIC_BYTES) {
-      throw invalidTx(`Transaction would exhaust the block limits (${(hex.length - 2) / 2} bytes > ${MAX_EXTRINSIC_BYTES})`);
+      throw invalidTx(
+        `Transaction would exhaust the block limits (${(hex.length - 2) / 2} bytes > ${MAX_EXTRINSIC_BYTES})`,
+      );
     }
     const bytes = hexToU8a(hex);
     let xt: Extrinsic;
@@ -222,7 +265,13 @@ export class DevChain extends EventEmitter {
   /** Full substrate-style validity check against the head; returns the pool entry or throws RpcError. */
   validate(hex: string): PoolEntry {
     const xt = this.decodeExtrinsic(hex);
-    if (!xt.isSigned) throw new RpcError(1011, "Unknown Transaction", "Could not find an unsigned validator for the unsigned transaction");
+    if (!xt.isSigned) {
+      throw new RpcError(
+        1011,
+        "Unknown Transaction",
+        "Could not find an unsigned validator for the unsigned transaction",
+      );
+    }
     // deno-lint-ignore no-explicit-any
     const addr = xt.signer as any;
     let signer: string;
@@ -235,7 +284,9 @@ export class DevChain extends EventEmitter {
     const head = this.head;
     // CheckMortality: the era's birth block must be one we know; its hash is part of the payload
     let eraHash = this.genesisHash;
+    let death = Number.MAX_SAFE_INTEGER;
     if (sig.era.isMortalEra) {
+      death = Number(sig.era.asMortalEra.death(head.number));
       const birth = Number(sig.era.asMortalEra.birth(head.number));
       const b = this.blocks.get(birth);
       if (!b || birth > head.number) throw invalidTx("Transaction has an ancient birth block");
@@ -266,7 +317,8 @@ export class DevChain extends EventEmitter {
         // The served TFChain metadata declares the extrinsic opaquely, so polkadot-js encodes the
         // signature as a bare 64-byte H512 without the MultiSignature tag: try both schemes.
         const raw = s.toU8a();
-        ok = raw.length === 64 && (safe(() => sr25519Verify(msg, raw, pub)) || safe(() => ed25519Verify(msg, raw, pub)));
+        ok = raw.length === 64 &&
+          (safe(() => sr25519Verify(msg, raw, pub)) || safe(() => ed25519Verify(msg, raw, pub)));
       }
     } catch {
       ok = false;
@@ -278,19 +330,27 @@ export class DevChain extends EventEmitter {
     const acc = getAccount(this.reader(), signer);
     if (nonce < acc.nonce) throw invalidTx("Transaction is outdated");
     if (this.pool.some((p) => p.signer === signer && p.nonce === nonce)) {
-      throw new RpcError(1014, "Priority is too low", "a transaction with the same nonce is already in the pool");
+      throw new RpcError(
+        1014,
+        "Priority is too low",
+        "a transaction with the same nonce is already in the pool",
+      );
     }
     const tip = sig.tip.toBigInt();
     const fee = this.fee(xt);
-    if (acc.data.free < fee + tip) throw invalidTx("Inability to pay some fees (e.g. account balance too low)");
-    return { hex, hash, xt, signer, nonce, fee, tip };
+    if (acc.data.free < fee + tip) {
+      throw invalidTx("Inability to pay some fees (e.g. account balance too low)");
+    }
+    return { hex, hash, xt, signer, nonce, fee, tip, death };
   }
 
   /** author_submitExtrinsic: validates, pools, returns the tx hash. */
   submit(hex: string, watch?: (s: TxStatus) => void): string {
     if (this.closed) throw new RpcError(1016, "Immediately Dropped", "the chain is shutting down");
     const entry = this.validate(hex);
-    if (this.pool.length >= MAX_POOL) throw new RpcError(1016, "Immediately Dropped", "the transaction pool is full");
+    if (this.pool.length >= MAX_POOL) {
+      throw new RpcError(1016, "Immediately Dropped", "the transaction pool is full");
+    }
     this.pool.push(entry);
     if (watch) {
       this.watchers.set(entry.hash, [...(this.watchers.get(entry.hash) ?? []), watch]);
@@ -362,14 +422,21 @@ export class DevChain extends EventEmitter {
   }
 
   private dispatchInfo(mandatory: boolean) {
-    return { weight: CALL_WEIGHT, class: mandatory ? "Mandatory" : "Normal", paysFee: mandatory ? "No" : "Yes" };
+    return {
+      weight: CALL_WEIGHT,
+      class: mandatory ? "Mandatory" : "Normal",
+      paysFee: mandatory ? "No" : "Yes",
+    };
   }
 
   /** Builds, executes, persists and announces one block from the ready part of the pool. */
   produceBlock(): BlockRecord {
     const parent = this.head;
     const number = parent.number + 1;
-    const now = Math.max(Date.now(), Number(this.meta.decode("Timestamp", "Now", this.state.get(this.meta.key("Timestamp", "Now")))) + 1);
+    const now = Math.max(
+      Date.now(),
+      Number(this.meta.decode("Timestamp", "Now", this.state.get(this.meta.key("Timestamp", "Now")))) + 1,
+    );
     const block = new Overlay(this.state);
     const sys = new Ctx(this.meta, block, "0x" + "00".repeat(32), number, now);
     sys.put("System", "Number", [], number);
@@ -379,21 +446,33 @@ export class DevChain extends EventEmitter {
     const records: Uint8Array[] = [];
     const extrinsics: string[] = [];
     // inherent: timestamp.set(now)
-    const tsCall = this.meta.registry.createType("Call", { callIndex: [this.meta.mustPallet("Timestamp").index, 0], args: { now } });
+    const tsCall = this.meta.registry.createType("Call", {
+      callIndex: [this.meta.mustPallet("Timestamp").index, 0],
+      args: { now },
+    });
     const tsXt = this.meta.registry.createType("Extrinsic", tsCall);
     extrinsics.push(tsXt.toHex());
     sys.put("Timestamp", "Now", [], now);
-    records.push(this.encodeEventRecord(0, { pallet: "System", name: "ExtrinsicSuccess", args: [this.dispatchInfo(true)] }));
+    records.push(
+      this.encodeEventRecord(0, {
+        pallet: "System",
+        name: "ExtrinsicSuccess",
+        args: [this.dispatchInfo(true)],
+      }),
+    );
 
     const included: PoolEntry[] = [];
     const dropped: PoolEntry[] = [];
     const remaining: PoolEntry[] = [];
     // order by signer then nonce so a sender's queue applies in sequence
-    const sorted = [...this.pool].sort((a, b) => (a.signer === b.signer ? a.nonce - b.nonce : a.signer < b.signer ? -1 : 1));
+    const sorted = [...this.pool].sort((
+      a,
+      b,
+    ) => (a.signer === b.signer ? a.nonce - b.nonce : a.signer < b.signer ? -1 : 1));
     let blockBytes = 0;
     for (const p of sorted) {
       const acc = getAccount(sys, p.signer);
-      if (p.nonce < acc.nonce) {
+      if (p.nonce < acc.nonce || number >= p.death) {
         dropped.push(p);
         continue;
       }
@@ -425,14 +504,27 @@ export class DevChain extends EventEmitter {
       } catch (e) {
         if (e instanceof DispatchFailure) failure = e;
         else {
-          this.log(`dispatch of ${callName(ctx, p.xt.method).pallet}.${callName(ctx, p.xt.method).method} crashed: ${(e as Error).stack}`);
+          this.log(
+            `dispatch of ${callName(ctx, p.xt.method).pallet}.${callName(ctx, p.xt.method).method} crashed: ${
+              (e as Error).stack
+            }`,
+          );
           failure = new DispatchFailure({ Other: null }, "internal error in the dev chain");
         }
         if (!isSupported(ctx, p.xt.method)) this.log(failure.message);
       }
-      evs.push({ pallet: "TransactionPayment", name: "TransactionFeePaid", args: [p.signer, p.fee.toString(), p.tip.toString()] });
-      if (failure) evs.push({ pallet: "System", name: "ExtrinsicFailed", args: [failure.value, this.dispatchInfo(false)] });
-      else evs.push({ pallet: "System", name: "ExtrinsicSuccess", args: [this.dispatchInfo(false)] });
+      evs.push({
+        pallet: "TransactionPayment",
+        name: "TransactionFeePaid",
+        args: [p.signer, p.fee.toString(), p.tip.toString()],
+      });
+      if (failure) {
+        evs.push({
+          pallet: "System",
+          name: "ExtrinsicFailed",
+          args: [failure.value, this.dispatchInfo(false)],
+        });
+      } else evs.push({ pallet: "System", name: "ExtrinsicSuccess", args: [this.dispatchInfo(false)] });
       for (const ev of evs) records.push(this.encodeEventRecord(index, ev));
     }
     sys.put("System", "ExtrinsicCount", [], extrinsics.length);
@@ -444,7 +536,10 @@ export class DevChain extends EventEmitter {
       const before = this.state.get(k);
       if (before !== v) changes.push([k, before, v]);
     }
-    const stateRoot = blake2AsHex(u8aConcat(hexToU8a(parent.header.stateRoot), blake2AsU8a(JSON.stringify(changes), 256)), 256);
+    const stateRoot = blake2AsHex(
+      u8aConcat(hexToU8a(parent.header.stateRoot), blake2AsU8a(JSON.stringify(changes), 256)),
+      256,
+    );
     const body = u8aConcat(compactToU8a(extrinsics.length), ...extrinsics.map((x) => hexToU8a(x)));
     const header = {
       parentHash: parent.hash,
@@ -485,7 +580,12 @@ export class DevChain extends EventEmitter {
     }
     const genesis = this.blocks.get(0);
     if (genesis && recent[0]?.number !== 0) recent.unshift(genesis);
-    this.store.writeSnapshot({ format: 1, genesisHash: this.genesisHash, storage: [...this.state.map], blocks: recent });
+    this.store.writeSnapshot({
+      format: 1,
+      genesisHash: this.genesisHash,
+      storage: [...this.state.map],
+      blocks: recent,
+    });
     this.logLines = 0;
   }
 

@@ -6,7 +6,7 @@ import { Keyring } from "@polkadot/keyring";
 import { cryptoWaitReady, mnemonicGenerate } from "@polkadot/util-crypto";
 import { stringToHex, u8aToHex } from "@polkadot/util";
 import type { Ctx } from "./runtime/context.ts";
-import { TFT, putAccount } from "./runtime/balances.ts";
+import { putAccount, TFT } from "./runtime/balances.ts";
 import { FARM_VERSION } from "./runtime/tfgrid.ts";
 import { writeFileAtomic } from "./store.ts";
 
@@ -76,6 +76,47 @@ export function writeGenesis(ctx: Ctx, accounts: DevAccount[]): void {
     dedicatedFarm: false,
     farmingPolicyLimits: null,
   };
+  // pricing policy 1 and farming policy 1, with TFChain's dev-genesis values (clients compute costs
+  // from the pricing policy; nodes get farming policy 1 on registration)
+  const gb = (value: number) => ({ value, unit: "Gigabytes" });
+  ctx.put("TfgridModule", "PricingPolicies", [1], {
+    version: 1,
+    id: 1,
+    name: stringToHex("threefold_default_pricing_policy"),
+    su: gb(50_000),
+    cu: gb(100_000),
+    nu: gb(15_000),
+    ipu: gb(40_000),
+    uniqueName: gb(2_500),
+    domainName: gb(5_000),
+    foundationAccount: farmerHex,
+    certifiedSalesAccount: farmerHex,
+    discountForDedicationNodes: 50,
+  });
+  ctx.put("TfgridModule", "PricingPolicyIdByName", [stringToHex("threefold_default_pricing_policy")], 1);
+  ctx.put("TfgridModule", "PricingPolicyID", [], 1);
+  ctx.put("TfgridModule", "FarmingPoliciesMap", [1], {
+    version: 1,
+    id: 1,
+    name: stringToHex("default"),
+    cu: 2_400,
+    su: 1_000,
+    nu: 30,
+    ipv4: 5,
+    minimalUptime: 95,
+    policyCreated: 0,
+    policyEnd: 0,
+    immutable: false,
+    default: true,
+    nodeCertification: "Diy",
+    farmCertification: "NotCertified",
+  });
+  ctx.put("TfgridModule", "FarmingPolicyID", [], 1);
+  // TFT price in mUSD (0.01 USD), which clients use to convert contract costs
+  ctx.put("TFTPriceModule", "TftPrice", [], 10);
+  ctx.put("TFTPriceModule", "AverageTftPrice", [], 10);
+  ctx.put("TFTPriceModule", "MinTftPrice", [], 10);
+  ctx.put("TFTPriceModule", "MaxTftPrice", [], 1000);
   ctx.put("TfgridModule", "FarmID", [], 1);
   ctx.put("TfgridModule", "Farms", [1], farm);
   ctx.put("TfgridModule", "FarmIdByName", [stringToHex(GENESIS_FARM_NAME)], 1);

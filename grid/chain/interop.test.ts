@@ -6,13 +6,24 @@ import * as assert from "uvu/assert";
 import { ApiPromise, WsProvider } from "@polkadot/api";
 import type { EventRecord } from "@polkadot/types/interfaces";
 import { Keyring } from "@polkadot/keyring";
-import { mnemonicGenerate, cryptoWaitReady } from "@polkadot/util-crypto";
-import { startChain, type RunningChain } from "./mod.ts";
+import { cryptoWaitReady, mnemonicGenerate } from "@polkadot/util-crypto";
+import { type RunningChain, startChain } from "./mod.ts";
 import { TERMS_HASH, TERMS_LINK } from "./genesis.ts";
 
 const require = createRequire(import.meta.url);
+
+/** tfchain_client bundles @polkadot 15 next to our 16; polkadot warns about that on load. Known, harmless here. */
+function quietRequire(id: string): unknown {
+  const warn = console.warn;
+  console.warn = () => {};
+  try {
+    return require(id);
+  } finally {
+    console.warn = warn;
+  }
+}
 // deno-lint-ignore no-explicit-any
-const { Client } = require("@threefold/tfchain_client") as any;
+const { Client } = quietRequire("@threefold/tfchain_client") as any;
 
 // The official client logs every event and lock; keep the test output readable.
 async function quiet<T>(f: () => Promise<T>): Promise<T> {
@@ -41,7 +52,11 @@ let contractId = 0;
 t.before(async () => {
   await cryptoWaitReady();
   chain = await startChain({ blockTimeMs: 0, log: () => {} });
-  alice = new Client({ url: chain.url, mnemonicOrSecret: chain.devAccounts[0].mnemonic, keypairType: "sr25519" });
+  alice = new Client({
+    url: chain.url,
+    mnemonicOrSecret: chain.devAccounts[0].mnemonic,
+    keypairType: "sr25519",
+  });
   user = new Client({ url: chain.url, mnemonicOrSecret: userMnemonic, keypairType: "sr25519" });
   node = new Client({ url: chain.url, mnemonicOrSecret: nodeMnemonic, keypairType: "ed25519" });
   await quiet(async () => {
@@ -76,10 +91,15 @@ t("funds a new account with a transfer", async () => {
 
 t("accepts T&C, creates a twin and a farm", async () => {
   await quiet(async () => {
-    await (await user.termsAndConditions.accept({ documentLink: TERMS_LINK, documentHash: TERMS_HASH })).apply();
-    const twin = await (await user.twins.create({ relay: "relay.zt.local", pk: "0x02" + "11".repeat(32) })).apply();
+    await (await user.termsAndConditions.accept({ documentLink: TERMS_LINK, documentHash: TERMS_HASH }))
+      .apply();
+    const twin = await (await user.twins.create({ relay: "relay.zt.local", pk: "0x02" + "11".repeat(32) }))
+      .apply();
     assert.is(twin.accountId, user.address);
-    const farm = await (await user.farms.create({ name: "zt_interop_farm", publicIps: [{ ip: "185.1.2.3/24", gw: "185.1.2.1" }] })).apply();
+    const farm = await (await user.farms.create({
+      name: "zt_interop_farm",
+      publicIps: [{ ip: "185.1.2.3/24", gw: "185.1.2.1" }],
+    })).apply();
     farmId = farm.id;
   });
   const twinId = await user.twins.getTwinIdByAccountId({ accountId: user.address });
@@ -108,7 +128,8 @@ t("module errors decode on the client (TwinExists)", async () => {
 
 t("registers a node with a raw extrinsic (ed25519 key)", async () => {
   await quiet(async () => {
-    await (await node.termsAndConditions.accept({ documentLink: TERMS_LINK, documentHash: TERMS_HASH })).apply();
+    await (await node.termsAndConditions.accept({ documentLink: TERMS_LINK, documentHash: TERMS_HASH }))
+      .apply();
     await (await node.twins.create({ relay: null, pk: null })).apply();
     const ext = node.api.tx.tfgridModule.createNode(
       farmId,
@@ -144,7 +165,8 @@ t("registers a node with a raw extrinsic (ed25519 key)", async () => {
 t("node contract: create with a deployment hash, read back, cancel", async () => {
   const hash = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
   await quiet(async () => {
-    const c = await (await user.contracts.createNode({ nodeId, hash, data: "zt-data", numberOfPublicIps: 1 })).apply();
+    const c = await (await user.contracts.createNode({ nodeId, hash, data: "zt-data", numberOfPublicIps: 1 }))
+      .apply();
     contractId = c.contractId;
   });
   const c = await user.contracts.get({ id: contractId });
@@ -168,15 +190,17 @@ t("node contract: create with a deployment hash, read back, cancel", async () =>
 
 t("@polkadot/api subscription saw the events", async () => {
   await new Promise((r) => setTimeout(r, 100));
-  for (const e of [
-    "balances.Transfer",
-    "tfgridModule.TwinStored",
-    "tfgridModule.FarmStored",
-    "tfgridModule.NodeStored",
-    "smartContractModule.ContractCreated",
-    "smartContractModule.NodeContractCanceled",
-    "system.ExtrinsicFailed",
-  ]) assert.ok(seen.includes(e), `missing ${e} in ${[...new Set(seen)].join(", ")}`);
+  for (
+    const e of [
+      "balances.Transfer",
+      "tfgridModule.TwinStored",
+      "tfgridModule.FarmStored",
+      "tfgridModule.NodeStored",
+      "smartContractModule.ContractCreated",
+      "smartContractModule.NodeContractCanceled",
+      "system.ExtrinsicFailed",
+    ]
+  ) assert.ok(seen.includes(e), `missing ${e} in ${[...new Set(seen)].join(", ")}`);
 });
 
 t.run();

@@ -3,7 +3,7 @@
 // Storage keys are computed from the metadata hashers (twox128(prefix) ‖ twox128(item) ‖ hashed keys).
 import { readFileSync } from "node:fs";
 import { Metadata, TypeRegistry } from "@polkadot/types";
-import { u8aConcat, u8aToHex, u8aToU8a, compactToU8a, hexToU8a } from "@polkadot/util";
+import { compactToU8a, hexToU8a, u8aConcat, u8aToHex } from "@polkadot/util";
 import { blake2AsU8a, xxhashAsU8a } from "@polkadot/util-crypto";
 
 export const metadataPath = new URL("./tfchain-metadata.scale", import.meta.url);
@@ -20,7 +20,14 @@ export const runtimeVersion = {
   stateVersion: 0,
 };
 
-type Hasher = "Blake2_128" | "Blake2_256" | "Blake2_128Concat" | "Twox128" | "Twox256" | "Twox64Concat" | "Identity";
+type Hasher =
+  | "Blake2_128"
+  | "Blake2_256"
+  | "Blake2_128Concat"
+  | "Twox128"
+  | "Twox256"
+  | "Twox64Concat"
+  | "Identity";
 
 interface StorageInfo {
   prefix: Uint8Array; // twox128(pallet prefix) ‖ twox128(item)
@@ -146,7 +153,9 @@ export class ChainMeta {
   key(pallet: string, item: string, ...keys: unknown[]): string {
     const s = this.item(pallet, item);
     if (keys.length !== s.hashers.length) throw new Error(`${pallet}.${item} takes ${s.hashers.length} keys`);
-    const parts = keys.map((k, i) => hashKey(s.hashers[i], this.registry.createType(s.keyTypes[i], k).toU8a()));
+    const parts = keys.map((k, i) =>
+      hashKey(s.hashers[i], this.registry.createType(s.keyTypes[i], k).toU8a())
+    );
     return u8aToHex(u8aConcat(s.prefix, ...parts));
   }
 
@@ -175,7 +184,9 @@ export class ChainMeta {
     const p = this.mustPallet(pallet);
     const v = p.events.get(event);
     if (!v) throw new Error(`unknown event ${pallet}.${event}`);
-    if (args.length !== v.fields.length) throw new Error(`${pallet}.${event} takes ${v.fields.length} fields`);
+    if (args.length !== v.fields.length) {
+      throw new Error(`${pallet}.${event} takes ${v.fields.length} fields`);
+    }
     const data = v.fields.map((f, i) => this.registry.createType(f.type, args[i]).toU8a());
     return u8aConcat(new Uint8Array([p.index, v.index]), ...data);
   }
@@ -201,9 +212,5 @@ export class ChainMeta {
   /** SCALE Vec<EventRecord> from already-encoded records. */
   static encodeVec(items: Uint8Array[]): Uint8Array {
     return u8aConcat(compactToU8a(items.length), ...items);
-  }
-
-  static toU8a(v: string | Uint8Array): Uint8Array {
-    return u8aToU8a(v);
   }
 }

@@ -49,6 +49,17 @@ function newSubId(): string {
   return `zt${Date.now().toString(36)}${subCounter.toString(36)}`;
 }
 
+export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 1024;
+
+function limitSubs(conn: Conn): void {
+  if (conn.subs.size >= MAX_SUBSCRIPTIONS_PER_CONNECTION) {
+    throw new RpcError(
+      -32000,
+      `Too many subscriptions on this connection (max ${MAX_SUBSCRIPTIONS_PER_CONNECTION})`,
+    );
+  }
+}
+
 function isHex(v: unknown): v is string {
   return typeof v === "string" && /^0x([0-9a-fA-F]{2})*$/.test(v);
 }
@@ -74,8 +85,15 @@ export class RpcMethods {
     this.chainName = chainName;
     const c = chain;
     const eventsKey = this.meta.key("System", "Events");
-    const subscribe = (conn: Conn, notifyMethod: string, start: (send: (r: unknown) => void) => () => void): string => {
-      if (!conn.notify) throw new RpcError(-32601, "Method not found: subscriptions need a WebSocket connection");
+    const subscribe = (
+      conn: Conn,
+      notifyMethod: string,
+      start: (send: (r: unknown) => void) => () => void,
+    ): string => {
+      if (!conn.notify) {
+        throw new RpcError(-32601, "Method not found: subscriptions need a WebSocket connection");
+      }
+      limitSubs(conn);
       const id = newSubId();
       const notify = conn.notify;
       const stop = start((r) => notify(notifyMethod, id, r));
@@ -84,7 +102,9 @@ export class RpcMethods {
     };
     const unsubscribe = (params: unknown[], conn: Conn): boolean => {
       const id = params[0];
-      if (typeof id !== "string") throw new RpcError(-32602, "Invalid params: subscription id must be a string");
+      if (typeof id !== "string") {
+        throw new RpcError(-32602, "Invalid params: subscription id must be a string");
+      }
       const stop = conn.subs.get(id);
       if (!stop) return false;
       stop();
@@ -120,9 +140,15 @@ export class RpcMethods {
       system_peers: () => [],
       system_nodeRoles: () => ["Authority"],
       system_localPeerId: () => "12D3KooWzosTsDevChain",
-      system_syncState: () => ({ startingBlock: 0, currentBlock: c.head.number, highestBlock: c.head.number }),
+      system_syncState: () => ({
+        startingBlock: 0,
+        currentBlock: c.head.number,
+        highestBlock: c.head.number,
+      }),
       system_accountNextIndex: (p) => {
-        if (typeof p[0] !== "string") throw new RpcError(-32602, "Invalid params: account must be an SS58 address or 0x public key");
+        if (typeof p[0] !== "string") {
+          throw new RpcError(-32602, "Invalid params: account must be an SS58 address or 0x public key");
+        }
         try {
           return c.accountNextIndex(p[0]);
         } catch (e) {
@@ -175,14 +201,18 @@ export class RpcMethods {
       state_getStorageAt: (p) => c.storageAt(needHex(p[0], "storage key"), optAt(c, p[1])),
       state_getStorageHash: (p) => {
         const v = c.storageAt(needHex(p[0], "storage key"), optAt(c, p[1]));
-        return v === null ? null : this.meta.registry.hash(this.meta.registry.createType("Bytes", v).toU8a(true)).toHex();
+        return v === null
+          ? null
+          : this.meta.registry.hash(this.meta.registry.createType("Bytes", v).toU8a(true)).toHex();
       },
       state_getStorageSize: (p) => {
         const v = c.storageAt(needHex(p[0], "storage key"), optAt(c, p[1]));
         return v === null ? null : (v.length - 2) / 2;
       },
       state_queryStorageAt: (p, conn) => {
-        if (!Array.isArray(p[0])) throw new RpcError(-32602, "Invalid params: expected an array of storage keys");
+        if (!Array.isArray(p[0])) {
+          throw new RpcError(-32602, "Invalid params: expected an array of storage keys");
+        }
         const at = optAt(c, p[1]);
         const keys = p[0].map((k) => needHex(k, "storage key"));
         if (keys.includes(eventsKey)) gateSeen(conn, at.hash, "events");
@@ -195,26 +225,27 @@ export class RpcMethods {
           throw new RpcError(-32602, "Invalid params: count must be an integer 0..1000");
         }
         const start = p[2] === null || p[2] === undefined ? undefined : needHex(p[2], "start key");
-        const at = optAt(c, p[3]);
-        if (at.number !== c.head.number) throw new RpcError(4003, "Client error: key listing is only served at the best block");
-        return c.state.keysWithPrefix(prefix, count, start);
+        return c.keysAt(prefix, count, start, optAt(c, p[3]));
       },
-      state_getKeys: (p) => {
-        const prefix = needHex(p[0], "key prefix");
-        optAt(c, p[1]);
-        return c.state.keysWithPrefix(prefix, 10_000);
-      },
+      state_getKeys: (p) => c.keysAt(needHex(p[0], "key prefix"), 10_000, undefined, optAt(c, p[1])),
       state_getPairs: (p) => {
-        const prefix = needHex(p[0], "key prefix");
-        optAt(c, p[1]);
-        return c.state.keysWithPrefix(prefix, 10_000).map((k) => [k, c.state.get(k)]);
+        const at = optAt(c, p[1]);
+        return c.keysAt(needHex(p[0], "key prefix"), 10_000, undefined, at).map((
+          k,
+        ) => [k, c.storageAt(k, at)]);
       },
       state_subscribeStorage: (p, conn) => {
         const keys = p[0] === undefined || p[0] === null ? null : p[0];
-        if (keys !== null && !Array.isArray(keys)) throw new RpcError(-32602, "Invalid params: expected an array of storage keys");
+        if (keys !== null && !Array.isArray(keys)) {
+          throw new RpcError(-32602, "Invalid params: expected an array of storage keys");
+        }
         const wanted = keys === null ? null : new Set(keys.map((k) => needHex(k, "storage key")));
         return subscribe(conn, "state_storage", (send) => {
-          if (wanted) queueMicrotask(() => send({ block: c.head.hash, changes: [...wanted].map((k) => [k, c.state.get(k)]) }));
+          if (wanted) {
+            queueMicrotask(() =>
+              send({ block: c.head.hash, changes: [...wanted].map((k) => [k, c.state.get(k)]) })
+            );
+          }
           return onBlock((b) => {
             const changes = b.changes.filter(([k]) => !wanted || wanted.has(k)).map(([k, , v]) => [k, v]);
             if (changes.length) send({ block: b.hash, changes });
@@ -223,12 +254,20 @@ export class RpcMethods {
       },
       state_unsubscribeStorage: unsubscribe,
       state_call: (p) => {
-        throw new RpcError(-32000, `Client error: runtime API ${String(p[0])} is not exposed by the dev chain (state_getRuntimeVersion lists no apis)`);
+        throw new RpcError(
+          -32000,
+          `Client error: runtime API ${
+            String(p[0])
+          } is not exposed by the dev chain (state_getRuntimeVersion lists no apis)`,
+        );
       },
       author_submitExtrinsic: (p) => c.submit(needHex(p[0], "extrinsic")),
       author_submitAndWatchExtrinsic: (p, conn) => {
-        if (!conn.notify) throw new RpcError(-32601, "Method not found: subscriptions need a WebSocket connection");
+        if (!conn.notify) {
+          throw new RpcError(-32601, "Method not found: subscriptions need a WebSocket connection");
+        }
         const hex = needHex(p[0], "extrinsic");
+        limitSubs(conn);
         const id = newSubId();
         const notify = conn.notify;
         let active = true;
@@ -250,7 +289,9 @@ export class RpcMethods {
             gate = { block: s.inBlock, gotBlock: false, gotEvents: false, release: null, timer: null };
             set.add(gate);
             send(s);
-          } else if (typeof s === "object" && "finalized" in s && gate && !(gate.gotBlock && gate.gotEvents)) {
+          } else if (
+            typeof s === "object" && "finalized" in s && gate && !(gate.gotBlock && gate.gotEvents)
+          ) {
             const g = gate;
             g.release = () => {
               dropGate();
@@ -283,7 +324,13 @@ export class RpcMethods {
       payment_queryFeeDetails: (p) => {
         const xt = c.decodeExtrinsic(p[0]);
         optAt(c, p[1]);
-        return { inclusionFee: { baseFee: "10000", lenFee: (c.fee(xt) - 10_000n).toString(), adjustedWeightFee: "0" } };
+        return {
+          inclusionFee: {
+            baseFee: "10000",
+            lenFee: (c.fee(xt) - 10_000n).toString(),
+            adjustedWeightFee: "0",
+          },
+        };
       },
     };
   }

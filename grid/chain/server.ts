@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Buffer } from "node:buffer";
-import { WebSocketServer, type WebSocket } from "ws";
+import { type WebSocket, WebSocketServer } from "ws";
 import { RpcError } from "./chain.ts";
 import type { Conn, RpcMethods } from "./rpc.ts";
 
@@ -17,7 +17,11 @@ interface Req {
 }
 
 function errorObj(id: unknown, code: number, message: string, data?: string) {
-  return { jsonrpc: "2.0", id: id ?? null, error: data === undefined ? { code, message } : { code, message, data } };
+  return {
+    jsonrpc: "2.0",
+    id: id ?? null,
+    error: data === undefined ? { code, message } : { code, message, data },
+  };
 }
 
 /** Runs one request object; returns the response object (or null for a notification without id). */
@@ -62,13 +66,22 @@ export interface RpcServer {
   close(): Promise<void>;
 }
 
-export function serveRpc(rpc: RpcMethods, host: string, port: number, log: (s: string) => void): Promise<RpcServer> {
+export function serveRpc(
+  rpc: RpcMethods,
+  host: string,
+  port: number,
+  log: (s: string) => void,
+): Promise<RpcServer> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE });
   const sockets = new Set<WebSocket>();
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== "POST") {
       res.writeHead(405, { "content-type": "application/json", allow: "POST" });
-      res.end(JSON.stringify(errorObj(null, -32600, "Invalid Request: use POST with a JSON-RPC body, or a WebSocket")));
+      res.end(
+        JSON.stringify(
+          errorObj(null, -32600, "Invalid Request: use POST with a JSON-RPC body, or a WebSocket"),
+        ),
+      );
       return;
     }
     const chunks: Uint8Array[] = [];
@@ -83,7 +96,9 @@ export function serveRpc(rpc: RpcMethods, host: string, port: number, log: (s: s
       res.setHeader("content-type", "application/json");
       if (tooBig) {
         res.statusCode = 413;
-        res.end(JSON.stringify(errorObj(null, -32600, `Invalid Request: body larger than ${MAX_MESSAGE} bytes`)));
+        res.end(
+          JSON.stringify(errorObj(null, -32600, `Invalid Request: body larger than ${MAX_MESSAGE} bytes`)),
+        );
         return;
       }
       const text = new TextDecoder().decode(Buffer.concat(chunks));
@@ -97,7 +112,9 @@ export function serveRpc(rpc: RpcMethods, host: string, port: number, log: (s: s
       sockets.add(ws);
       const conn: Conn = {
         notify: (method, subscription, result) => {
-          if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ jsonrpc: "2.0", method, params: { subscription, result } }));
+          if (ws.readyState === ws.OPEN) {
+            ws.send(JSON.stringify({ jsonrpc: "2.0", method, params: { subscription, result } }));
+          }
         },
         subs: new Map(),
       };

@@ -2,13 +2,28 @@
 //   chain.snapshot.json  full storage + recent blocks, replaced atomically (temp + fsync + rename)
 //   chain.log            one JSON line per block since the snapshot, appended and fsynced
 // On open the snapshot is loaded and the log replayed; a torn last line (crash mid-append) is dropped.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 
 export interface BlockRecord {
   number: number;
   hash: string;
-  header: { parentHash: string; number: string; stateRoot: string; extrinsicsRoot: string; digest: { logs: string[] } };
+  header: {
+    parentHash: string;
+    number: string;
+    stateRoot: string;
+    extrinsicsRoot: string;
+    digest: { logs: string[] };
+  };
   extrinsics: string[];
   /** [key, value before, value after] for every key this block changed. */
   changes: [string, string | null, string | null][];
@@ -73,9 +88,15 @@ export class ChainStore {
     try {
       snapshot = JSON.parse(readFileSync(this.snapshotPath, "utf8"));
     } catch (e) {
-      throw new Error(`chain state ${this.snapshotPath} is unreadable (${(e as Error).message}); move it away to start a new chain`);
+      throw new Error(
+        `chain state ${this.snapshotPath} is unreadable (${
+          (e as Error).message
+        }); move it away to start a new chain`,
+      );
     }
-    if (snapshot.format !== 1) throw new Error(`chain state ${this.snapshotPath} has unknown format ${snapshot.format}`);
+    if (snapshot.format !== 1) {
+      throw new Error(`chain state ${this.snapshotPath} has unknown format ${snapshot.format}`);
+    }
     const replay: BlockRecord[] = [];
     if (existsSync(this.logPath)) {
       const text = readFileSync(this.logPath, "utf8");

@@ -1,19 +1,20 @@
-// Typed wrappers over the kernel.capnp interfaces for code running in drivers and modules (and tests).
-// Each takes a Cap from Session.get and turns calls into plain async functions.
+// Plain async wrappers over the generated clients of kernel.capnp, for drivers, modules and tests.
+// Each takes a capability (a `$.Client` from Session.get) and hides params/results plumbing.
+import type * as $ from "capnp-es";
 import {
   Clock$Client, Counter$Client, Echo$Client, Greeter$Client, Kv$Client, Log$Client,
 } from "../../capabilities/schema/gen/kernel.ts";
-import type { Cap } from "../wire/peer.ts";
-import { invoke } from "../wire/typed.ts";
 
 export class KvClient {
-  readonly cap: Cap;
-  constructor(cap: Cap) {
+  readonly cap: $.Client;
+  private readonly c: Kv$Client;
+  constructor(cap: $.Client) {
     this.cap = cap;
+    this.c = new Kv$Client(cap);
   }
   async get(key: string): Promise<Uint8Array | null> {
-    const { results } = await invoke(this.cap, Kv$Client.methods[0], (p) => (p.key = key));
-    return results.found ? new Uint8Array(results.value.toUint8Array()) : null;
+    const r = await this.c.get((p) => (p.key = key)).promise();
+    return r.found ? new Uint8Array(r.value.toUint8Array()) : null;
   }
   async getText(key: string): Promise<string | null> {
     const v = await this.get(key);
@@ -21,31 +22,31 @@ export class KvClient {
   }
   async put(key: string, value: Uint8Array | string): Promise<void> {
     const bytes = typeof value === "string" ? new TextEncoder().encode(value) : value;
-    await invoke(this.cap, Kv$Client.methods[1], (p) => {
+    await this.c.put((p) => {
       p.key = key;
       p._initValue(bytes.length).copyBuffer(bytes);
-    });
+    }).promise();
   }
   async delete(key: string): Promise<boolean> {
-    const { results } = await invoke(this.cap, Kv$Client.methods[2], (p) => (p.key = key));
-    return results.existed;
+    return (await this.c.delete((p) => (p.key = key)).promise()).existed;
   }
   async list(prefix = ""): Promise<string[]> {
-    const { results } = await invoke(this.cap, Kv$Client.methods[3], (p) => (p.prefix = prefix));
-    return results.keys.toArray();
+    return (await this.c.list((p) => (p.prefix = prefix)).promise()).keys.toArray();
   }
 }
 
 export class LogClient {
-  readonly cap: Cap;
-  constructor(cap: Cap) {
+  readonly cap: $.Client;
+  private readonly c: Log$Client;
+  constructor(cap: $.Client) {
     this.cap = cap;
+    this.c = new Log$Client(cap);
   }
   async write(level: "debug" | "info" | "warn" | "error", message: string): Promise<void> {
-    await invoke(this.cap, Log$Client.methods[0], (p) => {
+    await this.c.write((p) => {
       p.level = level;
       p.message = message;
-    });
+    }).promise();
   }
   info(message: string): Promise<void> {
     return this.write("info", message);
@@ -53,49 +54,46 @@ export class LogClient {
 }
 
 export class ClockClient {
-  readonly cap: Cap;
-  constructor(cap: Cap) {
-    this.cap = cap;
+  private readonly c: Clock$Client;
+  constructor(cap: $.Client) {
+    this.c = new Clock$Client(cap);
   }
   async now(): Promise<{ unixMs: number; monotonicMs: number }> {
-    const { results } = await invoke(this.cap, Clock$Client.methods[0]);
-    return { unixMs: results.unixMs, monotonicMs: results.monotonicMs };
+    const r = await this.c.now().promise();
+    return { unixMs: r.unixMs, monotonicMs: r.monotonicMs };
   }
 }
 
 export class CounterClient {
-  readonly cap: Cap;
-  constructor(cap: Cap) {
-    this.cap = cap;
+  private readonly c: Counter$Client;
+  constructor(cap: $.Client) {
+    this.c = new Counter$Client(cap);
   }
   async increment(by = 1): Promise<number> {
-    const { results } = await invoke(this.cap, Counter$Client.methods[0], (p) => (p.by = BigInt(by)));
-    return Number(results.value);
+    return Number((await this.c.increment((p) => (p.by = BigInt(by))).promise()).value);
   }
   async get(): Promise<number> {
-    const { results } = await invoke(this.cap, Counter$Client.methods[1]);
-    return Number(results.value);
+    return Number((await this.c.get().promise()).value);
   }
 }
 
 export class GreeterClient {
-  readonly cap: Cap;
-  constructor(cap: Cap) {
-    this.cap = cap;
+  private readonly c: Greeter$Client;
+  constructor(cap: $.Client) {
+    this.c = new Greeter$Client(cap);
   }
   async greet(name: string): Promise<string> {
-    const { results } = await invoke(this.cap, Greeter$Client.methods[0], (p) => (p.name = name));
-    return results.message;
+    return (await this.c.greet((p) => (p.name = name)).promise()).message;
   }
 }
 
 export class EchoClient {
-  readonly cap: Cap;
-  constructor(cap: Cap) {
-    this.cap = cap;
+  private readonly c: Echo$Client;
+  constructor(cap: $.Client) {
+    this.c = new Echo$Client(cap);
   }
   async echo(data: Uint8Array): Promise<Uint8Array> {
-    const { results } = await invoke(this.cap, Echo$Client.methods[0], (p) => p._initData(data.length).copyBuffer(data));
-    return new Uint8Array(results.data.toUint8Array());
+    const r = await this.c.echo((p) => p._initData(data.length).copyBuffer(data)).promise();
+    return new Uint8Array(r.data.toUint8Array());
   }
 }

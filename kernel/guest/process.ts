@@ -1,14 +1,14 @@
-// What runs inside every driver and module: connects to the kernel over stdin/stdout, exports this
-// process's ProcessControl (health, provide, shutdown) and hands back its Session — the only way to reach
-// anything. stdout carries the wire, so console output is redirected to stderr (the kernel logs it).
+// What runs inside every driver and module: a Cap'n Proto RPC connection to the kernel over stdin/stdout
+// (capabilities/lib/rpc), exporting this process's ProcessControl (health, provide, shutdown) as its
+// bootstrap and returning the kernel's bootstrap, the Session — the only way to reach anything.
+// stdout carries the RPC stream, so console output goes to stderr (the kernel logs it with the name).
+import * as $ from "capnp-es";
 import process from "node:process";
-import { ProcessControl$Client, Session$Client } from "../../capabilities/schema/gen/kernel.ts";
-import { RpcError } from "../wire/errors.ts";
-import type { Cap, Peer } from "../wire/peer.ts";
-import { peerOverStreams } from "../wire/stream.ts";
-import { invoke, serve } from "../wire/typed.ts";
+import { ProcessControl, ProcessControl$Server, Session, type Session$Client } from "../../capabilities/schema/gen/kernel.ts";
+import { connectStdio, type Connection } from "../../capabilities/lib/rpc/mod.ts";
+import { getCap, setCap } from "../captable.ts";
 
-export type Provider = (restrictions: Record<string, unknown>, grantee: string) => Cap | Promise<Cap>;
+export type Provider = (restrictions: Record<string, unknown>, grantee: string) => $.Client | Promise<$.Client>;
 
 export interface ProcessOptions {
   /** Capabilities this process exposes, by manifest name. */
@@ -18,63 +18,60 @@ export interface ProcessOptions {
   onShutdown?: () => Promise<void> | void;
 }
 
-export interface Session {
-  /** A granted capability by its local grant name; fails with `denied` for anything not granted. */
-  get(name: string): Promise<Cap>;
+export interface SessionHandle {
+  /** A granted capability by its local grant name; the kernel refuses anything not granted ("denied: …"). */
+  get(name: string): Promise<$.Client>;
   list(): Promise<string[]>;
+  /** The typed Session client, for callers that want pipelining. */
+  client: Session$Client;
 }
 
 export interface Guest {
-  session: Session;
-  peer: Peer;
-}
-
-function redirectConsole(): void {
-  const toErr = (...a: unknown[]) => console.error(...a);
-  console.log = toErr;
-  console.info = toErr;
-  console.debug = toErr;
+  session: SessionHandle;
+  conn: Connection;
 }
 
 export function startProcess(opts: ProcessOptions = {}): Guest {
-  redirectConsole();
-  const control = serve(ProcessControl$Client, {
+  const control = new ProcessControl$Server({
     health(_p, r) {
       const h = opts.health?.() ?? { ready: true };
       r.ready = h.ready;
       r.detail = h.detail ?? "";
+      return Promise.resolve();
     },
-    async provide(p, _r, ctx) {
-      const name: string = p.name;
+    async provide(p, r) {
+      const name = p.name;
       const fn = opts.provide?.[name];
-      if (!fn) throw new RpcError("unimplemented", `this process does not provide "${name}"`);
+      if (!fn) throw new Error(`unimplemented: this process does not provide "${name}"`);
       let restrictions: Record<string, unknown> = {};
       try {
         restrictions = p.restrictions ? JSON.parse(p.restrictions) : {};
       } catch {
-        throw new RpcError("failed", `restrictions for "${name}" are not JSON`);
+        throw new Error(`failed: restrictions for "${name}" are not JSON`);
       }
-      ctx.resultCaps.push(await fn(restrictions, p.grantee));
+      setCap(r.cap, await fn(restrictions, p.grantee));
     },
     async shutdown() {
       await opts.onShutdown?.();
-      // Let the reply reach the kernel, then leave.
-      setTimeout(() => process.exit(0), 10);
+      setTimeout(() => process.exit(0), 10); // let the reply reach the kernel first
     },
   });
-  const peer = peerOverStreams(process.stdin, process.stdout, control, { name: "kernel" });
-  peer.onClose(() => process.exit(0));
-  const boot = peer.bootstrap();
-  const session: Session = {
-    async get(name: string): Promise<Cap> {
-      const r = await invoke(boot, Session$Client.methods[0], (p) => (p.name = name));
-      if (!r.caps[0]) throw new RpcError("failed", `session returned no capability for "${name}"`);
-      return r.caps[0];
+  // The kernel bounds each grant's calls in flight (membrane.ts); this bound is for the sum of all grants.
+  const conn = connectStdio({ bootstrap: control, name: "kernel", maxIncomingCalls: 1024 });
+  conn.closed.then(() => process.exit(0));
+  const client = conn.bootstrap(Session);
+  const session: SessionHandle = {
+    client,
+    async get(name: string): Promise<$.Client> {
+      const r = await client.get((p) => (p.name = name)).promise();
+      return getCap(r.cap);
     },
     async list(): Promise<string[]> {
-      const r = await invoke(boot, Session$Client.methods[1]);
-      return r.results.names.toArray();
+      const r = await client.list().promise();
+      return r.names.toArray();
     },
   };
-  return { session, peer };
+  return { session, conn };
 }
+
+export { ProcessControl };

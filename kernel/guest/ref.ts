@@ -1,18 +1,18 @@
 // A granted reference that heals: when a call fails with `disconnected` (the provider crashed and the
 // kernel revoked the reference), drop it, ask the Session again (the kernel waits for the restarted
 // provider) and retry. Only `disconnected` is retried; other errors are the callee's answer.
-import { RpcError } from "../wire/errors.ts";
-import type { Cap } from "../wire/peer.ts";
-import type { Session } from "./process.ts";
+import type * as $ from "capnp-es";
+import { RpcError } from "../../capabilities/lib/rpc/mod.ts";
+import type { SessionHandle } from "./process.ts";
 
 export class Ref<T> {
-  private readonly session: Session;
+  private readonly session: SessionHandle;
   private readonly name: string;
-  private readonly wrap: (cap: Cap) => T;
+  private readonly wrap: (cap: $.Client) => T;
   private current: Promise<T> | null = null;
   private readonly attempts: number;
 
-  constructor(session: Session, name: string, wrap: (cap: Cap) => T, attempts = 5) {
+  constructor(session: SessionHandle, name: string, wrap: (cap: $.Client) => T, attempts = 5) {
     this.session = session;
     this.name = name;
     this.wrap = wrap;

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { parseCmdline, relayUrls, shellSplit, substrateUrls } from "./cmdline.ts";
 import { DHCP_ACK, DHCP_DISCOVER, DHCP_OFFER, DHCP_REQUEST, decodeDhcp, encodeDhcp, ipToBytes, maskToPrefix } from "./dhcp.ts";
 import { addAddress, addRoute, createLink, parseReplies, setLink } from "./rtnetlink.ts";
-import { globToRegExp, isNetworkAlias, loadOrder, modulesForAliases, parseModulesAlias, parseModulesDep, readModaliases } from "./modprobe.ts";
+import { globToRegExp, isNetworkAlias, loadOrder, modulesForAliases, parseModulesAlias, parseModulesDep, parseModulesSoftdep, readModaliases } from "./modprobe.ts";
 import { parseProcNet } from "./listening.ts";
 import { countBoot, detectFs } from "./state-disk.ts";
 import { parseUptime, Tracer } from "./trace.ts";
@@ -213,7 +213,7 @@ alias cpu:type:x86,ven*fam*mod*:feature:*0085* kvm_intel
 
 test("modprobe: modules.dep, load order, names with dashes", () => {
   const { paths, deps } = parseModulesDep(DEP);
-  const index = { paths, deps, aliases: parseModulesAlias(ALIAS) };
+  const index = { paths, deps, aliases: parseModulesAlias(ALIAS), softdeps: new Map() };
   const order = loadOrder(index, "virtio_net");
   assert.is(order.at(-1), "virtio_net");
   assert.ok(order.indexOf("failover") < order.indexOf("net_failover"));
@@ -227,12 +227,19 @@ test("modprobe: glob aliases match device modaliases; NIC filter", () => {
   assert.not.ok(globToRegExp("pci:v00001AF4d*").test("pci:v00008086d00001000"));
   assert.ok(globToRegExp("a[0-9]?").test("a5x"));
   assert.ok(globToRegExp("a.b").test("a.b") && !globToRegExp("a.b").test("axb"));
-  const index = { ...parseModulesDep(DEP), aliases: parseModulesAlias(ALIAS) };
+  const index = { ...parseModulesDep(DEP), aliases: parseModulesAlias(ALIAS), softdeps: new Map() };
   const net = "pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00";
   const blk = "pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00";
   assert.equal(modulesForAliases(index, [net, "virtio:d00000001v00001AF4"]), ["virtio_net", "virtio_pci"]);
   assert.ok(isNetworkAlias(net) && isNetworkAlias("virtio:d00000001v00001AF4"));
   assert.not.ok(isNetworkAlias(blk) || isNetworkAlias("virtio:d00000002v00001AF4"));
+});
+
+test("modprobe: modules.softdep", () => {
+  const m = parseModulesSoftdep("softdep btrfs pre: blake2b_generic crc32c-generic\nsoftdep x pre:\ngarbage\n");
+  assert.equal(m.get("btrfs"), ["blake2b_generic", "crc32c_generic"]);
+  assert.equal(m.get("x"), []);
+  assert.is(m.size, 2);
 });
 
 test("modprobe: reads modaliases from a sysfs tree", () => {

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { denoBinary, repoRoot } from "../sandbox.ts";
 import { stripComments } from "../manifest.ts";
+import { defaultRunDir } from "../kernel.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "zt-cli-"));
 const example = join(repoRoot, "manifests", "dev-example.json");
@@ -88,11 +89,17 @@ test("kernel run --json: one JSON event per line, SIGTERM stops everything, exit
   let out = "";
   child.stdout!.setEncoding("utf8");
   child.stdout!.on("data", (d: string) => (out += d));
-  const deadline = Date.now() + 30_000;
-  while (!out.includes('"kernel-ready"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  assert.ok(out.includes('"kernel-ready"'), out);
-  child.kill("SIGTERM");
-  const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+  const exited = new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+  try {
+    const deadline = Date.now() + 30_000;
+    while (!out.includes('"kernel-ready"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(out.includes('"kernel-ready"'), out);
+    assert.ok(out.includes('"notReady":[]'), "every process ready");
+  } finally {
+    // process.kill, not child.kill: Deno's ChildProcess reports a signal it sent itself as the exit cause.
+    process.kill(child.pid!, "SIGTERM");
+  }
+  const code = await exited;
   assert.is(code, 0);
   const events = out.trim().split("\n").map((l) => JSON.parse(l));
   const kinds = events.map((e) => e.event);
@@ -100,6 +107,9 @@ test("kernel run --json: one JSON event per line, SIGTERM stops everything, exit
   assert.is(events.filter((e) => e.event === "stopped").length, 6);
 });
 
-test.after(() => rmSync(tmp, { recursive: true, force: true }));
+test.after(() => {
+  rmSync(defaultRunDir(join(tmp, "state")), { recursive: true, force: true });
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 test.run();

@@ -1,19 +1,11 @@
 // Example module: a counter persisted through its granted kv namespace. Exposes `counter`.
 // Increments are serialized so concurrent callers never lose an update.
-import { Counter$Client } from "../../capabilities/schema/gen/kernel.ts";
+import { Counter$Server } from "../../capabilities/schema/gen/kernel.ts";
 import { KvClient, LogClient } from "../../kernel/guest/clients.ts";
 import { startProcess } from "../../kernel/guest/process.ts";
 import { Ref } from "../../kernel/guest/ref.ts";
-import { serve } from "../../kernel/wire/typed.ts";
 
-let kv: Ref<KvClient>;
-let log: Ref<LogClient>;
 let queue: Promise<unknown> = Promise.resolve();
-
-async function read(): Promise<bigint> {
-  const v = await kv.use((c) => c.getText("value"));
-  return v === null ? 0n : BigInt(v);
-}
 
 function serialized<T>(fn: () => Promise<T>): Promise<T> {
   const next = queue.then(fn, fn);
@@ -21,9 +13,14 @@ function serialized<T>(fn: () => Promise<T>): Promise<T> {
   return next;
 }
 
-const counter = serve(Counter$Client, {
+async function read(): Promise<bigint> {
+  const v = await kv.use((c) => c.getText("value"));
+  return v === null ? 0n : BigInt(v);
+}
+
+const counter = new Counter$Server({
   async increment(p, r) {
-    const by: bigint = p.by;
+    const by = p.by;
     r.value = await serialized(async () => {
       const value = (await read()) + by;
       await kv.use((c) => c.put("value", value.toString()));
@@ -36,6 +33,6 @@ const counter = serve(Counter$Client, {
 });
 
 const { session } = startProcess({ provide: { counter: () => counter } });
-kv = new Ref(session, "kv", (c) => new KvClient(c));
-log = new Ref(session, "log", (c) => new LogClient(c));
+const kv = new Ref(session, "kv", (c) => new KvClient(c));
+const log = new Ref(session, "log", (c) => new LogClient(c));
 log.use((c) => c.info("counter ready")).catch(() => {});

@@ -1,15 +1,11 @@
 // Example module: greets callers, numbering them with the counter module and stamping the clock driver's
 // time. Exposes `greeter`; it never sees kv or the counter's namespace, only the counter's interface.
-import { Greeter$Client } from "../../capabilities/schema/gen/kernel.ts";
+import { Greeter$Server } from "../../capabilities/schema/gen/kernel.ts";
 import { ClockClient, CounterClient } from "../../kernel/guest/clients.ts";
 import { startProcess } from "../../kernel/guest/process.ts";
 import { Ref } from "../../kernel/guest/ref.ts";
-import { serve } from "../../kernel/wire/typed.ts";
 
-let counter: Ref<CounterClient>;
-let clock: Ref<ClockClient>;
-
-const greeter = serve(Greeter$Client, {
+const greeter = new Greeter$Server({
   async greet(p, r) {
     const name = String(p.name).slice(0, 100) || "stranger";
     const n = await counter.use((c) => c.increment(1));
@@ -19,5 +15,5 @@ const greeter = serve(Greeter$Client, {
 });
 
 const { session } = startProcess({ provide: { greeter: () => greeter } });
-counter = new Ref(session, "counter", (c) => new CounterClient(c));
-clock = new Ref(session, "clock", (c) => new ClockClient(c));
+const counter = new Ref(session, "counter", (c) => new CounterClient(c));
+const clock = new Ref(session, "clock", (c) => new ClockClient(c));

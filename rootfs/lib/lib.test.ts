@@ -7,9 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { canonicalEntries, entryKind, type ImageEntry, readNewc, writeNewc } from "./newc.ts";
-import { dependencyOrder, formatModulesAlias, formatModulesDep, parseModinfo } from "./kmod.ts";
+import { dependencyOrder, formatModulesAlias, formatModulesDep, formatModulesSoftdep, parseModinfo } from "./kmod.ts";
 import { checkSource, checkTree, literalSpecifiers } from "./import-guard.ts";
 import { bootIpxe, forbiddenFiles } from "../build.ts";
+import { compareWithGolden, extractImageManifest, parseJsonc, readImageManifest } from "./read-image-manifest.ts";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "zt-rootfs-"));
 
@@ -85,7 +86,11 @@ function fakeKo(modinfo: string): Uint8Array {
 
 test("kmod: .modinfo parsing (name, depends, aliases)", () => {
   const m = parseModinfo(fakeKo("license=GPL\0alias=virtio:d00000001v*\0depends=net_failover,virtio\0name=virtio_net\0alias=foo\0"));
-  assert.equal(m, { name: "virtio_net", depends: ["net_failover", "virtio"], aliases: ["virtio:d00000001v*", "foo"] });
+  assert.equal(m, { name: "virtio_net", depends: ["net_failover", "virtio"], aliases: ["virtio:d00000001v*", "foo"], softdepPre: [] });
+  const b = parseModinfo(fakeKo("softdep=pre: blake2b-256\0softdep=pre: crypto-crc32c post: x\0name=btrfs\0"));
+  assert.equal(b.softdepPre, ["blake2b-256", "crypto-crc32c"]);
+  const soft = formatModulesSoftdep([b, { name: "crc32c_generic", depends: [], aliases: ["crypto-crc32c"], softdepPre: [] }]);
+  assert.is(soft, "softdep btrfs pre: crc32c_generic\n", "names nothing in the image provides are dropped");
   assert.equal(parseModinfo(fakeKo("depends=\0name=x\0")).depends, []);
   assert.throws(() => parseModinfo(new Uint8Array(100)), /not an ELF/);
 });
@@ -98,7 +103,7 @@ test("kmod: dependency order, missing module and cycles reported", () => {
   assert.throws(() => dependencyOrder(["p"], new Map([["p", ["q"]], ["q", ["p"]]])), /cycle/);
   const dep = formatModulesDep([{ name: "a", path: "k/a.ko" }, { name: "b", path: "k/b.ko" }, { name: "c", path: "k/c.ko" }], deps);
   assert.is(dep, "k/a.ko: k/b.ko k/c.ko\nk/b.ko: k/c.ko\nk/c.ko:\n");
-  assert.is(formatModulesAlias([{ name: "kvm-intel", depends: [], aliases: ["z*", "a*"] }]), "alias a* kvm_intel\nalias z* kvm_intel\n");
+  assert.is(formatModulesAlias([{ name: "kvm-intel", depends: [], aliases: ["z*", "a*"], softdepPre: [] }]), "alias a* kvm_intel\nalias z* kvm_intel\n");
 });
 
 test("import guard: literal file: imports outside the module are refused", () => {
@@ -134,6 +139,31 @@ test("listing check: shells, interpreters and package managers are forbidden", (
   assert.equal(forbiddenFiles(listing), ["/bin/sh", "/usr/bin/python3.11"]);
   assert.equal(forbiddenFiles("file 0755 1 a /usr/bin/deno\n"), []);
   assert.match(bootIpxe("console=ttyS0"), /^#!ipxe\nkernel bzImage console=ttyS0\ninitrd initramfs.cpio.zst\nboot\n$/);
+});
+
+test("image manifest: read from the initramfs, extracted with its tree, compared with a golden", () => {
+  const dir = tmp();
+  const manifest = `// the node\n{ "version": 1, "processes": { "kv": { "entry": "capabilities/kv/main.ts" /* driver */ } } }\n`;
+  const enc = new TextEncoder();
+  writeNewc(join(dir, "initramfs.cpio"), [
+    { path: "lib/zos/manifests/node.json", type: "file", mode: 0o644, data: enc.encode(manifest) },
+    { path: "lib/zos/capabilities/kv/main.ts", type: "file", mode: 0o644, data: enc.encode("export {};\n") },
+    { path: "init", type: "file", mode: 0o755, data: enc.encode("#!/usr/bin/deno -A\n") },
+  ]);
+  assert.is(readImageManifest(dir), manifest);
+  const to = join(dir, "x");
+  const p = extractImageManifest(dir, to);
+  assert.is(p, join(to, "manifests", "node.json"));
+  assert.is(readFileSync(join(to, "capabilities/kv/main.ts"), "utf8"), "export {};\n");
+  assert.equal(compareWithGolden(manifest, `{"processes":{"kv":{"entry":"capabilities/kv/main.ts"}},"version":1}`), []);
+  const widened = compareWithGolden(manifest.replace("kv/main.ts", "kv/evil.ts"), manifest);
+  assert.is(widened.length, 1);
+  assert.match(widened[0], /evil/);
+  const tricky = '{"a":"// not a comment","b":"q\\\\"/*c*/, "c": "\\"/*x*/"}';
+  assert.equal(parseJsonc(tricky), { a: "// not a comment", b: "q\\", c: '"/*x*/' });
+  assert.throws(() => readImageManifest(join(dir, "nothing")), /no image/);
+  writeNewc(join(dir, "initramfs.cpio"), [{ path: "init", type: "file", mode: 0o755 }]);
+  assert.throws(() => readImageManifest(dir), /no node manifest/);
 });
 
 test.run();

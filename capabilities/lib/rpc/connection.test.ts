@@ -1,3 +1,4 @@
+// deno-lint-ignore-file require-await -- generated X$Server$Target methods must return promises; most here need no await
 // In-process connection tests over a test-driven transport: chunking torture, malformed frames, protocol
 // violations, limits. Bytes still go through the real framing, serialization and protocol code.
 import * as $ from "capnp-es";
@@ -8,6 +9,7 @@ import { Callback$Server, Echo, Echo$Client } from "../../schema/gen/test.ts";
 import { connect, type Connection } from "./connection.ts";
 import { FrameReader } from "./framing.ts";
 import { memoryTransportPair } from "./memory.ts";
+import { streamTransport } from "./transport.ts";
 import { makeEcho } from "./test/echo-impl.ts";
 import { type Chunking, ManualTransport, pump } from "./test/manual-transport.ts";
 
@@ -196,6 +198,97 @@ proto("unknown (level 3) message is echoed as unimplemented, connection stays", 
 
 proto.run();
 
+// ---- protocol details against hand-written peer messages --------------------------------------------------
+
+const wire = suite("protocol details");
+
+function callOnBootstrap(m: R.Message, qid: number, method: number, fill: (p: $.Pointer) => void): void {
+  const c = m._initCall();
+  c.questionId = qid;
+  c._initTarget()._initPromisedAnswer().questionId = 0;
+  c.interfaceId = Echo$Client.interfaceId;
+  c.methodId = method;
+  fill(c._initParams().content);
+}
+
+wire("early Finish cancels: the call is answered 'canceled' when it completes", async () => {
+  const { conn, t } = rawServer();
+  t.feed(frame((m) => (m._initBootstrap().questionId = 0)));
+  const { Echo_Sleep$Params } = await import("../../schema/gen/test.ts");
+  t.feed(frame((m) =>
+    callOnBootstrap(m, 1, 9, (p) => {
+      const s = new Echo_Sleep$Params(p.segment, p.byteOffset);
+      $.utils.initStruct(Echo_Sleep$Params._capnp.size, s);
+      s.ms = 30;
+    })
+  ));
+  t.feed(frame((m) => (m._initFinish().questionId = 1)));
+  await new Promise((r) => setTimeout(r, 80));
+  const out = framesOf(t.drain());
+  const returns = out.filter((m) => m.which() === R.Message.RETURN).map((m) => m.return);
+  assert.is(returns.length, 2);
+  assert.is(returns[1].answerId, 1);
+  assert.ok(returns[1]._isCanceled, "canceled, not results");
+  assert.is(conn.stats().answers, 1, "answer 1 is gone, the bootstrap answer stays until its Finish");
+  conn.close();
+});
+
+wire("Finish with releaseResultCaps releases the caps of the results; without it they stay exported", async () => {
+  for (const release of [true, false]) {
+    const { conn, t } = rawServer();
+    t.feed(frame((m) => (m._initBootstrap().questionId = 0)));
+    await tick();
+    assert.is(conn.stats().exports, 1);
+    t.feed(frame((m) => {
+      const f = m._initFinish();
+      f.questionId = 0;
+      f.releaseResultCaps = release;
+    }));
+    await tick();
+    assert.is(conn.stats().exports, release ? 0 : 1);
+    assert.is(conn.stats().answers, 0);
+    assert.not.ok(conn.isClosed);
+    conn.close();
+  }
+});
+
+wire("Disembargo senderLoopback is echoed as receiverLoopback on the import it resolved to", async () => {
+  const { conn, t } = rawServer();
+  t.feed(frame((m) => (m._initBootstrap().questionId = 0)));
+  // echoCap(cb = our export 7): the server returns our own capability back to us.
+  t.feed(frame((m) => {
+    const c = m._initCall();
+    c.questionId = 1;
+    c._initTarget()._initPromisedAnswer().questionId = 0;
+    c.interfaceId = Echo$Client.interfaceId;
+    c.methodId = 11;
+    const params = c._initParams();
+    const p = params.content;
+    const st = new $.Struct(p.segment, p.byteOffset);
+    $.utils.initStruct(new $.ObjectSize(0, 1), st);
+    $.utils.setInterfacePointer(0, $.utils.getPointer(0, st));
+    params._initCapTable(1).get(0).senderHosted = 7;
+  }));
+  await tick();
+  await tick();
+  const ret = framesOf(t.drain()).filter((m) => m.which() === R.Message.RETURN).map((m) => m.return)[1];
+  assert.is(ret.results.capTable.get(0).receiverHosted, 7, "our capability came back as receiverHosted");
+  t.feed(frame((m) => {
+    const d = m._initDisembargo();
+    const pa = d._initTarget()._initPromisedAnswer();
+    pa.questionId = 1;
+    pa._initTransform(1).get(0).getPointerField = 0;
+    d._initContext().senderLoopback = 42;
+  }));
+  await new Promise((r) => setTimeout(r, 10));
+  const echo = framesOf(t.drain()).find((m) => m.which() === R.Message.DISEMBARGO)!.disembargo;
+  assert.is(echo.context.receiverLoopback, 42);
+  assert.is(echo.target.importedCap, 7);
+  conn.close();
+});
+
+wire.run();
+
 // ---- semantics ------------------------------------------------------------------------------------------
 
 const sem = suite("semantics");
@@ -252,7 +345,7 @@ sem("close(): pending calls reject 'disconnected', later calls too, closed resol
   const client = connect(b);
   const echo = client.bootstrap(Echo);
   await echo.echo().promise();
-  const pending = echo.sleep((p) => { p.ms = 5000; }).promise();
+  const pending = echo.sleep((p) => { p.ms = 400; }).promise();
   client.close();
   for (const p of [pending, echo.echo().promise()]) {
     try {
@@ -292,6 +385,36 @@ sem("export refcounts: the same callback sent twice is one export with two refer
   assert.is(disposed, 1, "disposed exactly once after the last release");
   client.close();
   server.close();
+});
+
+sem("web streams transport (ReadableStream / WritableStream), as from Deno.Command pipes", async () => {
+  const ab = new TransformStream<Uint8Array, Uint8Array>();
+  const ba = new TransformStream<Uint8Array, Uint8Array>();
+  const server = connect(streamTransport(ab.readable, ba.writable), { bootstrap: makeEcho() });
+  const client = connect(streamTransport(ba.readable, ab.writable));
+  const echo = client.bootstrap(Echo);
+  const texts = await Promise.all(Array.from({ length: 20 }, (_, i) => echo.echo((p) => { p.text = `w${i}`; }).promise()));
+  assert.equal(texts.map((r) => r.text), Array.from({ length: 20 }, (_, i) => `w${i}`));
+  client.close();
+  assert.match((await server.closed)!.message, /^disconnected/);
+});
+
+sem("a peer that stops reading is disconnected once the outgoing backlog passes the limit", async () => {
+  const t = new ManualTransport();
+  let backlog = 0;
+  (t as ManualTransport & { bufferedBytes(): number }).bufferedBytes = () => backlog;
+  const conn = connect(t, { maxOutgoingBytes: 1000 });
+  const echo = conn.bootstrap(Echo);
+  await tick();
+  assert.not.ok(conn.isClosed);
+  backlog = 5000;
+  const p = echo.echo().promise();
+  try {
+    await p;
+    assert.unreachable();
+  } catch (e) {
+    assert.match((e as Error).message, /^disconnected: .*does not read/);
+  }
 });
 
 sem.run();

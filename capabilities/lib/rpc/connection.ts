@@ -8,20 +8,28 @@
 // out of the process. Errors thrown by local method implementations become exceptions returned to the peer.
 import * as $ from "capnp-es";
 import * as R from "capnp-es/capnp/rpc";
+import { setImmediate } from "node:timers";
 import { asCapnpPipelineClient, ImportClient, type ImportEntry, type ImportOwner, LocalRef, PipelinedClient } from "./clients.ts";
 import { defaultFrameLimits, FrameError, FrameReader } from "./framing.ts";
 import { LocalAnswer } from "./local-answer.ts";
+import { Question, type QuestionOwner } from "./question.ts";
 import type { Transport } from "./transport.ts";
+import { type Answer, AnyStruct, disconnectedError, FailedAnswer, FailedClient, RpcError } from "./types.ts";
 import {
-  type Answer,
-  AnyStruct,
-  disconnectedError,
-  FailedAnswer,
-  FailedClient,
-  type PipelineOp,
-  RpcError,
-  type RpcErrorType,
-} from "./types.ts";
+  asError,
+  capTableOf,
+  closeQuietly,
+  errorFromException,
+  fieldsToOps,
+  IdAllocator,
+  newMessage,
+  opsToFields,
+  ProtocolError,
+  readMessage,
+  readTransform,
+  writeException,
+  writePromisedAnswer,
+} from "./wire.ts";
 
 export interface ConnectOptions {
   /** The object we export as our bootstrap capability (usually an X$Server). Not closed by the connection. */
@@ -38,6 +46,8 @@ export interface ConnectOptions {
   maxAnswers?: number;
   /** Distinct objects imported from the peer; above this the peer is aborted. Default 65536. */
   maxImports?: number;
+  /** Bytes we may have queued towards a peer that does not read; above this it is aborted. Default 64 MiB. */
+  maxOutgoingBytes?: number;
 }
 
 export interface ConnectionStats {
@@ -54,9 +64,6 @@ export interface ConnectionStats {
   imports: number;
 }
 
-class ProtocolError extends Error {
-  override name = "ProtocolError";
-}
 
 type ClientCtor<C> = new (client: $.Client) => C;
 type InterfaceLike<C> = ClientCtor<C> | { Client: ClientCtor<C> };
@@ -87,78 +94,8 @@ interface AnswerEntry {
   prepared: { msg: $.Message; payload: R.Payload; results: $.Struct } | null;
 }
 
-interface CapTableHolder {
-  _capnp: { capTable?: Array<$.Client | null> };
-}
 
-// capnp-es starts every message with a zeroed 4 KiB buffer; RPC messages are mostly < 200 bytes, and that
-// zeroing was the largest single cost per call. Its arena class is not exported: take it from a message.
-type ArenaCtor = new (buffer: ArrayBuffer) => unknown;
-const SingleSegmentArena = (new $.Message() as unknown as { _capnp: { arena: { constructor: ArenaCtor } } })._capnp.arena
-  .constructor;
-
-/** A new outgoing message whose first segment starts at 512 bytes (it grows as needed). */
-export function newMessage(): $.Message {
-  const msg = new $.Message(new SingleSegmentArena(new ArrayBuffer(512)) as ConstructorParameters<typeof $.Message>[0]);
-  // A message built on a given arena is treated as already filled (it is how capnp-es reads); mark only the
-  // root pointer word as used, which is exactly the state of a fresh message.
-  (msg.getSegment(0) as unknown as { byteLength: number }).byteLength = 8;
-  return msg;
-}
-
-/** Parses one frame (already validated by FrameReader). Single-segment frames skip capnp-es's two copies. */
-function readMessage(frame: Uint8Array): $.Message {
-  if (frame[0] === 0 && frame[1] === 0 && frame[2] === 0 && frame[3] === 0) {
-    // Copy into a fresh buffer (a node Buffer's slice() is a view into a shared pool).
-    const seg = new Uint8Array(frame.subarray(8)).buffer;
-    return new $.Message(new SingleSegmentArena(seg) as ConstructorParameters<typeof $.Message>[0]);
-  }
-  return new $.Message(frame, false, false);
-}
-
-function capTableOf(msg: $.Message): Array<$.Client | null> {
-  const c = (msg as unknown as CapTableHolder)._capnp;
-  if (!c.capTable) c.capTable = [];
-  return c.capTable;
-}
-
-function opsToFields(ops: PipelineOp[]): number[] {
-  return ops.map((o) => o.field);
-}
-
-function fieldsToOps(fields: number[]): PipelineOp[] {
-  return fields.map((field) => ({ field }));
-}
-
-/** Free-list id allocator (smallest ids reused, as the C++ implementation does). */
-class IdAllocator {
-  private next = 0;
-  private free: number[] = [];
-  alloc(): number {
-    return this.free.pop() ?? this.next++;
-  }
-  release(id: number): void {
-    this.free.push(id);
-  }
-}
-
-const typeNames: RpcErrorType[] = ["failed", "overloaded", "disconnected", "unimplemented"];
-
-function errorFromException(e: R.Exception): RpcError {
-  const t = typeNames[e.type] ?? "failed";
-  return t === "disconnected" ? disconnectedError(e.reason) : new RpcError(t, e.reason);
-}
-
-function writeException(e: R.Exception, err: unknown): void {
-  const error = err instanceof Error ? err : new Error(String(err));
-  let type: RpcErrorType = "failed";
-  if (error instanceof RpcError) type = error.type;
-  else if (error.message.startsWith("disconnected")) type = "disconnected";
-  e.type = typeNames.indexOf(type) as R.Exception["type"];
-  e.reason = error.message;
-}
-
-export class Connection implements ImportOwner {
+export class Connection implements ImportOwner, QuestionOwner {
   readonly name: string;
   /** Resolves when the connection ends: undefined after close(), else the reason (message starts "disconnected"). */
   readonly closed: Promise<Error | undefined>;
@@ -168,6 +105,7 @@ export class Connection implements ImportOwner {
   private readonly maxIncomingCalls: number;
   private readonly maxAnswers: number;
   private readonly maxImports: number;
+  private readonly maxOutgoingBytes: number;
   private readonly reader: FrameReader;
 
   private readonly questions = new Map<number, Question>();
@@ -184,6 +122,7 @@ export class Connection implements ImportOwner {
   private resolveClosed!: (e: Error | undefined) => void;
   private outQueue: Uint8Array[] = [];
   private flushScheduled = false;
+  private lazyScheduled = false;
   private running = 0;
   private readonly counters = { framesIn: 0, framesOut: 0, callsIn: 0, callsOut: 0, returnsIn: 0 };
 
@@ -194,6 +133,7 @@ export class Connection implements ImportOwner {
     this.maxIncomingCalls = opts.maxIncomingCalls ?? 256;
     this.maxAnswers = opts.maxAnswers ?? 4096;
     this.maxImports = opts.maxImports ?? 65536;
+    this.maxOutgoingBytes = opts.maxOutgoingBytes ?? 64 * 1024 * 1024;
     this.reader = new FrameReader({
       maxFrameBytes: opts.maxFrameBytes ?? defaultFrameLimits.maxFrameBytes,
       maxSegments: opts.maxSegments ?? defaultFrameLimits.maxSegments,
@@ -257,13 +197,30 @@ export class Connection implements ImportOwner {
     }
   }
 
+  /**
+   * Queues a message that nobody waits for (Finish, Release): it rides along with the next write, or goes out
+   * after the current I/O turn. Saves a write and a peer wake-up per call.
+   */
+  private sendLazy(msg: $.Message): void {
+    if (this.closedError) return;
+    this.outQueue.push(new Uint8Array(msg.toArrayBuffer()));
+    this.counters.framesOut++;
+    if (!this.flushScheduled && !this.lazyScheduled) {
+      this.lazyScheduled = true;
+      setImmediate(() => {
+        this.lazyScheduled = false;
+        if (!this.closedError) this.flush();
+      });
+    }
+  }
+
   private flush(): void {
     this.flushScheduled = false;
     const q = this.outQueue;
     if (q.length === 0) return;
     this.outQueue = [];
     if (q.length === 1) {
-      this.transport.write(q[0]);
+      this.write(q[0]);
       return;
     }
     let n = 0;
@@ -274,7 +231,20 @@ export class Connection implements ImportOwner {
       all.set(b, off);
       off += b.byteLength;
     }
-    this.transport.write(all);
+    this.write(all);
+  }
+
+  private write(bytes: Uint8Array): void {
+    try {
+      this.transport.write(bytes);
+    } catch {
+      // Transports report write failures through their sink (end); a throw here must not escape a callback.
+    }
+    const backlog = this.transport.bufferedBytes?.() ?? 0;
+    if (backlog > this.maxOutgoingBytes && !this.closedError) {
+      // The peer stopped reading: holding more for it would grow our memory without bound.
+      this.disconnect(disconnectedError(`${this.name}: peer does not read (${backlog} bytes queued)`));
+    }
   }
 
   /** Sends a Call to an import or to a promised answer; returns its question. */
@@ -324,7 +294,7 @@ export class Connection implements ImportOwner {
     const rel = out.initRoot(R.Message)._initRelease();
     rel.id = entry.id;
     rel.referenceCount = entry.remoteRefs;
-    this.send(out);
+    this.sendLazy(out);
   }
 
   /** Writes the payload's cap table from the message's capnp-es cap table; returns the export ids it used. */
@@ -398,7 +368,7 @@ export class Connection implements ImportOwner {
     const f = out.initRoot(R.Message)._initFinish();
     f.questionId = q.id;
     f.releaseResultCaps = false;
-    this.send(out);
+    this.sendLazy(out);
     this.questionIds.release(q.id);
   }
 
@@ -411,6 +381,10 @@ export class Connection implements ImportOwner {
     writePromisedAnswer(d._initTarget()._initPromisedAnswer(), q.id, fields);
     d._initContext().senderLoopback = id;
     this.send(out);
+  }
+
+  isImportOf(c: $.Client): boolean {
+    return c instanceof ImportClient && c.owner === this;
   }
 
   /** The client at `transform` inside a results pointer (capnp-es cap table of that message). */
@@ -627,8 +601,8 @@ export class Connection implements ImportOwner {
     a.running = true;
     this.running++;
     local.struct().then(
-      (res) => this.completeAnswer(a, res, null),
-      (err) => this.completeAnswer(a, null, err instanceof Error ? err : new Error(String(err))),
+      (res) => this.guard(() => this.completeAnswer(a, res, null)),
+      (err) => this.guard(() => this.completeAnswer(a, null, asError(err))),
     );
   }
 
@@ -784,7 +758,10 @@ export class Connection implements ImportOwner {
           throw new ProtocolError(`takeFromOtherQuestion names unknown redirected answer ${ret.takeFromOtherQuestion}`);
         }
         if (a.running && a.local) {
-          a.local.struct().then((res) => q.resolve(res, true), (e) => q.reject(e instanceof Error ? e : new Error(String(e))));
+          a.local.struct().then(
+            (res) => this.guard(() => q.resolve(res, true)),
+            (e) => this.guard(() => q.reject(asError(e))),
+          );
         } else if (a.result) q.resolve(a.result, true);
         else q.reject(a.error ?? new Error("redirected call has no result"));
         q.returned = true;
@@ -828,14 +805,15 @@ export class Connection implements ImportOwner {
         const importId = c.entry.id;
         const embargoId = ctx.senderLoopback;
         // Let calls already queued towards that capability leave first (they precede the echo on the wire).
-        setTimeout(() => {
-          if (this.closedError) return;
-          const out = newMessage();
-          const r = out.initRoot(R.Message)._initDisembargo();
-          r._initTarget().importedCap = importId;
-          r._initContext().receiverLoopback = embargoId;
-          this.send(out);
-        }, 0);
+        setTimeout(() =>
+          this.guard(() => {
+            if (this.closedError) return;
+            const out = newMessage();
+            const r = out.initRoot(R.Message)._initDisembargo();
+            r._initTarget().importedCap = importId;
+            r._initContext().receiverLoopback = embargoId;
+            this.send(out);
+          }), 0);
         return;
       }
       case R.Disembargo_Context.RECEIVER_LOOPBACK: {
@@ -875,6 +853,15 @@ export class Connection implements ImportOwner {
 
   // ---- ending ---------------------------------------------------------------------------------------------
 
+  /** Runs work from a callback (not under onData's try): a failure aborts this connection, never the process. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.abort(`internal error: ${asError(e).message}`);
+    }
+  }
+
   private abort(reason: string): void {
     if (this.closedError) return;
     const out = newMessage();
@@ -887,8 +874,8 @@ export class Connection implements ImportOwner {
 
   private disconnect(err: Error, byUs = false): void {
     if (this.closedError) return;
-    this.flush();
     this.closedError = err;
+    this.flush(); // what was queued (e.g. an Abort) still goes out
     for (const q of this.questions.values()) q.reject(err);
     this.questions.clear();
     this.embargoes.clear();
@@ -909,136 +896,6 @@ export class Connection implements ImportOwner {
   }
 }
 
-function asError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(String(e));
-}
-
-function closeQuietly(c: $.Client): void {
-  try {
-    c.close();
-  } catch { /* a broken client (e.g. capnp-es ErrorClient) throws on close */ }
-}
-
-function writePromisedAnswer(pa: R.PromisedAnswer, questionId: number, fields: number[]): void {
-  pa.questionId = questionId;
-  if (fields.length === 0) return;
-  const list = pa._initTransform(fields.length);
-  for (let i = 0; i < fields.length; i++) list.get(i).getPointerField = fields[i];
-}
-
-function readTransform(pa: R.PromisedAnswer): number[] {
-  if (!pa._hasTransform()) return [];
-  const list = pa.transform;
-  const out: number[] = [];
-  for (let i = 0; i < list.length; i++) {
-    const op = list.get(i);
-    if (op.which() === R.PromisedAnswer_Op.GET_POINTER_FIELD) out.push(op.getPointerField);
-    else if (op.which() !== R.PromisedAnswer_Op.NOOP) throw new ProtocolError("unknown PromisedAnswer op");
-  }
-  return out;
-}
-
-/** Our outgoing call (or bootstrap request): an Answer for capnp-es's Pipeline. */
-export class Question implements Answer<$.Struct> {
-  readonly conn: Connection;
-  readonly id: number;
-  returned = false;
-  finishSent = false;
-  error: Error | null = null;
-  paramExports: number[] = [];
-  private result: $.Pointer | null = null;
-  private readonly promise: Promise<$.Struct>;
-  private settle!: (s: $.Struct) => void;
-  private fail!: (e: Error) => void;
-  /** Transforms we sent pipelined calls on (candidates for an embargo when the answer resolves to us). */
-  private pipelined: number[][] = [];
-  private embargoes = 0;
-  private closeOnResolve: number[][] = [];
-  private resolvedCache = new Map<string, $.Client>();
-
-  constructor(conn: Connection, id: number) {
-    this.conn = conn;
-    this.id = id;
-    this.promise = new Promise<$.Struct>((res, rej) => {
-      this.settle = res;
-      this.fail = rej;
-    });
-    // A failed call nobody awaits must not become an unhandled rejection (that would end the process).
-    this.promise.catch(() => {});
-  }
-
-  struct(): Promise<$.Struct> {
-    return this.promise;
-  }
-
-  resolve(content: $.Pointer, local = false): void {
-    if (this.error || this.result) return;
-    this.returned = true;
-    this.result = content;
-    for (const fields of this.pipelined) {
-      // Resolved back to one of our own objects: calls we pipelined through the peer must arrive before
-      // calls made directly from now on, so keep routing through the peer until the Disembargo echoes.
-      const c = this.conn.capAt(content, fields);
-      if (c instanceof LocalRef || (local && !(c instanceof FailedClient) && !(c instanceof ImportClient && c.owner === this.conn))) {
-        this.embargoes++;
-        this.conn.sendEmbargo(this, fields);
-      }
-    }
-    this.pipelined = [];
-    this.settle(new $.Struct(content.segment, content.byteOffset, content._capnp.depthLimit));
-    for (const t of this.closeOnResolve) closeQuietly(this.conn.capAt(content, t));
-    this.closeOnResolve = [];
-    if (this.embargoes === 0) this.conn.sendFinish(this);
-  }
-
-  reject(err: Error): void {
-    if (this.error) return;
-    this.returned = true;
-    this.error = err;
-    this.fail(err);
-    this.conn.sendFinish(this);
-  }
-
-  embargoLifted(): void {
-    this.embargoes--;
-    if (this.embargoes <= 0) this.conn.sendFinish(this);
-  }
-
-  /** The client now at `transform` (after the answer returned). */
-  resolvedCap(transform: PipelineOp[]): $.Client {
-    if (this.error) return new FailedClient(this.error);
-    if (!this.result) return new FailedClient(new Error("answer not returned yet"));
-    const fields = opsToFields(transform);
-    const key = fields.join(".");
-    let c = this.resolvedCache.get(key);
-    if (!c) {
-      c = this.conn.capAt(this.result, fields);
-      this.resolvedCache.set(key, c);
-    }
-    return c;
-  }
-
-  pipelineCall<P extends $.Struct, Res extends $.Struct>(transform: PipelineOp[], call: $.Call<P, Res>): Answer<Res> {
-    if (this.error) return new FailedAnswer<Res>(this.error);
-    if (!this.finishSent) {
-      // Not returned yet (or an embargo is pending): address the call to the promised answer on the wire.
-      const fields = opsToFields(transform);
-      if (!this.result && !this.pipelined.some((f) => sameFields(f, fields))) this.pipelined.push(fields);
-      return this.conn.sendCall({ questionId: this.id, transform: fields }, call);
-    }
-    return this.resolvedCap(transform).call(call) as Answer<Res>;
-  }
-
-  pipelineClose(transform: PipelineOp[]): void {
-    if (this.error) return;
-    if (this.result) closeQuietly(this.resolvedCap(transform));
-    else this.closeOnResolve.push(opsToFields(transform));
-  }
-}
-
-function sameFields(a: number[], b: number[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
 
 /** Starts an RPC connection over a transport. */
 export function connect(transport: Transport, opts: ConnectOptions = {}): Connection {

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file require-await -- generated X$Server$Target methods must return promises; most here need no await
 // Proof that this is Cap'n Proto RPC: a C++ peer built from Debian's libcapnp-dev (EzRpcClient /
 // EzRpcServer) and our TypeScript connection talk over a unix socket, both directions, using
 // capabilities/schema/test.capnp — calls, a callback capability, pipelining, Disembargo, tail calls, errors.

@@ -1,5 +1,7 @@
 // Cap'n Proto RPC (level 1) for zos-ts. See README.md in this folder.
-export { connect, Connection, type ConnectOptions, type ConnectionStats, Question } from "./connection.ts";
+export { connect, Connection, type ConnectOptions, type ConnectionStats } from "./connection.ts";
+export { Question } from "./question.ts";
+export { newMessage } from "./wire.ts";
 export { ImportClient, LocalRef, PipelinedClient } from "./clients.ts";
 export { defaultFrameLimits, FrameError, type FrameLimits, FrameReader } from "./framing.ts";
 export { memoryTransportPair } from "./memory.ts";

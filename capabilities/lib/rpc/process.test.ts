@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Echo } from "../../schema/gen/test.ts";
-import { dial } from "./net.ts";
+import { dial, listen } from "./net.ts";
 import { spawnConnected } from "./stdio.ts";
 import { makeEcho } from "./test/echo-impl.ts";
 import { expectedFacts, runScenario, type ScenarioFacts } from "./test/scenario.ts";
@@ -107,6 +107,27 @@ t("unix socket, Node client process against a Deno server process", async () => 
   }
 });
 
+t("TCP on 127.0.0.1 (listener and dialer, real sockets)", async () => {
+  const l = await listen({ host: "127.0.0.1", port: 0 }, () => ({ bootstrap: makeEcho() }));
+  try {
+    assert.ok("port" in l.address && l.address.port > 0);
+    const conn = await dial(l.address);
+    checkFacts(await runScenario(conn, conn.bootstrap(Echo)));
+    conn.close();
+  } finally {
+    await l.close();
+  }
+});
+
+t("dial to a missing socket is a clear error", async () => {
+  try {
+    await dial({ path: join(dir, "nobody-listens.sock") });
+    assert.unreachable();
+  } catch (e) {
+    assert.match((e as Error).message, /^cannot connect to unix:.*nobody-listens\.sock/);
+  }
+});
+
 t("child is the client: parent serves over stdio, child closes cleanly", async () => {
   const state = { calls: 0, liveCounters: 0, kept: null, events: [] as string[] };
   const [cmd, args] = onDeno("scenario-stdio");
@@ -117,6 +138,21 @@ t("child is the client: parent serves over stdio, child closes cleanly", async (
   assert.match(err!.message, /^disconnected/);
   assert.ok(state.calls >= 10, `server handled the scenario's calls (${state.calls})`);
   assert.is(state.liveCounters, 0, "every counter the child obtained was released or dropped with the connection");
+});
+
+t("a capability dropped without close() is released when garbage collected", async () => {
+  const state = { calls: 0, liveCounters: 0, kept: null, events: [] as string[] };
+  const { conn, child, exited } = spawnConnected(deno, ["run", "-A", "--quiet", "--v8-flags=--expose-gc", peer, "gc-release"], {
+    bootstrap: makeEcho(state),
+    spawn: { cwd: root, stderr: "pipe" },
+  });
+  let err = "";
+  child.stderr!.on("data", (d: Uint8Array) => (err += new TextDecoder().decode(d)));
+  assert.is(await exited, 0);
+  await conn.closed;
+  // Measured by the child before it closed the connection (closing would dispose everything anyway).
+  const seen = JSON.parse(err.trim().split("\n").pop()!) as { before: number; after: number; gc: boolean };
+  assert.equal(seen, { before: 1, after: 0, gc: true });
 });
 
 t("kill -9 of the peer: pending calls and caps reject with 'disconnected'", async () => {

@@ -15,6 +15,8 @@ export interface Transport {
   write(bytes: Uint8Array): void;
   /** Flushes what was written, then closes both directions. Idempotent. */
   close(): void;
+  /** Bytes written but not yet taken by the OS (lets a connection refuse a peer that stopped reading). */
+  bufferedBytes?(): number;
 }
 
 /** Minimal node Readable surface we use (process.stdin, child.stdout, net.Socket). */
@@ -35,6 +37,7 @@ export interface NodeWritableLike {
   on(event: string, fn: (...args: never[]) => void): unknown;
   destroyed?: boolean;
   writableEnded?: boolean;
+  writableLength?: number;
 }
 
 export type AnyReadable = ReadableStream<Uint8Array> | NodeReadableLike;
@@ -70,6 +73,7 @@ export function streamTransport(readable: AnyReadable, writable: AnyWritable, op
   };
 
   let webWriter: WritableStreamDefaultWriter<Uint8Array> | null = null;
+  let webPending = 0;
   let webReader: ReadableStreamDefaultReader<Uint8Array> | null = null;
   if (isWebWritable(writable)) webWriter = writable.getWriter();
   else writable.on("error", (e) => finish(asError(e)));
@@ -105,7 +109,8 @@ export function streamTransport(readable: AnyReadable, writable: AnyWritable, op
     write(bytes: Uint8Array): void {
       if (closed || ended) return;
       if (webWriter) {
-        webWriter.write(bytes).catch((e) => finish(asError(e)));
+        webPending += bytes.byteLength;
+        webWriter.write(bytes).then(() => (webPending -= bytes.byteLength), (e) => finish(asError(e)));
       } else {
         const w = writable as NodeWritableLike;
         if (w.destroyed || w.writableEnded) return;
@@ -117,6 +122,9 @@ export function streamTransport(readable: AnyReadable, writable: AnyWritable, op
           finish(asError(e));
         }
       }
+    },
+    bufferedBytes(): number {
+      return webWriter ? webPending : ((writable as NodeWritableLike).writableLength ?? 0);
     },
     close(): void {
       if (closed) return;

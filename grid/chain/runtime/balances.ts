@@ -1,6 +1,6 @@
 // Balances (TFT, 7 decimals) on top of System.Account, with TFChain's existential deposit and the
 // Token errors modern substrate returns for a transfer the sender cannot afford.
-import { Ctx, DispatchFailure, accountHex } from "./context.ts";
+import { accountHex, Ctx, DispatchFailure } from "./context.ts";
 
 export const EXISTENTIAL_DEPOSIT = 500n;
 export const TFT = 10_000_000n;

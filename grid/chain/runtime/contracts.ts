@@ -1,7 +1,7 @@
 // SmartContractModule: node, name and rent contracts, capacity and NRU reports, with the storage
 // indexes nodes read (Contracts, ActiveNodeContracts, ContractIDByNodeIDAndHash, ...). Billing is
 // not simulated: contracts stay Created until cancelled.
-import { Ctx, bytesToString } from "./context.ts";
+import { bytesToString, Ctx } from "./context.ts";
 
 const P = "SmartContractModule";
 const G = "TfgridModule";
@@ -34,7 +34,11 @@ function storeNew(ctx: Ctx, twinId: number, contractType: Any, sp: number | null
     solutionProviderId: sp ?? null,
   };
   ctx.put(P, "Contracts", [id], contract);
-  ctx.put(P, "ContractBillingInformationByID", [id], { previousNuReported: 0, lastUpdated: ctx.nowSecs(), amountUnbilled: 0 });
+  ctx.put(P, "ContractBillingInformationByID", [id], {
+    previousNuReported: 0,
+    lastUpdated: ctx.nowSecs(),
+    amountUnbilled: 0,
+  });
   return contract;
 }
 

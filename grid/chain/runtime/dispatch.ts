@@ -1,6 +1,9 @@
 // Routes a decoded call to its implementation. Calls the dev chain does not implement fail with a
 // dispatch error (never a silent success); the chain log names the call.
-import type { Call } from "@polkadot/types/interfaces";
+import type { AnyTuple, CallBase } from "@polkadot/types/types";
+
+/** A decoded call (GenericCall or an extrinsic's method). */
+type Call = CallBase<AnyTuple>;
 import { Ctx, DispatchFailure } from "./context.ts";
 import { balancesCalls } from "./balances.ts";
 import { tfgridCalls } from "./tfgrid.ts";
@@ -17,7 +20,12 @@ const table: Record<string, Record<string, Impl>> = {
   System: {
     remark: () => {},
     remark_with_event: (ctx, a) => {
-      ctx.deposit("System", "Remarked", ctx.signer, ctx.meta.registry.hash(ctx.meta.registry.createType("Bytes", a.remark).toU8a(true)).toHex());
+      ctx.deposit(
+        "System",
+        "Remarked",
+        ctx.signer,
+        ctx.meta.registry.hash(ctx.meta.registry.createType("Bytes", a.remark).toU8a(true)).toHex(),
+      );
     },
   },
   Utility: {

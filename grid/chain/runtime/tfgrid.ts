@@ -1,7 +1,7 @@
 // TfgridModule: terms and conditions, twins, farms, nodes, uptime, public config, power state —
 // with TFChain's checks, storage layout, events and error names (validation limits are the dev
 // chain's own where TFChain's exact bounds are not documented; see docs/dev-chain.md).
-import { Ctx, bytesToString } from "./context.ts";
+import { bytesToString, Ctx } from "./context.ts";
 
 const P = "TfgridModule";
 export const FARM_VERSION = 4;
@@ -35,7 +35,12 @@ function userAcceptTc(ctx: Ctx, a: Any): void {
   checkLen(ctx, link, 1, 50, "DocumentLinkInputTooShort", "DocumentLinkInputTooLong");
   checkLen(ctx, hash, 1, 50, "DocumentHashInputTooShort", "DocumentHashInputTooLong");
   const list = ctx.get<Any[]>(P, "UsersTermsAndConditions", ctx.signer) ?? [];
-  list.push({ accountId: ctx.signer, timestamp: ctx.nowSecs(), documentLink: a.document_link, documentHash: a.document_hash });
+  list.push({
+    accountId: ctx.signer,
+    timestamp: ctx.nowSecs(),
+    documentLink: a.document_link,
+    documentHash: a.document_hash,
+  });
   ctx.put(P, "UsersTermsAndConditions", [ctx.signer], list);
 }
 

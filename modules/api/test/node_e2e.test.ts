@@ -21,6 +21,14 @@ import { DriverRegistrarChain } from "../../../cli/commands/dev/registrar_chain.
 import { DevFaucet } from "../../../cli/commands/dev/faucet.ts";
 import { devHostFacts } from "../../../cli/commands/dev/host_facts.ts";
 import { Registrar, TERMS_HASH, TERMS_LINK } from "../../registrar/mod.ts";
+import { command as clientCommand } from "../../../cli/commands/client.ts";
+import { UserError } from "../../../cli/lib/errors.ts";
+import { writeFileSync } from "node:fs";
+import { WebSocket } from "ws";
+import { createJwt } from "../../../capabilities/rmb/jwt.ts";
+import { signEnvelope } from "../../../capabilities/rmb/challenge.ts";
+import { decodeEnvelope, type Envelope, encodeEnvelope } from "../../../capabilities/rmb/envelope.ts";
+import { signerFromSeed } from "../../../capabilities/rmb/signer.ts";
 
 const require = createRequire(import.meta.url);
 // deno-lint-ignore no-explicit-any
@@ -207,6 +215,162 @@ t("oversized payloads are refused and the node stays up", async () => {
   assert.match(msg, /exceeds|too large|limit/i);
   const v = await call(alice, "zos.system.version");
   assert.ok(v.zos);
+});
+
+/** Runs `zos client ...` in-process, capturing what it prints. */
+async function zosClient(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = console.log;
+  const error = console.error;
+  console.log = (...a: unknown[]) => out.push(a.join(" "));
+  console.error = (...a: unknown[]) => err.push(a.join(" "));
+  try {
+    const code = await clientCommand.run([...args, "--endpoints", grid.endpointsFile!]);
+    return { code, out: out.join("\n"), err: err.join("\n") };
+  } catch (e) {
+    if (e instanceof UserError) return { code: e.exitCode, out: out.join("\n"), err: e.message };
+    throw e;
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+t("zos client deploy | get | list | changes work against the node npm start runs", async () => {
+  const file = join(dir, "deployment.json");
+  writeFileSync(file, JSON.stringify({
+    version: 0,
+    metadata: "via zos client",
+    workloads: [{ version: 0, name: "vol", type: "volume", data: { size: 1073741824 }, metadata: "", description: "" }],
+  }));
+  const dep = await zosClient(["deploy", file, "--json", "--timeout", "20"]);
+  const r = JSON.parse(dep.out);
+  assert.ok(r.contract_id > 0, dep.err);
+  assert.match(r.hash, /^[0-9a-f]{32}$/);
+  assert.is(r.deployment.metadata, "via zos client");
+  // no workload manager on a host node yet: the result says so, and the command exits 1
+  assert.is(r.deployment.workloads[0].result.state, "error");
+  assert.match(r.deployment.workloads[0].result.message, /volume is not supported on this node yet/);
+  assert.is(dep.code, 1);
+  assert.match(dep.err, /"event":"accepted"/);
+  const contract = (await chain.read.contract(r.contract_id)).contractType.nodeContract;
+  assert.is(Number(contract.nodeId), grid.node.nodeId);
+  const got = await zosClient(["get", String(r.contract_id)]);
+  assert.is(got.code, 0);
+  assert.match(got.out, /vol\s+volume\s+error/);
+  const list = JSON.parse((await zosClient(["list", "--json"])).out);
+  assert.ok(list.some((d: Any) => d.contract_id === r.contract_id));
+  const changes = JSON.parse((await zosClient(["changes", String(r.contract_id), "--json"])).out);
+  assert.equal(changes.map((c: Any) => c.result.state), ["init", "error"]);
+  // bad input: exit 2 with a message, nothing sent
+  const bad = await zosClient(["deploy", join(dir, "missing.json")]);
+  assert.is(bad.code, 2);
+  assert.match(bad.err, /cannot read .*missing\.json/);
+  writeFileSync(file, '{"workloads":[{"name":"x y","type":"zmount","data":{"size":1}}]}');
+  const invalid = await zosClient(["deploy", file]);
+  assert.is(invalid.code, 2);
+  assert.match(invalid.err, /invalid deployment/);
+  const wrong = await zosClient(["get", "12abc"]);
+  assert.is(wrong.code, 2);
+  const foreign = await zosClient(["get", String(contractId), "--mnemonic", bob.mnemonic, "--chain", grid.chainUrl, "--relay", grid.relayUrl, "--node", String(grid.node.nodeId)]);
+  assert.is(foreign.code, 1);
+  assert.match(foreign.err, /the node said no: no deployment with contract id/);
+});
+
+t("an update needs the contract updated to its hash first, then is accepted", async () => {
+  const d = buildDeployment(alice.twin, "upd", "v0");
+  d.contract_id = await createContract(alice, grid.node.nodeId, d.challenge_hash());
+  assert.is(await call(alice, "zos.deployment.deploy", await signed(alice, d)), null);
+  const d1 = buildDeployment(alice.twin, "upd", "v1");
+  d1.version = 1;
+  d1.workloads[0].version = 1;
+  d1.workloads[0].data.size = 2 * 1024 ** 3;
+  d1.contract_id = d.contract_id;
+  assert.match(await callError(alice, "zos.deployment.update", await signed(alice, d1)), /does not match the deployment hash/);
+  await (await alice.tf.contracts.updateNode({ id: d.contract_id, hash: d1.challenge_hash(), data: "" })).apply();
+  assert.is(await call(alice, "zos.deployment.update", await signed(alice, d1)), null);
+  const got = await call(alice, "zos.deployment.get", { contract_id: d.contract_id });
+  assert.is(got.version, 1);
+  assert.is(got.metadata, "v1");
+  assert.match(await callError(bob, "zos.deployment.update", await signed(bob, d1)), /does not match the sender twin/);
+});
+
+/** A raw RMB session for alice: we build, sign and replay envelopes by hand. */
+async function rawSession(): Promise<{ send(e: Envelope | Uint8Array): void; reply(uid: string): Promise<Envelope>; close(): void }> {
+  const signer = await signerFromMnemonic(alice.mnemonic, "sr25519");
+  const jwt = await createJwt(signer, alice.twin, { sid: "raw" });
+  const ws = new WebSocket(`${grid.relayUrl}/?${jwt}`);
+  await new Promise((res, rej) => (ws.once("open", res), ws.once("error", rej)));
+  const waiting = new Map<string, (e: Envelope) => void>();
+  ws.on("message", (data) => {
+    const e = decodeEnvelope(new Uint8Array(data as Buffer));
+    waiting.get(e.uid)?.(e);
+  });
+  return {
+    send: (e) => ws.send(e instanceof Uint8Array ? e : encodeEnvelope(e)),
+    reply: (uid) =>
+      new Promise((res, rej) => {
+        const timer = setTimeout(() => rej(new Error(`no reply to ${uid}`)), 10_000);
+        waiting.set(uid, (e) => (clearTimeout(timer), res(e)));
+      }),
+    close: () => ws.close(),
+  };
+}
+
+function request(uid: string, command: string, body: string, timestamp = Math.floor(Date.now() / 1000)): Envelope {
+  return {
+    uid,
+    timestamp,
+    expiration: 60,
+    source: { twin: alice.twin, connection: "raw" },
+    destination: { twin: grid.node.twinId },
+    message: { kind: "request", command },
+    schema: "application/json",
+    plain: new TextEncoder().encode(body),
+    relays: [],
+  };
+}
+
+t("bad envelopes (replayed, forged, expired, garbage) get errors and the node stays up", async () => {
+  const before = (await call(alice, "zos.deployment.list")).length;
+  const raw = await rawSession();
+  try {
+    const signer = await signerFromMnemonic(alice.mnemonic, "sr25519");
+    const ok = await signEnvelope(request("u-1", "zos.system.version", ""), signer);
+    const bytes = encodeEnvelope(ok);
+    raw.send(bytes);
+    let r = await raw.reply("u-1");
+    assert.is(r.message?.kind, "response");
+    raw.send(bytes); // the same envelope again
+    r = await raw.reply("u-1");
+    assert.is(r.message?.kind, "error");
+    assert.match((r.message as { message: string }).message, /replayed/);
+    const forger = await signerFromSeed(new Uint8Array(randomBytes(32)), "ed25519");
+    raw.send(await signEnvelope(request("u-2", "zos.deployment.list", ""), forger));
+    r = await raw.reply("u-2");
+    assert.match((r.message as { message: string }).message, /bad signature/);
+    raw.send(await signEnvelope(request("u-3", "zos.deployment.list", "", Math.floor(Date.now() / 1000) - 3600), signer));
+    r = await raw.reply("u-3");
+    assert.match((r.message as { message: string }).message, /expired/);
+    raw.send(await signEnvelope(request("u-4", "zos.deployment.get", "{not json"), signer));
+    r = await raw.reply("u-4");
+    assert.match((r.message as { message: string }).message, /not valid JSON/);
+  } finally {
+    raw.close();
+  }
+  // garbage on the wire: the relay drops that connection; the node does not notice
+  const garbage = await rawSession();
+  garbage.send(new Uint8Array([0xff, 0xff, 0xff, 0x01, 0x02]));
+  garbage.close();
+  // a JWT for someone else's twin is refused by the relay
+  const mallory = await signerFromSeed(new Uint8Array(randomBytes(32)), "ed25519");
+  const forged = await createJwt(mallory, alice.twin, { sid: "x" });
+  const ws = new WebSocket(`${grid.relayUrl}/?${forged}`);
+  const refused = await new Promise<string>((res) => (ws.once("unexpected-response", (_q, resp) => res(String(resp.statusCode))), ws.once("open", () => res("open")), ws.once("error", () => res("error"))));
+  assert.is(refused, "401");
+  assert.ok((await call(alice, "zos.system.version")).zos, "node still serves");
+  assert.is((await call(alice, "zos.deployment.list")).length, before, "nothing stored by any of it");
 });
 
 t("diagnostics show the registrar's state", async () => {

@@ -7,13 +7,13 @@ import { ChallengeWriter, type WorkloadGetter } from "./handler.ts";
 import { HANDLERS } from "./registry.ts";
 import { nameError } from "./names.ts";
 import { networkLightClientVariant } from "./workloads/network.ts";
+import { decodeUtf8Go } from "./utf8.ts";
 import { type Capacity, type Deployment, DeploymentError, type Result, type Workload, zeroCapacity } from "./types.ts";
 
-const utf8 = new TextDecoder("utf-8");
 
 /** Parses and decodes a deployment document. Throws DeploymentError naming the field. */
 export function parseDeployment(input: string | Uint8Array): Deployment {
-  let text = typeof input === "string" ? input : utf8.decode(input);
+  let text = typeof input === "string" ? input : decodeUtf8Go(input);
   if (typeof text.isWellFormed === "function" && !text.isWellFormed()) text = text.toWellFormed();
   let v: JsonValue;
   try {

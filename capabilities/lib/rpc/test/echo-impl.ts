@@ -1,3 +1,4 @@
+// deno-lint-ignore-file require-await -- generated X$Server$Target methods must return promises; most here need no await
 // The Echo test service (capabilities/schema/test.capnp), used by the RPC tests, their child processes and
 // bench/rpc.ts. It records what happened so tests can assert on it.
 import * as $ from "capnp-es";

@@ -31,6 +31,26 @@ if (mode === "serve-stdio") {
   process.stderr.write(JSON.stringify(facts) + "\n");
   conn.close();
   process.exit(0);
+} else if (mode === "gc-release") {
+  // Needs --v8-flags=--expose-gc: a capability dropped without close() is released once collected.
+  const conn = connectStdio({ name: "parent" });
+  const echo = conn.bootstrap(Echo);
+  const live = async () => (await echo.stats().promise()).liveCounters;
+  await (async () => {
+    const r = await echo.newCounter((p) => { p.name = "dropped"; }).promise();
+    await r.counter.inc().promise();
+  })();
+  const before = await live();
+  let after = before;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; i < 50 && after !== 0 && gc; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 20));
+    after = await live();
+  }
+  process.stderr.write(JSON.stringify({ before, after, gc: !!gc }) + "\n");
+  conn.close();
+  process.exit(0);
 } else {
   process.stderr.write(`peer.ts: unknown mode ${mode ?? "(none)"}\n`);
   process.exit(2);

@@ -102,7 +102,10 @@ function mutateValue(doc: Record<string, unknown>): void {
 }
 
 function mutateText(t: string): string {
-  switch (rnd(6)) {
+  switch (rnd(7)) {
+    case 6:
+      // the sr25519 path with signature bytes that were made for ed25519 (or are garbage)
+      return t.replace(/"signature_type":"ed25519"/, `"signature_type":"sr25519"`).replace(/"signature":"[0-9a-f]{4}/, `"signature":"${pick(["ffff", "0000", "zz12", ""])}`);
     case 0:
       return t.slice(0, rnd(t.length + 1));
     case 1: {

@@ -12,6 +12,8 @@ import {
   goIPString,
   networkId,
   parseDeployment,
+  parseJson,
+  stringifyJson,
   parseGoIP,
   parseGoIPNet,
   upgradeOps,
@@ -285,6 +287,29 @@ test("update rules: version + 1, adds, updates of updatable types only, removals
   assert.throws(() => upgradeOps(cur, next(1, [wl("d", "volume", { size: 2 }, 1)])), /cannot change workload type/);
   assert.throws(() => upgradeOps(cur, next(1, [wl("new1", "zmount", { size: 2 }, 0)])), /invalid version number 0 for a new workload, expected 1/);
   assert.throws(() => upgradeOps(cur, dep([], { version: 1, twin_id: 43, signature_requirement: { ...base.signature_requirement, requests: [{ twin_id: 43, weight: 1 }] } })), /cannot change deployment or twin id/);
+});
+
+test("JSON reader round-trips random documents exactly like JSON.parse/stringify", () => {
+  let x = 12345;
+  const r = (n: number) => (x = (x * 1103515245 + 12345) % 2147483648) % n;
+  const strs = ["", "a", "é", "\u{1F600}", "\n\t\"\\", "\u0000\u001f", "𝄞x", "\u2028"];
+  const gen = (depth: number): unknown => {
+    switch (r(depth > 4 ? 4 : 7)) {
+      case 0: return null;
+      case 1: return r(2) === 0;
+      case 2: return r(2) ? r(1_000_000) - 500_000 : Number.MAX_SAFE_INTEGER - r(9);
+      case 3: return strs[r(strs.length)] + r(100);
+      case 4: return Array.from({ length: r(4) }, () => gen(depth + 1));
+      default: return Object.fromEntries(Array.from({ length: r(4) }, () => [strs[r(strs.length)] + r(9), gen(depth + 1)]));
+    }
+  };
+  for (let i = 0; i < 2000; i++) {
+    const text = JSON.stringify(gen(0));
+    assert.is(stringifyJson(parseJson(text)), text);
+  }
+  for (const bad of ["01", "1.", ".5", "+1", "[1,]", "{\"a\":1,}", "'a'", "nul", "\"\\x\"", "\"a", "[", "1 2", "{\"a\" 1}", "NaN", "-", "1e", "\"\t\""]) {
+    assert.throws(() => parseJson(bad), /invalid JSON/, bad);
+  }
 });
 
 test("network id is base58(md5) cut to 13", () => {

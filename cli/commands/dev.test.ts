@@ -1,0 +1,115 @@
+// `zos dev` as a newcomer runs it (`npm start`): a real process that comes up, writes endpoints.json,
+// stops cleanly on Ctrl-C (SIGINT), and on a second start reuses the same node identity and state.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(fileURLToPath(new URL(".", import.meta.url)), "..", "..");
+const deno = join(root, "node_modules", "deno", "deno");
+const t = suite("zos dev (npm start)");
+let dir: string;
+
+interface Run {
+  events: Record<string, unknown>[];
+  code: number | null;
+  stderr: string;
+}
+
+/** Starts `zos dev --json`, waits for "ready", sends SIGINT, waits for exit. */
+function startAndStop(args: string[], timeoutMs = 60_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(deno, ["run", "-A", "--no-lock", "cli/zos.ts", "dev", "--json", ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const events: Record<string, unknown>[] = [];
+    let buf = "";
+    let stderr = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`zos dev did not get ready and stop within ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`));
+    }, timeoutMs);
+    child.stderr.on("data", (d) => (stderr += d));
+    child.stdout.on("data", (d) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        try {
+          const e = JSON.parse(line);
+          events.push(e);
+          // process.kill, not child.kill: Deno's ChildProcess reports a signal it sent itself as the
+          // exit cause even when the child handled it and exited 0
+          if (e.event === "ready") process.kill(child.pid!, "SIGINT");
+        } catch { /* a library's log line */ }
+      }
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ events, code, stderr });
+    });
+  });
+}
+
+t.before(() => {
+  dir = mkdtempSync(join(tmpdir(), "zt-dev-"));
+});
+
+t.after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let first: Record<string, unknown>;
+
+t("comes up, registers the node, writes endpoints.json atomically, stops on Ctrl-C", async () => {
+  const r = await startAndStop(["--state", dir, "--block-ms", "0"]);
+  assert.is(r.code, 0, r.stderr);
+  const ready = r.events.find((e) => e.event === "ready")!;
+  assert.ok(ready, "ready event");
+  assert.equal(r.events.map((e) => e.event).filter((e) => e === "up").length, 4, "chain, relay, node, user");
+  assert.is(r.events.at(-1)?.event, "stopped");
+  assert.is(ready.new_node, true);
+  const file = join(dir, "endpoints.json");
+  const e = JSON.parse(readFileSync(file, "utf8"));
+  for (const k of ["chain_url", "relay_url", "node_twin_id", "node_id", "user_mnemonic"]) assert.ok(e[k], k);
+  assert.match(e.chain_url, /^ws:\/\/127\.0\.0\.1:\d+$/);
+  assert.match(e.relay_url, /^ws:\/\/127\.0\.0\.1:\d+$/);
+  assert.is(e.user_mnemonic.split(" ").length, 12);
+  assert.is(statSync(file).mode & 0o777, 0o600, "holds a mnemonic: owner only");
+  assert.is(statSync(join(dir, "node", "seed.txt")).mode & 0o777, 0o400, "node seed is read-only for the owner");
+  first = e;
+});
+
+t("a second start reuses the node identity, its registration and the dev user", async () => {
+  const r = await startAndStop(["--state", dir, "--block-ms", "0"]);
+  assert.is(r.code, 0, r.stderr);
+  const ready = r.events.find((e) => e.event === "ready")!;
+  assert.is(ready.new_node, false);
+  const e = JSON.parse(readFileSync(join(dir, "endpoints.json"), "utf8"));
+  assert.is(e.node_id, first.node_id);
+  assert.is(e.node_twin_id, first.node_twin_id);
+  assert.is(e.user_mnemonic, first.user_mnemonic);
+  assert.is(e.user_twin_id, first.user_twin_id);
+});
+
+t("bad flags: exit 2 with a message, nothing started", async () => {
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; err: string }>((resolve) => {
+      const c = spawn(deno, ["run", "-A", "--no-lock", "cli/zos.ts", "dev", ...args], { cwd: root });
+      let err = "";
+      c.stderr.on("data", (d) => (err += d));
+      c.on("exit", (code) => resolve({ code, err }));
+    });
+  let r = await run(["--block-ms", "soon"]);
+  assert.is(r.code, 2, r.err);
+  assert.match(r.err, /--block-ms must be 0-60000/);
+  r = await run(["--relay-port", "70000"]);
+  assert.is(r.code, 2);
+  assert.match(r.err, /--relay-port must be a port number/);
+  r = await run(["--nope"]);
+  assert.is(r.code, 2);
+});
+
+t.run();

@@ -1,0 +1,62 @@
+// The CI vm-test (runs in `npm test`): builds the image twice (same hashes = reproducible), checks
+// the no-shell promise and the image's manifest against the reviewed golden, then boots it once in
+// QEMU (direct PVH boot + btrfs state disk) against the dev chain on the host: PID 1 up, DHCP, chain
+// reached, capability kernel started, no listening socket, reboot with state kept, orderly power-off.
+// The other scenarios (no disk, iPXE over HTTP) run with `npm run vm-test`.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { buildImage, DEFAULT_CACHE } from "../rootfs/build.ts";
+import { compareWithGolden, readImageManifest } from "../rootfs/lib/read-image-manifest.ts";
+import { directBootWithDisk, noShell, startGrid } from "./scenarios.ts";
+
+// Build outputs go into the (gitignored) kernel cache folder: same filesystem as the repo, not a small /tmp.
+mkdirSync(DEFAULT_CACHE, { recursive: true });
+const work = mkdtempSync(join(DEFAULT_CACHE, "vmtest-"));
+const outA = join(work, "a"), outB = join(work, "b");
+
+test("image build is reproducible (two builds, identical SHA256SUMS)", async () => {
+  const lines: string[] = [];
+  const a = await buildImage({ outDir: outA, zstdLevel: 3, progress: (m) => lines.push(m) });
+  const b = await buildImage({ outDir: outB, zstdLevel: 3 });
+  assert.ok(lines.some((l) => /\[1\/9\]/.test(l)) && lines.some((l) => /SHA256SUMS/.test(l)), "progress is reported");
+  const sumsA = readFileSync(join(outA, "SHA256SUMS"), "utf8");
+  assert.is(sumsA, readFileSync(join(outB, "SHA256SUMS"), "utf8"));
+  for (const f of ["bzImage", "vmlinux", "initramfs.cpio", "initramfs.cpio.zst", "boot.ipxe", "image-files.txt", "hello-initramfs.cpio"]) {
+    assert.match(sumsA, new RegExp(`^[0-9a-f]{64}  ${f.replace(".", "\\.")}$`, "m"));
+  }
+  assert.equal(a.files, b.files);
+  const zst = a.files.find((f) => f.name === "initramfs.cpio.zst")!;
+  assert.ok(zst.bytes < 60 * 2 ** 20, `netboot initramfs is ${zst.bytes} bytes`);
+});
+
+test("no shell, interpreter or package manager in the image", () => {
+  const r = noShell(outA);
+  assert.ok(r.ok, r.error);
+  assert.match(r.notes[0], /usr\/bin\/deno/);
+});
+
+test("the manifest inside the image equals the reviewed golden (rootfs/golden/manifest.json)", () => {
+  const golden = readFileSync(join(DEFAULT_CACHE, "..", "golden", "manifest.json"), "utf8");
+  const diff = compareWithGolden(readImageManifest(outA), golden);
+  assert.equal(diff, [], "authority changed: review it, then update rootfs/golden/manifest.json\n" + diff.join("\n"));
+});
+
+test("direct boot in QEMU: network, chain, kernel, reboot keeps state, power-off", async () => {
+  const grid = await startGrid();
+  try {
+    const r = await directBootWithDisk({ outDir: outA, grid, bootTimeoutMs: 120_000 });
+    assert.ok(r.ok, `${r.error}\nserial log kept at ${r.log}`);
+    assert.match(r.notes[0], /boots=1 persistent=true kernel=ok/);
+    assert.match(r.notes[1], /boots=2 persistent=true kernel=ok/);
+    for (const k of ["pid1", "network", "chain", "ready", "reboot_ready"]) assert.type(r.milestones[k], "number", k);
+    assert.ok(r.milestones.pid1 < r.milestones.network && r.milestones.network < r.milestones.ready);
+  } finally {
+    await grid.stop();
+  }
+});
+
+test.after(() => rmSync(work, { recursive: true, force: true }));
+
+test.run();
