@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
-import { tmpdir } from "node:os";
+import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -164,6 +164,7 @@ async function main(): Promise<void> {
   const quick = process.argv.includes("--quick");
   const n = quick ? 2000 : 20000;
   const conc = 64;
+  const load = os.loadavg()[0].toFixed(2);
   const dir = mkdtempSync(join(tmpdir(), "zt-bench-rpc-"));
   const rows: string[] = [];
   const verdicts: string[] = [];
@@ -184,7 +185,8 @@ async function main(): Promise<void> {
   writeSection("rpc", [
     "## RPC: raw socket vs direct Cap'n Proto call (two processes, unix socket)",
     "",
-    `Machine: ${machineLine()}. Both sides on Deno; ${n} sequential round trips after warm-up, then ${n} with ${conc} in flight.`,
+    `Machine: ${machineLine()}; load average when started: ${load}. Both sides on Deno; ${n} sequential round trips`,
+    `after warm-up, then ${n} with ${conc} in flight. p99 is dominated by GC pauses and by other jobs on the machine.`,
     "Reproduce: `node_modules/deno/deno run -A bench/rpc.ts`",
     "",
     "| placement | what | p50 µs | p99 µs | sequential /s | concurrent /s |",
@@ -196,7 +198,12 @@ async function main(): Promise<void> {
 }
 
 const [mode, a, b, c] = process.argv.slice(2);
-if (mode === "raw-server") rawServer(a);
+if (mode === "--help" || mode === "-h") {
+  console.log("usage: deno run -A bench/rpc.ts [--quick]   (writes section rpc of docs/PERFORMANCE.md)");
+} else if (mode !== undefined && mode !== "--quick" && !["raw-server", "raw-client", "capnp-client"].includes(mode)) {
+  console.error(`bench/rpc.ts: unknown argument ${mode}; try --help`);
+  process.exitCode = 2;
+} else if (mode === "raw-server") rawServer(a);
 else if (mode === "raw-client") {
   process.stdout.write(JSON.stringify(await rawClient(a, Number(b), Number(c))), () => process.exit(0));
 } else if (mode === "capnp-client") {

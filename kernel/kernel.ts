@@ -139,10 +139,16 @@ export class Kernel {
     mkdirSync(this.denoDir, { recursive: true, mode: 0o755 });
     this.emit("kernel-starting", { processes: this.manifest.processes.length, waves: this.manifest.waves, root: this.isRoot });
     const all = [...this.procs.values()].map(async (p) => {
-      await Promise.all(p.spec.depends.map((d) => this.whenReady(d)));
+      await Promise.all(p.spec.depends.map((d) => this.whenSettled(d)));
       if (this.stopping) return;
+      const missing = p.spec.depends.filter((d) => this.procs.get(d)!.state !== "ready");
+      if (missing.length) {
+        // A dependency gave up (restart policy exhausted): this process would only fail to get its grants.
+        this.emit("blocked", { process: p.spec.name, waitingFor: missing });
+        return;
+      }
       await this.launch(p);
-      await this.whenReady(p.spec.name);
+      await this.whenSettled(p.spec.name);
     });
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([Promise.all(all), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
@@ -152,9 +158,10 @@ export class Kernel {
     return notReady;
   }
 
-  private whenReady(name: string): Promise<void> {
+  /** Resolves when `name` is ready, or has failed for good (callers check the state). */
+  private whenSettled(name: string): Promise<void> {
     const p = this.procs.get(name)!;
-    if (p.state === "ready") return Promise.resolve();
+    if (p.state === "ready" || p.state === "failed") return Promise.resolve();
     return new Promise((r) => p.readyWaiters.push(r));
   }
 
@@ -205,14 +212,19 @@ export class Kernel {
     p.conn = conn;
     p.connClosed = false;
     p.control = conn.bootstrap(ProcessControl);
-    conn.closed.then((err) => {
+    conn.closed.then(async (err) => {
       p.connClosed = true;
-      if (err && /protocol error|peer aborted/.test(err.message)) {
-        this.emit("protocol-error", { process: spec.name, reason: err.message });
-        try {
-          child.kill("SIGKILL");
-        } catch { /* gone */ }
-      }
+      const protocol = !!err && /protocol error|peer aborted/.test(err.message);
+      // End of stream usually means the process is exiting: give its exit a moment to be seen first.
+      if (!protocol) await new Promise((r) => setTimeout(r, 200));
+      if (child.exitCode !== null || child.signalCode !== null || this.stopping || p.state === "stopping") return;
+      // A process that lost its connection (protocol violation, or it closed its end) can do nothing useful
+      // and could be holding resources: end it; the exit handler revokes and restarts as for a crash.
+      const reason = err?.message ?? "connection closed";
+      this.emit(protocol ? "protocol-error" : "disconnected", { process: spec.name, reason });
+      try {
+        child.kill("SIGKILL");
+      } catch { /* gone */ }
     });
     child.on("error", (err) => this.emit("spawn-error", { process: spec.name, error: err.message }));
     child.on("exit", (code, signal) => {
@@ -283,6 +295,7 @@ export class Kernel {
     if (p.restarts >= policy.maxRestarts) {
       p.state = "failed";
       this.emit("failed", { process: p.spec.name, restarts: p.restarts, reason: `crashed ${p.restarts + 1} times in a row; restart.maxRestarts is ${policy.maxRestarts}` });
+      for (const w of p.readyWaiters.splice(0)) w();
       return;
     }
     const delayMs = Math.min(policy.backoffMs * 2 ** p.restarts, policy.maxBackoffMs);
@@ -368,11 +381,14 @@ export class Kernel {
       const timeout = this.opts.acquireTimeoutMs ?? 10_000;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const ok = await Promise.race([
-        this.whenReady(grant.from).then(() => true),
+        this.whenSettled(grant.from).then(() => provider.state === "ready"),
         new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeout))),
       ]);
       clearTimeout(timer);
-      if (!ok) throw disconnectedError(`"${grant.from}" (provider of ${grant.name}) is ${provider.state}, not ready after ${timeout} ms`);
+      if (!ok) {
+        const why = provider.state === "failed" ? "failed (its restart policy is exhausted)" : `${provider.state}, not ready after ${timeout} ms`;
+        throw disconnectedError(`"${grant.from}" (provider of ${grant.name}) is ${why}`);
+      }
     }
     const control = provider.control!;
     const res = await control.provide((q) => {

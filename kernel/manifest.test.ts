@@ -11,6 +11,7 @@ import { repoRoot } from "./sandbox.ts";
 
 const fake = join(repoRoot, "manifests", "test.json");
 
+// deno-lint-ignore no-explicit-any -- raw JSON under test, edited freely by each case
 function base(): Record<string, any> {
   return {
     version: 1,

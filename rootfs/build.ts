@@ -2,8 +2,8 @@
 //   Debian kernel (.deb → dpkg -x → PVH vmlinux) + initramfs (Deno + the libs it links, the modules
 //   the node needs with our own modules.dep/alias, /init = bundled PID 1 program, the manifest)
 //   → rootfs/out/: bzImage, vmlinux, initramfs.cpio (direct boot), initramfs.cpio.zst (netboot),
-//     boot.ipxe, image-files.txt (listing), image.json, hello-initramfs.cpio (benchmark baseline),
-//     SHA256SUMS.
+//     boot.ipxe, image-files.txt (listing), image.json, manifest.json (read back from the archive),
+//     hello-initramfs.cpio (benchmark baseline), SHA256SUMS.
 // Reproducible: every input is content-addressed, archive entries are sorted with fixed metadata,
 // and nothing from the clock or the host's user ends up in an output.
 import { spawnSync } from "node:child_process";
@@ -16,6 +16,7 @@ import { checkTree, formatViolations, type ImportViolation } from "./lib/import-
 import { newestKernelPackage, prepareKernel } from "./lib/kernel-package.ts";
 import { selectModules } from "./lib/modules-select.ts";
 import { canonicalEntries, type ImageEntry, writeNewc } from "./lib/newc.ts";
+import { readImageManifest } from "./lib/read-image-manifest.ts";
 
 export const REPO_ROOT = join(fileURLToPath(new URL(".", import.meta.url)), "..");
 export const DEFAULT_OUT = join(REPO_ROOT, "rootfs", "out");
@@ -266,6 +267,9 @@ export async function buildImage(o: BuildOptions = {}): Promise<BuildResult> {
     if (bad.length) throw new BuildError(`refusing to build: the image would contain a shell/interpreter/package manager: ${bad.join(", ")}`);
     writeFileSync(join(work, "image-files.txt"), listing);
     const cpio = writeNewc(join(work, "initramfs.cpio"), entries);
+    // The manifest read back out of the archive just written (what boots), beside the image for
+    // reviewers and `zos caps audit --image DIR`; covered by SHA256SUMS like every output.
+    if (existsSync(manifest)) writeFileSync(join(work, "manifest.json"), readImageManifest(work));
 
     say(`compressing the initramfs (zstd -${level}, ${(cpio.bytes / 2 ** 20).toFixed(1)} MiB raw)`);
     zstd(join(work, "initramfs.cpio"), join(work, "initramfs.cpio.zst"), level);

@@ -68,7 +68,11 @@ export async function generate(): Promise<Map<string, string>> {
     // Same indentation fix as capnp-es's CLI; imports between schemas must carry the .ts extension for Deno.
     const text = content
       .replace(/^\s+/gm, (m: string) => " ".repeat(m.length / 2))
-      .replace(/from "(\.\/[^"]+)\.js"/g, 'from "$1.ts"');
+      .replace(/from "(\.\/[^"]+)\.js"/g, 'from "$1.ts"')
+      // The project compiles with noImplicitOverride; capnp-es's output predates it.
+      .replace(/^(  )static readonly _capnp = /gm, "$1static override readonly _capnp = ")
+      .replace(/^(  )toString\(\): string \{/gm, "$1override toString(): string {")
+      .replace(/^(  )readonly target: (\w+\$Server\$Target);/gm, "$1override readonly target: $2;");
     out.set(name, text);
   }
   return out;
@@ -103,12 +107,23 @@ export function diffGenerated(files: Map<string, string>): string[] {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: { check: { type: "boolean", default: false }, id: { type: "string" }, help: { type: "boolean" } },
-  });
+  const usage = "usage: deno run -A tools/capnp-gen.ts [--check] [--id NAME.capnp]";
+  let values: { check?: boolean; id?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: { check: { type: "boolean", default: false }, id: { type: "string" }, help: { type: "boolean" } },
+    }));
+  } catch (e) {
+    console.error(`capnp-gen: ${(e as Error).message}\n${usage}`);
+    return 2;
+  }
   if (values.help) {
-    console.log("usage: capnp-gen [--check] [--id NAME.capnp]");
+    console.log(usage);
     return 0;
+  }
+  if (values.id !== undefined && !/^[a-z0-9_-]+\.capnp$/.test(values.id)) {
+    console.error(`capnp-gen: --id wants a schema file name like foo.capnp, got "${values.id}"`);
+    return 2;
   }
   if (values.id) {
     console.log(`@0x${schemaFileId(values.id).toString(16)};`);

@@ -23,7 +23,7 @@ test("image build is reproducible (two builds, identical SHA256SUMS)", async () 
   assert.ok(lines.some((l) => /\[1\/9\]/.test(l)) && lines.some((l) => /SHA256SUMS/.test(l)), "progress is reported");
   const sumsA = readFileSync(join(outA, "SHA256SUMS"), "utf8");
   assert.is(sumsA, readFileSync(join(outB, "SHA256SUMS"), "utf8"));
-  for (const f of ["bzImage", "vmlinux", "initramfs.cpio", "initramfs.cpio.zst", "boot.ipxe", "image-files.txt", "hello-initramfs.cpio"]) {
+  for (const f of ["bzImage", "vmlinux", "initramfs.cpio", "initramfs.cpio.zst", "boot.ipxe", "image-files.txt", "manifest.json", "hello-initramfs.cpio"]) {
     assert.match(sumsA, new RegExp(`^[0-9a-f]{64}  ${f.replace(".", "\\.")}$`, "m"));
   }
   assert.equal(a.files, b.files);

@@ -14,8 +14,8 @@ usage: zos image build [--out DIR] [--kernel-package NAME] [--zstd-level N] [--n
   --json                 print the result as JSON (progress still goes to stderr)
 
 Outputs: bzImage, vmlinux (PVH, for direct boot), initramfs.cpio (raw, direct boot), initramfs.cpio.zst
-(netboot), boot.ipxe, image-files.txt (every file in the image), image.json, hello-initramfs.cpio
-(benchmark baseline) and SHA256SUMS. Building twice from the same inputs gives the same hashes.
+(netboot), boot.ipxe, image-files.txt (every file in the image), image.json, manifest.json (the node
+manifest as stored in the image), hello-initramfs.cpio (benchmark baseline) and SHA256SUMS. Building twice from the same inputs gives the same hashes.
 Needs apt-get (kernel download), dpkg, xz, zstd and ldd on the build host.`;
 
 export const command: Command = {

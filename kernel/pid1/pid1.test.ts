@@ -307,7 +307,7 @@ test("trace: phases are timed, failures recorded and rethrown, JSON saved", asyn
   assert.ok(saved.phases[0].start >= 2.5);
   assert.is(saved.phases[1].ok, false);
   assert.match(lines.join("\n"), /phase one ok \d+ms .* n=5/);
-  assert.match(t.summary(), /two .*FAILED  boom/);
+  assert.match(t.summary(), /two .*FAILED {2}boom/);
   assert.is(parseUptime("12.34 40.00\n"), 12.34);
   assert.is(parseUptime("x"), null);
 });

@@ -17,6 +17,7 @@ function zos(...args: string[]): { code: number; out: string; err: string } {
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
+// deno-lint-ignore no-explicit-any -- raw manifest JSON
 function variant(name: string, edit: (m: any) => void): string {
   const m = JSON.parse(stripComments(readFileSync(example, "utf8")));
   m.root = repoRoot;

@@ -42,6 +42,8 @@ function manifest(port: number) {
       host: { kind: "module", entry: "modules/reporter/main.ts", args: ["600000"], grants: { greeter: { from: "greeter", cap: "greeter" }, counter: { from: "counter", cap: "counter" }, log: { from: "log", cap: "log" }, flood: { from: "flood", cap: "trigger" } } },
       untrusted: { kind: "module", entry: `${fixtures}/untrusted/main.ts`, args: [String(port), unixPath, "${state}/kv/counter/k_value"], depends: ["counter"], grants: { log: { from: "log", cap: "log" } }, restart: { maxRestarts: 0 } },
       caveat: { kind: "module", entry: `${fixtures}/caveat/main.ts` },
+      hangup: { kind: "module", entry: `${fixtures}/hangup/main.ts`, restart: { maxRestarts: 0 } },
+      stranded: { kind: "module", entry: `${fixtures}/caveat/main.ts`, depends: ["garbage-random"] },
       flood: { kind: "module", entry: `${fixtures}/flood/main.ts`, args: [String(FLOOD), String(HUGE_FLOOD)], exposes: { trigger: { interface: "Echo" } }, grants: { counter: { from: "counter", cap: "counter" } }, restart: { maxRestarts: 0 } },
       ...Object.fromEntries(garbageKinds.map((k) => [`garbage-${k}`, { kind: "module", entry: `${fixtures}/garbage/main.ts`, args: [k], ...hostile }])),
     },
@@ -152,6 +154,10 @@ test("malformed frames: each hostile process is cut off, restarted within its po
     assert.ok(errs.length >= 1, `${name}: protocol error seen`);
     assert.ok(events.some((e) => e.event === "restarting" && e.process === name));
   }
+  const blocked = events.find((e) => e.event === "blocked" && e.process === "stranded");
+  assert.ok(blocked, "a process depending on a failed one is not started");
+  assert.equal(blocked!.waitingFor, ["garbage-random"]);
+  assert.not.ok(events.some((e) => e.event === "spawned" && e.process === "stranded"));
   const counts = events.filter((e) => e.event === "protocol-error").length;
   console.log(`malformed-frame attempts cut off: ${counts}`);
 });
@@ -181,6 +187,13 @@ test("a flood of calls is answered `overloaded` beyond the limit while others ke
   assert.match(await greeter2.greet("after the flood"), /Hello/);
 });
 
+test("a process that hangs up its connection is ended, not left running unreachable", async () => {
+  const d = await waitFor((e) => e.event === "disconnected" && e.process === "hangup", 30_000, "hangup noticed");
+  assert.match(String(d.reason), /disconnected/);
+  const crashed = await waitFor((e) => e.event === "crashed" && e.process === "hangup", 10_000, "hangup ended");
+  assert.is(crashed.signal, "SIGKILL");
+});
+
 test("a forged reference gets the forger's connection aborted and the process cut off", async () => {
   const err = await waitFor((e) => e.event === "protocol-error" && e.process === "untrusted", 30_000, "untrusted protocol error");
   assert.match(String(err.reason), /unknown export id 777/);
@@ -193,6 +206,7 @@ test("the kernel and the well-behaved processes are still up", async () => {
   for (const n of ["kv", "log", "clock", "counter", "greeter", "host", "caveat"]) assert.is(states[n], "ready", n);
   assert.is(states.untrusted, "failed");
   assert.is(states.flood, "failed");
+  assert.is(states.hangup, "failed");
   for (const k of garbageKinds) assert.is(states[`garbage-${k}`], "failed");
   const greeter = new GreeterClient(await handle.kernel.grantFor("host", "greeter"));
   assert.match(await greeter.greet("after"), /Hello, after!/);

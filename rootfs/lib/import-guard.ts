@@ -56,16 +56,20 @@ export function checkSource(file: string, source: string, moduleDir: string): Im
 
 const SOURCE_EXT = /\.(ts|mts|js|mjs|tsx|jsx)$/;
 
-/** Walks `moduleDir` (skipping node_modules) and checks every source file in it. */
+// Tests and their fixtures never go into the image (some deliberately try such imports).
+const NOT_SHIPPED_DIR = new Set(["node_modules", "test", "tests", "fixtures"]);
+const NOT_SHIPPED_FILE = /\.test\.ts$|\.test-helper\.ts$/;
+
+/** Walks `moduleDir` (skipping node_modules, tests and fixtures) and checks every source file in it. */
 export function checkTree(moduleDir: string): ImportViolation[] {
   const out: ImportViolation[] = [];
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir).sort()) {
-      if (name === "node_modules" || name.startsWith(".")) continue;
+      if (NOT_SHIPPED_DIR.has(name) || name.startsWith(".")) continue;
       const p = join(dir, name);
       const st = statSync(p);
       if (st.isDirectory()) walk(p);
-      else if (SOURCE_EXT.test(name)) out.push(...checkSource(p, readFileSync(p, "utf8"), moduleDir));
+      else if (SOURCE_EXT.test(name) && !NOT_SHIPPED_FILE.test(name)) out.push(...checkSource(p, readFileSync(p, "utf8"), moduleDir));
     }
   };
   walk(moduleDir);

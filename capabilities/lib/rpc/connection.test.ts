@@ -123,6 +123,82 @@ bad("a valid frame followed by truncated input ends as disconnected", async () =
   assert.is(sent[0].which(), R.Message.RETURN, "the complete bootstrap was answered");
 });
 
+bad("fuzz: 400 randomly corrupted copies of real traffic never escape the connection", async () => {
+  // Record real client→server traffic (bootstrap, calls with caps, pipelining), then replay corrupted copies.
+  const ta = new ManualTransport();
+  const tb = new ManualTransport();
+  connect(ta, { bootstrap: makeEcho() });
+  const client = connect(tb);
+  const echo = client.bootstrap(Echo);
+  const cb = new Callback$Server({ async notify(p, r) { r.ack = p.seq; } });
+  const work = Promise.all([
+    echo.echo((p) => { p.text = "fuzz"; }).promise(),
+    echo.subscribe((p) => { p.cb = cb.client(); p.count = 2; }).promise(),
+    echo.newCounter((p) => { p.name = "f"; }).getCounter().inc((p) => { p.by = 1; }).promise(),
+  ]);
+  const recorded: Uint8Array[] = [];
+  const replies: Uint8Array[] = [];
+  let done = false;
+  void work.finally(() => (done = true));
+  while (!done) {
+    await tick();
+    const bytes = tb.drain();
+    if (bytes.byteLength) {
+      recorded.push(bytes.slice());
+      ta.feed(bytes);
+    }
+    const back = ta.drain();
+    if (back.byteLength) {
+      replies.push(back.slice());
+      tb.feed(back);
+    }
+  }
+  client.close();
+  const join = (parts: Uint8Array[]) =>
+    parts.reduce((acc, b) => {
+      const out = new Uint8Array(acc.byteLength + b.byteLength);
+      out.set(acc);
+      out.set(b, acc.byteLength);
+      return out;
+    }, new Uint8Array(0));
+  const traffic = join(recorded);
+  const serverTraffic = join(replies);
+  let seed = 12345;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  let aborted = 0;
+  for (let i = 0; i < 400; i++) {
+    const copy = traffic.slice();
+    for (let k = 0, n = 1 + rnd(8); k < n; k++) copy[rnd(copy.byteLength)] = rnd(256);
+    const { conn, t } = rawServer();
+    t.feed(copy);
+    await tick();
+    if (conn.isClosed) aborted++;
+    conn.close();
+  }
+  assert.ok(aborted > 0, "some corruptions are detected as protocol errors");
+  // The client side: the same calls, then corrupted copies of the server's replies.
+  let clientAborted = 0;
+  for (let i = 0; i < 200; i++) {
+    const copy = serverTraffic.slice();
+    for (let k = 0, n = 1 + rnd(8); k < n; k++) copy[rnd(copy.byteLength)] = rnd(256);
+    const t = new ManualTransport();
+    const c = connect(t);
+    const e = c.bootstrap(Echo);
+    e.echo((p) => { p.text = "fuzz"; });
+    e.subscribe((p) => { p.cb = cb.client(); p.count = 2; });
+    e.newCounter((p) => { p.name = "f"; }).getCounter().inc((p) => { p.by = 1; });
+    await tick();
+    t.feed(copy);
+    await tick();
+    if (c.isClosed) clientAborted++;
+    c.close();
+  }
+  assert.ok(clientAborted > 0, "some corrupted replies are detected as protocol errors");
+});
+
 bad.run();
 
 // ---- protocol violations ---------------------------------------------------------------------------------

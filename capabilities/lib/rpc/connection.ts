@@ -22,11 +22,13 @@ import {
   errorFromException,
   fieldsToOps,
   IdAllocator,
+  finishFrame,
   newMessage,
   opsToFields,
   ProtocolError,
   readMessage,
   readTransform,
+  releaseFrame,
   writeException,
   writePromisedAnswer,
 } from "./wire.ts";
@@ -52,6 +54,8 @@ export interface ConnectOptions {
 
 export interface ConnectionStats {
   framesIn: number;
+  /** Frames from the peer with more than one segment (C++ writes those for large messages). */
+  multiSegmentFramesIn: number;
   framesOut: number;
   callsIn: number;
   callsOut: number;
@@ -124,7 +128,7 @@ export class Connection implements ImportOwner, QuestionOwner {
   private flushScheduled = false;
   private lazyScheduled = false;
   private running = 0;
-  private readonly counters = { framesIn: 0, framesOut: 0, callsIn: 0, callsOut: 0, returnsIn: 0 };
+  private readonly counters = { framesIn: 0, multiSegmentFramesIn: 0, framesOut: 0, callsIn: 0, callsOut: 0, returnsIn: 0 };
 
   constructor(transport: Transport, opts: ConnectOptions = {}) {
     this.transport = transport;
@@ -201,9 +205,9 @@ export class Connection implements ImportOwner, QuestionOwner {
    * Queues a message that nobody waits for (Finish, Release): it rides along with the next write, or goes out
    * after the current I/O turn. Saves a write and a peer wake-up per call.
    */
-  private sendLazy(msg: $.Message): void {
+  private sendLazy(frame: Uint8Array): void {
     if (this.closedError) return;
-    this.outQueue.push(new Uint8Array(msg.toArrayBuffer()));
+    this.outQueue.push(frame);
     this.counters.framesOut++;
     if (!this.flushScheduled && !this.lazyScheduled) {
       this.lazyScheduled = true;
@@ -290,11 +294,7 @@ export class Connection implements ImportOwner, QuestionOwner {
     entry.live = false;
     if (this.imports.get(entry.id) === entry) this.imports.delete(entry.id);
     if (this.closedError) return;
-    const out = newMessage();
-    const rel = out.initRoot(R.Message)._initRelease();
-    rel.id = entry.id;
-    rel.referenceCount = entry.remoteRefs;
-    this.sendLazy(out);
+    this.sendLazy(releaseFrame(entry.id, entry.remoteRefs));
   }
 
   /** Writes the payload's cap table from the message's capnp-es cap table; returns the export ids it used. */
@@ -364,11 +364,7 @@ export class Connection implements ImportOwner, QuestionOwner {
     q.finishSent = true;
     this.questions.delete(q.id);
     if (this.closedError) return;
-    const out = newMessage();
-    const f = out.initRoot(R.Message)._initFinish();
-    f.questionId = q.id;
-    f.releaseResultCaps = false;
-    this.sendLazy(out);
+    this.sendLazy(finishFrame(q.id));
     this.questionIds.release(q.id);
   }
 
@@ -425,6 +421,7 @@ export class Connection implements ImportOwner, QuestionOwner {
     for (const f of frames) {
       if (this.closedError) return;
       this.counters.framesIn++;
+      if (f[0] !== 0 || f[1] !== 0 || f[2] !== 0 || f[3] !== 0) this.counters.multiSegmentFramesIn++;
       try {
         this.handleFrame(f);
       } catch (e) {
@@ -528,12 +525,14 @@ export class Connection implements ImportOwner, QuestionOwner {
   }
 
   private targetClient(t: R.MessageTarget): $.Client {
-    if (t.which() === R.MessageTarget.IMPORTED_CAP) {
-      const e = this.exports.get(t.importedCap);
-      if (!e) throw new ProtocolError(`call to unknown export id ${t.importedCap}`);
+    const which = t.which();
+    if (which === R.MessageTarget.IMPORTED_CAP) {
+      const id = t.importedCap;
+      const e = this.exports.get(id);
+      if (!e) throw new ProtocolError(`call to unknown export id ${id}`);
       return e.client;
     }
-    if (t.which() === R.MessageTarget.PROMISED_ANSWER) {
+    if (which === R.MessageTarget.PROMISED_ANSWER) {
       const pa = t.promisedAnswer;
       return this.answerCap(pa.questionId, readTransform(pa));
     }
@@ -584,9 +583,9 @@ export class Connection implements ImportOwner, QuestionOwner {
     const payload = c.params;
     this.readCapTable(msg, payload);
     let refused: RpcError | null = null;
-    const to = c.sendResultsTo;
-    if (to._isYourself) a.redirected = true;
-    else if (!to._isCaller) {
+    const to = c.sendResultsTo.which();
+    if (to === R.Call_SendResultsTo.YOURSELF) a.redirected = true;
+    else if (to !== R.Call_SendResultsTo.CALLER) {
       refused = new RpcError("unimplemented", "sendResultsTo thirdParty (level 3) is not supported");
     } else if (this.running >= this.maxIncomingCalls) {
       refused = new RpcError("overloaded", `${this.name}: more than ${this.maxIncomingCalls} calls in progress`);
@@ -736,7 +735,9 @@ export class Connection implements ImportOwner, QuestionOwner {
     this.counters.returnsIn++;
     const q = this.questions.get(ret.answerId);
     if (!q || q.returned) throw new ProtocolError(`Return for unknown question ${ret.answerId}`);
-    if (ret.releaseParamCaps) for (const id of q.paramExports) if (this.exports.has(id)) this.releaseExport(id, 1);
+    if (q.paramExports.length > 0 && ret.releaseParamCaps) {
+      for (const id of q.paramExports) if (this.exports.has(id)) this.releaseExport(id, 1);
+    }
     q.paramExports = [];
     switch (ret.which()) {
       case R.Return.RESULTS: {

@@ -30,7 +30,13 @@ t("C++ EzRpcClient calls a TS server and passes a callback the TS server calls",
     const child = spawn(peer, ["client", `unix:${path}`], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout!.on("data", (d: Uint8Array) => (out += new TextDecoder().decode(d)));
-    const code = await new Promise((r) => child.on("exit", r));
+    const code = await new Promise((resolve) => {
+      const timer = setTimeout(() => child.kill("SIGKILL"), 30000); // a hang fails the test, not the suite
+      child.on("exit", (c, sig) => {
+        clearTimeout(timer);
+        resolve(c ?? sig);
+      });
+    });
     const facts = Object.fromEntries(out.trim().split("\n").map((l) => l.split("=", 2) as [string, string]));
     assert.is(code, 0, out);
     assert.equal(facts, {
@@ -44,6 +50,7 @@ t("C++ EzRpcClient calls a TS server and passes a callback the TS server calls",
       echocap_direct: "31",
       kept_ack: "1",
       fail: "remote exception: deliberate failure",
+      blob: "ok", // 300 kB of results from TS, read by C++
       total_invocations: "6",
       done: "ok",
     });
@@ -100,6 +107,13 @@ t("TS client calls a C++ EzRpcServer, including pipelined calls and a callback",
     } catch (e) {
       assert.match((e as Error).message, /deliberate failure/);
     }
+    // 1 MB of results: C++ sends a multi-segment frame.
+    const before2 = conn.stats().multiSegmentFramesIn;
+    const blob = (await echo.blob((p) => { p.size = 1_000_000; }).promise()).data.toUint8Array();
+    assert.is(blob.length, 1_000_000);
+    assert.ok(blob.every((b, i) => b === (i & 0xff)));
+    assert.is(conn.stats().multiSegmentFramesIn, before2 + 1, "the C++ results arrived as a multi-segment frame");
+
     try {
       await echo.keep().promise(); // not implemented by the C++ peer
       assert.unreachable();

@@ -48,7 +48,13 @@ function runToEnd(cmd: [string, string[]]): Promise<{ code: number | null; stdou
   const child = spawn(cmd[0], cmd[1], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
   let stdout = "";
   child.stdout!.on("data", (d: Uint8Array) => (stdout += new TextDecoder().decode(d)));
-  return new Promise((resolve) => child.on("exit", (code) => resolve({ code, stdout })));
+  const timer = setTimeout(() => child.kill("SIGKILL"), 60000); // a hang fails the test, not the suite
+  return new Promise((resolve) =>
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout });
+    })
+  );
 }
 
 const t = suite("rpc between processes");

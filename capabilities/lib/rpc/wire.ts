@@ -112,3 +112,30 @@ export function readTransform(pa: R.PromisedAnswer): number[] {
 export function sameFields(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
+
+/**
+ * Finish and Release are sent once per call and per released import and have a fixed shape, so they are
+ * encoded by hand (same bytes capnp-es produces; checked by wire.test.ts): root pointer, Message{which,
+ * ptr}, then the 8-byte body {u32 a @0, u32 b @32}.
+ */
+function smallMessageFrame(which: number, a: number, b: number): Uint8Array {
+  const f = new Uint8Array(40);
+  const v = new DataView(f.buffer);
+  v.setUint32(4, 4, true); // one segment of 4 words
+  v.setUint32(12, 0x00010001, true); // root: struct, offset 0, 1 data word, 1 pointer
+  v.setUint16(16, which, true); // Message union discriminant
+  v.setUint32(28, 0x00000001, true); // Message.ptr[0]: struct, offset 0, 1 data word, 0 pointers
+  v.setUint32(32, a >>> 0, true);
+  v.setUint32(36, b >>> 0, true);
+  return f;
+}
+
+/** Finish{questionId, releaseResultCaps: false} (the bool defaults to true, so false is stored as 1). */
+export function finishFrame(questionId: number): Uint8Array {
+  return smallMessageFrame(R.Message.FINISH, questionId, 1);
+}
+
+/** Release{id, referenceCount}. */
+export function releaseFrame(id: number, referenceCount: number): Uint8Array {
+  return smallMessageFrame(R.Message.RELEASE, id, referenceCount);
+}

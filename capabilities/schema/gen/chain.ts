@@ -3,7 +3,7 @@ import * as $ from "capnp-es";
 import { Identity, Identity$Client, KeyType, PublicIdentity, Purpose, Signer, Signer$Client, Verifier, Verifier$Client } from "./identity.ts";
 export const _capnpFileId = 0xe3485080ef1dfb2cn;
 export class ChainEvent extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "ChainEvent",
     id: "ad6c64c44b4ffde0",
     size: new $.ObjectSize(8, 4),
@@ -54,10 +54,10 @@ export class ChainEvent extends $.Struct {
   set blockHash(value: string) {
     $.utils.setText(3, value, this);
   }
-  toString(): string { return "ChainEvent_" + super.toString(); }
+  override toString(): string { return "ChainEvent_" + super.toString(); }
 }
 export class EventSink_Events$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "events$Params",
     id: "ab67473e24cb4596",
     size: new $.ObjectSize(0, 1),
@@ -81,15 +81,15 @@ export class EventSink_Events$Params extends $.Struct {
   set events(value: $.List<ChainEvent>) {
     $.utils.copyFrom(value, $.utils.getPointer(0, this));
   }
-  toString(): string { return "EventSink_Events$Params_" + super.toString(); }
+  override toString(): string { return "EventSink_Events$Params_" + super.toString(); }
 }
 export class EventSink_Events$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "events$Results",
     id: "a7c7963a39c09694",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "EventSink_Events$Results_" + super.toString(); }
+  override toString(): string { return "EventSink_Events$Results_" + super.toString(); }
 }
 export class EventSink_Events$Results$Promise {
   pipeline: $.Pipeline<any, any, EventSink_Events$Results>;
@@ -132,7 +132,7 @@ export interface EventSink$Server$Target {
   events(params: EventSink_Events$Params, results: EventSink_Events$Results): Promise<void>;
 }
 export class EventSink$Server extends $.Server {
-  readonly target: EventSink$Server$Target;
+  override readonly target: EventSink$Server$Target;
   constructor(target: EventSink$Server$Target) {
     super(target, [
       {
@@ -149,28 +149,28 @@ export class EventSink$Server extends $.Server {
 export class EventSink extends $.Interface {
   static readonly Client = EventSink$Client;
   static readonly Server = EventSink$Server;
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "EventSink",
     id: "dccf0175737aa5d3",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "EventSink_" + super.toString(); }
+  override toString(): string { return "EventSink_" + super.toString(); }
 }
 export class Subscription_Cancel$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "cancel$Params",
     id: "838191640a08798f",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Subscription_Cancel$Params_" + super.toString(); }
+  override toString(): string { return "Subscription_Cancel$Params_" + super.toString(); }
 }
 export class Subscription_Cancel$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "cancel$Results",
     id: "d9563b6189d0b1ea",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Subscription_Cancel$Results_" + super.toString(); }
+  override toString(): string { return "Subscription_Cancel$Results_" + super.toString(); }
 }
 export class Subscription_Cancel$Results$Promise {
   pipeline: $.Pipeline<any, any, Subscription_Cancel$Results>;
@@ -213,7 +213,7 @@ export interface Subscription$Server$Target {
   cancel(params: Subscription_Cancel$Params, results: Subscription_Cancel$Results): Promise<void>;
 }
 export class Subscription$Server extends $.Server {
-  readonly target: Subscription$Server$Target;
+  override readonly target: Subscription$Server$Target;
   constructor(target: Subscription$Server$Target) {
     super(target, [
       {
@@ -230,15 +230,15 @@ export class Subscription$Server extends $.Server {
 export class Subscription extends $.Interface {
   static readonly Client = Subscription$Client;
   static readonly Server = Subscription$Server;
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "Subscription",
     id: "e018046862ea1ce6",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Subscription_" + super.toString(); }
+  override toString(): string { return "Subscription_" + super.toString(); }
 }
 export class ChainReader_Twin$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "twin$Params",
     id: "a95e481072b8b714",
     size: new $.ObjectSize(8, 0),
@@ -249,10 +249,10 @@ export class ChainReader_Twin$Params extends $.Struct {
   set id(value: number) {
     $.utils.setUint32(0, value, this);
   }
-  toString(): string { return "ChainReader_Twin$Params_" + super.toString(); }
+  override toString(): string { return "ChainReader_Twin$Params_" + super.toString(); }
 }
 export class ChainReader_Twin$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "twin$Results",
     id: "8ed8e1be1d3df713",
     size: new $.ObjectSize(0, 1),
@@ -263,7 +263,7 @@ export class ChainReader_Twin$Results extends $.Struct {
   set json(value: string) {
     $.utils.setText(0, value, this);
   }
-  toString(): string { return "ChainReader_Twin$Results_" + super.toString(); }
+  override toString(): string { return "ChainReader_Twin$Results_" + super.toString(); }
 }
 export class ChainReader_Twin$Results$Promise {
   pipeline: $.Pipeline<any, any, ChainReader_Twin$Results>;
@@ -275,7 +275,7 @@ export class ChainReader_Twin$Results$Promise {
   }
 }
 export class ChainReader_TwinIdByAccount$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "twinIdByAccount$Params",
     id: "9fedb2e34f172c41",
     size: new $.ObjectSize(0, 1),
@@ -286,10 +286,10 @@ export class ChainReader_TwinIdByAccount$Params extends $.Struct {
   set address(value: string) {
     $.utils.setText(0, value, this);
   }
-  toString(): string { return "ChainReader_TwinIdByAccount$Params_" + super.toString(); }
+  override toString(): string { return "ChainReader_TwinIdByAccount$Params_" + super.toString(); }
 }
 export class ChainReader_TwinIdByAccount$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "twinIdByAccount$Results",
     id: "87e6f6ae803f7bce",
     size: new $.ObjectSize(8, 0),
@@ -306,7 +306,7 @@ export class ChainReader_TwinIdByAccount$Results extends $.Struct {
   set found(value: boolean) {
     $.utils.setBit(32, value, this);
   }
-  toString(): string { return "ChainReader_TwinIdByAccount$Results_" + super.toString(); }
+  override toString(): string { return "ChainReader_TwinIdByAccount$Results_" + super.toString(); }
 }
 export class ChainReader_TwinIdByAccount$Results$Promise {
   pipeline: $.Pipeline<any, any, ChainReader_TwinIdByAccount$Results>;
@@ -318,7 +318,7 @@ export class ChainReader_TwinIdByAccount$Results$Promise {
   }
 }
 export class ChainReader_Farm$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "farm$Params",
     id: "c94324b0d531df3d",
     size: new $.ObjectSize(8, 0),
@@ -329,10 +329,10 @@ export class ChainReader_Farm$Params extends $.Struct {
   set id(value: number) {
     $.utils.setUint32(0, value, this);
   }
-  toString(): string { return "ChainReader_Farm$Params_" + super.toString(); }
+  override toString(): string { return "ChainReader_Farm$Params_" + super.toString(); }
 }
 export class ChainReader_Farm$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "farm$Results",
     id: "f6666ef54e0855da",
     size: new $.ObjectSize(0, 1),
@@ -343,7 +343,7 @@ export class ChainReader_Farm$Results extends $.Struct {
   set json(value: string) {
     $.utils.setText(0, value, this);
   }
-  toString(): string { return "ChainReader_Farm$Results_" + super.toString(); }
+  override toString(): string { return "ChainReader_Farm$Results_" + super.toString(); }
 }
 export class ChainReader_Farm$Results$Promise {
   pipeline: $.Pipeline<any, any, ChainReader_Farm$Results>;
@@ -355,7 +355,7 @@ export class ChainReader_Farm$Results$Promise {
   }
 }
 export class ChainReader_Node$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "node$Params",
     id: "aec46b5ad7c9c397",
     size: new $.ObjectSize(8, 0),
@@ -366,10 +366,10 @@ export class ChainReader_Node$Params extends $.Struct {
   set id(value: number) {
     $.utils.setUint32(0, value, this);
   }
-  toString(): string { return "ChainReader_Node$Params_" + super.toString(); }
+  override toString(): string { return "ChainReader_Node$Params_" + super.toString(); }
 }
 export class ChainReader_Node$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "node$Results",
     id: "ceb28387c685e888",
     size: new $.ObjectSize(0, 1),
@@ -380,7 +380,7 @@ export class ChainReader_Node$Results extends $.Struct {
   set json(value: string) {
     $.utils.setText(0, value, this);
   }
-  toString(): string { return "ChainReader_Node$Results_" + super.toString(); }
+  override toString(): string { return "ChainReader_Node$Results_" + super.toString(); }
 }
 export class ChainReader_Node$Results$Promise {
   pipeline: $.Pipeline<any, any, ChainReader_Node$Results>;
@@ -392,7 +392,7 @@ export class ChainReader_Node$Results$Promise {
   }
 }
 export class ChainReader_NodeIdByTwin$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "nodeIdByTwin$Params",
     id: "f22e89b1147ce415",
     size: new $.ObjectSize(8, 0),
@@ -403,10 +403,10 @@ export class ChainReader_NodeIdByTwin$Params extends $.Struct {
   set twinId(value: number) {
     $.utils.setUint32(0, value, this);
   }
-  toString(): string { return "ChainReader_NodeIdByTwin$Params_" + super.toString(); }
+  override toString(): string { return "ChainReader_NodeIdByTwin$Params_" + super.toString(); }
 }
 export class ChainReader_NodeIdByTwin$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "nodeIdByTwin$Results",
     id: "eb04a485547d0ba2",
     size: new $.ObjectSize(8, 0),
@@ -423,7 +423,7 @@ export class ChainReader_NodeIdByTwin$Results extends $.Struct {
   set found(value: boolean) {
     $.utils.setBit(32, value, this);
   }
-  toString(): string { return "ChainReader_NodeIdByTwin$Results_" + super.toString(); }
+  override toString(): string { return "ChainReader_NodeIdByTwin$Results_" + super.toString(); }
 }
 export class ChainReader_NodeIdByTwin$Results$Promise {
   pipeline: $.Pipeline<any, any, ChainReader_NodeIdByTwin$Results>;
@@ -435,7 +435,7 @@ export class ChainReader_NodeIdByTwin$Results$Promise {
   }
 }
 export class ChainReader_Contract$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "contract$Params",
     id: "c049881432968722",
     size: new $.ObjectSize(8, 0),
@@ -446,10 +446,10 @@ export class ChainReader_Contract$Params extends $.Struct {
   set id(value: bigint) {
     $.utils.setUint64(0, value, this);
   }
-  toString(): string { return "ChainReader_Contract$Params_" + super.toString(); }
+  override toString(): string { return "ChainReader_Contract$Params_" + super.toString(); }
 }
 export class ChainReader_Contract$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "contract$Results",
     id: "9d6bb2fa6f800c08",
     size: new $.ObjectSize(0, 1),
@@ -460,7 +460,7 @@ export class ChainReader_Contract$Results extends $.Struct {
   set json(value: string) {
     $.utils.setText(0, value, this);
   }
-  toString(): string { return "ChainReader_Contract$Results_" + super.toString(); }
+  override toString(): string { return "ChainReader_Contract$Results_" + super.toString(); }
 }
 export class ChainReader_Contract$Results$Promise {
   pipeline: $.Pipeline<any, any, ChainReader_Contract$Results>;
@@ -472,7 +472,7 @@ export class ChainReader_Contract$Results$Promise {
   }
 }
 export class ChainReader_ActiveNodeContracts$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "activeNodeContracts$Params",
     id: "bf7eb20110627d3c",
     size: new $.ObjectSize(8, 0),
@@ -483,10 +483,10 @@ export class ChainReader_ActiveNodeContracts$Params extends $.Struct {
   set nodeId(value: number) {
     $.utils.setUint32(0, value, this);
   }
-  toString(): string { return "ChainReader_ActiveNodeContracts$Params_" + super.toString(); }
+  override toString(): string { return "ChainReader_ActiveNodeContracts$Params_" + super.toString(); }
 }
 export class ChainReader_ActiveNodeContracts$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "activeNodeContracts$Results",
     id: "94c89233394d578f",
     size: new $.ObjectSize(0, 1),
@@ -509,7 +509,7 @@ export class ChainReader_ActiveNodeContracts$Results extends $.Struct {
   set ids(value: $.List<bigint>) {
     $.utils.copyFrom(value, $.utils.getPointer(0, this));
   }
-  toString(): string { return "ChainReader_ActiveNodeContracts$Results_" + super.toString(); }
+  override toString(): string { return "ChainReader_ActiveNodeContracts$Results_" + super.toString(); }
 }
 export class ChainReader_ActiveNodeContracts$Results$Promise {
   pipeline: $.Pipeline<any, any, ChainReader_ActiveNodeContracts$Results>;
@@ -521,7 +521,7 @@ export class ChainReader_ActiveNodeContracts$Results$Promise {
   }
 }
 export class ChainReader_ContractIdByNodeAndHash$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "contractIdByNodeAndHash$Params",
     id: "89cc579cb3500700",
     size: new $.ObjectSize(8, 1),
@@ -538,10 +538,10 @@ export class ChainReader_ContractIdByNodeAndHash$Params extends $.Struct {
   set hash(value: string) {
     $.utils.setText(0, value, this);
   }
-  toString(): string { return "ChainReader_ContractIdByNodeAndHash$Params_" + super.toString(); }
+  override toString(): string { return "ChainReader_ContractIdByNodeAndHash$Params_" + super.toString(); }
 }
 export class ChainReader_ContractIdByNodeAndHash$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "contractIdByNodeAndHash$Results",
     id: "9a6168b2d12d77fd",
     size: new $.ObjectSize(16, 0),
@@ -558,7 +558,7 @@ export class ChainReader_ContractIdByNodeAndHash$Results extends $.Struct {
   set found(value: boolean) {
     $.utils.setBit(64, value, this);
   }
-  toString(): string { return "ChainReader_ContractIdByNodeAndHash$Results_" + super.toString(); }
+  override toString(): string { return "ChainReader_ContractIdByNodeAndHash$Results_" + super.toString(); }
 }
 export class ChainReader_ContractIdByNodeAndHash$Results$Promise {
   pipeline: $.Pipeline<any, any, ChainReader_ContractIdByNodeAndHash$Results>;
@@ -570,7 +570,7 @@ export class ChainReader_ContractIdByNodeAndHash$Results$Promise {
   }
 }
 export class ChainReader_RentContractForNode$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "rentContractForNode$Params",
     id: "ed86bb3af90ed1e1",
     size: new $.ObjectSize(8, 0),
@@ -581,10 +581,10 @@ export class ChainReader_RentContractForNode$Params extends $.Struct {
   set nodeId(value: number) {
     $.utils.setUint32(0, value, this);
   }
-  toString(): string { return "ChainReader_RentContractForNode$Params_" + super.toString(); }
+  override toString(): string { return "ChainReader_RentContractForNode$Params_" + super.toString(); }
 }
 export class ChainReader_RentContractForNode$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "rentContractForNode$Results",
     id: "cbc5f0838eeb3257",
     size: new $.ObjectSize(16, 0),
@@ -601,7 +601,7 @@ export class ChainReader_RentContractForNode$Results extends $.Struct {
   set found(value: boolean) {
     $.utils.setBit(64, value, this);
   }
-  toString(): string { return "ChainReader_RentContractForNode$Results_" + super.toString(); }
+  override toString(): string { return "ChainReader_RentContractForNode$Results_" + super.toString(); }
 }
 export class ChainReader_RentContractForNode$Results$Promise {
   pipeline: $.Pipeline<any, any, ChainReader_RentContractForNode$Results>;
@@ -613,7 +613,7 @@ export class ChainReader_RentContractForNode$Results$Promise {
   }
 }
 export class ChainReader_SubscribeEvents$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "subscribeEvents$Params",
     id: "8c1084e625cf4e95",
     size: new $.ObjectSize(0, 1),
@@ -624,10 +624,10 @@ export class ChainReader_SubscribeEvents$Params extends $.Struct {
   set sink(value: EventSink$Client) {
     $.utils.setInterfacePointer(this.segment.message.addCap(value.client), $.utils.getPointer(0, this));
   }
-  toString(): string { return "ChainReader_SubscribeEvents$Params_" + super.toString(); }
+  override toString(): string { return "ChainReader_SubscribeEvents$Params_" + super.toString(); }
 }
 export class ChainReader_SubscribeEvents$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "subscribeEvents$Results",
     id: "dc85751429a5cb0c",
     size: new $.ObjectSize(0, 1),
@@ -638,7 +638,7 @@ export class ChainReader_SubscribeEvents$Results extends $.Struct {
   set subscription(value: Subscription$Client) {
     $.utils.setInterfacePointer(this.segment.message.addCap(value.client), $.utils.getPointer(0, this));
   }
-  toString(): string { return "ChainReader_SubscribeEvents$Results_" + super.toString(); }
+  override toString(): string { return "ChainReader_SubscribeEvents$Results_" + super.toString(); }
 }
 export class ChainReader_SubscribeEvents$Results$Promise {
   pipeline: $.Pipeline<any, any, ChainReader_SubscribeEvents$Results>;
@@ -846,7 +846,7 @@ export interface ChainReader$Server$Target {
   subscribeEvents(params: ChainReader_SubscribeEvents$Params, results: ChainReader_SubscribeEvents$Results): Promise<void>;
 }
 export class ChainReader$Server extends $.Server {
-  readonly target: ChainReader$Server$Target;
+  override readonly target: ChainReader$Server$Target;
   constructor(target: ChainReader$Server$Target) {
     super(target, [
       {
@@ -899,15 +899,15 @@ export class ChainReader$Server extends $.Server {
 export class ChainReader extends $.Interface {
   static readonly Client = ChainReader$Client;
   static readonly Server = ChainReader$Server;
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "ChainReader",
     id: "850b5c686b3d51af",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "ChainReader_" + super.toString(); }
+  override toString(): string { return "ChainReader_" + super.toString(); }
 }
 export class Included extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "Included",
     id: "879522d8e8f78a8b",
     size: new $.ObjectSize(0, 2),
@@ -937,10 +937,10 @@ export class Included extends $.Struct {
   set events(value: $.List<ChainEvent>) {
     $.utils.copyFrom(value, $.utils.getPointer(1, this));
   }
-  toString(): string { return "Included_" + super.toString(); }
+  override toString(): string { return "Included_" + super.toString(); }
 }
 export class DispatchFailure extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "DispatchFailure",
     id: "970010ae6c7a9519",
     size: new $.ObjectSize(0, 2),
@@ -965,7 +965,7 @@ export class DispatchFailure extends $.Struct {
   set error(value: string) {
     $.utils.setText(1, value, this);
   }
-  toString(): string { return "DispatchFailure_" + super.toString(); }
+  override toString(): string { return "DispatchFailure_" + super.toString(); }
 }
 export const SubmitResult_Which = {
   INCLUDED: 0,
@@ -975,7 +975,7 @@ export type SubmitResult_Which = (typeof SubmitResult_Which)[keyof typeof Submit
 export class SubmitResult extends $.Struct {
   static readonly INCLUDED = SubmitResult_Which.INCLUDED;
   static readonly FAILED = SubmitResult_Which.FAILED;
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "SubmitResult",
     id: "a7ff79957c47c96d",
     size: new $.ObjectSize(8, 1),
@@ -1030,13 +1030,13 @@ export class SubmitResult extends $.Struct {
     $.utils.setUint16(0, 1, this);
     $.utils.copyFrom(value, $.utils.getPointer(0, this));
   }
-  toString(): string { return "SubmitResult_" + super.toString(); }
+  override toString(): string { return "SubmitResult_" + super.toString(); }
   which(): SubmitResult_Which {
     return $.utils.getUint16(0, this) as SubmitResult_Which;
   }
 }
 export class ChainSubmitter_Submit$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "submit$Params",
     id: "80e97b38eae77458",
     size: new $.ObjectSize(0, 3),
@@ -1059,10 +1059,10 @@ export class ChainSubmitter_Submit$Params extends $.Struct {
   set argsJson(value: string) {
     $.utils.setText(2, value, this);
   }
-  toString(): string { return "ChainSubmitter_Submit$Params_" + super.toString(); }
+  override toString(): string { return "ChainSubmitter_Submit$Params_" + super.toString(); }
 }
 export class ChainSubmitter_Submit$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "submit$Results",
     id: "a349082e262d3006",
     size: new $.ObjectSize(0, 1),
@@ -1085,7 +1085,7 @@ export class ChainSubmitter_Submit$Results extends $.Struct {
   set result(value: SubmitResult) {
     $.utils.copyFrom(value, $.utils.getPointer(0, this));
   }
-  toString(): string { return "ChainSubmitter_Submit$Results_" + super.toString(); }
+  override toString(): string { return "ChainSubmitter_Submit$Results_" + super.toString(); }
 }
 export class ChainSubmitter_Submit$Results$Promise {
   pipeline: $.Pipeline<any, any, ChainSubmitter_Submit$Results>;
@@ -1097,15 +1097,15 @@ export class ChainSubmitter_Submit$Results$Promise {
   }
 }
 export class ChainSubmitter_Address$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "address$Params",
     id: "d3ddd5b2e0ee0312",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "ChainSubmitter_Address$Params_" + super.toString(); }
+  override toString(): string { return "ChainSubmitter_Address$Params_" + super.toString(); }
 }
 export class ChainSubmitter_Address$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "address$Results",
     id: "f0f47c7532dbe017",
     size: new $.ObjectSize(0, 1),
@@ -1116,7 +1116,7 @@ export class ChainSubmitter_Address$Results extends $.Struct {
   set address(value: string) {
     $.utils.setText(0, value, this);
   }
-  toString(): string { return "ChainSubmitter_Address$Results_" + super.toString(); }
+  override toString(): string { return "ChainSubmitter_Address$Results_" + super.toString(); }
 }
 export class ChainSubmitter_Address$Results$Promise {
   pipeline: $.Pipeline<any, any, ChainSubmitter_Address$Results>;
@@ -1177,7 +1177,7 @@ export interface ChainSubmitter$Server$Target {
   address(params: ChainSubmitter_Address$Params, results: ChainSubmitter_Address$Results): Promise<void>;
 }
 export class ChainSubmitter$Server extends $.Server {
-  readonly target: ChainSubmitter$Server$Target;
+  override readonly target: ChainSubmitter$Server$Target;
   constructor(target: ChainSubmitter$Server$Target) {
     super(target, [
       {
@@ -1202,23 +1202,23 @@ export class ChainSubmitter$Server extends $.Server {
 export class ChainSubmitter extends $.Interface {
   static readonly Client = ChainSubmitter$Client;
   static readonly Server = ChainSubmitter$Server;
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "ChainSubmitter",
     id: "c3e18874c5482f2c",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "ChainSubmitter_" + super.toString(); }
+  override toString(): string { return "ChainSubmitter_" + super.toString(); }
 }
 export class ChainDriver_Reader$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "reader$Params",
     id: "bbeae37e33e4f0f1",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "ChainDriver_Reader$Params_" + super.toString(); }
+  override toString(): string { return "ChainDriver_Reader$Params_" + super.toString(); }
 }
 export class ChainDriver_Reader$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "reader$Results",
     id: "a521951f389ffae6",
     size: new $.ObjectSize(0, 1),
@@ -1229,7 +1229,7 @@ export class ChainDriver_Reader$Results extends $.Struct {
   set reader(value: ChainReader$Client) {
     $.utils.setInterfacePointer(this.segment.message.addCap(value.client), $.utils.getPointer(0, this));
   }
-  toString(): string { return "ChainDriver_Reader$Results_" + super.toString(); }
+  override toString(): string { return "ChainDriver_Reader$Results_" + super.toString(); }
 }
 export class ChainDriver_Reader$Results$Promise {
   pipeline: $.Pipeline<any, any, ChainDriver_Reader$Results>;
@@ -1244,7 +1244,7 @@ export class ChainDriver_Reader$Results$Promise {
   }
 }
 export class ChainDriver_Submitter$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "submitter$Params",
     id: "e8e6f0794d9de3e2",
     size: new $.ObjectSize(0, 1),
@@ -1255,10 +1255,10 @@ export class ChainDriver_Submitter$Params extends $.Struct {
   set signer(value: Signer$Client) {
     $.utils.setInterfacePointer(this.segment.message.addCap(value.client), $.utils.getPointer(0, this));
   }
-  toString(): string { return "ChainDriver_Submitter$Params_" + super.toString(); }
+  override toString(): string { return "ChainDriver_Submitter$Params_" + super.toString(); }
 }
 export class ChainDriver_Submitter$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "submitter$Results",
     id: "e6d8e84edb746d21",
     size: new $.ObjectSize(0, 1),
@@ -1269,7 +1269,7 @@ export class ChainDriver_Submitter$Results extends $.Struct {
   set submitter(value: ChainSubmitter$Client) {
     $.utils.setInterfacePointer(this.segment.message.addCap(value.client), $.utils.getPointer(0, this));
   }
-  toString(): string { return "ChainDriver_Submitter$Results_" + super.toString(); }
+  override toString(): string { return "ChainDriver_Submitter$Results_" + super.toString(); }
 }
 export class ChainDriver_Submitter$Results$Promise {
   pipeline: $.Pipeline<any, any, ChainDriver_Submitter$Results>;
@@ -1337,7 +1337,7 @@ export interface ChainDriver$Server$Target {
   submitter(params: ChainDriver_Submitter$Params, results: ChainDriver_Submitter$Results): Promise<void>;
 }
 export class ChainDriver$Server extends $.Server {
-  readonly target: ChainDriver$Server$Target;
+  override readonly target: ChainDriver$Server$Target;
   constructor(target: ChainDriver$Server$Target) {
     super(target, [
       {
@@ -1358,12 +1358,12 @@ export class ChainDriver$Server extends $.Server {
 export class ChainDriver extends $.Interface {
   static readonly Client = ChainDriver$Client;
   static readonly Server = ChainDriver$Server;
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "ChainDriver",
     id: "d365cd5e1d4c9482",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "ChainDriver_" + super.toString(); }
+  override toString(): string { return "ChainDriver_" + super.toString(); }
 }
 EventSink_Events$Params._Events = $.CompositeList(ChainEvent);
 Included._Events = $.CompositeList(ChainEvent);

@@ -25,7 +25,7 @@ export const Purpose = {
 } as const;
 export type Purpose = (typeof Purpose)[keyof typeof Purpose];
 export class PublicIdentity extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "PublicIdentity",
     id: "e4d3278227266ac2",
     size: new $.ObjectSize(8, 3),
@@ -78,18 +78,18 @@ export class PublicIdentity extends $.Struct {
   set keyType(value: KeyType) {
     $.utils.setUint16(0, value, this);
   }
-  toString(): string { return "PublicIdentity_" + super.toString(); }
+  override toString(): string { return "PublicIdentity_" + super.toString(); }
 }
 export class Signer_PublicKey$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "publicKey$Params",
     id: "f077ac48122a3950",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Signer_PublicKey$Params_" + super.toString(); }
+  override toString(): string { return "Signer_PublicKey$Params_" + super.toString(); }
 }
 export class Signer_PublicKey$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "publicKey$Results",
     id: "f060ff021f8573de",
     size: new $.ObjectSize(8, 1),
@@ -118,7 +118,7 @@ export class Signer_PublicKey$Results extends $.Struct {
   set keyType(value: KeyType) {
     $.utils.setUint16(0, value, this);
   }
-  toString(): string { return "Signer_PublicKey$Results_" + super.toString(); }
+  override toString(): string { return "Signer_PublicKey$Results_" + super.toString(); }
 }
 export class Signer_PublicKey$Results$Promise {
   pipeline: $.Pipeline<any, any, Signer_PublicKey$Results>;
@@ -130,7 +130,7 @@ export class Signer_PublicKey$Results$Promise {
   }
 }
 export class Signer_Sign$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "sign$Params",
     id: "e187e2a7a1a8be46",
     size: new $.ObjectSize(0, 1),
@@ -153,10 +153,10 @@ export class Signer_Sign$Params extends $.Struct {
   set payload(value: $.Data) {
     $.utils.copyFrom(value, $.utils.getPointer(0, this));
   }
-  toString(): string { return "Signer_Sign$Params_" + super.toString(); }
+  override toString(): string { return "Signer_Sign$Params_" + super.toString(); }
 }
 export class Signer_Sign$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "sign$Results",
     id: "c039865b0f0ccc8b",
     size: new $.ObjectSize(0, 1),
@@ -179,7 +179,7 @@ export class Signer_Sign$Results extends $.Struct {
   set signature(value: $.Data) {
     $.utils.copyFrom(value, $.utils.getPointer(0, this));
   }
-  toString(): string { return "Signer_Sign$Results_" + super.toString(); }
+  override toString(): string { return "Signer_Sign$Results_" + super.toString(); }
 }
 export class Signer_Sign$Results$Promise {
   pipeline: $.Pipeline<any, any, Signer_Sign$Results>;
@@ -244,7 +244,7 @@ export interface Signer$Server$Target {
   sign(params: Signer_Sign$Params, results: Signer_Sign$Results): Promise<void>;
 }
 export class Signer$Server extends $.Server {
-  readonly target: Signer$Server$Target;
+  override readonly target: Signer$Server$Target;
   constructor(target: Signer$Server$Target) {
     super(target, [
       {
@@ -265,15 +265,15 @@ export class Signer$Server extends $.Server {
 export class Signer extends $.Interface {
   static readonly Client = Signer$Client;
   static readonly Server = Signer$Server;
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "Signer",
     id: "fb57fd5033944bba",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Signer_" + super.toString(); }
+  override toString(): string { return "Signer_" + super.toString(); }
 }
 export class Verifier_Verify$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "verify$Params",
     id: "a28ba0eb8f72b3bf",
     size: new $.ObjectSize(0, 2),
@@ -314,10 +314,10 @@ export class Verifier_Verify$Params extends $.Struct {
   set signature(value: $.Data) {
     $.utils.copyFrom(value, $.utils.getPointer(1, this));
   }
-  toString(): string { return "Verifier_Verify$Params_" + super.toString(); }
+  override toString(): string { return "Verifier_Verify$Params_" + super.toString(); }
 }
 export class Verifier_Verify$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "verify$Results",
     id: "a20af705137d790b",
     size: new $.ObjectSize(8, 0),
@@ -328,7 +328,7 @@ export class Verifier_Verify$Results extends $.Struct {
   set valid(value: boolean) {
     $.utils.setBit(0, value, this);
   }
-  toString(): string { return "Verifier_Verify$Results_" + super.toString(); }
+  override toString(): string { return "Verifier_Verify$Results_" + super.toString(); }
 }
 export class Verifier_Verify$Results$Promise {
   pipeline: $.Pipeline<any, any, Verifier_Verify$Results>;
@@ -371,7 +371,7 @@ export interface Verifier$Server$Target {
   verify(params: Verifier_Verify$Params, results: Verifier_Verify$Results): Promise<void>;
 }
 export class Verifier$Server extends $.Server {
-  readonly target: Verifier$Server$Target;
+  override readonly target: Verifier$Server$Target;
   constructor(target: Verifier$Server$Target) {
     super(target, [
       {
@@ -388,23 +388,23 @@ export class Verifier$Server extends $.Server {
 export class Verifier extends $.Interface {
   static readonly Client = Verifier$Client;
   static readonly Server = Verifier$Server;
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "Verifier",
     id: "f211d287688a663d",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Verifier_" + super.toString(); }
+  override toString(): string { return "Verifier_" + super.toString(); }
 }
 export class Identity_PublicIdentity$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "publicIdentity$Params",
     id: "bda0a2098c538f81",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Identity_PublicIdentity$Params_" + super.toString(); }
+  override toString(): string { return "Identity_PublicIdentity$Params_" + super.toString(); }
 }
 export class Identity_PublicIdentity$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "publicIdentity$Results",
     id: "89b863b7413b81bf",
     size: new $.ObjectSize(0, 1),
@@ -427,7 +427,7 @@ export class Identity_PublicIdentity$Results extends $.Struct {
   set identity(value: PublicIdentity) {
     $.utils.copyFrom(value, $.utils.getPointer(0, this));
   }
-  toString(): string { return "Identity_PublicIdentity$Results_" + super.toString(); }
+  override toString(): string { return "Identity_PublicIdentity$Results_" + super.toString(); }
 }
 export class Identity_PublicIdentity$Results$Promise {
   pipeline: $.Pipeline<any, any, Identity_PublicIdentity$Results>;
@@ -439,7 +439,7 @@ export class Identity_PublicIdentity$Results$Promise {
   }
 }
 export class Identity_Signer$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "signer$Params",
     id: "d79017526a51c44d",
     size: new $.ObjectSize(8, 0),
@@ -450,10 +450,10 @@ export class Identity_Signer$Params extends $.Struct {
   set purpose(value: Purpose) {
     $.utils.setUint16(0, value, this);
   }
-  toString(): string { return "Identity_Signer$Params_" + super.toString(); }
+  override toString(): string { return "Identity_Signer$Params_" + super.toString(); }
 }
 export class Identity_Signer$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "signer$Results",
     id: "fc5960afc8830207",
     size: new $.ObjectSize(0, 1),
@@ -464,7 +464,7 @@ export class Identity_Signer$Results extends $.Struct {
   set signer(value: Signer$Client) {
     $.utils.setInterfacePointer(this.segment.message.addCap(value.client), $.utils.getPointer(0, this));
   }
-  toString(): string { return "Identity_Signer$Results_" + super.toString(); }
+  override toString(): string { return "Identity_Signer$Results_" + super.toString(); }
 }
 export class Identity_Signer$Results$Promise {
   pipeline: $.Pipeline<any, any, Identity_Signer$Results>;
@@ -479,15 +479,15 @@ export class Identity_Signer$Results$Promise {
   }
 }
 export class Identity_Verifier$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "verifier$Params",
     id: "c4d088e3cb300e77",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Identity_Verifier$Params_" + super.toString(); }
+  override toString(): string { return "Identity_Verifier$Params_" + super.toString(); }
 }
 export class Identity_Verifier$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "verifier$Results",
     id: "c7a42841dbfe5362",
     size: new $.ObjectSize(0, 1),
@@ -498,7 +498,7 @@ export class Identity_Verifier$Results extends $.Struct {
   set verifier(value: Verifier$Client) {
     $.utils.setInterfacePointer(this.segment.message.addCap(value.client), $.utils.getPointer(0, this));
   }
-  toString(): string { return "Identity_Verifier$Results_" + super.toString(); }
+  override toString(): string { return "Identity_Verifier$Results_" + super.toString(); }
 }
 export class Identity_Verifier$Results$Promise {
   pipeline: $.Pipeline<any, any, Identity_Verifier$Results>;
@@ -580,7 +580,7 @@ export interface Identity$Server$Target {
   verifier(params: Identity_Verifier$Params, results: Identity_Verifier$Results): Promise<void>;
 }
 export class Identity$Server extends $.Server {
-  readonly target: Identity$Server$Target;
+  override readonly target: Identity$Server$Target;
   constructor(target: Identity$Server$Target) {
     super(target, [
       {
@@ -605,10 +605,10 @@ export class Identity$Server extends $.Server {
 export class Identity extends $.Interface {
   static readonly Client = Identity$Client;
   static readonly Server = Identity$Server;
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "Identity",
     id: "e3a2dadc5d03b002",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Identity_" + super.toString(); }
+  override toString(): string { return "Identity_" + super.toString(); }
 }

@@ -2,7 +2,7 @@
 import * as $ from "capnp-es";
 export const _capnpFileId = 0xfc6b5ea71f0d9d04n;
 export class Session_Get$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "get$Params",
     id: "bdfbd155e1d773b6",
     size: new $.ObjectSize(0, 1),
@@ -13,10 +13,10 @@ export class Session_Get$Params extends $.Struct {
   set name(value: string) {
     $.utils.setText(0, value, this);
   }
-  toString(): string { return "Session_Get$Params_" + super.toString(); }
+  override toString(): string { return "Session_Get$Params_" + super.toString(); }
 }
 export class Session_Get$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "get$Results",
     id: "dc72292df97a91a8",
     size: new $.ObjectSize(0, 1),
@@ -36,7 +36,7 @@ export class Session_Get$Results extends $.Struct {
   set cap(value: $.Pointer) {
     $.utils.copyFrom(value, $.utils.getPointer(0, this));
   }
-  toString(): string { return "Session_Get$Results_" + super.toString(); }
+  override toString(): string { return "Session_Get$Results_" + super.toString(); }
 }
 export class Session_Get$Results$Promise {
   pipeline: $.Pipeline<any, any, Session_Get$Results>;
@@ -48,15 +48,15 @@ export class Session_Get$Results$Promise {
   }
 }
 export class Session_List$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "list$Params",
     id: "d6e83e6ff216efd5",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Session_List$Params_" + super.toString(); }
+  override toString(): string { return "Session_List$Params_" + super.toString(); }
 }
 export class Session_List$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "list$Results",
     id: "936bc4f4978b85fb",
     size: new $.ObjectSize(0, 1),
@@ -79,7 +79,7 @@ export class Session_List$Results extends $.Struct {
   set names(value: $.List<string>) {
     $.utils.copyFrom(value, $.utils.getPointer(0, this));
   }
-  toString(): string { return "Session_List$Results_" + super.toString(); }
+  override toString(): string { return "Session_List$Results_" + super.toString(); }
 }
 export class Session_List$Results$Promise {
   pipeline: $.Pipeline<any, any, Session_List$Results>;
@@ -148,7 +148,7 @@ export interface Session$Server$Target {
   list(params: Session_List$Params, results: Session_List$Results): Promise<void>;
 }
 export class Session$Server extends $.Server {
-  readonly target: Session$Server$Target;
+  override readonly target: Session$Server$Target;
   constructor(target: Session$Server$Target) {
     super(target, [
       {
@@ -169,23 +169,23 @@ export class Session$Server extends $.Server {
 export class Session extends $.Interface {
   static readonly Client = Session$Client;
   static readonly Server = Session$Server;
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "Session",
     id: "e2e7e2948d6cb95c",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Session_" + super.toString(); }
+  override toString(): string { return "Session_" + super.toString(); }
 }
 export class ProcessControl_Health$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "health$Params",
     id: "faba5c19e27ca41a",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "ProcessControl_Health$Params_" + super.toString(); }
+  override toString(): string { return "ProcessControl_Health$Params_" + super.toString(); }
 }
 export class ProcessControl_Health$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "health$Results",
     id: "d29054792b2f58f7",
     size: new $.ObjectSize(8, 1),
@@ -202,7 +202,7 @@ export class ProcessControl_Health$Results extends $.Struct {
   set detail(value: string) {
     $.utils.setText(0, value, this);
   }
-  toString(): string { return "ProcessControl_Health$Results_" + super.toString(); }
+  override toString(): string { return "ProcessControl_Health$Results_" + super.toString(); }
 }
 export class ProcessControl_Health$Results$Promise {
   pipeline: $.Pipeline<any, any, ProcessControl_Health$Results>;
@@ -214,7 +214,7 @@ export class ProcessControl_Health$Results$Promise {
   }
 }
 export class ProcessControl_Provide$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "provide$Params",
     id: "a2d022ffcf43264d",
     size: new $.ObjectSize(0, 3),
@@ -237,10 +237,10 @@ export class ProcessControl_Provide$Params extends $.Struct {
   set grantee(value: string) {
     $.utils.setText(2, value, this);
   }
-  toString(): string { return "ProcessControl_Provide$Params_" + super.toString(); }
+  override toString(): string { return "ProcessControl_Provide$Params_" + super.toString(); }
 }
 export class ProcessControl_Provide$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "provide$Results",
     id: "a383838ed50b0929",
     size: new $.ObjectSize(0, 1),
@@ -260,7 +260,7 @@ export class ProcessControl_Provide$Results extends $.Struct {
   set cap(value: $.Pointer) {
     $.utils.copyFrom(value, $.utils.getPointer(0, this));
   }
-  toString(): string { return "ProcessControl_Provide$Results_" + super.toString(); }
+  override toString(): string { return "ProcessControl_Provide$Results_" + super.toString(); }
 }
 export class ProcessControl_Provide$Results$Promise {
   pipeline: $.Pipeline<any, any, ProcessControl_Provide$Results>;
@@ -272,7 +272,7 @@ export class ProcessControl_Provide$Results$Promise {
   }
 }
 export class ProcessControl_Shutdown$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "shutdown$Params",
     id: "da7ac8ce9ab160a2",
     size: new $.ObjectSize(8, 0),
@@ -283,15 +283,15 @@ export class ProcessControl_Shutdown$Params extends $.Struct {
   set deadlineMs(value: number) {
     $.utils.setUint32(0, value, this);
   }
-  toString(): string { return "ProcessControl_Shutdown$Params_" + super.toString(); }
+  override toString(): string { return "ProcessControl_Shutdown$Params_" + super.toString(); }
 }
 export class ProcessControl_Shutdown$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "shutdown$Results",
     id: "a73ec9221d48ce23",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "ProcessControl_Shutdown$Results_" + super.toString(); }
+  override toString(): string { return "ProcessControl_Shutdown$Results_" + super.toString(); }
 }
 export class ProcessControl_Shutdown$Results$Promise {
   pipeline: $.Pipeline<any, any, ProcessControl_Shutdown$Results>;
@@ -374,7 +374,7 @@ export interface ProcessControl$Server$Target {
   shutdown(params: ProcessControl_Shutdown$Params, results: ProcessControl_Shutdown$Results): Promise<void>;
 }
 export class ProcessControl$Server extends $.Server {
-  readonly target: ProcessControl$Server$Target;
+  override readonly target: ProcessControl$Server$Target;
   constructor(target: ProcessControl$Server$Target) {
     super(target, [
       {
@@ -399,15 +399,15 @@ export class ProcessControl$Server extends $.Server {
 export class ProcessControl extends $.Interface {
   static readonly Client = ProcessControl$Client;
   static readonly Server = ProcessControl$Server;
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "ProcessControl",
     id: "94ffcfe2991903c9",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "ProcessControl_" + super.toString(); }
+  override toString(): string { return "ProcessControl_" + super.toString(); }
 }
 export class Kv_Get$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "get$Params",
     id: "a0421bedee235346",
     size: new $.ObjectSize(0, 1),
@@ -418,10 +418,10 @@ export class Kv_Get$Params extends $.Struct {
   set key(value: string) {
     $.utils.setText(0, value, this);
   }
-  toString(): string { return "Kv_Get$Params_" + super.toString(); }
+  override toString(): string { return "Kv_Get$Params_" + super.toString(); }
 }
 export class Kv_Get$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "get$Results",
     id: "c4ea5b2050c7f5dc",
     size: new $.ObjectSize(8, 1),
@@ -450,7 +450,7 @@ export class Kv_Get$Results extends $.Struct {
   set found(value: boolean) {
     $.utils.setBit(0, value, this);
   }
-  toString(): string { return "Kv_Get$Results_" + super.toString(); }
+  override toString(): string { return "Kv_Get$Results_" + super.toString(); }
 }
 export class Kv_Get$Results$Promise {
   pipeline: $.Pipeline<any, any, Kv_Get$Results>;
@@ -462,7 +462,7 @@ export class Kv_Get$Results$Promise {
   }
 }
 export class Kv_Put$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "put$Params",
     id: "de61d57086c6a4e3",
     size: new $.ObjectSize(0, 2),
@@ -491,15 +491,15 @@ export class Kv_Put$Params extends $.Struct {
   set value(value: $.Data) {
     $.utils.copyFrom(value, $.utils.getPointer(1, this));
   }
-  toString(): string { return "Kv_Put$Params_" + super.toString(); }
+  override toString(): string { return "Kv_Put$Params_" + super.toString(); }
 }
 export class Kv_Put$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "put$Results",
     id: "9516a5292bc3a96e",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Kv_Put$Results_" + super.toString(); }
+  override toString(): string { return "Kv_Put$Results_" + super.toString(); }
 }
 export class Kv_Put$Results$Promise {
   pipeline: $.Pipeline<any, any, Kv_Put$Results>;
@@ -511,7 +511,7 @@ export class Kv_Put$Results$Promise {
   }
 }
 export class Kv_Delete$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "delete$Params",
     id: "e86d0df9100d2a5f",
     size: new $.ObjectSize(0, 1),
@@ -522,10 +522,10 @@ export class Kv_Delete$Params extends $.Struct {
   set key(value: string) {
     $.utils.setText(0, value, this);
   }
-  toString(): string { return "Kv_Delete$Params_" + super.toString(); }
+  override toString(): string { return "Kv_Delete$Params_" + super.toString(); }
 }
 export class Kv_Delete$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "delete$Results",
     id: "cf02da613ab62dbe",
     size: new $.ObjectSize(8, 0),
@@ -536,7 +536,7 @@ export class Kv_Delete$Results extends $.Struct {
   set existed(value: boolean) {
     $.utils.setBit(0, value, this);
   }
-  toString(): string { return "Kv_Delete$Results_" + super.toString(); }
+  override toString(): string { return "Kv_Delete$Results_" + super.toString(); }
 }
 export class Kv_Delete$Results$Promise {
   pipeline: $.Pipeline<any, any, Kv_Delete$Results>;
@@ -548,7 +548,7 @@ export class Kv_Delete$Results$Promise {
   }
 }
 export class Kv_List$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "list$Params",
     id: "add11f8b11bc9e06",
     size: new $.ObjectSize(0, 1),
@@ -559,10 +559,10 @@ export class Kv_List$Params extends $.Struct {
   set prefix(value: string) {
     $.utils.setText(0, value, this);
   }
-  toString(): string { return "Kv_List$Params_" + super.toString(); }
+  override toString(): string { return "Kv_List$Params_" + super.toString(); }
 }
 export class Kv_List$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "list$Results",
     id: "b7e2eec0a633beb3",
     size: new $.ObjectSize(0, 1),
@@ -585,7 +585,7 @@ export class Kv_List$Results extends $.Struct {
   set keys(value: $.List<string>) {
     $.utils.copyFrom(value, $.utils.getPointer(0, this));
   }
-  toString(): string { return "Kv_List$Results_" + super.toString(); }
+  override toString(): string { return "Kv_List$Results_" + super.toString(); }
 }
 export class Kv_List$Results$Promise {
   pipeline: $.Pipeline<any, any, Kv_List$Results>;
@@ -682,7 +682,7 @@ export interface Kv$Server$Target {
   list(params: Kv_List$Params, results: Kv_List$Results): Promise<void>;
 }
 export class Kv$Server extends $.Server {
-  readonly target: Kv$Server$Target;
+  override readonly target: Kv$Server$Target;
   constructor(target: Kv$Server$Target) {
     super(target, [
       {
@@ -711,15 +711,15 @@ export class Kv$Server extends $.Server {
 export class Kv extends $.Interface {
   static readonly Client = Kv$Client;
   static readonly Server = Kv$Server;
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "Kv",
     id: "e919a6c4a9d715e4",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Kv_" + super.toString(); }
+  override toString(): string { return "Kv_" + super.toString(); }
 }
 export class Log_Write$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "write$Params",
     id: "f29a00a56979c4e9",
     size: new $.ObjectSize(0, 2),
@@ -736,15 +736,15 @@ export class Log_Write$Params extends $.Struct {
   set message(value: string) {
     $.utils.setText(1, value, this);
   }
-  toString(): string { return "Log_Write$Params_" + super.toString(); }
+  override toString(): string { return "Log_Write$Params_" + super.toString(); }
 }
 export class Log_Write$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "write$Results",
     id: "fec72f442277a9a1",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Log_Write$Results_" + super.toString(); }
+  override toString(): string { return "Log_Write$Results_" + super.toString(); }
 }
 export class Log_Write$Results$Promise {
   pipeline: $.Pipeline<any, any, Log_Write$Results>;
@@ -787,7 +787,7 @@ export interface Log$Server$Target {
   write(params: Log_Write$Params, results: Log_Write$Results): Promise<void>;
 }
 export class Log$Server extends $.Server {
-  readonly target: Log$Server$Target;
+  override readonly target: Log$Server$Target;
   constructor(target: Log$Server$Target) {
     super(target, [
       {
@@ -804,23 +804,23 @@ export class Log$Server extends $.Server {
 export class Log extends $.Interface {
   static readonly Client = Log$Client;
   static readonly Server = Log$Server;
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "Log",
     id: "d7e5df95c2d7c2b2",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Log_" + super.toString(); }
+  override toString(): string { return "Log_" + super.toString(); }
 }
 export class Clock_Now$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "now$Params",
     id: "d15d660e211f90c3",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Clock_Now$Params_" + super.toString(); }
+  override toString(): string { return "Clock_Now$Params_" + super.toString(); }
 }
 export class Clock_Now$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "now$Results",
     id: "e3c12aca96284087",
     size: new $.ObjectSize(16, 0),
@@ -837,7 +837,7 @@ export class Clock_Now$Results extends $.Struct {
   set monotonicMs(value: number) {
     $.utils.setFloat64(8, value, this);
   }
-  toString(): string { return "Clock_Now$Results_" + super.toString(); }
+  override toString(): string { return "Clock_Now$Results_" + super.toString(); }
 }
 export class Clock_Now$Results$Promise {
   pipeline: $.Pipeline<any, any, Clock_Now$Results>;
@@ -880,7 +880,7 @@ export interface Clock$Server$Target {
   now(params: Clock_Now$Params, results: Clock_Now$Results): Promise<void>;
 }
 export class Clock$Server extends $.Server {
-  readonly target: Clock$Server$Target;
+  override readonly target: Clock$Server$Target;
   constructor(target: Clock$Server$Target) {
     super(target, [
       {
@@ -897,15 +897,15 @@ export class Clock$Server extends $.Server {
 export class Clock extends $.Interface {
   static readonly Client = Clock$Client;
   static readonly Server = Clock$Server;
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "Clock",
     id: "d3c0b1b32cb4e26d",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Clock_" + super.toString(); }
+  override toString(): string { return "Clock_" + super.toString(); }
 }
 export class Counter_Increment$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "increment$Params",
     id: "b059fddc874fef83",
     size: new $.ObjectSize(8, 0),
@@ -916,10 +916,10 @@ export class Counter_Increment$Params extends $.Struct {
   set by(value: bigint) {
     $.utils.setInt64(0, value, this);
   }
-  toString(): string { return "Counter_Increment$Params_" + super.toString(); }
+  override toString(): string { return "Counter_Increment$Params_" + super.toString(); }
 }
 export class Counter_Increment$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "increment$Results",
     id: "90e1627e0778bdcd",
     size: new $.ObjectSize(8, 0),
@@ -930,7 +930,7 @@ export class Counter_Increment$Results extends $.Struct {
   set value(value: bigint) {
     $.utils.setInt64(0, value, this);
   }
-  toString(): string { return "Counter_Increment$Results_" + super.toString(); }
+  override toString(): string { return "Counter_Increment$Results_" + super.toString(); }
 }
 export class Counter_Increment$Results$Promise {
   pipeline: $.Pipeline<any, any, Counter_Increment$Results>;
@@ -942,15 +942,15 @@ export class Counter_Increment$Results$Promise {
   }
 }
 export class Counter_Get$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "get$Params",
     id: "97f907e46eff8608",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Counter_Get$Params_" + super.toString(); }
+  override toString(): string { return "Counter_Get$Params_" + super.toString(); }
 }
 export class Counter_Get$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "get$Results",
     id: "c8c1d920e3744c4c",
     size: new $.ObjectSize(8, 0),
@@ -961,7 +961,7 @@ export class Counter_Get$Results extends $.Struct {
   set value(value: bigint) {
     $.utils.setInt64(0, value, this);
   }
-  toString(): string { return "Counter_Get$Results_" + super.toString(); }
+  override toString(): string { return "Counter_Get$Results_" + super.toString(); }
 }
 export class Counter_Get$Results$Promise {
   pipeline: $.Pipeline<any, any, Counter_Get$Results>;
@@ -1022,7 +1022,7 @@ export interface Counter$Server$Target {
   get(params: Counter_Get$Params, results: Counter_Get$Results): Promise<void>;
 }
 export class Counter$Server extends $.Server {
-  readonly target: Counter$Server$Target;
+  override readonly target: Counter$Server$Target;
   constructor(target: Counter$Server$Target) {
     super(target, [
       {
@@ -1043,15 +1043,15 @@ export class Counter$Server extends $.Server {
 export class Counter extends $.Interface {
   static readonly Client = Counter$Client;
   static readonly Server = Counter$Server;
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "Counter",
     id: "f74a01351e0b2ccd",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Counter_" + super.toString(); }
+  override toString(): string { return "Counter_" + super.toString(); }
 }
 export class Greeter_Greet$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "greet$Params",
     id: "e642fb28f3a03182",
     size: new $.ObjectSize(0, 1),
@@ -1062,10 +1062,10 @@ export class Greeter_Greet$Params extends $.Struct {
   set name(value: string) {
     $.utils.setText(0, value, this);
   }
-  toString(): string { return "Greeter_Greet$Params_" + super.toString(); }
+  override toString(): string { return "Greeter_Greet$Params_" + super.toString(); }
 }
 export class Greeter_Greet$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "greet$Results",
     id: "ef9d233079c638df",
     size: new $.ObjectSize(0, 1),
@@ -1076,7 +1076,7 @@ export class Greeter_Greet$Results extends $.Struct {
   set message(value: string) {
     $.utils.setText(0, value, this);
   }
-  toString(): string { return "Greeter_Greet$Results_" + super.toString(); }
+  override toString(): string { return "Greeter_Greet$Results_" + super.toString(); }
 }
 export class Greeter_Greet$Results$Promise {
   pipeline: $.Pipeline<any, any, Greeter_Greet$Results>;
@@ -1119,7 +1119,7 @@ export interface Greeter$Server$Target {
   greet(params: Greeter_Greet$Params, results: Greeter_Greet$Results): Promise<void>;
 }
 export class Greeter$Server extends $.Server {
-  readonly target: Greeter$Server$Target;
+  override readonly target: Greeter$Server$Target;
   constructor(target: Greeter$Server$Target) {
     super(target, [
       {
@@ -1136,15 +1136,15 @@ export class Greeter$Server extends $.Server {
 export class Greeter extends $.Interface {
   static readonly Client = Greeter$Client;
   static readonly Server = Greeter$Server;
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "Greeter",
     id: "9b2f30c05af10a99",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Greeter_" + super.toString(); }
+  override toString(): string { return "Greeter_" + super.toString(); }
 }
 export class Echo_Echo$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "echo$Params",
     id: "8e99793073fc26fb",
     size: new $.ObjectSize(0, 1),
@@ -1167,10 +1167,10 @@ export class Echo_Echo$Params extends $.Struct {
   set data(value: $.Data) {
     $.utils.copyFrom(value, $.utils.getPointer(0, this));
   }
-  toString(): string { return "Echo_Echo$Params_" + super.toString(); }
+  override toString(): string { return "Echo_Echo$Params_" + super.toString(); }
 }
 export class Echo_Echo$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "echo$Results",
     id: "ca27eb04fd46967d",
     size: new $.ObjectSize(0, 1),
@@ -1193,7 +1193,7 @@ export class Echo_Echo$Results extends $.Struct {
   set data(value: $.Data) {
     $.utils.copyFrom(value, $.utils.getPointer(0, this));
   }
-  toString(): string { return "Echo_Echo$Results_" + super.toString(); }
+  override toString(): string { return "Echo_Echo$Results_" + super.toString(); }
 }
 export class Echo_Echo$Results$Promise {
   pipeline: $.Pipeline<any, any, Echo_Echo$Results>;
@@ -1240,7 +1240,7 @@ export interface Echo$Server$Target {
   echo(params: Echo_Echo$Params, results: Echo_Echo$Results): Promise<void>;
 }
 export class Echo$Server extends $.Server {
-  readonly target: Echo$Server$Target;
+  override readonly target: Echo$Server$Target;
   constructor(target: Echo$Server$Target) {
     super(target, [
       {
@@ -1257,10 +1257,10 @@ export class Echo$Server extends $.Server {
 export class Echo extends $.Interface {
   static readonly Client = Echo$Client;
   static readonly Server = Echo$Server;
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "Echo",
     id: "ea1bb27b26285344",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Echo_" + super.toString(); }
+  override toString(): string { return "Echo_" + super.toString(); }
 }

@@ -2,7 +2,7 @@
 import * as $ from "capnp-es";
 export const _capnpFileId = 0xd5b7a4b72251e5ffn;
 export class Callback_Notify$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "notify$Params",
     id: "9ba8e224347425c3",
     size: new $.ObjectSize(8, 1),
@@ -19,10 +19,10 @@ export class Callback_Notify$Params extends $.Struct {
   set seq(value: number) {
     $.utils.setUint32(0, value, this);
   }
-  toString(): string { return "Callback_Notify$Params_" + super.toString(); }
+  override toString(): string { return "Callback_Notify$Params_" + super.toString(); }
 }
 export class Callback_Notify$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "notify$Results",
     id: "a7238b42f2a815cc",
     size: new $.ObjectSize(8, 0),
@@ -33,7 +33,7 @@ export class Callback_Notify$Results extends $.Struct {
   set ack(value: number) {
     $.utils.setUint32(0, value, this);
   }
-  toString(): string { return "Callback_Notify$Results_" + super.toString(); }
+  override toString(): string { return "Callback_Notify$Results_" + super.toString(); }
 }
 export class Callback_Notify$Results$Promise {
   pipeline: $.Pipeline<any, any, Callback_Notify$Results>;
@@ -76,7 +76,7 @@ export interface Callback$Server$Target {
   notify(params: Callback_Notify$Params, results: Callback_Notify$Results): Promise<void>;
 }
 export class Callback$Server extends $.Server {
-  readonly target: Callback$Server$Target;
+  override readonly target: Callback$Server$Target;
   constructor(target: Callback$Server$Target) {
     super(target, [
       {
@@ -97,15 +97,15 @@ export class Callback$Server extends $.Server {
 export class Callback extends $.Interface {
   static readonly Client = Callback$Client;
   static readonly Server = Callback$Server;
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "Callback",
     id: "891b644fcbc9c1d9",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Callback_" + super.toString(); }
+  override toString(): string { return "Callback_" + super.toString(); }
 }
 export class Counter_Inc$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "inc$Params",
     id: "dd5bb48725c2454b",
     size: new $.ObjectSize(8, 0),
@@ -116,10 +116,10 @@ export class Counter_Inc$Params extends $.Struct {
   set by(value: number) {
     $.utils.setUint32(0, value, this);
   }
-  toString(): string { return "Counter_Inc$Params_" + super.toString(); }
+  override toString(): string { return "Counter_Inc$Params_" + super.toString(); }
 }
 export class Counter_Inc$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "inc$Results",
     id: "ebd1ced17b185aa3",
     size: new $.ObjectSize(8, 0),
@@ -130,7 +130,7 @@ export class Counter_Inc$Results extends $.Struct {
   set value(value: number) {
     $.utils.setUint32(0, value, this);
   }
-  toString(): string { return "Counter_Inc$Results_" + super.toString(); }
+  override toString(): string { return "Counter_Inc$Results_" + super.toString(); }
 }
 export class Counter_Inc$Results$Promise {
   pipeline: $.Pipeline<any, any, Counter_Inc$Results>;
@@ -142,15 +142,15 @@ export class Counter_Inc$Results$Promise {
   }
 }
 export class Counter_Name$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "name$Params",
     id: "f6e804921718999e",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Counter_Name$Params_" + super.toString(); }
+  override toString(): string { return "Counter_Name$Params_" + super.toString(); }
 }
 export class Counter_Name$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "name$Results",
     id: "b3b9c36432a5e0d9",
     size: new $.ObjectSize(0, 1),
@@ -161,7 +161,7 @@ export class Counter_Name$Results extends $.Struct {
   set name(value: string) {
     $.utils.setText(0, value, this);
   }
-  toString(): string { return "Counter_Name$Results_" + super.toString(); }
+  override toString(): string { return "Counter_Name$Results_" + super.toString(); }
 }
 export class Counter_Name$Results$Promise {
   pipeline: $.Pipeline<any, any, Counter_Name$Results>;
@@ -222,7 +222,7 @@ export interface Counter$Server$Target {
   name(params: Counter_Name$Params, results: Counter_Name$Results): Promise<void>;
 }
 export class Counter$Server extends $.Server {
-  readonly target: Counter$Server$Target;
+  override readonly target: Counter$Server$Target;
   constructor(target: Counter$Server$Target) {
     super(target, [
       {
@@ -247,15 +247,15 @@ export class Counter$Server extends $.Server {
 export class Counter extends $.Interface {
   static readonly Client = Counter$Client;
   static readonly Server = Counter$Server;
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "Counter",
     id: "aa6732a25847775a",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Counter_" + super.toString(); }
+  override toString(): string { return "Counter_" + super.toString(); }
 }
 export class Echo_Echo$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "echo$Params",
     id: "e6bbb29cd63467c8",
     size: new $.ObjectSize(0, 1),
@@ -266,10 +266,10 @@ export class Echo_Echo$Params extends $.Struct {
   set text(value: string) {
     $.utils.setText(0, value, this);
   }
-  toString(): string { return "Echo_Echo$Params_" + super.toString(); }
+  override toString(): string { return "Echo_Echo$Params_" + super.toString(); }
 }
 export class Echo_Echo$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "echo$Results",
     id: "d591dc68ffc0aacb",
     size: new $.ObjectSize(0, 1),
@@ -280,7 +280,7 @@ export class Echo_Echo$Results extends $.Struct {
   set text(value: string) {
     $.utils.setText(0, value, this);
   }
-  toString(): string { return "Echo_Echo$Results_" + super.toString(); }
+  override toString(): string { return "Echo_Echo$Results_" + super.toString(); }
 }
 export class Echo_Echo$Results$Promise {
   pipeline: $.Pipeline<any, any, Echo_Echo$Results>;
@@ -292,7 +292,7 @@ export class Echo_Echo$Results$Promise {
   }
 }
 export class Echo_Add$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "add$Params",
     id: "85e446e7e3e93714",
     size: new $.ObjectSize(16, 0),
@@ -309,10 +309,10 @@ export class Echo_Add$Params extends $.Struct {
   set b(value: bigint) {
     $.utils.setInt64(8, value, this);
   }
-  toString(): string { return "Echo_Add$Params_" + super.toString(); }
+  override toString(): string { return "Echo_Add$Params_" + super.toString(); }
 }
 export class Echo_Add$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "add$Results",
     id: "ea6700f7a0258c66",
     size: new $.ObjectSize(8, 0),
@@ -323,7 +323,7 @@ export class Echo_Add$Results extends $.Struct {
   set sum(value: bigint) {
     $.utils.setInt64(0, value, this);
   }
-  toString(): string { return "Echo_Add$Results_" + super.toString(); }
+  override toString(): string { return "Echo_Add$Results_" + super.toString(); }
 }
 export class Echo_Add$Results$Promise {
   pipeline: $.Pipeline<any, any, Echo_Add$Results>;
@@ -335,7 +335,7 @@ export class Echo_Add$Results$Promise {
   }
 }
 export class Echo_Subscribe$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "subscribe$Params",
     id: "c5e763a11fa6b15b",
     size: new $.ObjectSize(8, 1),
@@ -352,10 +352,10 @@ export class Echo_Subscribe$Params extends $.Struct {
   set count(value: number) {
     $.utils.setUint32(0, value, this);
   }
-  toString(): string { return "Echo_Subscribe$Params_" + super.toString(); }
+  override toString(): string { return "Echo_Subscribe$Params_" + super.toString(); }
 }
 export class Echo_Subscribe$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "subscribe$Results",
     id: "f4e47a0c2ac89ad7",
     size: new $.ObjectSize(8, 0),
@@ -366,7 +366,7 @@ export class Echo_Subscribe$Results extends $.Struct {
   set acks(value: number) {
     $.utils.setUint32(0, value, this);
   }
-  toString(): string { return "Echo_Subscribe$Results_" + super.toString(); }
+  override toString(): string { return "Echo_Subscribe$Results_" + super.toString(); }
 }
 export class Echo_Subscribe$Results$Promise {
   pipeline: $.Pipeline<any, any, Echo_Subscribe$Results>;
@@ -378,7 +378,7 @@ export class Echo_Subscribe$Results$Promise {
   }
 }
 export class Echo_NewCounter$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "newCounter$Params",
     id: "e5375c655d34e7d6",
     size: new $.ObjectSize(8, 1),
@@ -395,10 +395,10 @@ export class Echo_NewCounter$Params extends $.Struct {
   set delayMs(value: number) {
     $.utils.setUint32(0, value, this);
   }
-  toString(): string { return "Echo_NewCounter$Params_" + super.toString(); }
+  override toString(): string { return "Echo_NewCounter$Params_" + super.toString(); }
 }
 export class Echo_NewCounter$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "newCounter$Results",
     id: "e49dfd261398784e",
     size: new $.ObjectSize(0, 1),
@@ -409,7 +409,7 @@ export class Echo_NewCounter$Results extends $.Struct {
   set counter(value: Counter$Client) {
     $.utils.setInterfacePointer(this.segment.message.addCap(value.client), $.utils.getPointer(0, this));
   }
-  toString(): string { return "Echo_NewCounter$Results_" + super.toString(); }
+  override toString(): string { return "Echo_NewCounter$Results_" + super.toString(); }
 }
 export class Echo_NewCounter$Results$Promise {
   pipeline: $.Pipeline<any, any, Echo_NewCounter$Results>;
@@ -424,7 +424,7 @@ export class Echo_NewCounter$Results$Promise {
   }
 }
 export class Echo_Keep$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "keep$Params",
     id: "d8686035c983ae51",
     size: new $.ObjectSize(0, 1),
@@ -435,15 +435,15 @@ export class Echo_Keep$Params extends $.Struct {
   set cb(value: Callback$Client) {
     $.utils.setInterfacePointer(this.segment.message.addCap(value.client), $.utils.getPointer(0, this));
   }
-  toString(): string { return "Echo_Keep$Params_" + super.toString(); }
+  override toString(): string { return "Echo_Keep$Params_" + super.toString(); }
 }
 export class Echo_Keep$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "keep$Results",
     id: "f6a1831ba9e1d153",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Echo_Keep$Results_" + super.toString(); }
+  override toString(): string { return "Echo_Keep$Results_" + super.toString(); }
 }
 export class Echo_Keep$Results$Promise {
   pipeline: $.Pipeline<any, any, Echo_Keep$Results>;
@@ -455,7 +455,7 @@ export class Echo_Keep$Results$Promise {
   }
 }
 export class Echo_CallKept$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "callKept$Params",
     id: "d9cf9c27f131184b",
     size: new $.ObjectSize(0, 1),
@@ -466,10 +466,10 @@ export class Echo_CallKept$Params extends $.Struct {
   set msg(value: string) {
     $.utils.setText(0, value, this);
   }
-  toString(): string { return "Echo_CallKept$Params_" + super.toString(); }
+  override toString(): string { return "Echo_CallKept$Params_" + super.toString(); }
 }
 export class Echo_CallKept$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "callKept$Results",
     id: "8a91defb1d763beb",
     size: new $.ObjectSize(8, 0),
@@ -480,7 +480,7 @@ export class Echo_CallKept$Results extends $.Struct {
   set ack(value: number) {
     $.utils.setUint32(0, value, this);
   }
-  toString(): string { return "Echo_CallKept$Results_" + super.toString(); }
+  override toString(): string { return "Echo_CallKept$Results_" + super.toString(); }
 }
 export class Echo_CallKept$Results$Promise {
   pipeline: $.Pipeline<any, any, Echo_CallKept$Results>;
@@ -492,20 +492,20 @@ export class Echo_CallKept$Results$Promise {
   }
 }
 export class Echo_DropKept$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "dropKept$Params",
     id: "d77956e6097085bc",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Echo_DropKept$Params_" + super.toString(); }
+  override toString(): string { return "Echo_DropKept$Params_" + super.toString(); }
 }
 export class Echo_DropKept$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "dropKept$Results",
     id: "e9d3e4854a2d1484",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Echo_DropKept$Results_" + super.toString(); }
+  override toString(): string { return "Echo_DropKept$Results_" + super.toString(); }
 }
 export class Echo_DropKept$Results$Promise {
   pipeline: $.Pipeline<any, any, Echo_DropKept$Results>;
@@ -517,15 +517,15 @@ export class Echo_DropKept$Results$Promise {
   }
 }
 export class Echo_Stats$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "stats$Params",
     id: "f05f1dda34d9a299",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Echo_Stats$Params_" + super.toString(); }
+  override toString(): string { return "Echo_Stats$Params_" + super.toString(); }
 }
 export class Echo_Stats$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "stats$Results",
     id: "ccfbbe0053b11e24",
     size: new $.ObjectSize(8, 0),
@@ -542,7 +542,7 @@ export class Echo_Stats$Results extends $.Struct {
   set calls(value: number) {
     $.utils.setUint32(4, value, this);
   }
-  toString(): string { return "Echo_Stats$Results_" + super.toString(); }
+  override toString(): string { return "Echo_Stats$Results_" + super.toString(); }
 }
 export class Echo_Stats$Results$Promise {
   pipeline: $.Pipeline<any, any, Echo_Stats$Results>;
@@ -554,7 +554,7 @@ export class Echo_Stats$Results$Promise {
   }
 }
 export class Echo_Fail$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "fail$Params",
     id: "f1b7ba2b5c4dd85f",
     size: new $.ObjectSize(0, 1),
@@ -565,15 +565,15 @@ export class Echo_Fail$Params extends $.Struct {
   set reason(value: string) {
     $.utils.setText(0, value, this);
   }
-  toString(): string { return "Echo_Fail$Params_" + super.toString(); }
+  override toString(): string { return "Echo_Fail$Params_" + super.toString(); }
 }
 export class Echo_Fail$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "fail$Results",
     id: "fbf548c7cd842cc9",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Echo_Fail$Results_" + super.toString(); }
+  override toString(): string { return "Echo_Fail$Results_" + super.toString(); }
 }
 export class Echo_Fail$Results$Promise {
   pipeline: $.Pipeline<any, any, Echo_Fail$Results>;
@@ -585,7 +585,7 @@ export class Echo_Fail$Results$Promise {
   }
 }
 export class Echo_Sleep$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "sleep$Params",
     id: "ff9876803298d274",
     size: new $.ObjectSize(8, 0),
@@ -596,15 +596,15 @@ export class Echo_Sleep$Params extends $.Struct {
   set ms(value: number) {
     $.utils.setUint32(0, value, this);
   }
-  toString(): string { return "Echo_Sleep$Params_" + super.toString(); }
+  override toString(): string { return "Echo_Sleep$Params_" + super.toString(); }
 }
 export class Echo_Sleep$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "sleep$Results",
     id: "c5a266a5917b9d53",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Echo_Sleep$Results_" + super.toString(); }
+  override toString(): string { return "Echo_Sleep$Results_" + super.toString(); }
 }
 export class Echo_Sleep$Results$Promise {
   pipeline: $.Pipeline<any, any, Echo_Sleep$Results>;
@@ -616,7 +616,7 @@ export class Echo_Sleep$Results$Promise {
   }
 }
 export class Echo_Blob$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "blob$Params",
     id: "9306200a37114bff",
     size: new $.ObjectSize(8, 0),
@@ -627,10 +627,10 @@ export class Echo_Blob$Params extends $.Struct {
   set size(value: number) {
     $.utils.setUint32(0, value, this);
   }
-  toString(): string { return "Echo_Blob$Params_" + super.toString(); }
+  override toString(): string { return "Echo_Blob$Params_" + super.toString(); }
 }
 export class Echo_Blob$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "blob$Results",
     id: "b33dbf0ad5a1ded6",
     size: new $.ObjectSize(0, 1),
@@ -653,7 +653,7 @@ export class Echo_Blob$Results extends $.Struct {
   set data(value: $.Data) {
     $.utils.copyFrom(value, $.utils.getPointer(0, this));
   }
-  toString(): string { return "Echo_Blob$Results_" + super.toString(); }
+  override toString(): string { return "Echo_Blob$Results_" + super.toString(); }
 }
 export class Echo_Blob$Results$Promise {
   pipeline: $.Pipeline<any, any, Echo_Blob$Results>;
@@ -665,7 +665,7 @@ export class Echo_Blob$Results$Promise {
   }
 }
 export class Echo_EchoCap$Params extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "echoCap$Params",
     id: "b9972099ed78032e",
     size: new $.ObjectSize(0, 1),
@@ -676,10 +676,10 @@ export class Echo_EchoCap$Params extends $.Struct {
   set cb(value: Callback$Client) {
     $.utils.setInterfacePointer(this.segment.message.addCap(value.client), $.utils.getPointer(0, this));
   }
-  toString(): string { return "Echo_EchoCap$Params_" + super.toString(); }
+  override toString(): string { return "Echo_EchoCap$Params_" + super.toString(); }
 }
 export class Echo_EchoCap$Results extends $.Struct {
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "echoCap$Results",
     id: "a89b0b38128d6955",
     size: new $.ObjectSize(0, 1),
@@ -690,7 +690,7 @@ export class Echo_EchoCap$Results extends $.Struct {
   set cb(value: Callback$Client) {
     $.utils.setInterfacePointer(this.segment.message.addCap(value.client), $.utils.getPointer(0, this));
   }
-  toString(): string { return "Echo_EchoCap$Results_" + super.toString(); }
+  override toString(): string { return "Echo_EchoCap$Results_" + super.toString(); }
 }
 export class Echo_EchoCap$Results$Promise {
   pipeline: $.Pipeline<any, any, Echo_EchoCap$Results>;
@@ -954,7 +954,7 @@ export interface Echo$Server$Target {
   echoCap(params: Echo_EchoCap$Params, results: Echo_EchoCap$Results): Promise<void>;
 }
 export class Echo$Server extends $.Server {
-  readonly target: Echo$Server$Target;
+  override readonly target: Echo$Server$Target;
   constructor(target: Echo$Server$Target) {
     super(target, [
       {
@@ -1015,10 +1015,10 @@ export class Echo$Server extends $.Server {
 export class Echo extends $.Interface {
   static readonly Client = Echo$Client;
   static readonly Server = Echo$Server;
-  static readonly _capnp = {
+  static override readonly _capnp = {
     displayName: "Echo",
     id: "f489ac9a8885cbdd",
     size: new $.ObjectSize(0, 0),
   };
-  toString(): string { return "Echo_" + super.toString(); }
+  override toString(): string { return "Echo_" + super.toString(); }
 }

@@ -28,34 +28,89 @@ export function join(path: string, field: string | number): string {
   return path ? `${path}.${field}` : field;
 }
 
-/** Field lookup with Go's rules: the last key that folds to `name` wins. */
-export function fields(v: JsonValue, path: string): Map<string, JsonValue> | null {
-  if (v === null) return null;
-  if (!(v instanceof JsonObject)) throw new DecodeError(path, `expected an object, got ${kind(v)}`);
-  const m = new Map<string, JsonValue>();
-  for (const [k, x] of v.entries) m.set(foldKey(k), x);
+/**
+ * Every JSON value that Go's decoder writes into one Go value, in order. Go decodes duplicate keys
+ * (including case variants) into the same field one after another: objects merge into a struct,
+ * null is a no-op for strings/numbers/structs and resets slices/maps/pointers, arrays decode into the
+ * existing elements, and a type error in any of them fails the whole document.
+ */
+export class Occ {
+  readonly vals: JsonValue[];
+  constructor(vals: JsonValue[]) {
+    this.vals = vals;
+  }
+}
+
+export type Fields = Map<string, JsonValue[]>;
+
+function occOf(v: JsonValue | Occ | undefined): JsonValue[] {
+  if (v === undefined) return [];
+  return v instanceof Occ ? v.vals : [v];
+}
+
+/** A struct: the entries of all object occurrences merged in order (folded keys); null = no-op. */
+export function fields(v: JsonValue | Occ, path: string): Fields | null {
+  let m: Fields | null = null;
+  for (const o of occOf(v)) {
+    if (o === null) continue;
+    if (!(o instanceof JsonObject)) throw new DecodeError(path, `expected an object, got ${kind(o)}`);
+    m ??= new Map();
+    for (const [k, x] of o.entries) {
+      const f = foldKey(k);
+      const list = m.get(f);
+      if (list) list.push(x);
+      else m.set(f, [x]);
+    }
+  }
   return m;
 }
 
-export function str(m: Map<string, JsonValue> | null, name: string, path: string): string {
-  const v = m?.get(name);
-  if (v === undefined || v === null) return "";
-  if (typeof v !== "string") throw new DecodeError(join(path, name), `expected a string, got ${kind(v)}`);
+function vals(m: Fields | null, name: string): JsonValue[] {
+  return m?.get(name) ?? [];
+}
+
+/** Last occurrence as is (json.RawMessage), undefined when the key is absent. */
+export function raw(m: Fields | null, name: string): JsonValue | undefined {
+  const v = vals(m, name);
+  return v.length ? v[v.length - 1] : undefined;
+}
+
+/** Scalars: every occurrence is type-checked; null keeps the previous value. */
+function scalar<T>(m: Fields | null, name: string, path: string, zero: T, conv: (v: JsonValue, p: string) => T): T {
+  let cur = zero;
+  for (const v of vals(m, name)) if (v !== null) cur = conv(v, join(path, name));
+  return cur;
+}
+
+function asStr(v: JsonValue, p: string): string {
+  if (typeof v !== "string") throw new DecodeError(p, `expected a string, got ${kind(v)}`);
   return v;
 }
 
-export function bool(m: Map<string, JsonValue> | null, name: string, path: string): boolean {
-  const v = m?.get(name);
-  if (v === undefined || v === null) return false;
-  if (typeof v !== "boolean") throw new DecodeError(join(path, name), `expected true or false, got ${kind(v)}`);
-  return v;
+export function str(m: Fields | null, name: string, path: string): string {
+  return scalar(m, name, path, "", asStr);
+}
+
+/** A *string field: absent or null (last) = null. */
+export function optStr(m: Fields | null, name: string, path: string): string | null {
+  let cur: string | null = null;
+  for (const v of vals(m, name)) cur = v === null ? null : asStr(v, join(path, name));
+  return cur;
+}
+
+export function bool(m: Fields | null, name: string, path: string): boolean {
+  return scalar(m, name, path, false, (v, p) => {
+    if (typeof v !== "boolean") throw new DecodeError(p, `expected true or false, got ${kind(v)}`);
+    return v;
+  });
 }
 
 const INT_RE = /^-?(0|[1-9][0-9]*)$/;
+const UINT_RE = /^(0|[1-9][0-9]*)$/;
 
 function intOf(v: JsonValue, path: string, min: bigint, max: bigint, what: string): bigint {
   if (!(v instanceof JsonNumber)) throw new DecodeError(path, `expected ${what}, got ${kind(v)}`);
-  if (!INT_RE.test(v.text)) throw new DecodeError(path, `expected ${what}, got ${kind(v)}`);
+  if (!(min >= 0n ? UINT_RE : INT_RE).test(v.text)) throw new DecodeError(path, `expected ${what}, got ${kind(v)}`);
   const n = BigInt(v.text);
   if (n < min || n > max) throw new DecodeError(path, `expected ${what}, got ${kind(v)} (out of range)`);
   return n;
@@ -69,24 +124,26 @@ const I64_MIN = -9223372036854775808n;
 const I64_MAX = 9223372036854775807n;
 
 /** Unsigned integer of at most `max` (u8/u16/u32) as a JS number. */
-export function uint(m: Map<string, JsonValue> | null, name: string, path: string, max: bigint): number {
-  const v = m?.get(name);
-  if (v === undefined || v === null) return 0;
-  return Number(intOf(v, join(path, name), 0n, max, `an integer 0..${max}`));
+export function uint(m: Fields | null, name: string, path: string, max: bigint): number {
+  return Number(scalar(m, name, path, 0n, (v, p) => intOf(v, p, 0n, max, `an integer 0..${max}`)));
 }
 
 /** u64 as bigint (byte sizes, contract ids, weights). */
-export function u64(m: Map<string, JsonValue> | null, name: string, path: string): bigint {
-  const v = m?.get(name);
-  if (v === undefined || v === null) return 0n;
-  return intOf(v, join(path, name), 0n, U64, "an integer 0..2^64-1");
+export function u64(m: Fields | null, name: string, path: string): bigint {
+  return scalar(m, name, path, 0n, (v, p) => intOf(v, p, 0n, U64, "an integer 0..2^64-1"));
 }
 
-/** gridtypes.Timestamp: an int64, or an RFC 3339 date string (converted to unix seconds). */
-export function timestamp(m: Map<string, JsonValue> | null, name: string, path: string): bigint {
-  const v = m?.get(name);
-  if (v === undefined || v === null) return 0n;
-  const p = join(path, name);
+/**
+ * gridtypes.Timestamp: an int64, or an RFC 3339 date string (converted to unix seconds). It has its
+ * own UnmarshalJSON, which Go also calls for null: null sets 0.
+ */
+export function timestamp(m: Fields | null, name: string, path: string): bigint {
+  let cur = 0n;
+  for (const v of vals(m, name)) cur = v === null ? 0n : timestampOf(v, join(path, name));
+  return cur;
+}
+
+function timestampOf(v: JsonValue, p: string): bigint {
   if (v instanceof JsonNumber && INT_RE.test(v.text)) {
     const n = BigInt(v.text);
     if (n >= I64_MIN && n <= I64_MAX) return n;
@@ -119,79 +176,122 @@ function parseRfc3339(s: string): bigint | null {
   return days * 86400n + BigInt(h * 3600 + mi * 60 + se - off);
 }
 
-export function arr(m: Map<string, JsonValue> | null, name: string, path: string): JsonValue[] {
-  const v = m?.get(name);
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw new DecodeError(join(path, name), `expected an array, got ${kind(v)}`);
-  return v;
+/**
+ * A slice: the element slots after all occurrences, each with every JSON value decoded into it
+ * (Go decodes an array into the existing elements; null or [] drop the old ones).
+ */
+export function arr(m: Fields | null, name: string, path: string): Occ[] {
+  let slots: JsonValue[][] = [];
+  let len = 0;
+  for (const v of vals(m, name)) {
+    if (v === null || (Array.isArray(v) && v.length === 0)) {
+      slots = [];
+      len = 0;
+      continue;
+    }
+    if (!Array.isArray(v)) throw new DecodeError(join(path, name), `expected an array, got ${kind(v)}`);
+    for (let i = 0; i < v.length; i++) {
+      if (i >= slots.length) slots.push([]);
+      slots[i].push(v[i]);
+    }
+    len = v.length;
+  }
+  return slots.slice(0, len).map((s) => new Occ(s));
 }
 
-export function strArr(m: Map<string, JsonValue> | null, name: string, path: string): string[] {
-  return arr(m, name, path).map((v, i) => {
-    if (v === null) return "";
-    if (typeof v !== "string") throw new DecodeError(join(join(path, name), i), `expected a string, got ${kind(v)}`);
-    return v;
+export function strArr(m: Fields | null, name: string, path: string): string[] {
+  return arr(m, name, path).map((slot, i) => {
+    let cur = "";
+    for (const v of slot.vals) if (v !== null) cur = asStr(v, join(join(path, name), i));
+    return cur;
   });
 }
 
-/** map[string]string: keys verbatim (no folding), duplicate keys last wins, null value = "". */
-export function strMap(m: Map<string, JsonValue> | null, name: string, path: string): Map<string, string> {
-  const v = m?.get(name);
-  const out = new Map<string, string>();
-  if (v === undefined || v === null) return out;
+/** map[string]string: keys verbatim, occurrences merged, each value fresh (null value = ""), null resets. */
+export function strMap(m: Fields | null, name: string, path: string): Map<string, string> {
+  let out = new Map<string, string>();
   const p = join(path, name);
-  if (!(v instanceof JsonObject)) throw new DecodeError(p, `expected an object of strings, got ${kind(v)}`);
-  for (const [k, x] of v.entries) {
-    if (x === null) out.set(k, "");
-    else if (typeof x === "string") out.set(k, x);
-    else throw new DecodeError(join(p, k), `expected a string, got ${kind(x)}`);
+  for (const v of vals(m, name)) {
+    if (v === null) {
+      out = new Map();
+      continue;
+    }
+    if (!(v instanceof JsonObject)) throw new DecodeError(p, `expected an object of strings, got ${kind(v)}`);
+    for (const [k, x] of v.entries) {
+      if (x === null) out.set(k, "");
+      else if (typeof x === "string") out.set(k, x);
+      else throw new DecodeError(join(p, k), `expected a string, got ${kind(x)}`);
+    }
   }
   return out;
 }
 
-/** A present-but-maybe-null sub-object (Go pointer field): undefined when absent or null. */
-export function optObj(m: Map<string, JsonValue> | null, name: string): JsonValue | undefined {
-  const v = m?.get(name);
-  return v === undefined || v === null ? undefined : v;
+/** A pointer-to-struct field: undefined when absent or reset by null; objects since then merge. */
+export function optObj(m: Fields | null, name: string): Occ | undefined {
+  let cur: JsonValue[] | undefined;
+  for (const v of vals(m, name)) {
+    if (v === null) cur = undefined;
+    else (cur ??= []).push(v);
+  }
+  return cur ? new Occ(cur) : undefined;
 }
 
-export function obj(m: Map<string, JsonValue> | null, name: string): JsonValue {
-  return m?.get(name) ?? null;
+/** A value-struct field: all its occurrences (decode with `fields`). */
+export function obj(m: Fields | null, name: string): Occ {
+  return new Occ(vals(m, name));
 }
 
-/** gridtypes.IPNet: a string via net.ParseCIDR; "" or absent = empty (renders `<nil>`). */
-export function ipnet(m: Map<string, JsonValue> | null, name: string, path: string): GoIPNet | null {
-  return ipnetOf(m?.get(name), join(path, name));
+/** gridtypes.IPNet (a TextUnmarshaler struct): null is a no-op, "" resets to empty (`<nil>`). */
+export function ipnet(m: Fields | null, name: string, path: string): GoIPNet | null {
+  return ipnetOf(new Occ(vals(m, name)), join(path, name));
 }
 
-export function ipnetOf(v: JsonValue | undefined, p: string): GoIPNet | null {
-  if (v === undefined || v === null) return null;
-  if (typeof v !== "string") throw new DecodeError(p, `expected a CIDR string like "10.1.0.0/16", got ${kind(v)}`);
-  if (v === "") return null;
-  const n = parseGoIPNet(v);
-  if (!n) throw new DecodeError(p, `invalid CIDR address ${JSON.stringify(v)}`);
-  return n;
+export function ipnetOf(o: Occ, p: string): GoIPNet | null {
+  let cur: GoIPNet | null = null;
+  for (const v of o.vals) {
+    if (v === null) continue;
+    if (typeof v !== "string") throw new DecodeError(p, `expected a CIDR string like "10.1.0.0/16", got ${kind(v)}`);
+    if (v === "") {
+      cur = null;
+      continue;
+    }
+    const n = parseGoIPNet(v);
+    if (!n) throw new DecodeError(p, `invalid CIDR address ${JSON.stringify(v)}`);
+    cur = n;
+  }
+  return cur;
 }
 
-/** net.IP: a string via net.ParseIP; "" or absent = nil (renders `<nil>`). */
-export function ip(m: Map<string, JsonValue> | null, name: string, path: string): GoIP | null {
-  const v = m?.get(name);
+/** net.IP (a byte slice): null and "" give nil (renders `<nil>`). */
+export function ip(m: Fields | null, name: string, path: string): GoIP | null {
   const p = join(path, name);
-  if (v === undefined || v === null) return null;
-  if (typeof v !== "string") throw new DecodeError(p, `expected an IP address string, got ${kind(v)}`);
-  if (v === "") return null;
-  const a = parseGoIP(v);
-  if (!a) throw new DecodeError(p, `invalid IP address ${JSON.stringify(v)}`);
-  return a;
+  let cur: GoIP | null = null;
+  for (const v of vals(m, name)) {
+    if (v === null || v === "") {
+      cur = null;
+      continue;
+    }
+    if (typeof v !== "string") throw new DecodeError(p, `expected an IP address string, got ${kind(v)}`);
+    const a = parseGoIP(v);
+    if (!a) throw new DecodeError(p, `invalid IP address ${JSON.stringify(v)}`);
+    cur = a;
+  }
+  return cur;
 }
 
-/** Hex-encoded bytes (zos.Bytes, EncryptionKey): Go hex.DecodeString. */
-export function hexBytes(m: Map<string, JsonValue> | null, name: string, path: string): Uint8Array {
-  const v = m?.get(name);
+/** Hex-encoded bytes (zos.Bytes, EncryptionKey; byte slices): Go hex.DecodeString; null resets. */
+export function hexBytes(m: Fields | null, name: string, path: string): Uint8Array {
   const p = join(path, name);
-  if (v === undefined || v === null) return new Uint8Array(0);
-  if (typeof v !== "string") throw new DecodeError(p, `expected a hex string, got ${kind(v)}`);
-  const b = decodeHex(v);
-  if (typeof b === "string") throw new DecodeError(p, b);
-  return b;
+  let cur: Uint8Array = new Uint8Array(0);
+  for (const v of vals(m, name)) {
+    if (v === null) {
+      cur = new Uint8Array(0);
+      continue;
+    }
+    if (typeof v !== "string") throw new DecodeError(p, `expected a hex string, got ${kind(v)}`);
+    const b = decodeHex(v);
+    if (typeof b === "string") throw new DecodeError(p, b);
+    cur = b;
+  }
+  return cur;
 }

@@ -1,7 +1,7 @@
 // Deployment: decode from JSON (Go semantics), validate (Go Deployment.Valid), challenge + hash
 // (Go Deployment.ChallengeHash, byte for byte), and serialise back to JSON.
 import { createHash } from "node:crypto";
-import { DecodeError, arr, fields, join, str, timestamp, u64, uint, U32, bool } from "./decode.ts";
+import { DecodeError, arr, fields, join, obj, type Occ, raw, str, timestamp, u64, uint, U32, bool } from "./decode.ts";
 import { JsonSyntaxError, parseJson, stringifyJson, type JsonValue } from "./json.ts";
 import { ChallengeWriter, type WorkloadGetter } from "./handler.ts";
 import { HANDLERS } from "./registry.ts";
@@ -25,22 +25,22 @@ export function parseDeployment(input: string | Uint8Array): Deployment {
   return decodeDeployment(v);
 }
 
-function decodeResult(v: JsonValue, path: string): Result {
+function decodeResult(v: JsonValue | Occ, path: string): Result {
   const f = fields(v, path);
   return {
     created: timestamp(f, "created", path),
     state: str(f, "state", path),
     message: str(f, "message", path),
-    data: f?.get("data") ?? null,
+    data: raw(f, "data") ?? null,
   };
 }
 
 export function decodeDeployment(v: JsonValue): Deployment {
   try {
+    // a top-level null is the zero deployment, as in Go
     const f = fields(v, "");
-    if (!f) throw new DecodeError("", "expected a deployment object, got null");
     const sp = "signature_requirement";
-    const sf = fields(f.get(sp) ?? null, sp);
+    const sf = fields(obj(f, sp), sp);
     return {
       version: uint(f, "version", "", U32),
       twin_id: uint(f, "twin_id", "", U32),
@@ -69,10 +69,10 @@ export function decodeDeployment(v: JsonValue): Deployment {
           version: uint(x, "version", p, U32),
           name: str(x, "name", p),
           type: str(x, "type", p),
-          data: x?.get("data"),
+          data: raw(x, "data"),
           metadata: str(x, "metadata", p),
           description: str(x, "description", p),
-          result: decodeResult(x?.get("result") ?? null, join(p, "result")),
+          result: decodeResult(obj(x, "result"), join(p, "result")),
         };
       }),
     };

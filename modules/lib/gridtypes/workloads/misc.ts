@@ -1,5 +1,5 @@
 // `ip`, `ipv4` (deprecated), `zlogs`, `gateway-name-proxy`, `gateway-fqdn-proxy`.
-import { bool, fields, join, str, strArr } from "../decode.ts";
+import { bool, fields, join, optStr, str, strArr } from "../decode.ts";
 import type { JsonValue } from "../json.ts";
 import { isLoopback, parseGoIP } from "../ip.ts";
 import { fieldError, type TypeHandler } from "../handler.ts";
@@ -127,9 +127,7 @@ function gatewayHandler(key: "name" | "fqdn", re: RegExp): TypeHandler<GatewayDa
   return {
     decode(v, path) {
       const f = fields(v, path);
-      const net = f?.get("network");
-      let network: string | null = null;
-      if (net !== undefined && net !== null) network = str(f, "network", path);
+      const network = optStr(f, "network", path);
       return { name: str(f, key, path), tls_passthrough: bool(f, "tls_passthrough", path), backends: strArr(f, "backends", path), network };
     },
     challenge(d, w) {

@@ -1,5 +1,5 @@
 // `network` and `network-light` (zosbase pkg/gridtypes/zos/network.go, network_light.go).
-import { arr, fields, hexBytes, ipnet, ipnetOf, join, str, strArr, uint, optObj, U16 } from "../decode.ts";
+import { arr, type Fields, fields, hexBytes, ipnet, ipnetOf, join, Occ, str, strArr, uint, optObj, U16 } from "../decode.ts";
 import type { JsonValue } from "../json.ts";
 import { goIPNetString, type GoIPNet } from "../ip.ts";
 import { encodeHex } from "../hex.ts";
@@ -28,7 +28,7 @@ export interface NetworkData {
   mycelium: Mycelium | null;
 }
 
-function decodePeers(m: Map<string, JsonValue> | null, path: string): Peer[] {
+function decodePeers(m: Fields | null, path: string): Peer[] {
   return arr(m, "peers", path).map((pv, i) => {
     const pp = join(join(path, "peers"), i);
     const f = fields(pv, pp);
@@ -41,7 +41,7 @@ function decodePeers(m: Map<string, JsonValue> | null, path: string): Peer[] {
   });
 }
 
-export function decodeMycelium(v: JsonValue, path: string): Mycelium {
+export function decodeMycelium(v: JsonValue | Occ, path: string): Mycelium {
   const f = fields(v, path);
   return { hex_key: hexBytes(f, "hex_key", path), peers: strArr(f, "peers", path) };
 }

@@ -1,5 +1,5 @@
 // `zmount`, `volume`, `zdb`, `qsfs` (zosbase zmount.go, volume.go, zdb.go, qsfs.go).
-import { arr, bool, fields, hexBytes, join, obj, str, u64, uint, U32 } from "../decode.ts";
+import { arr, bool, type Fields, fields, hexBytes, join, obj, type Occ, str, u64, uint, U32 } from "../decode.ts";
 import type { JsonValue } from "../json.ts";
 import { encodeHex } from "../hex.ts";
 import { fieldError, type TypeHandler } from "../handler.ts";
@@ -87,12 +87,12 @@ export interface QsfsData {
   };
 }
 
-function enc(v: JsonValue, path: string): Encryption {
+function enc(v: JsonValue | Occ, path: string): Encryption {
   const f = fields(v, path);
   return { algorithm: str(f, "algorithm", path), key: hexBytes(f, "key", path) };
 }
 
-function backends(m: Map<string, JsonValue> | null, path: string): Backend[] {
+function backends(m: Fields | null, path: string): Backend[] {
   return arr(m, "backends", path).map((b, i) => {
     const p = join(join(path, "backends"), i);
     const f = fields(b, p);

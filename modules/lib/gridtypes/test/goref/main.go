@@ -5,7 +5,7 @@
 // Go semantics the node relies on (case-insensitive keys, number ranges, IP/CIDR parsing and printing,
 // %x, sort.Strings, invalid UTF-8 handling) are checked against the real thing, not a description.
 //
-// Input: one JSON line per request, {"kind":"deployment"|"ip"|"cidr","text":"..."}.
+// Input (stdin or the file named by the first argument): one JSON line per request, {"kind":"deployment"|"ip"|"cidr","text":"..."}.
 // Output: one line per request, "OK <hex of the rendering>" or "ERR".
 package main
 
@@ -73,6 +73,12 @@ type workload struct {
 	Data        json.RawMessage `json:"data"`
 	Metadata    string          `json:"metadata"`
 	Description string          `json:"description"`
+	Result      struct {
+		Created timestamp       `json:"created"`
+		State   string          `json:"state"`
+		Error   string          `json:"message"`
+		Data    json.RawMessage `json:"data"`
+	} `json:"result"`
 }
 
 type deployment struct {
@@ -88,8 +94,13 @@ type deployment struct {
 			Required bool   `json:"required"`
 			Weight   uint   `json:"weight"`
 		} `json:"requests"`
-		WeightRequired uint   `json:"weight_required"`
-		Style          string `json:"signature_style"`
+		WeightRequired uint `json:"weight_required"`
+		Signatures     []struct {
+			TwinID        uint32 `json:"twin_id"`
+			Signature     string `json:"signature"`
+			SignatureType string `json:"signature_type"`
+		} `json:"signatures"`
+		Style string `json:"signature_style"`
 	} `json:"signature_requirement"`
 	Workloads []workload `json:"workloads"`
 }
@@ -378,7 +389,16 @@ func challenge(text string) ([]byte, error) {
 }
 
 func main() {
-	in := bufio.NewScanner(os.Stdin)
+	src := os.Stdin
+	if len(os.Args) > 1 {
+		f, err := os.Open(os.Args[1])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		src = f
+	}
+	in := bufio.NewScanner(src)
 	in.Buffer(make([]byte, 16<<20), 16<<20)
 	out := bufio.NewWriter(os.Stdout)
 	defer out.Flush()
