@@ -11,8 +11,13 @@ import { accelerator, Vm } from "../vm-tests/lib/qemu.ts";
 import { BASE_CMDLINE, noDisk, startGrid } from "../vm-tests/scenarios.ts";
 import { machineLine, writeSection } from "./lib/report.ts";
 
-const { values } = parseArgs({ args: process.argv.slice(2), options: { runs: { type: "string", default: "3" }, "no-build": { type: "boolean" } } });
+const { values } = parseArgs({
+  args: process.argv.slice(2),
+  options: { runs: { type: "string", default: "3" }, "no-build": { type: "boolean" }, smp: { type: "string", default: "1" } },
+});
 const runs = Math.max(1, Number(values.runs) || 3);
+const smp = Math.max(1, Number(values.smp) || 1);
+process.env.ZOS_VM_SMP = String(smp); // every VM of this run (hello and node) gets the same vCPU count
 const out = DEFAULT_OUT;
 
 if (!values["no-build"]) {
@@ -59,7 +64,7 @@ try {
     console.error(`run ${i + 1}/${runs}: hello`);
     hello.push(await helloBoot());
     console.error(`run ${i + 1}/${runs}: node`);
-    const r = await noDisk({ outDir: out, grid, bootTimeoutMs: 120_000 });
+    const r = await noDisk({ outDir: out, grid, bootTimeoutMs: 120_000 }, { ctrlAltDel: false });
     if (!r.ok) throw new Error(`node boot failed: ${r.error} (log ${r.log})`);
     node.push(r.milestones);
   }
@@ -75,10 +80,10 @@ const m = (k: string) => median(node.map((n) => n[k]));
 const netboot = size("bzImage") + size("initramfs.cpio.zst");
 const accel = accelerator().name.toUpperCase();
 const md = `
-## Boot (\`bench/boot.ts\`)
+## Boot (\`bench/boot.ts\`${smp > 1 ? `, ${smp} vCPUs` : ""})
 
-Reproduce: \`node_modules/deno/deno run -A bench/boot.ts --runs ${runs}\` (builds the image with zstd -19 first).
-Machine: ${machineLine()}. QEMU ${accel}, 1 vCPU, 512 MiB, direct PVH boot (vmlinux + raw initramfs), user networking,
+Reproduce: \`node_modules/deno/deno run -A bench/boot.ts --runs ${runs}${smp > 1 ? ` --smp ${smp}` : ""}\` (builds the image with zstd -19 first).
+Machine: ${machineLine()}. QEMU ${accel}, ${smp} vCPU, 512 MiB, direct PVH boot (vmlinux + raw initramfs), user networking,
 dev chain on the host's loopback. Medians of ${runs} runs; times from QEMU's start, read off the serial console.
 Kernel ${info.kernel_release}, ${info.modules.length} modules in the image, ${info.runtime}.
 
@@ -119,5 +124,5 @@ under TCG each cold start of a ~270 KB bundle costs seconds (one vCPU, no transp
 
 Raw runs (ms): hello first line ${hello.map((h) => Math.round(h.first)).join(", ")}; node READY ${node.map((n) => n.ready).join(", ")}.
 `;
-writeSection("boot", md);
+writeSection(smp > 1 ? `boot-smp${smp}` : "boot", md);
 console.log(md);

@@ -5,7 +5,7 @@
 //
 // usage: taskset -c 0 node_modules/deno/deno run -A bench/deployments.ts [--n 4000] [--concurrency 64] [--no-write]
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { challengeHash, parseDeployment, validateDeployment, verifyDeployment } from "../modules/lib/gridtypes/mod.ts";
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
   const md = [
     "## Deployments accepted per second",
     "",
-    `Machine: ${machineLine()}. Reproduce: \`taskset -c 0 node_modules/deno/deno run -A bench/deployments.ts --n ${N} --concurrency ${C}\`.`,
+    `Machine: ${machineLine()}; load average ${loadavg()[0].toFixed(1)} when it ran (the machine is shared: other engineers' suites run at the same time). Reproduce: \`taskset -c 0 node_modules/deno/deno run -A bench/deployments.ts --n ${N} --concurrency ${C}\`.`,
     "",
     "One core (pinned). Each deployment is a typical VM deployment as the grid client sends it (network with a peer, zmount, ip, zmachine",
     "with mycelium, mount and env; ~1.9 kB of JSON) signed with ed25519. \"Accepted\" = `Engine.deploy` resolved: parsed, validated,",

@@ -6,7 +6,7 @@
 // usage: deno run -A bench/kernel.ts [--no-write] [--quick]
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
@@ -224,12 +224,14 @@ if (values.child) {
   process.exit(0);
 }
 
+const loadBefore = os.loadavg()[0];
 const pinned = runMode(true);
 const unpinned = runMode(false);
 const md = [
   "## Kernel: calls through the membrane, spawn and boot",
   "",
-  `Machine: ${machineLine()}. Run as ${process.getuid?.() === 0 ? "root (modules get their own uid via setpriv)" : "an unprivileged user"}.`,
+  `Machine: ${machineLine()}. Run as ${process.getuid?.() === 0 ? "root (modules get their own uid via setpriv)" : "an unprivileged user"}. ` +
+    `Load average (1 min) at start / end: ${loadBefore.toFixed(1)} / ${os.loadavg()[0].toFixed(1)} — the machine is shared; a load above ~1 inflates every number here.`,
   `Reproduce: \`node_modules/deno/deno run -A bench/kernel.ts${values.quick ? " --quick" : ""}\` (runs both placements below).`,
   "Transport: each process's stdin/stdout pipes; payload 16 B (echo). Protocol: Cap'n Proto RPC level 1 (capabilities/lib/rpc).",
   "\"Direct\" = one call from this process to the echo driver over its connection; \"proxied\" = a module's call through the kernel",

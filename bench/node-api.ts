@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import { WebSocket, WebSocketServer } from "ws";
 import { type DevGrid, startDevGrid } from "../cli/commands/dev/grid.ts";
 import { openSession, type UserSession } from "../cli/commands/client/session.ts";
-import { challengeHash, parseDeployment } from "../modules/lib/gridtypes/mod.ts";
+import { challengeHash } from "../modules/lib/gridtypes/mod.ts";
 import { createNodeContract, prepareDeployment, signDeployment, wireJson } from "../cli/commands/client/deploy.ts";
 import { machineLine, percentile, writeSection } from "./lib/report.ts";
 
@@ -81,7 +81,7 @@ async function deploySequential(s: UserSession, k: number, offset: number): Prom
 
 /** contracts created first; then the node accepts deployments sent 8 at a time (RMB + checks + store). */
 async function deployAcceptOnly(s: UserSession, k: number, offset: number): Promise<number> {
-  const ready = [];
+  const ready: unknown[] = [];
   for (let i = 0; i < k; i++) {
     const d = prepareDeployment(doc(offset + i), s.twinId);
     d.contract_id = BigInt(await createNodeContract(s, challengeHash(d)));
@@ -100,8 +100,8 @@ function npmStart(stateDir: string, blockMs: string): Promise<{ registered: numb
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const c = spawn(process.execPath.includes("deno") ? process.execPath : "node", process.execPath.includes("deno")
-      ? ["run", "-A", "--no-lock", join(root, "cli/zos.ts"), "dev", "--json", "--state", stateDir, "--block-ms", blockMs]
-      : [join(root, "bin/zos.js"), "dev", "--json", "--state", stateDir, "--block-ms", blockMs], { cwd: root, stdio: ["ignore", "pipe", "ignore"] });
+      ? ["run", "-A", "--no-lock", join(root, "cli/zos.ts"), "dev", "--json", "--state", stateDir, "--block-time", blockMs]
+      : [join(root, "bin/zos.js"), "dev", "--json", "--state", stateDir, "--block-time", blockMs], { cwd: root, stdio: ["ignore", "pipe", "ignore"] });
     let buf = "";
     let registered = 0;
     c.stdout.on("data", (d) => {

@@ -25,6 +25,7 @@ export interface AuditProcess {
   kind: string;
   user: string;
   entry: string;
+  memoryMb: number | null;
   permissions: Partial<Record<Permission, string[]>>;
   exposes: Record<string, string>;
   grants: AuditGrant[];
@@ -76,6 +77,7 @@ export function audit(m: Manifest): Audit {
       kind: p.kind,
       user: p.user,
       entry: p.entry,
+      memoryMb: p.memoryMb,
       permissions: permissionsOf(p),
       exposes: Object.fromEntries(Object.entries(p.exposes).map(([k, v]) => [k, v.interface])),
       grants: p.grants.map((g) => ({
@@ -108,7 +110,8 @@ export function renderAudit(a: Audit): string {
   out.push(table([header, ...rows]), "");
   for (const p of a.processes) {
     const perms = Object.entries(p.permissions).map(([k, v]) => `${k}=${v!.join(",")}`);
-    out.push(`${p.name}  (${p.kind}, ${p.user === "own" ? "own uid, no Linux capabilities" : "kernel's uid"}, entry ${p.entry})`);
+    const mem = p.memoryMb ? `, heap ≤ ${p.memoryMb} MiB` : "";
+    out.push(`${p.name}  (${p.kind}, ${p.user === "own" ? "own uid, no Linux capabilities" : "kernel's uid"}${mem}, entry ${p.entry})`);
     out.push(`  runtime permissions: ${perms.length ? perms.join("  ") : "none"}`);
     if (Object.keys(p.exposes).length) out.push(`  exposes: ${Object.entries(p.exposes).map(([k, v]) => `${k} (${v})`).join(", ")}`);
     if (!p.grants.length) out.push("  grants: none");

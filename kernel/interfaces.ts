@@ -4,6 +4,11 @@
 import {
   Clock$Client, Counter$Client, Echo$Client, Greeter$Client, Kv$Client, Log$Client, ProcessControl$Client, Session$Client,
 } from "../capabilities/schema/gen/kernel.ts";
+import { Identity$Client, Signer$Client } from "../capabilities/schema/gen/identity.ts";
+import { ChainReader$Client, ChainSubmitter$Client } from "../capabilities/schema/gen/chain.ts";
+import {
+  Activator$Client, DeploymentEngine$Client, HostFacts$Client, Rmb$Client, StatusReport$Client,
+} from "../capabilities/schema/gen/node.ts";
 
 const registry = new Map<string, bigint>([
   ["Session", Session$Client.interfaceId],
@@ -14,6 +19,16 @@ const registry = new Map<string, bigint>([
   ["Counter", Counter$Client.interfaceId],
   ["Greeter", Greeter$Client.interfaceId],
   ["Echo", Echo$Client.interfaceId],
+  // the node's drivers and modules (manifests/node.json)
+  ["Identity", Identity$Client.interfaceId],
+  ["Signer", Signer$Client.interfaceId],
+  ["ChainReader", ChainReader$Client.interfaceId],
+  ["ChainSubmitter", ChainSubmitter$Client.interfaceId],
+  ["Activator", Activator$Client.interfaceId],
+  ["Rmb", Rmb$Client.interfaceId],
+  ["HostFacts", HostFacts$Client.interfaceId],
+  ["DeploymentEngine", DeploymentEngine$Client.interfaceId],
+  ["StatusReport", StatusReport$Client.interfaceId],
 ]);
 
 export function interfaceId(name: string): bigint | undefined {

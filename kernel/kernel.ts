@@ -33,8 +33,13 @@ export interface KernelOptions {
   maxInflight?: number;
   /** How long Session.get waits for a restarting provider. */
   acquireTimeoutMs?: number;
-  /** Processes' working dirs and transpile caches (default /run/zos-kernel-<hash of stateDir>, or tmp). */
+  /** Processes' private working dirs (default /run/zos-kernel-<hash of stateDir>, or in tmp); removed at stop. */
   runDir?: string;
+  /** Deno transpile caches, one per uid, kept across runs (default /run/zos-kernel-cache-<uid>, or in tmp). */
+  cacheDir?: string;
+  /** Extra `${name}` variables for args and sandbox paths (e.g. the node's chain and relay URLs);
+   * `state` and `root` always win. */
+  vars?: Record<string, string>;
 }
 
 type State = "pending" | "starting" | "ready" | "backoff" | "stopping" | "stopped" | "failed";
@@ -66,11 +71,30 @@ interface Proc {
   restartTimer: ReturnType<typeof setTimeout> | null;
 }
 
+/** Lines of a process's stderr forwarded as events per second; more are counted, not forwarded. */
+export const OUTPUT_LINES_PER_S = 500;
+
 /** The run dir a kernel with this state dir uses unless told otherwise. */
 export function defaultRunDir(stateDir: string): string {
   const hash = createHash("sha256").update(resolve(stateDir)).digest("hex").slice(0, 12);
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   return join(existsSync("/run") && isRoot ? "/run" : tmpdir(), `zos-kernel-${hash}`);
+}
+
+/** Where kernels of this user keep Deno's transpile caches (shared by runs, so boots after the first are warm). */
+export function defaultCacheDir(): string {
+  const uid = typeof process.getuid === "function" ? process.getuid() : 0;
+  return join(existsSync("/run") && uid === 0 ? "/run" : tmpdir(), `zos-kernel-cache-${uid}`);
+}
+
+/** Creates `dir` (mode `mode`) and refuses one in a shared place that someone else owns or that is a symlink. */
+function ownDir(dir: string, mode: number): void {
+  mkdirSync(dir, { recursive: true, mode });
+  const st = lstatSync(dir);
+  if (!st.isDirectory() || (typeof process.getuid === "function" && st.uid !== process.getuid())) {
+    throw new Error(`${dir} is not a directory owned by this user; remove it or choose another place`);
+  }
+  chmodSync(dir, mode);
 }
 
 export class Kernel {
@@ -90,7 +114,7 @@ export class Kernel {
     // Per-process working dirs and the caches of processes with their own uid live in a run dir every uid
     // can traverse (the state dir's ancestors may not be): /run/zos-kernel-<hash> when it exists, else tmp.
     this.runDir = opts.runDir ?? defaultRunDir(opts.stateDir);
-    this.denoDir = join(this.runDir, "deno-cache");
+    this.denoDir = opts.cacheDir ?? defaultCacheDir();
     opts.manifest.processes.forEach((spec, index) => {
       this.procs.set(spec.name, {
         spec, index, state: "pending", identity: null, child: null, conn: null, connClosed: false, control: null, generation: 0,
@@ -129,14 +153,9 @@ export class Kernel {
   /** Starts everything; resolves when every process is ready or `timeoutMs` passed (returns the laggards). */
   async start(timeoutMs = 30_000): Promise<string[]> {
     mkdirSync(this.opts.stateDir, { recursive: true, mode: 0o700 });
-    mkdirSync(this.runDir, { recursive: true, mode: 0o711 });
-    // The run dir is in a shared place: refuse one we do not own (or a symlink planted there).
-    const st = lstatSync(this.runDir);
-    if (!st.isDirectory() || (typeof process.getuid === "function" && st.uid !== process.getuid())) {
-      throw new Error(`run dir ${this.runDir} is not a directory owned by this user; remove it or pass runDir`);
-    }
-    chmodSync(this.runDir, 0o711);
-    mkdirSync(this.denoDir, { recursive: true, mode: 0o755 });
+    // Both live in shared places (/run or tmp): refuse ones we do not own (or symlinks planted there).
+    ownDir(this.runDir, 0o711);
+    ownDir(this.denoDir, 0o711);
     this.emit("kernel-starting", { processes: this.manifest.processes.length, waves: this.manifest.waves, root: this.isRoot });
     const all = [...this.procs.values()].map(async (p) => {
       await Promise.all(p.spec.depends.map((d) => this.whenSettled(d)));
@@ -181,12 +200,15 @@ export class Kernel {
     rmSync(cwd, { recursive: true, force: true });
     mkdirSync(cwd, { recursive: true, mode: 0o700 });
     if (p.identity) chownSync(cwd, p.identity.uid, p.identity.gid);
-    const vars = { state: resolve(this.opts.stateDir), root: this.manifest.root };
-    // Deno's transpile cache is a SQLite database it must write; each identity gets its own so no process
-    // can write into a cache another uid reads.
-    const denoDir = p.identity ? join(this.denoDir, String(p.identity.uid)) : this.denoDir;
+    const vars = { ...(this.opts.vars ?? {}), state: resolve(this.opts.stateDir), root: this.manifest.root };
+    // Deno's transpile cache is a SQLite database it must write; each uid gets its own so no process can
+    // write into a cache another uid reads.
+    const uid = p.identity?.uid ?? (typeof process.getuid === "function" ? process.getuid() : 0);
+    const denoDir = join(this.denoDir, String(uid));
+    mkdirSync(denoDir, { recursive: true, mode: 0o700 });
     if (p.identity) {
-      mkdirSync(denoDir, { recursive: true, mode: 0o700 });
+      const st = lstatSync(denoDir);
+      if (!st.isDirectory()) throw new Error(`${denoDir} is not a directory`);
       chownSync(denoDir, p.identity.uid, p.identity.gid);
     }
     const plan = launchPlan(spec, { vars, cwd, identity: p.identity, denoDir });
@@ -262,6 +284,25 @@ export class Kernel {
 
   private forwardStderr(p: Proc, child: ChildProcess): void {
     let buf = "";
+    // A process may print, but not drown the kernel's event stream: at most OUTPUT_LINES_PER_S lines per
+    // second are forwarded; the rest are counted and reported once per second.
+    let windowStart = Date.now();
+    let inWindow = 0;
+    let dropped = 0;
+    const report = () => {
+      if (dropped) this.emit("output-dropped", { process: p.spec.name, lines: dropped });
+      dropped = 0;
+    };
+    const forward = (line: string) => {
+      const now = Date.now();
+      if (now - windowStart >= 1000) {
+        report();
+        windowStart = now;
+        inWindow = 0;
+      }
+      if (++inWindow <= OUTPUT_LINES_PER_S) this.emit("output", { process: p.spec.name, line });
+      else if (dropped++ === 0) setTimeout(report, Math.max(0, 1000 - (now - windowStart)));
+    };
     child.stderr!.setEncoding("utf8");
     child.stderr!.on("data", (d: string) => {
       buf += d;
@@ -269,13 +310,14 @@ export class Kernel {
       while ((i = buf.indexOf("\n")) >= 0) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
-        if (line) this.emit("output", { process: p.spec.name, line: line.slice(0, 8192) });
+        if (line) forward(line.slice(0, 8192));
       }
       if (buf.length > 65536) {
-        this.emit("output", { process: p.spec.name, line: buf.slice(0, 8192) + "… (truncated)" });
+        forward(buf.slice(0, 8192) + "… (truncated)");
         buf = "";
       }
     });
+    child.stderr!.on("end", report);
   }
 
   private onExit(p: Proc, code: number | null, signal: string | null): void {
@@ -435,6 +477,7 @@ export class Kernel {
       await Promise.all(wave.map((name) => this.stopOne(this.procs.get(name)!, end)));
     }
     this.emit("calls", { counts: this.callCounts() });
+    rmSync(this.runDir, { recursive: true, force: true }); // the private working dirs; caches stay
     this.emit("kernel-stopped", { ms: Math.round(performance.now() - this.t0) });
   }
 

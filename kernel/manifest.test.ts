@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { audit } from "./audit.ts";
 import { diffManifests } from "./diff.ts";
-import { loadManifest, type Manifest, type ManifestError, validateManifest } from "./manifest.ts";
+import { loadManifest, type Manifest, type ManifestError, substitute, validateManifest } from "./manifest.ts";
 import { repoRoot } from "./sandbox.ts";
 
 const fake = join(repoRoot, "manifests", "test.json");
@@ -115,7 +115,9 @@ test("bad values: kind, restart, names, restrictions, permission lists", () => {
   raw.processes["Bad_Name"] = { kind: "module", entry: "modules/counter/main.ts" };
   raw.processes.web.grants.log.restrictions = "all";
   raw.processes.kv.sandbox.read = ["/a,/etc"];
+  raw.processes.app.memoryMb = 8;
   const e = errorsOf(raw);
+  has(e, "app", "memoryMb", /between 16 and 65536/);
   has(e, "kv", "kind", /"driver" or "module"/);
   has(e, "log", "restart.backoffMs", /non-negative integer/);
   has(e, "log", "restart.tries", /unknown key/);
@@ -168,6 +170,13 @@ test("diff: gained grants and permissions widen; losses and reordering do not", 
   assert.equal(gained.web, ['grant kv: kv.kv {"namespace":"app"}']);
   assert.equal(gained.log, ["permission net=0.0.0.0:514"]);
   assert.equal(gained.app, ['grant kv: kv.kv {"namespace":"app","readOnly":false}']);
+});
+
+test("variables: ${name} is substituted only from the given map, never from the prototype", () => {
+  const vars = { state: "/s", chain_url: "ws://127.0.0.1:9944" };
+  assert.is(substitute("${state}/kv", vars), "/s/kv");
+  assert.is(substitute("--chain=${chain_url}", vars), "--chain=ws://127.0.0.1:9944");
+  assert.is(substitute("${constructor}${unknown}", vars), "${constructor}${unknown}");
 });
 
 test.run();

@@ -43,6 +43,8 @@ export interface ProcessSpec {
   depends: string[];
   restart: RestartPolicy;
   healthTimeoutMs: number;
+  /** V8 heap limit in MiB (--max-old-space-size); null = Deno's default. */
+  memoryMb: number | null;
 }
 
 export interface Manifest {
@@ -68,7 +70,7 @@ const NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const TOP_KEYS = new Set(["version", "root", "uidBase", "processes", "description", "$comment"]);
 const PROC_KEYS = new Set([
   "kind", "entry", "args", "sandbox", "user", "exposes", "grants", "depends", "restart", "healthTimeoutMs",
-  "description", "$comment",
+  "memoryMb", "description", "$comment",
 ]);
 const GRANT_KEYS = new Set(["from", "cap", "restrictions", "$comment"]);
 const RESTART_KEYS = new Set(["backoffMs", "maxBackoffMs", "maxRestarts", "resetAfterMs"]);
@@ -271,6 +273,12 @@ function validateProcess(
     if (!Number.isInteger(p.healthTimeoutMs) || (p.healthTimeoutMs as number) < 1) e("healthTimeoutMs", "must be a positive integer");
     else healthTimeoutMs = p.healthTimeoutMs as number;
   }
+  let memoryMb: number | null = null;
+  if (p.memoryMb !== undefined) {
+    if (!Number.isInteger(p.memoryMb) || (p.memoryMb as number) < 16 || (p.memoryMb as number) > 65536) {
+      e("memoryMb", "must be an integer number of MiB between 16 and 65536");
+    } else memoryMb = p.memoryMb as number;
+  }
   // Returned even when this process has errors, so cross-process checks (grants, cycles) still run.
   return {
     name,
@@ -285,6 +293,7 @@ function validateProcess(
     depends,
     restart,
     healthTimeoutMs,
+    memoryMb,
   };
 }
 
@@ -338,5 +347,5 @@ function startWaves(procs: ProcessSpec[]): string[][] {
 
 /** `${state}`-style variables in args and sandbox paths, substituted when the kernel spawns. */
 export function substitute(s: string, vars: Record<string, string>): string {
-  return s.replace(/\$\{([a-z]+)\}/g, (m, k: string) => (k in vars ? vars[k] : m));
+  return s.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (m, k: string) => (Object.hasOwn(vars, k) ? vars[k] : m));
 }

@@ -15,6 +15,8 @@ export interface StartOptions {
   bootTimeoutMs?: number;
   maxInflight?: number;
   acquireTimeoutMs?: number;
+  /** Extra `${name}` variables for the manifest's args and sandbox paths. */
+  vars?: Record<string, string>;
 }
 
 export interface KernelHandle {
@@ -46,6 +48,7 @@ export async function startKernel(opts: StartOptions): Promise<KernelHandle> {
     onEvent: opts.onEvent,
     maxInflight: opts.maxInflight,
     acquireTimeoutMs: opts.acquireTimeoutMs,
+    vars: opts.vars,
   });
   let notReady: string[];
   try {

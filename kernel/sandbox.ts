@@ -49,6 +49,7 @@ export function launchPlan(spec: ProcessSpec, opts: { vars: Record<string, strin
   const denoArgs = [
     "run", "--quiet", "--no-prompt", "--no-lock", "--no-remote", "--no-config", "--node-modules-dir=manual",
     ...permissionFlags(spec, opts.vars),
+    ...(spec.memoryMb ? [`--v8-flags=--max-old-space-size=${spec.memoryMb}`] : []),
     spec.entryPath,
     ...spec.args.map((a) => substitute(a, opts.vars)),
   ];

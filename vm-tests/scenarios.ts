@@ -15,14 +15,29 @@ export const BASE_CMDLINE = "console=ttyS0 panic=-1 mitigations=off";
 
 export interface Grid {
   chainUrl: string;
+  relayUrl: string;
   stop(): Promise<void>;
 }
 
-/** The dev chain on loopback, on a free port. */
+/** The local grid on loopback, on free ports: the dev chain and the RMB relay (which reads twins from it). */
 export async function startGrid(): Promise<Grid> {
   const { startChain } = await import("../grid/chain/mod.ts");
+  const { startRelay } = await import("../grid/relay/mod.ts");
   const chain = await startChain({ blockTimeMs: 500, log: () => {} });
-  return { chainUrl: chain.url, stop: () => chain.stop() };
+  try {
+    const relay = await startRelay({ chainUrl: chain.url, log: () => {} });
+    return {
+      chainUrl: chain.url,
+      relayUrl: relay.url,
+      stop: async () => {
+        await relay.stop();
+        await chain.stop();
+      },
+    };
+  } catch (err) {
+    await chain.stop();
+    throw err;
+  }
 }
 
 /** The chain URL as the guest sees it: the host's loopback is 10.0.2.2 under QEMU user networking. */
@@ -52,7 +67,7 @@ export interface ScenarioContext {
 const NET = ["-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"];
 
 function nodeCmdline(ctx: ScenarioContext, extra: string): string {
-  return `${BASE_CMDLINE} runmode=dev farmer_id=1 substrate=${guestUrl(ctx.grid.chainUrl)} ${extra}`.trim();
+  return `${BASE_CMDLINE} runmode=dev farmer_id=1 substrate=${guestUrl(ctx.grid.chainUrl)} relay=${guestUrl(ctx.grid.relayUrl)} ${extra}`.trim();
 }
 
 /** A blank-but-formatted state disk: btrfs on a sparse file (mkfs.btrfs works on a plain file, no loop device). */
@@ -146,22 +161,33 @@ export function directBootWithDisk(ctx: ScenarioContext): Promise<ScenarioResult
   });
 }
 
-/** No disk at all: the node still boots, and says why it will not register. */
-export function noDisk(ctx: ScenarioContext): Promise<ScenarioResult> {
+/**
+ * No disk at all: the node still boots, and says why it will not register. Then Ctrl-Alt-Del (QEMU
+ * sendkey) must reach PID 1 as SIGINT and give an orderly reboot (QEMU runs with -no-reboot, so it
+ * exits 0), not the kernel's hard reset.
+ */
+export function noDisk(ctx: ScenarioContext, opts: { ctrlAltDel?: boolean } = {}): Promise<ScenarioResult> {
   const timeout = ctx.bootTimeoutMs ?? 150_000;
+  const cad = opts.ctrlAltDel ?? true;
   return withVm("no-disk", ctx, {
     kernel: join(ctx.outDir, "vmlinux"),
     initrd: join(ctx.outDir, "initramfs.cpio"),
-    append: nodeCmdline(ctx, "zos-vmtest=poweroff"),
+    append: nodeCmdline(ctx, cad ? "" : "zos-vmtest=poweroff"),
     extra: NET,
     noReboot: true,
+    monitor: cad,
     timeoutMs: timeout,
   }, async (vm, r) => {
     await bootMilestones(vm, r, "", timeout);
     const why = await vm.waitFor(/no disk: .*will not register/, 1000);
     r.notes.push(why.text.trim());
     if (!/persistent=false/.test(r.notes[0])) throw new Error("a node without a disk claimed persistent state");
-    await expectPoweroff(vm, 60_000);
+    if (!cad) return await expectPoweroff(vm, 60_000);
+    await vm.monitorCommand("sendkey ctrl-alt-delete");
+    await vm.waitFor(/zos-boot: rebooting/, 30_000);
+    const exit = await vm.exited;
+    if (exit.code !== 0) throw new Error(`QEMU exited ${exit.code ?? exit.signal} after Ctrl-Alt-Del (expected an orderly reboot)`);
+    r.notes.push("Ctrl-Alt-Del → SIGINT → orderly reboot");
   });
 }
 

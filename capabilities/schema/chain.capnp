@@ -34,6 +34,8 @@ interface ChainReader {
   contractIdByNodeAndHash @7 (nodeId :UInt32, hash :Text) -> (id :UInt64, found :Bool);
   rentContractForNode @8 (nodeId :UInt32) -> (id :UInt64, found :Bool);
   subscribeEvents @9 (sink :EventSink) -> (subscription :Subscription);
+  # free and reserved balance of an account, decimal text (u128)
+  balance @10 (address :Text) -> (free :Text, reserved :Text);
 }
 
 struct Included {

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import type { Command } from "../zos.ts";
 import { parse, str } from "../lib/args.ts";
 import { UserError } from "../lib/errors.ts";
+import { quietPolkadotNoise } from "./dev/quiet_polkadot.ts";
 import { DEFAULT_STATE_DIR, endpointsPath, readEndpoints } from "./dev/endpoints.ts";
 import { type ClientTarget, openSession, SessionError, type UserSession } from "./client/session.ts";
 import { deploy, DeployInputError, workloadViews } from "./client/deploy.ts";
@@ -104,14 +105,20 @@ async function withSession<T>(t: ClientTarget, fn: (s: UserSession) => Promise<T
 function remote(sub: string, err: unknown): never {
   if (err instanceof DeployInputError) throw new UserError(`zos client ${sub}: invalid deployment: ${err.message}`, 2);
   if (err instanceof ChainTxError) throw new UserError(`zos client ${sub}: chain refused: ${err.message}`, 1);
-  const e = err as { name?: string; message?: string };
-  if (e?.name === "RmbError") throw new UserError(`zos client ${sub}: the node said no: ${e.message}`, 1);
+  const e = err as { name?: string; message?: string; origin?: string };
+  if (e?.name === "RmbError") {
+    if (e.origin === "remote") throw new UserError(`zos client ${sub}: the node said no: ${e.message}`, 1);
+    if (e.origin === "relay") throw new UserError(`zos client ${sub}: the relay could not deliver to the node (${e.message}); is the node running?`, 1);
+    if (e.origin === "timeout") throw new UserError(`zos client ${sub}: ${e.message}; is the node running and registered?`, 1);
+    throw new UserError(`zos client ${sub}: RMB failed: ${e.message}`, 1);
+  }
   throw err;
 }
 
 export const command: Command = {
   summary: "deploy to a node as a grid user",
   async run(argv: string[]): Promise<number> {
+    quietPolkadotNoise();
     const p = parse(argv, flags, "client");
     const [sub, arg, ...extra] = p.positionals;
     if (p.help) {

@@ -19,8 +19,8 @@ interface Run {
   stderr: string;
 }
 
-/** Starts `zos dev --json`, waits for "ready", sends SIGINT, waits for exit. */
-function startAndStop(args: string[], timeoutMs = 60_000): Promise<Run> {
+/** Starts `zos dev --json`, waits for "ready", sends `signal` (Ctrl-C by default), waits for exit. */
+function startAndStop(args: string[], timeoutMs = 60_000, signal: NodeJS.Signals = "SIGINT"): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(deno, ["run", "-A", "--no-lock", "cli/zos.ts", "dev", "--json", ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     const events: Record<string, unknown>[] = [];
@@ -42,7 +42,7 @@ function startAndStop(args: string[], timeoutMs = 60_000): Promise<Run> {
           events.push(e);
           // process.kill, not child.kill: Deno's ChildProcess reports a signal it sent itself as the
           // exit cause even when the child handled it and exited 0
-          if (e.event === "ready") process.kill(child.pid!, "SIGINT");
+          if (e.event === "ready") process.kill(child.pid!, signal);
         } catch { /* a library's log line */ }
       }
     });
@@ -64,11 +64,12 @@ t.after(() => {
 let first: Record<string, unknown>;
 
 t("comes up, registers the node, writes endpoints.json atomically, stops on Ctrl-C", async () => {
-  const r = await startAndStop(["--state", dir, "--block-ms", "0"]);
+  const r = await startAndStop(["--state", dir, "--block-time", "0"]);
   assert.is(r.code, 0, r.stderr);
   const ready = r.events.find((e) => e.event === "ready")!;
   assert.ok(ready, "ready event");
-  assert.equal(r.events.map((e) => e.event).filter((e) => e === "up").length, 4, "chain, relay, node, user");
+  assert.equal(r.events.filter((e) => e.event === "up").map((e) => e.phase), ["chain", "relay", "node", "user", "kernel"]);
+  assert.equal(ready.kernel_processes, ["kv", "log", "clock"], "the kernel runs manifests/node.json");
   assert.is(r.events.at(-1)?.event, "stopped");
   assert.is(ready.new_node, true);
   const file = join(dir, "endpoints.json");
@@ -83,15 +84,27 @@ t("comes up, registers the node, writes endpoints.json atomically, stops on Ctrl
 });
 
 t("a second start reuses the node identity, its registration and the dev user", async () => {
-  const r = await startAndStop(["--state", dir, "--block-ms", "0"]);
+  const r = await startAndStop(["--state", dir, "--block-time", "0", "--no-kernel"]);
   assert.is(r.code, 0, r.stderr);
   const ready = r.events.find((e) => e.event === "ready")!;
   assert.is(ready.new_node, false);
+  assert.equal(ready.kernel_processes, []);
   const e = JSON.parse(readFileSync(join(dir, "endpoints.json"), "utf8"));
   assert.is(e.node_id, first.node_id);
   assert.is(e.node_twin_id, first.node_twin_id);
   assert.is(e.user_mnemonic, first.user_mnemonic);
   assert.is(e.user_twin_id, first.user_twin_id);
+});
+
+t("killed with -9 right after registering, the next start still has the same node", async () => {
+  const killed = await startAndStop(["--state", dir, "--block-time", "0", "--no-kernel"], 60_000, "SIGKILL");
+  assert.ok(killed.events.some((e) => e.event === "ready"));
+  const r = await startAndStop(["--state", dir, "--block-time", "0", "--no-kernel"]);
+  assert.is(r.code, 0, r.stderr);
+  const ready = r.events.find((e) => e.event === "ready")!;
+  assert.is(ready.new_node, false);
+  assert.is(ready.node_id, first.node_id);
+  assert.is(ready.user_twin_id, first.user_twin_id);
 });
 
 t("bad flags: exit 2 with a message, nothing started", async () => {
@@ -102,9 +115,9 @@ t("bad flags: exit 2 with a message, nothing started", async () => {
       c.stderr.on("data", (d) => (err += d));
       c.on("exit", (code) => resolve({ code, err }));
     });
-  let r = await run(["--block-ms", "soon"]);
+  let r = await run(["--block-time", "soon"]);
   assert.is(r.code, 2, r.err);
-  assert.match(r.err, /--block-ms must be 0-60000/);
+  assert.match(r.err, /--block-time must be 0-60000/);
   r = await run(["--relay-port", "70000"]);
   assert.is(r.code, 2);
   assert.match(r.err, /--relay-port must be a port number/);

@@ -1,24 +1,29 @@
 // `zos dev` (= `npm start`): the local grid (dev chain + RMB relay) and one node on this host, plus a
 // funded dev user; writes .zos-dev/endpoints.json once the node is registered and stays in the
 // foreground until Ctrl-C. A second start reuses .zos-dev (same node identity, chain state, user).
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Command } from "../zos.ts";
 import { parse, str } from "../lib/args.ts";
 import { UserError } from "../lib/errors.ts";
+import { quietPolkadotNoise } from "./dev/quiet_polkadot.ts";
 import { DEFAULT_STATE_DIR } from "./dev/endpoints.ts";
 import { startDevGrid } from "./dev/grid.ts";
 
-const USAGE = `usage: zos dev [--state DIR] [--block-ms N] [--chain-port P] [--relay-port P] [--verbose] [--json]
+const NODE_MANIFEST = join(fileURLToPath(new URL(".", import.meta.url)), "..", "..", "manifests", "node.json");
+
+const USAGE = `usage: zos dev [--state DIR] [--block-time MS] [--chain-port P] [--relay-port P] [--no-kernel] [--verbose] [--json]
 
 Starts a dev chain, an RMB relay and one node on loopback, registers the node on the chain, funds a
 dev user, writes DIR/endpoints.json (chain_url, relay_url, node_twin_id, node_id, user_mnemonic …) and
 runs until Ctrl-C, which stops everything. State lives in DIR (default ${DEFAULT_STATE_DIR}); a second
 start reuses it: same node identity, chain, deployments and user.
 
-  --state DIR       state folder (default ${DEFAULT_STATE_DIR})
-  --block-ms N      block time of the dev chain in ms (default 1000; 0 = a block per extrinsic)
+  --state DIR       state folder (default ${DEFAULT_STATE_DIR}; the chain lives in DIR/grid, as for \`zos grid up\`)
+  --block-time MS   block time of the dev chain in ms (default 1000; 0 = a block per extrinsic)
   --chain-port P    chain WebSocket port (default: any free port)
   --relay-port P    relay WebSocket port (default: any free port)
+  --no-kernel       do not run the capability kernel (manifests/node.json) next to the node
   --verbose         log what every piece does (stderr)
   --json            print one JSON line per event instead of the human summary
 
@@ -35,21 +40,23 @@ function portFlag(p: ReturnType<typeof parse>, name: string): number | undefined
 export const command: Command = {
   summary: "local grid + one node on this host (npm start)",
   async run(argv: string[]): Promise<number> {
+    quietPolkadotNoise();
     const p = parse(argv, {
       state: { type: "string" },
-      "block-ms": { type: "string" },
+      "block-time": { type: "string" },
       "chain-port": { type: "string" },
       "relay-port": { type: "string" },
       verbose: { type: "boolean" },
+      "no-kernel": { type: "boolean" },
     }, "dev");
     if (p.help) {
       console.log(USAGE);
       return 0;
     }
     if (p.positionals.length) throw new UserError(`zos dev: unexpected argument "${p.positionals[0]}"; see zos dev --help`, 2);
-    const blockText = str(p, "block-ms") ?? "1000";
+    const blockText = str(p, "block-time") ?? "1000";
     const blockTimeMs = Number(blockText);
-    if (!/^\d+$/.test(blockText) || blockTimeMs > 60_000) throw new UserError(`zos dev: --block-ms must be 0-60000, got "${blockText}"`, 2);
+    if (!/^\d+$/.test(blockText) || blockTimeMs > 60_000) throw new UserError(`zos dev: --block-time must be 0-60000, got "${blockText}"`, 2);
     const stateDir = resolve(str(p, "state") ?? DEFAULT_STATE_DIR);
     const chainPort = portFlag(p, "chain-port");
     const relayPort = portFlag(p, "relay-port");
@@ -78,6 +85,7 @@ export const command: Command = {
         blockTimeMs,
         chainPort,
         relayPort,
+        kernelManifest: p.values["no-kernel"] ? null : NODE_MANIFEST,
         log: verbose ? (l) => console.error(l) : undefined,
         onPhase: (phase, ms) => {
           emit("up", { phase, ms: Math.round(ms) });
@@ -93,7 +101,7 @@ export const command: Command = {
     }
     const e = grid.endpoints;
     const secs = ((performance.now() - started) / 1000).toFixed(1);
-    emit("ready", { ...e, endpoints_file: grid.endpointsFile, new_node: grid.node.newIdentity, seconds: Number(secs) });
+    emit("ready", { ...e, endpoints_file: grid.endpointsFile, kernel_processes: grid.kernelProcesses, new_node: grid.node.newIdentity, seconds: Number(secs) });
     if (!p.json) {
       console.log([
         `zos dev: ready in ${secs} s`,
@@ -101,6 +109,7 @@ export const command: Command = {
         `  relay      ${e.relay_url}`,
         `  node       id ${e.node_id}, twin ${e.node_twin_id}, farm ${e.farm_id}${grid.node.newIdentity ? " (new identity)" : " (identity reused)"}`,
         `  dev user   twin ${e.user_twin_id} (mnemonic in ${grid.endpointsFile})`,
+        `  kernel     ${grid.kernelProcesses.length ? grid.kernelProcesses.join(", ") : "not started (--no-kernel)"}`,
         "",
         "  try:  npx zos client list     npx zos client deploy <deployment.json>",
         "  Ctrl-C stops everything.",

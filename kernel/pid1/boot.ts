@@ -2,7 +2,7 @@
 //   mounts → cmdline → nic (drivers for network devices only) → network (zos bridge + DHCP)
 //   → chain (retry until it answers) → storage (remaining drivers, state disk) → kernel → checks → ready
 // Only runs as PID 1 (init.ts guards), because it mounts, loads modules and powers off.
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { type BootParams, describeParams, parseCmdline, substrateUrls } from "./cmdline.ts";
 import { waitForChain } from "./chain-probe.ts";
 import { EBUSY, type Sys, SysError } from "./libc.ts";
@@ -84,7 +84,12 @@ export async function boot(o: BootOptions): Promise<never> {
         if (stateMounted) sys.umount(STATE_MOUNT);
       },
     });
-  // Ctrl-Alt-Del arrives as SIGINT once PID 1 owns it: reboot in order instead of a hard reset.
+  // With C-A-D off, Ctrl-Alt-Del arrives as SIGINT: reboot in order instead of a hard reset.
+  try {
+    sys.reboot("cad-off");
+  } catch (err) {
+    tracer.note(`could not take over Ctrl-Alt-Del: ${(err as Error).message}`);
+  }
   process.on("SIGINT", () => void off("restart"));
   process.on("SIGTERM", () => void off("poweroff"));
 
@@ -185,8 +190,4 @@ export async function boot(o: BootOptions): Promise<never> {
   // PID 1 never exits; the kernel's children keep the event loop busy, this keeps it alive without them.
   setInterval(() => {}, 1 << 30);
   return new Promise<never>(() => {});
-}
-
-export function imageHasKernel(path: string): boolean {
-  return existsSync(path);
 }

@@ -2,11 +2,24 @@
 // anything unless it is PID 1: on a host it would mount filesystems and power the machine off.
 import { existsSync } from "node:fs";
 import { boot, type BootOptions } from "./boot.ts";
+import { type BootParams, relayUrls, substrateUrls } from "./cmdline.ts";
 import { denoSys } from "./libc.ts";
 
 /** Where the image build puts the bundled capability kernel (exports startKernel). */
 export const KERNEL_BUNDLE = "/lib/zos/kernel/mod.js";
 export const MANIFEST_PATH = "/lib/zos/manifests/node.json";
+
+/** Kernel-command-line facts as flat string variables (first URL of each list; lists joined by spaces). */
+export function kernelVars(p: BootParams): Record<string, string> {
+  return {
+    substrate_url: substrateUrls(p)[0],
+    substrate_urls: substrateUrls(p).join(" "),
+    relay_url: relayUrls(p)[0],
+    farmer_id: String(p.farmerId ?? 0),
+    runmode: p.runmode,
+    flavour: p.version,
+  };
+}
 
 async function main(): Promise<void> {
   if (process.pid !== 1) {
@@ -29,6 +42,9 @@ async function main(): Promise<void> {
         manifest: MANIFEST_PATH,
         stateDir,
         onEvent: (e: unknown) => ctx.trace.event(e),
+        // What the node learnt from its command line, for manifest substitutions (${substrate_url} …)
+        // once the kernel supports extra variables; ignored until then.
+        vars: kernelVars(ctx.params),
       });
       if (handle.notReady?.length) ctx.trace.note(`kernel: not ready after start-up: ${handle.notReady.join(", ")}`);
       return { stop: () => handle.stop() };
@@ -43,4 +59,4 @@ async function main(): Promise<void> {
   }
 }
 
-main();
+if (import.meta.main) main();

@@ -21,7 +21,8 @@ export interface Sys {
   umount(target: string): void;
   finitModule(path: string, params?: string): void;
   sync(): void;
-  reboot(cmd: "poweroff" | "restart"): void;
+  /** reboot(2): power off, restart, or "cad-off" (Ctrl-Alt-Del then sends SIGINT to PID 1 instead of resetting). */
+  reboot(cmd: "poweroff" | "restart" | "cad-off"): void;
   ifIndex(name: string): number;
   /** UDP socket bound to `port` on `ifname` (SO_BINDTODEVICE), broadcast allowed, `timeoutMs` receive timeout. */
   udpOnDevice(ifname: string, port: number, timeoutMs: number): UdpSocket;
@@ -61,7 +62,7 @@ const SYS_finit_module = 313;
 const SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_BROADCAST = 6, SO_RCVTIMEO = 20, SO_BINDTODEVICE = 25;
 const AF_INET = 2, AF_NETLINK = 16, SOCK_DGRAM = 2, SOCK_RAW = 3, SOCK_CLOEXEC = 0x80000, NETLINK_ROUTE = 0;
 const O_RDONLY = 0, O_CLOEXEC = 0x80000;
-const REBOOT = { poweroff: 0x4321fedc, restart: 0x01234567 };
+const REBOOT = { poweroff: 0x4321fedc, restart: 0x01234567, "cad-off": 0 };
 
 const cstr = (s: string): Uint8Array => new TextEncoder().encode(s + "\0");
 

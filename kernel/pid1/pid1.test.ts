@@ -14,6 +14,7 @@ import { globToRegExp, isNetworkAlias, loadOrder, modulesForAliases, parseModule
 import { parseProcNet } from "./listening.ts";
 import { countBoot, detectFs } from "./state-disk.ts";
 import { parseUptime, Tracer } from "./trace.ts";
+import { kernelVars } from "./init.ts";
 
 // --- command line ---------------------------------------------------------------------------------
 
@@ -310,6 +311,12 @@ test("trace: phases are timed, failures recorded and rethrown, JSON saved", asyn
   assert.match(t.summary(), /two .*FAILED {2}boom/);
   assert.is(parseUptime("12.34 40.00\n"), 12.34);
   assert.is(parseUptime("x"), null);
+});
+
+test("kernel variables from the command line", () => {
+  const v = kernelVars(parseCmdline("runmode=dev farmer_id=9 substrate=ws://a:1 substrate=ws://b:2 relay=ws://r:3"));
+  assert.equal(v, { substrate_url: "ws://a:1", substrate_urls: "ws://a:1 ws://b:2", relay_url: "ws://r:3", farmer_id: "9", runmode: "dev", flavour: "v3" });
+  assert.is(kernelVars(parseCmdline("")).relay_url, "wss://relay.grid.tf");
 });
 
 test("init refuses to run when it is not PID 1", () => {

@@ -6,6 +6,12 @@ import * as assert from "uvu/assert";
 import { ApiError, createRouter } from "./mod.ts";
 import type { ApiDeps } from "./ports.ts";
 import { dmi, hostCapacity, hypervisor, reservedCapacity } from "../system/mod.ts";
+import { Engine, MemoryStore } from "../provision/mod.ts";
+import { enginePort } from "../../cli/commands/dev/engine_port.ts";
+import { hostCapacitySource } from "../../cli/commands/dev/node_system.ts";
+
+// deno-lint-ignore no-explicit-any
+type Json = Record<string, any>;
 
 const FARMER = 7;
 const USER = 42;
@@ -94,20 +100,24 @@ t("payloads: invalid JSON and oversized are refused before any handler", async (
 });
 
 t("contract_id is read like Go reads it (case-insensitive) and must be an integer", async () => {
-  const seen: number[] = [];
-  const r = createRouter(deps({
-    engine: {
-      deploy: () => Promise.resolve(),
-      update: () => Promise.resolve(),
-      get: (_t, id) => (seen.push(id), Promise.resolve(null)),
-      list: () => Promise.resolve([]),
-      changes: () => Promise.resolve([]),
-    },
-  }));
-  await rejects(r.handle({ twin: USER, command: "zos.deployment.get", payload: '{"Contract_ID": 9}' }), /no deployment with contract id 9/);
-  assert.equal(seen, [9]);
+  // the real provision engine over an in-memory store; nothing here reaches the chain
+  const store = new MemoryStore();
+  const noChain = () => Promise.reject(new Error("no chain in this test"));
+  const engine = await Engine.open({
+    store,
+    keys: { getKey: noChain },
+    contracts: { check: noChain },
+    managers: new Map(),
+    capacity: hostCapacitySource("."),
+  });
+  const r = createRouter(deps({ engine: enginePort(engine, () => []) }));
+  await rejects(r.handle({ twin: USER, command: "zos.deployment.get", payload: '{"Contract_ID": 9}' }), /no deployment with contract id 9 for twin 42/);
   await rejects(r.handle({ twin: USER, command: "zos.deployment.get", payload: '{"contract_id": "9"}' }), /"contract_id" must be a non-negative integer/);
   await rejects(r.handle({ twin: USER, command: "zos.deployment.get", payload: "" }), /"contract_id" must be a non-negative integer, got nothing/);
+  assert.equal(await r.handle({ twin: USER, command: "zos.deployment.list", payload: "" }), []);
+  // without codec and chain the node cannot check contracts: deploy is refused, nothing stored
+  await rejects(r.handle({ twin: USER, command: "zos.deployment.deploy", payload: "{}" }), /not supported on this node yet/);
+  assert.is(store.commits, 0);
 });
 
 t("admin commands: farmer twin only, under zos.admin and zos.network.admin", async () => {
@@ -128,7 +138,7 @@ t("admin commands: farmer twin only, under zos.admin and zos.network.admin", asy
 
 t("statistics: total from the host, system reserve counted in used", async () => {
   const r = createRouter(deps());
-  const s = await r.handle({ twin: USER, command: "zos.statistics.get", payload: "" }) as Record<string, any>;
+  const s = await r.handle({ twin: USER, command: "zos.statistics.get", payload: "" }) as Json;
   assert.equal(Object.keys(s).sort(), ["open_connections", "system", "total", "used", "users"]);
   for (const k of ["total", "used", "system"]) assert.equal(Object.keys(s[k]).sort(), ["cru", "hru", "ipv4u", "mru", "sru"]);
   assert.ok(s.total.cru >= 1);
@@ -144,19 +154,19 @@ t("diagnostics reflect module health and registration", async () => {
   const r = createRouter(deps({
     diagnostics: { modules: () => Promise.resolve([{ name: "registrar", healthy, status: { state: healthy ? "registered" : "registering" } }]) },
   }));
-  let d = await r.handle({ twin: USER, command: "zos.system.diagnostics", payload: "" }) as Record<string, any>;
+  let d = await r.handle({ twin: USER, command: "zos.system.diagnostics", payload: "" }) as Json;
   assert.is(d.healthy, false);
   assert.is(d.system_status_ok, false);
   assert.is(d.modules[0].status.state, "registering");
   healthy = true;
-  d = await r.handle({ twin: USER, command: "zos.system.diagnostics", payload: "" }) as Record<string, any>;
+  d = await r.handle({ twin: USER, command: "zos.system.diagnostics", payload: "" }) as Json;
   assert.is(d.healthy, true);
   assert.is(d.online, true);
 });
 
 t("system dmi and hypervisor come from the host", async () => {
   const r = createRouter(deps());
-  const d = await r.handle({ twin: USER, command: "zos.system.dmi", payload: "" }) as Record<string, any>;
+  const d = await r.handle({ twin: USER, command: "zos.system.dmi", payload: "" }) as Json;
   assert.equal(d.tooling, { aggregator: "zos-ts", decoder: "sysfs" });
   assert.ok(Array.isArray(d.sections));
   const h = await r.handle({ twin: USER, command: "zos.system.hypervisor", payload: "" });

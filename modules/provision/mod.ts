@@ -15,3 +15,4 @@ export {
   type WorkloadManager,
 } from "./interfaces.ts";
 export { isOkay, usableMemory } from "./capacity.ts";
+export { type ChainReads, contractCheckerFromChain, deploymentHashText, twinKeysFromChain } from "./chain-adapters.ts";

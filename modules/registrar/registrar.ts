@@ -295,8 +295,18 @@ export class Registrar {
     let nextReregister = this.#o.now() + this.#o.reregisterIntervalMs;
     while (!signal.aborted) {
       if (this.#o.now() >= nextReregister) {
-        await this.#registerWithRetry();
-        nextReregister = this.#o.now() + this.#o.reregisterIntervalMs;
+        // One attempt: a node already on chain keeps reporting uptime while a refresh fails, and
+        // tries again on the next round (the error stays visible in the state).
+        try {
+          await this.registerOnce();
+          nextReregister = this.#o.now() + this.#o.reregisterIntervalMs;
+        } catch (err) {
+          const e = err as RegistrationError;
+          this.#state.state = "registered";
+          this.#state.last_error = `${e.step}: ${e.message}`;
+          this.#log("reregistration_failed", { step: e.step, error: e.message });
+          nextReregister = this.#o.now() + Math.min(this.#o.reregisterIntervalMs, this.#o.uptimeIntervalMs);
+        }
       }
       // A failed uptime report is retried on the registration backoff, not after a full interval:
       // missing reports cost the farmer minting (ZOS-REFERENCE §10.6).

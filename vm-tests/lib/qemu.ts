@@ -3,7 +3,9 @@
 // line by line with arrival times, a hard timeout, QEMU killed by its PID, the serial log kept on
 // failure.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -29,10 +31,14 @@ export interface VmOptions {
   /** Extra QEMU arguments (network, disks, boot order). */
   extra?: string[];
   memoryMb?: number;
+  /** Virtual CPUs (default 1; ZOS_VM_SMP overrides for benchmarks). */
+  smp?: number;
   /** Hard limit for the whole run; QEMU is killed when it passes. */
   timeoutMs: number;
   /** Reboots restart the guest inside the same QEMU unless this is set (then a reboot exits QEMU). */
   noReboot?: boolean;
+  /** Open QEMU's human monitor on a unix socket in a private temp folder (for sendkey, system_reset). */
+  monitor?: boolean;
 }
 
 export class Vm {
@@ -46,11 +52,14 @@ export class Vm {
   private waiters: { re: RegExp; from: number; resolve: (l: SerialLine) => void }[] = [];
   private timedOut = false;
   private done = false;
+  private readonly monitorDir: string | null;
 
   constructor(o: VmOptions) {
     const { accel } = accelerator();
+    this.monitorDir = o.monitor ? mkdtempSync(join(tmpdir(), "zt-qemu-")) : null;
+    const monitor = this.monitorDir ? `unix:${join(this.monitorDir, "monitor.sock")},server=on,wait=off` : "none";
     const args = [
-      ...accel, "-m", String(o.memoryMb ?? 512), "-smp", "1", "-display", "none", "-monitor", "none",
+      ...accel, "-m", String(o.memoryMb ?? 512), "-smp", String(o.smp ?? (Number(process.env.ZOS_VM_SMP) || 1)), "-display", "none", "-monitor", monitor,
       "-serial", "stdio", "-nodefaults", "-no-user-config",
       ...(o.noReboot ? ["-no-reboot"] : []),
       ...(o.kernel ? ["-kernel", o.kernel] : []),
@@ -117,6 +126,24 @@ export class Vm {
     });
   }
 
+  /** Sends one human-monitor command (e.g. "sendkey ctrl-alt-delete"). */
+  monitorCommand(cmd: string): Promise<void> {
+    if (!this.monitorDir) return Promise.reject(new Error("this VM was started without a monitor"));
+    return new Promise((resolve, reject) => {
+      const sock = connect(join(this.monitorDir!, "monitor.sock"));
+      sock.on("error", reject);
+      sock.on("connect", () => {
+        sock.write(cmd + "\n");
+        // Give QEMU a moment to read the command before the connection closes.
+        setTimeout(() => {
+          sock.end();
+          resolve();
+        }, 300);
+      });
+      sock.on("data", () => {});
+    });
+  }
+
   text(): string {
     return this.lines.map((l) => `[${(l.t / 1000).toFixed(3).padStart(8)}] ${l.text}`).join("\n") + "\n";
   }
@@ -132,6 +159,7 @@ export class Vm {
   async finish(failed: boolean): Promise<string | null> {
     this.kill();
     await this.exited;
+    if (this.monitorDir) rmSync(this.monitorDir, { recursive: true, force: true });
     if (failed) {
       writeFileSync(this.logFile, this.text());
       return this.logFile;

@@ -652,6 +652,49 @@ export class ChainReader_SubscribeEvents$Results$Promise {
     return await this.pipeline.struct();
   }
 }
+export class ChainReader_Balance$Params extends $.Struct {
+  static override readonly _capnp = {
+    displayName: "balance$Params",
+    id: "d50b1bcd17e4ebdc",
+    size: new $.ObjectSize(0, 1),
+  };
+  get address(): string {
+    return $.utils.getText(0, this);
+  }
+  set address(value: string) {
+    $.utils.setText(0, value, this);
+  }
+  override toString(): string { return "ChainReader_Balance$Params_" + super.toString(); }
+}
+export class ChainReader_Balance$Results extends $.Struct {
+  static override readonly _capnp = {
+    displayName: "balance$Results",
+    id: "eb79458a20e9b5f4",
+    size: new $.ObjectSize(0, 2),
+  };
+  get free(): string {
+    return $.utils.getText(0, this);
+  }
+  set free(value: string) {
+    $.utils.setText(0, value, this);
+  }
+  get reserved(): string {
+    return $.utils.getText(1, this);
+  }
+  set reserved(value: string) {
+    $.utils.setText(1, value, this);
+  }
+  override toString(): string { return "ChainReader_Balance$Results_" + super.toString(); }
+}
+export class ChainReader_Balance$Results$Promise {
+  pipeline: $.Pipeline<any, any, ChainReader_Balance$Results>;
+  constructor(pipeline: $.Pipeline<any, any, ChainReader_Balance$Results>) {
+    this.pipeline = pipeline;
+  }
+  async promise(): Promise<ChainReader_Balance$Results> {
+    return await this.pipeline.struct();
+  }
+}
 export class ChainReader$Client {
   client: $.Client;
   static readonly interfaceId: bigint = 0x850b5c686b3d51afn;
@@ -668,7 +711,8 @@ export class ChainReader$Client {
     $.Method<ChainReader_ActiveNodeContracts$Params, ChainReader_ActiveNodeContracts$Results>,
     $.Method<ChainReader_ContractIdByNodeAndHash$Params, ChainReader_ContractIdByNodeAndHash$Results>,
     $.Method<ChainReader_RentContractForNode$Params, ChainReader_RentContractForNode$Results>,
-    $.Method<ChainReader_SubscribeEvents$Params, ChainReader_SubscribeEvents$Results>
+    $.Method<ChainReader_SubscribeEvents$Params, ChainReader_SubscribeEvents$Results>,
+    $.Method<ChainReader_Balance$Params, ChainReader_Balance$Results>
   ] = [
     {
       ParamsClass: ChainReader_Twin$Params,
@@ -749,6 +793,14 @@ export class ChainReader$Client {
       methodId: 9,
       interfaceName: "chain.capnp:ChainReader",
       methodName: "subscribeEvents"
+    },
+    {
+      ParamsClass: ChainReader_Balance$Params,
+      ResultsClass: ChainReader_Balance$Results,
+      interfaceId: ChainReader$Client.interfaceId,
+      methodId: 10,
+      interfaceName: "chain.capnp:ChainReader",
+      methodName: "balance"
     }
   ];
   twin(paramsFunc?: (params: ChainReader_Twin$Params) => void): ChainReader_Twin$Results$Promise {
@@ -823,6 +875,10 @@ export class ChainReader$Client {
     const pipeline = new $.Pipeline(ChainReader_RentContractForNode$Results, answer);
     return new ChainReader_RentContractForNode$Results$Promise(pipeline);
   }
+  /**
+* free and reserved balance of an account, decimal text (u128)
+*
+*/
   subscribeEvents(paramsFunc?: (params: ChainReader_SubscribeEvents$Params) => void): ChainReader_SubscribeEvents$Results$Promise {
     const answer = this.client.call({
       method: ChainReader$Client.methods[9],
@@ -830,6 +886,14 @@ export class ChainReader$Client {
     });
     const pipeline = new $.Pipeline(ChainReader_SubscribeEvents$Results, answer);
     return new ChainReader_SubscribeEvents$Results$Promise(pipeline);
+  }
+  balance(paramsFunc?: (params: ChainReader_Balance$Params) => void): ChainReader_Balance$Results$Promise {
+    const answer = this.client.call({
+      method: ChainReader$Client.methods[10],
+      paramsFunc: paramsFunc
+    });
+    const pipeline = new $.Pipeline(ChainReader_Balance$Results, answer);
+    return new ChainReader_Balance$Results$Promise(pipeline);
   }
 }
 $.Registry.register(ChainReader$Client.interfaceId, ChainReader$Client);
@@ -844,6 +908,7 @@ export interface ChainReader$Server$Target {
   contractIdByNodeAndHash(params: ChainReader_ContractIdByNodeAndHash$Params, results: ChainReader_ContractIdByNodeAndHash$Results): Promise<void>;
   rentContractForNode(params: ChainReader_RentContractForNode$Params, results: ChainReader_RentContractForNode$Results): Promise<void>;
   subscribeEvents(params: ChainReader_SubscribeEvents$Params, results: ChainReader_SubscribeEvents$Results): Promise<void>;
+  balance(params: ChainReader_Balance$Params, results: ChainReader_Balance$Results): Promise<void>;
 }
 export class ChainReader$Server extends $.Server {
   override readonly target: ChainReader$Server$Target;
@@ -888,6 +953,10 @@ export class ChainReader$Server extends $.Server {
       {
         ...ChainReader$Client.methods[9],
         impl: target.subscribeEvents
+      },
+      {
+        ...ChainReader$Client.methods[10],
+        impl: target.balance
       }
     ]);
     this.target = target;

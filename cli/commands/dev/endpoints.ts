@@ -44,7 +44,8 @@ export function readEndpoints(path: string): Endpoints {
     throw new Error(`${path} is not valid JSON (${(err as Error).message}); delete it and run \`npm start\` again`);
   }
   const need = (k: string, type: "string" | "number") => {
-    if (typeof v[k] !== type) throw new Error(`${path}: "${k}" is missing or not a ${type}; run \`npm start\` again`);
+    const actual = typeof v[k];
+    if (actual !== type) throw new Error(`${path}: "${k}" is missing or not a ${type}; run \`npm start\` again`);
   };
   need("chain_url", "string");
   need("relay_url", "string");

@@ -7,6 +7,7 @@ import { signerFromMnemonic } from "../../../capabilities/rmb/signer.ts";
 import { startChain } from "../../../grid/chain/mod.ts";
 import { startRelay } from "../../../grid/relay/mod.ts";
 import type { WorkloadManager } from "../../../modules/provision/mod.ts";
+import { startKernel } from "../../../kernel/mod.ts";
 import { type Endpoints, writeEndpoints } from "./endpoints.ts";
 import { DevFaucet } from "./faucet.ts";
 import { type DevNode, startDevNode } from "./node.ts";
@@ -19,6 +20,8 @@ export interface DevGridOptions {
   chainPort?: number;
   relayPort?: number;
   managers?: ReadonlyMap<string, WorkloadManager>;
+  /** also run the capability kernel with this manifest (its processes on the host); null = no kernel */
+  kernelManifest?: string | null;
   /** write endpoints.json (default true) */
   writeEndpoints?: boolean;
   log?: (line: string) => void;
@@ -34,6 +37,8 @@ export interface DevGrid {
   farmId: number;
   endpoints: Endpoints;
   endpointsFile: string | null;
+  /** processes the kernel runs (empty without a kernel) */
+  kernelProcesses: string[];
   /** dev accounts of the chain (name → mnemonic), e.g. for tests that need a second user */
   devAccounts: { name: string; mnemonic: string }[];
   stop(): Promise<void>;
@@ -52,14 +57,20 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
   };
   try {
     const chain = await startChain({
-      stateDir: join(o.stateDir, "chain"),
+      // the same folder `zos grid up` uses, so either command finds the other's chain
+      stateDir: join(o.stateDir, "grid"),
       blockTimeMs: o.blockTimeMs ?? 1000,
       port: o.chainPort,
       log: (l) => log(`[chain] ${l}`),
     });
     stops.push(() => chain.stop());
     phase("chain");
-    const relay = await startRelay({ chainUrl: chain.url, port: o.relayPort, log: (l) => log(`[relay] ${l}`) });
+    const relay = await startRelay({
+      chainUrl: chain.url,
+      port: o.relayPort,
+      stateDir: join(o.stateDir, "grid", "relay"),
+      log: (l) => log(`[relay] ${l}`),
+    });
     stops.push(() => relay.stop());
     phase("relay");
     const faucetAccount = chain.devAccounts.find((a) => a.name === "alice") ?? chain.devAccounts[0];
@@ -83,6 +94,21 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       await client.close();
     }
     phase("user");
+    let kernelProcesses: string[] = [];
+    if (o.kernelManifest) {
+      // The kernel runs the drivers its manifest lists (today kv, log, clock); the node's chain,
+      // identity, rmb, registrar, provision and api pieces run in this process until the manifest
+      // grants them (see docs/operator-guide.md).
+      const k = await startKernel({
+        manifest: o.kernelManifest,
+        stateDir: join(o.stateDir, "kernel"),
+        onEvent: (e) => log(`[kernel] ${JSON.stringify(e)}`),
+      });
+      stops.push(() => k.stop());
+      if (k.notReady.length) throw new Error(`kernel processes not ready: ${k.notReady.join(", ")}`);
+      kernelProcesses = k.kernel.manifest.processes.map((p) => p.name);
+      phase("kernel");
+    }
     const endpoints: Endpoints = {
       chain_url: chain.url,
       relay_url: relay.url,
@@ -102,6 +128,7 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       farmId: DEV_FARM_ID,
       endpoints,
       endpointsFile,
+      kernelProcesses,
       devAccounts: chain.devAccounts.map((a) => ({ name: a.name, mnemonic: a.mnemonic })),
       stop: stopAll,
     };

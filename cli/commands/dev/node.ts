@@ -11,7 +11,7 @@ import { e2eKeyFromSecret, type E2eKey } from "../../../capabilities/rmb/e2e.ts"
 import { RmbPeer } from "../../../capabilities/rmb/peer.ts";
 import { CachedTwins } from "../../../capabilities/rmb/twins.ts";
 import type { Signer } from "../../../capabilities/chain/mod.ts";
-import { createRouter, gridtypesCodec, serveApi } from "../../../modules/api/mod.ts";
+import { ApiError, createRouter, gridtypesCodec, serveApi } from "../../../modules/api/mod.ts";
 import type { ApiRouter } from "../../../modules/api/mod.ts";
 import { Engine, FileStore } from "../../../modules/provision/mod.ts";
 import type { ContractChecker, WorkloadManager } from "../../../modules/provision/mod.ts";
@@ -22,6 +22,7 @@ import { enginePort } from "./engine_port.ts";
 import { DevFaucet } from "./faucet.ts";
 import { devHostFacts } from "./host_facts.ts";
 import { hostCapacitySource, hostSystemInfo } from "./node_system.ts";
+import { allInterfaces, hasPublicIpv6, zosInterfaces } from "../../../modules/system/mod.ts";
 import { DriverRegistrarChain } from "./registrar_chain.ts";
 
 export interface DevNodeOptions {
@@ -171,6 +172,19 @@ export async function startDevNode(o: DevNodeOptions): Promise<DevNode> {
         },
       },
       system: hostSystemInfo(o.stateDir),
+      network: {
+        interfaces: () => Promise.resolve(zosInterfaces()),
+        hasIpv6: () => Promise.resolve(hasPublicIpv6()),
+        adminInterfaces: () => Promise.resolve(allInterfaces()),
+        async publicConfig() {
+          const id = registrar.nodeId();
+          const node = id === undefined ? null : await client.read.node(id);
+          const pc = node?.publicConfig;
+          // zos answers with an error when the farmer set no public config
+          if (!pc) throw new ApiError("no public configuration is set for this node (the farmer sets it on chain)");
+          return { type: "macvlan", ipv4: pc.ip4?.ip ?? "", ipv6: pc.ip6?.ip ?? "", gw4: pc.ip4?.gw ?? "", gw6: pc.ip6?.gw ?? "", domain: pc.domain ?? "" };
+        },
+      },
       diagnostics: {
         modules: () =>
           Promise.resolve([

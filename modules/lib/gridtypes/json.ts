@@ -80,7 +80,7 @@ class Parser {
         return this.fail("unexpected end of input");
       default:
         if (c === "-" || (c >= "0" && c <= "9")) return this.number();
-        return this.fail(`unexpected character ${JSON.stringify(c)}`);
+        return this.fail(`unexpected character ${describe(c)}`);
     }
   }
 
@@ -249,6 +249,13 @@ class Parser {
       this.fail("expected ',' or '}'");
     }
   }
+}
+
+function describe(c: string): string {
+  const code = c.codePointAt(0)!;
+  const u = `U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
+  if (code === 0xfeff) return `${u} (a byte order mark; save the file as UTF-8 without BOM)`;
+  return code < 0x20 || code > 0x7e ? u : `${JSON.stringify(c)}`;
 }
 
 /** Serialises a parsed value back to compact JSON (numbers verbatim). */

@@ -11,6 +11,8 @@ import { UnchangedError } from "../interfaces.ts";
 
 export interface Twin {
   id: number;
+  /** "ed25519" unless said otherwise */
+  type?: "ed25519" | "sr25519";
   pub: Uint8Array;
   sign(msg: Uint8Array): string;
 }
@@ -49,7 +51,7 @@ export function signedDoc(owner: Twin, contract: number, workloads: unknown[], o
   const t = opts.text ?? ((x: string) => x);
   const d = parseDeployment(t(JSON.stringify(o)));
   const hash = challengeHash(d);
-  o.signature_requirement.signatures = [{ twin_id: owner.id, signature: owner.sign(new Uint8Array(Buffer.from(hash, "hex"))), signature_type: "ed25519" }];
+  o.signature_requirement.signatures = [{ twin_id: owner.id, signature: owner.sign(new Uint8Array(Buffer.from(hash, "hex"))), signature_type: owner.type ?? "ed25519" }];
   chain?.set(BigInt(contract), hash);
   return t(JSON.stringify(o));
 }

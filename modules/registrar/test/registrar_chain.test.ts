@@ -173,4 +173,22 @@ t("start() registers and then reports uptime on its own", async () => {
   assert.ok(r.state().uptime_reports >= 2, `reports: ${r.state().uptime_reports}`);
 });
 
+t("re-registration runs on its interval while uptime reports go on", async () => {
+  const { signer, pk } = await nodeKey();
+  const r = registrar(signer, pk, { uptimeIntervalMs: 40, reregisterIntervalMs: 150 });
+  r.start();
+  try {
+    await within(r.whenRegistered(), 10_000, "registration");
+    const first = r.state().registered_at!;
+    const deadline = Date.now() + 5000;
+    while (r.state().registered_at === first && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+    const s = r.state();
+    assert.ok(s.registered_at! > first, "registered again");
+    assert.is(s.state, "registered");
+    assert.ok(s.uptime_reports >= 2, `uptime reports: ${s.uptime_reports}`);
+  } finally {
+    await r.stop();
+  }
+});
+
 t.run();

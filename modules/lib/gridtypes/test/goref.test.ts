@@ -127,7 +127,7 @@ const templates: [string, unknown][] = [
   ["zmount", { size: 1073741824 }],
   ["volume", { size: 1 }],
   ["zmachine", { flist: "f", network: { public_ip: "p", planetary: true, interfaces: [{ network: "n", ip: "::ffff:10.1.1.2" }], mycelium: { Network: "n", hex_seed: "AABBCCDDEEFF" } }, size: 0, compute_capacity: { cpu: 2, memory: 2147483648 }, mounts: [{ name: "d", mountpoint: "/d" }], entrypoint: "/init", env: { A: "1", b: "ü", "\u{1F600}": "x", "\uFF21": "y", a: "z" }, gpu: ["g1", "g2"] }],
-  ["zmachine-light", { flist: "f", network: { interfaces: [{ network: "n", ip: "2A02::1" }] }, compute_capacity: { cpu: 1, memory: 1 }, env: {} }],
+  ["zmachine-light", { flist: "f", network: { planetary: true, public_ip: "x", interfaces: [{ network: "n", ip: "2A02::1" }] }, compute_capacity: { cpu: 1, memory: 1 }, env: {} }],
   ["zdb", { size: 1, mode: "user", password: "p", public: false }],
   ["qsfs", { cache: 1, config: { minimal_shards: 2, expected_shards: 4, encryption: { algorithm: "AES", key: "0A".repeat(32) }, meta: { type: "zdb", config: { prefix: "p", encryption: { algorithm: "AES", key: "11" }, backends: [{ address: "a", namespace: "n", password: "p" }] } }, groups: [{ backends: [{ address: "b" }] }], compression: { algorithm: "snappy" } } }],
   ["zlogs", { zmachine: "w", output: "redis://x" }],

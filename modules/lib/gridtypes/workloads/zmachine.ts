@@ -34,7 +34,7 @@ export interface ZMachineData {
   gpu: string[];
 }
 
-function decode(v: JsonValue, path: string): ZMachineData {
+function decode(v: JsonValue, path: string, light = false): ZMachineData {
   const f = fields(v, path);
   const np = join(path, "network");
   const nf = fields(obj(f, "network"), np);
@@ -51,8 +51,9 @@ function decode(v: JsonValue, path: string): ZMachineData {
   return {
     flist: str(f, "flist", path),
     network: {
-      public_ip: str(nf, "public_ip", np),
-      planetary: bool(nf, "planetary", np),
+      // the light network struct has no public_ip/planetary: Go ignores those keys there
+      public_ip: light ? "" : str(nf, "public_ip", np),
+      planetary: light ? false : bool(nf, "planetary", np),
       mycelium,
       interfaces: arr(nf, "interfaces", np).map((iv, i) => {
         const ip_ = join(join(np, "interfaces"), i);
@@ -189,7 +190,7 @@ export const zmachineHandler: TypeHandler<ZMachineData> = {
 };
 
 export const zmachineLightHandler: TypeHandler<ZMachineData> = {
-  decode,
+  decode: (v, path) => decode(v, path, true),
   challenge(d, w) {
     w.s(d.flist);
     challengeInterfaces(d, w);

@@ -140,26 +140,47 @@ type myceliumIP struct {
 	Seed    hexBytes `json:"hex_seed"`
 }
 
+type compute = struct {
+	CPU    uint8  `json:"cpu"`
+	Memory uint64 `json:"memory"`
+}
+
+type mount = struct {
+	Name       string `json:"name"`
+	Mountpoint string `json:"mountpoint"`
+}
+
+type iface = struct {
+	Network string `json:"network"`
+	IP      net.IP `json:"ip"`
+}
+
 type zmachine struct {
 	Flist   string `json:"flist"`
 	Network struct {
 		PublicIP   string      `json:"public_ip"`
 		Planetary  bool        `json:"planetary"`
 		My         *myceliumIP `json:"mycelium"`
-		Interfaces []struct {
-			Network string `json:"network"`
-			IP      net.IP `json:"ip"`
-		} `json:"interfaces"`
+		Interfaces []iface     `json:"interfaces"`
+	} `json:"network"`
+	Size    uint64  `json:"size"`
+	Compute compute `json:"compute_capacity"`
+	Mounts  []mount `json:"mounts"`
+	Entrypoint string            `json:"entrypoint"`
+	Env        map[string]string `json:"env"`
+	Corex      bool              `json:"corex"`
+	GPU        []string          `json:"gpu"`
+}
+
+type zmachineLight struct {
+	Flist   string `json:"flist"`
+	Network struct {
+		My         *myceliumIP `json:"mycelium"`
+		Interfaces []iface     `json:"interfaces"`
 	} `json:"network"`
 	Size    uint64 `json:"size"`
-	Compute struct {
-		CPU    uint8  `json:"cpu"`
-		Memory uint64 `json:"memory"`
-	} `json:"compute_capacity"`
-	Mounts []struct {
-		Name       string `json:"name"`
-		Mountpoint string `json:"mountpoint"`
-	} `json:"mounts"`
+	Compute compute `json:"compute_capacity"`
+	Mounts  []mount `json:"mounts"`
 	Entrypoint string            `json:"entrypoint"`
 	Env        map[string]string `json:"env"`
 	Corex      bool              `json:"corex"`
@@ -292,8 +313,18 @@ func data(w *bytes.Buffer, typ string, raw json.RawMessage) error {
 		fmt.Fprintf(w, "%s%s", v.ZMachine, v.Output)
 	case "zmachine", "zmachine-light":
 		var v zmachine
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return err
+		if typ == "zmachine" {
+			if err := json.Unmarshal(raw, &v); err != nil {
+				return err
+			}
+		} else {
+			// the light network struct has no public_ip/planetary fields
+			var l zmachineLight
+			if err := json.Unmarshal(raw, &l); err != nil {
+				return err
+			}
+			v.Flist, v.Size, v.Compute, v.Mounts, v.Entrypoint, v.Env, v.GPU = l.Flist, l.Size, l.Compute, l.Mounts, l.Entrypoint, l.Env, l.GPU
+			v.Network.My, v.Network.Interfaces = l.Network.My, l.Network.Interfaces
 		}
 		fmt.Fprintf(w, "%s", v.Flist)
 		if typ == "zmachine" {

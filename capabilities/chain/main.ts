@@ -1,0 +1,179 @@
+// The chain driver: the node's only connection to TFChain. Args: <chain ws url> [faucet file].
+// Grants it serves:
+//   reader     {}                                   storage reads, balances, events
+//   submit     {"calls": ["tfgridModule.createNode", ...]}   extrinsics from the node account, signed
+//              through the "signer" capability it is granted by the identity driver (the node key never
+//              comes here); only the listed section.method pairs are allowed
+//   activator  {}                                   dev grids only: funds an account from the faucet
+//              account whose mnemonic is in the faucet file (absent file → activate() refuses)
+// Unknown restriction keys are refused (fail closed).
+import { existsSync, readFileSync } from "node:fs";
+import process from "node:process";
+import { ChainReader$Server, ChainSubmitter$Server, Subscription$Server, EventSink$Client } from "../schema/gen/chain.ts";
+import { Activator$Server } from "../schema/gen/node.ts";
+import { startProcess } from "../../kernel/guest/process.ts";
+import { Ref } from "../../kernel/guest/ref.ts";
+import { ChainClient, ChainDispatchError, type ChainEvent, type ChainSubmitter } from "./mod.ts";
+import { remoteSigner } from "../identity/remote-signer.ts";
+import { signerFromMnemonic } from "../rmb/signer.ts";
+import { toJson } from "../../modules/node/json.ts";
+
+const url = process.argv[2];
+const faucetFile = process.argv[3];
+if (!url || url.includes("${")) {
+  console.error("chain: usage: chain/main.ts <ws url of the chain> [faucet file] (the manifest's ${chainurl} was not set)");
+  process.exit(2);
+}
+
+function onlyKeys(cap: string, r: Record<string, unknown>, known: string[]): void {
+  for (const k of Object.keys(r)) {
+    if (!known.includes(k)) throw new Error(`denied: chain: unknown restriction "${k}" on ${cap} (known: ${known.join(", ") || "none"})`);
+  }
+}
+
+const client = await ChainClient.connect({ urls: [url], log: (l) => console.error(`chain: ${l}`) });
+const read = client.read;
+
+function fillEvents(list: { set?: unknown; get(i: number): { section: string; method: string; dataJson: string; extrinsicIndex: number; blockHash: string } }, events: ChainEvent[]): void {
+  events.forEach((e, i) => {
+    const out = list.get(i);
+    out.section = e.section;
+    out.method = e.method;
+    out.dataJson = toJson(e.data);
+    out.extrinsicIndex = e.extrinsicIndex ?? -1;
+    out.blockHash = e.blockHash;
+  });
+}
+
+const reader = new ChainReader$Server({
+  async twin(p, r) { r.json = toJson(await read.twin(p.id)); },
+  async twinIdByAccount(p, r) {
+    const id = await read.twinIdByAccount(p.address);
+    r.found = id !== null && id !== undefined && Number(id) !== 0;
+    r.id = r.found ? Number(id) : 0;
+  },
+  async farm(p, r) { r.json = toJson(await read.farm(p.id)); },
+  async node(p, r) { r.json = toJson(await read.node(p.id)); },
+  async nodeIdByTwin(p, r) {
+    const id = await read.nodeIdByTwin(p.twinId);
+    r.found = id !== null && id !== undefined && Number(id) !== 0;
+    r.id = r.found ? Number(id) : 0;
+  },
+  async contract(p, r) { r.json = toJson(await read.contract(Number(p.id))); },
+  async activeNodeContracts(p, r) {
+    const ids = await read.activeNodeContracts(p.nodeId);
+    const l = r._initIds(ids.length);
+    ids.forEach((id, i) => l.set(i, BigInt(id)));
+  },
+  async contractIdByNodeAndHash(p, r) {
+    const id = await read.contractIdByNodeAndHash(p.nodeId, p.hash);
+    r.found = id !== null && Number(id) !== 0;
+    r.id = BigInt(r.found ? id! : 0);
+  },
+  async rentContractForNode(p, r) {
+    const id = await read.rentContractForNode(p.nodeId);
+    r.found = id !== null && Number(id) !== 0;
+    r.id = BigInt(r.found ? id! : 0);
+  },
+  async subscribeEvents(p, r) {
+    // the sink is kept until cancel() or until the subscriber goes away (its calls then fail)
+    const sink: EventSink$Client = p.sink;
+    let stop: (() => void) | null = null;
+    stop = await read.subscribeEvents((events) => {
+      sink.events((q) => fillEvents(q._initEvents(events.length), events)).promise().catch(() => {
+        stop?.();
+        stop = null;
+      });
+    });
+    r.subscription = new Subscription$Server({
+      cancel() {
+        stop?.();
+        stop = null;
+        return Promise.resolve();
+      },
+    }).client();
+  },
+  async balance(p, r) {
+    const b = await read.balance(p.address);
+    r.free = b.free.toString();
+    r.reserved = b.reserved.toString();
+  },
+});
+
+// One submitter for every grant: it serializes extrinsics of the node account, so nonces never collide.
+let submitterP: Promise<ChainSubmitter> | null = null;
+function nodeSubmitter(): Promise<ChainSubmitter> {
+  submitterP ??= (async () => {
+    const ref = new Ref(session, "signer", (c) => c);
+    const signer = await remoteSigner((fn) => ref.use(fn));
+    return client.submitter(signer);
+  })();
+  submitterP.catch(() => (submitterP = null));
+  return submitterP;
+}
+
+function submitCap(restrictions: Record<string, unknown>): ChainSubmitter$Server {
+  onlyKeys("submit", restrictions, ["calls"]);
+  const calls = restrictions.calls;
+  if (!Array.isArray(calls) || calls.some((c) => typeof c !== "string" || !/^[a-zA-Z]+\.[a-zA-Z0-9]+$/.test(c))) {
+    throw new Error('denied: chain: a submit grant needs restrictions.calls, a list of "section.method" (e.g. "tfgridModule.createNode")');
+  }
+  const allowed = new Set(calls as string[]);
+  return new ChainSubmitter$Server({
+    async submit(p, r) {
+      const name = `${p.section}.${p.method}`;
+      if (!allowed.has(name)) throw new Error(`denied: chain: this grant may not submit ${name} (allowed: ${[...allowed].join(", ")})`);
+      let args: unknown;
+      try {
+        args = JSON.parse(p.argsJson);
+      } catch {
+        throw new Error(`failed: chain: argsJson of ${name} is not JSON`);
+      }
+      if (!Array.isArray(args)) throw new Error(`failed: chain: argsJson of ${name} must be a JSON array`);
+      const s = await nodeSubmitter();
+      const result = r._initResult();
+      try {
+        const inc = await s.submit(p.section, p.method, ...args);
+        const out = result._initIncluded();
+        out.blockHash = inc.blockHash;
+        fillEvents(out._initEvents(inc.events.length), inc.events);
+      } catch (err) {
+        if (!(err instanceof ChainDispatchError)) throw new Error(`failed: chain: ${name}: ${(err as Error).message}`);
+        const f = result._initFailed();
+        f.section = err.section;
+        f.error = err.error;
+      }
+    },
+    async address(_p, r) {
+      r.address = (await nodeSubmitter()).address;
+    },
+  });
+}
+
+let faucet: Promise<ChainSubmitter> | null = null;
+const activator = new Activator$Server({
+  async activate(p) {
+    if (!faucetFile || faucetFile.includes("${") || !existsSync(faucetFile)) {
+      throw new Error("failed: chain: no activation service on this node (dev grids put the faucet mnemonic in the chain driver's faucet file)");
+    }
+    faucet ??= signerFromMnemonic(readFileSync(faucetFile, "utf8").trim(), "sr25519").then((s) => client.submitter(s));
+    // 10 TFT (7 decimals): registration, uptime reports and some contracts
+    await (await faucet).submit("balances", "transferKeepAlive", p.address, 100_000_000n);
+  },
+});
+
+const { session } = startProcess({
+  provide: {
+    reader: (r) => {
+      onlyKeys("reader", r, []);
+      return reader;
+    },
+    submit: (r) => submitCap(r),
+    activator: (r) => {
+      onlyKeys("activator", r, []);
+      return activator;
+    },
+  },
+  health: () => ({ ready: client.connected, detail: client.connected ? "" : `not connected to ${url}` }),
+  onShutdown: () => client.close(),
+});

@@ -1,0 +1,159 @@
+// The api module under the kernel: the zos.* router (router.ts) served over RMB. It registers one
+// handler capability with the rmb driver (Rmb.serve — the driver verified the sender before calling it)
+// and answers with the provision engine, the chain read facet (contract checks), host facts, the node's
+// public identity and the registrar's status, all granted capabilities. No permissions of its own.
+import * as $ from "capnp-es";
+import { DeploymentEngine$Client, Rmb$Client, RmbHandler$Server, type RmbHandler$Server$Target } from "../../capabilities/schema/gen/node.ts";
+import { ChainReaderClient } from "../../capabilities/chain/reader-client.ts";
+import { RpcError } from "../../capabilities/lib/rpc/mod.ts";
+import { startProcess } from "../../kernel/guest/process.ts";
+import { deploymentHashText } from "../provision/mod.ts";
+import { granted, HostFactsClient, nodeAddress, rmbInfo, statusOf } from "../node/caps.ts";
+import { toJson } from "../node/json.ts";
+import { createRouter, gridtypesCodec } from "./mod.ts";
+import type { Capacity, ChainContract, DeploymentEngine, DeploymentJson, EngineUsage, WorkloadJson } from "./ports.ts";
+
+const { session } = startProcess({});
+
+const reader = new ChainReaderClient(granted(session, "reader"));
+const facts = new HostFactsClient(granted(session, "facts"));
+const engineUse = granted(session, "engine");
+const identity = granted(session, "identity");
+const registration = granted(session, "registration");
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function eng<R>(fn: (c: DeploymentEngine$Client) => Promise<R>): Promise<R> {
+  return engineUse((c) => fn(new DeploymentEngine$Client(c)));
+}
+
+// The engine's refusals come back as RPC errors: their message is what the user should read.
+function userMessage(err: unknown): Error {
+  const msg = (err as Error).message ?? String(err);
+  return new Error(msg.replace(/^failed: /, ""));
+}
+
+let features: string[] = [];
+const engine: DeploymentEngine = {
+  deploy: (twin, d) => eng((c) => c.deploy((p) => { p.twin = twin; p.raw = d.raw; }).promise()).then(() => {}, (e) => { throw userMessage(e); }),
+  update: (twin, d) => eng((c) => c.update((p) => { p.twin = twin; p.raw = d.raw; }).promise()).then(() => {}, (e) => { throw userMessage(e); }),
+  get: (twin, id) => eng(async (c) => {
+    const j = (await c.get((p) => { p.twin = twin; p.contractId = BigInt(id); }).promise()).json;
+    return j === "" ? null : JSON.parse(j) as DeploymentJson;
+  }),
+  list: (twin) => eng(async (c) => JSON.parse((await c.list((p) => (p.twin = twin)).promise()).json) as DeploymentJson[]),
+  changes: (twin, id) => eng(async (c) => JSON.parse((await c.changes((p) => { p.twin = twin; p.contractId = BigInt(id); }).promise()).json) as WorkloadJson[]),
+  features: () => features,
+  usage: () => eng(async (c) => JSON.parse((await c.usage().promise()).json) as EngineUsage),
+};
+
+const contracts = {
+  async contract(id: number): Promise<ChainContract | null> {
+    // deno-lint-ignore no-explicit-any
+    const c: any = await reader.contract(id);
+    if (!c) return null;
+    const type: Record<string, { nodeId?: number; deploymentHash?: unknown }> = c.contractType ?? {};
+    const [variant] = Object.keys(type);
+    const base = { contract_id: id, twin_id: Number(c.twinId) };
+    if (variant?.toLowerCase() === "nodecontract") {
+      const n = type[variant];
+      return { ...base, kind: "node", node_id: Number(n.nodeId), deployment_hash: deploymentHashText(n.deploymentHash) ?? "" };
+    }
+    return { ...base, kind: (variant ?? "unknown").replace(/Contract$/i, "").toLowerCase() };
+  },
+};
+
+// Who the node is on chain: learned once registration finished, then fixed for the node's lifetime.
+let twinId: number | undefined;
+let nodeId: number | undefined;
+let farmerTwin: number | undefined;
+async function learnIds(): Promise<void> {
+  const address = await nodeAddress(identity);
+  while (nodeId === undefined) {
+    try {
+      const t = await reader.twinIdByAccount(address);
+      const n = t === null ? null : await reader.nodeIdByTwin(t);
+      if (t !== null && n !== null) {
+        twinId = t;
+        nodeId = n;
+        break;
+      }
+    } catch { /* chain restarting: try again */ }
+    await sleep(500);
+  }
+}
+
+let version = { zos: "unknown", zinit: "unknown" };
+const router = createRouter({
+  codec: gridtypesCodec,
+  engine,
+  contracts,
+  identity: {
+    nodeId: () => nodeId,
+    twinId: () => twinId,
+    async farmerTwin() {
+      if (farmerTwin === undefined && nodeId !== undefined) {
+        const n = await reader.node(nodeId);
+        const f = n ? await reader.farm(Number(n.farmId)) : null;
+        if (f) farmerTwin = Number(f.twinId);
+      }
+      return farmerTwin;
+    },
+  },
+  system: {
+    version: () => version,
+    dmi: () => facts.get("dmi"),
+    hypervisor: () => facts.get<string>("hypervisor"),
+    capacity: () => facts.get<Capacity>("capacity"),
+    reserved: () => facts.get<Capacity>("reserved"),
+  },
+  diagnostics: {
+    async modules() {
+      const reg = await statusOf(registration).catch((e) => ({ error: (e as Error).message })) as { state?: string };
+      const rmb = await rmbInfo(rmbUse).catch(() => null);
+      const usage = await engine.usage!().catch(() => null);
+      return [
+        { name: "registrar", healthy: reg.state === "registered", status: reg },
+        { name: "rmb", healthy: rmb?.connected ?? false, status: { connected: rmb?.connected ?? false, twin: rmb?.twinId ?? 0 } },
+        { name: "provision", healthy: usage !== null, status: usage ?? { error: "engine unreachable" } },
+      ];
+    },
+  },
+});
+
+const handlerImpl: RmbHandler$Server$Target = {
+  async handle(p, r) {
+    const payload = new TextDecoder().decode(p.payload.toUint8Array());
+    r.json = toJson(await router.handle({ twin: p.twin, command: p.command, payload }));
+  },
+};
+
+// Serve through the rmb driver; when it restarts, our registration died with it: serve again.
+let rmbCap: $.Client | null = null;
+const rmbUse = <R>(fn: (c: $.Client) => Promise<R>): Promise<R> => (rmbCap ? fn(rmbCap) : Promise.reject(new Error("rmb not acquired")));
+async function serveLoop(): Promise<void> {
+  for (;;) {
+    try {
+      if (!rmbCap) {
+        const cap = await session.get("rmb");
+        const commands = router.commands();
+        await new Rmb$Client(cap).serve((p) => {
+          const l = p._initCommands(commands.length);
+          commands.forEach((c, i) => l.set(i, c));
+          p.handler = new RmbHandler$Server(handlerImpl).client(); // one per registration: the driver owns it
+        }).promise();
+        rmbCap = cap;
+        console.error(`api: serving ${commands.length} zos.* commands through the rmb driver`);
+      }
+      await rmbInfo(rmbUse);
+    } catch (err) {
+      if (!(err instanceof RpcError) || err.type !== "disconnected") console.error(`api: rmb: ${(err as Error).message}`);
+      rmbCap = null;
+    }
+    await sleep(1000);
+  }
+}
+
+version = await facts.get<{ zos: string; zinit: string }>("version");
+features = await eng(async (c) => (await c.features().promise()).names.toArray()).catch(() => []);
+void learnIds();
+void serveLoop();

@@ -1,0 +1,106 @@
+// The node under the capability kernel: starts the kernel with manifests/node.json (identity, chain, rmb
+// and hostfacts drivers; provision, registrar and api modules, each its own sandboxed process) and waits
+// until the registrar has put the node on chain. `zos dev` and the end-to-end test use it.
+import { chmodSync, mkdirSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { StatusReport$Client } from "../capabilities/schema/gen/node.ts";
+import { type KernelEvent, type KernelHandle, startKernel } from "../kernel/mod.ts";
+
+export const NODE_MANIFEST = fileURLToPath(new URL("../manifests/node.json", import.meta.url));
+
+export interface NodeOptions {
+  /** the kernel's state dir: the seed (identity/), kv data, the dev faucet file */
+  stateDir: string;
+  chainUrl: string;
+  relayUrl: string;
+  farmId: number;
+  onEvent?: (e: KernelEvent) => void;
+  /** dev grids: the mnemonic of a funded account the chain driver activates the node account from */
+  faucetMnemonic?: string;
+  /** how long to wait for registration (default 120 s) */
+  registerTimeoutMs?: number;
+  manifest?: string;
+}
+
+export interface RunningNode {
+  nodeId: number;
+  twinId: number;
+  kernel: KernelHandle["kernel"];
+  /** the registrar's state (zos.system.diagnostics shows the same) */
+  registration(): Promise<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+function hostOf(url: string, what: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error(`${what} "${url}" is not a URL (expected ws://host:port or wss://host)`);
+  }
+  if (u.protocol !== "ws:" && u.protocol !== "wss:") throw new Error(`${what} "${url}" must be a ws:// or wss:// URL`);
+  return u.port ? u.host : `${u.hostname}:${u.protocol === "wss:" ? 443 : 80}`;
+}
+
+function writeSecret(path: string, text: string): void {
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, text, { mode: 0o600 });
+  const fd = openSync(tmp, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  chmodSync(path, 0o600);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function startNode(o: NodeOptions): Promise<RunningNode> {
+  if (!Number.isInteger(o.farmId) || o.farmId <= 0) throw new Error(`farm id must be a positive integer, got ${o.farmId}`);
+  const stateDir = resolve(o.stateDir);
+  const vars = {
+    chainurl: o.chainUrl,
+    chainhost: hostOf(o.chainUrl, "chain URL"),
+    relayurl: o.relayUrl,
+    relayhost: hostOf(o.relayUrl, "relay URL"),
+    farm: String(o.farmId),
+  };
+  for (const d of ["", "chain", "hostfacts", "kv"]) mkdirSync(join(stateDir, d), { recursive: true, mode: 0o700 });
+  if (o.faucetMnemonic) writeSecret(join(stateDir, "chain", "faucet"), o.faucetMnemonic);
+  const handle = await startKernel({ manifest: o.manifest ?? NODE_MANIFEST, stateDir, onEvent: o.onEvent, vars, bootTimeoutMs: 60_000 });
+  const registration = async (): Promise<Record<string, unknown>> => {
+    const cap = await handle.kernel.grantFor("api", "registration");
+    const r = await new StatusReport$Client(cap).status().promise();
+    return JSON.parse(r.json) as Record<string, unknown>;
+  };
+  try {
+    const timeout = o.registerTimeoutMs ?? 120_000;
+    const deadline = Date.now() + timeout;
+    let last: Record<string, unknown> = {};
+    for (;;) {
+      try {
+        last = await registration();
+        if (last.state === "registered" && typeof last.node_id === "number" && typeof last.twin_id === "number") break;
+      } catch (err) {
+        last = { error: (err as Error).message };
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`node not registered within ${timeout / 1000} s: ${String(last.last_error ?? last.error ?? last.state ?? "no answer")}`);
+      }
+      await sleep(250);
+    }
+    return {
+      nodeId: last.node_id as number,
+      twinId: last.twin_id as number,
+      kernel: handle.kernel,
+      registration,
+      stop: () => handle.stop(10_000),
+    };
+  } catch (err) {
+    await handle.stop(5000);
+    throw err;
+  }
+}
