@@ -119,7 +119,7 @@ image (${(info.processes ?? []).length} processes) has no registrar or API modul
 processes are all up) is the last milestone that exists.
 
 Where the node's extra time goes: the capability kernel starts every manifest process as its own Deno process;
-under TCG each cold start of a ~270 KB bundle costs seconds (one vCPU, no transpile cache on a stateless boot), so
+under TCG each cold start of a ~270 KB bundle costs seconds (${smp} vCPU, no transpile cache on a stateless boot), so
 "kernel ready" dominates. The PID 1 duties themselves (mounts → chain answered) take about ${((m("chain") - m("pid1")) / 1000).toFixed(1)} s.
 
 Raw runs (ms): hello first line ${hello.map((h) => Math.round(h.first)).join(", ")}; node READY ${node.map((n) => n.ready).join(", ")}.

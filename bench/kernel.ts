@@ -133,6 +133,8 @@ function benchManifest(withCaller: boolean): Manifest {
 
 async function proxiedAndBoot(): Promise<Pick<Results, "proxied" | "spawnReadyMs" | "bootMs">> {
   const state = mkdtempSync(join(tmpdir(), "zt-bench-kernel-"));
+  // A fresh transpile cache, so the first boot is really cold (the kernel's default cache persists).
+  const cacheDir = mkdtempSync(join(tmpdir(), "zt-bench-kernel-cache-"));
   let runDir = "";
   try {
     // Boot: kernel + 8 processes → all ready. The first boot fills Deno's transpile caches (cold).
@@ -142,7 +144,7 @@ async function proxiedAndBoot(): Promise<Pick<Results, "proxied" | "spawnReadyMs
     for (let i = 0; i <= BOOTS; i++) {
       const events: KernelEvent[] = [];
       const t0 = performance.now();
-      const h = await startKernel({ manifest: benchManifest(false), stateDir: state, onEvent: (e) => events.push(e) });
+      const h = await startKernel({ manifest: benchManifest(false), stateDir: state, cacheDir, onEvent: (e) => events.push(e) });
       const ms = performance.now() - t0;
       if (h.notReady.length) throw new Error(`not ready: ${h.notReady}`);
       boots.push(ms);
@@ -159,7 +161,7 @@ async function proxiedAndBoot(): Promise<Pick<Results, "proxied" | "spawnReadyMs
     const med = (a: number[]) => percentile([...a].sort((x, y) => x - y), 50);
     // Proxied: the caller module measures its own calls through the kernel to the echo driver.
     const events: KernelEvent[] = [];
-    const h = await startKernel({ manifest: benchManifest(true), stateDir: state, onEvent: (e) => events.push(e) });
+    const h = await startKernel({ manifest: benchManifest(true), stateDir: state, cacheDir, onEvent: (e) => events.push(e) });
     let result: Lat | null = null;
     const deadline = Date.now() + 300_000;
     while (!result && Date.now() < deadline) {
@@ -177,6 +179,7 @@ async function proxiedAndBoot(): Promise<Pick<Results, "proxied" | "spawnReadyMs
     };
   } finally {
     rmSync(state, { recursive: true, force: true });
+    rmSync(cacheDir, { recursive: true, force: true });
     if (runDir) rmSync(runDir, { recursive: true, force: true });
   }
 }

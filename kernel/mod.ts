@@ -17,6 +17,8 @@ export interface StartOptions {
   acquireTimeoutMs?: number;
   /** Extra `${name}` variables for the manifest's args and sandbox paths. */
   vars?: Record<string, string>;
+  /** Deno transpile caches (default: shared per kernel uid, see kernel/README.md). */
+  cacheDir?: string;
 }
 
 export interface KernelHandle {
@@ -49,6 +51,7 @@ export async function startKernel(opts: StartOptions): Promise<KernelHandle> {
     maxInflight: opts.maxInflight,
     acquireTimeoutMs: opts.acquireTimeoutMs,
     vars: opts.vars,
+    cacheDir: opts.cacheDir,
   });
   let notReady: string[];
   try {
