@@ -144,7 +144,7 @@ try {
   const statsCall = stats(await zosCalls(session, "zos.statistics.get", N));
   const seqS = await deploySequential(session, DEPLOYS, 0);
   const acceptS = await deployAcceptOnly(session, DEPLOYS * 2, 10_000);
-  const total = grid.node.engine.list().length;
+  const total = grid.inProcess!.engine.list().length;
   if (total !== DEPLOYS * 3) throw new Error(`expected ${DEPLOYS * 3} deployments stored, found ${total}`);
 
   const md = [

@@ -57,7 +57,7 @@ function denoBinary(): string {
 function runFile(file: string, timeoutS: number): Promise<FileResult> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const env = { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" };
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" };
     delete env.NODE_EXTRA_CA_CERTS;
     const child = spawn(denoBinary(), ["run", "-A", "--quiet", "--no-lock", file], {
       cwd: root,

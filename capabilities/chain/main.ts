@@ -7,6 +7,7 @@
 //   activator  {}                                   dev grids only: funds an account from the faucet
 //              account whose mnemonic is in the faucet file (absent file → activate() refuses)
 // Unknown restriction keys are refused (fail closed).
+import "../../modules/node/no-env.ts"; // first: no environment in the sandbox
 import { existsSync, readFileSync } from "node:fs";
 import process from "node:process";
 import { ChainReader$Server, ChainSubmitter$Server, Subscription$Server, EventSink$Client } from "../schema/gen/chain.ts";

@@ -2,6 +2,7 @@
 // node's modules (which may read nothing themselves) can report capacity, DMI and interfaces.
 // Args: <state dir> (its filesystem is the dev node's SSD capacity) <package.json> (the version).
 // Grant: facts {} — read-only, so no restrictions.
+import "../../modules/node/no-env.ts"; // first: no environment in the sandbox
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import process from "node:process";

@@ -4,6 +4,7 @@
 //             only for the purposes listed (default none: a public-only view)
 //   signer    {"purpose": "chain"|"rmb"|"deployment"}          one purpose-scoped Signer
 // Unknown restriction keys are refused (fail closed).
+import "../../modules/node/no-env.ts"; // first: no environment in the sandbox
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import process from "node:process";

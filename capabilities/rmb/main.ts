@@ -4,6 +4,7 @@
 // request (signature, replay, expiry, decryption: capabilities/rmb/peer.ts) and hands it to the handler
 // capability a module registered with serve(). Grant:
 //   rmb {"prefixes"?: ["zos."]}   serve() only commands with one of these prefixes (default none: info only)
+import "../../modules/node/no-env.ts"; // first: no environment in the sandbox
 import { createHash } from "node:crypto";
 import process from "node:process";
 import { encodeAddress } from "@polkadot/util-crypto";

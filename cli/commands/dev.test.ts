@@ -68,8 +68,8 @@ t("comes up, registers the node, writes endpoints.json atomically, stops on Ctrl
   assert.is(r.code, 0, r.stderr);
   const ready = r.events.find((e) => e.event === "ready")!;
   assert.ok(ready, "ready event");
-  assert.equal(r.events.filter((e) => e.event === "up").map((e) => e.phase), ["chain", "relay", "node", "user", "kernel"]);
-  assert.equal(ready.kernel_processes, ["kv", "log", "clock"], "the kernel runs manifests/node.json");
+  assert.equal(r.events.filter((e) => e.event === "up").map((e) => e.phase), ["chain", "relay", "node", "user"]);
+  assert.is(ready.node_mode, "in-process");
   assert.is(r.events.at(-1)?.event, "stopped");
   assert.is(ready.new_node, true);
   const file = join(dir, "endpoints.json");
@@ -79,16 +79,15 @@ t("comes up, registers the node, writes endpoints.json atomically, stops on Ctrl
   assert.match(e.relay_url, /^ws:\/\/127\.0\.0\.1:\d+$/);
   assert.is(e.user_mnemonic.split(" ").length, 12);
   assert.is(statSync(file).mode & 0o777, 0o600, "holds a mnemonic: owner only");
-  assert.is(statSync(join(dir, "node", "seed.txt")).mode & 0o777, 0o400, "node seed is read-only for the owner");
+  assert.is(statSync(join(dir, "node", "identity", "seed.txt")).mode & 0o777, 0o400, "node seed is read-only for the owner");
   first = e;
 });
 
 t("a second start reuses the node identity, its registration and the dev user", async () => {
-  const r = await startAndStop(["--state", dir, "--block-time", "0", "--no-kernel"]);
+  const r = await startAndStop(["--state", dir, "--block-time", "0"]);
   assert.is(r.code, 0, r.stderr);
   const ready = r.events.find((e) => e.event === "ready")!;
   assert.is(ready.new_node, false);
-  assert.equal(ready.kernel_processes, []);
   const e = JSON.parse(readFileSync(join(dir, "endpoints.json"), "utf8"));
   assert.is(e.node_id, first.node_id);
   assert.is(e.node_twin_id, first.node_twin_id);
@@ -97,9 +96,9 @@ t("a second start reuses the node identity, its registration and the dev user", 
 });
 
 t("killed with -9 right after registering, the next start still has the same node", async () => {
-  const killed = await startAndStop(["--state", dir, "--block-time", "0", "--no-kernel"], 60_000, "SIGKILL");
+  const killed = await startAndStop(["--state", dir, "--block-time", "0"], 60_000, "SIGKILL");
   assert.ok(killed.events.some((e) => e.event === "ready"));
-  const r = await startAndStop(["--state", dir, "--block-time", "0", "--no-kernel"]);
+  const r = await startAndStop(["--state", dir, "--block-time", "0"]);
   assert.is(r.code, 0, r.stderr);
   const ready = r.events.find((e) => e.event === "ready")!;
   assert.is(ready.new_node, false);

@@ -1,8 +1,7 @@
 // `zos dev` (= `npm start`): the local grid (dev chain + RMB relay) and one node on this host, plus a
 // funded dev user; writes .zos-dev/endpoints.json once the node is registered and stays in the
 // foreground until Ctrl-C. A second start reuses .zos-dev (same node identity, chain state, user).
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
 import type { Command } from "../zos.ts";
 import { parse, str } from "../lib/args.ts";
 import { UserError } from "../lib/errors.ts";
@@ -10,9 +9,7 @@ import { quietPolkadotNoise } from "./dev/quiet_polkadot.ts";
 import { DEFAULT_STATE_DIR } from "./dev/endpoints.ts";
 import { startDevGrid } from "./dev/grid.ts";
 
-const NODE_MANIFEST = join(fileURLToPath(new URL(".", import.meta.url)), "..", "..", "manifests", "node.json");
-
-const USAGE = `usage: zos dev [--state DIR] [--block-time MS] [--chain-port P] [--relay-port P] [--no-kernel] [--verbose] [--json]
+const USAGE = `usage: zos dev [--state DIR] [--block-time MS] [--chain-port P] [--relay-port P] [--kernel] [--verbose] [--json]
 
 Starts a dev chain, an RMB relay and one node on loopback, registers the node on the chain, funds a
 dev user, writes DIR/endpoints.json (chain_url, relay_url, node_twin_id, node_id, user_mnemonic …) and
@@ -23,7 +20,8 @@ start reuses it: same node identity, chain, deployments and user.
   --block-time MS   block time of the dev chain in ms (default 1000; 0 = a block per extrinsic)
   --chain-port P    chain WebSocket port (default: any free port)
   --relay-port P    relay WebSocket port (default: any free port)
-  --no-kernel       do not run the capability kernel (manifests/node.json) next to the node
+  --kernel          run the node under the capability kernel (manifests/node.json, each driver and
+                    module its own sandboxed process) instead of in this process — experimental
   --verbose         log what every piece does (stderr)
   --json            print one JSON line per event instead of the human summary
 
@@ -47,7 +45,7 @@ export const command: Command = {
       "chain-port": { type: "string" },
       "relay-port": { type: "string" },
       verbose: { type: "boolean" },
-      "no-kernel": { type: "boolean" },
+      kernel: { type: "boolean" },
     }, "dev");
     if (p.help) {
       console.log(USAGE);
@@ -67,10 +65,20 @@ export const command: Command = {
     // Installed before anything starts, so a Ctrl-C that races start-up is not lost, and kept until
     // the process exits: removing them re-arms the default action on Deno.
     let stopSignal = "";
+    let stopAt = 0;
+    let up = false;
     const stopRequested = new Promise<void>((resolveStop) => {
       const onSignal = (sig: string) => {
-        if (stopSignal) return;
+        if (stopSignal) {
+          // In a terminal one Ctrl-C arrives twice (from the tty and forwarded by bin/zos.js): only a
+          // second press, a moment later, means "out now".
+          if (Date.now() - stopAt < 1000) return;
+          console.error(`zos dev: ${sig} again, exiting without a clean stop`);
+          process.exit(130);
+        }
         stopSignal = sig;
+        stopAt = Date.now();
+        if (!up) console.error(`zos dev: ${sig}: stopping as soon as start-up is done (again to force)`);
         resolveStop();
       };
       process.on("SIGINT", () => onSignal("SIGINT"));
@@ -85,7 +93,7 @@ export const command: Command = {
         blockTimeMs,
         chainPort,
         relayPort,
-        kernelManifest: p.values["no-kernel"] ? null : NODE_MANIFEST,
+        nodeMode: p.values.kernel ? "kernel" : "in-process",
         log: verbose ? (l) => console.error(l) : undefined,
         onPhase: (phase, ms) => {
           emit("up", { phase, ms: Math.round(ms) });
@@ -99,9 +107,10 @@ export const command: Command = {
       }
       throw new UserError(`zos dev: the local grid did not come up: ${msg}\n(rerun with --verbose for details)`, 1);
     }
+    up = true;
     const e = grid.endpoints;
     const secs = ((performance.now() - started) / 1000).toFixed(1);
-    emit("ready", { ...e, endpoints_file: grid.endpointsFile, kernel_processes: grid.kernelProcesses, new_node: grid.node.newIdentity, seconds: Number(secs) });
+    emit("ready", { ...e, endpoints_file: grid.endpointsFile, node_mode: grid.node.mode, new_node: grid.node.newIdentity, seconds: Number(secs) });
     if (!p.json) {
       console.log([
         `zos dev: ready in ${secs} s`,
@@ -109,7 +118,7 @@ export const command: Command = {
         `  relay      ${e.relay_url}`,
         `  node       id ${e.node_id}, twin ${e.node_twin_id}, farm ${e.farm_id}${grid.node.newIdentity ? " (new identity)" : " (identity reused)"}`,
         `  dev user   twin ${e.user_twin_id} (mnemonic in ${grid.endpointsFile})`,
-        `  kernel     ${grid.kernelProcesses.length ? grid.kernelProcesses.join(", ") : "not started (--no-kernel)"}`,
+        `  runs       ${grid.node.mode === "kernel" ? "under the capability kernel (manifests/node.json)" : "in this process (--kernel runs it under the capability kernel)"}`,
         "",
         "  try:  npx zos client list     npx zos client deploy <deployment.json>",
         "  Ctrl-C stops everything.",

@@ -558,7 +558,7 @@ bad("/metrics speaks Prometheus text and counts what happened; other paths 404",
     plain: new TextEncoder().encode("null"),
     relays: [],
   };
-  const accepted = await fetch(`${base}/`, { method: "POST", body: encodeEnvelope(fed) });
+  const accepted = await fetch(`${base}/`, { method: "POST", body: new Uint8Array(encodeEnvelope(fed)) });
   assert.is(accepted.status, 202);
   await accepted.body?.cancel();
   assert.is((await s.next()).uid, "fed-1");

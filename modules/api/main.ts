@@ -2,6 +2,7 @@
 // handler capability with the rmb driver (Rmb.serve — the driver verified the sender before calling it)
 // and answers with the provision engine, the chain read facet (contract checks), host facts, the node's
 // public identity and the registrar's status, all granted capabilities. No permissions of its own.
+import "../node/no-env.ts"; // first: no environment in the sandbox
 import * as $ from "capnp-es";
 import { DeploymentEngine$Client, Rmb$Client, RmbHandler$Server, type RmbHandler$Server$Target } from "../../capabilities/schema/gen/node.ts";
 import { ChainReaderClient } from "../../capabilities/chain/reader-client.ts";

@@ -2,6 +2,7 @@
 // kv namespace, twin keys and contract checks through the chain driver's read facet, capacity from the
 // host facts driver. Exposes `engine` (node.capnp DeploymentEngine) to the api module. No permissions:
 // everything it touches is a granted capability.
+import "../node/no-env.ts"; // first: no environment in the sandbox
 import { DeploymentEngine$Server } from "../../capabilities/schema/gen/node.ts";
 import { ChainReaderClient } from "../../capabilities/chain/reader-client.ts";
 import { KvClient } from "../../kernel/guest/clients.ts";

@@ -2,6 +2,7 @@
 // Args: <farm id>. Granted: chain reader + submit (registration calls only; signed inside the identity
 // driver), the dev activator, the node's public identity, host facts, and the rmb driver's info (relay
 // hosts and e2e key for the twin). Exposes `registration` (StatusReport: the registration state).
+import "../node/no-env.ts"; // first: no environment in the sandbox
 import process from "node:process";
 import { Activator$Client, StatusReport$Server } from "../../capabilities/schema/gen/node.ts";
 import { ChainReaderClient } from "../../capabilities/chain/reader-client.ts";

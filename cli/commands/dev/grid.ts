@@ -7,7 +7,7 @@ import { signerFromMnemonic } from "../../../capabilities/rmb/signer.ts";
 import { startChain } from "../../../grid/chain/mod.ts";
 import { startRelay } from "../../../grid/relay/mod.ts";
 import type { WorkloadManager } from "../../../modules/provision/mod.ts";
-import { startKernel } from "../../../kernel/mod.ts";
+import { existsSync } from "node:fs";
 import { type Endpoints, writeEndpoints } from "./endpoints.ts";
 import { DevFaucet } from "./faucet.ts";
 import { type DevNode, startDevNode } from "./node.ts";
@@ -20,8 +20,9 @@ export interface DevGridOptions {
   chainPort?: number;
   relayPort?: number;
   managers?: ReadonlyMap<string, WorkloadManager>;
-  /** also run the capability kernel with this manifest (its processes on the host); null = no kernel */
-  kernelManifest?: string | null;
+  /** "in-process" (default): the node's pieces call each other directly in this process;
+   * "kernel": the node runs under the capability kernel (modules/node.ts, manifests/node.json) */
+  nodeMode?: "in-process" | "kernel";
   /** write endpoints.json (default true) */
   writeEndpoints?: boolean;
   log?: (line: string) => void;
@@ -29,16 +30,27 @@ export interface DevGridOptions {
   onPhase?: (phase: string, ms: number) => void;
 }
 
+/** What every node mode gives back. */
+export interface NodeHandle {
+  twinId: number;
+  nodeId: number;
+  /** true when this start created the node's seed (a new identity) */
+  newIdentity: boolean;
+  mode: "in-process" | "kernel";
+  stop(): Promise<void>;
+}
+
 export interface DevGrid {
   chainUrl: string;
   relayUrl: string;
-  node: DevNode;
+  node: NodeHandle;
+  /** the in-process node's internals (engine, router), for tests and benchmarks; null under the kernel */
+  inProcess: DevNode | null;
   user: DevUser;
   farmId: number;
   endpoints: Endpoints;
   endpointsFile: string | null;
-  /** processes the kernel runs (empty without a kernel) */
-  kernelProcesses: string[];
+
   /** dev accounts of the chain (name → mnemonic), e.g. for tests that need a second user */
   devAccounts: { name: string; mnemonic: string }[];
   stop(): Promise<void>;
@@ -75,15 +87,35 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
     phase("relay");
     const faucetAccount = chain.devAccounts.find((a) => a.name === "alice") ?? chain.devAccounts[0];
     const faucetSigner = await signerFromMnemonic(faucetAccount.mnemonic, "sr25519");
-    const node = await startDevNode({
-      stateDir: join(o.stateDir, "node"),
-      chainUrl: chain.url,
-      relayUrl: relay.url,
-      farmId: DEV_FARM_ID,
-      faucet: faucetSigner,
-      managers: o.managers,
-      log: (l) => log(`[node] ${l}`),
-    });
+    // Both modes keep the seed at node/identity/seed.txt, so switching mode keeps the node's identity.
+    const nodeDir = join(o.stateDir, "node");
+    let node: NodeHandle;
+    let inProcess: DevNode | null = null;
+    if (o.nodeMode === "kernel") {
+      const fresh = !existsSync(join(nodeDir, "identity", "seed.txt"));
+      const { startNode } = await import("../../../modules/node.ts");
+      const n = await startNode({
+        stateDir: nodeDir,
+        chainUrl: chain.url,
+        relayUrl: relay.url,
+        farmId: DEV_FARM_ID,
+        faucetMnemonic: faucetAccount.mnemonic,
+        onEvent: (e) => log(`[kernel] ${JSON.stringify(e)}`),
+      });
+      node = { twinId: n.twinId, nodeId: n.nodeId, newIdentity: fresh, mode: "kernel", stop: () => n.stop() };
+    } else {
+      inProcess = await startDevNode({
+        stateDir: nodeDir,
+        chainUrl: chain.url,
+        relayUrl: relay.url,
+        farmId: DEV_FARM_ID,
+        faucet: faucetSigner,
+        managers: o.managers,
+        log: (l) => log(`[node] ${l}`),
+      });
+      const d = inProcess;
+      node = { twinId: d.twinId, nodeId: d.nodeId, newIdentity: d.newIdentity, mode: "in-process", stop: () => d.stop() };
+    }
     stops.push(() => node.stop());
     phase("node");
     const client = await ChainClient.connect({ urls: [chain.url] });
@@ -94,21 +126,6 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       await client.close();
     }
     phase("user");
-    let kernelProcesses: string[] = [];
-    if (o.kernelManifest) {
-      // The kernel runs the drivers its manifest lists (today kv, log, clock); the node's chain,
-      // identity, rmb, registrar, provision and api pieces run in this process until the manifest
-      // grants them (see docs/operator-guide.md).
-      const k = await startKernel({
-        manifest: o.kernelManifest,
-        stateDir: join(o.stateDir, "kernel"),
-        onEvent: (e) => log(`[kernel] ${JSON.stringify(e)}`),
-      });
-      stops.push(() => k.stop());
-      if (k.notReady.length) throw new Error(`kernel processes not ready: ${k.notReady.join(", ")}`);
-      kernelProcesses = k.kernel.manifest.processes.map((p) => p.name);
-      phase("kernel");
-    }
     const endpoints: Endpoints = {
       chain_url: chain.url,
       relay_url: relay.url,
@@ -124,11 +141,11 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       chainUrl: chain.url,
       relayUrl: relay.url,
       node,
+      inProcess,
       user,
       farmId: DEV_FARM_ID,
       endpoints,
       endpointsFile,
-      kernelProcesses,
       devAccounts: chain.devAccounts.map((a) => ({ name: a.name, mnemonic: a.mnemonic })),
       stop: stopAll,
     };

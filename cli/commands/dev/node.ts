@@ -92,7 +92,8 @@ class ChainContractChecker implements ContractChecker {
 export async function startDevNode(o: DevNodeOptions): Promise<DevNode> {
   const log = o.log ?? (() => {});
   mkdirSync(o.stateDir, { recursive: true, mode: 0o700 });
-  const { identity, created } = await NodeIdentity.open(join(o.stateDir, "seed.txt"));
+  // the same place the kernel's identity driver keeps it (manifests/node.json: ${state}/identity/seed.txt)
+  const { identity, created } = await NodeIdentity.open(join(o.stateDir, "identity", "seed.txt"));
   const pub = identity.publicIdentity();
   log(`node identity ${pub.address}${created ? " (new)" : ""}`);
   const cleanups: (() => Promise<unknown>)[] = [];
