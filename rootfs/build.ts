@@ -244,6 +244,9 @@ export async function buildImage(o: BuildOptions = {}): Promise<BuildResult> {
     entries.push({ path: `${IMAGE_PATHS.modules}/modules.softdep`, type: "file", mode: 0o644, data: enc.encode(mods.modulesSoftdep) });
     entries.push({ path: `lib/modules/${kernel.release}`, type: "symlink", mode: 0o777, target: "current" });
     if (existsSync(manifest)) entries.push({ path: IMAGE_PATHS.manifest, type: "file", mode: 0o644, source: manifest });
+    // ${root}/package.json: the node reports its version from it (hostfacts); only name and version go in.
+    const pkgJson = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+    entries.push({ path: "lib/zos/package.json", type: "file", mode: 0o644, data: enc.encode(JSON.stringify({ name: pkgJson.name, version: pkgJson.version }, null, 2) + "\n") });
     if (withKernel) {
       entries.push({ path: IMAGE_PATHS.kernelBundle, type: "file", mode: 0o644, source: join(work, "kernel.js") });
       entries.push({ path: IMAGE_PATHS.kernelRuntimeLink, type: "symlink", mode: 0o777, target: "/" + IMAGE_PATHS.runtime });

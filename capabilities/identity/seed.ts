@@ -2,18 +2,8 @@
 // by the payload. "1.0.0" + 32 raw seed bytes is what we write (mode 0400, atomically); "1.1.0" +
 // {"mnemonic": "..."} (seed = the mnemonic's entropy) and an unversioned raw 32-byte seed are read
 // too, and rewritten in the 1.0.0 form.
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { writeFileAtomic } from "../lib/fs/atomic.ts";
 import { randomBytes } from "node:crypto";
 import { mnemonicToEntropy } from "@polkadot/util-crypto";
 
@@ -76,27 +66,7 @@ export function encodeSeedFile(seed: Uint8Array): Uint8Array {
 
 /** Atomic write with mode 0400: temp file, fsync, rename, fsync of the folder. */
 export function writeSeedFile(path: string, seed: Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  rmSync(tmp, { force: true }); // a temp file left by a crash
-  const fd = openSync(tmp, "wx", 0o400);
-  try {
-    writeSync(fd, encodeSeedFile(seed));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  try {
-    const dfd = openSync(dirname(path), "r");
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    // directory fsync is best effort
-  }
+  writeFileAtomic(path, encodeSeedFile(seed), { mode: 0o400, mkdirMode: 0o700 });
 }
 
 /** Reads the seed at `path`, generating and persisting a new one only if the file does not exist. */

@@ -1,10 +1,9 @@
 // Durable key-value storage: one directory per namespace, one file per key. Every write goes to a temp
 // file, is fsynced, renamed over the old value and the directory fsynced, so after kill -9 (or power loss)
 // a key holds either its old or its new value, never a torn one. Leftover temp files are swept on open.
-import {
-  closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync,
-} from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
+import { fsyncDir, writeFileAtomic } from "../lib/fs/atomic.ts";
 
 export const NAMESPACE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export const MAX_KEY_BYTES = 200;
@@ -43,25 +42,17 @@ export function fileToKey(file: string): string | null {
   return new TextDecoder().decode(new Uint8Array(bytes));
 }
 
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 export class KvNamespace {
   readonly dir: string;
-  private seq = 0;
   constructor(root: string, namespace: string) {
     if (!NAMESPACE.test(namespace)) {
       throw new KvError(`namespace "${namespace}" is invalid: 1-64 of a-z, 0-9, _ and -, starting with a letter or digit`);
     }
     this.dir = join(root, namespace);
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    for (const f of readdirSync(this.dir)) if (f.startsWith(".tmp-")) unlinkSync(join(this.dir, f));
+    // temp files of writes a crash interrupted (see writeFileAtomic: ".<name>.<pid>.<n>.tmp")
+    for (const f of readdirSync(this.dir)) if (f.startsWith(".") && f.endsWith(".tmp")) unlinkSync(join(this.dir, f));
   }
 
   get(key: string): Uint8Array | null {
@@ -76,17 +67,7 @@ export class KvNamespace {
   put(key: string, value: Uint8Array): void {
     if (value.length > MAX_VALUE_BYTES) throw new KvError(`value of ${value.length} bytes exceeds ${MAX_VALUE_BYTES}`);
     const file = join(this.dir, keyToFile(key));
-    const tmp = join(this.dir, `.tmp-${process.pid}-${this.seq++}`);
-    const fd = openSync(tmp, "w", 0o600);
-    try {
-      let off = 0;
-      while (off < value.length) off += writeSync(fd, value, off, value.length - off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
-    fsyncDir(this.dir);
+    writeFileAtomic(file, value, { mode: 0o600 });
   }
 
   delete(key: string): boolean {

@@ -34,7 +34,7 @@ export async function devAccounts(stateDir?: string): Promise<DevAccount[]> {
     const mnemonic = mnemonicGenerate(12);
     return { name, mnemonic, address: keyring.addFromUri(mnemonic).address, type: "sr25519" as const };
   });
-  if (file) writeFileAtomic(file, JSON.stringify(accounts, null, 2) + "\n", 0o600);
+  if (file) writeFileAtomic(file, JSON.stringify(accounts, null, 2) + "\n", { mode: 0o600 });
   return accounts;
 }
 

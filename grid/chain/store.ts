@@ -9,10 +9,10 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
-  renameSync,
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomic } from "../../capabilities/lib/fs/atomic.ts";
 
 export interface BlockRecord {
   number: number;
@@ -36,32 +36,7 @@ export interface Snapshot {
   blocks: BlockRecord[]; // recent blocks, oldest first; the last one is the head
 }
 
-export function writeFileAtomic(path: string, data: string, mode = 0o644): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, "w", mode);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  fsyncDir(path);
-}
-
-function fsyncDir(path: string): void {
-  const dir = path.slice(0, path.lastIndexOf("/")) || ".";
-  try {
-    const fd = openSync(dir, "r");
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // some filesystems refuse fsync on directories; the rename is still atomic
-  }
-}
+export { writeFileAtomic };
 
 export class ChainStore {
   readonly dir: string;

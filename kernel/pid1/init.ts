@@ -1,6 +1,6 @@
 // The image's /init (bundled by the image build, run as `#!/usr/bin/deno -A`). It refuses to do
 // anything unless it is PID 1: on a host it would mount filesystems and power the machine off.
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { boot, type BootOptions } from "./boot.ts";
 import { type BootParams, relayUrls, substrateUrls } from "./cmdline.ts";
 import { denoSys } from "./libc.ts";
@@ -9,9 +9,24 @@ import { denoSys } from "./libc.ts";
 export const KERNEL_BUNDLE = "/lib/zos/kernel/mod.js";
 export const MANIFEST_PATH = "/lib/zos/manifests/node.json";
 
-/** Kernel-command-line facts as flat string variables (first URL of each list; lists joined by spaces). */
+/** host:port of a ws(s)/http(s) URL, the default port filled in (a Deno --allow-net entry). */
+export function hostPort(url: string): string {
+  const u = new URL(url);
+  const port = u.port || (u.protocol === "wss:" || u.protocol === "https:" ? "443" : "80");
+  return `${u.hostname}:${port}`;
+}
+
+/**
+ * Kernel-command-line facts as the manifest's variables (${chainurl} ${chainhost} ${relayurl}
+ * ${relayhost} ${farm}, as modules/node.ts passes them on a host), plus a few more for later use.
+ */
 export function kernelVars(p: BootParams): Record<string, string> {
   return {
+    chainurl: substrateUrls(p)[0],
+    chainhost: hostPort(substrateUrls(p)[0]),
+    relayurl: relayUrls(p)[0],
+    relayhost: hostPort(relayUrls(p)[0]),
+    farm: String(p.farmerId ?? 0),
     substrate_url: substrateUrls(p)[0],
     substrate_urls: substrateUrls(p).join(" "),
     relay_url: relayUrls(p)[0],
@@ -36,14 +51,15 @@ async function main(): Promise<void> {
     opts.startKernel = async (ctx) => {
       // Computed at run time on purpose: the kernel bundle is optional in an image.
       const mod = await import("file://" + KERNEL_BUNDLE);
-      // Kernel state (process run dirs, Deno cache) lives on the state disk when there is one.
+      // Kernel state (process run dirs, Deno cache, the drivers' data) lives on the state disk when
+      // there is one. The drivers' folders exist before they start (their sandboxes name them).
       const stateDir = ctx.stateDisk ? `${ctx.stateDisk}/zos/kernel` : "/run/zos/kernel";
+      for (const d of ["", "chain", "hostfacts", "kv", "identity"]) mkdirSync(`${stateDir}/${d}`, { recursive: true, mode: 0o700 });
       const handle = await mod.startKernel({
         manifest: MANIFEST_PATH,
         stateDir,
         onEvent: (e: unknown) => ctx.trace.event(e),
-        // What the node learnt from its command line, for manifest substitutions (${substrate_url} …)
-        // once the kernel supports extra variables; ignored until then.
+        // What the node learnt from its command line, for the manifest's ${chainurl} ${farm} …
         vars: kernelVars(ctx.params),
       });
       if (handle.notReady?.length) ctx.trace.note(`kernel: not ready after start-up: ${handle.notReady.join(", ")}`);

@@ -315,8 +315,14 @@ test("trace: phases are timed, failures recorded and rethrown, JSON saved", asyn
 
 test("kernel variables from the command line", () => {
   const v = kernelVars(parseCmdline("runmode=dev farmer_id=9 substrate=ws://a:1 substrate=ws://b:2 relay=ws://r:3"));
-  assert.equal(v, { substrate_url: "ws://a:1", substrate_urls: "ws://a:1 ws://b:2", relay_url: "ws://r:3", farmer_id: "9", runmode: "dev", flavour: "v3" });
-  assert.is(kernelVars(parseCmdline("")).relay_url, "wss://relay.grid.tf");
+  assert.equal(v, {
+    chainurl: "ws://a:1", chainhost: "a:1", relayurl: "ws://r:3", relayhost: "r:3", farm: "9",
+    substrate_url: "ws://a:1", substrate_urls: "ws://a:1 ws://b:2", relay_url: "ws://r:3", farmer_id: "9", runmode: "dev", flavour: "v3",
+  });
+  const d = kernelVars(parseCmdline(""));
+  assert.is(d.relayhost, "relay.grid.tf:443");
+  assert.is(d.chainhost, "tfchain.grid.tf:443");
+  assert.is(d.farm, "0");
 });
 
 test("init refuses to run when it is not PID 1", () => {

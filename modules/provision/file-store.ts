@@ -27,6 +27,7 @@ import {
 import { join } from "node:path";
 import zlib from "node:zlib";
 import type { DurableStore, StoreOp } from "./store.ts";
+import { fsyncDir } from "../../capabilities/lib/fs/atomic.ts";
 
 const crc32 = (zlib as unknown as { crc32(s: string): number }).crc32;
 
@@ -35,14 +36,6 @@ export interface FileStoreOptions {
   compactBytes?: number;
 }
 
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 function hex8(n: number): string {
   return (n >>> 0).toString(16).padStart(8, "0");

@@ -161,7 +161,10 @@ test("image manifest: read from the initramfs, extracted with its tree, compared
   assert.equal(compareWithGolden(manifest, `{"processes":{"kv":{"entry":"capabilities/kv/main.ts"}},"version":1}`), []);
   const widened = compareWithGolden(manifest.replace("kv/main.ts", "kv/evil.ts"), manifest);
   assert.is(widened.length, 1);
-  assert.match(widened[0], /evil/);
+  assert.match(widened[0], /^process kv: entry changed: .*main\.ts.* → image .*evil\.ts/);
+  const added = compareWithGolden(manifest.replace(`"processes": {`, `"processes": { "x": { "entry": "a.ts" },`), manifest);
+  assert.equal(added, ["process x: added (not in the golden)"]);
+  assert.equal(compareWithGolden(manifest.replace(`"version": 1`, `"version": 2`), manifest), ["version changed: golden 1 → image 2"]);
   const tricky = '{"a":"// not a comment","b":"q\\\\"/*c*/, "c": "\\"/*x*/"}';
   assert.equal(parseJsonc(tricky), { a: "// not a comment", b: "q\\", c: '"/*x*/' });
   assert.throws(() => readImageManifest(join(dir, "nothing")), /no image/);

@@ -98,15 +98,27 @@ export function canonicalJson(v: unknown): string {
   return JSON.stringify(sort(v), null, 2);
 }
 
-/** Differences between the image's manifest and the golden one (empty = identical authority). */
+/**
+ * Differences between the image's manifest and the golden one (empty = identical authority), per
+ * process: added, removed, or changed (with the changed top-level fields), then other top-level keys.
+ */
 export function compareWithGolden(imageManifest: string, golden: string): string[] {
-  const a = canonicalJson(parseJsonc(imageManifest)).split("\n");
-  const b = canonicalJson(parseJsonc(golden)).split("\n");
-  if (a.join("\n") === b.join("\n")) return [];
-  const diff: string[] = [];
-  const max = Math.max(a.length, b.length);
-  for (let i = 0; i < max && diff.length < 40; i++) {
-    if (a[i] !== b[i]) diff.push(`line ${i + 1}: golden ${JSON.stringify(b[i] ?? "")} / image ${JSON.stringify(a[i] ?? "")}`);
+  const img = parseJsonc(imageManifest) as Record<string, unknown>;
+  const gold = parseJsonc(golden) as Record<string, unknown>;
+  const out: string[] = [];
+  const procs = (m: Record<string, unknown>) => (m.processes && typeof m.processes === "object" ? m.processes as Record<string, Record<string, unknown>> : {});
+  const pi = procs(img), pg = procs(gold);
+  for (const name of [...new Set([...Object.keys(pi), ...Object.keys(pg)])].sort()) {
+    if (!(name in pg)) out.push(`process ${name}: added (not in the golden)`);
+    else if (!(name in pi)) out.push(`process ${name}: removed`);
+    else {
+      const fields = [...new Set([...Object.keys(pi[name]), ...Object.keys(pg[name])])].sort()
+        .filter((k) => canonicalJson(pi[name][k]) !== canonicalJson(pg[name][k]));
+      for (const k of fields) out.push(`process ${name}: ${k} changed: golden ${canonicalJson(pg[name][k]).replace(/\s+/g, " ")} → image ${canonicalJson(pi[name][k]).replace(/\s+/g, " ")}`);
+    }
   }
-  return diff;
+  for (const k of [...new Set([...Object.keys(img), ...Object.keys(gold)])].sort()) {
+    if (k !== "processes" && canonicalJson(img[k]) !== canonicalJson(gold[k])) out.push(`${k} changed: golden ${JSON.stringify(gold[k])} → image ${JSON.stringify(img[k])}`);
+  }
+  return out;
 }

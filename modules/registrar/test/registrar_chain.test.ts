@@ -142,6 +142,23 @@ t("start() retries with backoff while the farm is missing, with the reason visib
   }
 });
 
+t("an activation that cannot fund the account is retried, with the chain's reason visible", async () => {
+  const { signer, pk } = await nodeKey();
+  const broke = new DevFaucet(client, await signerFromSeed(new Uint8Array(randomBytes(32)), "sr25519"));
+  const r = registrar(signer, pk, { activator: broke });
+  r.start();
+  try {
+    const deadline = Date.now() + 5000;
+    while (r.state().attempt < 2 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+    const s = r.state();
+    assert.ok(s.attempt >= 2, `attempt ${s.attempt}`);
+    assert.match(s.last_error ?? "", /^account: /);
+    assert.is(s.twin_id, null, "nothing created without funds");
+  } finally {
+    await r.stop();
+  }
+});
+
 t("an orphan node (farm 0) fails for good and says why", async () => {
   const { signer, pk } = await nodeKey();
   const r = registrar(signer, pk, { farmId: 0 });
