@@ -93,6 +93,8 @@ t("a second start reuses the node identity, its registration and the dev user", 
   assert.is(e.node_twin_id, first.node_twin_id);
   assert.is(e.user_mnemonic, first.user_mnemonic);
   assert.is(e.user_twin_id, first.user_twin_id);
+  assert.is(e.chain_url, first.chain_url, "same ports as last time when they are free");
+  assert.is(e.relay_url, first.relay_url);
 });
 
 t("killed with -9 right after registering, the next start still has the same node", async () => {

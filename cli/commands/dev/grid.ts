@@ -7,7 +7,8 @@ import { signerFromMnemonic } from "../../../capabilities/rmb/signer.ts";
 import { startChain } from "../../../grid/chain/mod.ts";
 import { startRelay } from "../../../grid/relay/mod.ts";
 import type { WorkloadManager } from "../../../modules/provision/mod.ts";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { writeFileAtomic } from "./atomic.ts";
 import { type Endpoints, writeEndpoints } from "./endpoints.ts";
 import { DevFaucet } from "./faucet.ts";
 import { type DevNode, startDevNode } from "./node.ts";
@@ -58,6 +59,28 @@ export interface DevGrid {
 
 export const DEV_FARM_ID = 1; // created at genesis by grid/chain
 
+/** Ports of the last start, so a second start gives the same URLs (and nothing to update on chain). */
+function lastPorts(stateDir: string): { chain?: number; relay?: number } {
+  try {
+    const v = JSON.parse(readFileSync(join(stateDir, "ports.json"), "utf8"));
+    const ok = (n: unknown) => (Number.isInteger(n) && (n as number) > 0 && (n as number) < 65536 ? (n as number) : undefined);
+    return { chain: ok(v.chain), relay: ok(v.relay) };
+  } catch {
+    return {};
+  }
+}
+
+/** Runs `start(port)`; when a remembered port is taken now, falls back to any free port. */
+async function onPort<T>(remembered: number | undefined, explicit: number | undefined, start: (port?: number) => Promise<T>): Promise<T> {
+  if (explicit !== undefined || remembered === undefined) return await start(explicit);
+  try {
+    return await start(remembered);
+  } catch (err) {
+    if (!/EADDRINUSE|address already in use|in use/i.test(String((err as Error)?.message ?? err))) throw err;
+    return await start(undefined);
+  }
+}
+
 export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
   const log = o.log ?? (() => {});
   const t0 = performance.now();
@@ -68,21 +91,28 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
     for (const s of stops.splice(0).reverse()) await s().catch((e) => log(`stop: ${(e as Error).message}`));
   };
   try {
-    const chain = await startChain({
-      // the same folder `zos grid up` uses, so either command finds the other's chain
-      stateDir: join(o.stateDir, "grid"),
-      blockTimeMs: o.blockTimeMs ?? 1000,
-      port: o.chainPort,
-      log: (l) => log(`[chain] ${l}`),
-    });
+    const remembered = lastPorts(o.stateDir);
+    const chain = await onPort(remembered.chain, o.chainPort, (port) =>
+      startChain({
+        // the same folder `zos grid up` uses, so either command finds the other's chain
+        stateDir: join(o.stateDir, "grid"),
+        blockTimeMs: o.blockTimeMs ?? 1000,
+        port,
+        log: (l) => log(`[chain] ${l}`),
+      }));
     stops.push(() => chain.stop());
     phase("chain");
-    const relay = await startRelay({
-      chainUrl: chain.url,
-      port: o.relayPort,
-      stateDir: join(o.stateDir, "grid", "relay"),
-      log: (l) => log(`[relay] ${l}`),
-    });
+    const relay = await onPort(remembered.relay, o.relayPort, (port) =>
+      startRelay({
+        chainUrl: chain.url,
+        port,
+        stateDir: join(o.stateDir, "grid", "relay"),
+        log: (l) => log(`[relay] ${l}`),
+      }));
+    writeFileAtomic(
+      join(o.stateDir, "ports.json"),
+      JSON.stringify({ chain: Number(new URL(chain.url).port), relay: Number(new URL(relay.url).port) }) + "\n",
+    );
     stops.push(() => relay.stop());
     phase("relay");
     const faucetAccount = chain.devAccounts.find((a) => a.name === "alice") ?? chain.devAccounts[0];
