@@ -22,6 +22,9 @@ import { openSession, type UserSession } from "../cli/commands/client/session.ts
 import { createNodeContract, prepareDeployment, signDeployment, wireJson } from "../cli/commands/client/deploy.ts";
 import { challengeHash } from "./lib/gridtypes/mod.ts";
 import type { KernelEvent } from "../kernel/mod.ts";
+import { Identity$Client, Purpose } from "../capabilities/schema/gen/identity.ts";
+import { ChainSubmitter$Client } from "../capabilities/schema/gen/chain.ts";
+import { Rmb$Client } from "../capabilities/schema/gen/node.ts";
 import { type RunningNode, startNode } from "./node.ts";
 
 const require = createRequire(import.meta.url);
@@ -108,7 +111,7 @@ t("the node registered itself on chain through its sandboxed processes; the seed
   const spawned = events.filter((e) => e.event === "spawned").map((e) => e.process);
   for (const p of ["identity", "chain", "rmb", "hostfacts", "provision", "registrar", "api"]) assert.ok(spawned.includes(p), `${p} spawned`);
   // the registrar was granted the chain's submit facet restricted to the registration calls
-  const submit = events.find((e) => e.event === "granted" && e.grantee === "registrar" && e.grant === "submit");
+  const submit = events.find((e) => e.event === "granted" && e.process === "registrar" && e.grant === "submit");
   assert.ok(submit, "registrar got submit");
   assert.match(JSON.stringify(submit), /tfgridModule\.createNode/);
 });
@@ -131,6 +134,34 @@ t("a user with the official rmb_direct_client calls zos.system.version and deplo
   }
 });
 
+t("attenuation happens in the providing drivers: public identity cannot sign, submit is an allowlist, rmb info cannot serve", async () => {
+  const refused = async (p: Promise<unknown>, re: RegExp) => {
+    try {
+      await p;
+      assert.unreachable("must be refused");
+    } catch (e) {
+      assert.match((e as Error).message, re);
+    }
+  };
+  const identity = new Identity$Client(await node.kernel.grantFor("registrar", "identity"));
+  const pub = await identity.publicIdentity().promise();
+  assert.is(pub.identity.address.length > 40, true);
+  await refused(identity.signer((p) => (p.purpose = Purpose.CHAIN)).promise(), /may not sign for "chain"/);
+  const submit = new ChainSubmitter$Client(await node.kernel.grantFor("registrar", "submit"));
+  await refused(submit.submit((p) => {
+    p.section = "balances";
+    p.method = "transferKeepAlive";
+    p.argsJson = JSON.stringify([pub.identity.address, 1]);
+  }).promise(), /may not submit balances\.transferKeepAlive/);
+  const rmbInfoOnly = new Rmb$Client(await node.kernel.grantFor("registrar", "rmb"));
+  const info = (await rmbInfoOnly.info().promise()).info;
+  assert.is(info.twinId, node.twinId);
+  assert.is(info.e2ePublicKey.length, 33);
+  await refused(rmbInfoOnly.serve((p) => {
+    p._initCommands(1).set(0, "zos.system.version");
+  }).promise(), /may only serve commands starting with \(nothing\)/);
+});
+
 t("kill -9 of the chain driver: the kernel restarts it and the node keeps answering (re-acquire)", async () => {
   const pid = node.kernel.pid("chain");
   assert.ok(pid);
@@ -149,6 +180,40 @@ t("kill -9 of the chain driver: the kernel restarts it and the node keeps answer
   assert.is(Number(got.contract_id), id);
   const reg = await node.registration();
   assert.is(reg.state, "registered");
+  // the modules asked their Session again and got the restarted driver's reader (a new grant)
+  const regrants = events.slice(before).filter((e) => e.event === "granted" && e.provider === "chain").map((e) => `${e.process}.${e.grant}`);
+  assert.ok(regrants.includes("api.reader"), `api re-acquired the reader (got ${regrants.join(", ")})`);
+  assert.ok(regrants.includes("provision.reader"), `provision re-acquired the reader (got ${regrants.join(", ")})`);
+});
+
+t("kill -9 of the rmb driver: restarted, the api module registers its handler again, users are served", async () => {
+  const pid = node.kernel.pid("rmb");
+  assert.ok(pid);
+  const before = events.length;
+  const served = () => lines.filter((l) => l.startsWith("api:") && l.includes("serving")).length;
+  const servedBefore = served();
+  process.kill(pid!, "SIGKILL");
+  const deadline = Date.now() + 40_000;
+  for (;;) {
+    const restarted = events.slice(before).some((e) => e.event === "restarted" && e.process === "rmb");
+    if (restarted) {
+      try {
+        const v = await Promise.race([
+          user.peer.request(user.nodeTwinId, "zos.system.version", null),
+          new Promise((_, rej) => setTimeout(() => rej(new Error("timeout")), 3000)),
+        ]) as Any;
+        assert.match(v.zinit, /zos-ts-kernel/);
+        break;
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+      }
+    } else if (Date.now() > deadline) throw new Error("rmb was not restarted");
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  // the api handed the restarted driver a new handler capability (module → driver capability passing)
+  assert.ok(served() > servedBefore, "api re-served");
+  const ids = await call("zos.deployment.list", null);
+  assert.ok(Array.isArray(ids) && ids.length >= 2, "deployments survive");
 });
 
 t.run();

@@ -139,7 +139,6 @@ function submitCap(restrictions: Record<string, unknown>): ChainSubmitter$Server
         out.blockHash = inc.blockHash;
         fillEvents(out._initEvents(inc.events.length), inc.events);
       } catch (err) {
-        if (!(err instanceof ChainDispatchError)) console.error("DEBUG", (err as Error).stack);
         if (!(err instanceof ChainDispatchError)) throw new Error(`failed: chain: ${name}: ${(err as Error).message}`);
         const f = result._initFailed();
         f.section = err.section;

@@ -22,6 +22,8 @@ export const READY_LINE = "zos-boot: READY";
 /** What the capability kernel gives PID 1 back: a way to stop it for an orderly power-off. */
 export interface RunningKernel {
   stop(): Promise<void>;
+  /** Processes that were not ready when start-up returned. */
+  notReady?: string[];
 }
 
 export interface BootOptions {
@@ -159,8 +161,9 @@ export async function boot(o: BootOptions): Promise<never> {
   if (o.startKernel) {
     try {
       kernel = await tracer.phase("kernel", () =>
-        o.startKernel!({ params, net: net!, stateDisk: persistent ? STATE_MOUNT : null, trace: tracer }), () => "capability kernel started");
-      kernelState = "ok";
+        o.startKernel!({ params, net: net!, stateDisk: persistent ? STATE_MOUNT : null, trace: tracer }), (k) =>
+        k.notReady?.length ? `capability kernel started; not ready: ${k.notReady.join(", ")}` : "capability kernel started, every process ready");
+      kernelState = kernel.notReady?.length ? `partial(not-ready:${kernel.notReady.join(",")})` : "ready";
     } catch (err) {
       // The node stays up (reachable for a post-mortem on the console); PID 1 must never exit.
       kernelState = "failed";

@@ -61,9 +61,14 @@ async function main(): Promise<void> {
         onEvent: (e: unknown) => ctx.trace.event(e),
         // What the node learnt from its command line, for the manifest's ${chainurl} ${farm} …
         vars: kernelVars(ctx.params),
+        // PID 1 waits this long for every process to be ready, then reports which are not and moves
+        // on: the kernel keeps supervising and restarting them. (Under TCG on one vCPU the node's ten
+        // processes need ≈ 110 s, mostly restarts after the kernel's 10 s health timeout.)
+        bootTimeoutMs: 30_000,
       });
-      if (handle.notReady?.length) ctx.trace.note(`kernel: not ready after start-up: ${handle.notReady.join(", ")}`);
-      return { stop: () => handle.stop() };
+      const notReady: string[] = handle.notReady ?? [];
+      if (notReady.length) ctx.trace.note(`kernel: not ready after start-up: ${notReady.join(", ")}`);
+      return { stop: () => handle.stop(), notReady };
     };
   }
   try {

@@ -39,9 +39,6 @@ export class SubmitClient {
   }
   /** Resolves with the block's events of the extrinsic; a refused dispatch throws "chain refused …". */
   submit(section: string, method: string, ...args: unknown[]): Promise<Event[]> {
-    return this.#submit(section, method, args).catch((e) => { console.error("DEBUG", e.stack); throw e; });
-  }
-  #submit(section: string, method: string, args: unknown[]): Promise<Event[]> {
     return this.#use(async (c) => {
       const r = (await new ChainSubmitter$Client(c).submit((p) => {
         p.section = section;

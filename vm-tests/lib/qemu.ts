@@ -59,7 +59,7 @@ export class Vm {
     this.monitorDir = o.monitor ? mkdtempSync(join(tmpdir(), "zt-qemu-")) : null;
     const monitor = this.monitorDir ? `unix:${join(this.monitorDir, "monitor.sock")},server=on,wait=off` : "none";
     const args = [
-      ...accel, "-m", String(o.memoryMb ?? (Number(process.env.ZOS_VM_MEM_MB) || 512)), "-smp", String(o.smp ?? (Number(process.env.ZOS_VM_SMP) || 1)), "-display", "none", "-monitor", monitor,
+      ...accel, "-m", String(o.memoryMb ?? (Number(process.env.ZOS_VM_MEM_MB) || 1024)), "-smp", String(o.smp ?? (Number(process.env.ZOS_VM_SMP) || 1)), "-display", "none", "-monitor", monitor,
       "-serial", "stdio", "-nodefaults", "-no-user-config",
       ...(o.noReboot ? ["-no-reboot"] : []),
       ...(o.kernel ? ["-kernel", o.kernel] : []),

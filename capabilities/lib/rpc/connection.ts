@@ -14,6 +14,7 @@ import { defaultFrameLimits, FrameError, FrameReader } from "./framing.ts";
 import { LocalAnswer } from "./local-answer.ts";
 import { Question, type QuestionOwner } from "./question.ts";
 import type { Transport } from "./transport.ts";
+import { copyPointer } from "./copy.ts";
 import { type Answer, AnyStruct, disconnectedError, FailedAnswer, FailedClient, RpcError } from "./types.ts";
 import {
   asError,
@@ -268,7 +269,7 @@ export class Connection implements ImportOwner, QuestionOwner {
     c.methodId = call.method.methodId;
     const payload = c._initParams();
     try {
-      if ($.isDataCall(call)) $.utils.copyFrom(call.params, payload.content);
+      if ($.isDataCall(call)) copyPointer(call.params, payload.content);
       else $.placeParams(call, payload.content);
       q.paramExports = this.writeCapTable(payload, out);
     } catch (e) {
@@ -712,7 +713,7 @@ export class Connection implements ImportOwner, QuestionOwner {
     ret.releaseParamCaps = false;
     const p = ret._initResults();
     try {
-      $.utils.copyFrom(res, p.content);
+      copyPointer(res, p.content);
       a.resultExports = this.writeCapTable(p, out);
     } catch (e) {
       this.returnError(a, e instanceof Error ? e : new Error(String(e)));

@@ -16,6 +16,7 @@ import { e2eKeyFromSecret } from "../../../capabilities/rmb/e2e.ts";
 import { miniSecretFromMnemonic, signerFromMnemonic } from "../../../capabilities/rmb/signer.ts";
 import { OfficialClient } from "../../../capabilities/rmb/official-sdk.test-helper.ts";
 import { type DevGrid, startDevGrid } from "../../../cli/commands/dev/grid.ts";
+import { startDevNode } from "../../../cli/commands/dev/node.ts";
 import { officialRelayField } from "../../../cli/commands/dev/user.ts";
 import { DriverRegistrarChain } from "../../../cli/commands/dev/registrar_chain.ts";
 import { DevFaucet } from "../../../cli/commands/dev/faucet.ts";
@@ -388,6 +389,24 @@ t("diagnostics show the registrar's state", async () => {
   assert.is(reg.status.state, "registered");
   assert.is(reg.status.node_id, grid.node.nodeId);
   assert.is(d.online, true);
+});
+
+t("a restarted node keeps its identity, registration and deployments", async () => {
+  await grid.node.stop();
+  const again = await startDevNode({
+    stateDir: join(dir, "node"),
+    chainUrl: grid.chainUrl,
+    relayUrl: grid.relayUrl,
+    farmId: grid.farmId,
+    faucet: await signerFromMnemonic(grid.devAccounts.find((a) => a.name === "alice")!.mnemonic, "sr25519"),
+  });
+  closers.push(() => again.stop());
+  assert.is(again.newIdentity, false);
+  assert.is(again.nodeId, grid.node.nodeId);
+  assert.is(again.twinId, grid.node.twinId);
+  const got = await call(alice, "zos.deployment.get", { contract_id: contractId });
+  assert.is(got.workloads[0].name, "disk1");
+  assert.match(await callError(bob, "zos.deployment.get", { contract_id: contractId }), /no deployment with contract id/);
 });
 
 t.run();
