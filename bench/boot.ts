@@ -85,7 +85,7 @@ const md = `
 ## Boot (\`bench/boot.ts\`${smp > 1 ? `, ${smp} vCPUs` : ""})
 
 Reproduce: \`node_modules/deno/deno run -A bench/boot.ts --runs ${runs}${smp > 1 ? ` --smp ${smp}` : ""}\` (builds the image with zstd -19 first).
-Machine: ${machineLine()}. QEMU ${accel}, ${smp} vCPU, 512 MiB, direct PVH boot (vmlinux + raw initramfs), user networking,
+Machine: ${machineLine()}. QEMU ${accel}, ${smp} vCPU, ${Number(process.env.ZOS_VM_MEM_MB) || 1024} MiB, direct PVH boot (vmlinux + raw initramfs), user networking,
 dev chain on the host's loopback. Medians of ${runs} runs; times from QEMU's start, read off the serial console.
 Kernel ${info.kernel_release}, ${info.modules.length} modules in the image, ${info.runtime}.
 

@@ -3,7 +3,7 @@
 // relay → rmb driver → api module (→ provision module / hostfacts driver) compared with the in-process
 // api path measured by bench/node-api.ts.
 //   node_modules/deno/deno run -A bench/node-kernel.ts [--n 300] [--no-write]
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -39,6 +39,18 @@ try {
   node = await startNode(opts);
   const warm = performance.now() - t0;
 
+  // resident memory of each process (the kernel's children), once the node is registered and idle
+  const rss: string[] = [];
+  let rssTotal = 0;
+  for (const name of ["kv", "log", "clock", "identity", "hostfacts", "chain", "rmb", "provision", "registrar", "api"]) {
+    const pid = node.kernel.pid(name);
+    let kb = 0;
+    try {
+      kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+    } catch { /* exited */ }
+    rssTotal += kb;
+    rss.push(`${name} ${(kb / 1024).toFixed(0)}`);
+  }
   const client = await ChainClient.connect({ urls: [chain.url] });
   const u = await ensureDevUser(join(dir, "user"), client, new DevFaucet(client, await signerFromMnemonic(alice.mnemonic, "sr25519")), relay.url);
   const s = await openSession({ chainUrl: chain.url, relayUrl: relay.url, mnemonic: u.mnemonic, keyType: "sr25519", nodeId: node.nodeId });
@@ -66,6 +78,8 @@ try {
     "|---|---|",
     `| cold (new seed: fund, T&C, twin, node) | ${(cold / 1000).toFixed(2)} s |`,
     `| warm (same state dir: already registered) | ${(warm / 1000).toFixed(2)} s |`,
+    "",
+    `Resident memory of the node's 10 processes (MiB): ${rss.join(", ")} — total ${(rssTotal / 1024).toFixed(0)} MiB.`,
     "",
     `zos.* round trips from a grid user (our RmbPeer), through relay → rmb driver → api module (${N} sequential calls each):`,
     "",

@@ -120,6 +120,12 @@ t("a user with the official rmb_direct_client calls zos.system.version and deplo
   const v = await call("zos.system.version", null);
   assert.type(v.zos, "string");
   assert.match(v.zinit, /zos-ts-kernel/);
+  const diag = await call("zos.system.diagnostics", null);
+  assert.is(diag.online, true);
+  assert.equal(
+    Object.fromEntries(diag.modules.map((m: Any) => [m.name, m.healthy])),
+    { registrar: true, rmb: true, provision: true, chain: true },
+  );
   const id = await deployOne("vol1");
   const got = await call("zos.deployment.get", { contract_id: id });
   assert.is(Number(got.contract_id), id);
@@ -184,6 +190,32 @@ t("kill -9 of the chain driver: the kernel restarts it and the node keeps answer
   const regrants = events.slice(before).filter((e) => e.event === "granted" && e.provider === "chain").map((e) => `${e.process}.${e.grant}`);
   assert.ok(regrants.includes("api.reader"), `api re-acquired the reader (got ${regrants.join(", ")})`);
   assert.ok(regrants.includes("provision.reader"), `provision re-acquired the reader (got ${regrants.join(", ")})`);
+});
+
+t("kill -9 of the identity driver: the chain driver's Signer re-acquires, registration calls still get signed", async () => {
+  const pid = node.kernel.pid("identity");
+  assert.ok(pid);
+  const before = events.length;
+  process.kill(pid!, "SIGKILL");
+  const deadline = Date.now() + 30_000;
+  while (!events.slice(before).some((e) => e.event === "restarted" && e.process === "identity")) {
+    if (Date.now() > deadline) throw new Error("identity was not restarted");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // the same seed file: the same node account
+  const identity = new Identity$Client(await node.kernel.grantFor("registrar", "identity"));
+  const address = (await identity.publicIdentity().promise()).identity.address;
+  assert.is(await client.read.twinIdByAccount(address), node.twinId);
+  // an uptime report through the registrar's submit grant: chain driver → (re-acquired) identity signer
+  const submit = new ChainSubmitter$Client(await node.kernel.grantFor("registrar", "submit"));
+  const r = await submit.submit((p) => {
+    p.section = "tfgridModule";
+    p.method = "reportUptimeV2";
+    p.argsJson = JSON.stringify([120, Math.floor(Date.now() / 1000)]);
+  }).promise();
+  assert.ok(r.result._isIncluded, r.result._isFailed ? `${r.result.failed.section}.${r.result.failed.error}` : "included");
+  assert.ok(r.result.included.events.toArray().some((e) => e.method === "NodeUptimeReported"), "uptime reported");
+  assert.ok(events.slice(before).some((e) => e.event === "granted" && e.process === "chain" && e.grant === "signer"), "chain re-acquired its signer");
 });
 
 t("kill -9 of the rmb driver: restarted, the api module registers its handler again, users are served", async () => {

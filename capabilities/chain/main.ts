@@ -10,7 +10,10 @@
 import "../../modules/node/no-env.ts"; // first: no environment in the sandbox
 import { existsSync, readFileSync } from "node:fs";
 import process from "node:process";
-import { ChainReader$Server, ChainSubmitter$Server, Subscription$Server, EventSink$Client } from "../schema/gen/chain.ts";
+import type * as $ from "capnp-es";
+import {
+  type ChainEvent as ChainEventStruct, ChainReader$Server, ChainSubmitter$Server, type EventSink$Client, Subscription$Server,
+} from "../schema/gen/chain.ts";
 import { Activator$Server } from "../schema/gen/node.ts";
 import { startProcess } from "../../kernel/guest/process.ts";
 import { Ref } from "../../kernel/guest/ref.ts";
@@ -35,7 +38,7 @@ function onlyKeys(cap: string, r: Record<string, unknown>, known: string[]): voi
 const client = await ChainClient.connect({ urls: [url], log: (l) => console.error(`chain: ${l}`) });
 const read = client.read;
 
-function fillEvents(list: { set?: unknown; get(i: number): { section: string; method: string; dataJson: string; extrinsicIndex: number; blockHash: string } }, events: ChainEvent[]): void {
+function fillEvents(list: $.List<ChainEventStruct>, events: ChainEvent[]): void {
   events.forEach((e, i) => {
     const out = list.get(i);
     out.section = e.section;

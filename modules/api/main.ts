@@ -112,10 +112,12 @@ const router = createRouter({
       const reg = await statusOf(registration).catch((e) => ({ error: (e as Error).message })) as { state?: string };
       const rmb = await rmbInfo(rmbUse).catch(() => null);
       const usage = await engine.usage!().catch(() => null);
+      const chainError = await reader.nodeIdByTwin(twinId ?? 0).then(() => null, (e) => (e as Error).message);
       return [
         { name: "registrar", healthy: reg.state === "registered", status: reg },
         { name: "rmb", healthy: rmb?.connected ?? false, status: { connected: rmb?.connected ?? false, twin: rmb?.twinId ?? 0 } },
         { name: "provision", healthy: usage !== null, status: usage ?? { error: "engine unreachable" } },
+        { name: "chain", healthy: chainError === null, status: chainError === null ? { connected: true } : { error: chainError } },
       ];
     },
   },

@@ -34,6 +34,9 @@ import {
   writePromisedAnswer,
 } from "./wire.ts";
 
+/** Longest a Finish waits for another frame to ride along with (see sendFinishFrame). */
+const FINISH_DELAY_MS = 2;
+
 export interface ConnectOptions {
   /** The object we export as our bootstrap capability (usually an X$Server). Not closed by the connection. */
   bootstrap?: $.Client;
@@ -128,6 +131,11 @@ export class Connection implements ImportOwner, QuestionOwner {
   private outQueue: Uint8Array[] = [];
   private flushScheduled = false;
   private lazyScheduled = false;
+  /** Timer that sends Finish frames still queued when no other write took them along. */
+  private finishTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Writes so far (lets the Finish timer tell whether the queue was emptied since it was armed). */
+  private flushes = 0;
+  private finishArmedAt = 0;
   private running = 0;
   private readonly counters = { framesIn: 0, multiSegmentFramesIn: 0, framesOut: 0, callsIn: 0, callsOut: 0, returnsIn: 0 };
 
@@ -219,11 +227,38 @@ export class Connection implements ImportOwner, QuestionOwner {
     }
   }
 
+  /**
+   * Queues a Finish. A Finish frees the peer's answer entry and nothing waits for it, so it is not worth a write
+   * (and a wake-up of the peer) of its own: on a busy connection it rides along with the next Call; on a quiet
+   * one it leaves within FINISH_DELAY_MS (2 × at most). A proxy answering a call on another connection would
+   * otherwise wake the callee once more per call just for the Finish.
+   */
+  private sendFinishFrame(frame: Uint8Array): void {
+    if (this.closedError) return;
+    this.outQueue.push(frame);
+    this.counters.framesOut++;
+    if (!this.flushScheduled && !this.lazyScheduled && !this.finishTimer) this.armFinishTimer();
+  }
+
+  private armFinishTimer(): void {
+    this.finishArmedAt = this.flushes;
+    const t = setTimeout(() => {
+      this.finishTimer = null;
+      if (this.closedError || this.outQueue.length === 0) return;
+      // A write since the timer was armed took the older frames; what is queued now is younger than the delay.
+      if (this.flushes !== this.finishArmedAt) this.armFinishTimer();
+      else this.flush();
+    }, FINISH_DELAY_MS);
+    (t as { unref?: () => void }).unref?.();
+    this.finishTimer = t;
+  }
+
   private flush(): void {
     this.flushScheduled = false;
     const q = this.outQueue;
     if (q.length === 0) return;
     this.outQueue = [];
+    this.flushes++;
     if (q.length === 1) {
       this.write(q[0]);
       return;
@@ -365,7 +400,7 @@ export class Connection implements ImportOwner, QuestionOwner {
     q.finishSent = true;
     this.questions.delete(q.id);
     if (this.closedError) return;
-    this.sendLazy(finishFrame(q.id));
+    this.sendFinishFrame(finishFrame(q.id));
     this.questionIds.release(q.id);
   }
 
@@ -878,6 +913,8 @@ export class Connection implements ImportOwner, QuestionOwner {
     if (this.closedError) return;
     this.closedError = err;
     this.flush(); // what was queued (e.g. an Abort) still goes out
+    if (this.finishTimer) clearTimeout(this.finishTimer);
+    this.finishTimer = null;
     for (const q of this.questions.values()) q.reject(err);
     this.questions.clear();
     this.embargoes.clear();
