@@ -114,28 +114,38 @@ export class MembraneClient implements $.Client {
 class MembraneAnswer<R extends $.Struct> implements Answer<R> {
   private readonly inner: Answer<R>;
   private readonly m: MembraneClient;
+  /** The checked, wrapped result: one promise reaction per call (this is on every proxied call's path). */
+  private readonly result: Promise<R>;
+  private settled = false;
   constructor(inner: Answer<R>, m: MembraneClient) {
     this.inner = inner;
     this.m = m;
     // The in-flight count drops when the answer settles, whether or not anyone reads it.
     const c = m.opts.counters;
-    inner.struct().then(() => c.inflight--, () => {
+    this.result = inner.struct().then((res) => {
+      c.inflight--;
+      this.settled = true;
+      const d = m.dead();
+      if (d) throw d;
+      m.wrapTable(res.segment.message);
+      return res;
+    }, (err) => {
       c.inflight--;
       c.errors++;
+      this.settled = true;
+      throw m.dead() ?? err;
     });
+    // Nobody may read it: a failure must not become an unhandled rejection.
+    this.result.catch(() => {});
   }
 
-  async struct(): Promise<R> {
-    let res: R;
-    try {
-      res = await this.inner.struct();
-    } catch (err) {
-      throw this.m.dead() ?? err;
+  struct(): Promise<R> {
+    // Revoked after the results arrived: whoever asks from now on gets the revocation, not the results.
+    if (this.settled) {
+      const d = this.m.dead();
+      if (d) return Promise.reject(d);
     }
-    const d = this.m.dead();
-    if (d) throw d;
-    this.m.wrapTable(res.segment.message);
-    return res;
+    return this.result;
   }
 
   pipelineCall<P extends $.Struct, Q extends $.Struct>(transform: PipelineOp[], call: $.Call<P, Q>): Answer<Q> {

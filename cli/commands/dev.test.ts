@@ -22,12 +22,19 @@ interface Run {
 /** Starts `zos dev --json`, waits for "ready", sends `signal` (Ctrl-C by default), waits for exit. */
 function startAndStop(args: string[], timeoutMs = 60_000, signal: NodeJS.Signals = "SIGINT"): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(deno, ["run", "-A", "--no-lock", "cli/zos.ts", "dev", "--json", ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    // its own process group, so a SIGKILL reaches the kernel's children too
+    const child = spawn(deno, ["run", "-A", "--no-lock", "cli/zos.ts", "dev", "--json", ...args], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     const events: Record<string, unknown>[] = [];
     let buf = "";
     let stderr = "";
     const timer = setTimeout(() => {
-      child.kill("SIGKILL");
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch { /* gone */ }
       reject(new Error(`zos dev did not get ready and stop within ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`));
     }, timeoutMs);
     child.stderr.on("data", (d) => (stderr += d));
@@ -42,7 +49,7 @@ function startAndStop(args: string[], timeoutMs = 60_000, signal: NodeJS.Signals
           events.push(e);
           // process.kill, not child.kill: Deno's ChildProcess reports a signal it sent itself as the
           // exit cause even when the child handled it and exited 0
-          if (e.event === "ready") process.kill(child.pid!, signal);
+          if (e.event === "ready") process.kill(signal === "SIGKILL" ? -child.pid! : child.pid!, signal);
         } catch { /* a library's log line */ }
       }
     });
@@ -63,13 +70,13 @@ t.after(() => {
 
 let first: Record<string, unknown>;
 
-t("comes up, registers the node, writes endpoints.json atomically, stops on Ctrl-C", async () => {
+t("comes up with the node under the kernel, registers it, writes endpoints.json atomically, stops on Ctrl-C", async () => {
   const r = await startAndStop(["--state", dir, "--block-time", "0"]);
   assert.is(r.code, 0, r.stderr);
   const ready = r.events.find((e) => e.event === "ready")!;
   assert.ok(ready, "ready event");
   assert.equal(r.events.filter((e) => e.event === "up").map((e) => e.phase), ["chain", "relay", "node", "user"]);
-  assert.is(ready.node_mode, "in-process");
+  assert.is(ready.node_mode, "kernel");
   assert.is(r.events.at(-1)?.event, "stopped");
   assert.is(ready.new_node, true);
   const file = join(dir, "endpoints.json");
@@ -97,15 +104,17 @@ t("a second start reuses the node identity, its registration and the dev user", 
   assert.is(e.relay_url, first.relay_url);
 });
 
-t("killed with -9 right after registering, the next start still has the same node", async () => {
+t("killed with -9 right after registering, the next start (in-process fallback) still has the same node", async () => {
   const killed = await startAndStop(["--state", dir, "--block-time", "0"], 60_000, "SIGKILL");
   assert.ok(killed.events.some((e) => e.event === "ready"));
-  const r = await startAndStop(["--state", dir, "--block-time", "0"]);
+  // the in-process fallback keeps its seed where the kernel's identity driver does: same node
+  const r = await startAndStop(["--state", dir, "--block-time", "0", "--in-process"]);
   assert.is(r.code, 0, r.stderr);
   const ready = r.events.find((e) => e.event === "ready")!;
   assert.is(ready.new_node, false);
   assert.is(ready.node_id, first.node_id);
   assert.is(ready.user_twin_id, first.user_twin_id);
+  assert.is(ready.node_mode, "in-process");
 });
 
 t("bad flags: exit 2 with a message, nothing started", async () => {

@@ -3,6 +3,7 @@
 // violations, limits. Bytes still go through the real framing, serialization and protocol code.
 import * as $ from "capnp-es";
 import * as R from "capnp-es/capnp/rpc";
+import { setImmediate } from "node:timers";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { Callback$Server, Echo, Echo$Client } from "../../schema/gen/test.ts";
@@ -491,6 +492,32 @@ sem("a peer that stops reading is disconnected once the outgoing backlog passes 
   } catch (e) {
     assert.match((e as Error).message, /^disconnected: .*does not read/);
   }
+});
+
+sem("Finish rides along with the next Call, and still leaves a quiet connection within milliseconds", async () => {
+  const [a, b] = memoryTransportPair();
+  const server = connect(a, { bootstrap: makeEcho() });
+  // Count the client's writes (each is one transport write: one syscall on a pipe).
+  const writes: number[] = [];
+  const counted = { ...b, write: (bytes: Uint8Array) => { writes.push(framesOf(bytes).length); b.write(bytes); } };
+  const client = connect(counted);
+  const echo = client.bootstrap(Echo);
+  await echo.echo((p) => { p.text = "warm"; }).promise();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.is(server.stats().answers, 0, "a quiet connection: the Finish left on its own");
+  writes.length = 0;
+  for (let i = 0; i < 20; i++) {
+    await echo.echo((p) => { p.text = `x${i}`; }).promise();
+    // The next call comes a turn later, as on a proxy whose next call arrives from another connection.
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.is(writes.length, 20, "one write per call: no write of its own for a Finish");
+  assert.ok(writes.slice(1).every((n) => n === 2), `each later write carries the previous call's Finish: ${writes}`);
+  assert.is(server.stats().answers, 1, "the last call's Finish is still queued");
+  await new Promise((r) => setTimeout(r, 20));
+  assert.is(server.stats().answers, 0, "and leaves within milliseconds");
+  client.close();
+  server.close();
 });
 
 sem.run();

@@ -24,6 +24,7 @@ import {
   fieldsToOps,
   IdAllocator,
   finishFrame,
+  frameOf,
   newMessage,
   opsToFields,
   ProtocolError,
@@ -201,7 +202,7 @@ export class Connection implements ImportOwner, QuestionOwner {
 
   private send(msg: $.Message): void {
     if (this.closedError) return;
-    this.outQueue.push(new Uint8Array(msg.toArrayBuffer()));
+    this.outQueue.push(frameOf(msg));
     this.counters.framesOut++;
     if (!this.flushScheduled) {
       this.flushScheduled = true;

@@ -29,10 +29,11 @@ export class Question implements Answer<$.Struct> {
   private settle!: (s: $.Struct) => void;
   private fail!: (e: Error) => void;
   /** Transforms we sent pipelined calls on (candidates for an embargo when the answer resolves to us). */
-  private pipelined: number[][] = [];
+  // Created on first use: most calls are awaited once and never pipelined on (one Question per call).
+  private pipelined: number[][] | null = null;
   private embargoes = 0;
-  private closeOnResolve: number[][] = [];
-  private resolvedCache = new Map<string, $.Client>();
+  private closeOnResolve: number[][] | null = null;
+  private resolvedCache: Map<string, $.Client> | null = null;
 
   constructor(conn: QuestionOwner, id: number) {
     this.conn = conn;
@@ -53,7 +54,7 @@ export class Question implements Answer<$.Struct> {
     if (this.error || this.result) return;
     this.returned = true;
     this.result = content;
-    for (const fields of this.pipelined) {
+    for (const fields of this.pipelined ?? []) {
       // Resolved back to one of our own objects: calls we pipelined through the peer must arrive before
       // calls made directly from now on, so keep routing through the peer until the Disembargo echoes.
       const c = this.conn.capAt(content, fields);
@@ -62,10 +63,10 @@ export class Question implements Answer<$.Struct> {
         this.conn.sendEmbargo(this, fields);
       }
     }
-    this.pipelined = [];
+    this.pipelined = null;
     this.settle(new $.Struct(content.segment, content.byteOffset, content._capnp.depthLimit));
-    for (const t of this.closeOnResolve) closeQuietly(this.conn.capAt(content, t));
-    this.closeOnResolve = [];
+    for (const t of this.closeOnResolve ?? []) closeQuietly(this.conn.capAt(content, t));
+    this.closeOnResolve = null;
     if (this.embargoes === 0) this.conn.sendFinish(this);
   }
 
@@ -88,6 +89,7 @@ export class Question implements Answer<$.Struct> {
     if (!this.result) return new FailedClient(new Error("answer not returned yet"));
     const fields = opsToFields(transform);
     const key = fields.join(".");
+    this.resolvedCache ??= new Map();
     let c = this.resolvedCache.get(key);
     if (!c) {
       c = this.conn.capAt(this.result, fields);
@@ -101,7 +103,10 @@ export class Question implements Answer<$.Struct> {
     if (!this.finishSent) {
       // Not returned yet (or an embargo is pending): address the call to the promised answer on the wire.
       const fields = opsToFields(transform);
-      if (!this.result && !this.pipelined.some((f) => sameFields(f, fields))) this.pipelined.push(fields);
+      if (!this.result) {
+        this.pipelined ??= [];
+        if (!this.pipelined.some((f) => sameFields(f, fields))) this.pipelined.push(fields);
+      }
       return this.conn.sendCall({ questionId: this.id, transform: fields }, call);
     }
     return this.resolvedCap(transform).call(call) as Answer<Res>;
@@ -110,6 +115,6 @@ export class Question implements Answer<$.Struct> {
   pipelineClose(transform: PipelineOp[]): void {
     if (this.error) return;
     if (this.result) closeQuietly(this.resolvedCap(transform));
-    else this.closeOnResolve.push(opsToFields(transform));
+    else (this.closeOnResolve ??= []).push(opsToFields(transform));
   }
 }

@@ -3,7 +3,7 @@ import * as $ from "capnp-es";
 import * as R from "capnp-es/capnp/rpc";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { finishFrame, newMessage, releaseFrame } from "./wire.ts";
+import { finishFrame, frameOf, newMessage, releaseFrame } from "./wire.ts";
 
 function viaCapnpEs(build: (m: R.Message) => void): number[] {
   const msg = new $.Message();
@@ -48,6 +48,27 @@ t("newMessage builds the same bytes as a default capnp-es message", () => {
     d.methodId = 2;
   });
   assert.equal(Array.from(new Uint8Array(a.toArrayBuffer())), want);
+});
+
+t("frameOf = capnp-es toArrayBuffer, small and grown messages", () => {
+  for (const size of [0, 5, 300, 600, 70_000]) {
+    // 600 B and 70 kB outgrow newMessage's first 512-byte buffer (the arena grows it); frames must still match.
+    const m = newMessage();
+    const c = m.initRoot(R.Message)._initCall();
+    c.questionId = size;
+    c.interfaceId = 0x1234_5678_9abc_def0n;
+    if (size) c._initParams().content = (() => {
+      const t = new $.Message().initRoot(R.Exception);
+      t.reason = "x".repeat(size);
+      return t;
+    })();
+    const want = Array.from(new Uint8Array(m.toArrayBuffer()));
+    const got = frameOf(m);
+    assert.equal(Array.from(got), want, `size ${size}`);
+    assert.is(got.byteOffset, 0);
+    const back = new $.Message(got, false, false).getRoot(R.Message);
+    assert.is(back.call.questionId, size);
+  }
 });
 
 t.run();

@@ -19,13 +19,27 @@ type ArenaCtor = new (buffer: ArrayBuffer) => unknown;
 const SingleSegmentArena = (new $.Message() as unknown as { _capnp: { arena: { constructor: ArenaCtor } } })._capnp.arena
   .constructor;
 
+// A Message is built directly on a one-segment arena: capnp-es's constructor re-derives the segment list
+// through Array.from on every message (it was the largest single self-time of a proxied call). The Segment
+// class and the traversal limit are taken from a real message, so the result is what the constructor builds.
+type SegmentCtor = new (id: number, message: $.Message, buffer: ArrayBuffer, byteLength: number) => unknown;
+const probe = new $.Message(new SingleSegmentArena(new ArrayBuffer(8)) as ConstructorParameters<typeof $.Message>[0]);
+const SegmentClass = probe.getSegment(0).constructor as SegmentCtor;
+const traversalLimit = (probe as unknown as { _capnp: { traversalLimit: number } })._capnp.traversalLimit;
+
+function messageOn(buffer: ArrayBuffer, usedBytes: number): $.Message {
+  if (buffer.byteLength < 8 || (buffer.byteLength & 7) !== 0) throw new Error("segment is not whole words");
+  const msg = Object.create($.Message.prototype) as $.Message;
+  const segments: unknown[] = [];
+  (msg as unknown as { _capnp: unknown })._capnp = { arena: new SingleSegmentArena(buffer), segments, traversalLimit };
+  segments.push(new SegmentClass(0, msg, buffer, usedBytes));
+  return msg;
+}
+
 /** A new outgoing message whose first segment starts at 512 bytes (it grows as needed). */
 export function newMessage(): $.Message {
-  const msg = new $.Message(new SingleSegmentArena(new ArrayBuffer(512)) as ConstructorParameters<typeof $.Message>[0]);
-  // A message built on a given arena is treated as already filled (it is how capnp-es reads); mark only the
-  // root pointer word as used, which is exactly the state of a fresh message.
-  (msg.getSegment(0) as unknown as { byteLength: number }).byteLength = 8;
-  return msg;
+  // Only the root pointer word is used, which is exactly the state of a fresh capnp-es message.
+  return messageOn(new ArrayBuffer(512), 8);
 }
 
 /** Parses one frame (already validated by FrameReader). Single-segment frames skip capnp-es's two copies. */
@@ -33,9 +47,33 @@ export function readMessage(frame: Uint8Array): $.Message {
   if (frame[0] === 0 && frame[1] === 0 && frame[2] === 0 && frame[3] === 0) {
     // Copy into a fresh buffer (a node Buffer's slice() is a view into a shared pool).
     const seg = new Uint8Array(frame.subarray(8)).buffer;
-    return new $.Message(new SingleSegmentArena(seg) as ConstructorParameters<typeof $.Message>[0]);
+    return messageOn(seg, seg.byteLength);
   }
   return new $.Message(frame, false, false);
+}
+
+interface SegmentsHolder {
+  _capnp: { segments: Array<{ buffer: ArrayBuffer; byteLength: number }> };
+}
+
+/**
+ * The stream frame of an outgoing message (header + segments) in one allocation. capnp-es's toArrayBuffer
+ * allocates the header and the frame separately and iterates with closures; this runs for every message.
+ */
+export function frameOf(msg: $.Message): Uint8Array {
+  const segs = (msg as unknown as SegmentsHolder)._capnp.segments;
+  if (segs.length !== 1) return new Uint8Array(msg.toArrayBuffer());
+  const seg = segs[0];
+  const len = (seg.byteLength + 7) & ~7;
+  const out = new Uint8Array(8 + len);
+  // Header: segment count - 1 = 0 (already zero), then the segment's size in words, little-endian.
+  const words = len >>> 3;
+  out[4] = words & 0xff;
+  out[5] = (words >>> 8) & 0xff;
+  out[6] = (words >>> 16) & 0xff;
+  out[7] = words >>> 24;
+  out.set(new Uint8Array(seg.buffer, 0, len), 8);
+  return out;
 }
 
 export function capTableOf(msg: $.Message): Array<$.Client | null> {
