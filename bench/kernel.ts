@@ -15,7 +15,9 @@ import { validateManifest, type Manifest } from "../kernel/manifest.ts";
 import { startKernel, type KernelEvent } from "../kernel/mod.ts";
 import { denoBinary, repoRoot } from "../kernel/sandbox.ts";
 import { ProcessControl } from "../capabilities/schema/gen/kernel.ts";
-import { connect, streamTransport } from "../capabilities/lib/rpc/mod.ts";
+import { connect, memoryTransportPair, streamTransport } from "../capabilities/lib/rpc/mod.ts";
+import { Echo$Client, Echo$Server } from "../capabilities/schema/gen/kernel.ts";
+import { MembraneClient, Revoker } from "../kernel/membrane.ts";
 import { getCap } from "../kernel/captable.ts";
 import { machineLine, percentile, writeSection } from "./lib/report.ts";
 
@@ -46,6 +48,8 @@ interface Results {
   raw: Lat;
   rawSocket: Lat;
   cpu: CpuPerCall | null;
+  /** µs per call of JavaScript work alone (all parties in this process, in-memory transports, no I/O). */
+  jsOnly: { direct: number; proxied: number };
   direct: Lat;
   proxied: Lat;
   spawnReadyMs: { driver: number; module: number };
@@ -140,6 +144,41 @@ function benchManifest(withCaller: boolean): Manifest {
   return r.manifest;
 }
 
+/**
+ * The protocol's JavaScript work without any I/O: caller, (kernel connections + membrane,) and echo server in
+ * this process over in-memory transports. Proxied minus direct = what the kernel's two hops cost in JS.
+ */
+async function jsOnlyCall(proxied: boolean): Promise<number> {
+  const echoServer = new Echo$Server({
+    echo(p, r) {
+      const d = p.data.toUint8Array();
+      r._initData(d.length).copyBuffer(d);
+      return Promise.resolve();
+    },
+  });
+  const [s1, s2] = memoryTransportPair();
+  const conns = [connect(s1, { bootstrap: echoServer, name: "driver" }), connect(s2, { name: "kernel→driver" })];
+  let target = conns[1].bootstrapClientRaw();
+  if (proxied) {
+    const m = new MembraneClient(target, {
+      label: "echo", revoker: new Revoker(), counters: { calls: 0, errors: 0, inflight: 0, overloaded: 0 },
+      interfaceId: Echo$Client.interfaceId, interfaceName: "Echo", ownsInner: false,
+    });
+    const [c1, c2] = memoryTransportPair();
+    conns.push(connect(c1, { bootstrap: m, name: "kernel→module" }), connect(c2, { name: "module" }));
+    target = conns[3].bootstrapClientRaw();
+  }
+  const echo = new EchoClient(target);
+  const payload = new Uint8Array(16);
+  for (let i = 0; i < 2000; i++) await echo.echo(payload);
+  const n = SEQ * 2;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await echo.echo(payload);
+  const us = ((performance.now() - t0) * 1000) / n;
+  for (const c of conns) c.close();
+  return us;
+}
+
 /** Nanoseconds of CPU a process has used, all threads (0 when it cannot be read). */
 function cpuNs(pid: number): number {
   let ns = 0;
@@ -225,8 +264,9 @@ async function runAll(): Promise<Results> {
   const raw = await rawRoundTrip(false);
   const rawSocket = await rawRoundTrip(true);
   const direct = await directCall();
+  const jsOnly = { direct: await jsOnlyCall(false), proxied: await jsOnlyCall(true) };
   const rest = await proxiedAndBoot();
-  return { raw, rawSocket, direct, ...rest };
+  return { raw, rawSocket, direct, jsOnly, ...rest };
 }
 
 function runMode(pinned: boolean): Results {
@@ -257,7 +297,10 @@ function table(name: string, r: Results): string {
         ? "On one CPU a call costs the sum of the three processes' work: "
         : "Unpinned, part of that work overlaps and wake-ups may cross CPUs: ") +
       `four pipe hops (one hop = write, wake-up, read: ~${f(r.rawSocket.p50 / 2)} µs, half the raw socket row) plus Cap'n Proto ` +
-      `decode/encode in every process and the membrane in the kernel.`
+      `decode/encode in every process and the membrane in the kernel. ` +
+      `JavaScript alone (all parties in one process, in-memory transports, no I/O): direct call ${f(r.jsOnly.direct)} µs, ` +
+      `proxied ${f(r.jsOnly.proxied)} µs — the kernel's two hops and membrane cost ~${f(r.jsOnly.proxied - r.jsOnly.direct)} µs of JS; ` +
+      `the rest of its CPU time is pipe I/O, wake-ups and GC.`
     : "Where the time goes: per-process CPU time could not be read here (/proc).";
   return [
     `**${name}**`,
