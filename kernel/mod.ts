@@ -19,6 +19,12 @@ export interface StartOptions {
   vars?: Record<string, string>;
   /** Deno transpile caches (default: shared per kernel uid, see kernel/README.md). */
   cacheDir?: string;
+  /**
+   * A floor for every process's readiness timeout (the manifest's healthTimeoutMs, default 10 s):
+   * slow machines (PID 1 under QEMU TCG, where one Deno start costs 1-2 s) raise it so processes
+   * are not killed and restarted while they are still starting. Never lowers a manifest's value.
+   */
+  minHealthTimeoutMs?: number;
 }
 
 export interface KernelHandle {
@@ -44,6 +50,14 @@ export async function startKernel(opts: StartOptions): Promise<KernelHandle> {
     if (!r.ok) throw new ManifestInvalid(formatErrors(r.errors, opts.manifest));
     manifest = r.manifest;
   } else manifest = opts.manifest;
+  const floor = opts.minHealthTimeoutMs;
+  if (floor !== undefined) {
+    if (!Number.isInteger(floor) || floor < 1) throw new Error(`startKernel: minHealthTimeoutMs must be a positive integer (got ${floor})`);
+    manifest = {
+      ...manifest,
+      processes: manifest.processes.map((p) => ({ ...p, healthTimeoutMs: Math.max(p.healthTimeoutMs, floor) })),
+    };
+  }
   const kernel = new Kernel({
     manifest,
     stateDir: opts.stateDir,

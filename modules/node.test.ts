@@ -5,7 +5,7 @@
 // driver is killed with SIGKILL and the node keeps answering after the kernel restarted it.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 import { startChain, type RunningChain } from "../grid/chain/mod.ts";
 import { startRelay, type RunningRelay } from "../grid/relay/mod.ts";
+import { type RunningActivation, startActivation } from "../grid/activation/mod.ts";
 import { ChainClient } from "../capabilities/chain/mod.ts";
 import { signerFromMnemonic } from "../capabilities/rmb/signer.ts";
 import { OfficialClient } from "../capabilities/rmb/official-sdk.test-helper.ts";
@@ -37,6 +38,7 @@ type Any = any;
 const dir = mkdtempSync(join(tmpdir(), "zt-node-kernel-"));
 let chain: RunningChain;
 let relay: RunningRelay;
+let activation: RunningActivation;
 let node: RunningNode;
 let client: ChainClient;
 let user: UserSession;
@@ -51,12 +53,15 @@ t.before(async () => {
   chain = await startChain({ blockTimeMs: 0, log: () => {} });
   relay = await startRelay({ chainUrl: chain.url });
   const alice = chain.devAccounts.find((a) => a.name === "alice") ?? chain.devAccounts[0];
+  // the node account is funded the Zero-OS way: the chain driver POSTs to the activation service (bob pays)
+  const bob = chain.devAccounts.find((a) => a.name === "bob")!;
+  activation = await startActivation({ chainUrl: chain.url, funderMnemonic: bob.mnemonic, log: () => {} });
   node = await startNode({
     stateDir: join(dir, "node"),
     chainUrl: chain.url,
     relayUrl: relay.url,
     farmId: 1,
-    faucetMnemonic: alice.mnemonic,
+    activationUrl: activation.url,
     registerTimeoutMs: 90_000,
     onEvent: (e) => {
       events.push(e);
@@ -81,6 +86,7 @@ t.after(async () => {
   await user?.close().catch(() => {});
   await client?.close().catch(() => {});
   await node?.stop();
+  await activation?.stop();
   await relay?.stop();
   await chain?.stop();
   rmb = null;
@@ -106,6 +112,9 @@ t("the node registered itself on chain through its sandboxed processes; the seed
   assert.is(Number(onChain.twinId), node.twinId);
   assert.is(Number(onChain.farmId), 1);
   assert.is(user.nodeTwinId, node.twinId);
+  // funded through the activation service: bob (its funder) paid; no faucet file was written
+  assert.ok((await client.read.balance(activation.funder)).free < 10_000_000_000_000n, "the activation funder paid");
+  assert.not.ok(existsSync(join(dir, "node", "chain", "faucet")));
   // Zero-OS seed file, 0400, only under identity/
   assert.is(statSync(join(dir, "node", "identity", "seed.txt")).mode & 0o777, 0o400);
   const spawned = events.filter((e) => e.event === "spawned").map((e) => e.process);

@@ -16,7 +16,9 @@ export interface NodeOptions {
   relayUrl: string;
   farmId: number;
   onEvent?: (e: KernelEvent) => void;
-  /** dev grids: the mnemonic of a funded account the chain driver activates the node account from */
+  /** the activation service (grid/activation, `zos grid up`'s activation_url) that funds the node account */
+  activationUrl?: string;
+  /** dev grids without an activation service: a funded account's mnemonic the chain driver transfers from */
   faucetMnemonic?: string;
   /** how long to wait for registration (default 120 s) */
   registerTimeoutMs?: number;
@@ -32,15 +34,15 @@ export interface RunningNode {
   stop(): Promise<void>;
 }
 
-function hostOf(url: string, what: string): string {
+function hostOf(url: string, what: string, protocols = ["ws:", "wss:"]): string {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new Error(`${what} "${url}" is not a URL (expected ws://host:port or wss://host)`);
+    throw new Error(`${what} "${url}" is not a URL (expected ${protocols.map((p) => p + "//host:port").join(" or ")})`);
   }
-  if (u.protocol !== "ws:" && u.protocol !== "wss:") throw new Error(`${what} "${url}" must be a ws:// or wss:// URL`);
-  return u.port ? u.host : `${u.hostname}:${u.protocol === "wss:" ? 443 : 80}`;
+  if (!protocols.includes(u.protocol)) throw new Error(`${what} "${url}" must be a ${protocols.map((p) => p + "//").join(" or ")} URL`);
+  return u.port ? u.host : `${u.hostname}:${u.protocol === "wss:" || u.protocol === "https:" ? 443 : 80}`;
 }
 
 function writeSecret(path: string, text: string): void {
@@ -67,6 +69,9 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     relayurl: o.relayUrl,
     relayhost: hostOf(o.relayUrl, "relay URL"),
     farm: String(o.farmId),
+    // no activation service: "" (the chain driver falls back to the faucet file) and no extra host
+    activationurl: o.activationUrl ?? "",
+    activationhost: o.activationUrl ? hostOf(o.activationUrl, "activation URL", ["http:", "https:"]) : hostOf(o.chainUrl, "chain URL"),
   };
   for (const d of ["", "chain", "hostfacts", "kv"]) mkdirSync(join(stateDir, d), { recursive: true, mode: 0o700 });
   if (o.faucetMnemonic) writeSecret(join(stateDir, "chain", "faucet"), o.faucetMnemonic);

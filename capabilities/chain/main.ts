@@ -1,11 +1,13 @@
-// The chain driver: the node's only connection to TFChain. Args: <chain ws url> [faucet file].
+// The chain driver: the node's only connection to TFChain. Args: <chain ws url> [faucet file] [activation url].
 // Grants it serves:
 //   reader     {}                                   storage reads, balances, events
 //   submit     {"calls": ["tfgridModule.createNode", ...]}   extrinsics from the node account, signed
 //              through the "signer" capability it is granted by the identity driver (the node key never
 //              comes here); only the listed section.method pairs are allowed
-//   activator  {}                                   dev grids only: funds an account from the faucet
-//              account whose mnemonic is in the faucet file (absent file → activate() refuses)
+//   activator  {}                                   gets an unfunded account some TFT: POSTs
+//              {"substrateAccountID": ss58} to the activation service (ZOS-REFERENCE §2.4 step 2; 200/409 =
+//              ok) when an activation URL is configured; otherwise (host dev runs only) transfers from the
+//              faucet account whose mnemonic is in the faucet file (neither → activate() refuses)
 // Unknown restriction keys are refused (fail closed).
 import "../../modules/node/no-env.ts"; // first: no environment in the sandbox
 import { existsSync, readFileSync } from "node:fs";
@@ -24,6 +26,9 @@ import { toJson } from "../../modules/node/json.ts";
 
 const url = process.argv[2];
 const faucetFile = process.argv[3];
+// "" or an unsubstituted ${activationurl}: no activation service configured
+const activationArg = process.argv[4] ?? "";
+const activationUrl = activationArg && !activationArg.includes("${") ? activationArg : null;
 if (!url || url.includes("${")) {
   console.error("chain: usage: chain/main.ts <ws url of the chain> [faucet file] (the manifest's ${chainurl} was not set)");
   process.exit(2);
@@ -154,9 +159,30 @@ function submitCap(restrictions: Record<string, unknown>): ChainSubmitter$Server
   });
 }
 
+/** One POST to the activation service; the registrar then waits for the funds to show in the balance. */
+async function activateViaService(service: string, address: string): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch(service, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ substrateAccountID: address }),
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (err) {
+    throw new Error(`failed: chain: activation service ${service} did not answer: ${(err as Error).message}`);
+  }
+  const body = (await res.text().catch(() => "")).slice(0, 300);
+  // 409: the service already activated this account (Zero-OS treats it as success)
+  if (res.status !== 200 && res.status !== 409) {
+    throw new Error(`failed: chain: activation service ${service} answered ${res.status}: ${body}`);
+  }
+}
+
 let faucet: Promise<ChainSubmitter> | null = null;
 const activator = new Activator$Server({
   async activate(p) {
+    if (activationUrl) return await activateViaService(activationUrl, p.address);
     if (!faucetFile || faucetFile.includes("${") || !existsSync(faucetFile)) {
       throw new Error("failed: chain: no activation service on this node (dev grids put the faucet mnemonic in the chain driver's faucet file)");
     }

@@ -70,6 +70,11 @@ t("up --json prints chain_url and a funded mnemonic, keeps state, stops cleanly"
     assert.match(a.info.chain_url, /^ws:\/\/127\.0\.0\.1:\d+$/);
     assert.is(a.info.user_mnemonic.split(" ").length, 12);
     assert.ok("relay_url" in a.info);
+    // the activation service is up and answers bad requests with a JSON error
+    assert.match(a.info.activation_url, /^http:\/\/127\.0\.0\.1:\d+\/activation\/activate$/);
+    const act = await fetch(a.info.activation_url, { method: "POST", body: "{}" });
+    assert.is(act.status, 400);
+    assert.match((await act.json()).error, /substrateAccountID/);
     assert.is(await rpc(a.info.chain_http_url, "system_chain"), "zos-ts dev chain");
     const account = await rpc(a.info.chain_http_url, "system_accountNextIndex", [a.info.user_address]);
     assert.is(account, 0);

@@ -1,4 +1,5 @@
-// `zos grid up`: the local grid on loopback — the dev chain, then the RMB relay when this build has one.
+// `zos grid up`: the local grid on loopback — the dev chain, the RMB relay when this build has one, and the
+// activation service that funds new node accounts (what `activation=` points a node at).
 // With --json the first stdout line is one JSON object (chain_url, relay_url, user_mnemonic, ...).
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
@@ -8,14 +9,16 @@ import { UserError } from "../lib/errors.ts";
 
 const HELP = `zos grid up — run the local grid (dev chain + RMB relay) on loopback until Ctrl-C
 
-usage: zos grid up [--json] [--state DIR] [--port N] [--relay-port N] [--block-time MS] [--host H]
+usage: zos grid up [--json] [--state DIR] [--port N] [--relay-port N] [--activation-port N] [--block-time MS] [--host H]
 
   --state DIR        state folder (chain blocks + dev accounts); default .zos-dev/grid
   --port N           chain JSON-RPC port (WebSocket and HTTP POST); default 9944, 0 = any free port
   --relay-port N     relay port; default 0 = any free port
+  --activation-port N  activation service port (POST /activation/activate funds a new node account
+                     with 10 TFT from the dev account bob); default 0 = any free port
   --block-time MS    block time in ms; 0 = a block as soon as an extrinsic arrives; default 1000
   --host H           127.0.0.1 (default) or ::1
-  --json             first stdout line: {"chain_url","chain_http_url","relay_url","user_mnemonic",...}
+  --json             first stdout line: {"chain_url","chain_http_url","relay_url","activation_url","user_mnemonic",...}
 
 The chain keeps its state in the state folder and resumes from it on the next start. Its genesis has
 funded sr25519 dev accounts (alice, bob, charlie, farmer; mnemonics printed) and farm 1 owned by farmer.`;
@@ -33,6 +36,7 @@ async function up(argv: string[]): Promise<number> {
     state: { type: "string" },
     port: { type: "string" },
     "relay-port": { type: "string" },
+    "activation-port": { type: "string" },
     "block-time": { type: "string" },
     host: { type: "string" },
   }, "grid up");
@@ -55,6 +59,7 @@ async function up(argv: string[]): Promise<number> {
   }
   const port = intFlag(str(p, "port"), "port", 0, 65535, 9944);
   const relayPort = intFlag(str(p, "relay-port"), "relay-port", 0, 65535, 0);
+  const activationPort = intFlag(str(p, "activation-port"), "activation-port", 0, 65535, 0);
   const blockTimeMs = intFlag(str(p, "block-time"), "block-time", 0, 600_000, 1000);
   const stateDir = resolve(str(p, "state") ?? ".zos-dev/grid");
   const started = performance.now();
@@ -89,12 +94,28 @@ async function up(argv: string[]): Promise<number> {
       throw new UserError(`zos grid up: the relay did not start: ${(e as Error).message}`, 1);
     }
   }
+  // bob funds nodes, so the user account (devAccounts[0]) never races the service for a nonce
+  const funderAccount = chain.devAccounts.find((a) => a.name === "bob") ?? chain.devAccounts[1];
+  let activation: { url: string; stop(): Promise<void> };
+  try {
+    const { startActivation } = await import("../../grid/activation/mod.ts");
+    activation = await startActivation({ chainUrl: chain.url, funderMnemonic: funderAccount.mnemonic, host, port: activationPort });
+  } catch (e) {
+    await relay?.stop();
+    await chain.stop();
+    const msg = (e as Error).message;
+    if (/EADDRINUSE|address already in use/i.test(msg)) {
+      throw new UserError(`zos grid up: activation port ${activationPort} on ${host} is in use; pass --activation-port 0 for any free port`, 1);
+    }
+    throw new UserError(`zos grid up: the activation service did not start: ${msg}`, 1);
+  }
   const readyMs = Math.round(performance.now() - started);
   const user = chain.devAccounts[0];
   const info = {
     chain_url: chain.url,
     chain_http_url: chain.httpUrl,
     relay_url: relay?.url ?? null,
+    activation_url: activation.url,
     user_mnemonic: user.mnemonic,
     user_address: user.address,
     dev_accounts: chain.devAccounts,
@@ -112,6 +133,7 @@ async function up(argv: string[]): Promise<number> {
       })`,
     );
     console.log(`relay      ${relay ? relay.url : "(not in this build)"}`);
+    console.log(`activation ${activation.url}  (funds new node accounts from ${funderAccount.name})`);
     console.log(`state      ${stateDir}`);
     console.log(`farm 1 "zt-dev-farm" owned by farmer`);
     console.log("dev accounts (sr25519, 1,000,000 TFT at genesis):");
@@ -127,6 +149,7 @@ async function up(argv: string[]): Promise<number> {
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
       try {
+        await activation.stop();
         await relay?.stop();
       } finally {
         await chain.stop();

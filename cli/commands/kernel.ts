@@ -7,14 +7,19 @@ import { parse, str } from "../lib/args.ts";
 import { UserError } from "../lib/errors.ts";
 import { formatErrors, loadManifest } from "../../kernel/manifest.ts";
 import { Kernel, type KernelEvent } from "../../kernel/kernel.ts";
+import { parseVarFlags, unsetVariables } from "../../kernel/vars.ts";
 
 const HELP = `zos kernel — the capability kernel
 
 usage:
-  zos kernel run --manifest F [--state DIR] [--json] [--stop-deadline MS]
+  zos kernel run --manifest F [--state DIR] [--var NAME=VALUE]... [--json] [--stop-deadline MS]
       Starts every driver and module of manifest F in dependency order, each in its own sandboxed Deno
       process, and routes their capabilities until SIGINT/SIGTERM, then stops them in reverse order.
       --state DIR   persistent state (drivers' data, \${state} in the manifest); default .zos-dev/kernel
+      --var N=V     sets the manifest's \${N} (repeatable), e.g. for manifests/node.json:
+                    --var chainurl=ws://127.0.0.1:9944 --var chainhost=127.0.0.1:9944 --var relayurl=… --var relayhost=…
+                    --var farm=1 --var activationurl=http://127.0.0.1:PORT/activation/activate --var activationhost=…
+                    A variable the manifest uses but nobody set stops the run before anything starts (exit 2).
       --json        one JSON line per event on stdout (started, ready, crashed, restarting, revoked, ...)
   zos kernel check --manifest F [--json]
       Validates F (unknown keys, missing entry points, ungrantable grants, dependency cycles) and prints
@@ -58,17 +63,37 @@ export const command: Command = {
       return 0;
     }
     if (sub !== "run") throw new UserError(`zos kernel: unknown subcommand "${sub}" (run, check). Run \`zos kernel --help\`.`, 2);
-    const p = parse(rest, { manifest: { type: "string" }, state: { type: "string" }, "stop-deadline": { type: "string" } }, "kernel run");
+    const p = parse(rest, {
+      manifest: { type: "string" },
+      state: { type: "string" },
+      "stop-deadline": { type: "string" },
+      var: { type: "string", multiple: true },
+    }, "kernel run");
     if (p.help) {
       console.log(HELP);
       return 0;
     }
     const manifest = loadOrExplain(str(p, "manifest"), "run");
+    let vars: Record<string, string>;
+    try {
+      vars = parseVarFlags((p.values.var as string[] | undefined) ?? []);
+    } catch (err) {
+      throw new UserError(`zos kernel run: ${(err as Error).message}`, 2);
+    }
+    const unset = unsetVariables(manifest, vars);
+    if (unset.length) {
+      throw new UserError(
+        `zos kernel run: ${str(p, "manifest")} uses variables that are not set (nothing was started):\n` +
+          unset.map((u) => `  \${${u.name}}  used in ${u.usedIn.join(", ")}`).join("\n") +
+          `\nSet each with --var NAME=VALUE, e.g. --var ${unset[0].name}=…`,
+        2,
+      );
+    }
     const deadline = Number(str(p, "stop-deadline") ?? 10_000);
     if (!Number.isInteger(deadline) || deadline < 0) throw new UserError("zos kernel run: --stop-deadline must be milliseconds (an integer)", 2);
     const stateDir = resolve(str(p, "state") ?? join(process.cwd(), ".zos-dev", "kernel"));
     const print = (e: KernelEvent) => console.log(p.json ? JSON.stringify(e) : human(e));
-    const kernel = new Kernel({ manifest, stateDir, onEvent: print });
+    const kernel = new Kernel({ manifest, stateDir, onEvent: print, vars });
     let stopping: Promise<void> | null = null;
     const stop = () => {
       stopping ??= kernel.stop(deadline);

@@ -156,6 +156,18 @@ export const DEFAULT_RELAY: Record<RunMode, string[]> = {
   prod: ["wss://relay.grid.tf"],
 };
 
+/** Activation services per run mode (ZOS-REFERENCE §2.3): fund a new node account (§2.4 step 2). */
+export const DEFAULT_ACTIVATION: Record<RunMode, string[]> = {
+  dev: ["https://activation.dev.grid.tf/activation/activate"],
+  qa: ["https://activation.qa.grid.tf/activation/activate"],
+  test: ["https://activation.test.grid.tf/activation/activate"],
+  prod: ["https://activation.grid.tf/activation/activate"],
+};
+
+export function activationUrls(p: BootParams): string[] {
+  return p.activation.length ? p.activation : DEFAULT_ACTIVATION[p.runmode];
+}
+
 export function substrateUrls(p: BootParams): string[] {
   return p.substrate.length ? p.substrate : DEFAULT_SUBSTRATE[p.runmode];
 }
@@ -172,6 +184,7 @@ export function describeParams(p: BootParams): Record<string, unknown> {
     version: p.version,
     substrate: substrateUrls(p),
     relay: relayUrls(p),
+    activation: activationUrls(p),
     hub: p.hub,
     secret: p.secret === null ? null : "<set>",
     zos_debug: p.debug,

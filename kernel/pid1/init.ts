@@ -2,12 +2,14 @@
 // anything unless it is PID 1: on a host it would mount filesystems and power the machine off.
 import { existsSync, mkdirSync } from "node:fs";
 import { boot, type BootOptions } from "./boot.ts";
-import { type BootParams, relayUrls, substrateUrls } from "./cmdline.ts";
+import { activationUrls, type BootParams, relayUrls, substrateUrls } from "./cmdline.ts";
 import { denoSys } from "./libc.ts";
 
 /** Where the image build puts the bundled capability kernel (exports startKernel). */
 export const KERNEL_BUNDLE = "/lib/zos/kernel/mod.js";
 export const MANIFEST_PATH = "/lib/zos/manifests/node.json";
+/** The readiness timeout floor PID 1 gives the kernel (see startKernel's minHealthTimeoutMs). */
+export const PID1_HEALTH_TIMEOUT_MS = 90_000;
 
 /** host:port of a ws(s)/http(s) URL, the default port filled in (a Deno --allow-net entry). */
 export function hostPort(url: string): string {
@@ -27,6 +29,8 @@ export function kernelVars(p: BootParams): Record<string, string> {
     relayurl: relayUrls(p)[0],
     relayhost: hostPort(relayUrls(p)[0]),
     farm: String(p.farmerId ?? 0),
+    activationurl: activationUrls(p)[0],
+    activationhost: hostPort(activationUrls(p)[0]),
     substrate_url: substrateUrls(p)[0],
     substrate_urls: substrateUrls(p).join(" "),
     relay_url: relayUrls(p)[0],
@@ -62,9 +66,12 @@ async function main(): Promise<void> {
         // What the node learnt from its command line, for the manifest's ${chainurl} ${farm} …
         vars: kernelVars(ctx.params),
         // PID 1 waits this long for every process to be ready, then reports which are not and moves
-        // on: the kernel keeps supervising and restarting them. (Under TCG on one vCPU the node's ten
-        // processes need ≈ 110 s, mostly restarts after the kernel's 10 s health timeout.)
-        bootTimeoutMs: 30_000,
+        // on: the kernel keeps supervising and restarting them.
+        bootTimeoutMs: 60_000,
+        // Under TCG on one vCPU each Deno start costs 1-2 s and a wave starts several at once, so the
+        // manifest's 10 s readiness timeout killed processes that were still starting (all ready only
+        // after ≈ 110 s of restarts). A node has no hurry: give each process up to 90 s.
+        minHealthTimeoutMs: PID1_HEALTH_TIMEOUT_MS,
       });
       const notReady: string[] = handle.notReady ?? [];
       if (notReady.length) ctx.trace.note(`kernel: not ready after start-up: ${notReady.join(", ")}`);

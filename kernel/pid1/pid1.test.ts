@@ -314,15 +314,20 @@ test("trace: phases are timed, failures recorded and rethrown, JSON saved", asyn
 });
 
 test("kernel variables from the command line", () => {
-  const v = kernelVars(parseCmdline("runmode=dev farmer_id=9 substrate=ws://a:1 substrate=ws://b:2 relay=ws://r:3"));
+  const v = kernelVars(parseCmdline("runmode=dev farmer_id=9 substrate=ws://a:1 substrate=ws://b:2 relay=ws://r:3 activation=http://10.0.2.2:8099/activation/activate"));
   assert.equal(v, {
     chainurl: "ws://a:1", chainhost: "a:1", relayurl: "ws://r:3", relayhost: "r:3", farm: "9",
+    activationurl: "http://10.0.2.2:8099/activation/activate", activationhost: "10.0.2.2:8099",
     substrate_url: "ws://a:1", substrate_urls: "ws://a:1 ws://b:2", relay_url: "ws://r:3", farmer_id: "9", runmode: "dev", flavour: "v3",
   });
   const d = kernelVars(parseCmdline(""));
   assert.is(d.relayhost, "relay.grid.tf:443");
   assert.is(d.chainhost, "tfchain.grid.tf:443");
   assert.is(d.farm, "0");
+  // no activation= → the run mode's public service (prod by default)
+  assert.is(d.activationurl, "https://activation.grid.tf/activation/activate");
+  assert.is(d.activationhost, "activation.grid.tf:443");
+  assert.is(kernelVars(parseCmdline("runmode=dev")).activationhost, "activation.dev.grid.tf:443");
 });
 
 test("init refuses to run when it is not PID 1", () => {
