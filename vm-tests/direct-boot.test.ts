@@ -1,7 +1,10 @@
 // The CI vm-test (runs in `npm test`): builds the image twice (same hashes = reproducible), checks
 // the no-shell promise and the image's manifest against the reviewed golden, then boots it once in
-// QEMU (direct PVH boot + btrfs state disk) against the dev chain on the host: PID 1 up, DHCP, chain
-// reached, capability kernel started, no listening socket, reboot with state kept, orderly power-off.
+// QEMU (direct PVH boot + btrfs state disk) against the local grid on the host (dev chain, relay,
+// activation service): PID 1 up, DHCP, chain reached, capability kernel started, no listening socket, the
+// node funded by the activation service and registered (twin + node on chain), zos.system.version answered
+// over the relay to the official rmb_direct_client, orderly reboot (Ctrl-Alt-Del) with the state disk kept:
+// boot #2, the same twin answers again and no second node was registered.
 // The other scenarios (no disk, iPXE over HTTP) run with `npm run vm-test`.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -43,7 +46,7 @@ test("the manifest inside the image equals the reviewed golden (rootfs/golden/ma
   assert.equal(diff, [], "authority changed: review it, then update rootfs/golden/manifest.json\n" + diff.join("\n"));
 });
 
-test("direct boot in QEMU: network, chain, kernel, reboot keeps state, power-off", async () => {
+test("direct boot in QEMU: network, chain, kernel, registers, answers over RMB, reboot keeps identity", async () => {
   const grid = await startGrid();
   try {
     const r = await directBootWithDisk({ outDir: outA, grid, bootTimeoutMs: 120_000 });
@@ -51,9 +54,15 @@ test("direct boot in QEMU: network, chain, kernel, reboot keeps state, power-off
     // The capability kernel must start; which processes were ready in time is reported (kernel=ready or
     // kernel=partial(not-ready:…)) — under TCG on one vCPU the node's processes start slowly.
     assert.match(r.notes[0], /boots=1 persistent=true kernel=(ready|partial)/);
-    assert.match(r.notes[1], /boots=2 persistent=true kernel=(ready|partial)/);
-    for (const k of ["pid1", "network", "chain", "ready", "reboot_ready"]) assert.type(r.milestones[k], "number", k);
+    assert.match(r.notes[1], /^registered: node \d+ twin \d+ farm 1$/);
+    assert.match(r.notes[2], /^zos\.system\.version: \{.*"zos"/);
+    assert.match(r.notes[3], /boots=2 persistent=true kernel=(ready|partial)/);
+    assert.match(r.notes[4], /^after reboot: same twin \d+ answers/);
+    for (const k of ["pid1", "network", "chain", "ready", "registered", "api_answers", "reboot_ready", "reboot_api_answers"]) {
+      assert.type(r.milestones[k], "number", k);
+    }
     assert.ok(r.milestones.pid1 < r.milestones.network && r.milestones.network < r.milestones.ready);
+    assert.ok(r.milestones.registered < r.milestones.api_answers && r.milestones.api_answers < r.milestones.reboot_ready);
   } finally {
     await grid.stop();
   }

@@ -95,8 +95,11 @@ export class ChainSubmitter {
           );
           return;
         }
-        if (!s.isInBlock) return;
-        const blockHash = s.asInBlock.toHex();
+        // Finalized counts as included too: polkadot-js abandons an inBlock lookup (block + events) that is
+        // still running when "finalized" arrives — on a slow CPU (a node under QEMU TCG) that is the normal
+        // case, and waiting only for inBlock then timed out although the extrinsic was on chain.
+        if (!s.isInBlock && !s.isFinalized) return;
+        const blockHash = (s.isInBlock ? s.asInBlock : s.asFinalized).toHex();
         const events: ChainEvent[] = result.events.map((r) => ({
           section: r.event.section,
           method: r.event.method,
