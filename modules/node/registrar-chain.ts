@@ -4,6 +4,7 @@
 import { ChainSubmitter$Client } from "../../capabilities/schema/gen/chain.ts";
 import type { ChainReaderClient } from "../../capabilities/chain/reader-client.ts";
 import type { ChainNode, ChainTwin, NodeRegistration, RegistrarChain } from "../registrar/ports.ts";
+import { chainNodeFrom, chainTwinFrom } from "../registrar/chain-values.ts";
 import type { UseCap } from "./caps.ts";
 import { toJson } from "./json.ts";
 
@@ -16,21 +17,7 @@ interface Event {
   data: Plain[];
 }
 
-/** Option<Bytes> from toPrimitive: text when printable, 0x-hex otherwise. */
-function asText(v: unknown): string | null {
-  if (v === null || v === undefined) return null;
-  const s = String(v);
-  if (/^0x([0-9a-f]{2})+$/i.test(s)) return new TextDecoder().decode(Uint8Array.from(s.slice(2).match(/../g)!, (x) => parseInt(x, 16)));
-  return s;
-}
 
-/** The twin pk as 0x-hex of its bytes (toPrimitive gives printable bytes as text). */
-function asHex(v: unknown): string | null {
-  if (v === null || v === undefined || v === "") return null;
-  const s = String(v);
-  if (/^0x[0-9a-f]*$/i.test(s)) return s.length > 2 ? s.toLowerCase() : null;
-  return "0x" + Array.from(new TextEncoder().encode(s), (x) => x.toString(16).padStart(2, "0")).join("");
-}
 
 export class SubmitClient {
   readonly #use: UseCap;
@@ -89,8 +76,7 @@ export class CapRegistrarChain implements RegistrarChain {
     return Number((eventData(ev, "tfgridModule", "TwinStored")[0] as { id: number }).id);
   }
   async getTwin(id: number): Promise<ChainTwin | null> {
-    const t: Plain = await this.#read.twin(id);
-    return t ? { id, relay: asText(t.relay), pk: asHex(t.pk) } : null;
+    return chainTwinFrom(id, await this.#read.twin(id));
   }
   async updateTwin(relay: string | null, pk: string | null): Promise<void> {
     await this.#submit.submit("tfgridModule", "updateTwin", relay, pk);
@@ -103,28 +89,7 @@ export class CapRegistrarChain implements RegistrarChain {
     return this.#read.nodeIdByTwin(twinId);
   }
   async getNode(id: number): Promise<ChainNode | null> {
-    const n: Plain = await this.#read.node(id);
-    if (!n) return null;
-    return {
-      id,
-      twinId: Number(n.twinId),
-      farmId: Number(n.farmId),
-      resources: { hru: Number(n.resources.hru), sru: Number(n.resources.sru), cru: Number(n.resources.cru), mru: Number(n.resources.mru) },
-      location: {
-        city: asText(n.location.city) ?? "",
-        country: asText(n.location.country) ?? "",
-        latitude: asText(n.location.latitude) ?? "",
-        longitude: asText(n.location.longitude) ?? "",
-      },
-      interfaces: (n.interfaces ?? []).map((i: Plain) => ({
-        name: asText(i.name) ?? "",
-        mac: asText(i.mac) ?? "",
-        ips: (i.ips ?? []).map((x: unknown) => asText(x) ?? ""),
-      })),
-      secureBoot: Boolean(n.secureBoot),
-      virtualized: Boolean(n.virtualized),
-      serialNumber: asText(n.serialNumber),
-    };
+    return chainNodeFrom(id, await this.#read.node(id));
   }
   async createNode(r: NodeRegistration): Promise<number> {
     const ev = await this.#submit.submit("tfgridModule", "createNode", r.farmId, r.resources, r.location, r.interfaces, r.secureBoot, r.virtualized, r.serialNumber);

@@ -3,27 +3,12 @@
 import type { ChainClient, NodeCalls, Signer } from "../../../capabilities/chain/mod.ts";
 import { encodeAddress } from "@polkadot/util-crypto";
 import type { ChainNode, ChainTwin, NodeRegistration, RegistrarChain } from "../../../modules/registrar/ports.ts";
+import { chainNodeFrom, chainTwinFrom } from "../../../modules/registrar/chain-values.ts";
 
 // deno-lint-ignore no-explicit-any
 type Plain = any;
 
-/** Option<Bytes> as toPrimitive gives it: text when printable, 0x-hex otherwise. */
-function asText(v: unknown): string | null {
-  if (v === null || v === undefined) return null;
-  const s = String(v);
-  if (/^0x([0-9a-f]{2})*$/i.test(s) && s.length > 2) {
-    const bytes = Uint8Array.from(s.slice(2).match(/../g)!, (x) => parseInt(x, 16));
-    return new TextDecoder().decode(bytes);
-  }
-  return s;
-}
 
-function asHex(v: unknown): string | null {
-  if (v === null || v === undefined || v === "") return null;
-  const s = String(v);
-  if (/^0x[0-9a-f]*$/i.test(s)) return s.length > 2 ? s.toLowerCase() : null;
-  return "0x" + Array.from(new TextEncoder().encode(s), (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 export class DriverRegistrarChain implements RegistrarChain {
   readonly address: string;
@@ -60,9 +45,7 @@ export class DriverRegistrarChain implements RegistrarChain {
   }
 
   async getTwin(id: number): Promise<ChainTwin | null> {
-    const t: Plain = await this.#client.read.twin(id);
-    if (!t) return null;
-    return { id, relay: asText(t.relay), pk: asHex(t.pk) };
+    return chainTwinFrom(id, await this.#client.read.twin(id));
   }
 
   async updateTwin(relay: string | null, pk: string | null): Promise<void> {
@@ -79,28 +62,7 @@ export class DriverRegistrarChain implements RegistrarChain {
   }
 
   async getNode(id: number): Promise<ChainNode | null> {
-    const n: Plain = await this.#client.read.node(id);
-    if (!n) return null;
-    return {
-      id,
-      twinId: Number(n.twinId),
-      farmId: Number(n.farmId),
-      resources: { hru: Number(n.resources.hru), sru: Number(n.resources.sru), cru: Number(n.resources.cru), mru: Number(n.resources.mru) },
-      location: {
-        city: asText(n.location.city) ?? "",
-        country: asText(n.location.country) ?? "",
-        latitude: asText(n.location.latitude) ?? "",
-        longitude: asText(n.location.longitude) ?? "",
-      },
-      interfaces: (n.interfaces ?? []).map((i: Plain) => ({
-        name: asText(i.name) ?? "",
-        mac: asText(i.mac) ?? "",
-        ips: (i.ips ?? []).map((x: unknown) => asText(x) ?? ""),
-      })),
-      secureBoot: Boolean(n.secureBoot),
-      virtualized: Boolean(n.virtualized),
-      serialNumber: asText(n.serialNumber),
-    };
+    return chainNodeFrom(id, await this.#client.read.node(id));
   }
 
   createNode(r: NodeRegistration): Promise<number> {
