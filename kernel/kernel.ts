@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, rmSync } from "node:fs";
+import { claimRunDir, sweepStaleRunDirs } from "./stale-run-dirs.ts";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import process from "node:process";
@@ -156,6 +157,9 @@ export class Kernel {
     // Both live in shared places (/run or tmp): refuse ones we do not own (or symlinks planted there).
     ownDir(this.runDir, 0o711);
     ownDir(this.denoDir, 0o711);
+    claimRunDir(this.runDir);
+    const swept = sweepStaleRunDirs(this.runDir);
+    if (swept.length) this.emit("swept-stale-run-dirs", { dirs: swept });
     this.emit("kernel-starting", { processes: this.manifest.processes.length, waves: this.manifest.waves, root: this.isRoot });
     const all = [...this.procs.values()].map(async (p) => {
       await Promise.all(p.spec.depends.map((d) => this.whenSettled(d)));
