@@ -1,13 +1,13 @@
 // Manifest validation, start order, audit and diff — data only, no processes.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { audit } from "./audit.ts";
 import { diffManifests } from "./diff.ts";
 import { loadManifest, type Manifest, type ManifestError, substitute, validateManifest } from "./manifest.ts";
 import { repoRoot } from "./sandbox.ts";
+import { tempDir } from "../tools/test-tmp.ts";
 
 const fake = join(repoRoot, "manifests", "test.json");
 
@@ -127,7 +127,7 @@ test("bad values: kind, restart, names, restrictions, permission lists", () => {
 });
 
 test("loadManifest reports unreadable files and JSON syntax errors with a line", () => {
-  const dir = mkdtempSync(join(tmpdir(), "zt-manifest-"));
+  const dir = tempDir("zt-manifest-");
   const missing = loadManifest(join(dir, "none.json"));
   assert.ok(!missing.ok && /cannot read/.test(missing.errors[0].message));
   writeFileSync(join(dir, "bad.json"), '// comment lines are allowed\n{\n  "version": 1,\n  "processes": {,}\n}\n');

@@ -2,8 +2,7 @@
 // listening-socket parser, filesystem detection, trace. The syscalls themselves run in the VM tests.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -15,6 +14,7 @@ import { parseProcNet } from "./listening.ts";
 import { countBoot, detectFs } from "./state-disk.ts";
 import { parseUptime, Tracer } from "./trace.ts";
 import { kernelVars } from "./init.ts";
+import { tempDir } from "../../tools/test-tmp.ts";
 
 // --- command line ---------------------------------------------------------------------------------
 
@@ -244,7 +244,7 @@ test("modprobe: modules.softdep", () => {
 });
 
 test("modprobe: reads modaliases from a sysfs tree", () => {
-  const sys = mkdtempSync(join(tmpdir(), "zt-sys-"));
+  const sys = tempDir("zt-sys-");
   for (const [bus, dev, alias] of [["pci", "0000:00:03.0", "pci:v00001AF4d00001000bc02"], ["virtio", "virtio0", "virtio:d00000001v00001AF4"], ["pci", "0000:00:04.0", "pci:v00001AF4d00001001bc01"]]) {
     mkdirSync(join(sys, "bus", bus, "devices", dev), { recursive: true });
     writeFileSync(join(sys, "bus", bus, "devices", dev, "modalias"), alias + "\n");
@@ -274,14 +274,14 @@ test("state disk: btrfs and ext4 signatures; boot counter survives re-reads", ()
   const ext = new Uint8Array(0x11000);
   ext[0x438] = 0x53, ext[0x439] = 0xef;
   assert.is(detectFs(ext), "ext4");
-  const dir = mkdtempSync(join(tmpdir(), "zt-state-"));
+  const dir = tempDir("zt-state-");
   assert.is(countBoot(dir), 1);
   assert.is(countBoot(dir), 2);
   assert.is(readFileSync(join(dir, "zos", "boots"), "utf8"), "2\n");
 });
 
 test("real disk images: detectFs agrees with mkfs.btrfs output", () => {
-  const dir = mkdtempSync(join(tmpdir(), "zt-fs-"));
+  const dir = tempDir("zt-fs-");
   const img = join(dir, "disk.img");
   writeFileSync(img, new Uint8Array(0));
   spawnSync("truncate", ["-s", "128M", img]);
@@ -292,7 +292,7 @@ test("real disk images: detectFs agrees with mkfs.btrfs output", () => {
 
 test("trace: phases are timed, failures recorded and rethrown, JSON saved", async () => {
   const lines: string[] = [];
-  const file = join(mkdtempSync(join(tmpdir(), "zt-trace-")), "run", "trace.json");
+  const file = join(tempDir("zt-trace-"), "run", "trace.json");
   const t = new Tracer(2.5, (l) => lines.push(l), file);
   const v = await t.phase("one", async () => {
     await new Promise((r) => setTimeout(r, 30));

@@ -2,8 +2,7 @@
 // kernel-module metadata and dependency order, the file:-import guard, the no-shell listing check.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { canonicalEntries, entryKind, type ImageEntry, readNewc, writeNewc } from "./newc.ts";
@@ -11,8 +10,9 @@ import { dependencyOrder, formatModulesAlias, formatModulesDep, formatModulesSof
 import { checkSource, checkTree, literalSpecifiers } from "./import-guard.ts";
 import { bootIpxe, forbiddenFiles } from "../build.ts";
 import { compareWithGolden, extractImageManifest, parseJsonc, readImageManifest } from "./read-image-manifest.ts";
+import { tempDir } from "../../tools/test-tmp.ts";
 
-const tmp = () => mkdtempSync(join(tmpdir(), "zt-rootfs-"));
+const tmp = () => tempDir("zt-rootfs-");
 
 function sample(dir: string): ImageEntry[] {
   const src = join(dir, "payload.bin");
