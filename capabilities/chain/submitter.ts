@@ -6,12 +6,8 @@ import type { SignerPayloadJSON } from "@polkadot/types/types";
 import { u8aConcat, u8aToHex } from "@polkadot/util";
 import { blake2AsU8a, encodeAddress } from "@polkadot/util-crypto";
 import type { ChainEvent } from "./reader.ts";
-
-export interface Signer {
-  publicKey: Uint8Array;
-  type: "ed25519" | "sr25519";
-  sign(payload: Uint8Array): Promise<Uint8Array>;
-}
+import type { Signer } from "../lib/signer.ts";
+export type { Signer };
 
 export class ChainDispatchError extends Error {
   /** e.g. "tfgridModule" + "TwinExists"; for non-module errors "dispatch" + "Token", "BadOrigin", ... */

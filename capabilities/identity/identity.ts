@@ -10,15 +10,8 @@ import {
 } from "@polkadot/util-crypto";
 import { Buffer } from "node:buffer";
 import { loadOrCreateSeed } from "./seed.ts";
-
-export type KeyType = "ed25519" | "sr25519";
-
-/** What a signing capability looks like to its users (chain driver, RMB peer). */
-export interface Signer {
-  publicKey: Uint8Array;
-  type: KeyType;
-  sign(payload: Uint8Array): Promise<Uint8Array>;
-}
+import type { KeyType, Signer } from "../lib/signer.ts";
+export type { KeyType, Signer };
 
 /** Purposes a signer can be granted for; each grant is a separate object that can be audited. */
 export const PURPOSES = ["chain", "rmb", "deployment"] as const;

@@ -15,16 +15,8 @@ import {
   sr25519Sign,
   sr25519Verify,
 } from "@polkadot/util-crypto";
-
-export type KeyType = "ed25519" | "sr25519";
-
-export interface Signer {
-  /** 32-byte public key = the twin's chain account id */
-  publicKey: Uint8Array;
-  type: KeyType;
-  /** Returns the raw 64-byte signature of `bytes` (no prefix). */
-  sign(bytes: Uint8Array): Promise<Uint8Array>;
-}
+import type { KeyType, Signer } from "../lib/signer.ts";
+export type { KeyType, Signer };
 
 const PREFIX: Record<KeyType, number> = { ed25519: 0x65, sr25519: 0x73 };
 
