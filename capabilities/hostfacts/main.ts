@@ -1,4 +1,4 @@
-// The host facts driver: what modules/system reads from /proc, /sys and node:os, answered as JSON so the
+// The host facts driver: what its library (lib/) reads from /proc, /sys and node:os, answered as JSON so the
 // node's modules (which may read nothing themselves) can report capacity, DMI and interfaces.
 // Args: <state dir> (its filesystem is the dev node's SSD capacity) <package.json> (the version).
 // Grant: facts {} — read-only, so no restrictions.
@@ -10,7 +10,7 @@ import { HostFacts$Server } from "../schema/gen/node.ts";
 import { startProcess } from "../../kernel/guest/process.ts";
 import {
   dmi, hostCapacity, hypervisor, managementInterface, reservedCapacity, secureBoot, serialNumber,
-} from "../../modules/system/mod.ts";
+} from "./lib/mod.ts";
 import { toJson } from "../../modules/node/json.ts";
 
 const stateDir = process.argv[2];

@@ -5,7 +5,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { ApiError, createRouter } from "./mod.ts";
 import type { ApiDeps } from "./ports.ts";
-import { allInterfaces, dmi, hostCapacity, hypervisor, reservedCapacity } from "../system/mod.ts";
+import { allInterfaces, dmi, hostCapacity, hypervisor, reservedCapacity } from "../../capabilities/hostfacts/lib/mod.ts";
 import { Registrar } from "../registrar/mod.ts";
 import { Engine, MemoryStore } from "../provision/mod.ts";
 import { enginePort } from "../../cli/commands/dev/engine_port.ts";

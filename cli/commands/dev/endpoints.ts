@@ -2,7 +2,7 @@
 // grid is, who the node is, and a funded user to deploy with.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "./atomic.ts";
+import { writeFileAtomic } from "../../../capabilities/lib/fs/atomic.ts";
 
 export interface Endpoints {
   chain_url: string;
@@ -25,7 +25,7 @@ export function endpointsPath(stateDir: string): string {
 export function writeEndpoints(stateDir: string, e: Endpoints): string {
   const path = endpointsPath(stateDir);
   // 0600: it holds a (dev-only) mnemonic
-  writeFileAtomic(path, JSON.stringify(e, null, 2) + "\n", 0o600);
+  writeFileAtomic(path, JSON.stringify(e, null, 2) + "\n", { mode: 0o600, mkdirMode: 0o700 });
   return path;
 }
 

@@ -8,7 +8,7 @@ import { startChain } from "../../../grid/chain/mod.ts";
 import { startRelay } from "../../../grid/relay/mod.ts";
 import type { WorkloadManager } from "../../../modules/provision/mod.ts";
 import { existsSync, readFileSync } from "node:fs";
-import { writeFileAtomic } from "./atomic.ts";
+import { writeFileAtomic } from "../../../capabilities/lib/fs/atomic.ts";
 import { type Endpoints, writeEndpoints } from "./endpoints.ts";
 import { DevFaucet } from "./faucet.ts";
 import { type DevNode, startDevNode } from "./node.ts";
@@ -112,6 +112,7 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
     writeFileAtomic(
       join(o.stateDir, "ports.json"),
       JSON.stringify({ chain: Number(new URL(chain.url).port), relay: Number(new URL(relay.url).port) }) + "\n",
+      { mkdirMode: 0o700 },
     );
     stops.push(() => relay.stop());
     phase("relay");

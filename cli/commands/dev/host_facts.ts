@@ -1,8 +1,8 @@
-// HostFacts for a node running on this host (zos dev), from modules/system. Location: no geoip service
+// HostFacts for a node running on this host (zos dev), from capabilities/hostfacts/lib. Location: no geoip service
 // is reachable from a loopback grid, so unless one is given the registrar's fallback applies.
 import os from "node:os";
 import type { HostFacts, NodeLocation } from "../../../modules/registrar/ports.ts";
-import { hostCapacity, hypervisor, managementInterface, secureBoot, serialNumber } from "../../../modules/system/mod.ts";
+import { hostCapacity, hypervisor, managementInterface, secureBoot, serialNumber } from "../../../capabilities/hostfacts/lib/mod.ts";
 
 export function devHostFacts(stateDir: string, location?: () => Promise<NodeLocation>): HostFacts {
   return {

@@ -22,7 +22,7 @@ import { enginePort } from "./engine_port.ts";
 import { DevFaucet } from "./faucet.ts";
 import { devHostFacts } from "./host_facts.ts";
 import { hostCapacitySource, hostSystemInfo } from "./node_system.ts";
-import { allInterfaces, hasPublicIpv6, zosInterfaces } from "../../../modules/system/mod.ts";
+import { allInterfaces, hasPublicIpv6, zosInterfaces } from "../../../capabilities/hostfacts/lib/mod.ts";
 import { DriverRegistrarChain } from "./registrar_chain.ts";
 
 export interface DevNodeOptions {

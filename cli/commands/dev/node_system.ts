@@ -1,8 +1,8 @@
-// The api's SystemInfo and the engine's CapacitySource for a node on this host (modules/system).
+// The api's SystemInfo and the engine's CapacitySource for a node on this host (capabilities/hostfacts/lib).
 import { readFileSync } from "node:fs";
 import type { Capacity as ApiCapacity, SystemInfo } from "../../../modules/api/ports.ts";
 import type { CapacitySource } from "../../../modules/provision/mod.ts";
-import { dmi, hostCapacity, hypervisor, reservedCapacity } from "../../../modules/system/mod.ts";
+import { dmi, hostCapacity, hypervisor, reservedCapacity } from "../../../capabilities/hostfacts/lib/mod.ts";
 
 const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
 

@@ -8,7 +8,7 @@ import type { ChainClient } from "../../../capabilities/chain/mod.ts";
 import { e2eKeyFromSecret } from "../../../capabilities/rmb/e2e.ts";
 import { cryptoReady, miniSecretFromMnemonic, signerFromMnemonic } from "../../../capabilities/rmb/signer.ts";
 import { MIN_BALANCE, TERMS_HASH, TERMS_LINK } from "../../../modules/registrar/mod.ts";
-import { writeFileAtomic } from "./atomic.ts";
+import { writeFileAtomic } from "../../../capabilities/lib/fs/atomic.ts";
 import type { DevFaucet } from "./faucet.ts";
 
 export interface DevUser {
@@ -32,7 +32,7 @@ export async function ensureDevUser(stateDir: string, client: ChainClient, fauce
     mnemonic = (JSON.parse(readFileSync(file, "utf8")) as { mnemonic: string }).mnemonic;
   } else {
     mnemonic = mnemonicGenerate(12);
-    writeFileAtomic(file, JSON.stringify({ mnemonic, key_type: "sr25519" }, null, 2) + "\n", 0o600);
+    writeFileAtomic(file, JSON.stringify({ mnemonic, key_type: "sr25519" }, null, 2) + "\n", { mode: 0o600, mkdirMode: 0o700 });
   }
   const signer = await signerFromMnemonic(mnemonic, "sr25519");
   const submitter = client.submitter(signer);
