@@ -10,7 +10,7 @@ import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { EchoClient } from "../kernel/guest/clients.ts";
+import { EchoClient } from "../capabilities/lib/guest/clients.ts";
 import { validateManifest, type Manifest } from "../kernel/manifest.ts";
 import { startKernel, type KernelEvent } from "../kernel/mod.ts";
 import { denoBinary, repoRoot } from "../kernel/sandbox.ts";
@@ -18,7 +18,7 @@ import { ProcessControl } from "../capabilities/schema/gen/kernel.ts";
 import { connect, memoryTransportPair, streamTransport } from "../capabilities/lib/rpc/mod.ts";
 import { Echo$Client, Echo$Server } from "../capabilities/schema/gen/kernel.ts";
 import { MembraneClient, Revoker } from "../kernel/membrane.ts";
-import { getCap } from "../kernel/captable.ts";
+import { getCap } from "../capabilities/lib/rpc/captable.ts";
 import { machineLine, percentile, writeSection } from "./lib/report.ts";
 
 const { values } = parseArgs({

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { CounterClient, GreeterClient } from "./guest/clients.ts";
+import { CounterClient, GreeterClient } from "../capabilities/lib/guest/clients.ts";
 import { loadManifest, type Manifest } from "./manifest.ts";
 import { startKernel, type KernelEvent, type KernelHandle } from "./mod.ts";
 import { repoRoot } from "./sandbox.ts";

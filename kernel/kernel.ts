@@ -11,7 +11,7 @@ import process from "node:process";
 import type * as $ from "capnp-es";
 import { ProcessControl, type ProcessControl$Client, Session$Server } from "../capabilities/schema/gen/kernel.ts";
 import { connect, type Connection, disconnectedError, streamTransport } from "../capabilities/lib/rpc/mod.ts";
-import { getCap, setCap } from "./captable.ts";
+import { getCap, setCap } from "../capabilities/lib/rpc/captable.ts";
 import { interfaceId } from "./interfaces.ts";
 import type { Grant, Manifest, ProcessSpec } from "./manifest.ts";
 import { MembraneClient, Revoker, type GrantCounters } from "./membrane.ts";

@@ -5,7 +5,7 @@
 // connections (capabilities/lib/rpc) export and import it like any other object.
 import * as $ from "capnp-es";
 import { type Answer, disconnectedError, FailedAnswer, type PipelineOp, RpcError } from "../capabilities/lib/rpc/mod.ts";
-import { asDataCall, capTableOf } from "./captable.ts";
+import { asDataCall, capTableOf } from "../capabilities/lib/rpc/captable.ts";
 
 export interface GrantCounters {
   calls: number;

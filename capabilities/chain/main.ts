@@ -17,8 +17,8 @@ import {
   type ChainEvent as ChainEventStruct, ChainReader$Server, ChainSubmitter$Server, type EventSink$Client, Subscription$Server,
 } from "../schema/gen/chain.ts";
 import { Activator$Server } from "../schema/gen/node.ts";
-import { startProcess } from "../../kernel/guest/process.ts";
-import { Ref } from "../../kernel/guest/ref.ts";
+import { startProcess } from "../lib/guest/process.ts";
+import { Ref } from "../lib/guest/ref.ts";
 import { ChainClient, ChainDispatchError, type ChainEvent, type ChainSubmitter } from "./mod.ts";
 import { remoteSigner } from "../identity/remote-signer.ts";
 import { signerFromMnemonic } from "../rmb/signer.ts";

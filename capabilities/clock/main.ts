@@ -1,7 +1,7 @@
 // The clock driver: wall-clock and monotonic time. Time a module acts on comes from this capability, so
 // it is visible in the audit (and a test manifest can substitute it).
 import { Clock$Server } from "../schema/gen/kernel.ts";
-import { startProcess } from "../../kernel/guest/process.ts";
+import { startProcess } from "../lib/guest/process.ts";
 
 function clockCap(restrictions: Record<string, unknown>): Clock$Server {
   const keys = Object.keys(restrictions);

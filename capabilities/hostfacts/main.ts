@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import process from "node:process";
 import { HostFacts$Server } from "../schema/gen/node.ts";
-import { startProcess } from "../../kernel/guest/process.ts";
+import { startProcess } from "../lib/guest/process.ts";
 import {
   dmi, hostCapacity, hypervisor, managementInterface, reservedCapacity, secureBoot, serialNumber,
 } from "./lib/mod.ts";

@@ -11,7 +11,7 @@ import process from "node:process";
 import {
   Identity$Server, KeyType, Purpose as PurposeEnum, Signer$Server, Verifier$Server,
 } from "../schema/gen/identity.ts";
-import { startProcess } from "../../kernel/guest/process.ts";
+import { startProcess } from "../lib/guest/process.ts";
 import { NodeIdentity, PURPOSES, type Purpose } from "./mod.ts";
 
 const seedPath = process.argv[2];

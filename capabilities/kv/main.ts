@@ -3,7 +3,7 @@
 // name, list or reach any other namespace. Unknown restriction keys are refused (fail closed).
 import process from "node:process";
 import { Kv$Server } from "../schema/gen/kernel.ts";
-import { startProcess } from "../../kernel/guest/process.ts";
+import { startProcess } from "../lib/guest/process.ts";
 import { KvError, KvNamespace } from "./store.ts";
 
 const root = process.argv[2];

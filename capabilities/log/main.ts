@@ -1,7 +1,7 @@
 // The log driver: each grant writes lines tagged with the grantee's name (set by the kernel, not by the
 // caller), as JSON lines on stderr, which the kernel forwards as events. Restrictions: { "minLevel"?: level }.
 import { Log$Server } from "../schema/gen/kernel.ts";
-import { startProcess } from "../../kernel/guest/process.ts";
+import { startProcess } from "../lib/guest/process.ts";
 
 const LEVELS = ["debug", "info", "warn", "error"];
 const MAX_MESSAGE = 4096;

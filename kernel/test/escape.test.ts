@@ -7,7 +7,7 @@ import { createServer, type Server } from "node:net";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EchoClient, GreeterClient } from "../guest/clients.ts";
+import { EchoClient, GreeterClient } from "../../capabilities/lib/guest/clients.ts";
 import { validateManifest } from "../manifest.ts";
 import { startKernel, type KernelEvent, type KernelHandle } from "../mod.ts";
 import { OUTPUT_LINES_PER_S } from "../kernel.ts";

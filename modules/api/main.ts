@@ -7,7 +7,7 @@ import * as $ from "capnp-es";
 import { DeploymentEngine$Client, Rmb$Client, RmbHandler$Server, type RmbHandler$Server$Target } from "../../capabilities/schema/gen/node.ts";
 import { ChainReaderClient } from "../../capabilities/chain/reader-client.ts";
 import { RpcError } from "../../capabilities/lib/rpc/mod.ts";
-import { startProcess } from "../../kernel/guest/process.ts";
+import { startProcess } from "../../capabilities/lib/guest/process.ts";
 import { deploymentHashText } from "../provision/mod.ts";
 import { granted, HostFactsClient, nodeAddress, rmbInfo, statusOf } from "../node/caps.ts";
 import { toJson } from "../node/json.ts";

@@ -1,9 +1,9 @@
 // Example module: a counter persisted through its granted kv namespace. Exposes `counter`.
 // Increments are serialized so concurrent callers never lose an update.
 import { Counter$Server } from "../../capabilities/schema/gen/kernel.ts";
-import { KvClient, LogClient } from "../../kernel/guest/clients.ts";
-import { startProcess } from "../../kernel/guest/process.ts";
-import { Ref } from "../../kernel/guest/ref.ts";
+import { KvClient, LogClient } from "../../capabilities/lib/guest/clients.ts";
+import { startProcess } from "../../capabilities/lib/guest/process.ts";
+import { Ref } from "../../capabilities/lib/guest/ref.ts";
 
 let queue: Promise<unknown> = Promise.resolve();
 

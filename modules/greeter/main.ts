@@ -1,9 +1,9 @@
 // Example module: greets callers, numbering them with the counter module and stamping the clock driver's
 // time. Exposes `greeter`; it never sees kv or the counter's namespace, only the counter's interface.
 import { Greeter$Server } from "../../capabilities/schema/gen/kernel.ts";
-import { ClockClient, CounterClient } from "../../kernel/guest/clients.ts";
-import { startProcess } from "../../kernel/guest/process.ts";
-import { Ref } from "../../kernel/guest/ref.ts";
+import { ClockClient, CounterClient } from "../../capabilities/lib/guest/clients.ts";
+import { startProcess } from "../../capabilities/lib/guest/process.ts";
+import { Ref } from "../../capabilities/lib/guest/ref.ts";
 
 const greeter = new Greeter$Server({
   async greet(p, r) {

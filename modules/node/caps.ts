@@ -3,8 +3,8 @@
 import type * as $ from "capnp-es";
 import { Identity$Client } from "../../capabilities/schema/gen/identity.ts";
 import { DeploymentEngine$Client, HostFacts$Client, Rmb$Client, StatusReport$Client } from "../../capabilities/schema/gen/node.ts";
-import { Ref } from "../../kernel/guest/ref.ts";
-import type { SessionHandle } from "../../kernel/guest/process.ts";
+import { Ref } from "../../capabilities/lib/guest/ref.ts";
+import type { SessionHandle } from "../../capabilities/lib/guest/process.ts";
 
 export type UseCap = <R>(fn: (cap: $.Client) => Promise<R>) => Promise<R>;
 

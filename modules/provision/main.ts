@@ -5,8 +5,8 @@
 import "../node/no-env.ts"; // first: no environment in the sandbox
 import { DeploymentEngine$Server } from "../../capabilities/schema/gen/node.ts";
 import { ChainReaderClient } from "../../capabilities/chain/reader-client.ts";
-import { KvClient } from "../../kernel/guest/clients.ts";
-import { startProcess } from "../../kernel/guest/process.ts";
+import { KvClient } from "../../capabilities/lib/guest/clients.ts";
+import { startProcess } from "../../capabilities/lib/guest/process.ts";
 import { deploymentJson, workloadJson } from "../lib/gridtypes/mod.ts";
 import { granted, HostFactsClient, nodeAddress } from "../node/caps.ts";
 import { toJson } from "../node/json.ts";

@@ -6,7 +6,7 @@ import "../node/no-env.ts"; // first: no environment in the sandbox
 import process from "node:process";
 import { Activator$Client, StatusReport$Server } from "../../capabilities/schema/gen/node.ts";
 import { ChainReaderClient } from "../../capabilities/chain/reader-client.ts";
-import { startProcess } from "../../kernel/guest/process.ts";
+import { startProcess } from "../../capabilities/lib/guest/process.ts";
 import { granted, HostFactsClient, nodeAddress, rmbInfo } from "../node/caps.ts";
 import { toJson } from "../node/json.ts";
 import { CapRegistrarChain, SubmitClient } from "../node/registrar-chain.ts";

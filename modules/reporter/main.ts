@@ -1,9 +1,9 @@
 // Example module: every few seconds asks the greeter for a greeting and the counter for its value, and
 // logs both. It uses three grants from three different processes and exposes nothing.
 import process from "node:process";
-import { CounterClient, GreeterClient, LogClient } from "../../kernel/guest/clients.ts";
-import { startProcess } from "../../kernel/guest/process.ts";
-import { Ref } from "../../kernel/guest/ref.ts";
+import { CounterClient, GreeterClient, LogClient } from "../../capabilities/lib/guest/clients.ts";
+import { startProcess } from "../../capabilities/lib/guest/process.ts";
+import { Ref } from "../../capabilities/lib/guest/ref.ts";
 
 const intervalMs = Number(process.argv[2] ?? 5000) || 5000;
 const { session } = startProcess();

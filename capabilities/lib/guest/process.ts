@@ -4,9 +4,9 @@
 // stdout carries the RPC stream, so console output goes to stderr (the kernel logs it with the name).
 import * as $ from "capnp-es";
 import process from "node:process";
-import { ProcessControl, ProcessControl$Server, Session, type Session$Client } from "../../capabilities/schema/gen/kernel.ts";
-import { connectStdio, type Connection } from "../../capabilities/lib/rpc/mod.ts";
-import { getCap, setCap } from "../captable.ts";
+import { ProcessControl, ProcessControl$Server, Session, type Session$Client } from "../../schema/gen/kernel.ts";
+import { connectStdio, type Connection } from "../rpc/mod.ts";
+import { getCap, setCap } from "../rpc/captable.ts";
 
 export type Provider = (restrictions: Record<string, unknown>, grantee: string) => $.Client | Promise<$.Client>;
 

@@ -3,7 +3,7 @@
 import type * as $ from "capnp-es";
 import {
   Clock$Client, Counter$Client, Echo$Client, Greeter$Client, Kv$Client, Log$Client,
-} from "../../capabilities/schema/gen/kernel.ts";
+} from "../../schema/gen/kernel.ts";
 
 export class KvClient {
   readonly cap: $.Client;

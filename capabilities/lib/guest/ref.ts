@@ -2,7 +2,7 @@
 // kernel revoked the reference), drop it, ask the Session again (the kernel waits for the restarted
 // provider) and retry. Only `disconnected` is retried; other errors are the callee's answer.
 import type * as $ from "capnp-es";
-import { RpcError } from "../../capabilities/lib/rpc/mod.ts";
+import { RpcError } from "../rpc/mod.ts";
 import type { SessionHandle } from "./process.ts";
 
 export class Ref<T> {

@@ -1,7 +1,7 @@
 // Small helpers over capnp-es messages for code that moves capabilities without generated accessors:
 // a `:Capability` field is an AnyPointer holding an index into its message's cap table.
 import * as $ from "capnp-es";
-import { FailedClient } from "../capabilities/lib/rpc/mod.ts";
+import { FailedClient } from "./mod.ts";
 
 interface WithCapTable {
   _capnp: { capTable?: Array<$.Client | null> };
