@@ -1,11 +1,13 @@
 // How a process is started: the Deno command line with exactly the manifest's permissions (none for a
 // module), a cleared environment, a private empty working directory, and — when the kernel is root — a
-// uid/gid of its own, no supplementary groups, no Linux capabilities (inheritable, ambient and bounding
-// sets cleared) and no_new_privs, through util-linux `setpriv` when present.
+// uid/gid of its own, only the supplementary groups and Linux capabilities its manifest's `linux` key
+// names (raised as ambient, so they survive the exec into Deno; the bounding set is exactly those) and
+// no_new_privs, through util-linux `setpriv`.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PERMISSIONS, substitute, type ProcessSpec } from "./manifest.ts";
+import { setprivCapName } from "./linux.ts";
 
 export const repoRoot = join(fileURLToPath(new URL(".", import.meta.url)), "..");
 
@@ -21,6 +23,10 @@ const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p)) 
 export interface Identity {
   uid: number;
   gid: number;
+  /** Supplementary gids (from the manifest's linux.groups). */
+  groups: number[];
+  /** CAP_* names (from the manifest's linux.capabilities). */
+  capabilities: string[];
 }
 
 export interface LaunchPlan {
@@ -28,8 +34,6 @@ export interface LaunchPlan {
   args: string[];
   env: Record<string, string>;
   cwd: string;
-  /** Set when the identity switch is done by spawn() itself (no setpriv available). */
-  spawnIdentity: Identity | null;
   identity: Identity | null;
 }
 
@@ -55,16 +59,23 @@ export function launchPlan(spec: ProcessSpec, opts: { vars: Record<string, strin
   ];
   // Deno needs nothing from the environment but where its transpile cache is; the child cannot read it.
   const env: Record<string, string> = { DENO_DIR: opts.denoDir, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
+  if (opts.identity && !SETPRIV) {
+    // spawn()'s own uid switch would keep the bounding set and could not raise ambient capabilities.
+    throw new Error("setpriv (util-linux) is required to start processes under their own uid; install util-linux");
+  }
   if (opts.identity && SETPRIV) {
-    const { uid, gid } = opts.identity;
+    const { uid, gid, groups, capabilities } = opts.identity;
+    const caps = ["-all", ...capabilities.map((c) => `+${setprivCapName(c)}`)].join(",");
     return {
       command: SETPRIV,
-      args: [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", deno, ...denoArgs],
+      args: [
+        `--reuid=${uid}`, `--regid=${gid}`, groups.length ? `--groups=${groups.join(",")}` : "--clear-groups",
+        `--inh-caps=${caps}`, `--ambient-caps=${caps}`, `--bounding-set=${caps}`, "--no-new-privs", "--", deno, ...denoArgs,
+      ],
       env,
       cwd: opts.cwd,
-      spawnIdentity: null,
       identity: opts.identity,
     };
   }
-  return { command: deno, args: denoArgs, env, cwd: opts.cwd, spawnIdentity: opts.identity, identity: opts.identity };
+  return { command: deno, args: denoArgs, env, cwd: opts.cwd, identity: opts.identity };
 }
