@@ -17,6 +17,7 @@ import type { Grant, Manifest, ProcessSpec } from "./manifest.ts";
 import { MembraneClient, Revoker, type GrantCounters } from "./membrane.ts";
 import { launchPlan, type Identity, type LaunchPlan } from "./sandbox.ts";
 import { groupId } from "./linux.ts";
+import { expectedFacts, readSandboxFacts, sandboxDifferences, type SandboxFacts } from "./sandbox-check.ts";
 
 export interface KernelEvent {
   /** Milliseconds since the kernel started. */
@@ -39,6 +40,11 @@ export interface KernelOptions {
   runDir?: string;
   /** Deno transpile caches, one per uid, kept across runs (default /run/zos-kernel-cache-<uid>, or in tmp). */
   cacheDir?: string;
+  /**
+   * Fault injection for tests only: changes the command line actually started after the launch plan (what
+   * /proc is checked against) is fixed, as a runtime rewriting it would.
+   */
+  alterCommandLine?: (process: string, command: string, args: string[]) => { command: string; args: string[] };
   /** Extra `${name}` variables for args and sandbox paths (e.g. the node's chain and relay URLs);
    * `state` and `root` always win. */
   vars?: Record<string, string>;
@@ -71,6 +77,11 @@ interface Proc {
   served: Set<{ revoker: Revoker; grantee: string; grant: string }>;
   exited: Promise<void>;
   restartTimer: ReturnType<typeof setTimeout> | null;
+  /** Resolves true once /proc matched the launch plan (this generation), false on a mismatch or exit. */
+  verified: Promise<boolean>;
+  settleVerified: (ok: boolean) => void;
+  /** The facts read from /proc at verification. */
+  sandbox: SandboxFacts | null;
 }
 
 /** Lines of a process's stderr forwarded as events per second; more are counted, not forwarded. */
@@ -152,7 +163,7 @@ export class Kernel {
       this.procs.set(spec.name, {
         spec, index, state: "pending", identity: null, child: null, conn: null, connClosed: false, control: null, generation: 0,
         restarts: 0, startedAt: 0, readyWaiters: [], held: new Map(), pendingAcquire: new Map(), served: new Set(),
-        exited: Promise.resolve(), restartTimer: null,
+        exited: Promise.resolve(), restartTimer: null, verified: Promise.resolve(false), settleVerified: () => {}, sandbox: null,
       });
       for (const g of spec.grants) this.counters.set(`${spec.name}.${g.name}`, { calls: 0, errors: 0, inflight: 0, overloaded: 0 });
     });
@@ -286,7 +297,10 @@ export class Kernel {
       return;
     }
     const started = performance.now();
-    const child = spawn(plan.command, plan.args, {
+    const actual = this.opts.alterCommandLine?.(spec.name, plan.command, [...plan.args]) ?? { command: plan.command, args: plan.args };
+    p.sandbox = null;
+    p.verified = new Promise((r) => (p.settleVerified = r));
+    const child = spawn(actual.command, actual.args, {
       cwd: plan.cwd,
       env: plan.env,
       stdio: ["pipe", "pipe", "pipe"],
@@ -322,23 +336,28 @@ export class Kernel {
     });
     child.on("error", (err) => this.emit("spawn-error", { process: spec.name, error: err.message }));
     child.on("exit", (code, signal) => {
+      p.settleVerified(false);
       exitResolve();
       conn.close();
       if (p.generation === generation) this.onExit(p, code, signal);
     });
-    this.emit("spawned", { process: spec.name, pid: child.pid, generation, uid: p.identity?.uid ?? process.getuid?.(), argv: [plan.command, ...plan.args] });
-    // Readiness is a health call, polled until it says ready (a sleep would be a guess).
+    // Readiness is a health call, polled until it says ready (a sleep would be a guess). The first answer
+    // proves the process is Deno running its entry: then /proc is checked against the plan, before the
+    // process is announced as spawned or given anything through its Session.
     const deadline = performance.now() + spec.healthTimeoutMs;
     const alive = () => !this.stopping && p.generation === generation && !p.connClosed;
     while (alive()) {
       const left = deadline - performance.now();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const ready = await Promise.race([
-        p.control.health().promise().then((r) => r.ready, () => false),
-        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), Math.max(0, left)))),
+        p.control.health().promise().then((r) => (r.ready ? "ready" : "answered"), () => "error"),
+        new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), Math.max(0, left)))),
       ]);
       clearTimeout(timer);
-      if (ready) break;
+      if ((ready === "ready" || ready === "answered") && !p.sandbox && alive()) {
+        if (!this.verify(p, plan, child.pid!, generation)) return;
+      }
+      if (ready === "ready") break;
       if (performance.now() > deadline) {
         if (alive()) {
           this.emit("unhealthy", { process: spec.name, afterMs: spec.healthTimeoutMs });
@@ -350,8 +369,39 @@ export class Kernel {
     }
     if (!alive()) return;
     p.state = "ready";
-    this.emit(generation > 1 ? "restarted" : "ready", { process: spec.name, ms: Math.round((performance.now() - started) * 10) / 10, generation });
+    this.emit(generation > 1 ? "restarted" : "ready", { process: spec.name, ms: Math.round((performance.now() - started) * 10) / 10, generation, pid: child.pid, sandbox: p.sandbox });
     for (const w of p.readyWaiters.splice(0)) w();
+  }
+
+  /**
+   * Compares /proc with the plan. On a difference the process is killed and left failed (a restart would
+   * start it the same way), `sandbox-mismatch` names each difference, and its Session serves nothing.
+   */
+  private verify(p: Proc, plan: LaunchPlan, pid: number, generation: number): boolean {
+    let differences: string[];
+    let facts: SandboxFacts | null = null;
+    try {
+      facts = readSandboxFacts(pid);
+      differences = sandboxDifferences(expectedFacts(plan), facts);
+    } catch (err) {
+      differences = [`cannot read /proc/${pid}: ${(err as Error).message}`];
+    }
+    if (!differences.length && facts) {
+      p.sandbox = facts;
+      this.emit("spawned", { process: p.spec.name, pid, generation, uid: facts.uid, argv: facts.argv, sandbox: facts });
+      p.settleVerified(true);
+      return true;
+    }
+    p.settleVerified(false);
+    p.state = "failed";
+    this.emit("sandbox-mismatch", { process: p.spec.name, pid, generation, differences, ...(facts ? { sandbox: facts } : {}) });
+    this.emit("failed", { process: p.spec.name, restarts: p.restarts, reason: `sandbox mismatch: ${differences.join("; ")}` });
+    p.restartTimer = null;
+    try {
+      p.child?.kill("SIGKILL");
+    } catch { /* gone */ }
+    for (const w of p.readyWaiters.splice(0)) w();
+    return false;
   }
 
   private forwardStderr(p: Proc, child: ChildProcess): void {
@@ -393,6 +443,14 @@ export class Kernel {
   }
 
   private onExit(p: Proc, code: number | null, signal: string | null): void {
+    if (p.state === "failed") {
+      // Killed for a sandbox mismatch: revoke what it held, never restart it.
+      this.revokeAll(p, `${p.spec.name} failed its sandbox check`);
+      p.child = null;
+      p.conn = null;
+      p.control = null;
+      return;
+    }
     const wasStopping = this.stopping || p.state === "stopping";
     this.revokeAll(p, wasStopping ? `${p.spec.name} stopped` : `${p.spec.name} crashed`);
     p.child = null;
@@ -447,6 +505,8 @@ export class Kernel {
     return new Session$Server({
       get: async (params, results) => {
         const name = params.name;
+        // Nothing is handed out before /proc confirmed the process runs as planned.
+        if (!(await p.verified)) throw new Error(`denied: process "${p.spec.name}" is not running in its verified sandbox`);
         const grant = p.spec.grants.find((g) => g.name === name);
         if (!grant) {
           const granted = p.spec.grants.map((g) => g.name);

@@ -8,14 +8,15 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PERMISSIONS, substitute, type ProcessSpec } from "./manifest.ts";
 import { setprivCapName } from "./linux.ts";
+import { findDenoBinary } from "../bin/deno-binary.js";
 
 export const repoRoot = join(fileURLToPath(new URL(".", import.meta.url)), "..");
 
+/** The Deno runtime of this tree, the same one bin/zos.js and the test runner use. */
 export function denoBinary(): string {
-  for (const p of [join(repoRoot, "node_modules", "@deno", "linux-x64-glibc", "deno"), join(repoRoot, "node_modules", "deno", "deno")]) {
-    if (existsSync(p)) return p;
-  }
-  throw new Error(`the Deno runtime is missing under ${repoRoot}/node_modules; run npm ci`);
+  const deno = findDenoBinary(repoRoot);
+  if (!deno) throw new Error(`the Deno runtime is missing under ${repoRoot}/node_modules; run npm ci`);
+  return deno;
 }
 
 const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p)) ?? null;
@@ -37,13 +38,16 @@ export interface LaunchPlan {
   identity: Identity | null;
 }
 
-/** The Deno flags for a process: `--allow-X=a,b` for each non-empty list, nothing else. */
+/**
+ * The Deno flags for a process: `--allow-X=a,b` for each non-empty list and `--deny-X` for every other
+ * permission. Deny-by-default is stated, not implied: Deno's node:child_process inserts `-A` into a Deno
+ * command line that carries no permission flag (to mimic Node), so a module's line must never be without one.
+ */
 export function permissionFlags(spec: ProcessSpec, vars: Record<string, string>): string[] {
   const flags: string[] = [];
   for (const k of PERMISSIONS) {
-    const list = spec.sandbox[k];
-    if (spec.kind === "module" || !list.length) continue;
-    flags.push(`--allow-${k}=${list.map((v) => substitute(v, vars)).join(",")}`);
+    const list = spec.kind === "module" ? [] : spec.sandbox[k];
+    flags.push(list.length ? `--allow-${k}=${list.map((v) => substitute(v, vars)).join(",")}` : `--deny-${k}`);
   }
   return flags;
 }
