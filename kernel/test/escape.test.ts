@@ -16,7 +16,8 @@ import { repoRoot } from "../sandbox.ts";
 const state = mkdtempSync(join(tmpdir(), "zt-escape-"));
 const events: KernelEvent[] = [];
 const FLOOD = 3000;
-const HUGE_FLOOD = 20000;
+// Beyond the 4096 unfinished answers the kernel keeps per peer (a module with 5000 calls in flight used to be killed).
+const HUGE_FLOOD = 6000;
 let handle: KernelHandle;
 
 const fixtures = "kernel/test/fixtures";
@@ -63,6 +64,16 @@ function waitFor(pred: (e: KernelEvent) => boolean, ms: number, what: string): P
   });
 }
 
+async function waitForOutput(proc: string, key: string, ms: number): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const o = outputOf(proc, key);
+    if (o) return o;
+    if (Date.now() > deadline) throw new Error(`${proc} did not report ${key} within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 function outputOf(proc: string, key: string): Record<string, unknown> | undefined {
   for (const e of events) {
     if (e.event !== "output" || e.process !== proc) continue;
@@ -75,7 +86,8 @@ function outputOf(proc: string, key: string): Record<string, unknown> | undefine
 }
 
 test.before(async () => {
-  handle = await startKernel({ manifest: manifest(), stateDir: state, onEvent: (e) => events.push(e), bootTimeoutMs: 30_000 });
+  // Fifteen processes start at once on a shared 2-core machine: readiness gets 30 s, not 10.
+  handle = await startKernel({ manifest: manifest(), stateDir: state, onEvent: (e) => events.push(e), bootTimeoutMs: 60_000, minHealthTimeoutMs: 30_000 });
 });
 
 test.after(async () => {
@@ -97,6 +109,7 @@ test("malformed frames: each hostile process is cut off, restarted within its po
     await waitFor((e) => e.event === "failed" && e.process === name, 30_000, `${name} failed`);
     const errs = events.filter((e) => e.event === "protocol-error" && e.process === name);
     assert.ok(errs.length >= 1, `${name}: protocol error seen`);
+    assert.ok(errs.every((e) => typeof e.violation === "string" && e.violation.length > 0 && !/overload/.test(e.violation as string)), `${name}: the event names the violation`);
     assert.ok(events.some((e) => e.event === "restarting" && e.process === name));
   }
   const blocked = events.find((e) => e.event === "blocked" && e.process === "stranded");
@@ -124,10 +137,15 @@ test("a flood of calls is answered `overloaded` beyond the limit while others ke
   assert.is((tally.ok ?? 0) + (tally.overloaded ?? 0), FLOOD, "every flood call answered ok or overloaded");
   assert.ok((tally.overloaded ?? 0) > 0, "some flood calls were refused as overloaded");
   assert.ok(latencies.length >= 1);
-  // The second burst leaves more calls unanswered than the kernel keeps for one peer: it is cut off.
-  const cut = await waitFor((e) => e.event === "protocol-error" && e.process === "flood", 60_000, "flood cut off");
-  console.log(`second flood of ${HUGE_FLOOD} calls: ${cut.reason}`);
-  await waitFor((e) => e.event === "failed" && e.process === "flood", 30_000, "flood given up");
+  // The second burst leaves more calls unanswered than the kernel keeps for one peer: they are refused as
+  // `overloaded` too — overload is not death; only protocol violations cut a process off.
+  const second = await waitForOutput("flood", "flood2", 90_000);
+  const tally2 = second.flood2 as Record<string, number>;
+  console.log(`second flood of ${HUGE_FLOOD} calls: ${JSON.stringify(tally2)} in ${second.ms} ms`);
+  assert.is((tally2.ok ?? 0) + (tally2.overloaded ?? 0), HUGE_FLOOD, "every call of the second burst answered ok or overloaded");
+  assert.ok((tally2.overloaded ?? 0) > 0);
+  assert.not.ok(events.some((e) => (e.event === "protocol-error" || e.event === "crashed") && e.process === "flood"), "the flooder was not killed");
+  assert.is(handle.kernel.states().flood, "ready");
   const greeter2 = new GreeterClient(await handle.kernel.grantFor("host", "greeter"));
   assert.match(await greeter2.greet("after the flood"), /Hello/);
 });
@@ -160,7 +178,7 @@ test("a process allocating without end is stopped at its memory limit, by V8's h
 test("the kernel and the well-behaved processes are still up", async () => {
   const states = handle.kernel.states();
   for (const n of ["kv", "log", "clock", "counter", "greeter", "host", "caveat", "chatty"]) assert.is(states[n], "ready", n);
-  assert.is(states.flood, "failed");
+  assert.is(states.flood, "ready", "overload is not death");
   for (const k of garbageKinds) assert.is(states[`garbage-${k}`], "failed");
   const greeter = new GreeterClient(await handle.kernel.grantFor("host", "greeter"));
   assert.match(await greeter.greet("after"), /Hello, after!/);
