@@ -8,8 +8,8 @@ import type { ApiDeps } from "./ports.ts";
 import { allInterfaces, dmi, hostCapacity, hypervisor, reservedCapacity } from "../../capabilities/hostfacts/lib/mod.ts";
 import { Registrar } from "../registrar/mod.ts";
 import { Engine, MemoryStore } from "../provision/mod.ts";
-import { enginePort } from "../../cli/commands/dev/engine_port.ts";
-import { hostCapacitySource } from "../../cli/commands/dev/node_system.ts";
+import { enginePort } from "./test/engine-port.test-helper.ts";
+import { fixedCapacity } from "../provision/test/fixtures.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = Record<string, any>;
@@ -109,7 +109,7 @@ t("contract_id is read like Go reads it (case-insensitive) and must be an intege
     keys: { getKey: noChain },
     contracts: { check: noChain },
     managers: new Map(),
-    capacity: hostCapacitySource("."),
+    capacity: fixedCapacity(64),
   });
   const r = createRouter(deps({ engine: enginePort(engine, () => []) }));
   await rejects(r.handle({ twin: USER, command: "zos.deployment.get", payload: '{"Contract_ID": 9}' }), /no deployment with contract id 9 for twin 42/);
