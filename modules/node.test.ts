@@ -25,7 +25,7 @@ import { challengeHash } from "./lib/gridtypes/mod.ts";
 import type { KernelEvent } from "../kernel/mod.ts";
 import { Identity$Client, Purpose } from "../capabilities/schema/gen/identity.ts";
 import { ChainSubmitter$Client } from "../capabilities/schema/gen/chain.ts";
-import { Rmb$Client } from "../capabilities/schema/gen/node.ts";
+import { DeploymentEngine$Client, Rmb$Client } from "../capabilities/schema/gen/node.ts";
 import { type RunningNode, startNode } from "./node.ts";
 
 const require = createRequire(import.meta.url);
@@ -165,6 +165,17 @@ t("a user with the official rmb_direct_client calls zos.system.version and deplo
     assert.equal(await stranger.peer.request(stranger.nodeTwinId, "zos.deployment.list", null), []);
     // the owner still lists it
     assert.equal((await call("zos.deployment.list", null)).map((d: Any) => Number(d.contract_id)), [id]);
+    // and the provision module scopes by twin itself, not only the api in front of it: its engine capability,
+    // asked for the stranger's twin, has nothing of this contract
+    const engine = new DeploymentEngine$Client(await node.kernel.grantFor("api", "engine"));
+    const as = (twin: number) => (p: { twin: number; contractId: bigint }) => {
+      p.twin = twin;
+      p.contractId = BigInt(id);
+    };
+    assert.is((await engine.get(as(stranger.twinId)).promise()).json, "", "engine.get for another twin");
+    assert.is((await engine.changes(as(stranger.twinId)).promise()).json, "[]", "engine.changes for another twin");
+    assert.is((await engine.list((p) => (p.twin = stranger.twinId)).promise()).json, "[]", "engine.list for another twin");
+    assert.match((await engine.get(as(user.twinId)).promise()).json, new RegExp(`"contract_id":${id}`), "the owner's twin gets it");
   } finally {
     await stranger.close();
   }

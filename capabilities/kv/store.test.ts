@@ -9,6 +9,9 @@ import { fileToKey, keyToFile, KvError, KvNamespace } from "./store.ts";
 import { denoBinary, repoRoot } from "../../kernel/sandbox.ts";
 
 const dirs: string[] = [];
+// Under mutation testing (npm run mutate) the instrumented code reads which mutant is active from this one
+// variable (also when none is); the writer may read it and nothing else of the environment.
+const strykerEnv = ["--allow-env=__STRYKER_ACTIVE_MUTANT__"];
 function tmp(): string {
   const d = mkdtempSync(join(tmpdir(), "zt-kv-"));
   dirs.push(d);
@@ -50,7 +53,7 @@ test("kill -9 in the middle of writes leaves the last acknowledged value or a ne
   const root = tmp();
   let leftovers = 0;
   for (let round = 0; round < 3; round++) {
-    const child = spawn(denoBinary(), ["run", "--quiet", "--no-lock", `--allow-read=${root}`, `--allow-write=${root}`, join(repoRoot, "capabilities/kv/test/writer.ts"), root], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(denoBinary(), ["run", "--quiet", "--no-lock", `--allow-read=${root}`, `--allow-write=${root}`, ...strykerEnv, join(repoRoot, "capabilities/kv/test/writer.ts"), root], { stdio: ["ignore", "pipe", "inherit"] });
     let acked = 0;
     child.stdout!.setEncoding("utf8");
     // the kill lands a while after the first acknowledged write (Deno's start-up time varies with load)

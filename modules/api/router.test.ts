@@ -100,6 +100,16 @@ t("payloads: invalid JSON and oversized are refused before any handler", async (
   await rejects(r.handle({ twin: 0, command: "zos.system.version", payload: "" }), /no sender twin/);
 });
 
+t("the default payload limit is 1 MiB (a literal here: the constant itself is what a defect would change)", async () => {
+  const r = createRouter(deps());
+  const over = JSON.stringify({ x: "y".repeat(1024 * 1024) });
+  await rejects(r.handle({ twin: USER, command: "zos.system.version", payload: over }), new RegExp(`payload of ${over.length} bytes exceeds the limit of 1048576 bytes`));
+  // at the limit: accepted (zos.system.version ignores its payload)
+  const at = JSON.stringify({ x: "y".repeat(1024 * 1024 - 8) });
+  assert.is(at.length, 1024 * 1024);
+  assert.ok(await r.handle({ twin: USER, command: "zos.system.version", payload: at }));
+});
+
 t("contract_id is read like Go reads it (case-insensitive) and must be an integer", async () => {
   // the real provision engine over an in-memory store; nothing here reaches the chain
   const store = new MemoryStore();
