@@ -26,31 +26,25 @@ interface Area {
 /** Scoped to the files whose bugs are security or data loss, and to suites that run in seconds. */
 export const AREAS: Record<string, Area> = {
   kernel: {
-    why: "the membrane (attenuation, revocation), the sandbox's launch plan and the manifest's validation",
-    mutate: ["kernel/membrane.ts", "kernel/sandbox.ts", "kernel/manifest.ts"],
-    tests: ["kernel/membrane.test.ts", "kernel/manifest.test.ts", "kernel/kernel.test.ts"],
+    why: "the membrane (attenuation, revocation) and the manifest's validation",
+    mutate: ["kernel/membrane.ts", "kernel/manifest.ts"],
+    tests: ["kernel/membrane.test.ts", "kernel/manifest.test.ts"],
   },
   drivers: {
-    why: "kv storage, the node identity and its signers, the chain submitter, RMB envelope and JWT checks",
-    mutate: [
-      "capabilities/kv/store.ts",
-      "capabilities/identity/identity.ts",
-      "capabilities/identity/seed.ts",
-      "capabilities/chain/submitter.ts",
-      "capabilities/rmb/jwt.ts",
-      "capabilities/rmb/challenge.ts",
-    ],
-    tests: ["capabilities/kv/store.test.ts", "capabilities/identity/identity.test.ts", "capabilities/chain/chain.test.ts", "capabilities/rmb/wire.test.ts"],
+    why: "the node identity and its signers, RMB envelope signatures and JWT checks, the chain submitter",
+    mutate: ["capabilities/identity/identity.ts", "capabilities/rmb/jwt.ts", "capabilities/rmb/challenge.ts", "capabilities/chain/submitter.ts"],
+    tests: ["capabilities/identity/identity.test.ts", "capabilities/rmb/wire.test.ts", "capabilities/chain/chain.test.ts"],
   },
   deployment: {
     why: "what the node accepts: signature verification and the challenge hash of a deployment",
-    mutate: ["modules/lib/gridtypes/verify.ts", "modules/lib/gridtypes/deployment.ts"],
+    // deployment.ts: only the challenge/hash path (writeWorkload .. challengeHash); decoding is fuzzed elsewhere
+    mutate: ["modules/lib/gridtypes/verify.ts", "modules/lib/gridtypes/deployment.ts:117-182"],
     tests: ["modules/lib/gridtypes/test/model.test.ts", "modules/lib/gridtypes/test/interop.test.ts"],
   },
   stores: {
-    why: "durability: the kv-backed store the node uses under the kernel, the file store, the atomic writer",
-    mutate: ["modules/provision/kv-store.ts", "modules/provision/file-store.ts", "capabilities/lib/fs/atomic.ts"],
-    tests: ["modules/provision/test/kv-store.test.ts", "modules/provision/test/engine.test.ts", "modules/provision/test/crash.test.ts", "capabilities/kv/store.test.ts"],
+    why: "durability: the kv-backed store the provision module uses under the kernel, the kv driver's storage, the atomic writer",
+    mutate: ["modules/provision/kv-store.ts", "capabilities/kv/store.ts", "capabilities/lib/fs/atomic.ts"],
+    tests: ["modules/provision/test/kv-store.test.ts", "capabilities/kv/store.test.ts"],
   },
 };
 
