@@ -66,6 +66,7 @@ export class NodeInfoSource {
   private readonly timeoutMs: number;
   private timer: ReturnType<typeof setInterval> | null = null;
   private readonly attempted = new Map<number, number>();
+  private tick: () => void = () => {};
 
   constructor(model: GridModel, ask: NodeAsk | null, opts: { refreshMs?: number; timeoutMs?: number } = {}) {
     this.model = model;
@@ -81,7 +82,7 @@ export class NodeInfoSource {
   /** Asks each node at once, then every refreshMs (a node that did not answer: again after 30 s). */
   start(): void {
     if (!this.ask || this.timer) return;
-    const tick = () => {
+    this.tick = () => {
       const now = Date.now();
       for (const n of this.model.nodes.values()) {
         const last = this.attempted.get(n.nodeID);
@@ -93,8 +94,14 @@ export class NodeInfoSource {
       }
     };
     // new nodes are asked within 2 s (the proxy: within 5 min)
-    this.timer = setInterval(tick, 2000);
-    tick();
+    this.timer = setInterval(this.tick, 2000);
+    this.tick();
+  }
+
+  /** Asks every node again now (e.g. once an RMB session exists). */
+  poke(): void {
+    this.attempted.clear();
+    this.tick();
   }
 
   stop(): void {

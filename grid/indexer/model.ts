@@ -105,6 +105,13 @@ export function text(v: unknown): string {
   return isHex(s) ? u8aToString(hexToU8a(s)) : s;
 }
 
+/** A deployment hash as clients wrote it: the 32 ASCII hex characters of an md5 digest, else 0x hex. */
+function hashText(v: unknown): string {
+  const s = String(v ?? "");
+  const t = text(s);
+  return /^[0-9a-fA-F]{32}$/.test(t) ? t : s;
+}
+
 function num(v: unknown): number {
   if (v === null || v === undefined) return 0;
   if (typeof v === "string" && v.startsWith("0x")) return Number(BigInt(v));
@@ -231,7 +238,7 @@ export class GridModel {
         ? null
         : num(c.solutionProviderId),
       deploymentData: text(nc?.deploymentData),
-      deploymentHash: nc ? String(nc.deploymentHash) : "",
+      deploymentHash: nc ? hashText(nc.deploymentHash) : "",
       numberOfPublicIPs: num(nc?.publicIps),
       name: text(na?.name),
       resources: old?.resources ?? null,
