@@ -167,6 +167,7 @@ async function up(argv: string[]): Promise<number> {
     activation_url: activation.url,
     proxy_url: services.proxyUrl,
     graphql_url: services.graphqlUrl,
+    kyc_url: services.kyc.url,
     network: "dev",
     client_env: services.clientEnv,
     user_mnemonic: user.mnemonic,

@@ -32,9 +32,15 @@ try {
   await grid.connect();
   out.connected = true;
   if (mode === "kyc") {
-    // every deploy/update/delete asks KYC first; an unverified twin is refused before anything else
-    out.zdbDeployError = await errorOf(() =>
-      grid.zdbs.deploy({ name: "kyc" + Date.now().toString(36), zdbs: [{ name: "kyc", node_id: ep.node_id, mode: "user", disk_size: 1, publicNamespace: false, password: "x" }] })
+    // every deploy/update/delete asks KYC first (TwinDeploymentHandler.handle): a raw deployment
+    // through grid.zos.deploy reaches that gate before any capacity or feature check
+    const twin = grid.twinId;
+    out.zosDeployError = await errorOf(() =>
+      grid.zos.deploy({
+        node_id: ep.node_id, version: 0, twin_id: twin, contract_id: 0, metadata: "", description: "kyc probe", expiration: 0,
+        signature_requirement: { requests: [{ twin_id: twin, required: false, weight: 1 }], weight_required: 1, signatures: [], signature_style: "" },
+        workloads: [],
+      })
     );
     out.nameContractError = await errorOf(() => grid.contracts.create_name({ name: "kyc" + Date.now().toString(36) }));
   } else {

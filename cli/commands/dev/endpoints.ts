@@ -22,6 +22,8 @@ export interface Endpoints {
   graphql_url?: string;
   /** the activation service: GridClient's activationURL */
   activation_url?: string;
+  /** the dev KYC service (HTTPS, dev CA): PUT /api/v1/dev/status {"client_id","status"} marks an account */
+  kyc_url?: string;
   /** environment a program using the official client sets (NODE_OPTIONS preload, NODE_EXTRA_CA_CERTS, NO_PROXY) */
   client_env?: Record<string, string>;
 }
@@ -74,6 +76,7 @@ export function readEndpoints(path: string): Endpoints {
     ...(typeof v.proxy_url === "string" ? { proxy_url: v.proxy_url } : {}),
     ...(typeof v.graphql_url === "string" ? { graphql_url: v.graphql_url } : {}),
     ...(typeof v.activation_url === "string" ? { activation_url: v.activation_url } : {}),
+    ...(typeof v.kyc_url === "string" ? { kyc_url: v.kyc_url } : {}),
     ...(v.client_env && typeof v.client_env === "object" ? { client_env: v.client_env as Record<string, string> } : {}),
     ...(v.network === "dev" ? { network: "dev" as const } : {}),
   };

@@ -209,6 +209,7 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       proxy_url: services.proxyUrl,
       graphql_url: services.graphqlUrl,
       activation_url: activation.url,
+      kyc_url: services.kyc.url,
       client_env: services.clientEnv,
     };
     const endpointsFile = o.writeEndpoints === false ? null : writeEndpoints(o.stateDir, endpoints);
