@@ -328,7 +328,8 @@ export function noShell(outDir: string): ScenarioResult {
   const bad = forbiddenFiles(listing);
   const executables = listing.split("\n").filter((l) => l.startsWith("file ") && (parseInt(l.split(/\s+/)[1], 8) & 0o111) !== 0)
     .map((l) => l.split(" /")[1]);
-  const allowed = (p: string) => p === "usr/bin/deno" || p === "init" || /^lib(64)?\/.*\.so(\.\d+)*$/.test(p) || /^lib\/x86_64-linux-gnu\/[^/]+\.so[.\d]*$/.test(p);
+  // setpriv: the kernel starts each process through it (uid, capabilities, no_new_privs); it only execs.
+  const allowed = (p: string) => p === "usr/bin/deno" || p === "usr/bin/setpriv" || p === "init" || /^lib(64)?\/.*\.so(\.\d+)*$/.test(p) || /^lib\/x86_64-linux-gnu\/[^/]+\.so[.\d]*$/.test(p);
   const unexpected = executables.filter((p) => !allowed(p));
   const ok = bad.length === 0 && unexpected.length === 0;
   return {
