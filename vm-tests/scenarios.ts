@@ -7,8 +7,13 @@ import { createServer, type Server } from "node:http";
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Vm } from "./lib/qemu.ts";
 import { forbiddenFiles } from "../rootfs/build.ts";
+import { checkSandboxFacts, kernelEventsFromConsole } from "./lib/sandbox-facts.ts";
+
+/** The reviewed node manifest the booted image's processes are checked against. */
+export const GOLDEN_MANIFEST = join(fileURLToPath(new URL(".", import.meta.url)), "..", "rootfs", "golden", "manifest.json");
 
 export const READY = /zos-boot: READY/;
 export const BASE_CMDLINE = "console=ttyS0 panic=-1 mitigations=off";
@@ -78,6 +83,22 @@ export interface ScenarioContext {
   keepLogs?: boolean;
   /** Per-boot hard timeout (TCG on a busy 2-core machine is slow). */
   bootTimeoutMs?: number;
+  /** The golden manifest text the verified sandbox facts are checked against (default rootfs/golden/manifest.json). */
+  golden?: string;
+}
+
+/**
+ * The verified sandbox facts of every process (the kernel's spawned/ready events on the console)
+ * against the golden manifest; throws naming every difference. Call once every process answered.
+ */
+function verifySandbox(ctx: ScenarioContext, vm: Vm, r: ScenarioResult, from = 0): void {
+  const golden = ctx.golden ?? readFileSync(GOLDEN_MANIFEST, "utf8");
+  const events = kernelEventsFromConsole(vm.lines.slice(from).map((l) => l.text));
+  // In the image the kernel runs as root (PID 1's child), so every process must have switched identity.
+  const diffs = checkSandboxFacts(golden, events, { kernelIsRoot: true });
+  if (diffs.length) throw new Error(`the processes' verified sandbox differs from the golden manifest:\n  - ${diffs.join("\n  - ")}`);
+  const n = new Set(events.filter((e) => e.sandbox).map((e) => e.process)).size;
+  r.notes.push(`sandbox: ${n} processes verified against the golden manifest (no -A, modules without permissions, own uid, capabilities as listed, no_new_privs)`);
 }
 
 const NET = ["-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"];
@@ -138,6 +159,19 @@ async function bootMilestones(vm: Vm, r: ScenarioResult, prefix: string, timeout
   if (kernelOk) r.milestones[`${prefix}kernel_ready`] = Math.round(kernelOk.t);
   r.notes.push(ready.text.trim());
   return vm.lines.indexOf(ready) + 1;
+}
+
+/** Waits until every manifest process has reported `ready` (the kernel's events on the console). */
+async function waitAllReady(vm: Vm, timeoutMs: number, from = 0): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const events = kernelEventsFromConsole(vm.lines.slice(from).map((l) => l.text));
+    const started = events.find((e) => e.event === "kernel-starting");
+    const ready = new Set(events.filter((e) => e.event === "ready" || e.event === "restarted").map((e) => e.process));
+    if (started && typeof started.processes === "number" && ready.size >= started.processes) return;
+    if (performance.now() > deadline) throw new Error(`not every process became ready within ${timeoutMs} ms after the API answered (ready: ${[...ready].join(", ")})`);
+    await new Promise((res) => setTimeout(res, 500));
+  }
 }
 
 async function expectPoweroff(vm: Vm, timeoutMs: number): Promise<void> {
@@ -206,6 +240,9 @@ export async function directBootWithDisk(ctx: ScenarioContext): Promise<Scenario
       const version = await probe.callUntilAnswer(await userP, node.twinId, "zos.system.version", timeout);
       r.milestones.api_answers = since();
       r.notes.push(`zos.system.version: ${JSON.stringify(version)}`);
+      // the api module answered over RMB, so every process of the node has started by now
+      await waitAllReady(vm, 60_000);
+      verifySandbox(ctx, vm, r);
       await orderlyReboot(vm, next);
     });
     if (!first.ok || !node) return first;
