@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Vm } from "./lib/qemu.ts";
 import { forbiddenFiles } from "../rootfs/build.ts";
-import { checkSandboxFacts, kernelEventsFromConsole } from "./lib/sandbox-facts.ts";
+import { checkSandboxFacts, type KernelEventLike, kernelEventsFromConsole } from "./lib/sandbox-facts.ts";
 
 /** The reviewed node manifest the booted image's processes are checked against. */
 export const GOLDEN_MANIFEST = join(fileURLToPath(new URL(".", import.meta.url)), "..", "rootfs", "golden", "manifest.json");
@@ -75,6 +75,8 @@ export interface ScenarioResult {
   notes: string[];
   error?: string;
   log?: string | null;
+  /** The capability kernel's events read off the console (per-process start timings, sandbox facts). */
+  events?: KernelEventLike[];
 }
 
 export interface ScenarioContext {
@@ -280,9 +282,10 @@ export async function directBootWithDisk(ctx: ScenarioContext): Promise<Scenario
  * sendkey) must reach PID 1 as SIGINT and give an orderly reboot (QEMU runs with -no-reboot, so it
  * exits 0), not the kernel's hard reset.
  */
-export function noDisk(ctx: ScenarioContext, opts: { ctrlAltDel?: boolean } = {}): Promise<ScenarioResult> {
+export function noDisk(ctx: ScenarioContext, opts: { ctrlAltDel?: boolean; allReady?: boolean } = {}): Promise<ScenarioResult> {
   const timeout = ctx.bootTimeoutMs ?? 150_000;
-  const cad = opts.ctrlAltDel ?? true;
+  // waiting for every process needs the node to stay up after READY: power off through Ctrl-Alt-Del
+  const cad = (opts.ctrlAltDel ?? true) || Boolean(opts.allReady);
   return withVm("no-disk", ctx, {
     kernel: join(ctx.outDir, "vmlinux"),
     initrd: join(ctx.outDir, "initramfs.cpio"),
@@ -296,6 +299,12 @@ export function noDisk(ctx: ScenarioContext, opts: { ctrlAltDel?: boolean } = {}
     const why = await vm.waitFor(/no disk: .*will not register/, 1000);
     r.notes.push(why.text.trim());
     if (!/persistent=false/.test(r.notes[0])) throw new Error("a node without a disk claimed persistent state");
+    if (opts.allReady) {
+      await waitAllReady(vm, timeout);
+      const last = vm.lines.filter((l) => /zos-kernel: \{.*"event":"(ready|restarted)"/.test(l.text)).at(-1);
+      if (last) r.milestones.all_ready = Math.round(last.t);
+    }
+    r.events = kernelEventsFromConsole(vm.lines.map((l) => l.text));
     if (!cad) return await expectPoweroff(vm, 60_000);
     await vm.monitorCommand("sendkey ctrl-alt-delete");
     await vm.waitFor(/zos-boot: rebooting/, 30_000);
