@@ -25,6 +25,8 @@ export interface StartOptions {
    * are not killed and restarted while they are still starting. Never lowers a manifest's value.
    */
   minHealthTimeoutMs?: number;
+  /** How often RSS is measured against each process's memoryMb budget (default 10 s). */
+  rssIntervalMs?: number;
 }
 
 export interface KernelHandle {
@@ -66,6 +68,7 @@ export async function startKernel(opts: StartOptions): Promise<KernelHandle> {
     acquireTimeoutMs: opts.acquireTimeoutMs,
     vars: opts.vars,
     cacheDir: opts.cacheDir,
+    rssIntervalMs: opts.rssIntervalMs,
   });
   let notReady: string[];
   try {
