@@ -1,7 +1,8 @@
 // The vm-test's sandbox comparison on events shaped as the kernel reports them (CONTRACTS.md:
 // `spawned`/`ready` carry `sandbox: {argv, uid, gid, groups, cap*, noNewPrivs}` read from /proc):
 // a node launched as the golden manifest says passes, and each way a process could hold more than
-// its manifest is named. No processes: data only (the booted image is checked in direct-boot.test.ts).
+// its manifest is named; then the same check on a real root kernel's events (the booted image is
+// checked in direct-boot.test.ts).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
@@ -9,6 +10,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { capabilityMask, checkSandboxFacts, kernelEventsFromConsole, type KernelEventLike, type SandboxFacts } from "./sandbox-facts.ts";
 import { parseJsonc } from "../../rootfs/lib/read-image-manifest.ts";
+import { writeFileSync } from "node:fs";
+import { startKernel } from "../../kernel/mod.ts";
+import { tempDir } from "../../tools/test-tmp.ts";
+
+const REPO_ROOT = join(fileURLToPath(new URL(".", import.meta.url)), "..", "..");
 
 const GOLDEN_FILE = join(fileURLToPath(new URL(".", import.meta.url)), "..", "..", "rootfs", "golden", "manifest.json");
 const golden = readFileSync(GOLDEN_FILE, "utf8");
@@ -131,6 +137,37 @@ test("events are read back from the serial console lines PID 1 writes", () => {
   const ev = launchedAsReviewed(golden);
   const lines = ["[    3.1] random kernel line", ...ev.map((e) => `zos-kernel: ${JSON.stringify(e)}`), "zos-kernel: {\"event\":\"rea"];
   assert.equal(kernelEventsFromConsole(lines), ev);
+});
+
+test("real kernel events: a root kernel's verified facts pass against its manifest, and a widened manifest is caught", async () => {
+  if (process.getuid?.() !== 0) return; // identities and capabilities are switched only by a root kernel
+  const dir = tempDir("zt-image-facts-");
+  const text = JSON.stringify({
+    version: 1,
+    root: REPO_ROOT,
+    processes: {
+      kv: {
+        kind: "driver", entry: "capabilities/kv/main.ts", args: ["${state}/kv"], sandbox: { read: ["${state}/kv"], write: ["${state}/kv"] },
+        linux: { capabilities: ["CAP_NET_ADMIN"] }, exposes: { kv: { interface: "Kv" } },
+      },
+      log: { kind: "driver", entry: "capabilities/log/main.ts", exposes: { log: { interface: "Log" } } },
+      greeter: { kind: "module", entry: "modules/greeter/main.ts", grants: { log: { from: "log", cap: "log" } }, exposes: { greeter: { interface: "Greeter" } } },
+    },
+  }, null, 2);
+  const file = join(dir, "manifest.json");
+  writeFileSync(file, text);
+  const events: KernelEventLike[] = [];
+  const h = await startKernel({ manifest: file, stateDir: join(dir, "state"), onEvent: (e) => events.push(e as KernelEventLike), bootTimeoutMs: 30_000 });
+  try {
+    assert.equal(h.notReady, []);
+    assert.equal(checkSandboxFacts(text, events, { kernelIsRoot: true }), []);
+    assert.is(factsOf(events, "kv").capAmb, "0000000000001000");
+    // the same processes judged against a manifest without kv's capability: the widening is named
+    const narrower = text.replace(/"linux": \{[^}]*\},/, "");
+    assert.equal(checkSandboxFacts(narrower, events, { kernelIsRoot: true }).filter((d) => d.startsWith("kv: cap")).length, 5);
+  } finally {
+    await h.stop(3000);
+  }
 });
 
 function factsOf(events: KernelEventLike[], name: string): SandboxFacts {

@@ -5,6 +5,7 @@
 // capabilities and groups, and no_new_privs. Pure: the vm-test feeds it the `zos-kernel:` lines of
 // the serial console; the unit test feeds it recorded events.
 import { parseJsonc } from "../../rootfs/lib/read-image-manifest.ts";
+import { LINUX_CAPABILITIES } from "../../kernel/linux.ts";
 
 /** The facts of one process as the kernel reports them (CONTRACTS.md: `sandbox` of spawned/ready). */
 export interface SandboxFacts {
@@ -28,18 +29,6 @@ export interface KernelEventLike {
   [k: string]: unknown;
 }
 
-/** Linux capability numbers (linux/capability.h), for the masks /proc/PID/status shows. */
-export const CAPABILITY_BITS: Record<string, number> = {
-  CAP_CHOWN: 0, CAP_DAC_OVERRIDE: 1, CAP_DAC_READ_SEARCH: 2, CAP_FOWNER: 3, CAP_FSETID: 4, CAP_KILL: 5,
-  CAP_SETGID: 6, CAP_SETUID: 7, CAP_SETPCAP: 8, CAP_LINUX_IMMUTABLE: 9, CAP_NET_BIND_SERVICE: 10,
-  CAP_NET_BROADCAST: 11, CAP_NET_ADMIN: 12, CAP_NET_RAW: 13, CAP_IPC_LOCK: 14, CAP_IPC_OWNER: 15,
-  CAP_SYS_MODULE: 16, CAP_SYS_RAWIO: 17, CAP_SYS_CHROOT: 18, CAP_SYS_PTRACE: 19, CAP_SYS_PACCT: 20,
-  CAP_SYS_ADMIN: 21, CAP_SYS_BOOT: 22, CAP_SYS_NICE: 23, CAP_SYS_RESOURCE: 24, CAP_SYS_TIME: 25,
-  CAP_SYS_TTY_CONFIG: 26, CAP_MKNOD: 27, CAP_LEASE: 28, CAP_AUDIT_WRITE: 29, CAP_AUDIT_CONTROL: 30,
-  CAP_SETFCAP: 31, CAP_MAC_OVERRIDE: 32, CAP_MAC_ADMIN: 33, CAP_SYSLOG: 34, CAP_WAKE_ALARM: 35,
-  CAP_BLOCK_SUSPEND: 36, CAP_AUDIT_READ: 37, CAP_PERFMON: 38, CAP_BPF: 39, CAP_CHECKPOINT_RESTORE: 40,
-};
-
 const DENO_PERMISSIONS = ["read", "write", "net", "run", "env", "sys", "ffi"] as const;
 
 interface GoldenProcess {
@@ -53,7 +42,7 @@ interface GoldenProcess {
 export function capabilityMask(names: string[], unknown: string[] = []): bigint {
   let m = 0n;
   for (const n of names) {
-    const bit = CAPABILITY_BITS[n.toUpperCase().startsWith("CAP_") ? n.toUpperCase() : `CAP_${n.toUpperCase()}`];
+    const bit = LINUX_CAPABILITIES[n.toUpperCase().startsWith("CAP_") ? n.toUpperCase() : `CAP_${n.toUpperCase()}`];
     if (bit === undefined) unknown.push(n);
     else m |= 1n << BigInt(bit);
   }
