@@ -23,10 +23,13 @@ const { values } = parseArgs({
     smp: { type: "string", default: "1" },
     compare: { type: "string" },
     "no-registration": { type: "boolean" },
+    /** per-boot hard timeout in seconds (a loaded host slows TCG several-fold) */
+    timeout: { type: "string", default: "180" },
   },
 });
 const runs = Math.max(1, Number(values.runs) || 3);
 const smp = Math.max(1, Number(values.smp) || 1);
+const bootTimeoutMs = Math.max(60, Number(values.timeout) || 180) * 1000;
 process.env.ZOS_VM_SMP = String(smp); // every VM of this run (hello and node) gets the same vCPU count
 const out = DEFAULT_OUT;
 
@@ -51,12 +54,12 @@ async function helloBoot(): Promise<{ kernel: number; first: number; off: number
     append: BASE_CMDLINE,
     extra: ["-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"],
     noReboot: true,
-    timeoutMs: 120_000,
+    timeoutMs: bootTimeoutMs,
   });
   let ok = false;
   try {
     const k = await vm.waitFor(/Linux version/, 60_000);
-    const h = await vm.waitFor(/zos-hello: first line/, 110_000);
+    const h = await vm.waitFor(/zos-hello: first line/, bootTimeoutMs - 10_000);
     const e = await vm.exited;
     if (e.code !== 0) throw new Error(`hello image exited ${e.code}`);
     ok = true;
@@ -83,14 +86,14 @@ try {
     console.error(`run ${i + 1}/${runs}: hello`);
     hello.push(await helloBoot());
     console.error(`run ${i + 1}/${runs}: node`);
-    const r = await noDisk({ outDir: out, grid, bootTimeoutMs: 180_000 }, { allReady: true });
+    const r = await noDisk({ outDir: out, grid, bootTimeoutMs }, { allReady: true });
     if (!r.ok) throw new Error(`node boot failed: ${r.error} (log ${r.log})`);
     node.push(r.milestones);
     nodeEvents.push(r.events ?? []);
     readyStates.push(/kernel=(\S+)/.exec(r.notes[0] ?? "")?.[1] ?? "?");
     if (compareDir) {
       console.error(`run ${i + 1}/${runs}: node, baseline image ${compareDir}`);
-      const c = await noDisk({ outDir: compareDir, grid, bootTimeoutMs: 180_000 }, { allReady: true });
+      const c = await noDisk({ outDir: compareDir, grid, bootTimeoutMs }, { allReady: true });
       if (!c.ok) throw new Error(`baseline node boot failed: ${c.error} (log ${c.log})`);
       before.push(c.milestones);
       beforeEvents.push(c.events ?? []);
@@ -98,7 +101,7 @@ try {
   }
   if (!values["no-registration"]) {
     console.error("node with a state disk: registration, RMB, reboot");
-    const d = await directBootWithDisk({ outDir: out, grid, bootTimeoutMs: 180_000 });
+    const d = await directBootWithDisk({ outDir: out, grid, bootTimeoutMs });
     if (!d.ok) throw new Error(`node boot with a state disk failed: ${d.error} (log ${d.log})`);
     reg = d.milestones;
     regNotes = d.notes;
