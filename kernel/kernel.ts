@@ -345,7 +345,9 @@ export class Kernel {
       // A process that lost its connection (protocol violation, or it closed its end) can do nothing useful
       // and could be holding resources: end it; the exit handler revokes and restarts as for a crash.
       const reason = err?.message ?? "connection closed";
-      this.emit(protocol ? "protocol-error" : "disconnected", { process: spec.name, reason });
+      // Only protocol violations (malformed or oversized frames, forged references) end up here as
+      // `protocol-error`; overload never does: excess calls are answered `overloaded`.
+      this.emit(protocol ? "protocol-error" : "disconnected", { process: spec.name, reason, ...(protocol ? { violation: reason.replace(/^.*protocol error: /, "") } : {}) });
       try {
         child.kill("SIGKILL");
       } catch { /* gone */ }
