@@ -1,11 +1,10 @@
 // One node, in-process, on this host: identity (seed in the state dir), chain driver, registrar, RMB
 // peer, provision engine and the zos.* api. `zos dev` and the end-to-end tests start it; in the image
 // the same pieces run as separate kernel processes (see docs/operator-guide.md for the difference).
-import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { ChainClient } from "../../../capabilities/chain/mod.ts";
-import { NodeIdentity } from "../../../capabilities/identity/mod.ts";
+import { ChainClient, NODE_CHAIN_CALLS } from "../../../capabilities/chain/mod.ts";
+import { NodeIdentity, type RmbSigner } from "../../../capabilities/identity/mod.ts";
 import { ChainTwins } from "../../../capabilities/rmb/chain-twins.ts";
 import { e2eKeyFromSecret, type E2eKey } from "../../../capabilities/rmb/e2e.ts";
 import { RmbPeer } from "../../../capabilities/rmb/peer.ts";
@@ -54,12 +53,11 @@ export interface DevNode {
   stop(): Promise<void>;
 }
 
-/** The node's RMB e2e (secp256k1) secret, derived from the node key without exposing it: the SHA-256 of
- * the node's deterministic ed25519 signature over a fixed label. Zero-OS derives it from the seed
- * directly; any stable secret works since clients take the public key from the twin's `pk`. */
-async function e2eFromIdentity(signer: Signer): Promise<E2eKey> {
-  const sig = await signer.sign(new TextEncoder().encode("zos-ts rmb e2e key v1"));
-  return e2eKeyFromSecret(new Uint8Array(createHash("sha256").update(sig).digest()));
+/** The node's RMB e2e (secp256k1) secret, derived from the node key inside the identity (rmb-signer.ts).
+ * Zero-OS derives it from the seed directly; any stable secret works since clients take the public key
+ * from the twin's `pk`. */
+async function e2eFromIdentity(signer: RmbSigner): Promise<E2eKey> {
+  return e2eKeyFromSecret(await signer.e2eSecret());
 }
 
 function relayHost(url: string): string {
@@ -103,10 +101,11 @@ export async function startDevNode(o: DevNodeOptions): Promise<DevNode> {
   try {
     const client = await ChainClient.connect({ urls: [o.chainUrl], log });
     cleanups.push(() => client.close());
-    const e2e = await e2eFromIdentity(identity.signer("rmb"));
+    const rmbSigner = identity.rmbSigner();
+    const e2e = await e2eFromIdentity(rmbSigner);
     const pk = "0x" + Buffer.from(e2e.publicKey).toString("hex");
     const registrar = new Registrar({
-      chain: new DriverRegistrarChain(client, identity.signer("chain")),
+      chain: new DriverRegistrarChain(client, identity.chainSigner(NODE_CHAIN_CALLS)),
       activator: new DevFaucet(client, o.faucet),
       host: devHostFacts(o.stateDir),
       farmId: o.farmId,
@@ -154,7 +153,7 @@ export async function startDevNode(o: DevNodeOptions): Promise<DevNode> {
     const peer = new RmbPeer({
       relayUrls: [o.relayUrl],
       twinId: ids.twinId,
-      signer: identity.signer("rmb"),
+      signer: rmbSigner,
       twins,
       e2e,
       log,

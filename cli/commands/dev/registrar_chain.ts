@@ -1,6 +1,6 @@
 // RegistrarChain over the node's chain driver (capabilities/chain): reads through its read facet,
 // registration extrinsics through NodeCalls bound to the node's "chain" signer.
-import type { ChainClient, NodeCalls, Signer } from "../../../capabilities/chain/mod.ts";
+import type { ChainClient, ExtrinsicSigner, NodeCalls, Signer } from "../../../capabilities/chain/mod.ts";
 import { encodeAddress } from "@polkadot/util-crypto";
 import type { ChainNode, ChainTwin, NodeRegistration, RegistrarChain } from "../../../modules/registrar/ports.ts";
 import { chainNodeFrom, chainTwinFrom } from "../../../modules/registrar/chain-values.ts";
@@ -15,7 +15,7 @@ export class DriverRegistrarChain implements RegistrarChain {
   #client: ChainClient;
   #calls: NodeCalls;
 
-  constructor(client: ChainClient, signer: Signer) {
+  constructor(client: ChainClient, signer: ExtrinsicSigner | Signer) {
     this.#client = client;
     this.#calls = client.nodeCalls(signer);
     this.address = encodeAddress(signer.publicKey, 42);

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import "reflect-metadata";
-import { ChainClient } from "../../../capabilities/chain/mod.ts";
+import { ChainClient, NODE_CHAIN_CALLS } from "../../../capabilities/chain/mod.ts";
 import { NodeIdentity } from "../../../capabilities/identity/mod.ts";
 import { e2eKeyFromSecret } from "../../../capabilities/rmb/e2e.ts";
 import { miniSecretFromMnemonic, signerFromMnemonic } from "../../../capabilities/rmb/signer.ts";
@@ -110,7 +110,7 @@ t.before(async () => {
   const faucet = await signerFromMnemonic(grid.devAccounts.find((a) => a.name === "charlie")!.mnemonic, "sr25519");
   const other = NodeIdentity.fromSeed(new Uint8Array(randomBytes(32)));
   const r = new Registrar({
-    chain: new DriverRegistrarChain(chain, other.signer("chain")),
+    chain: new DriverRegistrarChain(chain, other.chainSigner(NODE_CHAIN_CALLS)),
     activator: new DevFaucet(chain, faucet),
     host: devHostFacts(dir),
     farmId: grid.farmId,
