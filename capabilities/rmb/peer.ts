@@ -135,7 +135,7 @@ export class RmbPeer {
     // hold the signature slots every other twin's replies need
     this.signGate = new FairGate({
       concurrency: opts.maxConcurrentSignatures ?? 16,
-      perKey: opts.maxPendingRepliesPerTwin ?? Math.max(256, perTwin * 4),
+      perKey: opts.maxPendingRepliesPerTwin ?? 4096,
     });
   }
 
