@@ -25,7 +25,7 @@ async function twin(id: number, relayField: string | null) {
   return { id, signer };
 }
 
-function envelope(src: number, dst: number, bytes = 16, uid = crypto.randomUUID()): Envelope {
+function envelope(src: number, dst: number, bytes = 16, uid: string = crypto.randomUUID()): Envelope {
   return {
     uid,
     timestamp: Math.floor(Date.now() / 1000),
