@@ -14,6 +14,8 @@ import { getAccount, putAccount } from "./runtime/balances.ts";
 import {
   batchItemsAt,
   CALL_PROOF_SIZE,
+  carriesCallsAt,
+  MAX_NESTING_EXTRINSIC_BYTES,
   CALL_REF_TIME,
   callWeight,
   MAX_BLOCK_REF_TIME,
@@ -24,9 +26,14 @@ import {
 } from "./weights.ts";
 
 // TFChain allows 75% of a 5 MiB block (3.75 MiB) per extrinsic. The dev chain shares its thread with the
-// relay, and decoding costs ~0.1-0.3 ms per nested call: 32 KiB bounds the worst case to about a second
-// on a busy machine. No call a node or grid client makes comes near it.
-export const MAX_EXTRINSIC_BYTES = 32 * 1024;
+// relay, and decoding costs ~0.1-0.3 ms per nested call: 16 KiB bounds the worst case (a batch of nested
+// batches of 3-byte remarks) to about a second on a busy machine. No call a node or grid client makes
+// comes near it.
+export const MAX_EXTRINSIC_BYTES = 16 * 1024;
+/** validation time per second the chain may spend on large submissions; more are dropped at once */
+export const VALIDATION_BUDGET_MS_PER_S = 250;
+/** extrinsics up to this size that carry no nested calls decode quickly and are never throttled */
+export const SMALL_EXTRINSIC_BYTES = 4096;
 // Pool bounds, after Substrate's defaults (ready 8192 / future 512) plus a per-sender share: no account
 // can fill the pool for others, and future transactions do not wait forever.
 export const MAX_POOL = 8192;
@@ -109,6 +116,11 @@ export class DevChain extends EventEmitter {
   private instantScheduled = false;
   private readonly finalityTimers = new Set<ReturnType<typeof setTimeout>>();
   private logLines = 0;
+  /** validation time of large extrinsics not yet paid back (decays at VALIDATION_BUDGET_MS_PER_S): bounded
+   * work per tick, so the relay (which shares the thread in `zos grid up`) always gets most of each second */
+  private validationDebt = { at: 0, ms: 0 };
+  /** VALIDATION_BUDGET_MS_PER_S unless a test lifts it (Infinity = no budget) */
+  validationBudgetMsPerS = VALIDATION_BUDGET_MS_PER_S;
   private closed = false;
   private readonly log: (line: string) => void;
 
@@ -289,17 +301,12 @@ export class DevChain extends EventEmitter {
    * finds the call behind the signature and reads the batch's compact length.
    */
   private precheckBatch(bytes: Uint8Array): void {
-    let off: number;
-    try {
-      const [lenBytes] = compactFromU8a(bytes);
-      off = lenBytes;
-      const version = bytes[off];
-      off += 1;
-      if (version & 0x80) {
-        off += this.meta.registry.createType("ExtrinsicSignatureV4", bytes.subarray(off), { isSigned: true }).encodedLength;
-      }
-    } catch {
-      return; // the full decode reports the format error
+    const off = this.callOffset(bytes);
+    if (off === null) return; // the full decode reports the format error
+    if (bytes.length > MAX_NESTING_EXTRINSIC_BYTES && carriesCallsAt(this.meta, bytes, off)) {
+      throw invalidTx(
+        `Transaction would exhaust the block limits (${bytes.length} bytes of nested calls > ${MAX_NESTING_EXTRINSIC_BYTES}; the dev chain decodes calls inside calls only up to that size)`,
+      );
     }
     const items = batchItemsAt(this.meta, bytes, off);
     if (items !== null && items > MAX_CALLS_PER_EXTRINSIC) {
@@ -307,6 +314,31 @@ export class DevChain extends EventEmitter {
         `Transaction would exhaust the block limits (a batch of ${items} calls; at most ${MAX_CALLS_PER_EXTRINSIC} fit one extrinsic's weight)`,
       );
     }
+  }
+
+  /** Where the call starts (after the length, version and signature), or null when that does not parse. */
+  private callOffset(bytes: Uint8Array): number | null {
+    try {
+      const [lenBytes] = compactFromU8a(bytes);
+      let off = lenBytes;
+      const version = bytes[off];
+      off += 1;
+      if (version & 0x80) {
+        off += this.meta.registry.createType("ExtrinsicSignatureV4", bytes.subarray(off), { isSigned: true }).encodedLength;
+      }
+      return off;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Large extrinsics and calls carrying calls cost real decoding time: they share a validation budget. */
+  private costly(hex: unknown): boolean {
+    if (typeof hex !== "string" || !/^0x([0-9a-fA-F]{2})*$/.test(hex)) return false;
+    if (hex.length > 2 + 2 * SMALL_EXTRINSIC_BYTES) return true;
+    const bytes = hexToU8a(hex);
+    const off = this.callOffset(bytes);
+    return off !== null && carriesCallsAt(this.meta, bytes, off);
   }
 
   weight(xt: Extrinsic): Weight {
@@ -416,7 +448,20 @@ export class DevChain extends EventEmitter {
   /** author_submitExtrinsic: validates, pools, returns the tx hash. */
   submit(hex: string, watch?: (s: TxStatus) => void): string {
     if (this.closed) throw new RpcError(1016, "Immediately Dropped", "the chain is shutting down");
-    const entry = this.validate(hex);
+    const now = performance.now();
+    const w = this.validationDebt;
+    w.ms = this.validationBudgetMsPerS === Infinity ? 0 : Math.max(0, w.ms - ((now - w.at) / 1000) * this.validationBudgetMsPerS);
+    w.at = now;
+    const large = this.costly(hex);
+    if (large && w.ms > 0) {
+      throw new RpcError(1016, "Immediately Dropped", "the dev chain spent its validation time for large extrinsics this second; retry in a second");
+    }
+    let entry: PoolEntry;
+    try {
+      entry = this.validate(hex);
+    } finally {
+      if (large) w.ms += performance.now() - now;
+    }
     const bytes = this.pool.reduce((n, p) => n + p.xt.encodedLength, 0);
     if (this.pool.length >= MAX_POOL || bytes + entry.xt.encodedLength > MAX_POOL_BYTES) {
       throw new RpcError(1016, "Immediately Dropped", "the transaction pool is full");

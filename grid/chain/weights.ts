@@ -69,5 +69,28 @@ export function batchItemsAt(meta: ChainMeta, bytes: Uint8Array, callOffset: num
   }
 }
 
+/** A call that carries calls (utility batches, as_derivative, scheduler, proposals) decodes at ~3 bytes per
+ * call object, the most expensive input there is; such extrinsics are held to this size. */
+export const MAX_NESTING_EXTRINSIC_BYTES = 4096;
+
+const nestingCache = new WeakMap<ChainMeta, Set<number>>();
+/** True when the call at `callOffset` has an argument that is itself a call (or a list of calls). */
+export function carriesCallsAt(meta: ChainMeta, bytes: Uint8Array, callOffset: number): boolean {
+  let set = nestingCache.get(meta);
+  if (!set) {
+    set = new Set();
+    for (const p of meta.registry.metadata.pallets) {
+      if (p.calls.isNone) continue;
+      const t = meta.registry.lookup.getSiType(p.calls.unwrap().type);
+      for (const v of t.def.asVariant.variants) {
+        if (v.fields.some((f) => /RuntimeCall|Proposal/.test(f.typeName.toString()))) set.add(p.index.toNumber() * 256 + v.index.toNumber());
+      }
+    }
+    nestingCache.set(meta, set);
+  }
+  if (callOffset + 2 > bytes.length) return false;
+  return set.has(bytes[callOffset] * 256 + bytes[callOffset + 1]);
+}
+
 /** Plain calls that fit one extrinsic, for error messages. */
 export const MAX_CALLS_PER_EXTRINSIC = Math.floor(MAX_EXTRINSIC_REF_TIME / (CALL_REF_TIME + BATCH_ITEM_REF_TIME)) - 1;
