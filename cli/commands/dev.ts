@@ -114,6 +114,7 @@ export const command: Command = {
         `  relay      ${e.relay_url}`,
         `  explorer   ${e.proxy_url}  (grid proxy API)`,
         `  graphql    ${e.graphql_url}`,
+        `  hub        ${e.hub_url}  (flists; npx zos hub push DIR NAME)`,
         `  node       id ${e.node_id}, twin ${e.node_twin_id}, farm ${e.farm_id}${grid.node.newIdentity ? " (new identity)" : " (identity reused)"}`,
         `  dev user   twin ${e.user_twin_id} (mnemonic in ${grid.endpointsFile})`,
         "  runs       under the capability kernel (manifests/node.json), one sandboxed process per driver and module",

@@ -188,6 +188,8 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       graphql_url: services.graphqlUrl,
       activation_url: activation.url,
       kyc_url: services.kyc.url,
+      hub_url: services.hub.url,
+      flists: services.hub.flists(),
       client_env: services.clientEnv,
     };
     const endpointsFile = o.writeEndpoints === false ? null : writeEndpoints(o.stateDir, endpoints);
