@@ -103,7 +103,7 @@ t("a block tampered on the hub is an error for the client; nothing is extracted"
 
 t("the hub refuses a block that does not hash to its id, and a flist whose blocks it lacks", async () => {
   const b = encodeBlock(new TextEncoder().encode("lonely block"));
-  const wrong = await fetch(`${hub.url}/api/v1/block/${"0".repeat(64)}`, { method: "PUT", body: b.data });
+  const wrong = await fetch(`${hub.url}/api/v1/block/${"0".repeat(64)}`, { method: "PUT", body: new Uint8Array(b.data) });
   assert.is(wrong.status, 400);
   assert.match((await wrong.json()).error, /does not hash to its id/);
   // a flist naming a block the hub never got
