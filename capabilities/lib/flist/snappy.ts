@@ -129,7 +129,16 @@ export function snappyDecompress(input: Uint8Array, maxLength = 1 << 20): Uint8A
       p += 4;
     }
     if (off === 0 || off > o || o + l > len) throw new Error("snappy: copy out of range");
-    for (let k = 0; k < l; k++) out[o + k] = out[o - off + k];
+    if (off >= l) out.copyWithin(o, o - off, o - off + l);
+    else {
+      // overlapping copy (a run): the pattern repeats every `off` bytes; copy it in doubling chunks
+      let done = 0;
+      while (done < l) {
+        const n = Math.min(off + done, l - done);
+        out.copyWithin(o + done, o - off, o - off + n);
+        done += n;
+      }
+    }
     o += l;
   }
   if (o !== len) throw new Error(`snappy: decoded ${o} bytes, header said ${len}`);
