@@ -78,7 +78,8 @@ ${row("flist, .fl + .md5 + every block over HTTP from the hub", hubMs)}
 
 Every flist path checks each block twice with BLAKE2b-256 (stored bytes against the id, plaintext against
 the key), decrypts AES-256-GCM and decompresses snappy; \`tar -x\` checks nothing. BLAKE2b is
-@noble/hashes (pure JS) and snappy is our own TypeScript — the dominant costs.
+@polkadot/wasm-crypto (WASM), AES-GCM is native, snappy is our own TypeScript. The hub runs in the
+same process as the client here, so its serving competes with verification for one JS thread.
 Goal ≤ 2× ${hubMs / tarMs <= 2 ? "met" : "not met"} on this run.
 
 ${machineLine()}; the machine was shared with other engineers' test runs at the time (load average

@@ -40,32 +40,46 @@ export async function materialise(o: MaterialiseOptions): Promise<MaterialiseRes
     const at = (path: string) => (path === "" ? stage : join(stage, path));
     // 1. directories (parents come first in the flist's order); owner-only until the end
     for (const e of o.flist.entries) if (e.kind === "dir" && e.path !== "") mkdirSync(at(e.path), { mode: 0o700 });
-    // 2. files: blocks fetched concurrently, checked, written in order
+    // 2. files: blocks fetched and checked `width` ahead across file boundaries (small files do not
+    //    serialise on round trips), written strictly in order
     const files = o.flist.entries.filter((e) => e.kind === "file");
     const width = Math.max(1, o.concurrency ?? 8);
-    for (const e of files) {
-      const fd = openSync(at(e.path), flags, 0o600);
-      try {
-        let written = 0;
-        for (let i = 0; i < e.blocks.length; i += width) {
-          const batch = e.blocks.slice(i, i + width);
-          const plains = await Promise.all(batch.map(async (b) => decodeBlock(b.id, b.key, await o.store.get(b.id))));
-          for (const [k, plain] of plains.entries()) {
-            const last = i + k === e.blocks.length - 1;
-            const expected = last ? e.size - written : Math.min(e.size - written, 512 * 1024);
-            if (plain.length !== expected) {
-              throw new Error(`/${e.path}: block ${i + k} holds ${plain.length} bytes, the size says ${expected}`);
+    const jobs = files.flatMap((e) => e.blocks);
+    const pending: Promise<Uint8Array>[] = [];
+    let started = 0;
+    const fill = () => {
+      while (started < jobs.length && started - result.blocks < width) {
+        const b = jobs[started++];
+        const p = o.store.get(b.id).then((data) => decodeBlock(b.id, b.key, data));
+        p.catch(() => {}); // awaited in order below; never an unhandled rejection meanwhile
+        pending.push(p);
+      }
+    };
+    try {
+      for (const e of files) {
+        const fd = openSync(at(e.path), flags, 0o600);
+        try {
+          let written = 0;
+          for (let i = 0; i < e.blocks.length; i++) {
+            fill();
+            const plain = await pending[result.blocks]!;
+            delete pending[result.blocks];
+            result.blocks++;
+            const expected = Math.min(e.size - written, 512 * 1024);
+            if (plain.length !== expected || (i === e.blocks.length - 1 && written + plain.length !== e.size)) {
+              throw new Error(`/${e.path}: block ${i} holds ${plain.length} bytes, the size says ${expected}`);
             }
             writeAll(fd, plain);
             written += plain.length;
           }
-          result.blocks += batch.length;
+        } finally {
+          closeSync(fd);
         }
-      } finally {
-        closeSync(fd);
+        result.files++;
+        result.bytes += e.size;
       }
-      result.files++;
-      result.bytes += e.size;
+    } finally {
+      await Promise.allSettled(pending.filter(Boolean)); // let in-flight fetches finish before cleanup
     }
     // 3. symlinks, after every write (so no write could ever follow one)
     for (const e of o.flist.entries) if (e.kind === "symlink") symlinkSync(e.target!, at(e.path));
