@@ -1,0 +1,104 @@
+// The network side of the 0-db server: RESP over TCP and over a unix socket, one Session per connection.
+// Requests that arrive together (pipelining) are answered with one write.
+import { Buffer } from "node:buffer";
+import { rmSync } from "node:fs";
+import net from "node:net";
+import type { CommandServer } from "./commands.ts";
+import { encode, RespParser, RespProtocolError } from "./lib/resp.ts";
+
+export interface ListenOptions {
+  host?: string;
+  /** 0 = any free port */
+  port?: number;
+  /** a unix socket path (removed first when a stale one is left) */
+  socket?: string;
+}
+
+export interface Listening {
+  host: string | null;
+  port: number | null;
+  socket: string | null;
+  close(): Promise<void>;
+}
+
+function handle(srv: CommandServer, conn: net.Socket, open: Set<net.Socket>): void {
+  open.add(conn);
+  conn.setNoDelay(true);
+  const parser = new RespParser();
+  const session = srv.session();
+  conn.on("data", (chunk: Buffer) => {
+    parser.push(chunk);
+    const out: Buffer[] = [];
+    try {
+      for (;;) {
+        const req = parser.next();
+        if (!req) break;
+        let reply;
+        try {
+          reply = session.execute(req);
+        } catch (err) {
+          // an I/O failure inside a command: the client gets an error, the server keeps running
+          console.error(`zdb: ${(err as Error).message}`);
+          reply = { t: "error" as const, s: "Internal Error" };
+        }
+        encode(reply, out);
+        if (session.close) break;
+      }
+    } catch (err) {
+      if (!(err instanceof RespProtocolError)) throw err;
+      out.push(Buffer.from(`-${err.message}\r\n`));
+      session.close = true;
+    }
+    if (out.length === 1) conn.write(out[0]);
+    else if (out.length > 1) conn.write(Buffer.concat(out));
+    if (session.close) conn.end();
+  });
+  conn.on("error", () => conn.destroy());
+  conn.on("close", () => open.delete(conn));
+}
+
+function listen(server: net.Server, arg: { host: string; port: number } | { path: string }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    const done = () => {
+      server.off("error", reject);
+      resolve();
+    };
+    if ("path" in arg) server.listen(arg.path, done);
+    else server.listen(arg.port, arg.host, done);
+  });
+}
+
+/** Starts listening on TCP and/or a unix socket; resolves once both accept connections. */
+export async function serve(srv: CommandServer, o: ListenOptions): Promise<Listening> {
+  const open = new Set<net.Socket>();
+  const servers: net.Server[] = [];
+  let port: number | null = null;
+  if (o.host !== undefined || o.port !== undefined) {
+    const tcp = net.createServer((c) => handle(srv, c, open));
+    await listen(tcp, { host: o.host ?? "127.0.0.1", port: o.port ?? 9900 });
+    port = (tcp.address() as net.AddressInfo).port;
+    servers.push(tcp);
+  }
+  if (o.socket) {
+    rmSync(o.socket, { force: true });
+    const unix = net.createServer((c) => handle(srv, c, open));
+    try {
+      await listen(unix, { path: o.socket });
+    } catch (err) {
+      for (const s of servers) s.close();
+      throw err;
+    }
+    servers.push(unix);
+  }
+  return {
+    host: o.host ?? (port !== null ? "127.0.0.1" : null),
+    port,
+    socket: o.socket ?? null,
+    async close() {
+      for (const c of open) c.destroy();
+      await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      if (o.socket) rmSync(o.socket, { force: true });
+    },
+  };
+}
