@@ -26,7 +26,11 @@ function handle(srv: CommandServer, conn: net.Socket, open: Set<net.Socket>): vo
   conn.setNoDelay(true);
   const parser = new RespParser();
   const session = srv.session();
+  let closing = false;
   conn.on("data", (chunk: Buffer) => {
+    // after a protocol error the rest of the request is read and dropped, so the error reply is not lost to
+    // a TCP reset (closing a socket with unread input resets it); the client then sees the connection end
+    if (closing) return;
     parser.push(chunk);
     const out: Buffer[] = [];
     try {
@@ -51,7 +55,11 @@ function handle(srv: CommandServer, conn: net.Socket, open: Set<net.Socket>): vo
     }
     if (out.length === 1) conn.write(out[0]);
     else if (out.length > 1) conn.write(Buffer.concat(out));
-    if (session.close) conn.end();
+    if (session.close) {
+      closing = true;
+      conn.end();
+      setTimeout(() => conn.destroy(), 5000).unref();
+    }
   });
   conn.on("error", () => conn.destroy());
   conn.on("close", () => open.delete(conn));
