@@ -20,6 +20,8 @@ export interface NodeOptions {
   activationUrl?: string;
   /** dev grids without an activation service: a funded account's mnemonic the chain driver transfers from */
   faucetMnemonic?: string;
+  /** HOST:PORT the node's 0-db server listens on (default "127.0.0.1:0": loopback, any free port) */
+  zdbListen?: string;
   /** how long to wait for registration (default 120 s) */
   registerTimeoutMs?: number;
   manifest?: string;
@@ -72,8 +74,9 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     // no activation service: "" (the chain driver falls back to the faucet file) and no extra host
     activationurl: o.activationUrl ?? "",
     activationhost: o.activationUrl ? hostOf(o.activationUrl, "activation URL", ["http:", "https:"]) : hostOf(o.chainUrl, "chain URL"),
+    zdblisten: o.zdbListen ?? "127.0.0.1:0",
   };
-  for (const d of ["", "chain", "hostfacts", "kv"]) mkdirSync(join(stateDir, d), { recursive: true, mode: 0o700 });
+  for (const d of ["", "chain", "hostfacts", "kv", "zdb"]) mkdirSync(join(stateDir, d), { recursive: true, mode: 0o700 });
   if (o.faucetMnemonic) writeSecret(join(stateDir, "chain", "faucet"), o.faucetMnemonic);
   const handle = await startKernel({ manifest: o.manifest ?? NODE_MANIFEST, stateDir, onEvent: o.onEvent, vars, bootTimeoutMs: 60_000 });
   const registration = async (): Promise<Record<string, unknown>> => {
