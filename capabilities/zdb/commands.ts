@@ -442,7 +442,7 @@ const handlers: Record<string, Handler> = {
   FLUSH: (s) => {
     if (s.ns.settings.public || s.ns.settings.password === null) return error("Flushing public namespace denied");
     if (!s.writable) return error("Namespace is in read-only mode");
-    s.ns.flush();
+    s.ns.wipe();
     return ok;
   },
   HOOKS: () => array([]),

@@ -42,6 +42,7 @@ export interface Settings {
 interface DataFile {
   id: number;
   fd: number;
+  /** bytes in the file plus bytes pending (offsets of new records are known before the write) */
   size: number;
 }
 
@@ -62,6 +63,11 @@ export class Namespace {
   private dead = 0;
   private nextOrder = 0;
   private files: DataFile[] = [];
+  /** records appended since the last flush(), all for the last data file */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** called when the namespace gets pending writes (the server flushes them before it replies) */
+  onDirty: ((ns: Namespace) => void) | null = null;
   private dataFileSize: number;
   /** live payload bytes (what maxsize limits) */
   dataSize = 0;
@@ -212,25 +218,42 @@ export class Namespace {
     return seqKey(this.nextSeq);
   }
 
-  /** Appends a SET record and indexes it; returns the new entry. */
-  set(key: Buffer, payload: Buffer, timestamp: number, crc = crc32(payload)): Entry {
+  /**
+   * Appends a SET record and indexes it. The record is written by flush(), which the caller runs before it
+   * acknowledges the write (the server: once per batch of requests, so pipelined writes cost one write()).
+   */
+  set(key: Buffer, payload: Buffer, timestamp: number, crc = crc32(payload)): void {
     const f = this.writable(RECORD_HEADER + key.length + payload.length);
     const rec = encodeRecord(KIND_SET, key, payload, timestamp, crc);
-    const offset = f.size;
-    writeAll(f.fd, rec);
-    f.size += rec.length;
+    const offset = this.append(f, rec);
     this.apply(KIND_SET, Buffer.from(key), f.id, offset, payload.length, crc, timestamp);
-    return this.get(key)!;
   }
 
-  /** Appends a DELETE record (history stays in the data file until a FLUSH). */
+  /** Appends a DELETE record (history stays in the data file until a FLUSH); written by flush(). */
   delete(key: Buffer, timestamp: number): void {
     const f = this.writable(RECORD_HEADER + key.length);
     const rec = encodeRecord(KIND_DELETE, key, Buffer.alloc(0), timestamp, 0);
-    const offset = f.size;
-    writeAll(f.fd, rec);
-    f.size += rec.length;
+    const offset = this.append(f, rec);
     this.apply(KIND_DELETE, Buffer.from(key), f.id, offset, 0, 0, timestamp);
+  }
+
+  private append(f: DataFile, rec: Buffer): number {
+    const offset = f.size;
+    this.pending.push(rec);
+    this.pendingBytes += rec.length;
+    f.size += rec.length;
+    if (this.pending.length === 1) this.onDirty?.(this);
+    return offset;
+  }
+
+  /** Writes pending records to the last data file in one write (in the page cache: kill -9 cannot lose it). */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const f = this.files[this.files.length - 1];
+    const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    writeAll(f.fd, data);
   }
 
   private writable(len: number): DataFile {
@@ -241,6 +264,7 @@ export class Namespace {
 
   /** Starts a new data file (NSJUMP, or when the current one is full). */
   jump(): DataFile {
+    this.flush();
     const id = this.files[this.files.length - 1].id + 1;
     const fd = openSync(join(this.dir, fileName(id)), "a+", 0o600);
     const f = { id, fd, size: 0 };
@@ -251,6 +275,7 @@ export class Namespace {
 
   /** Reads an entry's payload from its data file. */
   read(e: Entry): Buffer {
+    this.flush();
     const f = this.files.find((x) => x.id === e.file);
     if (!f) throw new Error(`data file ${e.file} of namespace "${this.name}" is missing`);
     const out = Buffer.allocUnsafe(e.length);
@@ -278,8 +303,10 @@ export class Namespace {
     return out;
   }
 
-  /** Drops every key and data file (FLUSH): the namespace is empty afterwards, settings kept. */
-  flush(): void {
+  /** Drops every key and data file (the FLUSH command): the namespace is empty afterwards, settings kept. */
+  wipe(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
     for (const f of this.files) {
       closeSync(f.fd);
       rmSync(join(this.dir, fileName(f.id)), { force: true });
@@ -296,12 +323,15 @@ export class Namespace {
   }
 
   close(): void {
+    this.flush();
     for (const f of this.files) closeSync(f.fd);
     this.files = [];
   }
 
   /** Closes and removes the namespace folder. */
   destroy(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
     this.close();
     this.removed = true;
     rmSync(this.dir, { recursive: true, force: true });

@@ -3,6 +3,7 @@
 import { Buffer } from "node:buffer";
 import { rmSync } from "node:fs";
 import net from "node:net";
+import process from "node:process";
 import type { CommandServer } from "./commands.ts";
 import { encode, RespParser, RespProtocolError } from "./lib/resp.ts";
 
@@ -52,6 +53,15 @@ function handle(srv: CommandServer, conn: net.Socket, open: Set<net.Socket>): vo
       if (!(err instanceof RespProtocolError)) throw err;
       out.push(Buffer.from(`-${err.message}\r\n`));
       session.close = true;
+    }
+    // the batch's writes reach the data files (one write() per namespace) before any of them is acknowledged
+    try {
+      srv.store.flush();
+    } catch (err) {
+      // the index is ahead of the data files now: stop before acknowledging anything; the restart replays
+      // the files, which hold exactly what was written
+      console.error(`zdb: cannot write the data file (${(err as Error).message}); exiting so the restart replays the files`);
+      process.exit(1);
     }
     if (out.length === 1) conn.write(out[0]);
     else if (out.length > 1) conn.write(Buffer.concat(out));

@@ -28,6 +28,10 @@ export interface StoreOptions {
 export class Store {
   readonly root: string;
   private namespaces = new Map<string, Namespace>();
+  private dirty = new Set<Namespace>();
+  private markDirty = (ns: Namespace) => {
+    this.dirty.add(ns);
+  };
   private dataFileSize: number;
 
   constructor(root: string, o: StoreOptions = {}) {
@@ -38,6 +42,7 @@ export class Store {
       if (invalidName(name) || !existsSync(join(root, name, DESCRIPTOR))) continue;
       const ns = Namespace.open(root, name, this.dataFileSize);
       if (ns.truncated > 0) o.log?.(`zdb: namespace "${name}": cut ${ns.truncated} bytes of a record a crash left unfinished`);
+      ns.onDirty = this.markDirty;
       this.namespaces.set(name, ns);
     }
     if (!this.namespaces.has(DEFAULT_NAMESPACE)) this.create(DEFAULT_NAMESPACE);
@@ -56,6 +61,7 @@ export class Store {
     if (bad) throw new Error(bad);
     if (this.namespaces.has(name)) throw new Error(`namespace "${name}" exists`);
     const ns = Namespace.create(this.root, name, { ...defaultSettings(), ...settings }, this.dataFileSize);
+    ns.onDirty = this.markDirty;
     this.namespaces.set(name, ns);
     return ns;
   }
@@ -66,6 +72,13 @@ export class Store {
     this.namespaces.delete(name);
     ns.destroy();
     return true;
+  }
+
+  /** Writes every namespace's pending records: run before acknowledging writes. */
+  flush(): void {
+    if (this.dirty.size === 0) return;
+    for (const ns of this.dirty) if (!ns.removed) ns.flush();
+    this.dirty.clear();
   }
 
   close(): void {
