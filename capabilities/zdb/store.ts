@@ -74,6 +74,11 @@ export class Store {
     return true;
   }
 
+  /** True when some namespace has records not written yet. */
+  hasPending(): boolean {
+    return this.dirty.size > 0;
+  }
+
   /** Writes every namespace's pending records: run before acknowledging writes. */
   flush(): void {
     if (this.dirty.size === 0) return;
