@@ -2,6 +2,7 @@
 // and hostfacts drivers; provision, registrar and api modules, each its own sandboxed process) and waits
 // until the registrar has put the node on chain. `zos dev` and the end-to-end test use it.
 import { chmodSync, mkdirSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from "node:fs";
+import net from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { StatusReport$Client } from "../capabilities/schema/gen/node.ts";
@@ -61,6 +62,15 @@ function writeSecret(path: string, text: string): void {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** `npm start`'s 0-db address: loopback on 0-db's usual port 9900 when it is free, else any free port. */
+export function devZdbListen(): Promise<string> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once("error", () => resolve("127.0.0.1:0"));
+    probe.listen(9900, "127.0.0.1", () => probe.close(() => resolve("127.0.0.1:9900")));
+  });
+}
 
 export async function startNode(o: NodeOptions): Promise<RunningNode> {
   if (!Number.isInteger(o.farmId) || o.farmId <= 0) throw new Error(`farm id must be a positive integer, got ${o.farmId}`);

@@ -124,9 +124,10 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
     let inProcess: DevNode | null = null;
     if (o.nodeMode === "kernel") {
       const fresh = !existsSync(join(nodeDir, "identity", "seed.txt"));
-      const { startNode } = await import("../../../modules/node.ts");
+      const { devZdbListen, startNode } = await import("../../../modules/node.ts");
       const n = await startNode({
         stateDir: nodeDir,
+        zdbListen: await devZdbListen(),
         chainUrl: chain.url,
         relayUrl: relay.url,
         farmId: DEV_FARM_ID,
