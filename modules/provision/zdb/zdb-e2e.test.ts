@@ -174,14 +174,18 @@ t("escape: the zdb server process holds only its manifest's permissions (/proc)"
   ]);
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const field = (k: string) => new RegExp(`^${k}:\\s+(.*)$`, "m").exec(status)![1].trim();
-  // Linux identity: checked where the kernel enforces the shared sandbox contract (own uid, no capabilities,
-  // verified facts on its `spawned` events); a kernel without it runs drivers as itself.
-  const enforced = events.some((e) => e.event === "spawned" && e.process === "zdb" && e.sandbox);
-  if (process.getuid?.() === 0 && enforced) {
-    // the kernel is root: the driver runs under a uid of its own, with no Linux capabilities at all
+  // the kernel is root: the driver runs under a uid of its own, with no Linux capabilities at all, and the
+  // kernel's verified facts (its `spawned` event) say the same
+  if (process.getuid?.() === 0) {
     assert.not.equal(field("Uid").split(/\s+/)[0], "0", "zdb does not run as root");
-    for (const k of ["CapInh", "CapPrm", "CapEff", "CapAmb"]) assert.is(BigInt(`0x${field(k)}`), 0n, `${k} is empty`);
+    for (const k of ["CapInh", "CapPrm", "CapEff", "CapAmb", "CapBnd"]) assert.is(BigInt(`0x${field(k)}`), 0n, `${k} is empty`);
     assert.is(field("NoNewPrivs"), "1");
+    const spawned = events.findLast((e) => e.event === "spawned" && e.process === "zdb");
+    const facts = spawned?.sandbox as Record<string, unknown> | undefined;
+    assert.ok(facts, "the kernel reports zdb's verified sandbox");
+    assert.is(facts!.noNewPrivs, true);
+    assert.not.equal(facts!.uid, 0);
+    for (const k of ["capInh", "capPrm", "capEff", "capAmb", "capBnd"]) assert.is(BigInt(`0x${facts![k]}`), 0n, `verified ${k}`);
   }
 });
 
