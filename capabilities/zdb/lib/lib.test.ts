@@ -28,10 +28,32 @@ test("requests split at every byte boundary parse the same", () => {
   }
 });
 
+test("a large value arriving in many chunks is joined once, whole", () => {
+  const value = Buffer.alloc(3 * 1024 * 1024 + 7, 9);
+  const wire = req("SET", "big", value);
+  const p = new RespParser();
+  let got: Buffer[] | null = null;
+  for (let off = 0; off < wire.length; off += 65536) {
+    p.push(Buffer.from(wire.subarray(off, off + 65536)));
+    const r = p.next();
+    if (r) got = r;
+  }
+  assert.ok(got);
+  assert.ok(got![2].equals(value));
+  assert.is(p.pending(), 0);
+  assert.is(p.next(), null);
+});
+
 test("an argument over 8 MiB and malformed frames are protocol errors", () => {
   const p = new RespParser();
   p.push(Buffer.from(`*2\r\n$3\r\nSET\r\n$${8 * 1024 * 1024 + 1}\r\n`));
   assert.throws(() => p.next(), (e: Error) => e instanceof RespProtocolError && e.message === "Payload too big");
+  const q = new RespParser();
+  q.push(Buffer.from(`*3\r\n$${8 * 1024 * 1024}\r\n`));
+  assert.is(q.next(), null);
+  q.push(Buffer.alloc(8 * 1024 * 1024 + 2));
+  q.push(Buffer.from(`$${2 * 1024 * 1024}\r\n`));
+  assert.throws(() => q.next(), (e: Error) => e instanceof RespProtocolError && e.message === "Payload too big", "all arguments together are bounded");
   for (const bad of ["*1\r\n:5\r\n", "*x\r\n", "*1\r\n$-1\r\n", "*1\r\n$3\rXabc\r\n"]) {
     const q = new RespParser();
     q.push(Buffer.from(bad));

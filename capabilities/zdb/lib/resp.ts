@@ -5,7 +5,9 @@ import { Buffer } from "node:buffer";
 
 /** 0-db refuses any single argument larger than this with "-Payload too big" and drops the connection. */
 export const MAX_PAYLOAD = 8 * 1024 * 1024;
-const MAX_ARGS = 1024 * 1024;
+/** all arguments of one request together (SET key value is at most 8 MiB + 255 bytes) */
+const MAX_REQUEST = MAX_PAYLOAD + 1024 * 1024;
+const MAX_ARGS = 64 * 1024;
 const MAX_INLINE = 64 * 1024;
 
 export class RespProtocolError extends Error {
@@ -23,22 +25,36 @@ export class RespProtocolError extends Error {
 export class RespParser {
   private buf: Buffer = Buffer.alloc(0);
   private pos = 0;
+  /** chunks held back while a large request is still incomplete (joined once, not once per chunk) */
+  private parts: Buffer[] = [];
+  private partBytes = 0;
+  /** bytes from `pos` the incomplete request needs at least (0 = unknown) */
+  private need = 0;
 
   push(chunk: Buffer): void {
-    if (this.pos >= this.buf.length) {
+    if (this.need > 0 && this.pending() + chunk.length < this.need) {
+      this.parts.push(chunk);
+      this.partBytes += chunk.length;
+      return;
+    }
+    if (this.pos >= this.buf.length && this.parts.length === 0) {
       this.buf = chunk;
     } else {
-      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+      this.buf = Buffer.concat([this.buf.subarray(this.pos), ...this.parts, chunk]);
     }
+    this.parts = [];
+    this.partBytes = 0;
     this.pos = 0;
+    this.need = 0;
   }
 
   /** Bytes received and not yet consumed by a complete request. */
   pending(): number {
-    return this.buf.length - this.pos;
+    return this.buf.length - this.pos + this.partBytes;
   }
 
   next(): Buffer[] | null {
+    if (this.parts.length) return null;
     const buf = this.buf;
     let p = this.pos;
     if (p >= buf.length) return null;
@@ -48,6 +64,7 @@ export class RespParser {
     const count = parseCount(buf, p + 1, line.end, "array length", MAX_ARGS);
     p = line.next;
     const args: Buffer[] = new Array(Math.max(count, 0));
+    let total = 0;
     for (let i = 0; i < count; i++) {
       if (p >= buf.length) return null;
       if (buf[p] !== 0x24 /* '$' */) throw new RespProtocolError(`expected '$', got '${String.fromCharCode(buf[p])}'`);
@@ -56,7 +73,12 @@ export class RespParser {
       const len = parseCount(buf, p + 1, l.end, "bulk length", Number.MAX_SAFE_INTEGER);
       if (len > MAX_PAYLOAD) throw new RespProtocolError("Payload too big");
       if (len < 0) throw new RespProtocolError("null bulk string in a request");
-      if (l.next + len + 2 > buf.length) return null;
+      total += len;
+      if (total > MAX_REQUEST) throw new RespProtocolError("Payload too big");
+      if (l.next + len + 2 > buf.length) {
+        this.need = l.next + len + 2 - this.pos;
+        return null;
+      }
       args[i] = buf.subarray(l.next, l.next + len);
       p = l.next + len + 2;
     }
