@@ -4,7 +4,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Buffer } from "node:buffer";
-import { readdirSync, statSync, truncateSync } from "node:fs";
+import { closeSync, openSync, readdirSync, statSync, truncateSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../../tools/test-tmp.ts";
 import { reply, startZdb } from "./test/server.ts";
@@ -119,6 +119,28 @@ test("a record cut in half on disk is trimmed on start; earlier records are serv
     await z.stop();
     z = await startZdb(dir, { admin: ADMIN });
     assert.is(await z.client().get("next"), "fine", "the file is clean after the trim");
+  } finally {
+    await z.stop();
+  }
+});
+
+test("a last record of full length whose payload never reached the disk (zeros) is trimmed by its CRC", async () => {
+  const dir = tempDir("zt-zdb-zeros-");
+  let z = await startZdb(dir, { admin: ADMIN });
+  try {
+    const c = z.client();
+    await c.set("whole", "complete value");
+    await c.set("unwritten", Buffer.alloc(10_000, 3));
+    await z.stop();
+    const nsDir = join(dir, "data", "default");
+    const file = join(nsDir, readdirSync(nsDir).filter((f) => f.startsWith("zdb-data-")).sort().at(-1)!);
+    const fd = openSync(file, "r+");
+    writeSync(fd, Buffer.alloc(4096), 0, 4096, statSync(file).size - 4096); // what a power cut can leave
+    closeSync(fd);
+    z = await startZdb(dir, { admin: ADMIN });
+    const r = z.client();
+    assert.is(await r.get("whole"), "complete value");
+    assert.is(await r.get("unwritten"), null, "never served with zeros in it");
   } finally {
     await z.stop();
   }
