@@ -27,6 +27,8 @@ export interface StartOptions {
   minHealthTimeoutMs?: number;
   /** Tests only: see KernelOptions.alterCommandLine. */
   alterCommandLine?: KernelOptions["alterCommandLine"];
+  /** How often RSS is measured against each process's memoryMb budget (default 10 s). */
+  rssIntervalMs?: number;
 }
 
 export interface KernelHandle {
@@ -69,6 +71,7 @@ export async function startKernel(opts: StartOptions): Promise<KernelHandle> {
     vars: opts.vars,
     cacheDir: opts.cacheDir,
     alterCommandLine: opts.alterCommandLine,
+    rssIntervalMs: opts.rssIntervalMs,
   });
   let notReady: string[];
   try {
