@@ -4,12 +4,16 @@
 // everything it touches is a granted capability.
 import "../node/no-env.ts"; // first: no environment in the sandbox
 import { DeploymentEngine$Server } from "../../capabilities/schema/gen/node.ts";
+import { ChainReader$Client, EventSink$Server } from "../../capabilities/schema/gen/chain.ts";
+import { ContractSync } from "./contract-sync.ts";
 import { ChainReaderClient } from "../../capabilities/chain/reader-client.ts";
 import { KvClient } from "../../capabilities/lib/guest/clients.ts";
 import { startProcess } from "../../capabilities/lib/guest/process.ts";
 import { deploymentJson, workloadJson } from "../lib/gridtypes/mod.ts";
 import { granted, HostFactsClient, nodeAddress } from "../node/caps.ts";
 import { toJson } from "../node/json.ts";
+import { StorageClient } from "../node/storage-client.ts";
+import { volumeManager, zmountManager } from "./managers/storage.ts";
 import { contractCheckerFromChain, type CapacitySource, Engine, KvDurableStore, twinKeysFromChain, type WorkloadManager } from "./mod.ts";
 
 interface Cap { cru: number; sru: number; hru: number; mru: number }
@@ -22,8 +26,8 @@ function ready(): Engine {
   return engine;
 }
 
-// Workload managers (network, vm, storage…) are separate modules of later issues; none is wired yet, so
-// workloads of any type fail with the engine's "not supported" message while deployments are still stored.
+// Workload managers by type, each bound to the capability it needs; a type with no manager fails with the
+// engine's "not supported" message while its deployment is still stored.
 const managers = new Map<string, WorkloadManager>();
 
 const server = new DeploymentEngine$Server({
@@ -78,6 +82,9 @@ const kv = {
 const reader = new ChainReaderClient(granted(session, "reader"));
 const facts = new HostFactsClient(granted(session, "facts"));
 const identity = granted(session, "identity");
+const storage = new StorageClient(granted(session, "storage"));
+managers.set("zmount", zmountManager(storage));
+managers.set("volume", volumeManager(storage));
 
 // The node id is known once the registrar put the node on chain; contract checks wait for it.
 let nodeId: number | null = null;
@@ -96,9 +103,12 @@ let total = zero;
 let reserved = zero;
 let available: bigint | undefined;
 async function refreshCapacity(): Promise<void> {
-  const [t, r, m] = await Promise.all([facts.get<Cap>("capacity"), facts.get<Cap>("reserved"), facts.get<number | null>("availableMemory")]);
-  total = { cru: b(t.cru), sru: b(t.sru), hru: b(t.hru), mru: b(t.mru), ipv4u: 0n };
-  reserved = { cru: 0n, sru: b(r.sru), hru: 0n, mru: b(r.mru), ipv4u: 0n };
+  const [t, r, m, s] = await Promise.all([
+    facts.get<Cap>("capacity"), facts.get<Cap>("reserved"), facts.get<number | null>("availableMemory"), storage.totals(),
+  ]);
+  // disks are the storage module's: SRU = Σ SSD pools, HRU = Σ HDD pools, the cache subvolume is reserved
+  total = { cru: b(t.cru), sru: b(s.sru), hru: b(s.hru), mru: b(t.mru), ipv4u: 0n };
+  reserved = { cru: 0n, sru: b(s.cache?.size ?? 0), hru: 0n, mru: b(r.mru), ipv4u: 0n };
   available = m === null ? undefined : b(m);
 }
 const capacity: CapacitySource = { total: () => total, reserved: () => reserved, availableMemory: () => available };
@@ -120,9 +130,36 @@ try {
     onError: (e) => console.error(`provision: ${(e as Error).message}`),
   });
   engine.start();
+  watchContracts(engine);
   console.error("provision: engine open");
 } catch (err) {
   startError = (err as Error).message;
   console.error(`provision: cannot open the engine: ${startError}`);
   throw err;
+}
+
+/** Cancelled contracts free their workloads: chain events at once, a sync every 30 s for anything missed. */
+function watchContracts(e: Engine): void {
+  const sync = new ContractSync(e, reader, ownNodeId);
+  const readerCap = granted(session, "reader");
+  const sink = new EventSink$Server({
+    async events(p) {
+      for (const ev of p.events.toArray()) {
+        await sync.onEvent(ev.section, ev.method, JSON.parse(ev.dataJson) as unknown[]).catch(() => {});
+      }
+    },
+  });
+  let subscription: { cancel(): { promise(): Promise<unknown> } } | null = null;
+  const tick = async () => {
+    // renewed each time: a restarted chain driver drops subscriptions, so cancel and subscribe again
+    const old = subscription;
+    subscription = null;
+    old?.cancel().promise().catch(() => {});
+    try {
+      subscription = await readerCap(async (c) => (await new ChainReader$Client(c).subscribeEvents((q) => (q.sink = sink.client())).promise()).subscription);
+    } catch { /* the chain driver restarts: next tick */ }
+    await sync.sync().catch(() => {});
+  };
+  tick();
+  setInterval(tick, 30_000);
 }

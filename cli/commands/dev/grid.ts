@@ -24,6 +24,8 @@ export interface DevGridOptions {
   /** "in-process" (default): the node's pieces call each other directly in this process;
    * "kernel": the node runs under the capability kernel (modules/node.ts, manifests/node.json) */
   nodeMode?: "in-process" | "kernel";
+  /** the kernel node's data disks (modules/node.ts NodeOptions.disks): loop devices under node/disks by default */
+  disks?: { count?: number; hdd?: number; sizeGiB?: number } | "none";
   /** write endpoints.json (default true) */
   writeEndpoints?: boolean;
   log?: (line: string) => void;
@@ -132,6 +134,7 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
         farmId: DEV_FARM_ID,
         faucetMnemonic: faucetAccount.mnemonic,
         onEvent: (e) => log(`[kernel] ${JSON.stringify(e)}`),
+        disks: o.disks,
       });
       node = { twinId: n.twinId, nodeId: n.nodeId, newIdentity: fresh, mode: "kernel", stop: () => n.stop() };
     } else {
