@@ -2,11 +2,10 @@
 // pools mounted under the driver's own mount root; subvolumes with qgroup limits and NOCOW preallocated
 // files inside them. Callers name disks by their kernel name ("loop3"), pools by label and volumes by a
 // plain name; every name is checked here, so no caller can make the driver touch another device or path.
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { must, run } from "./tools.ts";
 import { parseBlkidExport, parseFsUsage, parseQgroups, parseSubvolumes } from "./parse.ts";
-import { seekTimeUs } from "./seektime.ts";
 
 /** Pool ids and volume names: no path separators, no dot names, bounded. */
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.:-]{0,127}$/;
@@ -19,7 +18,8 @@ export interface DiskInfo {
   fstype: string;
   label: string;
   uuid: string;
-  seekUs: number;
+  /** the kernel's rotational flag (zos measures seek time instead: Deno may not read a device, see README) */
+  rotational: boolean;
 }
 
 export interface PoolUsage {
@@ -28,7 +28,7 @@ export interface PoolUsage {
   size: number;
   used: number;
   free: number;
-  seekUs: number;
+  rotational: boolean;
 }
 
 function deny(msg: string): never {
@@ -42,7 +42,6 @@ function checkName(what: string, name: string): void {
 export class BlockDevDriver {
   readonly #devices: Map<string, string>;
   readonly #mntRoot: string;
-  readonly #seek = new Map<string, number>();
 
   /** `devices`: absolute device paths (the node's data disks); `mntRoot`: where pools are mounted. */
   constructor(devices: string[], mntRoot: string) {
@@ -62,13 +61,9 @@ export class BlockDevDriver {
     const r = await run("blkid", ["-p", "-o", "export", dev]);
     if (r.code !== 0 && r.code !== 2) throw new Error(`failed: blockdev: blkid ${disk}: ${r.stderr.trim()}`);
     const b = r.code === 0 ? parseBlkidExport(r.stdout) : {};
-    const sizeSectors = Number(readFileSync(`/sys/block/${disk}/size`, "utf8").trim());
-    let seek = this.#seek.get(disk);
-    if (seek === undefined) {
-      seek = seekTimeUs(dev);
-      this.#seek.set(disk, seek);
-    }
-    return { disk, size: sizeSectors * 512, fstype: b.TYPE ?? "", label: b.LABEL ?? "", uuid: b.UUID ?? "", seekUs: seek };
+    // lsblk reads size and rotational from sysfs (Deno itself may not read /sys or /dev without --allow-all)
+    const l = (await must("lsblk", ["-b", "-d", "-n", "-o", "SIZE,ROTA", dev], `lsblk ${disk}`)).trim().split(/\s+/);
+    return { disk, size: Number(l[0]), fstype: b.TYPE ?? "", label: b.LABEL ?? "", uuid: b.UUID ?? "", rotational: l[1] === "1" };
   }
 
   async disks(): Promise<DiskInfo[]> {
@@ -120,13 +115,6 @@ export class BlockDevDriver {
       await must("mount", ["-t", "btrfs", "-o", "nodev,nosuid", this.#device(disk), mnt], `mount pool ${pool}`);
     }
     await must("btrfs", ["quota", "enable", mnt], `quota enable on ${pool}`);
-    // the seek time is a property of the disk: measured once, kept at the pool root as zos keeps .seektime
-    const seekFile = join(mnt, ".seektime");
-    try {
-      this.#seek.set(disk, (JSON.parse(readFileSync(seekFile, "utf8")) as { elapsed: number }).elapsed);
-    } catch {
-      writeFileSync(seekFile, JSON.stringify({ device: disk, elapsed: this.#seek.get(disk) ?? seekTimeUs(this.#device(disk)) }));
-    }
     return await this.usage(pool);
   }
 
@@ -139,7 +127,8 @@ export class BlockDevDriver {
     const mnt = this.#root(pool);
     const disk = await this.#diskOf(pool);
     const u = parseFsUsage(await must("btrfs", ["filesystem", "usage", "-b", mnt], `usage of ${pool}`));
-    return { pool, disk, size: u.size, used: u.used, free: u.free, seekUs: this.#seek.get(disk) ?? 0 };
+    const info = await this.#probe(disk);
+    return { pool, disk, size: u.size, used: u.used, free: u.free, rotational: info.rotational };
   }
 
   // ------------------------------------------------------------------ subvolumes

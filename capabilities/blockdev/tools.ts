@@ -7,6 +7,7 @@ export const TOOLS = {
   mkfs: "/usr/sbin/mkfs.btrfs",
   btrfs: "/usr/bin/btrfs",
   blkid: "/usr/sbin/blkid",
+  lsblk: "/usr/bin/lsblk",
   chattr: "/usr/bin/chattr",
   fallocate: "/usr/bin/fallocate",
   mount: "/usr/bin/mount",

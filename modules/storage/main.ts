@@ -1,7 +1,8 @@
 // The storage module (zos storaged): turns the node's data disks into btrfs pools through the block-device
 // driver and serves volumes, vdisks and zdb space by owner and id (capabilities/schema/storage.capnp
 // Storage). No permissions: the driver is its only way to a disk.
-// Args: <hdd: comma-separated disk names forced to HDD, "-" for none> (loop devices always read as SSD)
+// Args: <hdd: "auto" = by the disks' rotational flag, else the disks that are HDD, comma-separated, every
+//       other one SSD ("-": all SSD) — zos-debug-vm's override; loop devices inherit their backing disk's flag>
 //       <require-ssd: "yes" (Zero-OS: no SSD pool → the node does not register) | "no" (an image without
 //       btrfs tools yet: report the disks, never block registration)>.
 // Grant restrictions on `storage`: {"owners"?: [twin ids this grantee may act for], "readOnly"?: true}.
@@ -14,8 +15,8 @@ import { toJson } from "../node/json.ts";
 import { blockDevClient } from "./blockdev-client.ts";
 import { StoragePools } from "./pools.ts";
 
-const hddArg = process.argv[2] ?? "-";
-const forcedHdd = hddArg === "-" || hddArg === "" ? [] : hddArg.split(",");
+const hddArg = process.argv[2] ?? "auto";
+const forcedHdd = hddArg === "auto" ? null : hddArg === "-" || hddArg === "" ? [] : hddArg.split(",");
 const requireSsd = (process.argv[3] ?? "yes") !== "no";
 
 let up = false;

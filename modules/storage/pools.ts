@@ -1,11 +1,11 @@
 // The storage module's policy, as zos storaged: every empty data disk becomes one btrfs pool (label = pool
-// id), existing pools are mounted again, each pool is SSD or HDD by the seek-time rule (or the operator's
-// override), the node cache is a subvolume on an SSD pool, volumes and vdisks go on SSD and zdb space on
+// id), existing pools are mounted again, each pool is SSD or HDD (the kernel's rotational flag — zos measures
+// seek time, which a Deno driver cannot do without reading the raw device — or the operator's override),
+// the node cache is a subvolume on an SSD pool, volumes and vdisks go on SSD and zdb space on
 // HDD, with over-provisioning factor 1: a pool's free space is its size minus everything promised on it.
 // The block-device driver does the privileged work; this file only decides.
 import { randomUUID } from "node:crypto";
 
-export const HDD_SEEK_US = 500;
 export const CACHE = "zos-cache";
 const GiB = 1024 ** 3;
 /** zos starts the cache at 5 GiB; small dev disks get a quarter of the pool. */
@@ -16,9 +16,9 @@ export type VolumeKind = "volume" | "zdb";
 
 /** What the module needs from the block-device driver (capabilities/schema/storage.capnp BlockDev). */
 export interface BlockDevApi {
-  disks(): Promise<{ disk: string; size: number; fstype: string; label: string; seekUs: number }[]>;
+  disks(): Promise<{ disk: string; size: number; fstype: string; label: string; rotational: boolean }[]>;
   format(disk: string, pool: string): Promise<void>;
-  mount(pool: string): Promise<{ pool: string; disk: string; size: number; used: number; free: number; seekUs: number }>;
+  mount(pool: string): Promise<{ pool: string; disk: string; size: number; used: number; free: number; rotational: boolean }>;
   usage(pool: string): Promise<{ size: number; used: number }>;
   subvolCreate(pool: string, name: string, limit: number): Promise<void>;
   subvolLimit(pool: string, name: string, limit: number): Promise<void>;
@@ -58,7 +58,7 @@ export function gib(n: number): string {
 
 export class StoragePools {
   readonly #bd: BlockDevApi;
-  readonly #forcedHdd: Set<string>;
+  readonly #forcedHdd: Set<string> | null;
   readonly pools = new Map<string, Pool>();
   readonly #volumes = new Map<string, Volume>();
   readonly #vdisks = new Map<string, { pool: string; size: number }>();
@@ -68,10 +68,14 @@ export class StoragePools {
   readonly #requireSsd: boolean;
   #problem = "";
 
-  /** `requireSsd`: Zero-OS's rule, no SSD pool → a problem that keeps the node from registering. */
-  constructor(bd: BlockDevApi, forcedHdd: string[] = [], requireSsd = true) {
+  /**
+   * `hdd`: null = classify by the disk's rotational flag; a list = the operator's override as zos-debug-vm
+   * (these disks HDD, every other SSD), for loop devices and VMs whose flags say nothing.
+   * `requireSsd`: Zero-OS's rule, no SSD pool → a problem that keeps the node from registering.
+   */
+  constructor(bd: BlockDevApi, hdd: string[] | null = null, requireSsd = true) {
     this.#bd = bd;
-    this.#forcedHdd = new Set(forcedHdd);
+    this.#forcedHdd = hdd ? new Set(hdd) : null;
     this.#requireSsd = requireSsd;
   }
 
@@ -101,7 +105,8 @@ export class StoragePools {
           continue;
         }
         const m = await this.#bd.mount(label);
-        const type: PoolType = this.#forcedHdd.has(d.disk) || m.seekUs >= HDD_SEEK_US ? "hdd" : "ssd";
+        const hdd = this.#forcedHdd ? this.#forcedHdd.has(d.disk) : m.rotational;
+        const type: PoolType = hdd ? "hdd" : "ssd";
         this.pools.set(label, { name: label, disk: d.disk, type, size: m.size });
         for (const v of await this.#bd.subvolList(label)) {
           if (v.name === CACHE) this.#cache = { pool: label, size: v.limit };
