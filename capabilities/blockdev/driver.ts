@@ -6,6 +6,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, rmSync, statSync } from "n
 import { basename, join } from "node:path";
 import { must, run } from "./tools.ts";
 import { parseBlkidExport, parseFsUsage, parseQgroups, parseSubvolumes } from "./parse.ts";
+import { chown, mountBtrfs, unmount } from "./syscalls.ts";
 
 /** Pool ids and volume names: no path separators, no dot names, bounded. */
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.:-]{0,127}$/;
@@ -112,15 +113,19 @@ export class BlockDevDriver {
     const mnt = this.#mnt(pool);
     if (!this.#mounted(pool)) {
       mkdirSync(mnt, { recursive: true, mode: 0o711 });
-      await must("mount", ["-t", "btrfs", "-o", "nodev,nosuid", this.#device(disk), mnt], `mount pool ${pool}`);
+      mountBtrfs(this.#device(disk), mnt);
     }
+    // a fresh filesystem's root belongs to root: take it over once, so subvolumes and vdisks can be made
+    // (who we are, from the folder we created: reading our uid would need another Deno permission)
+    const me = statSync(this.#mntRoot);
+    if (me.uid !== 0 && statSync(mnt).uid !== me.uid) chown(mnt, me.uid, me.gid);
     await must("btrfs", ["quota", "enable", mnt], `quota enable on ${pool}`);
     return await this.usage(pool);
   }
 
   async unmount(pool: string): Promise<void> {
     const mnt = this.#root(pool);
-    await must("umount", [mnt], `umount pool ${pool}`);
+    unmount(mnt);
   }
 
   async usage(pool: string): Promise<PoolUsage> {

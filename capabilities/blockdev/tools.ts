@@ -10,8 +10,6 @@ export const TOOLS = {
   lsblk: "/usr/bin/lsblk",
   chattr: "/usr/bin/chattr",
   fallocate: "/usr/bin/fallocate",
-  mount: "/usr/bin/mount",
-  umount: "/usr/bin/umount",
 } as const;
 
 export type Tool = keyof typeof TOOLS;

@@ -4,7 +4,7 @@
 // them are declared HDD to the storage module. Detach unmounts the pools on them and frees the loops; a
 // second start reuses the same files (pools and data kept) and any loop still attached to them.
 import { execFile, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import process from "node:process";
 
@@ -69,7 +69,8 @@ export async function attachDevDisks(o: DevDiskOptions): Promise<DevDisks> {
   if (!Number.isInteger(count) || count < 0 || count > 16) throw new Error(`disk count must be 0-16, got ${count}`);
   if (!Number.isInteger(hdd) || hdd < 0 || hdd > count) throw new Error(`HDD count must be 0-${count}, got ${hdd}`);
   if (!(size >= 1024 ** 3)) throw new Error(`disk size must be at least 1 GiB, got ${o.sizeGiB}`);
-  mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+  mkdirSync(o.dir, { recursive: true, mode: 0o711 });
+  chmodSync(o.dir, 0o711);
   const devices: string[] = [];
   const files: string[] = [];
   const detach = async () => {
@@ -83,8 +84,14 @@ export async function attachDevDisks(o: DevDiskOptions): Promise<DevDisks> {
       const file = join(o.dir, `disk${i}.img`);
       files.push(file);
       if (!existsSync(file) || statSync(file).size < size) await sh("truncate", ["-s", String(size), file]);
+      // mkfs.btrfs follows a loop device to its backing file (mount check): group disk may read it
+      await sh("chgrp", ["disk", file]);
+      await sh("chmod", ["0640", file]);
       const dev = (await attached(file)) ?? (await sh("losetup", ["--find", "--show", file])).trim();
       devices.push(dev);
+      // the blockdev driver runs under its own uid with group disk (no udev here: nodes come root 0600)
+      await sh("chgrp", ["disk", dev]);
+      await sh("chmod", ["0660", dev]);
     }
   } catch (e) {
     await detach();

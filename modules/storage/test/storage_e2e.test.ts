@@ -191,6 +191,22 @@ t("pools: three disks → three pools (2 SSD, 1 HDD); statistics count SRU/HRU f
   assert.ok(features.includes("zmount") && features.includes("volume"), JSON.stringify(features));
 });
 
+t("least privilege from /proc: blockdev runs under its own uid with only CAP_SYS_ADMIN + CAP_CHOWN and group disk; storage with nothing", () => {
+  if (skip()) return;
+  const status = (pid: number) => Object.fromEntries(readFileSync(`/proc/${pid}/status`, "utf8").split("\n").map((l) => l.split(":\t")).filter((x) => x.length === 2));
+  const bd = status(childPid("capabilities/blockdev/main.ts")!);
+  assert.ok(Number(bd.Uid.split("\t")[0]) !== 0, "not root");
+  assert.is(bd.Groups.trim(), "6", "only group disk");
+  const bits = (1n << 21n) | 1n; // CAP_SYS_ADMIN, CAP_CHOWN
+  for (const k of ["CapPrm", "CapEff", "CapBnd", "CapAmb"]) assert.is(BigInt(`0x${bd[k]}`), bits, k);
+  assert.is(bd.NoNewPrivs.trim(), "1");
+  const argv = readFileSync(`/proc/${childPid("capabilities/blockdev/main.ts")}/cmdline`, "utf8").split("\0");
+  assert.ok(!argv.includes("-A") && !argv.some((a) => a.startsWith("--allow-all")), "no -A");
+  assert.ok(argv.some((a) => a.startsWith("--allow-run=/usr/sbin/mkfs.btrfs,")), "run list exact");
+  const st = status(childPid("modules/storage/main.ts")!);
+  for (const k of ["CapPrm", "CapEff", "CapBnd", "CapAmb"]) assert.is(BigInt(`0x${st[k]}`), 0n, `storage ${k}`);
+});
+
 t("examples/zmount.json and examples/volume.json deploy as they are with `zos client deploy`", async () => {
   if (skip()) return;
   const z = await deployJson(fileURLToPath(new URL("../../../examples/zmount.json", import.meta.url)));
