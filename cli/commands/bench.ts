@@ -18,6 +18,7 @@ export const BENCHES: Record<string, string> = {
   chain: "dev chain extrinsics/s and storage reads/s through @polkadot/api",
   rmb: "RMB round trip through the relay vs raw WebSocket echo",
   "node-api": "zos.* over RMB end to end; deployments/s; npm start → registered",
+  storage: "zmount and volume create vs the raw btrfs/chattr/fallocate commands; pool bring-up per disk (root, loop devices)",
   boot: "image size and boot phases vs a hello image (QEMU, TCG)",
 };
 
