@@ -84,6 +84,13 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   };
   for (const d of ["", "chain", "hostfacts", "kv"]) mkdirSync(join(stateDir, d), { recursive: true, mode: 0o700 });
   if (o.faucetMnemonic) writeSecret(join(stateDir, "chain", "faucet"), o.faucetMnemonic);
+  // Ready means what a user needs: registered on chain and the api serving its zos.* commands through the
+  // rmb driver (it says so once its serve call succeeded), so the first request after start is answered.
+  let apiServing = false;
+  const onEvent = (e: KernelEvent) => {
+    if (e.event === "output" && e.process === "api" && /serving \d+ zos\.\* commands/.test(String(e.line))) apiServing = true;
+    o.onEvent?.(e);
+  };
   let dev: DevDisks | null = null;
   let devices: string[] = [];
   let hdd: string[] = [];
@@ -98,7 +105,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   const diskVars = { disks: devices.join(",") || "-", hdd: hdd.join(",") || "-", requiressd: "yes" };
   let handle: KernelHandle;
   try {
-    handle = await startKernel({ manifest: o.manifest ?? NODE_MANIFEST, stateDir, onEvent: o.onEvent, vars: { ...vars, ...diskVars }, bootTimeoutMs: 60_000 });
+    handle = await startKernel({ manifest: o.manifest ?? NODE_MANIFEST, stateDir, onEvent, vars: { ...vars, ...diskVars }, bootTimeoutMs: 60_000 });
   } catch (err) {
     await dev?.detach();
     throw err;
@@ -122,7 +129,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     for (;;) {
       try {
         last = await registration();
-        if (last.state === "registered" && typeof last.node_id === "number" && typeof last.twin_id === "number") break;
+        if (last.state === "registered" && typeof last.node_id === "number" && typeof last.twin_id === "number" && apiServing) break;
+        if (last.state === "registered") last = { ...last, state: "registered, api not serving yet" };
       } catch (err) {
         last = { error: (err as Error).message };
       }

@@ -10,7 +10,7 @@ import { DEFAULT_STATE_DIR } from "./dev/endpoints.ts";
 import { startDevGrid } from "./dev/grid.ts";
 
 const USAGE = `usage: zos dev [--state DIR] [--block-time MS] [--chain-port P] [--relay-port P] [--disks N] [--hdd N]
-               [--disk-size GIB] [--in-process] [--verbose] [--json]
+               [--disk-size GIB] [--verbose] [--json]
 
 Starts a dev chain, an RMB relay and one node on loopback, registers the node on the chain, funds a
 dev user, writes DIR/endpoints.json (chain_url, relay_url, node_twin_id, node_id, user_mnemonic …) and
@@ -26,9 +26,6 @@ start reuses it: same node identity, chain, deployments and user.
                     0 = none (the node then does not register: Zero-OS needs an SSD)
   --hdd N           how many of them (the last ones) count as HDD (default 1; loop devices measure as SSD)
   --disk-size GIB   size of each sparse disk file (default 20; only what is written takes space)
-  --in-process      run the node's pieces in this process instead of under the capability kernel
-                    (fallback; by default each driver and module of manifests/node.json is its own
-                    sandboxed process, as in the image)
   --verbose         log what every piece does (stderr)
   --json            print one JSON line per event instead of the human summary
 
@@ -55,7 +52,6 @@ export const command: Command = {
       hdd: { type: "string" },
       "disk-size": { type: "string" },
       verbose: { type: "boolean" },
-      "in-process": { type: "boolean" },
     }, "dev");
     if (p.help) {
       console.log(USAGE);
@@ -112,7 +108,6 @@ export const command: Command = {
         blockTimeMs,
         chainPort,
         relayPort,
-        nodeMode: p.values["in-process"] ? "in-process" : "kernel",
         disks: diskCount ? { count: diskCount, hdd: hddCount, sizeGiB: diskSize } : "none",
         log: verbose ? (l) => console.error(l) : undefined,
         onPhase: (phase, ms) => {
@@ -136,9 +131,11 @@ export const command: Command = {
         `zos dev: ready in ${secs} s`,
         `  chain      ${e.chain_url}`,
         `  relay      ${e.relay_url}`,
+        `  explorer   ${e.proxy_url}  (grid proxy API)`,
+        `  graphql    ${e.graphql_url}`,
         `  node       id ${e.node_id}, twin ${e.node_twin_id}, farm ${e.farm_id}${grid.node.newIdentity ? " (new identity)" : " (identity reused)"}`,
         `  dev user   twin ${e.user_twin_id} (mnemonic in ${grid.endpointsFile})`,
-        `  runs       ${grid.node.mode === "kernel" ? "under the capability kernel (manifests/node.json), one sandboxed process per driver and module" : "in this process (--in-process)"}`,
+        "  runs       under the capability kernel (manifests/node.json), one sandboxed process per driver and module",
         "",
         "  try:  npx zos client list     npx zos client deploy <deployment.json>",
         "  Ctrl-C stops everything.",

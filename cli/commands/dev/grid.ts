@@ -6,12 +6,15 @@ import { ChainClient } from "../../../capabilities/chain/mod.ts";
 import { signerFromMnemonic } from "../../../capabilities/rmb/signer.ts";
 import { startChain } from "../../../grid/chain/mod.ts";
 import { startRelay } from "../../../grid/relay/mod.ts";
-import type { WorkloadManager } from "../../../modules/provision/mod.ts";
+import { type RunningNode, startNode } from "../../../modules/node.ts";
+import { startActivation } from "../../../grid/activation/mod.ts";
+import { startGridServices } from "../../../grid/services.ts";
+import { connectExplorerRmb } from "./explorer_rmb.ts";
+import type { GridServices } from "../../../grid/services.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { writeFileAtomic } from "../../../capabilities/lib/fs/atomic.ts";
 import { type Endpoints, writeEndpoints } from "./endpoints.ts";
 import { DevFaucet } from "./faucet.ts";
-import { type DevNode, startDevNode } from "./node.ts";
 import { type DevUser, ensureDevUser } from "./user.ts";
 
 export interface DevGridOptions {
@@ -20,35 +23,39 @@ export interface DevGridOptions {
   blockTimeMs?: number;
   chainPort?: number;
   relayPort?: number;
-  managers?: ReadonlyMap<string, WorkloadManager>;
-  /** "in-process" (default): the node's pieces call each other directly in this process;
-   * "kernel": the node runs under the capability kernel (modules/node.ts, manifests/node.json) */
-  nodeMode?: "in-process" | "kernel";
-  /** the kernel node's data disks (modules/node.ts NodeOptions.disks): loop devices under node/disks by default */
+  /** the node's data disks (modules/node.ts NodeOptions.disks): loop devices under node/disks by default */
   disks?: { count?: number; hdd?: number; sizeGiB?: number } | "none";
   /** write endpoints.json (default true) */
   writeEndpoints?: boolean;
   log?: (line: string) => void;
-  /** called as each piece comes up: chain, relay, node, user */
+  /** ports of the explorer (grid proxy API), the indexer (GraphQL) and the KYC service; default any free port */
+  proxyPort?: number;
+  graphqlPort?: number;
+  kycPort?: number;
+  /** called as each piece comes up: chain, services, relay, node, user */
   onPhase?: (phase: string, ms: number) => void;
 }
 
-/** What every node mode gives back. */
+/** The node, always under the capability kernel (modules/node.ts, manifests/node.json), as in the image. */
 export interface NodeHandle {
   twinId: number;
   nodeId: number;
   /** true when this start created the node's seed (a new identity) */
   newIdentity: boolean;
-  mode: "in-process" | "kernel";
+  mode: "kernel";
+  /** the kernel-hosted node itself: its kernel (pids, grants) and registration state, for tests and benchmarks */
+  running: RunningNode;
   stop(): Promise<void>;
 }
 
 export interface DevGrid {
   chainUrl: string;
   relayUrl: string;
+  proxyUrl: string;
+  graphqlUrl: string;
+  /** the KYC service (setStatus marks an account unverified for tests) */
+  kyc: GridServices["kyc"];
   node: NodeHandle;
-  /** the in-process node's internals (engine, router), for tests and benchmarks; null under the kernel */
-  inProcess: DevNode | null;
   user: DevUser;
   farmId: number;
   endpoints: Endpoints;
@@ -104,6 +111,17 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       }));
     stops.push(() => chain.stop());
     phase("chain");
+    const gridDir = join(o.stateDir, "grid");
+    const services = await startGridServices({
+      chain: chain.chain,
+      stateDir: gridDir,
+      proxyPort: o.proxyPort,
+      graphqlPort: o.graphqlPort,
+      kycPort: o.kycPort,
+      log: (l) => log(`[explorer] ${l}`),
+    });
+    stops.push(() => services.stop());
+    phase("services");
     const relay = await onPort(remembered.relay, o.relayPort, (port) =>
       startRelay({
         chainUrl: chain.url,
@@ -120,36 +138,19 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
     phase("relay");
     const faucetAccount = chain.devAccounts.find((a) => a.name === "alice") ?? chain.devAccounts[0];
     const faucetSigner = await signerFromMnemonic(faucetAccount.mnemonic, "sr25519");
-    // Both modes keep the seed at node/identity/seed.txt, so switching mode keeps the node's identity.
+    // The seed lives at node/identity/seed.txt (the identity driver's file), so a second start keeps the node.
     const nodeDir = join(o.stateDir, "node");
-    let node: NodeHandle;
-    let inProcess: DevNode | null = null;
-    if (o.nodeMode === "kernel") {
-      const fresh = !existsSync(join(nodeDir, "identity", "seed.txt"));
-      const { startNode } = await import("../../../modules/node.ts");
-      const n = await startNode({
-        stateDir: nodeDir,
-        chainUrl: chain.url,
-        relayUrl: relay.url,
-        farmId: DEV_FARM_ID,
-        faucetMnemonic: faucetAccount.mnemonic,
-        onEvent: (e) => log(`[kernel] ${JSON.stringify(e)}`),
-        disks: o.disks,
-      });
-      node = { twinId: n.twinId, nodeId: n.nodeId, newIdentity: fresh, mode: "kernel", stop: () => n.stop() };
-    } else {
-      inProcess = await startDevNode({
-        stateDir: nodeDir,
-        chainUrl: chain.url,
-        relayUrl: relay.url,
-        farmId: DEV_FARM_ID,
-        faucet: faucetSigner,
-        managers: o.managers,
-        log: (l) => log(`[node] ${l}`),
-      });
-      const d = inProcess;
-      node = { twinId: d.twinId, nodeId: d.nodeId, newIdentity: d.newIdentity, mode: "in-process", stop: () => d.stop() };
-    }
+    const fresh = !existsSync(join(nodeDir, "identity", "seed.txt"));
+    const n = await startNode({
+      stateDir: nodeDir,
+      chainUrl: chain.url,
+      relayUrl: relay.url,
+      farmId: DEV_FARM_ID,
+      faucetMnemonic: faucetAccount.mnemonic,
+      onEvent: (e) => log(`[kernel] ${JSON.stringify(e)}`),
+      disks: o.disks,
+    });
+    const node: NodeHandle = { twinId: n.twinId, nodeId: n.nodeId, newIdentity: fresh, mode: "kernel", running: n, stop: () => n.stop() };
     stops.push(() => node.stop());
     phase("node");
     const client = await ChainClient.connect({ urls: [chain.url] });
@@ -160,6 +161,22 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       await client.close();
     }
     phase("user");
+    // the explorer asks nodes over RMB (features, health, statistics) with a twin of its own
+    {
+      const c = await ChainClient.connect({ urls: [chain.url] });
+      try {
+        const rmb = await connectExplorerRmb(gridDir, chain.url, relay.url, c, new DevFaucet(c, faucetSigner));
+        stops.push(() => rmb.close());
+        services.setAsk(rmb.ask);
+      } finally {
+        await c.close();
+      }
+    }
+    // bob funds through the activation service, so alice's faucet never races it for a nonce
+    const funder = chain.devAccounts.find((a) => a.name === "bob") ?? chain.devAccounts[1];
+    const activation = await startActivation({ chainUrl: chain.url, funderMnemonic: funder.mnemonic });
+    stops.push(() => activation.stop());
+    await services.synced();
     const endpoints: Endpoints = {
       chain_url: chain.url,
       relay_url: relay.url,
@@ -169,13 +186,21 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       user_mnemonic: user.mnemonic,
       user_twin_id: user.twinId,
       user_key_type: user.keyType,
+      network: "dev",
+      proxy_url: services.proxyUrl,
+      graphql_url: services.graphqlUrl,
+      activation_url: activation.url,
+      kyc_url: services.kyc.url,
+      client_env: services.clientEnv,
     };
     const endpointsFile = o.writeEndpoints === false ? null : writeEndpoints(o.stateDir, endpoints);
     return {
       chainUrl: chain.url,
       relayUrl: relay.url,
+      proxyUrl: services.proxyUrl,
+      graphqlUrl: services.graphqlUrl,
+      kyc: services.kyc,
       node,
-      inProcess,
       user,
       farmId: DEV_FARM_ID,
       endpoints,

@@ -137,7 +137,7 @@ function childPid(needle: string): number | undefined {
 }
 
 async function startGrid(): Promise<void> {
-  grid = await startDevGrid({ stateDir: dir, blockTimeMs: 0, nodeMode: "kernel", disks: { count: 3, hdd: 1, sizeGiB: 4 } });
+  grid = await startDevGrid({ stateDir: dir, blockTimeMs: 0, disks: { count: 3, hdd: 1, sizeGiB: 4 } });
   const client = new OfficialClient(grid.chainUrl, grid.relayUrl, grid.user.mnemonic, randomBytes(5).toString("hex"), "sr25519", 3);
   await client.connect();
   closers.push(() => client.disconnect());
