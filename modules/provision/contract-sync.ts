@@ -18,6 +18,9 @@ export class ContractSync {
   readonly #read: ContractReads;
   readonly #nodeId: () => Promise<number>;
   readonly #queued = new Set<string>();
+  /** contracts found missing in the last pass: only a second pass in a row uninstalls (a restarting chain
+   *  driver can answer "absent" for a moment, and uninstalling deletes user data) */
+  #missing = new Set<string>();
 
   constructor(engine: CancelTarget, read: ContractReads, nodeId: () => Promise<number>) {
     this.#engine = engine;
@@ -43,9 +46,14 @@ export class ContractSync {
 
   async sync(): Promise<void> {
     const node = await this.#nodeId();
+    const missing = new Set<string>();
     for (const d of this.#engine.list()) {
       const c = (await this.#read.contract(Number(d.contract_id))) as { contractType?: { nodeContract?: { nodeId?: number } } } | null;
-      if (c?.contractType?.nodeContract?.nodeId !== node) await this.#cancel(d, "contract not active on chain");
+      if (c?.contractType?.nodeContract?.nodeId === node) continue;
+      const key = `${d.twin_id}-${d.contract_id}`;
+      missing.add(key);
+      if (this.#missing.has(key)) await this.#cancel(d, "contract not active on chain");
     }
+    this.#missing = missing;
   }
 }
