@@ -10,6 +10,7 @@ import {
   Activator$Client, DeploymentEngine$Client, HostFacts$Client, Rmb$Client, StatusReport$Client,
 } from "../capabilities/schema/gen/node.ts";
 import { BlockDev$Client, Storage$Client } from "../capabilities/schema/gen/storage.ts";
+import { Zdb$Client } from "../capabilities/schema/gen/zdb.ts";
 
 const registry = new Map<string, bigint>([
   ["Session", Session$Client.interfaceId],
@@ -32,6 +33,7 @@ const registry = new Map<string, bigint>([
   ["StatusReport", StatusReport$Client.interfaceId],
   ["BlockDev", BlockDev$Client.interfaceId],
   ["Storage", Storage$Client.interfaceId],
+  ["Zdb", Zdb$Client.interfaceId],
 ]);
 
 export function interfaceId(name: string): bigint | undefined {

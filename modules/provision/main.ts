@@ -4,8 +4,6 @@
 // everything it touches is a granted capability.
 import "../node/no-env.ts"; // first: no environment in the sandbox
 import { DeploymentEngine$Server } from "../../capabilities/schema/gen/node.ts";
-import { ChainReader$Client, EventSink$Server } from "../../capabilities/schema/gen/chain.ts";
-import { ContractSync } from "./contract-sync.ts";
 import { ChainReaderClient } from "../../capabilities/chain/reader-client.ts";
 import { KvClient } from "../../capabilities/lib/guest/clients.ts";
 import { startProcess } from "../../capabilities/lib/guest/process.ts";
@@ -14,6 +12,10 @@ import { granted, HostFactsClient, nodeAddress } from "../node/caps.ts";
 import { toJson } from "../node/json.ts";
 import { StorageClient } from "../node/storage-client.ts";
 import { volumeManager, zmountManager } from "./managers/storage.ts";
+import { ChainReader$Client } from "../../capabilities/schema/gen/chain.ts";
+import { freeCancelled } from "./contract-sync.ts";
+import { zdbBackend } from "./zdb/client.ts";
+import { zdbManager } from "./zdb/manager.ts";
 import { contractCheckerFromChain, type CapacitySource, Engine, KvDurableStore, twinKeysFromChain, type WorkloadManager } from "./mod.ts";
 
 interface Cap { cru: number; sru: number; hru: number; mru: number }
@@ -26,8 +28,8 @@ function ready(): Engine {
   return engine;
 }
 
-// Workload managers by type, each bound to the capability it needs; a type with no manager fails with the
-// engine's "not supported" message while its deployment is still stored.
+// Workload managers by type, each bound to the capabilities it was granted; types without one fail with
+// the engine's "not supported" message while deployments are still stored.
 const managers = new Map<string, WorkloadManager>();
 
 const server = new DeploymentEngine$Server({
@@ -79,12 +81,20 @@ const kv = {
   delete: (key: string) => kvUse((c) => new KvClient(c).delete(key)),
   list: (prefix: string) => kvUse((c) => new KvClient(c).list(prefix)),
 };
-const reader = new ChainReaderClient(granted(session, "reader"));
+const readerCap = granted(session, "reader");
+const reader = new ChainReaderClient(readerCap);
 const facts = new HostFactsClient(granted(session, "facts"));
 const identity = granted(session, "identity");
 const storage = new StorageClient(granted(session, "storage"));
 managers.set("zmount", zmountManager(storage));
 managers.set("volume", volumeManager(storage));
+
+interface HostInterface { name: string; ips: string[] }
+managers.set("zdb", zdbManager({
+  backend: zdbBackend(granted(session, "zdb")),
+  // a server on every address is reached through the node's own (non-internal) addresses
+  nodeAddresses: async () => (await facts.get<HostInterface[]>("interfaces")).flatMap((i) => i.ips),
+}));
 
 // The node id is known once the registrar put the node on chain; contract checks wait for it.
 let nodeId: number | null = null;
@@ -130,36 +140,25 @@ try {
     onError: (e) => console.error(`provision: ${(e as Error).message}`),
   });
   engine.start();
-  watchContracts(engine);
   console.error("provision: engine open");
+  // contracts cancelled on chain: their deployments are uninstalled (delete frees what they held)
+  let syncing = false;
+  setInterval(() => {
+    if (syncing || !engine) return;
+    syncing = true;
+    const e = engine;
+    ownNodeId()
+      .then((id) => readerCap(async (c) => (await new ChainReader$Client(c).activeNodeContracts((p) => (p.nodeId = id)).promise()).ids.toArray()))
+      .then((ids) => freeCancelled(e, ids))
+      .then((freed) => freed.length && console.error(`provision: contracts cancelled on chain: ${freed.join(", ")}`))
+      .catch((err) => {
+        if (!/not registered on chain yet/.test((err as Error).message)) console.error(`provision: contract sync: ${(err as Error).message}`);
+      })
+      .finally(() => (syncing = false));
+  }, 5_000);
 } catch (err) {
   startError = (err as Error).message;
   console.error(`provision: cannot open the engine: ${startError}`);
   throw err;
 }
 
-/** Cancelled contracts free their workloads: chain events at once, a sync every 30 s for anything missed. */
-function watchContracts(e: Engine): void {
-  const sync = new ContractSync(e, reader, ownNodeId);
-  const readerCap = granted(session, "reader");
-  const sink = new EventSink$Server({
-    async events(p) {
-      for (const ev of p.events.toArray()) {
-        await sync.onEvent(ev.section, ev.method, JSON.parse(ev.dataJson) as unknown[]).catch(() => {});
-      }
-    },
-  });
-  let subscription: { cancel(): { promise(): Promise<unknown> } } | null = null;
-  const tick = async () => {
-    // renewed each time: a restarted chain driver drops subscriptions, so cancel and subscribe again
-    const old = subscription;
-    subscription = null;
-    old?.cancel().promise().catch(() => {});
-    try {
-      subscription = await readerCap(async (c) => (await new ChainReader$Client(c).subscribeEvents((q) => (q.sink = sink.client())).promise()).subscription);
-    } catch { /* the chain driver restarts: next tick */ }
-    await sync.sync().catch(() => {});
-  };
-  tick();
-  setInterval(tick, 30_000);
-}
