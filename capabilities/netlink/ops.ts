@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { type Sys } from "./sys.ts";
+import { bin } from "./bins.ts";
 import { EEXIST, ENODEV, ENOENT, ESRCH, EADDRNOTAVAIL, NetlinkError, RtnlSocket, seq } from "./rtnl-socket.ts";
 import * as m from "./rtnl.ts";
 import { startWireguardGo, uapi, uapiSet, type WgConfig } from "./wireguard.ts";
@@ -31,7 +32,7 @@ export interface RouteView {
 
 function run(argv: string[], input?: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const c = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "ignore", "pipe"], env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } });
+    const c = spawn(bin(argv[0]), argv.slice(1), { stdio: ["pipe", "ignore", "pipe"], env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } });
     let err = "";
     c.stderr.on("data", (d) => (err += d.toString()));
     c.on("error", (e) => reject(new Error(`${argv[0]}: ${e.message}`)));

@@ -5,6 +5,8 @@
 // what makes "setns, open a socket, setns back" safe: no other JS runs in between, and Deno's async
 // I/O threads never change namespace.
 
+import { existsSync } from "node:fs";
+
 export class SysError extends Error {
   readonly errno: number;
   constructor(call: string, errno: number) {
@@ -56,6 +58,7 @@ const SOL_SOCKET = 1, SO_RCVTIMEO = 20, SO_RCVBUF = 8, SOL_NETLINK = 270, NETLIN
 const O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0x40, O_EXCL = 0x80, O_CLOEXEC = 0x80000;
 const CLONE_NEWNET = 0x40000000, MS_BIND = 4096, MNT_DETACH = 2, EAGAIN = 11;
 const SELF_NS = "/proc/thread-self/ns/net";
+export const LIBC = ["/lib/x86_64-linux-gnu/libc.so.6", "/usr/lib/x86_64-linux-gnu/libc.so.6", "/lib64/libc.so.6", "/lib/libc.so.6"];
 
 const cstr = (s: string): Uint8Array => new TextEncoder().encode(s + "\0");
 
@@ -65,7 +68,16 @@ export function denoSys(): Sys {
   if (cached) return cached;
   const deno = (globalThis as unknown as { Deno?: DenoFfi }).Deno;
   if (!deno?.dlopen) throw new Error("the netlink driver needs Deno's FFI (run it under Deno with --allow-ffi)");
-  const lib = deno.dlopen("libc.so.6", {
+  // an absolute path, so the manifest's `sandbox.ffi` can name exactly this file
+  const libc = LIBC.find((p) => {
+    try {
+      return existsSync(p);
+    } catch {
+      return false;
+    }
+  });
+  if (!libc) throw new Error(`netlink: libc not found (looked at ${LIBC.join(", ")})`);
+  const lib = deno.dlopen(libc, {
     socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
     bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
     setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createConnection } from "node:net";
 import { join } from "node:path";
+import { bin } from "./bins.ts";
 
 export interface WgPeer {
   public_key: string;
@@ -81,7 +82,7 @@ const SCRIPT = 'mount --bind "$1" /run/wireguard 2>/dev/null || { mount -t tmpfs
 export async function startWireguardGo(nsPath: string, uapiDir: string, name: string): Promise<WgProcess> {
   const inner = ["unshare", "-m", "--propagation", "private", "--", "sh", "-c", SCRIPT, "zos-wg", uapiDir, name];
   const argv = nsPath ? ["nsenter", `--net=${nsPath}`, "--", ...inner] : inner;
-  const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "ignore", "pipe"], env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LOG_LEVEL: "error" } });
+  const child = spawn(bin(argv[0]), argv.slice(1), { stdio: ["ignore", "ignore", "pipe"], env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LOG_LEVEL: "error" } });
   let stderr = "";
   child.stderr?.on("data", (d) => (stderr = (stderr + d.toString()).slice(-2000)));
   const socket = join(uapiDir, `${name}.sock`);

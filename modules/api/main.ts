@@ -11,8 +11,9 @@ import { startProcess } from "../../capabilities/lib/guest/process.ts";
 import { deploymentHashText } from "../provision/mod.ts";
 import { granted, HostFactsClient, nodeAddress, rmbInfo, statusOf } from "../node/caps.ts";
 import { toJson } from "../node/json.ts";
+import { networkClient } from "../node/network-client.ts";
 import { createRouter, gridtypesCodec } from "./mod.ts";
-import type { Capacity, ChainContract, DeploymentEngine, DeploymentJson, EngineUsage, WorkloadJson } from "./ports.ts";
+import type { Capacity, ChainContract, DeploymentEngine, DeploymentJson, EngineUsage, NetworkInfo, WorkloadJson } from "./ports.ts";
 
 const { session } = startProcess({});
 
@@ -84,7 +85,22 @@ async function learnIds(): Promise<void> {
 }
 
 let version = { zos: "unknown", zinit: "unknown" };
+// zos.network.* and zos.admin.* from the network module's real state, when the manifest grants it.
+let network: NetworkInfo | undefined;
+if ((await session.list()).includes("network")) {
+  const net = networkClient(granted(session, "network"));
+  network = {
+    wgPorts: () => net.query<number[]>("wg_ports"),
+    publicConfig: () => net.query("public_config"),
+    interfaces: () => net.query<{ zos: string[]; ygg: string[] }>("interfaces"),
+    hasIpv6: () => net.query<boolean>("has_ipv6"),
+    adminInterfaces: () => net.query<Record<string, { ips: string[]; mac: string }>>("admin_interfaces"),
+    publicNic: () => net.query<{ is_single: boolean; is_dual: boolean; dual_interface: string }>("public_nic"),
+  };
+}
+
 const router = createRouter({
+  network,
   codec: gridtypesCodec,
   engine,
   contracts,

@@ -10,6 +10,8 @@ import { startProcess } from "../../capabilities/lib/guest/process.ts";
 import { deploymentJson, workloadJson } from "../lib/gridtypes/mod.ts";
 import { granted, HostFactsClient, nodeAddress } from "../node/caps.ts";
 import { toJson } from "../node/json.ts";
+import { networkClient } from "../node/network-client.ts";
+import { workloadJson as wlJson } from "../lib/gridtypes/mod.ts";
 import { contractCheckerFromChain, type CapacitySource, Engine, KvDurableStore, twinKeysFromChain, type WorkloadManager } from "./mod.ts";
 
 interface Cap { cru: number; sru: number; hru: number; mru: number }
@@ -67,6 +69,21 @@ const { session } = startProcess({
   health: () => ({ ready: engine !== null, detail: engine ? "" : startError || "opening the store" }),
   onShutdown: () => engine?.stop(),
 });
+
+// The network module (when granted) provisions `network` workloads and answers `network-light` honestly.
+if ((await session.list()).includes("network")) {
+  const net = networkClient(granted(session, "network"));
+  const req = (ctx: { twin: number; workloadId: string }, wl: Parameters<WorkloadManager["provision"]>[1]) => ({
+    twin: ctx.twin, workloadId: ctx.workloadId, name: wl.name, type: wl.type,
+    data: (JSON.parse(wlJson(wl)) as { data?: unknown }).data ?? {},
+  });
+  const manager: WorkloadManager = {
+    provision: (ctx, wl) => net.provision(req(ctx, wl)),
+    update: (ctx, wl) => net.provision(req(ctx, wl)),
+    deprovision: (ctx, wl) => net.deprovision(req(ctx, wl)),
+  };
+  managers.set("network", manager);
+}
 
 const kvUse = granted(session, "kv");
 const kv = {
