@@ -4,14 +4,10 @@
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { existsSync } from "node:fs";
+import { findDenoBinary } from "./deno-binary.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const candidates = [
-  join(root, "node_modules", "@deno", "linux-x64-glibc", "deno"),
-  join(root, "node_modules", "deno", "deno"),
-];
-const deno = candidates.find((p) => existsSync(p));
+const deno = findDenoBinary(root);
 if (!deno) {
   process.stderr.write("zos: the Deno runtime is missing; run `npm ci` in " + root + " first\n");
   process.exit(2);

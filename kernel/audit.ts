@@ -23,7 +23,12 @@ export interface AuditReach {
 export interface AuditProcess {
   name: string;
   kind: string;
-  user: string;
+  /** Always "own": every process runs under a uid of its own (when the kernel is root). */
+  user: "own";
+  /** uidBase + position in the manifest (the process runs as the kernel's user when the kernel is not root). */
+  uid: number;
+  /** Supplementary groups and Linux capabilities (ambient) beyond the own uid. */
+  linux: { capabilities: string[]; groups: string[] };
   entry: string;
   memoryMb: number | null;
   permissions: Partial<Record<Permission, string[]>>;
@@ -49,7 +54,7 @@ function permissionsOf(p: ProcessSpec): Partial<Record<Permission, string[]>> {
 export function audit(m: Manifest): Audit {
   const byName = new Map(m.processes.map((p) => [p.name, p]));
   const capabilities = [...new Set(m.processes.flatMap((p) => Object.keys(p.exposes).map((c) => `${p.name}.${c}`)))];
-  const processes = m.processes.map((p): AuditProcess => {
+  const processes = m.processes.map((p, index): AuditProcess => {
     const reach: AuditReach[] = [];
     const seen = new Set<string>();
     const reached = new Set<string>();
@@ -75,7 +80,9 @@ export function audit(m: Manifest): Audit {
     return {
       name: p.name,
       kind: p.kind,
-      user: p.user,
+      user: "own",
+      uid: m.uidBase + index,
+      linux: { capabilities: [...p.linux.capabilities], groups: [...p.linux.groups] },
       entry: p.entry,
       memoryMb: p.memoryMb,
       permissions: permissionsOf(p),
@@ -111,7 +118,9 @@ export function renderAudit(a: Audit): string {
   for (const p of a.processes) {
     const perms = Object.entries(p.permissions).map(([k, v]) => `${k}=${v!.join(",")}`);
     const mem = p.memoryMb ? `, heap ≤ ${p.memoryMb} MiB` : "";
-    out.push(`${p.name}  (${p.kind}, ${p.user === "own" ? "own uid, no Linux capabilities" : "kernel's uid"}${mem}, entry ${p.entry})`);
+    const caps = p.linux.capabilities.length ? `Linux capabilities ${p.linux.capabilities.join(",")}` : "no Linux capabilities";
+    const groups = p.linux.groups.length ? `groups ${p.linux.groups.join(",")}` : "no groups";
+    out.push(`${p.name}  (${p.kind}, uid ${p.uid}, ${groups}, ${caps}${mem}, entry ${p.entry})`);
     out.push(`  runtime permissions: ${perms.length ? perms.join("  ") : "none"}`);
     if (Object.keys(p.exposes).length) out.push(`  exposes: ${Object.entries(p.exposes).map(([k, v]) => `${k} (${v})`).join(", ")}`);
     if (!p.grants.length) out.push("  grants: none");

@@ -1,7 +1,7 @@
 // What each process gained or lost between two manifests. Anything gained widens authority: a new process,
 // a new or changed grant (restrictions are interpreted by the provider, so the kernel cannot tell a narrowing
-// change from a widening one and treats every change as widening), a runtime permission, a switch to the
-// kernel's uid or from module to driver. Exposing a new capability is reported but widens nothing by itself.
+// change from a widening one and treats every change as widening), a runtime permission, a Linux
+// capability or supplementary group, or a switch from module to driver. Exposing a new capability is reported but widens nothing by itself.
 import type { Manifest, ProcessSpec } from "./manifest.ts";
 import { PERMISSIONS } from "./manifest.ts";
 
@@ -41,7 +41,8 @@ function facets(p: ProcessSpec): Map<string, boolean> {
   // facet text → does gaining it widen authority
   const f = new Map<string, boolean>();
   f.set(`kind ${p.kind}`, p.kind === "driver");
-  f.set(`user ${p.user}`, p.user === "kernel");
+  for (const c of p.linux.capabilities) f.set(`linux capability ${c}`, true);
+  for (const g of p.linux.groups) f.set(`linux group ${g}`, true);
   f.set(`entry ${p.entry}`, true);
   for (const g of p.grants) f.set(grantText(g), true);
   for (const k of PERMISSIONS) for (const v of p.sandbox[k]) f.set(`permission ${k}=${v}`, true);

@@ -2,7 +2,7 @@
 // modules) booted once, then crashes, revocation, re-acquisition, sandbox identity and ordered shutdown.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -71,10 +71,10 @@ test("every process becomes ready, in dependency order", () => {
   assert.ok(readyAt("kv") < spawnedCounter, "counter is spawned only after kv is ready");
 });
 
-test("modules run with their own uid, no Linux capabilities and no_new_privs (when the kernel is root)", () => {
+test("every process, drivers too, runs with its own uid, no Linux capabilities and no_new_privs (when the kernel is root)", () => {
   const root = process.getuid?.() === 0;
   const uids = new Set<string>();
-  for (const name of ["counter", "greeter", "reporter"]) {
+  for (const name of ["kv", "log", "clock", "counter", "greeter", "reporter"]) {
     const st = statusOf(handle.kernel.pid(name)!);
     const uid = st.Uid.split(/\s+/)[0];
     if (root) {
@@ -82,11 +82,18 @@ test("modules run with their own uid, no Linux capabilities and no_new_privs (wh
       assert.is(st.CapEff, "0000000000000000", `${name} CapEff`);
       assert.is(st.CapPrm, "0000000000000000", `${name} CapPrm`);
       assert.is(st.CapBnd, "0000000000000000", `${name} CapBnd`);
+      assert.is(st.CapAmb, "0000000000000000", `${name} CapAmb`);
+      assert.is(st.Groups.trim(), "", `${name} has no supplementary groups`);
       assert.is(st.NoNewPrivs, "1", `${name} NoNewPrivs`);
     }
     uids.add(uid);
   }
-  if (root) assert.is(uids.size, 3, "each module has a distinct uid");
+  if (root) {
+    assert.is(uids.size, 6, "each process has a distinct uid");
+    const kvState = statSync(join(state, "kv"));
+    assert.is(kvState.mode & 0o777, 0o700, "the kv driver's state dir is private");
+    assert.is(String(kvState.uid), statusOf(handle.kernel.pid("kv")!).Uid.split(/\s+/)[0], "owned by the kv driver's uid");
+  }
   const argv = events.find((e) => e.event === "spawned" && e.process === "counter")!.argv as string[];
   assert.not.ok(argv.some((a) => a.startsWith("--allow-")), "a module gets no --allow-* flag");
   const kvArgv = events.find((e) => e.event === "spawned" && e.process === "kv")!.argv as string[];

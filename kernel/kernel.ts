@@ -3,10 +3,10 @@
 // backoff (revoking what they held and served), and stops everything in reverse order.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { claimRunDir, sweepStaleRunDirs } from "./stale-run-dirs.ts";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import process from "node:process";
 import type * as $ from "capnp-es";
 import { ProcessControl, type ProcessControl$Client, Session$Server } from "../capabilities/schema/gen/kernel.ts";
@@ -15,7 +15,9 @@ import { getCap, setCap } from "../capabilities/lib/rpc/captable.ts";
 import { interfaceId } from "./interfaces.ts";
 import type { Grant, Manifest, ProcessSpec } from "./manifest.ts";
 import { MembraneClient, Revoker, type GrantCounters } from "./membrane.ts";
-import { launchPlan, type Identity } from "./sandbox.ts";
+import { launchPlan, type Identity, type LaunchPlan } from "./sandbox.ts";
+import { groupId } from "./linux.ts";
+import { expectedFacts, readSandboxFacts, sandboxDifferences, type SandboxFacts } from "./sandbox-check.ts";
 
 export interface KernelEvent {
   /** Milliseconds since the kernel started. */
@@ -38,6 +40,11 @@ export interface KernelOptions {
   runDir?: string;
   /** Deno transpile caches, one per uid, kept across runs (default /run/zos-kernel-cache-<uid>, or in tmp). */
   cacheDir?: string;
+  /**
+   * Fault injection for tests only: changes the command line actually started after the launch plan (what
+   * /proc is checked against) is fixed, as a runtime rewriting it would.
+   */
+  alterCommandLine?: (process: string, command: string, args: string[]) => { command: string; args: string[] };
   /** Extra `${name}` variables for args and sandbox paths (e.g. the node's chain and relay URLs);
    * `state` and `root` always win. */
   vars?: Record<string, string>;
@@ -70,6 +77,11 @@ interface Proc {
   served: Set<{ revoker: Revoker; grantee: string; grant: string }>;
   exited: Promise<void>;
   restartTimer: ReturnType<typeof setTimeout> | null;
+  /** Resolves true once /proc matched the launch plan (this generation), false on a mismatch or exit. */
+  verified: Promise<boolean>;
+  settleVerified: (ok: boolean) => void;
+  /** The facts read from /proc at verification. */
+  sandbox: SandboxFacts | null;
 }
 
 /** Lines of a process's stderr forwarded as events per second; more are counted, not forwarded. */
@@ -98,6 +110,37 @@ function ownDir(dir: string, mode: number): void {
   chmodSync(dir, mode);
 }
 
+/** chown -R of what is not yet theirs, without following symlinks (a planted link must not hand over a file elsewhere). */
+function chownTree(path: string, uid: number, gid: number): void {
+  const st = lstatSync(path);
+  if (st.uid !== uid || st.gid !== gid) lchownSync(path, uid, gid);
+  if (st.isDirectory()) for (const name of readdirSync(path)) chownTree(join(path, name), uid, gid);
+}
+
+/**
+ * Drivers under their own uids reach `${state}/<name>` only if every directory above it can be traversed
+ * (x, not r: nobody can list them). The state dir is the kernel's, and so are temp dirs its caller made for
+ * it (tests): both are made traversable, and named in the returned list. Any other ancestor that is not is
+ * the caller's to fix; the error says how.
+ */
+function openStateDirForDrivers(stateDir: string): string[] {
+  const opened: string[] = [];
+  const tmp = resolve(tmpdir());
+  for (let d = stateDir; ; d = dirname(d)) {
+    const st = lstatSync(d);
+    if (!(st.mode & 0o001)) {
+      const ours = st.uid === process.getuid?.() && (d === stateDir || d.startsWith(tmp + "/"));
+      if (!ours) {
+        throw new Error(`drivers run under their own uids and cannot reach the state dir ${stateDir}: ${d} is not searchable by others (chmod o+x ${d}, or choose a state dir elsewhere)`);
+      }
+      chmodSync(d, (st.mode & 0o7777) | 0o011);
+      opened.push(d);
+    }
+    if (dirname(d) === d) break;
+  }
+  return opened;
+}
+
 export class Kernel {
   readonly manifest: Manifest;
   private readonly opts: KernelOptions;
@@ -120,7 +163,7 @@ export class Kernel {
       this.procs.set(spec.name, {
         spec, index, state: "pending", identity: null, child: null, conn: null, connClosed: false, control: null, generation: 0,
         restarts: 0, startedAt: 0, readyWaiters: [], held: new Map(), pendingAcquire: new Map(), served: new Set(),
-        exited: Promise.resolve(), restartTimer: null,
+        exited: Promise.resolve(), restartTimer: null, verified: Promise.resolve(false), settleVerified: () => {}, sandbox: null,
       });
       for (const g of spec.grants) this.counters.set(`${spec.name}.${g.name}`, { calls: 0, errors: 0, inflight: 0, overloaded: 0 });
     });
@@ -154,6 +197,11 @@ export class Kernel {
   /** Starts everything; resolves when every process is ready or `timeoutMs` passed (returns the laggards). */
   async start(timeoutMs = 30_000): Promise<string[]> {
     mkdirSync(this.opts.stateDir, { recursive: true, mode: 0o700 });
+    const usesState = this.manifest.processes.some((p) => JSON.stringify([p.args, p.sandbox]).includes("${state}"));
+    if (this.isRoot && usesState) {
+      const opened = openStateDirForDrivers(resolve(this.opts.stateDir));
+      if (opened.length) this.emit("state-dir-traversable", { dirs: opened });
+    }
     // Both live in shared places (/run or tmp): refuse ones we do not own (or symlinks planted there).
     ownDir(this.runDir, 0o711);
     ownDir(this.denoDir, 0o711);
@@ -188,10 +236,32 @@ export class Kernel {
     return new Promise((r) => p.readyWaiters.push(r));
   }
 
+  /** Null when the kernel is not root: every process then runs as the kernel's user, with no capabilities. */
   private identityFor(p: Proc): Identity | null {
-    if (!this.isRoot || p.spec.user !== "own") return null;
+    if (!this.isRoot) return null;
     const id = this.manifest.uidBase + p.index;
-    return { uid: id, gid: id };
+    const groups: number[] = [];
+    for (const name of p.spec.linux.groups) {
+      const gid = groupId(name);
+      if (gid === null) throw new Error(`process "${p.spec.name}": linux.groups names "${name}", which this host does not have (/etc/group)`);
+      groups.push(gid);
+    }
+    return { uid: id, gid: id, groups, capabilities: [...p.spec.linux.capabilities] };
+  }
+
+  /**
+   * A driver's own state dir, `${state}/<name>`: mode 0700, owned by its uid (files a previous run or the
+   * kernel's caller left there are handed over too), so no other process can read it.
+   */
+  private ownStateDir(p: Proc): void {
+    if (p.spec.kind !== "driver") return;
+    const dir = join(resolve(this.opts.stateDir), p.spec.name);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
+    if (!st.isDirectory()) throw new Error(`${dir} (state of ${p.spec.name}) is not a directory; move it away`);
+    chmodSync(dir, 0o700);
+    // Files the kernel's caller wrote since (the dev faucet) are handed over too, at every start.
+    if (p.identity) chownTree(dir, p.identity.uid, p.identity.gid);
   }
 
   private async launch(p: Proc): Promise<void> {
@@ -199,29 +269,41 @@ export class Kernel {
     const spec = p.spec;
     p.state = "starting";
     p.generation++;
-    p.identity = this.identityFor(p);
-    const cwd = join(this.runDir, spec.name);
-    rmSync(cwd, { recursive: true, force: true });
-    mkdirSync(cwd, { recursive: true, mode: 0o700 });
-    if (p.identity) chownSync(cwd, p.identity.uid, p.identity.gid);
-    const vars = { ...(this.opts.vars ?? {}), state: resolve(this.opts.stateDir), root: this.manifest.root };
-    // Deno's transpile cache is a SQLite database it must write; each uid gets its own so no process can
-    // write into a cache another uid reads.
-    const uid = p.identity?.uid ?? (typeof process.getuid === "function" ? process.getuid() : 0);
-    const denoDir = join(this.denoDir, String(uid));
-    mkdirSync(denoDir, { recursive: true, mode: 0o700 });
-    if (p.identity) {
-      const st = lstatSync(denoDir);
-      if (!st.isDirectory()) throw new Error(`${denoDir} is not a directory`);
-      chownSync(denoDir, p.identity.uid, p.identity.gid);
+    let plan: LaunchPlan;
+    try {
+      p.identity = this.identityFor(p);
+      this.ownStateDir(p);
+      const cwd = join(this.runDir, spec.name);
+      rmSync(cwd, { recursive: true, force: true });
+      mkdirSync(cwd, { recursive: true, mode: 0o700 });
+      if (p.identity) chownSync(cwd, p.identity.uid, p.identity.gid);
+      const vars = { ...(this.opts.vars ?? {}), state: resolve(this.opts.stateDir), root: this.manifest.root };
+      // Deno's transpile cache is a SQLite database it must write; each uid gets its own so no process can
+      // write into a cache another uid reads.
+      const uid = p.identity?.uid ?? (typeof process.getuid === "function" ? process.getuid() : 0);
+      const denoDir = join(this.denoDir, String(uid));
+      mkdirSync(denoDir, { recursive: true, mode: 0o700 });
+      if (p.identity) {
+        const st = lstatSync(denoDir);
+        if (!st.isDirectory()) throw new Error(`${denoDir} is not a directory`);
+        chownSync(denoDir, p.identity.uid, p.identity.gid);
+      }
+      plan = launchPlan(spec, { vars, cwd, identity: p.identity, denoDir });
+    } catch (err) {
+      // A host that cannot give the process what its manifest says: it does not start at all.
+      p.state = "failed";
+      this.emit("failed", { process: spec.name, restarts: p.restarts, reason: (err as Error).message });
+      for (const w of p.readyWaiters.splice(0)) w();
+      return;
     }
-    const plan = launchPlan(spec, { vars, cwd, identity: p.identity, denoDir });
     const started = performance.now();
-    const child = spawn(plan.command, plan.args, {
+    const actual = this.opts.alterCommandLine?.(spec.name, plan.command, [...plan.args]) ?? { command: plan.command, args: plan.args };
+    p.sandbox = null;
+    p.verified = new Promise((r) => (p.settleVerified = r));
+    const child = spawn(actual.command, actual.args, {
       cwd: plan.cwd,
       env: plan.env,
       stdio: ["pipe", "pipe", "pipe"],
-      ...(plan.spawnIdentity ? { uid: plan.spawnIdentity.uid, gid: plan.spawnIdentity.gid } : {}),
     });
     p.child = child;
     p.startedAt = Date.now();
@@ -254,23 +336,28 @@ export class Kernel {
     });
     child.on("error", (err) => this.emit("spawn-error", { process: spec.name, error: err.message }));
     child.on("exit", (code, signal) => {
+      p.settleVerified(false);
       exitResolve();
       conn.close();
       if (p.generation === generation) this.onExit(p, code, signal);
     });
-    this.emit("spawned", { process: spec.name, pid: child.pid, generation, uid: p.identity?.uid ?? process.getuid?.(), argv: [plan.command, ...plan.args] });
-    // Readiness is a health call, polled until it says ready (a sleep would be a guess).
+    // Readiness is a health call, polled until it says ready (a sleep would be a guess). The first answer
+    // proves the process is Deno running its entry: then /proc is checked against the plan, before the
+    // process is announced as spawned or given anything through its Session.
     const deadline = performance.now() + spec.healthTimeoutMs;
     const alive = () => !this.stopping && p.generation === generation && !p.connClosed;
     while (alive()) {
       const left = deadline - performance.now();
       let timer: ReturnType<typeof setTimeout> | undefined;
       const ready = await Promise.race([
-        p.control.health().promise().then((r) => r.ready, () => false),
-        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), Math.max(0, left)))),
+        p.control.health().promise().then((r) => (r.ready ? "ready" : "answered"), () => "error"),
+        new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), Math.max(0, left)))),
       ]);
       clearTimeout(timer);
-      if (ready) break;
+      if ((ready === "ready" || ready === "answered") && !p.sandbox && alive()) {
+        if (!this.verify(p, plan, child.pid!, generation)) return;
+      }
+      if (ready === "ready") break;
       if (performance.now() > deadline) {
         if (alive()) {
           this.emit("unhealthy", { process: spec.name, afterMs: spec.healthTimeoutMs });
@@ -282,8 +369,39 @@ export class Kernel {
     }
     if (!alive()) return;
     p.state = "ready";
-    this.emit(generation > 1 ? "restarted" : "ready", { process: spec.name, ms: Math.round((performance.now() - started) * 10) / 10, generation });
+    this.emit(generation > 1 ? "restarted" : "ready", { process: spec.name, ms: Math.round((performance.now() - started) * 10) / 10, generation, pid: child.pid, sandbox: p.sandbox });
     for (const w of p.readyWaiters.splice(0)) w();
+  }
+
+  /**
+   * Compares /proc with the plan. On a difference the process is killed and left failed (a restart would
+   * start it the same way), `sandbox-mismatch` names each difference, and its Session serves nothing.
+   */
+  private verify(p: Proc, plan: LaunchPlan, pid: number, generation: number): boolean {
+    let differences: string[];
+    let facts: SandboxFacts | null = null;
+    try {
+      facts = readSandboxFacts(pid);
+      differences = sandboxDifferences(expectedFacts(plan), facts);
+    } catch (err) {
+      differences = [`cannot read /proc/${pid}: ${(err as Error).message}`];
+    }
+    if (!differences.length && facts) {
+      p.sandbox = facts;
+      this.emit("spawned", { process: p.spec.name, pid, generation, uid: facts.uid, argv: facts.argv, sandbox: facts });
+      p.settleVerified(true);
+      return true;
+    }
+    p.settleVerified(false);
+    p.state = "failed";
+    this.emit("sandbox-mismatch", { process: p.spec.name, pid, generation, differences, ...(facts ? { sandbox: facts } : {}) });
+    this.emit("failed", { process: p.spec.name, restarts: p.restarts, reason: `sandbox mismatch: ${differences.join("; ")}` });
+    p.restartTimer = null;
+    try {
+      p.child?.kill("SIGKILL");
+    } catch { /* gone */ }
+    for (const w of p.readyWaiters.splice(0)) w();
+    return false;
   }
 
   private forwardStderr(p: Proc, child: ChildProcess): void {
@@ -325,6 +443,14 @@ export class Kernel {
   }
 
   private onExit(p: Proc, code: number | null, signal: string | null): void {
+    if (p.state === "failed") {
+      // Killed for a sandbox mismatch: revoke what it held, never restart it.
+      this.revokeAll(p, `${p.spec.name} failed its sandbox check`);
+      p.child = null;
+      p.conn = null;
+      p.control = null;
+      return;
+    }
     const wasStopping = this.stopping || p.state === "stopping";
     this.revokeAll(p, wasStopping ? `${p.spec.name} stopped` : `${p.spec.name} crashed`);
     p.child = null;
@@ -379,6 +505,8 @@ export class Kernel {
     return new Session$Server({
       get: async (params, results) => {
         const name = params.name;
+        // Nothing is handed out before /proc confirmed the process runs as planned.
+        if (!(await p.verified)) throw new Error(`denied: process "${p.spec.name}" is not running in its verified sandbox`);
         const grant = p.spec.grants.find((g) => g.name === name);
         if (!grant) {
           const granted = p.spec.grants.map((g) => g.name);

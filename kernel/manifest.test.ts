@@ -99,13 +99,37 @@ test("a dependency cycle is reported with its path", () => {
   assert.match(c!.message, /kv → web → (app → kv|log → kv)|web → .* → web|app → kv → web → app/);
 });
 
-test("modules cannot have runtime permissions or the kernel's uid", () => {
+test("modules cannot have runtime permissions, Linux capabilities or groups; nobody runs as the kernel's uid", () => {
   const raw = base();
   raw.processes.app.sandbox = { net: ["127.0.0.1:80"] };
+  raw.processes.app.linux = { capabilities: ["CAP_NET_ADMIN"] };
   raw.processes.web.user = "kernel";
+  raw.processes.kv.user = "own";
   const e = errorsOf(raw);
   has(e, "app", "sandbox", /no runtime permissions/);
-  has(e, "web", "user", /own user/);
+  has(e, "app", "linux", /no Linux capabilities or groups/);
+  has(e, "web", "user", /uid of its own/);
+  has(e, "kv", "user", /removed/);
+});
+
+test("linux: drivers name real capabilities and group names; unknown keys are refused", () => {
+  const raw = base();
+  raw.processes.kv.linux = { capabilities: ["CAP_NET_ADMIN", "CAP_FLY"], groups: ["disk", "Bad Group"], extra: true };
+  raw.processes.log.linux = ["CAP_SYS_ADMIN"];
+  const e = errorsOf(raw);
+  has(e, "kv", "linux.capabilities", /"CAP_FLY" is not a Linux capability/);
+  has(e, "kv", "linux.groups", /"Bad Group" is not a group name/);
+  has(e, "kv", "linux.extra", /unknown key/);
+  has(e, "log", "linux", /must be an object/);
+  assert.not.ok(e.some((x) => x.process === "kv" && /"CAP_NET_ADMIN"|"disk"/.test(x.message)), "valid names pass");
+  const good = base();
+  good.processes.kv.linux = { capabilities: ["CAP_SYS_ADMIN", "CAP_NET_ADMIN", "CAP_NET_ADMIN"], groups: ["disk"] };
+  const m = ok(good);
+  assert.equal(m.processes.find((p) => p.name === "kv")!.linux, { capabilities: ["CAP_NET_ADMIN", "CAP_SYS_ADMIN"], groups: ["disk"] });
+  assert.equal(m.processes.find((p) => p.name === "log")!.linux, { capabilities: [], groups: [] }, "default: none");
+  const kvAudit = audit(m).processes.find((p) => p.name === "kv")!;
+  assert.equal(kvAudit.linux, { capabilities: ["CAP_NET_ADMIN", "CAP_SYS_ADMIN"], groups: ["disk"] });
+  assert.is(kvAudit.uid, m.uidBase);
 });
 
 test("bad values: kind, restart, names, restrictions, permission lists", () => {
@@ -170,6 +194,15 @@ test("diff: gained grants and permissions widen; losses and reordering do not", 
   assert.equal(gained.web, ['grant kv: kv.kv {"namespace":"app"}']);
   assert.equal(gained.log, ["permission net=0.0.0.0:514"]);
   assert.equal(gained.app, ['grant kv: kv.kv {"namespace":"app","readOnly":false}']);
+  const capable = base();
+  capable.processes.log.linux = { capabilities: ["CAP_NET_ADMIN"], groups: ["disk"] };
+  const d3 = diffManifests(a, ok(capable));
+  assert.is(d3.widened, true);
+  assert.equal(d3.processes[0].gained, [
+    { what: "linux capability CAP_NET_ADMIN", widens: true },
+    { what: "linux group disk", widens: true },
+  ]);
+  assert.is(diffManifests(ok(capable), a).widened, false, "dropping a capability narrows");
 });
 
 test("variables: ${name} is substituted only from the given map, never from the prototype", () => {

@@ -3,6 +3,7 @@
 // the process and the key (JSON path) at fault. Format reference: kernel/README.md.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
+import { LINUX_CAPABILITIES } from "./linux.ts";
 
 export type ProcessKind = "driver" | "module";
 
@@ -35,8 +36,8 @@ export interface ProcessSpec {
   entryPath: string;
   args: string[];
   sandbox: Sandbox;
-  /** "kernel": runs with the kernel's uid; "own": a uid/gid of its own when the kernel is root. */
-  user: "kernel" | "own";
+  /** What a driver holds beyond its own uid when the kernel is root (modules: always none). */
+  linux: LinuxGrant;
   exposes: Record<string, { interface: string }>;
   grants: Grant[];
   /** Explicit plus derived from grants, sorted. */
@@ -45,6 +46,13 @@ export interface ProcessSpec {
   healthTimeoutMs: number;
   /** V8 heap limit in MiB (--max-old-space-size); null = Deno's default. */
   memoryMb: number | null;
+}
+
+export interface LinuxGrant {
+  /** CAP_* names, raised as ambient capabilities; the bounding set is exactly these. */
+  capabilities: string[];
+  /** Supplementary group names (e.g. "disk"); the process has no others. */
+  groups: string[];
 }
 
 export interface Manifest {
@@ -69,7 +77,7 @@ export const DEFAULT_RESTART: RestartPolicy = { backoffMs: 200, maxBackoffMs: 10
 const NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const TOP_KEYS = new Set(["version", "root", "uidBase", "processes", "description", "$comment"]);
 const PROC_KEYS = new Set([
-  "kind", "entry", "args", "sandbox", "user", "exposes", "grants", "depends", "restart", "healthTimeoutMs",
+  "kind", "entry", "args", "sandbox", "linux", "user", "exposes", "grants", "depends", "restart", "healthTimeoutMs",
   "memoryMb", "description", "$comment",
 ]);
 const GRANT_KEYS = new Set(["from", "cap", "restrictions", "$comment"]);
@@ -209,12 +217,7 @@ function validateProcess(
       }
     }
   }
-  let user: "kernel" | "own" = kind === "module" ? "own" : "kernel";
-  if (p.user !== undefined) {
-    if (p.user !== "kernel" && p.user !== "own") e("user", `must be "kernel" or "own" (got ${JSON.stringify(p.user)})`);
-    else if (kind === "module" && p.user === "kernel") e("user", "modules always run as their own user");
-    else user = p.user;
-  }
+  const linux = validateLinux(p, kind, e);
   const exposes: Record<string, { interface: string }> = {};
   if (p.exposes !== undefined) {
     if (!isObject(p.exposes)) e("exposes", "must be an object: capability name → { \"interface\": \"Name\" }");
@@ -287,7 +290,7 @@ function validateProcess(
     entryPath,
     args,
     sandbox,
-    user,
+    linux,
     exposes,
     grants,
     depends,
@@ -295,6 +298,31 @@ function validateProcess(
     healthTimeoutMs,
     memoryMb,
   };
+}
+
+const GROUP = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+function validateLinux(p: Record<string, unknown>, kind: unknown, e: (key: string, msg: string) => void): LinuxGrant {
+  const linux: LinuxGrant = { capabilities: [], groups: [] };
+  if (p.user !== undefined) e("user", "removed: every process runs under a uid of its own; a driver lists what it needs beyond that under \"linux\"");
+  if (p.linux === undefined) return linux;
+  if (!isObject(p.linux)) {
+    e("linux", "must be an object { \"capabilities\": [\"CAP_...\"], \"groups\": [\"disk\"] }");
+    return linux;
+  }
+  for (const k of Object.keys(p.linux)) if (k !== "capabilities" && k !== "groups" && k !== "$comment") e(`linux.${k}`, "unknown key (allowed: capabilities, groups)");
+  const caps = stringList(p.linux.capabilities, "linux.capabilities", e) ?? [];
+  for (const c of caps) {
+    if (!Object.hasOwn(LINUX_CAPABILITIES, c)) e("linux.capabilities", `"${c}" is not a Linux capability (names as in capabilities(7), e.g. CAP_NET_ADMIN)`);
+  }
+  const groups = stringList(p.linux.groups, "linux.groups", e) ?? [];
+  for (const g of groups) if (!GROUP.test(g)) e("linux.groups", `"${g}" is not a group name (1-32 of a-z, 0-9, _ and -)`);
+  if (kind === "module" && (caps.length || groups.length)) {
+    e("linux", "modules run with no Linux capabilities or groups; move the work into a driver and grant its capability");
+  }
+  linux.capabilities = [...new Set(caps)].sort();
+  linux.groups = [...new Set(groups)].sort();
+  return linux;
 }
 
 function stringList(v: unknown, key: string, e: (key: string, msg: string) => void): string[] | null {

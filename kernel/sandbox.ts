@@ -1,19 +1,22 @@
 // How a process is started: the Deno command line with exactly the manifest's permissions (none for a
 // module), a cleared environment, a private empty working directory, and — when the kernel is root — a
-// uid/gid of its own, no supplementary groups, no Linux capabilities (inheritable, ambient and bounding
-// sets cleared) and no_new_privs, through util-linux `setpriv` when present.
+// uid/gid of its own, only the supplementary groups and Linux capabilities its manifest's `linux` key
+// names (raised as ambient, so they survive the exec into Deno; the bounding set is exactly those) and
+// no_new_privs, through util-linux `setpriv`.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PERMISSIONS, substitute, type ProcessSpec } from "./manifest.ts";
+import { setprivCapName } from "./linux.ts";
+import { findDenoBinary } from "../bin/deno-binary.js";
 
 export const repoRoot = join(fileURLToPath(new URL(".", import.meta.url)), "..");
 
+/** The Deno runtime of this tree, the same one bin/zos.js and the test runner use. */
 export function denoBinary(): string {
-  for (const p of [join(repoRoot, "node_modules", "@deno", "linux-x64-glibc", "deno"), join(repoRoot, "node_modules", "deno", "deno")]) {
-    if (existsSync(p)) return p;
-  }
-  throw new Error(`the Deno runtime is missing under ${repoRoot}/node_modules; run npm ci`);
+  const deno = findDenoBinary(repoRoot);
+  if (!deno) throw new Error(`the Deno runtime is missing under ${repoRoot}/node_modules; run npm ci`);
+  return deno;
 }
 
 const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p)) ?? null;
@@ -21,6 +24,10 @@ const SETPRIV = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p)) 
 export interface Identity {
   uid: number;
   gid: number;
+  /** Supplementary gids (from the manifest's linux.groups). */
+  groups: number[];
+  /** CAP_* names (from the manifest's linux.capabilities). */
+  capabilities: string[];
 }
 
 export interface LaunchPlan {
@@ -28,18 +35,19 @@ export interface LaunchPlan {
   args: string[];
   env: Record<string, string>;
   cwd: string;
-  /** Set when the identity switch is done by spawn() itself (no setpriv available). */
-  spawnIdentity: Identity | null;
   identity: Identity | null;
 }
 
-/** The Deno flags for a process: `--allow-X=a,b` for each non-empty list, nothing else. */
+/**
+ * The Deno flags for a process: `--allow-X=a,b` for each non-empty list and `--deny-X` for every other
+ * permission. Deny-by-default is stated, not implied: Deno's node:child_process inserts `-A` into a Deno
+ * command line that carries no permission flag (to mimic Node), so a module's line must never be without one.
+ */
 export function permissionFlags(spec: ProcessSpec, vars: Record<string, string>): string[] {
   const flags: string[] = [];
   for (const k of PERMISSIONS) {
-    const list = spec.sandbox[k];
-    if (spec.kind === "module" || !list.length) continue;
-    flags.push(`--allow-${k}=${list.map((v) => substitute(v, vars)).join(",")}`);
+    const list = spec.kind === "module" ? [] : spec.sandbox[k];
+    flags.push(list.length ? `--allow-${k}=${list.map((v) => substitute(v, vars)).join(",")}` : `--deny-${k}`);
   }
   return flags;
 }
@@ -55,16 +63,23 @@ export function launchPlan(spec: ProcessSpec, opts: { vars: Record<string, strin
   ];
   // Deno needs nothing from the environment but where its transpile cache is; the child cannot read it.
   const env: Record<string, string> = { DENO_DIR: opts.denoDir, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
+  if (opts.identity && !SETPRIV) {
+    // spawn()'s own uid switch would keep the bounding set and could not raise ambient capabilities.
+    throw new Error("setpriv (util-linux) is required to start processes under their own uid; install util-linux");
+  }
   if (opts.identity && SETPRIV) {
-    const { uid, gid } = opts.identity;
+    const { uid, gid, groups, capabilities } = opts.identity;
+    const caps = ["-all", ...capabilities.map((c) => `+${setprivCapName(c)}`)].join(",");
     return {
       command: SETPRIV,
-      args: [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", deno, ...denoArgs],
+      args: [
+        `--reuid=${uid}`, `--regid=${gid}`, groups.length ? `--groups=${groups.join(",")}` : "--clear-groups",
+        `--inh-caps=${caps}`, `--ambient-caps=${caps}`, `--bounding-set=${caps}`, "--no-new-privs", "--", deno, ...denoArgs,
+      ],
       env,
       cwd: opts.cwd,
-      spawnIdentity: null,
       identity: opts.identity,
     };
   }
-  return { command: deno, args: denoArgs, env, cwd: opts.cwd, spawnIdentity: opts.identity, identity: opts.identity };
+  return { command: deno, args: denoArgs, env, cwd: opts.cwd, identity: opts.identity };
 }

@@ -9,6 +9,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { findDenoBinary } from "../bin/deno-binary.js";
 
 const root = join(fileURLToPath(new URL(".", import.meta.url)), "..");
 const roots = ["kernel", "capabilities", "modules", "grid", "cli", "rootfs", "vm-tests", "tools", "test", "bench"];
@@ -50,8 +51,11 @@ export function parseUvuSummary(output: string): { total: number; passed: number
   return { total: Number(total[1]), passed: Number(passed[1]), skipped: skipped ? Number(skipped[1]) : 0 };
 }
 
+/** The same runtime the CLI shim and the kernel use (bin/deno-binary.js). */
 function denoBinary(): string {
-  return join(root, "node_modules", "deno", "deno");
+  const deno = findDenoBinary(root);
+  if (!deno) throw new Error(`the Deno runtime is missing under ${root}/node_modules; run npm ci`);
+  return deno;
 }
 
 function runFile(file: string, timeoutS: number): Promise<FileResult> {

@@ -191,17 +191,26 @@ test("a flood of calls is answered `overloaded` beyond the limit while others ke
 
 test("a process flooding its stderr gets a bounded share of the event stream", async () => {
   const dropped = await waitFor((e) => e.event === "output-dropped" && e.process === "chatty", 30_000, "output dropped");
-  const forwarded = events.filter((e) => e.event === "output" && e.process === "chatty").length;
-  console.log(`stderr flood: ${forwarded} lines forwarded, ${dropped.lines} dropped in the first window`);
-  assert.ok(forwarded <= OUTPUT_LINES_PER_S * 2, `forwarded ${forwarded}`);
+  const times = events.filter((e) => e.event === "output" && e.process === "chatty").map((e) => e.t);
+  // However slowly a busy machine lets it print, no second of the event stream carries more than the
+  // limit's share (any 1 s span overlaps at most two of the kernel's windows).
+  const busiest = Math.max(...times.map((t, i) => times.slice(i).filter((u) => u < t + 1000).length));
+  console.log(`stderr flood: ${times.length} lines forwarded (at most ${busiest} in any second), ${dropped.lines} dropped in the first window`);
+  assert.ok(busiest <= OUTPUT_LINES_PER_S * 2, `forwarded ${busiest} in one second`);
   assert.ok((dropped.lines as number) > 0);
 });
 
-test("a process allocating without end is stopped at its memory limit", async () => {
-  const argv = events.find((e) => e.event === "spawned" && e.process === "hog")!.argv as string[];
-  assert.ok(argv.includes("--v8-flags=--max-old-space-size=64"));
+test("a process allocating without end is stopped at its memory limit, by V8's heap limit", async () => {
+  // /proc's argv (the verified facts), not the plan: the flag must reach Deno, i.e. sit before the script path
+  // (after it, it would be an argument of the script and the heap unbounded).
+  const argv = (events.find((e) => e.event === "spawned" && e.process === "hog")!.sandbox as { argv: string[] }).argv;
+  const flag = argv.indexOf("--v8-flags=--max-old-space-size=64");
+  const script = argv.findIndex((a) => a.endsWith("fixtures/hog/main.ts"));
+  assert.ok(flag > 0 && script > flag, `heap flag before the script path in ${argv.join(" ")}`);
   const crashed = await waitFor((e) => e.event === "crashed" && e.process === "hog", 60_000, "hog stopped");
+  const said = events.filter((e) => e.event === "output" && e.process === "hog").map((e) => String(e.line)).join("\n");
   console.log(`memory hog stopped: code ${crashed.code}, signal ${crashed.signal}`);
+  assert.match(said, /heap limit|JavaScript heap out of memory/i, "V8 reports reaching the heap limit");
   await waitFor((e) => e.event === "failed" && e.process === "hog", 10_000, "hog given up");
 });
 
@@ -221,7 +230,7 @@ test("the kernel and the well-behaved processes are still up", async () => {
   const greeter = new GreeterClient(await handle.kernel.grantFor("host", "greeter"));
   assert.match(await greeter.greet("after"), /Hello, after!/);
   for (const n of ["counter", "greeter", "host", "caveat"]) {
-    assert.not.ok(events.some((e) => e.event === "crashed" && e.process === n), `${n} never crashed`);
+    assert.not.ok(events.some((e) => e.event === "crashed" && e.process === n), `${n} never crashed: ${JSON.stringify(events.filter((e) => e.process === n && e.event !== "output"))}`);
   }
 });
 

@@ -1,0 +1,2 @@
+/** See bin/deno-binary.js. */
+export function findDenoBinary(root: string): string | null;
