@@ -82,15 +82,24 @@ const SCRIPT = 'mount --bind "$1" /run/wireguard 2>/dev/null || { mount -t tmpfs
 export async function startWireguardGo(nsPath: string, uapiDir: string, name: string): Promise<WgProcess> {
   const inner = ["unshare", "-m", "--propagation", "private", "--", "sh", "-c", SCRIPT, "zos-wg", uapiDir, name];
   const argv = nsPath ? ["nsenter", `--net=${nsPath}`, "--", ...inner] : inner;
-  const child = spawn(bin(argv[0]), argv.slice(1), { stdio: ["ignore", "ignore", "pipe"], env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LOG_LEVEL: "error" } });
+  const child = spawn(bin(argv[0]), argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LOG_LEVEL: "error" } });
   let stderr = "";
-  child.stderr?.on("data", (d) => (stderr = (stderr + d.toString()).slice(-2000)));
+  const keep = (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000));
+  child.stderr?.on("data", keep);
+  child.stdout?.on("data", keep); // wireguard-go logs to stdout
   const socket = join(uapiDir, `${name}.sock`);
   const t0 = Date.now();
   let exited: number | null = null;
   child.on("exit", (code) => (exited = code ?? -1));
   while (!existsSync(socket)) {
-    if (exited !== null) throw new Error(`wireguard-go for ${name} exited (${exited}): ${stderr.replace(/┌[\s\S]*┘/g, "").trim() || "no message"}`);
+    if (exited !== null) {
+      await new Promise((r) => setTimeout(r, 20)); // the last output
+      const msg = stderr.split("\n").filter((l) => /ERROR|error|denied|fail/i.test(l) && !/[│┌└]/.test(l)).join("; ").trim();
+      const hint = /TUN device: permission denied/.test(msg)
+        ? " — /dev/net/tun is not open to the driver's uid (it is 0666 on the image; on this host it is root-only: make it 0666 or run the kernel as non-root)"
+        : "";
+      throw new Error(`wireguard-go for ${name} exited (${exited}): ${msg || "no message"}${hint}`);
+    }
     if (Date.now() - t0 > 5000) {
       child.kill("SIGKILL");
       throw new Error(`wireguard-go for ${name}: no UAPI socket after 5 s`);
