@@ -111,10 +111,12 @@ function ownDir(dir: string, mode: number): void {
 }
 
 /** chown -R of what is not yet theirs, without following symlinks (a planted link must not hand over a file elsewhere). */
-function chownTree(path: string, uid: number, gid: number): void {
+function chownTree(path: string, uid: number, gid: number, dev?: number): void {
   const st = lstatSync(path);
+  // A mount point inside (the netlink driver's namespace pins are nsfs bind mounts) is not a file to hand over.
+  if (dev !== undefined && st.dev !== dev) return;
   if (st.uid !== uid || st.gid !== gid) lchownSync(path, uid, gid);
-  if (st.isDirectory()) for (const name of readdirSync(path)) chownTree(join(path, name), uid, gid);
+  if (st.isDirectory()) for (const name of readdirSync(path)) chownTree(join(path, name), uid, gid, st.dev);
 }
 
 /**

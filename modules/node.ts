@@ -1,6 +1,7 @@
 // The node under the capability kernel: starts the kernel with manifests/node.json (identity, chain, rmb
 // and hostfacts drivers; provision, registrar and api modules, each its own sandboxed process) and waits
 // until the registrar has put the node on chain. `zos dev` and the end-to-end test use it.
+import { ensureTunNode } from "./node/tun-node.ts";
 import { chmodSync, mkdirSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -74,6 +75,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     activationhost: o.activationUrl ? hostOf(o.activationUrl, "activation URL", ["http:", "https:"]) : hostOf(o.chainUrl, "chain URL"),
   };
   for (const d of ["", "chain", "hostfacts", "kv"]) mkdirSync(join(stateDir, d), { recursive: true, mode: 0o700 });
+  ensureTunNode(stateDir);
   if (o.faucetMnemonic) writeSecret(join(stateDir, "chain", "faucet"), o.faucetMnemonic);
   const handle = await startKernel({ manifest: o.manifest ?? NODE_MANIFEST, stateDir, onEvent: o.onEvent, vars, bootTimeoutMs: 60_000 });
   const registration = async (): Promise<Record<string, unknown>> => {

@@ -1,5 +1,6 @@
 // The netlink driver: the node's only holder of the network (rtnetlink, namespaces, nftables, WireGuard).
-// Args: <namespace pin folder> <wireguard UAPI folder>. Exposes `netlink` (network.capnp Netlink),
+// Args: <namespace pin folder> <wireguard UAPI folder>; a TUN device node `tun` next to the UAPI folder, when
+// the kernel's caller made one (modules/node/tun-node.ts), is what wireguard-go uses instead of /dev/net/tun. Exposes `netlink` (network.capnp Netlink),
 // attenuated per grant by namespace and host-link prefixes (grant.ts). Linux capabilities it needs are
 // listed in its manifest entry (CAP_NET_ADMIN for rtnetlink and TUN, CAP_SYS_ADMIN for setns/unshare and
 // the namespace pin mounts); docs/capabilities.md explains why each is needed.
@@ -39,5 +40,5 @@ startProcess({
       });
     },
   },
-  onShutdown: () => ops.close(),
+  onShutdown: () => ops.teardown(),
 });

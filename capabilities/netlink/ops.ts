@@ -4,7 +4,7 @@
 // namespace (sys.ts); nft, tap creation and wireguard-go are the only processes spawned.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readdirSync, existsSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { type Sys } from "./sys.ts";
 import { bin } from "./bins.ts";
 import { EEXIST, ENODEV, ENOENT, ESRCH, EADDRNOTAVAIL, NetlinkError, RtnlSocket, seq } from "./rtnl-socket.ts";
@@ -260,22 +260,23 @@ export class NetOps {
   async wgUp(o: { listenNs: string; into: string; name: string; address?: string; config: WgConfig }): Promise<void> {
     const set = uapiSet(o.config); // validates the keys before anything is started
     if (!existsSync(this.wgSocket(o.name))) {
-      const p = await startWireguardGo(this.pin(o.listenNs), this.uapiDir, o.name);
+      const tun = join(dirname(this.uapiDir), "tun");
+      const p = await startWireguardGo(this.pin(o.listenNs), this.uapiDir, o.name, existsSync(tun) ? tun : "");
       this.#wg.set(o.name, p);
       p.child.on("exit", () => this.#wg.delete(o.name));
     }
     if (o.into !== o.listenNs) this.linkMove(o.listenNs, o.name, o.into);
-    await uapi(this.wgSocket(o.name), set);
+    uapi(this.#sys, this.wgSocket(o.name), set);
     if (o.address) this.addrAdd(o.into, o.name, o.address);
     this.linkSet(o.into, o.name, { up: true });
   }
 
   async wgSet(name: string, config: WgConfig): Promise<void> {
-    await uapi(this.wgSocket(name), uapiSet(config));
+    uapi(this.#sys, this.wgSocket(name), uapiSet(config));
   }
 
   async wgGet(name: string): Promise<Record<string, string | string[]>> {
-    const lines = await uapi(this.wgSocket(name), "get=1\n\n");
+    const lines = uapi(this.#sys, this.wgSocket(name), "get=1\n\n");
     const out: Record<string, string | string[]> = {};
     const peers: string[] = [];
     for (const l of lines) {
@@ -310,10 +311,16 @@ export class NetOps {
     return readdirSync(this.uapiDir).filter((f) => f.endsWith(".sock")).map((f) => f.slice(0, -5));
   }
 
-  /** Closes every socket and stops every wireguard-go this process started (driver shutdown). */
+  /** Closes every socket and stops every wireguard-go this process started. */
   async close(): Promise<void> {
     await Promise.all([...this.#wg.keys()].map((n) => this.wgDown(n)));
     for (const ns of [...this.#sockets.keys()]) this.#dropSocket(ns);
+  }
+
+  /** Orderly node stop: nothing of the node's network stays behind (the network module rebuilds it at start). */
+  async teardown(): Promise<void> {
+    await this.close();
+    for (const ns of this.nsList()) this.nsDel(ns);
   }
 }
 

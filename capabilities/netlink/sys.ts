@@ -43,6 +43,11 @@ export interface Sys {
   closeFd(fd: number): void;
   /** Writes `value` to a /proc/sys path as seen from inside the namespace pinned at `nsPath`. */
   writeInNamespace(nsPath: string, file: string, value: string): void;
+  /**
+   * One request/answer on a unix stream socket (WireGuard UAPI): answers the text read until a blank line.
+   * Done through libc because Deno's permission for a unix socket must name each socket path exactly.
+   */
+  unixExchange(path: string, request: string, timeoutMs: number): string;
 }
 
 interface FfiLib {
@@ -91,6 +96,7 @@ export function denoSys(): Sys {
     mount: { parameters: ["buffer", "buffer", "buffer", "u64", "buffer"], result: "i32" },
     umount2: { parameters: ["buffer", "i32"], result: "i32" },
     unlink: { parameters: ["buffer"], result: "i32" },
+    connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
     __errno_location: { parameters: [], result: "pointer" },
   });
   const s = lib.symbols;
@@ -200,6 +206,39 @@ export function denoSys(): Sys {
     },
     closeFd(fd) {
       s.close(fd);
+    },
+    unixExchange(path, request, timeoutMs) {
+      const fd = check("socket(AF_UNIX)", s.socket(1, 1 | SOCK_CLOEXEC, 0));
+      try {
+        const tv = new Uint8Array(16);
+        const v = new DataView(tv.buffer);
+        v.setBigInt64(0, BigInt(Math.floor(timeoutMs / 1000)), true);
+        v.setBigInt64(8, BigInt((timeoutMs % 1000) * 1000), true);
+        check("setsockopt(SO_RCVTIMEO)", s.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, 16));
+        const p = new TextEncoder().encode(path);
+        if (p.length > 107) throw new Error(`unix socket path too long: ${path}`);
+        const sa = new Uint8Array(110);
+        new DataView(sa.buffer).setUint16(0, 1, true);
+        sa.set(p, 2);
+        check(`connect ${path}`, s.connect(fd, sa, 2 + p.length + 1));
+        const req = new TextEncoder().encode(request);
+        for (let off = 0; off < req.length;) off += check("write", s.write(fd, req.subarray(off), BigInt(req.length - off)));
+        let text = "";
+        const buf = new Uint8Array(8192);
+        const dec = new TextDecoder();
+        while (!text.includes("\n\n")) {
+          const n = Number(s.recv(fd, buf, BigInt(buf.length), 0));
+          if (n < 0) {
+            const e = errno();
+            throw e === EAGAIN ? new Error(`${path}: no answer within ${timeoutMs} ms`) : new SysError(`recv ${path}`, e);
+          }
+          if (n === 0) break;
+          text += dec.decode(buf.subarray(0, n));
+        }
+        return text;
+      } finally {
+        s.close(fd);
+      }
     },
     writeInNamespace(nsPath, file, value) {
       inNamespace(nsPath, () => {

@@ -4,9 +4,9 @@
 // Configuration goes over that UAPI socket (text protocol, keys in hex).
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createConnection } from "node:net";
 import { join } from "node:path";
 import { bin } from "./bins.ts";
+import type { Sys } from "./sys.ts";
 
 export interface WgPeer {
   public_key: string;
@@ -44,31 +44,12 @@ export function uapiSet(c: WgConfig): string {
 }
 
 /** One UAPI exchange: writes `req`, returns the key=value lines before the closing blank line. */
-export function uapi(socket: string, req: string): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const c = createConnection(socket);
-    let buf = "";
-    const timer = setTimeout(() => {
-      c.destroy();
-      reject(new Error(`wireguard UAPI ${socket}: no answer within 5 s`));
-    }, 5000);
-    c.on("connect", () => c.write(req));
-    c.on("data", (d) => {
-      buf += d.toString();
-      if (buf.includes("\n\n")) {
-        clearTimeout(timer);
-        c.end();
-        const lines = buf.split("\n\n")[0].split("\n");
-        const err = lines.find((l) => l.startsWith("errno="));
-        if (err && err !== "errno=0") reject(new Error(`wireguard rejected the configuration (${err})`));
-        else resolve(lines.filter((l) => !l.startsWith("errno=")));
-      }
-    });
-    c.on("error", (e) => {
-      clearTimeout(timer);
-      reject(new Error(`wireguard UAPI ${socket}: ${e.message}`));
-    });
-  });
+export function uapi(sys: Sys, socket: string, req: string): string[] {
+  const text = sys.unixExchange(socket, req, 5000);
+  const lines = text.split("\n\n")[0].split("\n").filter((l) => l);
+  const err = lines.find((l) => l.startsWith("errno="));
+  if (err && err !== "errno=0") throw new Error(`wireguard rejected the configuration (${err})`);
+  return lines.filter((l) => !l.startsWith("errno="));
 }
 
 export interface WgProcess {
@@ -76,11 +57,15 @@ export interface WgProcess {
   socket: string;
 }
 
-const SCRIPT = 'mount --bind "$1" /run/wireguard 2>/dev/null || { mount -t tmpfs zos-wg /run && mkdir -p /run/wireguard && mount --bind "$1" /run/wireguard; } && exec wireguard-go -f "$2"';
+// "$3", when given, is a TUN device node the driver owns: bound over /dev/net/tun in wireguard-go's private
+// mount namespace, so it needs no access to the host's (root-only without udev) /dev/net/tun.
+const SCRIPT = '{ [ -z "$3" ] || mount --bind "$3" /dev/net/tun; } && ' +
+  '{ mount --bind "$1" /run/wireguard 2>/dev/null || { mount -t tmpfs zos-wg /run && mkdir -p /run/wireguard && mount --bind "$1" /run/wireguard; }; } && ' +
+  'exec wireguard-go -f "$2"';
 
 /** Starts wireguard-go for `name` inside the namespace pinned at nsPath ("" = ours); resolves once its socket exists. */
-export async function startWireguardGo(nsPath: string, uapiDir: string, name: string): Promise<WgProcess> {
-  const inner = ["unshare", "-m", "--propagation", "private", "--", "sh", "-c", SCRIPT, "zos-wg", uapiDir, name];
+export async function startWireguardGo(nsPath: string, uapiDir: string, name: string, tunNode = ""): Promise<WgProcess> {
+  const inner = ["unshare", "-m", "--propagation", "private", "--", "sh", "-c", SCRIPT, "zos-wg", uapiDir, name, tunNode];
   const argv = nsPath ? ["nsenter", `--net=${nsPath}`, "--", ...inner] : inner;
   const child = spawn(bin(argv[0]), argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LOG_LEVEL: "error" } });
   let stderr = "";
