@@ -4,7 +4,7 @@
 // module right after a provision leaves an NR that the restarted module converges, and delete removes all.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { repoRoot } from "../../../kernel/sandbox.ts";
@@ -20,7 +20,7 @@ import { inNs, wgKeys, wireguardPids } from "./lab.ts";
 
 const root = process.getuid?.() === 0;
 
-test("under the kernel: exact capabilities, NR up, kill -9 mid-way converges, delete leaves nothing", async () => {
+test("under the kernel: exact capabilities, NR up, kill -9 converges, restart restores, delete leaves nothing", async () => {
   if (!root) return console.log("  (skipped: needs a root kernel)");
   const tmp = tempDir("zt-network-kernel-");
   const node = JSON.parse(stripComments(readFileSync(join(repoRoot, "manifests", "node.json"), "utf8")));
@@ -30,7 +30,7 @@ test("under the kernel: exact capabilities, NR up, kill -9 mid-way converges, de
   if (!r.ok) throw new Error(JSON.stringify(r.errors));
   const state = join(tmp, "state");
   ensureTunNode(state);
-  const h = await startKernel({ manifest: r.manifest, stateDir: state, bootTimeoutMs: 30_000 });
+  let h = await startKernel({ manifest: r.manifest, stateDir: state, bootTimeoutMs: 30_000 });
   const pins = join(state, "netlink", "ns");
   const wg = join(state, "netlink", "wg");
   try {
@@ -74,14 +74,22 @@ test("under the kernel: exact capabilities, NR up, kill -9 mid-way converges, de
     const net2 = new NetworkManager$Client(await h.kernel.grantFor("probe", "network"));
     const ports = JSON.parse((await net2.query((x) => { x.what = "wg_ports"; x.args = "null"; }).promise()).json);
     assert.equal(ports, [4300]);
-    await net2.deprovision((x) => (x.json = JSON.stringify(req))).promise();
+    // node restart: an orderly stop removes every namespace and wireguard-go; the next start rebuilds the NR
+    await h.stop();
+    assert.equal(existsSync(pins) ? readdirSync(pins) : [], [], "nothing left after stop");
+    assert.equal(wireguardPids(wg), []);
+    h = await startKernel({ manifest: r.manifest, stateDir: state, bootTimeoutMs: 30_000 });
+    assert.equal(h.notReady, []);
+    assert.match(inNs(join(pins, n.ns), ["ip", "-br", "addr"]), /10\.40\.3\.1\/24/, "NR restored after restart");
+    assert.equal(wireguardPids(wg).length, 1);
+    const net3 = new NetworkManager$Client(await h.kernel.grantFor("probe", "network"));
+    await net3.deprovision((x) => (x.json = JSON.stringify(req))).promise();
     assert.not.ok(existsSync(join(pins, n.ns)));
     for (let i = 0; i < 40 && wireguardPids(wg).length; i++) await new Promise((res) => setTimeout(res, 50));
     assert.equal(wireguardPids(wg), []);
   } finally {
     await h.stop();
     for (const pid of wireguardPids(wg)) process.kill(pid, "SIGKILL");
-    const { readdirSync } = await import("node:fs");
     const { denoSys } = await import("../../../capabilities/netlink/sys.ts");
     for (const f of existsSync(pins) ? readdirSync(pins) : []) denoSys().removePin(join(pins, f));
   }
