@@ -9,8 +9,8 @@ export interface End {
   /** namespace pin file */
   pin: string;
   ifname: string;
-  /** address with prefix, e.g. 198.18.0.1/24 */
-  cidr: string;
+  /** address with prefix, e.g. 198.18.0.1/24; none when the end joins a bridge */
+  cidr?: string;
 }
 
 function ifindex(s: RtnlSocket, name: string): number {
@@ -27,7 +27,7 @@ export function joinNamespaces(sys: Sys, a: End, b: End): void {
     sa.request(`veth ${a.ifname}`, m.newLink(seq(), { name: a.ifname, kind: "veth", peer: b.ifname, peerNsFd: fd }));
     for (const [s, e] of [[sa, a], [sb, b]] as const) {
       const i = ifindex(s, e.ifname);
-      s.request(`address on ${e.ifname}`, m.addAddress(seq(), i, e.cidr));
+      if (e.cidr) s.request(`address on ${e.ifname}`, m.addAddress(seq(), i, e.cidr));
       s.request(`${e.ifname} up`, m.setLink(seq(), i, { up: true }));
     }
   } finally {

@@ -13,6 +13,7 @@ import { type Endpoints, writeEndpoints } from "./endpoints.ts";
 import { DevFaucet } from "./faucet.ts";
 import { type DevNode, startDevNode } from "./node.ts";
 import { type DevUser, ensureDevUser } from "./user.ts";
+import { startMoreNodes } from "./nodes.ts";
 
 export interface DevGridOptions {
   stateDir: string;
@@ -29,6 +30,8 @@ export interface DevGridOptions {
   log?: (line: string) => void;
   /** called as each piece comes up: chain, relay, node, user */
   onPhase?: (phase: string, ms: number) => void;
+  /** how many nodes (kernel mode; default 1): the others live in DIR/node2, DIR/node3 …, see dev/nodes.ts */
+  nodes?: number;
 }
 
 /** What every node mode gives back. */
@@ -52,6 +55,8 @@ export interface DevGrid {
   endpoints: Endpoints;
   endpointsFile: string | null;
 
+  /** every node, the first included (its public IP on the dev underlay when root) */
+  nodes: { node_id: number; twin_id: number; public_ip: string | null }[];
   /** dev accounts of the chain (name → mnemonic), e.g. for tests that need a second user */
   devAccounts: { name: string; mnemonic: string }[];
   stop(): Promise<void>;
@@ -120,6 +125,8 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
     const faucetSigner = await signerFromMnemonic(faucetAccount.mnemonic, "sr25519");
     // Both modes keep the seed at node/identity/seed.txt, so switching mode keeps the node's identity.
     const nodeDir = join(o.stateDir, "node");
+    const count = o.nodeMode === "kernel" ? Math.max(1, o.nodes ?? 1) : 1;
+    const more = await startMoreNodes(o.stateDir, count, { chainUrl: chain.url, relayUrl: relay.url, farmId: DEV_FARM_ID, faucetMnemonic: faucetAccount.mnemonic, log }, stops);
     let node: NodeHandle;
     let inProcess: DevNode | null = null;
     if (o.nodeMode === "kernel") {
@@ -148,6 +155,8 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       node = { twinId: d.twinId, nodeId: d.nodeId, newIdentity: d.newIdentity, mode: "in-process", stop: () => d.stop() };
     }
     stops.push(() => node.stop());
+    const others = await more.startOthers();
+    const nodes = [{ node_id: node.nodeId, twin_id: node.twinId, public_ip: more.publicIp(0) }, ...others];
     phase("node");
     const client = await ChainClient.connect({ urls: [chain.url] });
     let user: DevUser;
@@ -166,6 +175,7 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       user_mnemonic: user.mnemonic,
       user_twin_id: user.twinId,
       user_key_type: user.keyType,
+      ...(count > 1 || nodes[0].public_ip ? { nodes } : {}),
     };
     const endpointsFile = o.writeEndpoints === false ? null : writeEndpoints(o.stateDir, endpoints);
     return {
@@ -177,6 +187,7 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       farmId: DEV_FARM_ID,
       endpoints,
       endpointsFile,
+      nodes,
       devAccounts: chain.devAccounts.map((a) => ({ name: a.name, mnemonic: a.mnemonic })),
       stop: stopAll,
     };

@@ -90,8 +90,7 @@ export class Lab {
       hub.ops.linkSet("public", "underlay", { up: true });
       hub.ops.addrAdd("public", "underlay", "198.18.0.1/24");
       for (const n of this.nodes.slice(1)) {
-        joinNamespaces(sys, { pin: hub.pin("public"), ifname: `u-${n.name}`, cidr: "198.18.255.255/32" }, { pin: n.pin("public"), ifname: "public", cidr: `${n.publicIp}/24` });
-        hub.ops.addrDel("public", `u-${n.name}`, "198.18.255.255/32");
+        joinNamespaces(sys, { pin: hub.pin("public"), ifname: `u-${n.name}` }, { pin: n.pin("public"), ifname: "public", cidr: `${n.publicIp}/24` });
         hub.ops.linkSet("public", `u-${n.name}`, { master: "underlay", up: true });
       }
     }
