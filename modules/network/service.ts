@@ -158,7 +158,8 @@ export class NetworkService {
       }
       case "has_ipv6": {
         const pub = this.layout.public ? await this.#links(this.layout.public) : [];
-        return pub.some((l) => ips(l).some((a) => a.includes(":") && !a.startsWith("fd")));
+        // a global IPv6 on the node's public link (not loopback, link-local or the private fd00::/8)
+        return pub.some((l) => l.name === "public" && ips(l).some((a) => a.includes(":") && !a.startsWith("fd") && a !== "::1"));
       }
       case "public_config": {
         const pub = this.layout.public ? await this.#links(this.layout.public) : [];
