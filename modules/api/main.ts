@@ -12,8 +12,8 @@ import { deploymentHashText } from "../provision/mod.ts";
 import { granted, HostFactsClient, nodeAddress, rmbInfo, statusOf } from "../node/caps.ts";
 import { toJson } from "../node/json.ts";
 import { networkClient } from "../node/network-client.ts";
-import { createRouter, gridtypesCodec } from "./mod.ts";
-import type { Capacity, ChainContract, DeploymentEngine, DeploymentJson, EngineUsage, NetworkInfo, WorkloadJson } from "./ports.ts";
+import { ApiError, createRouter, gridtypesCodec } from "./mod.ts";
+import type { Capacity, ChainContract, DeploymentEngine, DeploymentJson, EngineUsage, WorkloadJson } from "./ports.ts";
 
 const { session } = startProcess({});
 
@@ -85,22 +85,12 @@ async function learnIds(): Promise<void> {
 }
 
 let version = { zos: "unknown", zinit: "unknown" };
-// zos.network.* and zos.admin.* from the network module's real state, when the manifest grants it.
-let network: NetworkInfo | undefined;
-if ((await session.list()).includes("network")) {
-  const net = networkClient(granted(session, "network"));
-  network = {
-    wgPorts: () => net.query<number[]>("wg_ports"),
-    publicConfig: () => net.query("public_config"),
-    interfaces: () => net.query<{ zos: string[]; ygg: string[] }>("interfaces"),
-    hasIpv6: () => net.query<boolean>("has_ipv6"),
-    adminInterfaces: () => net.query<Record<string, { ips: string[]; mac: string }>>("admin_interfaces"),
-    publicNic: () => net.query<{ is_single: boolean; is_dual: boolean; dual_interface: string }>("public_nic"),
-  };
-}
+// zos.network.* and zos.admin.*: the node's interfaces and WireGuard ports from the network module's real state
+// when the manifest grants it (its host side is a namespace on a dev host), else from host facts; the public
+// config always from chain, as Zero-OS answers it.
+const net = (await session.list()).includes("network") ? networkClient(granted(session, "network")) : null;
 
 const router = createRouter({
-  network,
   codec: gridtypesCodec,
   engine,
   contracts,
@@ -114,6 +104,23 @@ const router = createRouter({
         if (f) farmerTwin = Number(f.twinId);
       }
       return farmerTwin;
+    },
+  },
+  network: {
+    interfaces: () => net ? net.query<{ zos: string[]; ygg: string[] }>("interfaces") : facts.get<{ zos: string[]; ygg: string[] }>("zosInterfaces"),
+    hasIpv6: () => net ? net.query<boolean>("has_ipv6") : facts.get<boolean>("hasPublicIpv6"),
+    adminInterfaces: () =>
+      net ? net.query<Record<string, { ips: string[]; mac: string }>>("admin_interfaces") : facts.get<Record<string, { ips: string[]; mac: string }>>("allInterfaces"),
+    ...(net ? {
+      wgPorts: () => net.query<number[]>("wg_ports"),
+      publicNic: () => net.query<{ is_single: boolean; is_dual: boolean; dual_interface: string }>("public_nic"),
+    } : {}),
+    async publicConfig() {
+      const node = nodeId === undefined ? null : await reader.node(nodeId);
+      const pc = node?.publicConfig;
+      // zos answers with an error when the farmer set no public config
+      if (!pc) throw new ApiError("no public configuration is set for this node (the farmer sets it on chain)");
+      return { type: "macvlan", ipv4: pc.ip4?.ip ?? "", ipv6: pc.ip6?.ip ?? "", gw4: pc.ip4?.gw ?? "", gw6: pc.ip6?.gw ?? "", domain: pc.domain ?? "" };
     },
   },
   system: {

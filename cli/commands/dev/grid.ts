@@ -6,12 +6,15 @@ import { ChainClient } from "../../../capabilities/chain/mod.ts";
 import { signerFromMnemonic } from "../../../capabilities/rmb/signer.ts";
 import { startChain } from "../../../grid/chain/mod.ts";
 import { startRelay } from "../../../grid/relay/mod.ts";
-import type { WorkloadManager } from "../../../modules/provision/mod.ts";
+import { type RunningNode, startNode } from "../../../modules/node.ts";
+import { startActivation } from "../../../grid/activation/mod.ts";
+import { startGridServices } from "../../../grid/services.ts";
+import { connectExplorerRmb } from "./explorer_rmb.ts";
+import type { GridServices } from "../../../grid/services.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { writeFileAtomic } from "../../../capabilities/lib/fs/atomic.ts";
 import { type Endpoints, writeEndpoints } from "./endpoints.ts";
 import { DevFaucet } from "./faucet.ts";
-import { type DevNode, startDevNode } from "./node.ts";
 import { type DevUser, ensureDevUser } from "./user.ts";
 import { startMoreNodes } from "./nodes.ts";
 
@@ -21,35 +24,39 @@ export interface DevGridOptions {
   blockTimeMs?: number;
   chainPort?: number;
   relayPort?: number;
-  managers?: ReadonlyMap<string, WorkloadManager>;
-  /** "in-process" (default): the node's pieces call each other directly in this process;
-   * "kernel": the node runs under the capability kernel (modules/node.ts, manifests/node.json) */
-  nodeMode?: "in-process" | "kernel";
   /** write endpoints.json (default true) */
   writeEndpoints?: boolean;
   log?: (line: string) => void;
-  /** called as each piece comes up: chain, relay, node, user */
+  /** ports of the explorer (grid proxy API), the indexer (GraphQL) and the KYC service; default any free port */
+  proxyPort?: number;
+  graphqlPort?: number;
+  kycPort?: number;
+  /** called as each piece comes up: chain, services, relay, node, user */
   onPhase?: (phase: string, ms: number) => void;
-  /** how many nodes (kernel mode; default 1): the others live in DIR/node2, DIR/node3 …, see dev/nodes.ts */
+  /** how many nodes (default 1): the others live in DIR/node2, DIR/node3 …, see dev/nodes.ts */
   nodes?: number;
 }
 
-/** What every node mode gives back. */
+/** The node, always under the capability kernel (modules/node.ts, manifests/node.json), as in the image. */
 export interface NodeHandle {
   twinId: number;
   nodeId: number;
   /** true when this start created the node's seed (a new identity) */
   newIdentity: boolean;
-  mode: "in-process" | "kernel";
+  mode: "kernel";
+  /** the kernel-hosted node itself: its kernel (pids, grants) and registration state, for tests and benchmarks */
+  running: RunningNode;
   stop(): Promise<void>;
 }
 
 export interface DevGrid {
   chainUrl: string;
   relayUrl: string;
+  proxyUrl: string;
+  graphqlUrl: string;
+  /** the KYC service (setStatus marks an account unverified for tests) */
+  kyc: GridServices["kyc"];
   node: NodeHandle;
-  /** the in-process node's internals (engine, router), for tests and benchmarks; null under the kernel */
-  inProcess: DevNode | null;
   user: DevUser;
   farmId: number;
   endpoints: Endpoints;
@@ -107,6 +114,17 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       }));
     stops.push(() => chain.stop());
     phase("chain");
+    const gridDir = join(o.stateDir, "grid");
+    const services = await startGridServices({
+      chain: chain.chain,
+      stateDir: gridDir,
+      proxyPort: o.proxyPort,
+      graphqlPort: o.graphqlPort,
+      kycPort: o.kycPort,
+      log: (l) => log(`[explorer] ${l}`),
+    });
+    stops.push(() => services.stop());
+    phase("services");
     const relay = await onPort(remembered.relay, o.relayPort, (port) =>
       startRelay({
         chainUrl: chain.url,
@@ -123,37 +141,20 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
     phase("relay");
     const faucetAccount = chain.devAccounts.find((a) => a.name === "alice") ?? chain.devAccounts[0];
     const faucetSigner = await signerFromMnemonic(faucetAccount.mnemonic, "sr25519");
-    // Both modes keep the seed at node/identity/seed.txt, so switching mode keeps the node's identity.
+    // The seed lives at node/identity/seed.txt (the identity driver's file), so a second start keeps the node.
     const nodeDir = join(o.stateDir, "node");
-    const count = o.nodeMode === "kernel" ? Math.max(1, o.nodes ?? 1) : 1;
+    const count = Math.max(1, o.nodes ?? 1);
     const more = await startMoreNodes(o.stateDir, count, { chainUrl: chain.url, relayUrl: relay.url, farmId: DEV_FARM_ID, faucetMnemonic: faucetAccount.mnemonic, log }, stops);
-    let node: NodeHandle;
-    let inProcess: DevNode | null = null;
-    if (o.nodeMode === "kernel") {
-      const fresh = !existsSync(join(nodeDir, "identity", "seed.txt"));
-      const { startNode } = await import("../../../modules/node.ts");
-      const n = await startNode({
-        stateDir: nodeDir,
-        chainUrl: chain.url,
-        relayUrl: relay.url,
-        farmId: DEV_FARM_ID,
-        faucetMnemonic: faucetAccount.mnemonic,
-        onEvent: (e) => log(`[kernel] ${JSON.stringify(e)}`),
-      });
-      node = { twinId: n.twinId, nodeId: n.nodeId, newIdentity: fresh, mode: "kernel", stop: () => n.stop() };
-    } else {
-      inProcess = await startDevNode({
-        stateDir: nodeDir,
-        chainUrl: chain.url,
-        relayUrl: relay.url,
-        farmId: DEV_FARM_ID,
-        faucet: faucetSigner,
-        managers: o.managers,
-        log: (l) => log(`[node] ${l}`),
-      });
-      const d = inProcess;
-      node = { twinId: d.twinId, nodeId: d.nodeId, newIdentity: d.newIdentity, mode: "in-process", stop: () => d.stop() };
-    }
+    const fresh = !existsSync(join(nodeDir, "identity", "seed.txt"));
+    const n = await startNode({
+      stateDir: nodeDir,
+      chainUrl: chain.url,
+      relayUrl: relay.url,
+      farmId: DEV_FARM_ID,
+      faucetMnemonic: faucetAccount.mnemonic,
+      onEvent: (e) => log(`[kernel] ${JSON.stringify(e)}`),
+    });
+    const node: NodeHandle = { twinId: n.twinId, nodeId: n.nodeId, newIdentity: fresh, mode: "kernel", running: n, stop: () => n.stop() };
     stops.push(() => node.stop());
     const others = await more.startOthers();
     const nodes = [{ node_id: node.nodeId, twin_id: node.twinId, public_ip: more.publicIp(0) }, ...others];
@@ -166,6 +167,22 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       await client.close();
     }
     phase("user");
+    // the explorer asks nodes over RMB (features, health, statistics) with a twin of its own
+    {
+      const c = await ChainClient.connect({ urls: [chain.url] });
+      try {
+        const rmb = await connectExplorerRmb(gridDir, chain.url, relay.url, c, new DevFaucet(c, faucetSigner));
+        stops.push(() => rmb.close());
+        services.setAsk(rmb.ask);
+      } finally {
+        await c.close();
+      }
+    }
+    // bob funds through the activation service, so alice's faucet never races it for a nonce
+    const funder = chain.devAccounts.find((a) => a.name === "bob") ?? chain.devAccounts[1];
+    const activation = await startActivation({ chainUrl: chain.url, funderMnemonic: funder.mnemonic });
+    stops.push(() => activation.stop());
+    await services.synced();
     const endpoints: Endpoints = {
       chain_url: chain.url,
       relay_url: relay.url,
@@ -175,14 +192,22 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       user_mnemonic: user.mnemonic,
       user_twin_id: user.twinId,
       user_key_type: user.keyType,
+      network: "dev",
+      proxy_url: services.proxyUrl,
+      graphql_url: services.graphqlUrl,
+      activation_url: activation.url,
+      kyc_url: services.kyc.url,
+      client_env: services.clientEnv,
       ...(count > 1 || nodes[0].public_ip ? { nodes } : {}),
     };
     const endpointsFile = o.writeEndpoints === false ? null : writeEndpoints(o.stateDir, endpoints);
     return {
       chainUrl: chain.url,
       relayUrl: relay.url,
+      proxyUrl: services.proxyUrl,
+      graphqlUrl: services.graphqlUrl,
+      kyc: services.kyc,
       node,
-      inProcess,
       user,
       farmId: DEV_FARM_ID,
       endpoints,
