@@ -198,7 +198,7 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       activation_url: activation.url,
       kyc_url: services.kyc.url,
       client_env: services.clientEnv,
-      ...(count > 1 || nodes[0].public_ip ? { nodes } : {}),
+      ...(count > 1 ? { nodes } : {}), // "nodes" once several nodes run (DESIGN: stable interfaces)
     };
     const endpointsFile = o.writeEndpoints === false ? null : writeEndpoints(o.stateDir, endpoints);
     return {
