@@ -19,7 +19,8 @@ interface NodeStart {
 
 export async function startMoreNodes(stateDir: string, count: number, o: NodeStart, stops: (() => Promise<unknown>)[]) {
   const dirs = nodeDirs(stateDir, count);
-  const underlay = prepareUnderlay(stateDir, dirs);
+  // one node (plain `npm start`) needs no underlay: its network namespaces appear with the first network workload
+  const underlay = count > 1 ? prepareUnderlay(stateDir, dirs) : null;
   if (underlay) stops.push(() => Promise.resolve(underlay.stop()));
   const publicIp = (i: number): string | null => underlay?.publicIps[i] ?? null;
   return {
