@@ -10,6 +10,7 @@ import {
   Activator$Client, DeploymentEngine$Client, HostFacts$Client, Rmb$Client, StatusReport$Client,
 } from "../capabilities/schema/gen/node.ts";
 import { Netlink$Client, NetworkManager$Client } from "../capabilities/schema/gen/network.ts";
+import { Zdb$Client } from "../capabilities/schema/gen/zdb.ts";
 
 const registry = new Map<string, bigint>([
   ["Session", Session$Client.interfaceId],
@@ -32,6 +33,7 @@ const registry = new Map<string, bigint>([
   ["StatusReport", StatusReport$Client.interfaceId],
   ["Netlink", Netlink$Client.interfaceId],
   ["NetworkManager", NetworkManager$Client.interfaceId],
+  ["Zdb", Zdb$Client.interfaceId],
 ]);
 
 export function interfaceId(name: string): bigint | undefined {
