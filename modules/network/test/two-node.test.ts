@@ -6,7 +6,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createRequire } from "node:module";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import process from "node:process";
@@ -124,6 +124,7 @@ test("two nodes under npm start: a grid_client network on both, ping across, zos
     assert.equal(wireguardPids(join(dir, d, "netlink", "wg")), [], `${d}: no wireguard-go left`);
   }
   assert.equal(readdirSync(join(dir, "lan", "ns")), [], "underlay removed");
+  rmSync(dir, { recursive: true, force: true }); // (nothing mounted is left in it: asserted above)
 });
 
 test.run();
