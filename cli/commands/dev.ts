@@ -122,6 +122,7 @@ export const command: Command = {
         `  relay      ${e.relay_url}`,
         `  explorer   ${e.proxy_url}  (grid proxy API)`,
         `  graphql    ${e.graphql_url}`,
+        `  hub        ${e.hub_url}  (flists; npx zos hub push DIR NAME)`,
         `  node       id ${e.node_id}, twin ${e.node_twin_id}, farm ${e.farm_id}${grid.node.newIdentity ? " (new identity)" : " (identity reused)"}`,
         ...(grid.nodes.length > 1 ? grid.nodes.slice(1).map((n) => `  node       id ${n.node_id}, twin ${n.twin_id}${n.public_ip ? `, public ${n.public_ip}` : ""}`) : []),
         `  dev user   twin ${e.user_twin_id} (mnemonic in ${grid.endpointsFile})`,

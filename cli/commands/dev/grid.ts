@@ -198,6 +198,8 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       graphql_url: services.graphqlUrl,
       activation_url: activation.url,
       kyc_url: services.kyc.url,
+      hub_url: services.hub.url,
+      flists: services.hub.flists(),
       client_env: services.clientEnv,
       ...(count > 1 ? { nodes } : {}), // "nodes" once several nodes run (DESIGN: stable interfaces)
     };
