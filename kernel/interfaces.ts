@@ -10,6 +10,7 @@ import {
   Activator$Client, DeploymentEngine$Client, HostFacts$Client, Rmb$Client, StatusReport$Client,
 } from "../capabilities/schema/gen/node.ts";
 import { BlockDev$Client, Storage$Client } from "../capabilities/schema/gen/storage.ts";
+import { Netlink$Client, NetworkManager$Client } from "../capabilities/schema/gen/network.ts";
 import { Zdb$Client } from "../capabilities/schema/gen/zdb.ts";
 
 const registry = new Map<string, bigint>([
@@ -33,6 +34,8 @@ const registry = new Map<string, bigint>([
   ["StatusReport", StatusReport$Client.interfaceId],
   ["BlockDev", BlockDev$Client.interfaceId],
   ["Storage", Storage$Client.interfaceId],
+  ["Netlink", Netlink$Client.interfaceId],
+  ["NetworkManager", NetworkManager$Client.interfaceId],
   ["Zdb", Zdb$Client.interfaceId],
 ]);
 

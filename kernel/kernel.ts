@@ -120,6 +120,7 @@ function ownDir(dir: string, mode: number): void {
  */
 function chownTree(path: string, uid: number, gid: number, dev?: number): void {
   const st = lstatSync(path);
+  // A mount point inside (pools, the netlink driver's namespace pins) is not a file to hand over.
   if (dev !== undefined && st.dev !== dev) return;
   if (st.uid !== uid || st.gid !== gid) lchownSync(path, uid, gid);
   if (st.isDirectory()) for (const name of readdirSync(path)) chownTree(join(path, name), uid, gid, st.dev);

@@ -1,6 +1,7 @@
 // The node under the capability kernel: starts the kernel with manifests/node.json (identity, chain, rmb
 // and hostfacts drivers; provision, registrar and api modules, each its own sandboxed process) and waits
 // until the registrar has put the node on chain. `zos dev` and the end-to-end test use it.
+import { ensureTunNode } from "./node/tun-node.ts";
 import { chmodSync, mkdirSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from "node:fs";
 import net from "node:net";
 import { join, resolve } from "node:path";
@@ -96,6 +97,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     zdblisten: o.zdbListen ?? "127.0.0.1:0",
   };
   for (const d of ["", "chain", "hostfacts", "kv", "zdb"]) mkdirSync(join(stateDir, d), { recursive: true, mode: 0o700 });
+  ensureTunNode(stateDir);
   if (o.faucetMnemonic) writeSecret(join(stateDir, "chain", "faucet"), o.faucetMnemonic);
   // Ready means what a user needs: registered on chain and the api serving its zos.* commands through the
   // rmb driver (it says so once its serve call succeeded), so the first request after start is answered.

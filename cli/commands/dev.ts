@@ -9,8 +9,8 @@ import { quietPolkadotNoise } from "./dev/quiet_polkadot.ts";
 import { DEFAULT_STATE_DIR } from "./dev/endpoints.ts";
 import { startDevGrid } from "./dev/grid.ts";
 
-const USAGE = `usage: zos dev [--state DIR] [--block-time MS] [--chain-port P] [--relay-port P] [--disks N] [--hdd N]
-               [--disk-size GIB] [--verbose] [--json]
+const USAGE = `usage: zos dev [--state DIR] [--nodes N] [--block-time MS] [--chain-port P] [--relay-port P] [--disks N]
+               [--hdd N] [--disk-size GIB] [--verbose] [--json]
 
 Starts a dev chain, an RMB relay and one node on loopback, registers the node on the chain, funds a
 dev user, writes DIR/endpoints.json (chain_url, relay_url, node_twin_id, node_id, user_mnemonic …) and
@@ -18,6 +18,9 @@ runs until Ctrl-C, which stops everything. State lives in DIR (default ${DEFAULT
 start reuses it: same node identity, chain, deployments and user.
 
   --state DIR       state folder (default ${DEFAULT_STATE_DIR}; the chain lives in DIR/grid, as for \`zos grid up\`)
+  --nodes N         run N nodes in the dev farm (default 1; DIR/node, DIR/node2 …); as root their public
+                    namespaces are joined by a private underlay (198.18.0.N, nothing leaves this machine),
+                    so network workloads can peer across them; endpoints.json lists them under "nodes"
   --block-time MS   block time of the dev chain in ms (default 1000; 0 = a block per extrinsic)
   --chain-port P    chain WebSocket port (default: any free port)
   --relay-port P    relay WebSocket port (default: any free port)
@@ -51,6 +54,7 @@ export const command: Command = {
       disks: { type: "string" },
       hdd: { type: "string" },
       "disk-size": { type: "string" },
+      nodes: { type: "string" },
       verbose: { type: "boolean" },
     }, "dev");
     if (p.help) {
@@ -62,6 +66,9 @@ export const command: Command = {
     const blockTimeMs = Number(blockText);
     if (!/^\d+$/.test(blockText) || blockTimeMs > 60_000) throw new UserError(`zos dev: --block-time must be 0-60000, got "${blockText}"`, 2);
     const stateDir = resolve(str(p, "state") ?? DEFAULT_STATE_DIR);
+    const nodesText = str(p, "nodes") ?? "1";
+    const nodes = Number(nodesText);
+    if (!/^\d+$/.test(nodesText) || nodes < 1 || nodes > 16) throw new UserError(`zos dev: --nodes must be 1-16, got "${nodesText}"`, 2);
     const chainPort = portFlag(p, "chain-port");
     const relayPort = portFlag(p, "relay-port");
     const verbose = Boolean(p.values.verbose);
@@ -109,6 +116,7 @@ export const command: Command = {
         chainPort,
         relayPort,
         disks: diskCount ? { count: diskCount, hdd: hddCount, sizeGiB: diskSize } : "none",
+        nodes,
         log: verbose ? (l) => console.error(l) : undefined,
         onPhase: (phase, ms) => {
           emit("up", { phase, ms: Math.round(ms) });
@@ -135,6 +143,7 @@ export const command: Command = {
         `  graphql    ${e.graphql_url}`,
         `  hub        ${e.hub_url}  (flists; npx zos hub push DIR NAME)`,
         `  node       id ${e.node_id}, twin ${e.node_twin_id}, farm ${e.farm_id}${grid.node.newIdentity ? " (new identity)" : " (identity reused)"}`,
+        ...(grid.nodes.length > 1 ? grid.nodes.slice(1).map((n) => `  node       id ${n.node_id}, twin ${n.twin_id}${n.public_ip ? `, public ${n.public_ip}` : ""}`) : []),
         `  dev user   twin ${e.user_twin_id} (mnemonic in ${grid.endpointsFile})`,
         "  runs       under the capability kernel (manifests/node.json), one sandboxed process per driver and module",
         "",

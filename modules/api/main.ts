@@ -12,6 +12,7 @@ import { deploymentHashText } from "../provision/mod.ts";
 import { granted, HostFactsClient, nodeAddress, rmbInfo, statusOf } from "../node/caps.ts";
 import { toJson } from "../node/json.ts";
 import { StorageClient } from "../node/storage-client.ts";
+import { networkClient } from "../node/network-client.ts";
 import { ApiError, createRouter, gridtypesCodec } from "./mod.ts";
 import type { Capacity, ChainContract, DeploymentEngine, DeploymentJson, EngineUsage, WorkloadJson } from "./ports.ts";
 
@@ -86,6 +87,11 @@ async function learnIds(): Promise<void> {
 }
 
 let version = { zos: "unknown", zinit: "unknown" };
+// zos.network.* and zos.admin.*: the node's interfaces and WireGuard ports from the network module's real state
+// when the manifest grants it (its host side is a namespace on a dev host), else from host facts; the public
+// config always from chain, as Zero-OS answers it.
+const net = (await session.list()).includes("network") ? networkClient(granted(session, "network")) : null;
+
 const router = createRouter({
   codec: gridtypesCodec,
   engine,
@@ -103,9 +109,14 @@ const router = createRouter({
     },
   },
   network: {
-    interfaces: () => facts.get<{ zos: string[]; ygg: string[] }>("zosInterfaces"),
-    hasIpv6: () => facts.get<boolean>("hasPublicIpv6"),
-    adminInterfaces: () => facts.get<Record<string, { ips: string[]; mac: string }>>("allInterfaces"),
+    interfaces: () => net ? net.query<{ zos: string[]; ygg: string[] }>("interfaces") : facts.get<{ zos: string[]; ygg: string[] }>("zosInterfaces"),
+    hasIpv6: () => net ? net.query<boolean>("has_ipv6") : facts.get<boolean>("hasPublicIpv6"),
+    adminInterfaces: () =>
+      net ? net.query<Record<string, { ips: string[]; mac: string }>>("admin_interfaces") : facts.get<Record<string, { ips: string[]; mac: string }>>("allInterfaces"),
+    ...(net ? {
+      wgPorts: () => net.query<number[]>("wg_ports"),
+      publicNic: () => net.query<{ is_single: boolean; is_dual: boolean; dual_interface: string }>("public_nic"),
+    } : {}),
     async publicConfig() {
       const node = nodeId === undefined ? null : await reader.node(nodeId);
       const pc = node?.publicConfig;

@@ -12,6 +12,7 @@ import { granted, HostFactsClient, nodeAddress } from "../node/caps.ts";
 import { toJson } from "../node/json.ts";
 import { StorageClient } from "../node/storage-client.ts";
 import { volumeManager, zmountManager } from "./managers/storage.ts";
+import { networkClient } from "../node/network-client.ts";
 import { ChainReader$Client } from "../../capabilities/schema/gen/chain.ts";
 import { freeCancelled } from "./contract-sync.ts";
 import { zdbBackend } from "./zdb/client.ts";
@@ -73,6 +74,21 @@ const { session } = startProcess({
   health: () => ({ ready: engine !== null, detail: engine ? "" : startError || "opening the store" }),
   onShutdown: () => engine?.stop(),
 });
+
+// The network module (when granted) provisions `network` workloads and answers `network-light` honestly.
+if ((await session.list()).includes("network")) {
+  const net = networkClient(granted(session, "network"));
+  const req = (ctx: { twin: number; workloadId: string }, wl: Parameters<WorkloadManager["provision"]>[1]) => ({
+    twin: ctx.twin, workloadId: ctx.workloadId, name: wl.name, type: wl.type,
+    data: (JSON.parse(workloadJson(wl)) as { data?: unknown }).data ?? {},
+  });
+  const manager: WorkloadManager = {
+    provision: (ctx, wl) => net.provision(req(ctx, wl)),
+    update: (ctx, wl) => net.provision(req(ctx, wl)),
+    deprovision: (ctx, wl) => net.deprovision(req(ctx, wl)),
+  };
+  managers.set("network", manager);
+}
 
 const kvUse = granted(session, "kv");
 const kv = {

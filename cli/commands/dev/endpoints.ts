@@ -14,6 +14,8 @@ export interface Endpoints {
   user_twin_id: number;
   /** key type of user_mnemonic's account */
   user_key_type: "sr25519" | "ed25519";
+  /** every node of the dev grid (`zos dev --nodes N`), with its public IP on the dev underlay */
+  nodes?: { node_id: number; twin_id: number; public_ip: string | null }[];
   /** GridClient's `network` for this grid (it names the KYC host client_env routes): always "dev" */
   network?: "dev";
   /** the explorer (grid proxy REST API): GridClient's proxyURL (no trailing slash) */

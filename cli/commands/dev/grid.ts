@@ -16,6 +16,7 @@ import { writeFileAtomic } from "../../../capabilities/lib/fs/atomic.ts";
 import { type Endpoints, writeEndpoints } from "./endpoints.ts";
 import { DevFaucet } from "./faucet.ts";
 import { type DevUser, ensureDevUser } from "./user.ts";
+import { startMoreNodes } from "./nodes.ts";
 
 export interface DevGridOptions {
   stateDir: string;
@@ -34,6 +35,8 @@ export interface DevGridOptions {
   kycPort?: number;
   /** called as each piece comes up: chain, services, relay, node, user */
   onPhase?: (phase: string, ms: number) => void;
+  /** how many nodes (default 1): the others live in DIR/node2, DIR/node3 …, see dev/nodes.ts */
+  nodes?: number;
 }
 
 /** The node, always under the capability kernel (modules/node.ts, manifests/node.json), as in the image. */
@@ -61,6 +64,8 @@ export interface DevGrid {
   endpoints: Endpoints;
   endpointsFile: string | null;
 
+  /** every node, the first included (its public IP on the dev underlay when root) */
+  nodes: { node_id: number; twin_id: number; public_ip: string | null }[];
   /** dev accounts of the chain (name → mnemonic), e.g. for tests that need a second user */
   devAccounts: { name: string; mnemonic: string }[];
   stop(): Promise<void>;
@@ -140,6 +145,8 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
     const faucetSigner = await signerFromMnemonic(faucetAccount.mnemonic, "sr25519");
     // The seed lives at node/identity/seed.txt (the identity driver's file), so a second start keeps the node.
     const nodeDir = join(o.stateDir, "node");
+    const count = Math.max(1, o.nodes ?? 1);
+    const more = await startMoreNodes(o.stateDir, count, { chainUrl: chain.url, relayUrl: relay.url, farmId: DEV_FARM_ID, faucetMnemonic: faucetAccount.mnemonic, log }, stops);
     const fresh = !existsSync(join(nodeDir, "identity", "seed.txt"));
     const n = await startNode({
       stateDir: nodeDir,
@@ -153,6 +160,8 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
     });
     const node: NodeHandle = { twinId: n.twinId, nodeId: n.nodeId, newIdentity: fresh, mode: "kernel", running: n, stop: () => n.stop() };
     stops.push(() => node.stop());
+    const others = await more.startOthers();
+    const nodes = [{ node_id: node.nodeId, twin_id: node.twinId, public_ip: more.publicIp(0) }, ...others];
     phase("node");
     const client = await ChainClient.connect({ urls: [chain.url] });
     let user: DevUser;
@@ -195,6 +204,7 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       hub_url: services.hub.url,
       flists: services.hub.flists(),
       client_env: services.clientEnv,
+      ...(count > 1 ? { nodes } : {}), // "nodes" once several nodes run (DESIGN: stable interfaces)
     };
     const endpointsFile = o.writeEndpoints === false ? null : writeEndpoints(o.stateDir, endpoints);
     return {
@@ -208,6 +218,7 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       farmId: DEV_FARM_ID,
       endpoints,
       endpointsFile,
+      nodes,
       devAccounts: chain.devAccounts.map((a) => ({ name: a.name, mnemonic: a.mnemonic })),
       stop: stopAll,
     };

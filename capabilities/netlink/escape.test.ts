@@ -1,0 +1,74 @@
+// Escape tests for the netlink grant, on the driver's own code and real namespaces (root): a holder
+// restricted to some prefixes cannot create, list, change or delete namespaces or host links outside them,
+// cannot reach the host's routes, sysctls or firewall, cannot drive another holder's WireGuard device, and
+// a batch with one refused operation changes nothing at all.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { tempDir } from "../../tools/test-tmp.ts";
+import { applyOps } from "./apply.ts";
+import { parseGrant } from "./grant.ts";
+import { NetOps } from "./ops.ts";
+import { denoSys } from "./sys.ts";
+
+const root = process.getuid?.() === 0;
+const hostRoutes = () => execFileSync("ip", ["route", "show"], { encoding: "utf8" });
+const hostLinks = () => execFileSync("ip", ["-o", "link", "show"], { encoding: "utf8" });
+
+test("a grant's prefixes bound everything it can name; refused batches change nothing", async () => {
+  if (!root) return console.log("skipped: needs root (namespaces)");
+  const dir = tempDir("zt-network-esc-");
+  const ops = new NetOps(denoSys(), join(dir, "ns"), join(dir, "wg"));
+  const twinA = parseGrant({ namespaces: ["zt-a-"], hostLinks: ["zt-a-"] });
+  const twinB = parseGrant({ namespaces: ["zt-b-"] });
+  const run = (g: typeof twinA, list: Record<string, unknown>[]) => applyOps(ops, g, JSON.stringify(list));
+  const refused = async (g: typeof twinA, list: Record<string, unknown>[], re: RegExp) => {
+    const err = await run(g, list).then(() => null, (e: Error) => e);
+    assert.ok(err, `refused: ${JSON.stringify(list)}`);
+    assert.match(err!.message, re);
+  };
+  const routesBefore = hostRoutes();
+  const linksBefore = hostLinks();
+  try {
+    await run(twinA, [{ op: "ns.add", name: "zt-a-nr" }, { op: "link.add", ns: "zt-a-nr", name: "br0", kind: "bridge" }]);
+    await run(twinB, [{ op: "ns.add", name: "zt-b-nr" }]);
+    // namespaces outside the grant: not creatable, not removable, not configurable, not even listed
+    await refused(twinA, [{ op: "ns.add", name: "other" }], /denied: .*namespace "other" is outside this grant/);
+    await refused(twinA, [{ op: "ns.del", name: "zt-b-nr" }], /denied/);
+    await refused(twinA, [{ op: "link.list", ns: "zt-b-nr" }], /denied/);
+    await refused(twinA, [{ op: "link.add", ns: "zt-a-nr", name: "x", kind: "veth", peer: "y", peerNs: "zt-b-nr" }], /denied/);
+    assert.equal(await run(twinA, [{ op: "ns.list" }]), [["zt-a-nr"]]);
+    // the host namespace: no routes (the default route), sysctls or firewall; links only by prefix
+    await refused(twinA, [{ op: "route.add", ns: "", dst: "default", via: "10.0.0.1" }], /denied: .*host namespace's routes/);
+    await refused(twinA, [{ op: "route.del", ns: "", dst: "default" }], /denied/);
+    await refused(twinA, [{ op: "sysctl", ns: "", key: "net.ipv4.ip_forward", value: "1" }], /denied/);
+    await refused(twinA, [{ op: "nft", ns: "", ruleset: "" }], /denied/);
+    await refused(twinA, [{ op: "link.set", ns: "", name: "lo", up: false }], /denied: .*link "lo" of the host namespace/);
+    await refused(twinA, [{ op: "link.del", ns: "", name: "eth0" }], /denied/);
+    await refused(twinA, [{ op: "link.move", ns: "", name: "eth0", into: "zt-a-nr" }], /denied/);
+    await refused(twinB, [{ op: "link.add", ns: "", name: "zt-b-x", kind: "dummy" }], /denied/);
+    // one refused operation in a batch: the earlier, allowed ones did not run either
+    await refused(twinA, [{ op: "ns.add", name: "zt-a-second" }, { op: "ns.add", name: "evil" }], /operation 1/);
+    assert.equal(ops.nsList(), ["zt-a-nr", "zt-b-nr"]);
+    // another holder's WireGuard device cannot be read or stopped by naming it in one's own namespace
+    await refused(twinB, [{ op: "wg.get", ns: "zt-a-nr", name: "w-x" }], /denied/);
+    await refused(twinB, [{ op: "wg.get", ns: "zt-b-nr", name: "w-x" }], /no WireGuard device "w-x" in that namespace/);
+    // malformed names are refused before anything happens
+    await refused(twinA, [{ op: "link.add", ns: "zt-a-nr", name: "a-very-long-interface-name", kind: "bridge" }], /not an interface name/);
+    await refused(twinA, [{ op: "ns.add", name: "zt-a-../../etc" }], /not a valid namespace name/);
+    assert.equal(hostRoutes(), routesBefore, "host routes untouched");
+    assert.equal(hostLinks().split("\n").length, linksBefore.split("\n").length, "no host link appeared or vanished");
+  } finally {
+    await ops.close();
+    for (const n of ops.nsList()) ops.nsDel(n);
+  }
+});
+
+test("grants must name prefixes; unknown restrictions are refused", () => {
+  assert.throws(() => parseGrant({}), /must name namespace or host link prefixes/);
+  assert.throws(() => parseGrant({ namespaces: [""] }), /non-empty name prefixes/);
+  assert.throws(() => parseGrant({ namespaces: ["n-"], all: true }), /unknown restriction "all"/);
+});
+
+test.run();

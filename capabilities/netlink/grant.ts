@@ -1,0 +1,51 @@
+// What a holder of a netlink grant may touch. Restrictions (manifest `grants.<x>.restrictions`):
+//   namespaces: [prefix…]  namespaces it may create, remove and configure; inside them, every link
+//   hostLinks:  [prefix…]  links of the host namespace it may create, change, move or delete (absent = none)
+// The host namespace's routes, sysctls and firewall are never reachable through a grant, and a
+// namespace outside the prefixes cannot be named at all (not even listed).
+
+export interface Grant {
+  namespaces: string[];
+  hostLinks: string[];
+}
+
+export function parseGrant(r: Record<string, unknown>): Grant {
+  const known = new Set(["namespaces", "hostLinks"]);
+  for (const k of Object.keys(r)) if (!known.has(k)) throw new Error(`denied: netlink: unknown restriction "${k}" (known: namespaces, hostLinks)`);
+  const list = (k: string): string[] => {
+    const v = r[k];
+    if (v === undefined) return [];
+    if (!Array.isArray(v) || v.some((x) => typeof x !== "string" || x === "")) {
+      throw new Error(`denied: netlink: restriction "${k}" must be a list of non-empty name prefixes`);
+    }
+    return v as string[];
+  };
+  const g = { namespaces: list("namespaces"), hostLinks: list("hostLinks") };
+  if (!g.namespaces.length && !g.hostLinks.length) throw new Error("denied: netlink: a grant must name namespace or host link prefixes");
+  return g;
+}
+
+const matches = (name: string, prefixes: string[]): boolean => prefixes.some((p) => name.startsWith(p));
+
+export function nsAllowed(g: Grant, ns: string): boolean {
+  return ns !== "" && matches(ns, g.namespaces);
+}
+
+/** Refuses naming a namespace outside the grant ("" = host is checked per link). */
+export function checkNs(g: Grant, ns: string, what: string): void {
+  if (ns === "") return;
+  if (!nsAllowed(g, ns)) throw new Error(`denied: ${what}: namespace "${ns}" is outside this grant (allowed prefixes: ${g.namespaces.join(", ") || "none"})`);
+}
+
+/** Refuses a link of the host namespace outside hostLinks; any link inside a granted namespace is fine. */
+export function checkLink(g: Grant, ns: string, link: string, what: string): void {
+  checkNs(g, ns, what);
+  if (ns === "" && !matches(link, g.hostLinks)) {
+    throw new Error(`denied: ${what}: link "${link}" of the host namespace is outside this grant (allowed prefixes: ${g.hostLinks.join(", ") || "none"})`);
+  }
+}
+
+/** Host-wide state (routes, sysctls, firewall) is never granted. */
+export function checkNotHost(ns: string, what: string): void {
+  if (ns === "") throw new Error(`denied: ${what}: the host namespace's routes, sysctls and firewall are not reachable through a netlink grant`);
+}

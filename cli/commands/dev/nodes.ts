@@ -1,0 +1,42 @@
+// `zos dev --nodes N`: the first node is started by grid.ts as before (DIR/node); this adds the underlay
+// joining every node's public namespace (root only, dev/underlay.ts) before any node starts, and starts
+// nodes 2…N (DIR/node2 …) in the same farm once the first is registered. Their stops run before the
+// underlay's, which removes whatever namespaces are left.
+import { join } from "node:path";
+import { prepareUnderlay } from "./underlay.ts";
+
+export function nodeDirs(stateDir: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => join(stateDir, i === 0 ? "node" : `node${i + 1}`));
+}
+
+interface NodeStart {
+  chainUrl: string;
+  relayUrl: string;
+  farmId: number;
+  faucetMnemonic: string;
+  log: (l: string) => void;
+}
+
+export async function startMoreNodes(stateDir: string, count: number, o: NodeStart, stops: (() => Promise<unknown>)[]) {
+  const dirs = nodeDirs(stateDir, count);
+  // one node (plain `npm start`) needs no underlay: its network namespaces appear with the first network workload
+  const underlay = count > 1 ? prepareUnderlay(stateDir, dirs) : null;
+  if (underlay) stops.push(() => Promise.resolve(underlay.stop()));
+  const publicIp = (i: number): string | null => underlay?.publicIps[i] ?? null;
+  return {
+    publicIp,
+    async startOthers(): Promise<{ node_id: number; twin_id: number; public_ip: string | null }[]> {
+      const out: { node_id: number; twin_id: number; public_ip: string | null }[] = [];
+      const { startNode } = await import("../../../modules/node.ts");
+      for (let i = 1; i < count; i++) {
+        const n = await startNode({
+          stateDir: dirs[i], chainUrl: o.chainUrl, relayUrl: o.relayUrl, farmId: o.farmId, faucetMnemonic: o.faucetMnemonic,
+          onEvent: (e) => o.log(`[kernel node${i + 1}] ${JSON.stringify(e)}`),
+        });
+        stops.push(() => n.stop());
+        out.push({ node_id: n.nodeId, twin_id: n.twinId, public_ip: publicIp(i) });
+      }
+      return out;
+    },
+  };
+}

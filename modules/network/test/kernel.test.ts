@@ -1,0 +1,98 @@
+// The network module and the netlink driver under the real kernel (root), as manifests/node.json wires
+// them: the driver runs under its own uid with exactly CAP_NET_ADMIN + CAP_SYS_ADMIN (read from /proc),
+// an NR provisioned through the NetworkManager grant comes up with wireguard-go, kill -9 of the network
+// module right after a provision leaves an NR that the restarted module converges, and delete removes all.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { repoRoot } from "../../../kernel/sandbox.ts";
+import { stripComments, validateManifest } from "../../../kernel/manifest.ts";
+import { capabilityMask } from "../../../kernel/linux.ts";
+import { startKernel } from "../../../kernel/mod.ts";
+import { NetworkManager$Client } from "../../../capabilities/schema/gen/network.ts";
+import { tempDir } from "../../../tools/test-tmp.ts";
+import { networkId } from "../../lib/gridtypes/names.ts";
+import { names } from "../nr.ts";
+import { ensureTunNode } from "../../node/tun-node.ts";
+import { inNs, wgKeys, wireguardPids } from "./lab.ts";
+
+const root = process.getuid?.() === 0;
+
+test("under the kernel: exact capabilities, NR up, kill -9 converges, restart restores, delete leaves nothing", async () => {
+  if (!root) return console.log("  (skipped: needs a root kernel)");
+  const tmp = tempDir("zt-network-kernel-");
+  const node = JSON.parse(stripComments(readFileSync(join(repoRoot, "manifests", "node.json"), "utf8")));
+  const p = node.processes;
+  const probe = { kind: "module", entry: "kernel/test/fixtures/caveat/main.ts", grants: { network: { from: "network", cap: "network" } } };
+  const r = validateManifest({ version: 1, root: repoRoot, uidBase: 62300, processes: { kv: p.kv, netlink: p.netlink, network: p.network, probe } }, { path: join(tmp, "m.json") });
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  const state = join(tmp, "state");
+  ensureTunNode(state);
+  let h = await startKernel({ manifest: r.manifest, stateDir: state, bootTimeoutMs: 30_000 });
+  const pins = join(state, "netlink", "ns");
+  const wg = join(state, "netlink", "wg");
+  try {
+    assert.equal(h.notReady, []);
+    const st = Object.fromEntries(readFileSync(`/proc/${h.kernel.pid("netlink")}/status`, "utf8").split("\n").map((l) => [l.split(":")[0], (l.split(":")[1] ?? "").trim()]));
+    const mask = capabilityMask(["CAP_NET_ADMIN", "CAP_SYS_ADMIN"]);
+    for (const set of ["CapPrm", "CapEff", "CapAmb", "CapBnd"]) assert.is(st[set], mask, `netlink ${set} is exactly NET_ADMIN+SYS_ADMIN`);
+    assert.is.not(st.Uid.split(/\s+/)[0], "0");
+    assert.is(st.NoNewPrivs, "1");
+    const net = new NetworkManager$Client(await h.kernel.grantFor("probe", "network"));
+    const k = wgKeys();
+    const data = { ip_range: "10.40.0.0/16", subnet: "10.40.3.0/24", wireguard_private_key: k.priv, wireguard_listen_port: 4300, peers: [] };
+    const req = { twin: 9, workloadId: "9-1-knet", name: "knet", type: "network", data };
+    const n = names(networkId(9, "knet"));
+    // wireguard-go uses the driver's own TUN node (ensureTunNode); without it, a root-only /dev/net/tun fails clearly
+    if (!existsSync(join(state, "netlink", "tun")) && (statSync("/dev/net/tun").mode & 0o006) !== 0o006) {
+      const err = await net.provision((x) => (x.json = JSON.stringify(req))).promise().then(() => null, (e: Error) => e);
+      assert.match(err?.message ?? "", /\/dev\/net\/tun is not open to the driver's uid/);
+      await net.deprovision((x) => (x.json = JSON.stringify(req))).promise();
+      assert.not.ok(existsSync(join(pins, n.ns)), "the half-built NR was removed");
+      console.log("  (/dev/net/tun is root-only here: the WireGuard part under the own-uid driver is covered by nr.test.ts as root)");
+      return;
+    }
+    await net.provision((x) => (x.json = JSON.stringify(req))).promise();
+    assert.match(inNs(join(pins, n.ns), ["ip", "-br", "addr"]), /10\.40\.3\.1\/24/);
+    assert.equal(wireguardPids(wg).length, 1, "wireguard-go runs for the NR");
+    // wireguard-go runs under the driver's uid with the same capabilities, not as root
+    const wst = readFileSync(`/proc/${wireguardPids(wg)[0]}/status`, "utf8");
+    assert.match(wst, new RegExp(`CapEff:\\s+${mask}`));
+    // kill -9 the module, break the NR behind its back (as a crash mid-setup would leave it), restart converges
+    process.kill(h.kernel.pid("network")!, "SIGKILL");
+    inNs(join(pins, n.ns), ["ip", "addr", "flush", "dev", n.macvlan]);
+    let healed = false;
+    for (let i = 0; i < 100 && !healed; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      try {
+        healed = /10\.40\.3\.1\/24/.test(inNs(join(pins, n.ns), ["ip", "-br", "addr"]));
+      } catch { /* not yet */ }
+    }
+    assert.ok(healed, "the restarted network module restored the NR from its records");
+    const net2 = new NetworkManager$Client(await h.kernel.grantFor("probe", "network"));
+    const ports = JSON.parse((await net2.query((x) => { x.what = "wg_ports"; x.args = "null"; }).promise()).json);
+    assert.equal(ports, [4300]);
+    // node restart: an orderly stop removes every namespace and wireguard-go; the next start rebuilds the NR
+    await h.stop();
+    assert.equal(existsSync(pins) ? readdirSync(pins) : [], [], "nothing left after stop");
+    assert.equal(wireguardPids(wg), []);
+    h = await startKernel({ manifest: r.manifest, stateDir: state, bootTimeoutMs: 30_000 });
+    assert.equal(h.notReady, []);
+    assert.match(inNs(join(pins, n.ns), ["ip", "-br", "addr"]), /10\.40\.3\.1\/24/, "NR restored after restart");
+    assert.equal(wireguardPids(wg).length, 1);
+    const net3 = new NetworkManager$Client(await h.kernel.grantFor("probe", "network"));
+    await net3.deprovision((x) => (x.json = JSON.stringify(req))).promise();
+    assert.not.ok(existsSync(join(pins, n.ns)));
+    for (let i = 0; i < 40 && wireguardPids(wg).length; i++) await new Promise((res) => setTimeout(res, 50));
+    assert.equal(wireguardPids(wg), []);
+  } finally {
+    await h.stop();
+    for (const pid of wireguardPids(wg)) process.kill(pid, "SIGKILL");
+    const { denoSys } = await import("../../../capabilities/netlink/sys.ts");
+    for (const f of existsSync(pins) ? readdirSync(pins) : []) denoSys().removePin(join(pins, f));
+  }
+});
+
+test.run();
