@@ -169,6 +169,14 @@ t("KYC gates deploys: an unverified twin is refused before anything reaches the 
 });
 
 t("examples/gridclient/deploy-and-delete.mjs: every type the node offers deploys and deletes", async () => {
+  // the explorer learns the node's features over RMB a moment after `npm start` is ready
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const n = await (await fetch(`${ep.proxy_url}/nodes/${ep.node_id}`)).json();
+    if (n.healthy) break;
+    assert.ok(Date.now() < deadline, "the explorer never got the node's diagnostics over RMB");
+    await new Promise((r) => setTimeout(r, 500));
+  }
   // run as a user would: plain `node script`, it applies client_env itself
   const r = await runNode([example, "--endpoints", join(dir, "endpoints.json"), "--json"], { PATH: process.env.PATH, HOME: dir });
   const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
