@@ -112,6 +112,7 @@ t("endpoints.json carries what GridClient needs", () => {
   assert.is(ep.network, "dev");
   assert.match(ep.client_env.NODE_OPTIONS, "--require");
   assert.ok(ep.client_env.NODE_EXTRA_CA_CERTS.startsWith(dir), "the CA lives in the grid's state folder");
+  assert.ok(ep.client_env.APPDATA.startsWith(dir), "so do GridClient's own files");
   assert.not.match(ep.proxy_url, /\/$/);
 });
 
