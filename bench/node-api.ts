@@ -129,12 +129,11 @@ let session: UserSession | null = null;
 try {
   // `npm start` → node registered, as a process (cold = new state dir, warm = second start)
   const starts: string[] = [];
-  for (const [blockMs, mode] of [["1000", "kernel"], ["1000", "in-process"], ["0", "kernel"]]) {
-    const sd = join(dir, `start-${blockMs}-${mode}`);
-    const extra = mode === "in-process" ? ["--in-process"] : [];
-    const cold = await npmStart(sd, blockMs, extra);
-    const warm = await npmStart(sd, blockMs, extra);
-    const label = `${blockMs === "0" ? "instant" : blockMs + " ms"} blocks, node ${mode === "kernel" ? "under the kernel (default)" : "in-process (--in-process)"}`;
+  for (const blockMs of ["1000", "0"]) {
+    const sd = join(dir, `start-${blockMs}`);
+    const cold = await npmStart(sd, blockMs, []);
+    const warm = await npmStart(sd, blockMs, []);
+    const label = `${blockMs === "0" ? "instant" : blockMs + " ms"} blocks, node under the kernel`;
     starts.push(`| ${label} | ${(cold.registered / 1000).toFixed(2)} s | ${(cold.ready / 1000).toFixed(2)} s | ${(warm.registered / 1000).toFixed(2)} s | ${(warm.ready / 1000).toFixed(2)} s |`);
   }
 
@@ -146,15 +145,15 @@ try {
   const statsCall = stats(await zosCalls(session, "zos.statistics.get", N));
   const seqS = await deploySequential(session, DEPLOYS, 0);
   const acceptS = await deployAcceptOnly(session, DEPLOYS * 2, 10_000);
-  const total = grid.inProcess!.engine.list().length;
+  const total = (await session.peer.request(session.nodeTwinId, "zos.deployment.list", null) as unknown[]).length;
   if (total !== DEPLOYS * 3) throw new Error(`expected ${DEPLOYS * 3} deployments stored, found ${total}`);
 
   const md = [
     "## Node API (zos.* over RMB) and `npm start`",
     "",
     `Command: \`node_modules/deno/deno run -A bench/node-api.ts --n ${N} --deploys ${DEPLOYS}\` — ${machineLine()}.`,
-    "Everything on loopback in one process (except the `npm start` rows): dev chain with instant blocks, our relay, the",
-    "node as `zos dev --in-process` runs it, and a user session (sr25519, e2e-encrypted bodies since both twins publish a pk).",
+    "Everything on loopback (the node's drivers and modules are kernel processes): dev chain with instant blocks, our relay, the",
+    "node under the kernel as `zos dev` runs it, and a user session (sr25519, e2e-encrypted bodies since both twins publish a pk).",
     "",
     "| round trip (sequential) | p50 | p99 | mean |",
     "|---|---|---|---|",

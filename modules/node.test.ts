@@ -25,8 +25,11 @@ import { challengeHash } from "./lib/gridtypes/mod.ts";
 import type { KernelEvent } from "../kernel/mod.ts";
 import { Identity$Client, Purpose } from "../capabilities/schema/gen/identity.ts";
 import { ChainSubmitter$Client } from "../capabilities/schema/gen/chain.ts";
-import { Rmb$Client } from "../capabilities/schema/gen/node.ts";
-import { type RunningNode, startNode } from "./node.ts";
+import { DeploymentEngine$Client, Rmb$Client } from "../capabilities/schema/gen/node.ts";
+import { NODE_MANIFEST, type RunningNode, startNode } from "./node.ts";
+import { loadManifest } from "../kernel/manifest.ts";
+import { readSandboxFacts } from "../kernel/sandbox-check.ts";
+import { capabilityMask } from "../kernel/linux.ts";
 
 const require = createRequire(import.meta.url);
 const root = join(fileURLToPath(new URL(".", import.meta.url)), "..");
@@ -41,6 +44,7 @@ let relay: RunningRelay;
 let activation: RunningActivation;
 let node: RunningNode;
 let client: ChainClient;
+let faucet: DevFaucet;
 let user: UserSession;
 let official: Any;
 let rmb: Any;
@@ -51,7 +55,8 @@ const t = suite("the node under the capability kernel");
 
 t.before(async () => {
   chain = await startChain({ blockTimeMs: 0, log: () => {} });
-  relay = await startRelay({ chainUrl: chain.url });
+  // the relay takes envelopes up to 4 MiB here, so the node's own payload limit (1 MiB) is what answers
+  relay = await startRelay({ chainUrl: chain.url, limits: { maxEnvelopeBytes: 4 * 1024 * 1024 } });
   const alice = chain.devAccounts.find((a) => a.name === "alice") ?? chain.devAccounts[0];
   // the node account is funded the Zero-OS way: the chain driver POSTs to the activation service (bob pays)
   const bob = chain.devAccounts.find((a) => a.name === "bob")!;
@@ -73,7 +78,7 @@ t.before(async () => {
     throw err;
   });
   client = await ChainClient.connect({ urls: [chain.url] });
-  const faucet = new DevFaucet(client, await signerFromMnemonic(alice.mnemonic, "sr25519"));
+  faucet = new DevFaucet(client, await signerFromMnemonic(alice.mnemonic, "sr25519"));
   const u = await ensureDevUser(join(dir, "user"), client, faucet, relay.url);
   user = await openSession({ chainUrl: chain.url, relayUrl: relay.url, mnemonic: u.mnemonic, keyType: "sr25519", nodeId: node.nodeId });
   official = new OfficialClient(chain.url, relay.url, u.mnemonic, randomBytes(5).toString("hex"), "sr25519", 3);
@@ -125,6 +130,25 @@ t("the node registered itself on chain through its sandboxed processes; the seed
   assert.match(JSON.stringify(submit), /tfgridModule\.createNode/);
 });
 
+t("ps during the node: every process under the kernel, read from /proc, has no -A, is not root, and holds only its manifest's Linux capabilities", () => {
+  const manifest = loadManifest(NODE_MANIFEST);
+  if (!manifest.ok) throw new Error(JSON.stringify(manifest.errors));
+  const asRoot = process.getuid?.() === 0;
+  for (const spec of manifest.manifest.processes) {
+    const pid = node.kernel.pid(spec.name)!;
+    const facts = readSandboxFacts(pid);
+    assert.not.ok(facts.argv.includes("-A") || facts.argv.includes("--allow-all"), `${spec.name}: ${facts.argv.join(" ")}`);
+    if (spec.kind === "module") assert.not.ok(facts.argv.some((a) => a.startsWith("--allow-")), `${spec.name} is a module: no permission`);
+    const verified = events.filter((e) => e.event === "spawned" && e.process === spec.name && e.pid === pid).at(-1);
+    assert.equal(verified?.sandbox, facts, `${spec.name}: the kernel's verified facts are what /proc says`);
+    if (asRoot) {
+      assert.is.not(facts.uid, 0, `${spec.name} runs as root`);
+      assert.is(facts.capEff, capabilityMask(spec.linux.capabilities), `${spec.name}: only ${spec.linux.capabilities.join(",") || "no"} Linux capabilities`);
+      assert.is(facts.capBnd, capabilityMask(spec.linux.capabilities), `${spec.name}: bounding set`);
+    }
+  }
+});
+
 t("a user with the official rmb_direct_client calls zos.system.version and deploys/gets a deployment", async () => {
   const v = await call("zos.system.version", null);
   assert.type(v.zos, "string");
@@ -140,13 +164,65 @@ t("a user with the official rmb_direct_client calls zos.system.version and deplo
   assert.is(Number(got.contract_id), id);
   assert.is(got.twin_id, user.twinId);
   assert.equal(got.workloads.map((w: Any) => w.name), ["vol1"]);
-  // another twin's contract id is refused by the api/engine: the caller only sees its own
+  // a contract id that does not exist
   try {
     await call("zos.deployment.get", { contract_id: 999_999 });
     assert.unreachable("must fail");
   } catch (e) {
     assert.match((e as Error).message, /not found|does not exist|no deployment/i);
   }
+  // another twin asking for this very contract: get, changes and list see nothing of it
+  const other = await ensureDevUser(join(dir, "user2"), client, faucet, relay.url);
+  const stranger = await openSession({ chainUrl: chain.url, relayUrl: relay.url, mnemonic: other.mnemonic, keyType: "sr25519", nodeId: node.nodeId });
+  try {
+    assert.ok(stranger.twinId !== user.twinId);
+    for (const command of ["zos.deployment.get", "zos.deployment.changes"]) {
+      try {
+        await stranger.peer.request(stranger.nodeTwinId, command, { contract_id: id });
+        assert.unreachable(`${command} of another twin's contract must fail`);
+      } catch (e) {
+        assert.match((e as Error).message, new RegExp(`no deployment with contract id ${id} for twin ${stranger.twinId}`));
+      }
+    }
+    assert.equal(await stranger.peer.request(stranger.nodeTwinId, "zos.deployment.list", null), []);
+    // the owner still lists it
+    assert.equal((await call("zos.deployment.list", null)).map((d: Any) => Number(d.contract_id)), [id]);
+    // and the provision module scopes by twin itself, not only the api in front of it: its engine capability,
+    // asked for the stranger's twin, has nothing of this contract
+    const engine = new DeploymentEngine$Client(await node.kernel.grantFor("api", "engine"));
+    const as = (twin: number) => (p: { twin: number; contractId: bigint }) => {
+      p.twin = twin;
+      p.contractId = BigInt(id);
+    };
+    assert.is((await engine.get(as(stranger.twinId)).promise()).json, "", "engine.get for another twin");
+    assert.is((await engine.changes(as(stranger.twinId)).promise()).json, "[]", "engine.changes for another twin");
+    assert.is((await engine.list((p) => (p.twin = stranger.twinId)).promise()).json, "[]", "engine.list for another twin");
+    assert.match((await engine.get(as(user.twinId)).promise()).json, new RegExp(`"contract_id":${id}`), "the owner's twin gets it");
+  } finally {
+    await stranger.close();
+  }
+});
+
+t("a payload over the node's own limit (1 MiB, the api default) is refused and the node stays up", async () => {
+  const big = JSON.stringify({ contract_id: 999_998, pad: "x".repeat(1024 * 1024) });
+  try {
+    await call("zos.deployment.get", JSON.parse(big));
+    assert.unreachable("must be refused");
+  } catch (e) {
+    // the node's words, not the relay's: the relay here takes up to 4 MiB
+    assert.match((e as Error).message, new RegExp(`payload of ${new TextEncoder().encode(big).length} bytes exceeds the limit of 1048576 bytes`));
+  }
+  // just under the limit reaches the handler (which then finds no such deployment)
+  const fits = JSON.stringify({ contract_id: 999_998, pad: "x".repeat(1024 * 1024 - 40) });
+  assert.ok(fits.length <= 1024 * 1024);
+  try {
+    await call("zos.deployment.get", JSON.parse(fits));
+    assert.unreachable("no such deployment");
+  } catch (e) {
+    assert.match((e as Error).message, /no deployment with contract id 999998/);
+  }
+  const v = await call("zos.system.version", null);
+  assert.type(v.zos, "string");
 });
 
 t("attenuation happens in the providing drivers: public identity cannot sign, submit is an allowlist, rmb info cannot serve", async () => {

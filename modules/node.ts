@@ -75,7 +75,14 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   };
   for (const d of ["", "chain", "hostfacts", "kv"]) mkdirSync(join(stateDir, d), { recursive: true, mode: 0o700 });
   if (o.faucetMnemonic) writeSecret(join(stateDir, "chain", "faucet"), o.faucetMnemonic);
-  const handle = await startKernel({ manifest: o.manifest ?? NODE_MANIFEST, stateDir, onEvent: o.onEvent, vars, bootTimeoutMs: 60_000 });
+  // Ready means what a user needs: registered on chain and the api serving its zos.* commands through the
+  // rmb driver (it says so once its serve call succeeded), so the first request after start is answered.
+  let apiServing = false;
+  const onEvent = (e: KernelEvent) => {
+    if (e.event === "output" && e.process === "api" && /serving \d+ zos\.\* commands/.test(String(e.line))) apiServing = true;
+    o.onEvent?.(e);
+  };
+  const handle = await startKernel({ manifest: o.manifest ?? NODE_MANIFEST, stateDir, onEvent, vars, bootTimeoutMs: 60_000 });
   const registration = async (): Promise<Record<string, unknown>> => {
     const cap = await handle.kernel.grantFor("api", "registration");
     const r = await new StatusReport$Client(cap).status().promise();
@@ -88,7 +95,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     for (;;) {
       try {
         last = await registration();
-        if (last.state === "registered" && typeof last.node_id === "number" && typeof last.twin_id === "number") break;
+        if (last.state === "registered" && typeof last.node_id === "number" && typeof last.twin_id === "number" && apiServing) break;
+        if (last.state === "registered") last = { ...last, state: "registered, api not serving yet" };
       } catch (err) {
         last = { error: (err as Error).message };
       }

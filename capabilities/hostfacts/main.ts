@@ -9,7 +9,8 @@ import process from "node:process";
 import { HostFacts$Server } from "../schema/gen/node.ts";
 import { startProcess } from "../lib/guest/process.ts";
 import {
-  dmi, hostCapacity, hypervisor, managementInterface, reservedCapacity, secureBoot, serialNumber,
+  allInterfaces, dmi, hasPublicIpv6, hostCapacity, hypervisor, managementInterface, reservedCapacity, secureBoot, serialNumber,
+  zosInterfaces,
 } from "./lib/mod.ts";
 import { toJson } from "../../modules/node/json.ts";
 
@@ -42,6 +43,10 @@ const FACTS: Record<string, () => unknown> = {
   serialNumber,
   uptimeSecs: () => Math.floor(os.uptime()),
   availableMemory,
+  // the api's network queries (zos.network.interfaces, has_ipv6, zos.admin.interfaces)
+  zosInterfaces,
+  hasPublicIpv6,
+  allInterfaces,
 };
 
 const facts = new HostFacts$Server({

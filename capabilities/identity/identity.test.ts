@@ -16,6 +16,41 @@ import {
 import { encodeSeedFile, NodeIdentity, parseSeedFile, SeedError } from "./mod.ts";
 
 const t = suite("identity");
+
+/** Where `seed` (the first half of an ed25519 secret key) can be reached from `roots`: as bytes in a typed array or
+ * array buffer, or as hex/base64 text, through any own property (symbols and non-enumerable ones too). */
+function reachableSecrets(roots: unknown[], seed: Uint8Array): [string, string][] {
+  const hits: [string, string][] = [];
+  const hex = Buffer.from(seed).toString("hex");
+  const b64 = Buffer.from(seed).toString("base64");
+  const hasBytes = (b: Uint8Array) => Buffer.from(b).indexOf(Buffer.from(seed)) >= 0;
+  const seen = new Set<unknown>();
+  const walk = (v: unknown, path: string, depth: number) => {
+    if (typeof v === "string") {
+      if (v.toLowerCase().includes(hex) || v.includes(b64)) hits.push([path, "as text"]);
+      return;
+    }
+    if (v === null || (typeof v !== "object" && typeof v !== "function") || seen.has(v) || depth > 6) return;
+    seen.add(v);
+    if (ArrayBuffer.isView(v)) {
+      if (hasBytes(new Uint8Array(v.buffer, v.byteOffset, v.byteLength))) hits.push([path, "as bytes"]);
+      return;
+    }
+    if (v instanceof ArrayBuffer) {
+      if (hasBytes(new Uint8Array(v))) hits.push([path, "as bytes"]);
+      return;
+    }
+    if (Array.isArray(v) && v.length >= seed.length && v.every((x) => typeof x === "number")) {
+      if (hasBytes(Uint8Array.from(v as number[]))) hits.push([path, "as a number array"]);
+    }
+    for (const k of Reflect.ownKeys(v as object)) {
+      const d = Object.getOwnPropertyDescriptor(v, k);
+      if (d && "value" in d) walk(d.value, `${path}.${String(k)}`, depth + 1);
+    }
+  };
+  roots.forEach((r, i) => walk(r, `root[${i}]`, 0));
+  return hits;
+}
 let dir = "";
 t.before.each(() => {
   dir = mkdtempSync(join(tmpdir(), "zt-identity-"));
@@ -87,6 +122,12 @@ t("signers are purpose-scoped, verify with the public key, and never expose the 
   const everything = JSON.stringify([id, s, id.publicIdentity(), Object.keys(id), Object.keys(s)]);
   assert.not.ok(everything.includes(secret.slice(0, 32)));
   assert.not.ok(everything.includes(Buffer.from(seed).toString("hex")));
+  // JSON hides bytes (a Uint8Array serialises as {"0":…}): walk every own property, enumerable or not,
+  // of the signer, the identity and what they return, and look for the seed's bytes in any form
+  for (const [where, found] of reachableSecrets([s, id, id.publicIdentity(), id.toJSON()], seed)) {
+    assert.unreachable(`the secret key is reachable at ${where} (${found})`);
+  }
+  assert.equal([...s.publicKey], [...ed25519PairFromSeed(seed).publicKey], "publicKey is the public key");
   // mutating the signer's copy of the public key does not change the identity
   s.publicKey[0] ^= 0xff;
   assert.ok(id.verify(msg, sig));

@@ -9,7 +9,7 @@ import { quietPolkadotNoise } from "./dev/quiet_polkadot.ts";
 import { DEFAULT_STATE_DIR } from "./dev/endpoints.ts";
 import { startDevGrid } from "./dev/grid.ts";
 
-const USAGE = `usage: zos dev [--state DIR] [--block-time MS] [--chain-port P] [--relay-port P] [--in-process] [--verbose] [--json]
+const USAGE = `usage: zos dev [--state DIR] [--block-time MS] [--chain-port P] [--relay-port P] [--verbose] [--json]
 
 Starts a dev chain, an RMB relay and one node on loopback, registers the node on the chain, funds a
 dev user, writes DIR/endpoints.json (chain_url, relay_url, node_twin_id, node_id, user_mnemonic …) and
@@ -20,9 +20,6 @@ start reuses it: same node identity, chain, deployments and user.
   --block-time MS   block time of the dev chain in ms (default 1000; 0 = a block per extrinsic)
   --chain-port P    chain WebSocket port (default: any free port)
   --relay-port P    relay WebSocket port (default: any free port)
-  --in-process      run the node's pieces in this process instead of under the capability kernel
-                    (fallback; by default each driver and module of manifests/node.json is its own
-                    sandboxed process, as in the image)
   --verbose         log what every piece does (stderr)
   --json            print one JSON line per event instead of the human summary
 
@@ -46,7 +43,6 @@ export const command: Command = {
       "chain-port": { type: "string" },
       "relay-port": { type: "string" },
       verbose: { type: "boolean" },
-      "in-process": { type: "boolean" },
     }, "dev");
     if (p.help) {
       console.log(USAGE);
@@ -94,7 +90,6 @@ export const command: Command = {
         blockTimeMs,
         chainPort,
         relayPort,
-        nodeMode: p.values["in-process"] ? "in-process" : "kernel",
         log: verbose ? (l) => console.error(l) : undefined,
         onPhase: (phase, ms) => {
           emit("up", { phase, ms: Math.round(ms) });
@@ -121,7 +116,7 @@ export const command: Command = {
         `  graphql    ${e.graphql_url}`,
         `  node       id ${e.node_id}, twin ${e.node_twin_id}, farm ${e.farm_id}${grid.node.newIdentity ? " (new identity)" : " (identity reused)"}`,
         `  dev user   twin ${e.user_twin_id} (mnemonic in ${grid.endpointsFile})`,
-        `  runs       ${grid.node.mode === "kernel" ? "under the capability kernel (manifests/node.json), one sandboxed process per driver and module" : "in this process (--in-process)"}`,
+        "  runs       under the capability kernel (manifests/node.json), one sandboxed process per driver and module",
         "",
         "  try:  npx zos client list     npx zos client deploy <deployment.json>",
         "  Ctrl-C stops everything.",

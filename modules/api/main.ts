@@ -11,7 +11,7 @@ import { startProcess } from "../../capabilities/lib/guest/process.ts";
 import { deploymentHashText } from "../provision/mod.ts";
 import { granted, HostFactsClient, nodeAddress, rmbInfo, statusOf } from "../node/caps.ts";
 import { toJson } from "../node/json.ts";
-import { createRouter, gridtypesCodec } from "./mod.ts";
+import { ApiError, createRouter, gridtypesCodec } from "./mod.ts";
 import type { Capacity, ChainContract, DeploymentEngine, DeploymentJson, EngineUsage, WorkloadJson } from "./ports.ts";
 
 const { session } = startProcess({});
@@ -98,6 +98,18 @@ const router = createRouter({
         if (f) farmerTwin = Number(f.twinId);
       }
       return farmerTwin;
+    },
+  },
+  network: {
+    interfaces: () => facts.get<{ zos: string[]; ygg: string[] }>("zosInterfaces"),
+    hasIpv6: () => facts.get<boolean>("hasPublicIpv6"),
+    adminInterfaces: () => facts.get<Record<string, { ips: string[]; mac: string }>>("allInterfaces"),
+    async publicConfig() {
+      const node = nodeId === undefined ? null : await reader.node(nodeId);
+      const pc = node?.publicConfig;
+      // zos answers with an error when the farmer set no public config
+      if (!pc) throw new ApiError("no public configuration is set for this node (the farmer sets it on chain)");
+      return { type: "macvlan", ipv4: pc.ip4?.ip ?? "", ipv6: pc.ip6?.ip ?? "", gw4: pc.ip4?.gw ?? "", gw6: pc.ip6?.gw ?? "", domain: pc.domain ?? "" };
     },
   },
   system: {

@@ -8,8 +8,8 @@ import type { ApiDeps } from "./ports.ts";
 import { allInterfaces, dmi, hostCapacity, hypervisor, reservedCapacity } from "../../capabilities/hostfacts/lib/mod.ts";
 import { Registrar } from "../registrar/mod.ts";
 import { Engine, MemoryStore } from "../provision/mod.ts";
-import { enginePort } from "../../cli/commands/dev/engine_port.ts";
-import { hostCapacitySource } from "../../cli/commands/dev/node_system.ts";
+import { enginePort } from "./test/engine-port.test-helper.ts";
+import { fixedCapacity } from "../provision/test/fixtures.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = Record<string, any>;
@@ -100,6 +100,16 @@ t("payloads: invalid JSON and oversized are refused before any handler", async (
   await rejects(r.handle({ twin: 0, command: "zos.system.version", payload: "" }), /no sender twin/);
 });
 
+t("the default payload limit is 1 MiB (a literal here: the constant itself is what a defect would change)", async () => {
+  const r = createRouter(deps());
+  const over = JSON.stringify({ x: "y".repeat(1024 * 1024) });
+  await rejects(r.handle({ twin: USER, command: "zos.system.version", payload: over }), new RegExp(`payload of ${over.length} bytes exceeds the limit of 1048576 bytes`));
+  // at the limit: accepted (zos.system.version ignores its payload)
+  const at = JSON.stringify({ x: "y".repeat(1024 * 1024 - 8) });
+  assert.is(at.length, 1024 * 1024);
+  assert.ok(await r.handle({ twin: USER, command: "zos.system.version", payload: at }));
+});
+
 t("contract_id is read like Go reads it (case-insensitive) and must be an integer", async () => {
   // the real provision engine over an in-memory store; nothing here reaches the chain
   const store = new MemoryStore();
@@ -109,7 +119,7 @@ t("contract_id is read like Go reads it (case-insensitive) and must be an intege
     keys: { getKey: noChain },
     contracts: { check: noChain },
     managers: new Map(),
-    capacity: hostCapacitySource("."),
+    capacity: fixedCapacity(64),
   });
   const r = createRouter(deps({ engine: enginePort(engine, () => []) }));
   await rejects(r.handle({ twin: USER, command: "zos.deployment.get", payload: '{"Contract_ID": 9}' }), /no deployment with contract id 9 for twin 42/);

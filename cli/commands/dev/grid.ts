@@ -6,16 +6,15 @@ import { ChainClient } from "../../../capabilities/chain/mod.ts";
 import { signerFromMnemonic } from "../../../capabilities/rmb/signer.ts";
 import { startChain } from "../../../grid/chain/mod.ts";
 import { startRelay } from "../../../grid/relay/mod.ts";
+import { type RunningNode, startNode } from "../../../modules/node.ts";
 import { startActivation } from "../../../grid/activation/mod.ts";
 import { startGridServices } from "../../../grid/services.ts";
 import { connectExplorerRmb } from "./explorer_rmb.ts";
 import type { GridServices } from "../../../grid/services.ts";
-import type { WorkloadManager } from "../../../modules/provision/mod.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { writeFileAtomic } from "../../../capabilities/lib/fs/atomic.ts";
 import { type Endpoints, writeEndpoints } from "./endpoints.ts";
 import { DevFaucet } from "./faucet.ts";
-import { type DevNode, startDevNode } from "./node.ts";
 import { type DevUser, ensureDevUser } from "./user.ts";
 
 export interface DevGridOptions {
@@ -24,10 +23,6 @@ export interface DevGridOptions {
   blockTimeMs?: number;
   chainPort?: number;
   relayPort?: number;
-  managers?: ReadonlyMap<string, WorkloadManager>;
-  /** "in-process" (default): the node's pieces call each other directly in this process;
-   * "kernel": the node runs under the capability kernel (modules/node.ts, manifests/node.json) */
-  nodeMode?: "in-process" | "kernel";
   /** write endpoints.json (default true) */
   writeEndpoints?: boolean;
   log?: (line: string) => void;
@@ -39,13 +34,15 @@ export interface DevGridOptions {
   onPhase?: (phase: string, ms: number) => void;
 }
 
-/** What every node mode gives back. */
+/** The node, always under the capability kernel (modules/node.ts, manifests/node.json), as in the image. */
 export interface NodeHandle {
   twinId: number;
   nodeId: number;
   /** true when this start created the node's seed (a new identity) */
   newIdentity: boolean;
-  mode: "in-process" | "kernel";
+  mode: "kernel";
+  /** the kernel-hosted node itself: its kernel (pids, grants) and registration state, for tests and benchmarks */
+  running: RunningNode;
   stop(): Promise<void>;
 }
 
@@ -57,8 +54,6 @@ export interface DevGrid {
   /** the KYC service (setStatus marks an account unverified for tests) */
   kyc: GridServices["kyc"];
   node: NodeHandle;
-  /** the in-process node's internals (engine, router), for tests and benchmarks; null under the kernel */
-  inProcess: DevNode | null;
   user: DevUser;
   farmId: number;
   endpoints: Endpoints;
@@ -141,35 +136,18 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
     phase("relay");
     const faucetAccount = chain.devAccounts.find((a) => a.name === "alice") ?? chain.devAccounts[0];
     const faucetSigner = await signerFromMnemonic(faucetAccount.mnemonic, "sr25519");
-    // Both modes keep the seed at node/identity/seed.txt, so switching mode keeps the node's identity.
+    // The seed lives at node/identity/seed.txt (the identity driver's file), so a second start keeps the node.
     const nodeDir = join(o.stateDir, "node");
-    let node: NodeHandle;
-    let inProcess: DevNode | null = null;
-    if (o.nodeMode === "kernel") {
-      const fresh = !existsSync(join(nodeDir, "identity", "seed.txt"));
-      const { startNode } = await import("../../../modules/node.ts");
-      const n = await startNode({
-        stateDir: nodeDir,
-        chainUrl: chain.url,
-        relayUrl: relay.url,
-        farmId: DEV_FARM_ID,
-        faucetMnemonic: faucetAccount.mnemonic,
-        onEvent: (e) => log(`[kernel] ${JSON.stringify(e)}`),
-      });
-      node = { twinId: n.twinId, nodeId: n.nodeId, newIdentity: fresh, mode: "kernel", stop: () => n.stop() };
-    } else {
-      inProcess = await startDevNode({
-        stateDir: nodeDir,
-        chainUrl: chain.url,
-        relayUrl: relay.url,
-        farmId: DEV_FARM_ID,
-        faucet: faucetSigner,
-        managers: o.managers,
-        log: (l) => log(`[node] ${l}`),
-      });
-      const d = inProcess;
-      node = { twinId: d.twinId, nodeId: d.nodeId, newIdentity: d.newIdentity, mode: "in-process", stop: () => d.stop() };
-    }
+    const fresh = !existsSync(join(nodeDir, "identity", "seed.txt"));
+    const n = await startNode({
+      stateDir: nodeDir,
+      chainUrl: chain.url,
+      relayUrl: relay.url,
+      farmId: DEV_FARM_ID,
+      faucetMnemonic: faucetAccount.mnemonic,
+      onEvent: (e) => log(`[kernel] ${JSON.stringify(e)}`),
+    });
+    const node: NodeHandle = { twinId: n.twinId, nodeId: n.nodeId, newIdentity: fresh, mode: "kernel", running: n, stop: () => n.stop() };
     stops.push(() => node.stop());
     phase("node");
     const client = await ChainClient.connect({ urls: [chain.url] });
@@ -234,7 +212,6 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       graphqlUrl: services.graphqlUrl,
       kyc: services.kyc,
       node,
-      inProcess,
       user,
       farmId: DEV_FARM_ID,
       endpoints,

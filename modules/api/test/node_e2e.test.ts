@@ -1,7 +1,9 @@
-// End to end on a real local grid, in-process: the dev chain (instant blocks), our relay, and the node
-// as `zos dev` runs it (identity, registrar, RMB peer, provision engine, zos.* api). Users are the
-// official clients: @threefold/rmb_direct_client wrapped in grid_client's RMB class, deployments built
-// and signed by @threefold/grid_client, contracts created with @threefold/tfchain_client.
+// End to end on a real local grid, exactly as `npm start` brings it up (startDevGrid, the function `zos dev`
+// calls): the dev chain (instant blocks), our relay, and the node under the capability kernel
+// (modules/node.ts startNode with manifests/node.json: identity, chain, rmb, hostfacts drivers; provision,
+// registrar, api modules, each its own sandboxed process). Users are the official clients:
+// @threefold/rmb_direct_client wrapped in grid_client's RMB class, deployments built and signed by
+// @threefold/grid_client, contracts created with @threefold/tfchain_client.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { createRequire } from "node:module";
@@ -16,12 +18,11 @@ import { e2eKeyFromSecret } from "../../../capabilities/rmb/e2e.ts";
 import { miniSecretFromMnemonic, signerFromMnemonic } from "../../../capabilities/rmb/signer.ts";
 import { OfficialClient } from "../../../capabilities/rmb/official-sdk.test-helper.ts";
 import { type DevGrid, startDevGrid } from "../../../cli/commands/dev/grid.ts";
-import { startDevNode } from "../../../cli/commands/dev/node.ts";
 import { officialRelayField } from "../../../cli/commands/dev/user.ts";
-import { DriverRegistrarChain } from "../../../cli/commands/dev/registrar_chain.ts";
 import { DevFaucet } from "../../../cli/commands/dev/faucet.ts";
-import { devHostFacts } from "../../../cli/commands/dev/host_facts.ts";
-import { Registrar, TERMS_HASH, TERMS_LINK } from "../../registrar/mod.ts";
+import { TERMS_HASH, TERMS_LINK, UNKNOWN_LOCATION } from "../../registrar/mod.ts";
+import { startNode } from "../../node.ts";
+import { readFileSync, statSync } from "node:fs";
 import { command as clientCommand } from "../../../cli/commands/client.ts";
 import { UserError } from "../../../cli/lib/errors.ts";
 import { writeFileSync } from "node:fs";
@@ -106,18 +107,24 @@ t.before(async () => {
   const bobTwin = Number(await chain.read.twinIdByAccount(bobSubmit.address));
   alice = await officialUser(grid.user.mnemonic, grid.user.twinId);
   bob = await officialUser(bobMnemonic, bobTwin);
-  // a second node on the same farm, so contracts can point elsewhere
+  // a second node on the same farm, so contracts can point elsewhere (set up with plain extrinsics: it is
+  // scenery, not the node under test)
   const faucet = await signerFromMnemonic(grid.devAccounts.find((a) => a.name === "charlie")!.mnemonic, "sr25519");
   const other = NodeIdentity.fromSeed(new Uint8Array(randomBytes(32)));
-  const r = new Registrar({
-    chain: new DriverRegistrarChain(chain, other.signer("chain")),
-    activator: new DevFaucet(chain, faucet),
-    host: devHostFacts(dir),
+  const otherSigner = other.signer("chain");
+  const otherCalls = chain.nodeCalls(otherSigner);
+  await new DevFaucet(chain, faucet).activate(otherCalls.submitter.address);
+  await otherCalls.acceptTermsAndConditions();
+  await otherCalls.createTwin("elsewhere.local", null);
+  otherNode = await otherCalls.createNode({
     farmId: grid.farmId,
-    relays: ["elsewhere.local"],
-    pk: null,
+    resources: { cru: 1, mru: 1024 ** 3, sru: 0, hru: 0 },
+    location: UNKNOWN_LOCATION,
+    interfaces: [],
+    secureBoot: false,
+    virtualized: false,
+    serialNumber: null,
   });
-  otherNode = (await r.registerOnce()).nodeId;
 });
 
 t.after(async () => {
@@ -129,6 +136,10 @@ t.after(async () => {
 
 t("npm start's grid: node registered on chain with its relay and e2e pk, endpoints written", async () => {
   assert.ok(grid.node.nodeId > 0 && grid.node.twinId > 0);
+  assert.is(grid.node.mode, "kernel");
+  for (const p of ["identity", "chain", "rmb", "hostfacts", "provision", "registrar", "api"]) {
+    assert.ok(grid.node.running.kernel.pid(p), `${p} runs as its own kernel process`);
+  }
   const node = await chain.read.node(grid.node.nodeId);
   assert.is(Number(node.twinId), grid.node.twinId);
   assert.is(Number(node.farmId), grid.farmId);
@@ -395,16 +406,21 @@ t("diagnostics show the registrar's state", async () => {
 });
 
 t("a restarted node keeps its identity, registration and deployments", async () => {
+  const seedFile = join(dir, "node", "identity", "seed.txt");
+  const seed = readFileSync(seedFile, "utf8");
+  const seedInode = statSync(seedFile).ino;
   await grid.node.stop();
-  const again = await startDevNode({
+  // the kernel-hosted node again, on the same state, as the next `npm start` starts it
+  const again = await startNode({
     stateDir: join(dir, "node"),
     chainUrl: grid.chainUrl,
     relayUrl: grid.relayUrl,
     farmId: grid.farmId,
-    faucet: await signerFromMnemonic(grid.devAccounts.find((a) => a.name === "alice")!.mnemonic, "sr25519"),
+    faucetMnemonic: grid.devAccounts.find((a) => a.name === "alice")!.mnemonic,
   });
   closers.push(() => again.stop());
-  assert.is(again.newIdentity, false);
+  assert.is(readFileSync(seedFile, "utf8"), seed, "same seed: no new identity");
+  assert.is(statSync(seedFile).ino, seedInode, "the seed file was not rewritten");
   assert.is(again.nodeId, grid.node.nodeId);
   assert.is(again.twinId, grid.node.twinId);
   const got = await call(alice, "zos.deployment.get", { contract_id: contractId });

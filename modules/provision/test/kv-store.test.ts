@@ -1,12 +1,16 @@
-// The kv-backed DurableStore on the real kv capability storage (capabilities/kv KvNamespace):
-// multi-key commits are all-or-nothing across a crash, and the engine runs on it unchanged.
+// The kv-backed DurableStore (the store the provision module uses under the kernel) on the real kv
+// capability storage (capabilities/kv KvNamespace): multi-key commits are all-or-nothing across a crash,
+// cut at every point of the commit and by a real kill -9, and the engine runs on it unchanged.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KvNamespace } from "../../../capabilities/kv/store.ts";
-import { KvDurableStore } from "../kv-store.ts";
+import { type KvBackend, KvDurableStore } from "../kv-store.ts";
+import type { StoreOp } from "../store.ts";
 import { Engine } from "../engine.ts";
 import { ChainContracts, FileEffectManager, fixedCapacity, keysOf, signedDoc, twinFromSeed, wl } from "./fixtures.ts";
 
@@ -25,6 +29,81 @@ test("a batch cut after its wal record is completed on open; one cut before it n
   await s.commit([{ op: "put", key: "x", value: "9" }, { op: "del", key: "a" }]);
   assert.equal(ns.list("wal/"), []);
   assert.equal(await s.list(""), ["b", "x"]);
+});
+
+/** The namespace's operations, until the process "dies" after `budget` of them: every later one throws. */
+function dyingAfter(ns: KvNamespace, budget: number): KvBackend {
+  let left = budget;
+  const step = () => {
+    if (left-- <= 0) throw new Error("crashed");
+  };
+  return {
+    get: (k) => ns.get(k),
+    list: (p) => ns.list(p),
+    put: (k, v) => (step(), ns.put(k, v)),
+    delete: (k) => (step(), ns.delete(k)),
+  };
+}
+
+test("a commit cut after any number of its writes is all-or-nothing after open", async () => {
+  const batch: StoreOp[] = [{ op: "put", key: "a", value: "new" }, { op: "put", key: "b", value: "new" }, { op: "del", key: "c" }];
+  const before = { a: "old", b: undefined, c: "old" };
+  const after = { a: "new", b: "new", c: undefined };
+  let completed = 0;
+  for (let cut = 0; cut <= 8; cut++) {
+    const ns = new KvNamespace(root, `cut${cut}`);
+    ns.put("a", new TextEncoder().encode("old"));
+    ns.put("c", new TextEncoder().encode("old"));
+    const dying = await KvDurableStore.open(dyingAfter(ns, cut));
+    const ok = await dying.commit(batch).then(() => true, () => false);
+    const s = await KvDurableStore.open(ns); // the restart
+    const seen = { a: await s.get("a"), b: await s.get("b"), c: await s.get("c") };
+    if (ok) assert.equal(seen, after, `cut after ${cut} writes: the acknowledged commit is there`);
+    else assert.ok(JSON.stringify(seen) === JSON.stringify(before) || JSON.stringify(seen) === JSON.stringify(after), `cut after ${cut} writes left a torn batch: ${JSON.stringify(seen)}`);
+    if (JSON.stringify(seen) === JSON.stringify(after)) completed++;
+    assert.equal(ns.list("wal/"), [], "no wal record left after open");
+  }
+  assert.ok(completed >= 2, "some cuts landed after the wal record and were completed on open");
+});
+
+test("kill -9 during multi-key commits: every batch is whole or absent, every acknowledged one is there", async () => {
+  const dir = join(root, "killed");
+  const child = fileURLToPath(new URL("./kv-crash-child.ts", import.meta.url));
+  let from = 1;
+  const acked = new Set<number>();
+  for (let round = 0; round < 4; round++) {
+    const p = spawn(process.execPath, ["run", "-A", "--quiet", "--no-lock", child, dir, String(from)], { stdio: ["ignore", "pipe", "pipe"] });
+    let buf = "";
+    let err = "";
+    p.stderr.on("data", (d) => (err += d));
+    const first = new Promise<void>((res) =>
+      p.stdout.on("data", (d) => {
+        buf += d;
+        for (const m of buf.matchAll(/ACK (\d+)\n/g)) acked.add(Number(m[1]));
+        buf = buf.slice(buf.lastIndexOf("\n") + 1);
+        res();
+      })
+    );
+    const exited = new Promise<string>((res) => p.on("exit", (code, sig) => res(sig ?? `exit ${code}: ${err}`)));
+    await Promise.race([first, exited]);
+    await new Promise((r) => setTimeout(r, 50 + round * 70));
+    p.kill("SIGKILL");
+    assert.is(await exited, "SIGKILL", "the child was killed while committing");
+    const s = await KvDurableStore.open(new KvNamespace(dir, "provision"));
+    const keys = await s.list("b/");
+    const batches = new Set(keys.map((k) => Number(k.split("/")[1])));
+    for (const i of batches) {
+      const got = [await s.get(`b/${i}/y`), await s.get(`b/${i}/z`)];
+      const x = await s.get(`b/${i}/x`);
+      const next = batches.has(i + 1) && (await s.get(`b/${i + 1}/y`)) !== undefined;
+      // x of batch i is deleted by batch i+1: present exactly when i+1 did not commit
+      assert.equal(got, [String(i), String(i)], `batch ${i} is whole: ${JSON.stringify(got)}`);
+      assert.is(x === undefined, next, `b/${i}/x present iff batch ${i + 1} did not commit`);
+    }
+    for (const i of acked) assert.ok(batches.has(i), `acknowledged batch ${i} is there`);
+    from = Math.max(from, ...batches) + 1;
+  }
+  assert.ok(acked.size > 0, "the child acknowledged commits");
 });
 
 test("the engine runs on the kv-backed store and reloads from it", async () => {

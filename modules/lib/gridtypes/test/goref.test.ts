@@ -2,6 +2,17 @@
 // standard library (encoding/json, net, fmt, sort, hex); the same generated inputs go through the
 // TypeScript model; every rendering and every accept/reject decision must be identical.
 // Needs the Go toolchain (Debian golang-go, listed in .ci/run). Seeded: GOREF_SEED=<n> reproduces.
+//
+// What this proves and what it does not. goref/main.go is NOT Zero-OS's pkg/gridtypes: it re-writes each
+// workload's challenge by hand from ZOS-REFERENCE §3.3 (Zero-OS's module cannot be fetched at test time, and
+// nothing is fetched that `npm ci` did not install). So it proves that wherever the rules are the Go
+// runtime's (JSON decoding with case-insensitive keys and number ranges, net.ParseIP/ParseCIDR and their
+// String(), fmt's %d/%x/%v, sort.Strings, invalid UTF-8), our TypeScript behaves as Go does, input by input.
+// It does NOT prove the challenge rules themselves (which fields, in which order, with which separators):
+// a misreading of §3.3 shared by main.go and the TypeScript passes here. Those rules are checked against an
+// independent implementation by ThreeFold, @threefold/grid_client, whose challenge_hash() the node must
+// reproduce byte for byte (interop.test.ts, node_e2e.test.ts, node.test.ts, where grid_client-signed
+// deployments are hash-checked against tfchain contracts).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";

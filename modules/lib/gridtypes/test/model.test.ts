@@ -317,6 +317,15 @@ test("network id is base58(md5) cut to 13", () => {
   assert.is(id.length, 13);
   assert.match(id, /^[1-9A-HJ-NP-Za-km-z]+$/);
   assert.is.not(networkId(42, "net2"), id);
+  // Reference values computed outside this code base (Python's hashlib.md5 and a big-integer base58 with the
+  // bitcoin alphabet, as Zero-OS's NetworkID does: base58(md5("<twin>:<name>"))[:13]):
+  //   python3 -c 'import hashlib;A="123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+  //   n=int.from_bytes(hashlib.md5(b"42:net1").digest(),"big");s=""
+  //   while n: n,r=divmod(n,58);s=A[r]+s
+  //   print(s[:13])'
+  assert.is(id, "7aH1SRREnwwbr");
+  assert.is(networkId(1, "mynet"), "2gD4nhwZyigBh");
+  assert.is(networkId(4294967295, "n"), "Axs3gzE9H6d7L");
 });
 
 test.run();

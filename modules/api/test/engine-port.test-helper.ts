@@ -1,9 +1,10 @@
-// The api's DeploymentEngine port over the provision engine (modules/provision): the api speaks JSON
-// values, the engine its gridtypes model with exact u64s. Reads go through deploymentJson so numbers
-// are rendered as the node renders them.
-import type { Engine } from "../../../modules/provision/mod.ts";
-import { deploymentJson, workloadJson } from "../../../modules/lib/gridtypes/mod.ts";
-import type { DecodedDeployment, DeploymentEngine, DeploymentJson, EngineUsage, WorkloadJson } from "../../../modules/api/ports.ts";
+// Test helper: the api's DeploymentEngine port straight over a provision Engine object, for router tests
+// that need a real engine without the kernel (the node wires the same port over the provision module's
+// DeploymentEngine capability, modules/api/main.ts). The api speaks JSON values, the engine its gridtypes
+// model with exact u64s; reads go through deploymentJson so numbers are rendered as the node renders them.
+import type { Engine } from "../../provision/mod.ts";
+import { deploymentJson, workloadJson } from "../../lib/gridtypes/mod.ts";
+import type { DecodedDeployment, DeploymentEngine, DeploymentJson, EngineUsage, WorkloadJson } from "../ports.ts";
 
 export function enginePort(engine: Engine, features: () => string[]): DeploymentEngine {
   return {

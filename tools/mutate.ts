@@ -1,0 +1,112 @@
+// `npm run mutate [area ...]`: mutation testing with Stryker (@stryker-mutator/core, from the lock) over the
+// security- and data-critical code. Stryker's `command` test runner drives the project's own runner
+// (tools/test-runner.ts on Deno) with a per-area filter, so each mutant runs only the suites that claim to
+// cover that area. Incremental: results are kept in reports/mutation/<area>.incremental.json, so a re-run
+// tests only mutants whose code or tests changed. Reports: reports/mutation/<area>.json and .html.
+// Runs on Deno like the rest of the tools (Stryker 10 wants Node >= 22; Deno provides that API).
+//
+// usage: npm run mutate [-- --concurrency N] [area ...]   (no area: all of them, one after the other)
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { Stryker } from "@stryker-mutator/core";
+import type { PartialStrykerOptions } from "@stryker-mutator/api/core";
+
+const root = join(fileURLToPath(new URL(".", import.meta.url)), "..");
+
+interface Area {
+  /** what is mutated (globs relative to the repo root) */
+  mutate: string[];
+  /** test-runner filters: the suites that must kill those mutants */
+  tests: string[];
+  why: string;
+}
+
+/** Scoped to the files whose bugs are security or data loss, and to suites that run in seconds. */
+export const AREAS: Record<string, Area> = {
+  kernel: {
+    why: "the membrane (attenuation, revocation) and the manifest's validation",
+    mutate: ["kernel/membrane.ts", "kernel/manifest.ts"],
+    tests: ["kernel/membrane.test.ts", "kernel/manifest.test.ts"],
+  },
+  drivers: {
+    why: "the node identity and its signers, RMB envelope signatures and JWT checks, the chain submitter",
+    mutate: ["capabilities/identity/identity.ts", "capabilities/rmb/jwt.ts", "capabilities/rmb/challenge.ts", "capabilities/chain/submitter.ts"],
+    tests: ["capabilities/identity/identity.test.ts", "capabilities/rmb/wire.test.ts", "capabilities/chain/chain.test.ts"],
+  },
+  deployment: {
+    why: "what the node accepts: signature verification and the challenge hash of a deployment",
+    // deployment.ts: only the challenge/hash path (writeWorkload .. challengeHash); decoding is fuzzed elsewhere
+    mutate: ["modules/lib/gridtypes/verify.ts", "modules/lib/gridtypes/deployment.ts:117-182"],
+    tests: ["modules/lib/gridtypes/test/model.test.ts", "modules/lib/gridtypes/test/interop.test.ts"],
+  },
+  stores: {
+    why: "durability: the kv-backed store the provision module uses under the kernel, the kv driver's storage, the atomic writer",
+    mutate: ["modules/provision/kv-store.ts", "capabilities/kv/store.ts", "capabilities/lib/fs/atomic.ts"],
+    tests: ["modules/provision/test/kv-store.test.ts", "capabilities/kv/store.test.ts"],
+  },
+};
+
+export function strykerOptions(area: string, concurrency: number): PartialStrykerOptions {
+  const a = AREAS[area];
+  const out = join("reports", "mutation");
+  return {
+    testRunner: "command",
+    commandRunner: { command: `node_modules/deno/deno run -A --quiet --no-lock tools/test-runner.ts --jobs 1 ${a.tests.join(" ")}` },
+    mutate: a.mutate,
+    coverageAnalysis: "off", // the command runner cannot report per-test coverage
+    concurrency,
+    incremental: true,
+    incrementalFile: join(out, `${area}.incremental.json`),
+    reporters: ["clear-text", "progress", "json", "html"],
+    jsonReporter: { fileName: join(out, `${area}.json`) },
+    htmlReporter: { fileName: join(out, `${area}.html`) },
+    tempDirName: ".stryker-tmp",
+    cleanTempDir: true,
+    // the suites start Deno processes and chains: give a mutant room before calling it a timeout
+    timeoutMS: 120_000,
+    timeoutFactor: 2,
+    thresholds: { high: 90, low: 85, break: null },
+    // the sandbox copy needs the sources and the runner, not the build outputs or another run's state
+    ignorePatterns: ["reports", ".zos-dev", "out", "rootfs/out", "vm-tests/out", ".stryker-tmp"],
+  };
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({ options: { concurrency: { type: "string" }, help: { type: "boolean" } }, allowPositionals: true });
+  if (values.help) {
+    console.log(`usage: npm run mutate [-- --concurrency N] [area ...]\nareas:\n${Object.entries(AREAS).map(([k, a]) => `  ${k.padEnd(11)} ${a.why}`).join("\n")}`);
+    return 0;
+  }
+  const areas = positionals.length ? positionals : Object.keys(AREAS);
+  const unknown = areas.filter((a) => !AREAS[a]);
+  if (unknown.length) {
+    console.error(`mutate: unknown area "${unknown[0]}" (known: ${Object.keys(AREAS).join(", ")})`);
+    return 2;
+  }
+  const concurrency = Number(values.concurrency ?? 1);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 8) {
+    console.error(`mutate: --concurrency must be 1-8, got "${values.concurrency}"`);
+    return 2;
+  }
+  process.chdir(root);
+  mkdirSync(join("reports", "mutation"), { recursive: true });
+  const summary: string[] = [];
+  for (const area of areas) {
+    const t0 = Date.now();
+    const results = await new Stryker(strykerOptions(area, concurrency)).runMutationTest();
+    const count = (s: string) => results.filter((r) => r.status === s).length;
+    const killed = count("Killed") + count("Timeout");
+    const survived = count("Survived");
+    const noCov = count("NoCoverage");
+    const valid = killed + survived + noCov;
+    const score = valid ? (100 * killed) / valid : 100;
+    summary.push(`${area}: ${score.toFixed(1)} % killed (${killed} killed incl. ${count("Timeout")} timeouts, ${survived} survived, ` +
+      `${count("CompileError") + count("RuntimeError")} invalid) in ${Math.round((Date.now() - t0) / 1000)} s`);
+  }
+  console.log(["", "mutation score per area:", ...summary.map((s) => "  " + s)].join("\n"));
+  return 0;
+}
+
+process.exitCode = await main();
