@@ -138,17 +138,30 @@ function entityResolvers(e: EntitySpec, rows: Rows): Record<string, (args: never
     },
     [`${e.singular}ById`]: (a: { id: string }) => all().find((r) => r.id === a.id) ?? null,
     [`${e.plural}Connection`]: (a: ConnArgs) => {
-      const found = sortRows(all().filter(compileWhere(a.where)), a.orderBy);
+      const matched = all().filter(compileWhere(a.where));
       const from = offsetOf(a.after);
-      const page = found.slice(from, a.first === undefined || a.first === null ? undefined : from + a.first);
+      // sorted and paged only when edges or pageInfo are asked for (GridClient asks for totalCount alone)
+      let page: Row[] | null = null;
+      const paged = () => {
+        if (!page) {
+          const found = sortRows(matched, a.orderBy);
+          page = found.slice(from, a.first === undefined || a.first === null ? undefined : from + a.first);
+        }
+        return page;
+      };
       return {
-        totalCount: found.length,
-        edges: page.map((node, i) => ({ node, cursor: cursorOf(from + i + 1) })),
-        pageInfo: {
-          hasNextPage: from + page.length < found.length,
-          hasPreviousPage: from > 0,
-          startCursor: page.length ? cursorOf(from + 1) : "",
-          endCursor: page.length ? cursorOf(from + page.length) : "",
+        totalCount: matched.length,
+        get edges() {
+          return paged().map((node, i) => ({ node, cursor: cursorOf(from + i + 1) }));
+        },
+        get pageInfo() {
+          const p = paged();
+          return {
+            hasNextPage: from + p.length < matched.length,
+            hasPreviousPage: from > 0,
+            startCursor: p.length ? cursorOf(from + 1) : "",
+            endCursor: p.length ? cursorOf(from + p.length) : "",
+          };
         },
       };
     },
