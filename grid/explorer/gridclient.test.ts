@@ -8,10 +8,10 @@
 // node offers (types the node does not run yet are listed by the script, not deployed).
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { tempDir } from "../../tools/test-tmp.ts";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { request } from "node:https";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ApiPromise, WsProvider } from "@polkadot/api";
@@ -29,7 +29,7 @@ let dev: ReturnType<typeof spawn> | null = null;
 let ep: any;
 let stderr = "";
 
-function runNode(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function runNode(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 240_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((ok) => {
     const p = spawn("node", args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -66,7 +66,7 @@ function setKyc(address: string, status: string): Promise<number> {
 }
 
 t.before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "zt-explorer-gc-"));
+  dir = tempDir("zt-explorer-gc-");
   dev = spawn(deno, ["run", "-A", "--no-lock", "cli/zos.ts", "dev", "--json", "--block-time", "0", "--state", dir], {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
@@ -74,7 +74,7 @@ t.before(async () => {
   });
   dev.stderr!.on("data", (d) => (stderr = (stderr + d).slice(-8000)));
   ep = await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`zos dev not ready in 120 s: ${stderr}`)), 120_000);
+    const timer = setTimeout(() => fail(new Error(`zos dev not ready in 240 s: ${stderr}`)), 240_000);
     let buf = "";
     dev!.stdout!.on("data", (d) => {
       buf += d;
