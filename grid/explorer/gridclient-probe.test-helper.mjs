@@ -1,7 +1,7 @@
 // Run by gridclient.test.ts under Node with endpoints.json's client_env, as a user's program would be:
 // the official GridClient configured from endpoints.json only, exercising what it asks of the
 // explorer, the indexer, the chain's TFKVStore and the KYC service. Prints one JSON line of results.
-//   node gridclient-probe.test-helper.mjs ENDPOINTS_FILE all|kyc
+//   node gridclient-probe.test-helper.mjs ENDPOINTS_FILE all|kv|kyc
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -44,7 +44,7 @@ try {
       })
     );
     out.nameContractError = await errorOf(() => grid.contracts.create_name({ name: "kyc" + Date.now().toString(36) }));
-  } else {
+  } else if (mode === "all") {
     const nodes = await grid.nodes.filter({ nodeId: ep.node_id });
     stepLog("filtered");
     out.filtered = nodes.map((n) => ({ nodeId: n.nodeId, farmId: n.farmId, status: n.status, total: n.total_resources, used: n.used_resources, features: n.features }));
@@ -75,6 +75,8 @@ try {
     out.listedAfterCancel = (await grid.contracts.listMyContracts()).nodeContracts.filter((x) => +x.contractID === out.contractId).length;
     stepLog("deletedListed");
     out.deletedListed = (await grid.contracts.listMyContracts({ state: ["Deleted"] })).nodeContracts.filter((x) => +x.contractID === out.contractId).length;
+  }
+  if (mode === "kv") {
     // the chain's key-value store
     const key = "probe/" + randomBytes(4).toString("hex");
     await grid.kvstore.set({ key, value: "hello dev grid" });

@@ -45,7 +45,7 @@ function runNode(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 240_000): P
 }
 
 /** The probe under Node with client_env only (plus PATH/HOME from this environment). */
-async function runProbe(mode: "all" | "kyc"): Promise<any> {
+async function runProbe(mode: "all" | "kv" | "kyc"): Promise<any> {
   const r = await runNode([probe, join(dir, "endpoints.json"), mode], { PATH: process.env.PATH, HOME: dir, ...ep.client_env });
   const line = r.stdout.split("\n").find((l) => l.startsWith("PROBE "));
   assert.ok(line, `probe printed no result (exit ${r.status}): ${r.stderr.slice(-2000)}`);
@@ -116,7 +116,7 @@ t("endpoints.json carries what GridClient needs", () => {
   assert.not.match(ep.proxy_url, /\/$/);
 });
 
-t("connect, nodes.filter with real capacity, listMyContracts, kvstore", async () => {
+t("connect, nodes.filter with real capacity, listMyContracts", async () => {
   const out = await runProbe("all");
   assert.ok(out.connected);
   // the node's capacity as it registered it on chain
@@ -148,6 +148,10 @@ t("connect, nodes.filter with real capacity, listMyContracts, kvstore", async ()
   assert.is(out.listedAfterCancel, 0);
   assert.is(out.deletedListed, 1);
   assert.is(out.overdue.totalOverdueAmount, 0);
+});
+
+t("kvstore set, get, list, remove through GridClient", async () => {
+  const out = await runProbe("kv");
   assert.is(out.kvGet, "hello dev grid");
   assert.ok(out.kvListed);
   assert.is(out.kvAfterRemove, "");
