@@ -139,13 +139,13 @@ async function up(argv: string[]): Promise<number> {
     throw new UserError(`zos grid up: the explorer services did not start: ${msg}`, 1);
   }
   if (relay) {
-    // the explorer asks nodes over RMB with a twin of its own, funded by charlie
+    // the explorer asks nodes over RMB with a twin of its own, funded by farmer (which nothing else signs with)
     try {
       const { ChainClient } = await import("../../capabilities/chain/mod.ts");
       const { signerFromMnemonic } = await import("../../capabilities/rmb/signer.ts");
       const { DevFaucet } = await import("./dev/faucet.ts");
       const { connectExplorerRmb } = await import("./dev/explorer_rmb.ts");
-      const funder = chain.devAccounts.find((a) => a.name === "charlie") ?? chain.devAccounts[2];
+      const funder = chain.devAccounts.find((a) => a.name === "farmer") ?? chain.devAccounts[3];
       const c = await ChainClient.connect({ urls: [chain.url] });
       try {
         const rmb = await connectExplorerRmb(stateDir, chain.url, relay.url, c, new DevFaucet(c, await signerFromMnemonic(funder.mnemonic, "sr25519")));

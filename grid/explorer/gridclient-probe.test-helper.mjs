@@ -1,7 +1,7 @@
 // Run by gridclient.test.ts under Node with endpoints.json's client_env, as a user's program would be:
 // the official GridClient configured from endpoints.json only, exercising what it asks of the
 // explorer, the indexer, the chain's TFKVStore and the KYC service. Prints one JSON line of results.
-//   node gridclient-probe.test-helper.mjs ENDPOINTS_FILE all|kyc
+//   node gridclient-probe.test-helper.mjs ENDPOINTS_FILE all|kv|kyc
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -10,6 +10,7 @@ const [file, mode = "all"] = process.argv.slice(2);
 const ep = JSON.parse(readFileSync(file, "utf8"));
 const { GridClient } = createRequire(import.meta.url)("@threefold/grid_client");
 const out = {};
+const stepLog = (name) => process.stderr.write(`PROBE-STEP ${name}\n`);
 const errorOf = async (f) => {
   try {
     await f();
@@ -43,31 +44,48 @@ try {
       })
     );
     out.nameContractError = await errorOf(() => grid.contracts.create_name({ name: "kyc" + Date.now().toString(36) }));
-  } else {
+  } else if (mode === "all") {
     const nodes = await grid.nodes.filter({ nodeId: ep.node_id });
+    stepLog("filtered");
     out.filtered = nodes.map((n) => ({ nodeId: n.nodeId, farmId: n.farmId, status: n.status, total: n.total_resources, used: n.used_resources, features: n.features }));
+    stepLog("filterMissingCru");
     out.filterMissingCru = (await grid.nodes.filter({ cru: 100000 })).length;
+    stepLog("nodesCount");
     out.nodesCount = await grid.capacity.getNodesCount({});
+    stepLog("freeResources");
     out.freeResources = await grid.capacity.getNodeFreeResources({ nodeId: ep.node_id });
+    stepLog("farms");
     out.farms = (await grid.capacity.filterFarms({})).map((f) => f.farmId);
+    stepLog("farmIdByName");
     out.farmIdByName = await grid.capacity.getFarmIdFromFarmName({ farmName: "zt-dev-farm" });
+    stepLog("allNodes");
     out.allNodes = (await grid.capacity.getAllNodes()).map((n) => n.nodeId);
     // a deployment's contract, as machines/zdbs create it: listMyContracts sees it a moment later
     const data = JSON.stringify({ version: 3, type: "zdb", name: "probe", projectName: "probe" });
     const c = await grid.contracts.create_node({ node_id: ep.node_id, hash: randomBytes(16).toString("hex"), data, public_ip: 0 });
+    stepLog("contractId");
     out.contractId = Number(c.contractId);
     const mine = await grid.contracts.listMyContracts();
+    stepLog("listed");
     out.listed = mine.nodeContracts.filter((x) => +x.contractID === out.contractId).map((x) => ({ contractID: x.contractID, nodeID: x.nodeID, state: x.state, deploymentData: x.deploymentData }));
+    stepLog("overdue");
     out.overdue = await grid.contracts.getTotalOverdue?.().catch((e) => `error: ${e.message}`);
     await grid.contracts.cancel({ id: out.contractId });
+    stepLog("listedAfterCancel");
     out.listedAfterCancel = (await grid.contracts.listMyContracts()).nodeContracts.filter((x) => +x.contractID === out.contractId).length;
+    stepLog("deletedListed");
     out.deletedListed = (await grid.contracts.listMyContracts({ state: ["Deleted"] })).nodeContracts.filter((x) => +x.contractID === out.contractId).length;
+  }
+  if (mode === "kv") {
     // the chain's key-value store
     const key = "probe/" + randomBytes(4).toString("hex");
     await grid.kvstore.set({ key, value: "hello dev grid" });
+    stepLog("kvGet");
     out.kvGet = await grid.kvstore.get({ key });
+    stepLog("kvListed");
     out.kvListed = (await grid.kvstore.list()).includes(key);
     await grid.kvstore.remove({ key });
+    stepLog("kvAfterRemove");
     out.kvAfterRemove = await grid.kvstore.get({ key });
   }
 } catch (e) {

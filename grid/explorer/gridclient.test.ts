@@ -8,10 +8,10 @@
 // node offers (types the node does not run yet are listed by the script, not deployed).
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { tempDir } from "../../tools/test-tmp.ts";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { request } from "node:https";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ApiPromise, WsProvider } from "@polkadot/api";
@@ -29,7 +29,7 @@ let dev: ReturnType<typeof spawn> | null = null;
 let ep: any;
 let stderr = "";
 
-function runNode(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function runNode(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 240_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((ok) => {
     const p = spawn("node", args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -45,7 +45,7 @@ function runNode(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000): P
 }
 
 /** The probe under Node with client_env only (plus PATH/HOME from this environment). */
-async function runProbe(mode: "all" | "kyc"): Promise<any> {
+async function runProbe(mode: "all" | "kv" | "kyc"): Promise<any> {
   const r = await runNode([probe, join(dir, "endpoints.json"), mode], { PATH: process.env.PATH, HOME: dir, ...ep.client_env });
   const line = r.stdout.split("\n").find((l) => l.startsWith("PROBE "));
   assert.ok(line, `probe printed no result (exit ${r.status}): ${r.stderr.slice(-2000)}`);
@@ -66,7 +66,7 @@ function setKyc(address: string, status: string): Promise<number> {
 }
 
 t.before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "zt-explorer-gc-"));
+  dir = tempDir("zt-explorer-gc-");
   dev = spawn(deno, ["run", "-A", "--no-lock", "cli/zos.ts", "dev", "--json", "--block-time", "0", "--state", dir], {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
@@ -74,7 +74,7 @@ t.before(async () => {
   });
   dev.stderr!.on("data", (d) => (stderr = (stderr + d).slice(-8000)));
   ep = await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`zos dev not ready in 120 s: ${stderr}`)), 120_000);
+    const timer = setTimeout(() => fail(new Error(`zos dev not ready in 240 s: ${stderr}`)), 240_000);
     let buf = "";
     dev!.stdout!.on("data", (d) => {
       buf += d;
@@ -112,10 +112,11 @@ t("endpoints.json carries what GridClient needs", () => {
   assert.is(ep.network, "dev");
   assert.match(ep.client_env.NODE_OPTIONS, "--require");
   assert.ok(ep.client_env.NODE_EXTRA_CA_CERTS.startsWith(dir), "the CA lives in the grid's state folder");
+  assert.ok(ep.client_env.APPDATA.startsWith(dir), "so do GridClient's own files");
   assert.not.match(ep.proxy_url, /\/$/);
 });
 
-t("connect, nodes.filter with real capacity, listMyContracts, kvstore", async () => {
+t("connect, nodes.filter with real capacity, listMyContracts", async () => {
   const out = await runProbe("all");
   assert.ok(out.connected);
   // the node's capacity as it registered it on chain
@@ -147,6 +148,10 @@ t("connect, nodes.filter with real capacity, listMyContracts, kvstore", async ()
   assert.is(out.listedAfterCancel, 0);
   assert.is(out.deletedListed, 1);
   assert.is(out.overdue.totalOverdueAmount, 0);
+});
+
+t("kvstore set, get, list, remove through GridClient", async () => {
+  const out = await runProbe("kv");
   assert.is(out.kvGet, "hello dev grid");
   assert.ok(out.kvListed);
   assert.is(out.kvAfterRemove, "");
@@ -169,6 +174,14 @@ t("KYC gates deploys: an unverified twin is refused before anything reaches the 
 });
 
 t("examples/gridclient/deploy-and-delete.mjs: every type the node offers deploys and deletes", async () => {
+  // the explorer learns the node's features over RMB a moment after `npm start` is ready
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const n = await (await fetch(`${ep.proxy_url}/nodes/${ep.node_id}`)).json();
+    if (n.healthy) break;
+    assert.ok(Date.now() < deadline, "the explorer never got the node's diagnostics over RMB");
+    await new Promise((r) => setTimeout(r, 500));
+  }
   // run as a user would: plain `node script`, it applies client_env itself
   const r = await runNode([example, "--endpoints", join(dir, "endpoints.json"), "--json"], { PATH: process.env.PATH, HOME: dir });
   const out = JSON.parse(r.stdout.trim().split("\n").pop()!);

@@ -67,6 +67,8 @@ export class NodeInfoSource {
   private timer: ReturnType<typeof setInterval> | null = null;
   private readonly attempted = new Map<number, number>();
   private tick: () => void = () => {};
+  /** bumped whenever a node's facts change (the explorer caches on it) */
+  version = 0;
 
   constructor(model: GridModel, ask: NodeAsk | null, opts: { refreshMs?: number; timeoutMs?: number } = {}) {
     this.model = model;
@@ -142,5 +144,6 @@ export class NodeInfoSource {
       speed: old.speed,
       fetchedAt: Date.now(),
     });
+    this.version++;
   }
 }

@@ -10,6 +10,7 @@ import type { SubmittableExtrinsic } from "@polkadot/api/types";
 import { cryptoWaitReady } from "@polkadot/util-crypto";
 import type { RunningChain } from "../chain/mod.ts";
 import { TERMS_HASH, TERMS_LINK } from "../chain/genesis.ts";
+import { MAX_CALLS_PER_EXTRINSIC } from "../chain/weights.ts";
 
 export interface PopulateOptions {
   nodes: number;
@@ -27,11 +28,14 @@ export interface Populated {
 }
 
 const GiB = 1024 ** 3;
-const BATCH = 400;
+const BATCH = Math.min(400, MAX_CALLS_PER_EXTRINSIC);
 
 export async function populate(rc: RunningChain, o: PopulateOptions): Promise<Populated> {
   await cryptoWaitReady();
   const api = await ApiPromise.create({ provider: new WsProvider(rc.url), noInitWarn: true });
+  // building a grid is many batches in a row: lift the pool's validation budget for it (restored after)
+  const budget = rc.chain.validationBudgetMsPerS;
+  rc.chain.validationBudgetMsPerS = Infinity;
   try {
     const sr = new Keyring({ type: "sr25519" });
     const ed = new Keyring({ type: "ed25519" });
@@ -109,6 +113,7 @@ export async function populate(rc: RunningChain, o: PopulateOptions): Promise<Po
     const contractIds = Array.from({ length: o.contracts }, (_, i) => before + 1 + i);
     return { nodeIds, userTwinId: Number(twinOf(user.address)), user, contractIds, farm2Id };
   } finally {
+    rc.chain.validationBudgetMsPerS = budget;
     await api.disconnect();
   }
 }

@@ -32,9 +32,18 @@ function countHeaders(limit: Limit, count: number): Record<string, string> | und
   return { count: String(count), size: String(limit.size), pages: String(limit.size ? Math.ceil(count / limit.size) : 0) };
 }
 
+// node rows are derived from the whole model (capacity sums over contracts): rebuilt only when the
+// model or the node facts changed, or the second (status depends on the clock) moved on
+const rowCache = new WeakMap<RouteDeps, { key: string; rows: NodeRow[] }>();
+
 function rows(d: RouteDeps): NodeRow[] {
   const now = d.now?.() ?? Math.floor(Date.now() / 1000);
-  return [...d.model.nodes.values()].map((n) => nodeRow(d.model, n, d.info.get(n.nodeID), now));
+  const key = `${d.model.version}/${d.info.version}/${now}`;
+  const hit = rowCache.get(d);
+  if (hit?.key === key) return hit.rows;
+  const built = [...d.model.nodes.values()].map((n) => nodeRow(d.model, n, d.info.get(n.nodeID), now));
+  rowCache.set(d, { key, rows: built });
+  return built;
 }
 
 function listNodes(d: RouteDeps, q: URLSearchParams, gatewaysOnly: boolean): Reply {

@@ -5,9 +5,8 @@
 // chain's indexer rebuilds the same entities from storage.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync } from "node:fs";
+import { tempDir } from "../../tools/test-tmp.ts";
 import { join } from "node:path";
-import { tmpdir } from "node:os";
 import { type RunningChain, startChain } from "../chain/mod.ts";
 import { populate, type Populated } from "../explorer/populate.ts";
 import { type RunningIndexer, startIndexer } from "./mod.ts";
@@ -25,7 +24,7 @@ async function gql(query: string, variables?: unknown): Promise<any> {
 }
 
 t.before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "zt-explorer-indexer-"));
+  dir = tempDir("zt-explorer-indexer-");
   c = await startChain({ stateDir: join(dir, "chain"), blockTimeMs: 0, log: () => {} });
   ix = await startIndexer({ chain: c.chain });
   grid = await populate(c, { nodes: 6, contracts: 30, farmIps: 2 });

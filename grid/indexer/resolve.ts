@@ -49,22 +49,40 @@ function test(v: unknown, op: string, arg: unknown): boolean {
   throw new Error(`unknown filter operator _${op}`);
 }
 
-export function matches(row: Row, where: Where | null | undefined): boolean {
-  if (!where) return true;
+type Pred = (row: Row) => boolean;
+
+/** Compiles a where input once into a row predicate (queries filter thousands of rows). */
+export function compileWhere(where: Where | null | undefined): Pred {
+  if (!where) return () => true;
+  const preds: Pred[] = [];
   for (const [key, arg] of Object.entries(where)) {
     if (arg === undefined || arg === null) continue;
     if (key === "AND") {
-      if (!(arg as Where[]).every((w) => matches(row, w))) return false;
-      continue;
+      const all = (arg as Where[]).map(compileWhere);
+      preds.push((r) => all.every((p) => p(r)));
+    } else if (key === "OR") {
+      const any = (arg as Where[]).map(compileWhere);
+      preds.push((r) => any.some((p) => p(r)));
+    } else {
+      const i = key.indexOf("_");
+      const field = key.slice(0, i);
+      const op = key.slice(i + 1);
+      if (op === "eq") preds.push((r) => r[field] === arg);
+      else if (op === "in") {
+        const set = new Set(arg as unknown[]);
+        preds.push((r) => set.has(r[field]));
+      } else preds.push((r) => test(r[field], op, arg));
     }
-    if (key === "OR") {
-      if (!(arg as Where[]).some((w) => matches(row, w))) return false;
-      continue;
-    }
-    const i = key.indexOf("_");
-    if (!test(row[key.slice(0, i)], key.slice(i + 1), arg)) return false;
   }
-  return true;
+  if (preds.length === 1) return preds[0];
+  return (r) => {
+    for (const p of preds) if (!p(r)) return false;
+    return true;
+  };
+}
+
+export function matches(row: Row, where: Where | null | undefined): boolean {
+  return compileWhere(where)(row);
 }
 
 function sortRows(rows: Row[], orderBy: string[] | null | undefined): Row[] {
@@ -114,23 +132,36 @@ function entityResolvers(e: EntitySpec, rows: Rows): Record<string, (args: never
   const all = () => rows.of(e.type);
   return {
     [e.plural]: (a: ListArgs) => {
-      const found = sortRows(all().filter((r) => matches(r, a.where)), a.orderBy);
+      const found = sortRows(all().filter(compileWhere(a.where)), a.orderBy);
       const from = a.offset ?? 0;
       return found.slice(from, a.limit === undefined || a.limit === null ? undefined : from + a.limit);
     },
     [`${e.singular}ById`]: (a: { id: string }) => all().find((r) => r.id === a.id) ?? null,
     [`${e.plural}Connection`]: (a: ConnArgs) => {
-      const found = sortRows(all().filter((r) => matches(r, a.where)), a.orderBy);
+      const matched = all().filter(compileWhere(a.where));
       const from = offsetOf(a.after);
-      const page = found.slice(from, a.first === undefined || a.first === null ? undefined : from + a.first);
+      // sorted and paged only when edges or pageInfo are asked for (GridClient asks for totalCount alone)
+      let page: Row[] | null = null;
+      const paged = () => {
+        if (!page) {
+          const found = sortRows(matched, a.orderBy);
+          page = found.slice(from, a.first === undefined || a.first === null ? undefined : from + a.first);
+        }
+        return page;
+      };
       return {
-        totalCount: found.length,
-        edges: page.map((node, i) => ({ node, cursor: cursorOf(from + i + 1) })),
-        pageInfo: {
-          hasNextPage: from + page.length < found.length,
-          hasPreviousPage: from > 0,
-          startCursor: page.length ? cursorOf(from + 1) : "",
-          endCursor: page.length ? cursorOf(from + page.length) : "",
+        totalCount: matched.length,
+        get edges() {
+          return paged().map((node, i) => ({ node, cursor: cursorOf(from + i + 1) }));
+        },
+        get pageInfo() {
+          const p = paged();
+          return {
+            hasNextPage: from + p.length < matched.length,
+            hasPreviousPage: from > 0,
+            startCursor: p.length ? cursorOf(from + 1) : "",
+            endCursor: p.length ? cursorOf(from + p.length) : "",
+          };
         },
       };
     },

@@ -2,7 +2,7 @@
 // {query, variables?, operationName?} (or GET ?query=...); the answer is {data, errors?} with status
 // 200, or 400 for a body that is not a GraphQL request.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { graphql, type GraphQLSchema } from "graphql";
+import { type DocumentNode, execute, type GraphQLSchema, parse, validate } from "graphql";
 
 const MAX_BODY = 1 << 20;
 
@@ -27,7 +27,32 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/** Parsed and validated documents by query text: clients send the same few queries over and over. */
+class DocumentCache {
+  private readonly docs = new Map<string, DocumentNode | { errors: { message: string }[] }>();
+  private readonly schema: GraphQLSchema;
+  constructor(schema: GraphQLSchema) {
+    this.schema = schema;
+  }
+  get(source: string): DocumentNode | { errors: { message: string }[] } {
+    const hit = this.docs.get(source);
+    if (hit) return hit;
+    let out: DocumentNode | { errors: { message: string }[] };
+    try {
+      const doc = parse(source);
+      const errors = validate(this.schema, doc);
+      out = errors.length ? { errors: errors.map((e) => ({ message: e.message })) } : doc;
+    } catch (e) {
+      out = { errors: [{ message: (e as Error).message }] };
+    }
+    if (this.docs.size >= 500) this.docs.delete(this.docs.keys().next().value!);
+    this.docs.set(source, out);
+    return out;
+  }
+}
+
 export function graphqlHandler(schema: GraphQLSchema, root: () => Record<string, unknown>) {
+  const cache = new DocumentCache(schema);
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (req.method === "OPTIONS") {
       res.writeHead(204, {
@@ -59,9 +84,14 @@ export function graphqlHandler(schema: GraphQLSchema, root: () => Record<string,
       return;
     }
     const variables = q.variables && typeof q.variables === "object" ? q.variables as Record<string, unknown> : undefined;
-    const result = await graphql({
+    const doc = cache.get(q.query);
+    if ("errors" in doc) {
+      send(res, 200, { errors: doc.errors });
+      return;
+    }
+    const result = await execute({
       schema,
-      source: q.query,
+      document: doc,
       rootValue: root(),
       variableValues: variables,
       operationName: typeof q.operationName === "string" ? q.operationName : undefined,

@@ -2,7 +2,9 @@
 // names GridClient hard-codes (the KYC host) reach the dev grid: NODE_OPTIONS preloads a small file
 // that sends TLS connections for those names to the local service (keeping the name for SNI and the
 // certificate check), NODE_EXTRA_CA_CERTS makes Node trust the dev grid's CA, NO_PROXY keeps an HTTP
-// proxy of the environment out of the way. Everything lives in the dev grid's state folder.
+// proxy of the environment out of the way, and APPDATA puts GridClient's own files (deployment
+// records, which belong to this grid) under the dev grid's state folder instead of ~/.config.
+// Everything lives in the dev grid's state folder.
 import { join } from "node:path";
 import { writeFileAtomic } from "../../capabilities/lib/fs/atomic.ts";
 
@@ -68,5 +70,6 @@ export function writeClientEnv(o: ClientEnvOptions): Record<string, string> {
     NODE_OPTIONS: `--require ${JSON.stringify(preload)}`,
     NODE_EXTRA_CA_CERTS: o.caFile,
     NO_PROXY: ["127.0.0.1", "localhost", "::1", ...names].join(","),
+    APPDATA: join(o.dir, "appdata"),
   };
 }

@@ -5,10 +5,10 @@
 // with its certificate checked against the dev CA.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { tempDir } from "../../tools/test-tmp.ts";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type RunningKyc, startKyc, writeClientEnv } from "./mod.ts";
 import { KYC_HOSTS } from "./service.ts";
@@ -48,7 +48,7 @@ function runNode(script: string, env: NodeJS.ProcessEnv): Promise<{ status: numb
 }
 
 t.before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "zt-explorer-kyc-"));
+  dir = tempDir("zt-explorer-kyc-");
   kyc = await startKyc({ stateDir: dir });
   const routes: Record<string, { host: string; port: number }> = {};
   for (const h of KYC_HOSTS) routes[h] = { host: "127.0.0.1", port: kyc.port };

@@ -171,18 +171,32 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       await client.close();
     }
     phase("user");
-    // the explorer asks nodes over RMB (features, health, statistics) with a twin of its own
-    {
+    // the explorer asks nodes over RMB (features, health, statistics) with a twin of its own; set up in
+    // the background so it does not delay readiness (the explorer shows empty node facts until then)
+    let stopped = false;
+    // funded by the farmer dev account, which nothing else in `npm start` signs with (no nonce races)
+    const explorerFunder = chain.devAccounts.find((a) => a.name === "farmer") ?? chain.devAccounts[3];
+    const explorerRmb = (async () => {
       const c = await ChainClient.connect({ urls: [chain.url] });
       try {
-        const rmb = await connectExplorerRmb(gridDir, chain.url, relay.url, c, new DevFaucet(c, faucetSigner));
-        stops.push(() => rmb.close());
-        services.setAsk(rmb.ask);
+        const funderSigner = await signerFromMnemonic(explorerFunder.mnemonic, "sr25519");
+        const rmb = await connectExplorerRmb(gridDir, chain.url, relay.url, c, new DevFaucet(c, funderSigner));
+        if (stopped) await rmb.close();
+        else services.setAsk(rmb.ask);
+        return rmb;
       } finally {
         await c.close();
       }
-    }
-    // bob funds through the activation service, so alice's faucet never races it for a nonce
+    })().catch((e) => {
+      if (!stopped) log(`[explorer] no RMB session: ${(e as Error).message}`);
+      return null;
+    });
+    stops.push(async () => {
+      stopped = true;
+      // a setup still under way closes itself when it ends; do not wait for it here
+      const done = await Promise.race([explorerRmb, new Promise<null>((r) => setTimeout(() => r(null), 100))]);
+      await done?.close();
+    });
     const funder = chain.devAccounts.find((a) => a.name === "bob") ?? chain.devAccounts[1];
     const activation = await startActivation({ chainUrl: chain.url, funderMnemonic: funder.mnemonic });
     stops.push(() => activation.stop());
