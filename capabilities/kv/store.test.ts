@@ -61,6 +61,24 @@ test("values up to 4 MiB are stored, one byte more is refused with the sizes and
   assert.is(keyToFile("x".repeat(200)).length, 202);
 });
 
+test("keys encode exactly: safe bytes kept, others as %xx; list() is sorted whatever the folder order", () => {
+  assert.is(keyToFile("a/b c"), "k_a%2fb%20c");
+  assert.is(keyToFile("\n"), "k_%0a");
+  const e = (() => {
+    try {
+      keyToFile("");
+    } catch (err) {
+      return err as Error;
+    }
+  })();
+  assert.is(e?.name, "KvError");
+  const ns = new KvNamespace(tmp(), "order");
+  const keys = Array.from({ length: 40 }, (_, i) => `k${String(i).padStart(2, "0")}`);
+  for (const k of [...keys].reverse()) ns.put(k, new Uint8Array([1]));
+  assert.equal(ns.list(), keys);
+  assert.equal(ns.list("k1"), keys.filter((k) => k.startsWith("k1")));
+});
+
 test("the namespace folder is the owner's alone (0700), every value file 0600", () => {
   const root = tmp();
   const ns = new KvNamespace(root, "modes");
@@ -84,6 +102,11 @@ test("only key files are keys: temp and foreign files are not listed; non-key na
   writeFileSync(join(root, "mixed", "junk"), "x");
   writeFileSync(join(root, "mixed", `.${keyToFile("b")}.1.1.tmp`), "x");
   assert.equal(ns.list(), ["a"]);
+  // the sweep on open removes only the atomic writer's temp files (".<name>....tmp"), nothing else
+  writeFileSync(join(root, "mixed", "note.tmp"), "x");
+  writeFileSync(join(root, "mixed", ".hidden"), "x");
+  new KvNamespace(root, "mixed");
+  assert.equal(readdirSync(join(root, "mixed")).sort(), [".hidden", keyToFile("a"), "junk", "note.tmp"].sort());
   assert.is(fileToKey("junk"), null);
   assert.is(fileToKey(".k_a.1.1.tmp"), null);
   assert.is(fileToKey("k_%2e%2e"), "..");
