@@ -8,6 +8,9 @@ import { join } from "node:path";
 import { fsyncDir, writeAll, writeFileAtomic } from "./atomic.ts";
 import { tempDir } from "../../../tools/test-tmp.ts";
 import { closeSync, openSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { denoBinary } from "../../../kernel/sandbox.ts";
 
 const root = tempDir("zt-tests-atomic-");
 process.umask(0o022);
@@ -63,18 +66,34 @@ test("writeAll writes everything, also more than one write call takes", () => {
   assert.ok(Buffer.from(readFileSync(f)).equals(Buffer.from(data)));
 });
 
-test("fsyncDir: a folder it may not open is tolerated, a missing one is an error", () => {
+test("fsyncDir: a folder it may not open is tolerated (EACCES, as in a sandbox), a missing one is an error", () => {
   fsyncDir(root);
   assert.throws(() => fsyncDir(join(root, "no-such-folder")), /ENOENT/);
-  if (process.getuid?.() !== 0) {
-    const locked = join(root, "locked");
-    mkdirSync(locked);
-    chmodSync(locked, 0o000);
-    fsyncDir(locked); // EACCES: tolerated
-    chmodSync(locked, 0o700);
-  }
   writeFileSync(join(root, "plain"), "x");
   fsyncDir(join(root, "plain")); // a file opens and syncs too
+  const locked = join(root, "locked");
+  mkdirSync(locked, { mode: 0o700 });
+  if (process.getuid?.() !== 0) {
+    chmodSync(locked, 0o000);
+    fsyncDir(locked);
+    chmodSync(locked, 0o700);
+    return;
+  }
+  // as root nothing is refused: ask as nobody (uid 65534) in a child, about a folder only root may open
+  chmodSync(root, 0o755);
+  const denoDir = tempDir("zt-tests-atomic-deno-");
+  chmodSync(denoDir, 0o777);
+  const asNobody = (dir: string) =>
+    spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", denoBinary(), "run", "--quiet", "--no-lock", "--allow-read",
+      "--allow-env=__STRYKER_ACTIVE_MUTANT__", fileURLToPath(new URL("./test/fsync-dir-child.ts", import.meta.url)), dir], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, HOME: denoDir, DENO_DIR: denoDir, ...(process.env.__STRYKER_ACTIVE_MUTANT__ ? { __STRYKER_ACTIVE_MUTANT__: process.env.__STRYKER_ACTIVE_MUTANT__ } : {}) },
+    });
+  const r = asNobody(locked);
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stdout.trim(), "tolerated");
+  const gone = asNobody(join(root, "no-such-folder"));
+  assert.is.not(gone.status, 0, "a missing folder is still an error for an unprivileged caller");
 });
 
 test.run();
