@@ -119,6 +119,10 @@ try {
       signer: nodeSigner,
       twins,
       e2e: e2eKeyFromSecret(nodeSecret),
+      // one user drives all the load here: let it have every slot (the per-twin fairness limit, default 16,
+      // would answer the excess "busy"; that limit is tested in capabilities/rmb/peer-hardening.test.ts)
+      maxInFlightPerTwin: Math.max(16, C),
+      maxConcurrentRequests: Math.max(16, C),
     });
     node.handle("zos.deployment.get", (p) => p);
     const user = new RmbPeer({

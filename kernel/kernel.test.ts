@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { CounterClient, GreeterClient } from "../capabilities/lib/guest/clients.ts";
-import { loadManifest, type Manifest } from "./manifest.ts";
+import { loadManifest, type Manifest, validateManifest } from "./manifest.ts";
 import { startKernel, type KernelEvent, type KernelHandle } from "./mod.ts";
 import { repoRoot } from "./sandbox.ts";
 import { RpcError } from "../capabilities/lib/rpc/mod.ts";
@@ -22,7 +22,18 @@ function manifest(): Manifest {
   // The reporter reports once at start, then not again during the test (its counter use would race ours).
   r.manifest.processes.find((p) => p.name === "reporter")!.args = ["600000"];
   for (const p of r.manifest.processes) p.restart = { ...p.restart, backoffMs: 50 };
-  return r.manifest;
+  // A module granted only `log` that asks its own Session for that and for what it was not granted.
+  const probe = validateManifest({
+    version: 1, root: repoRoot,
+    processes: {
+      log: { kind: "driver", entry: "capabilities/log/main.ts", exposes: { log: { interface: "Log" } } },
+      probe: { kind: "module", entry: "kernel/test/fixtures/session-probe/main.ts", args: ["log", "kv", "clock", "counter"], grants: { log: { from: "log", cap: "log" } } },
+    },
+  }, { path: join(repoRoot, "manifests", "probe.json") });
+  if (!probe.ok) throw new Error(JSON.stringify(probe.errors));
+  // Started last, so it cannot disturb the order the first test checks.
+  const spec = { ...probe.manifest.processes.find((p) => p.name === "probe")!, depends: ["log", "reporter"] };
+  return { ...r.manifest, processes: [...r.manifest.processes, spec], waves: [...r.manifest.waves, ["probe"]] };
 }
 
 function waitFor(pred: (e: KernelEvent) => boolean, ms = 10_000): Promise<KernelEvent> {
@@ -63,7 +74,7 @@ test.after(async () => {
 test("every process becomes ready, in dependency order", () => {
   assert.equal(handle.notReady, []);
   const readyAt = (n: string) => events.findIndex((e) => e.event === "ready" && e.process === n);
-  for (const n of ["kv", "log", "clock", "counter", "greeter", "reporter"]) assert.ok(readyAt(n) >= 0, n);
+  for (const n of ["kv", "log", "clock", "counter", "greeter", "reporter", "probe"]) assert.ok(readyAt(n) >= 0, n);
   assert.ok(readyAt("kv") < readyAt("counter"));
   assert.ok(readyAt("counter") < readyAt("greeter"));
   assert.ok(readyAt("greeter") < readyAt("reporter"));
@@ -113,7 +124,16 @@ test("a module → module → driver chain works through granted references and 
   assert.ok(after["counter.kv"].calls >= before["counter.kv"].calls + 2, "counter read and wrote kv");
 });
 
-test("the Session hands out only what was granted", async () => {
+test("a process's own Session.get hands out exactly its grants", async () => {
+  const line = await waitFor((e) => e.event === "output" && e.process === "probe" && String(e.line).includes('"probe"'));
+  const { got, list } = JSON.parse(String(line.line)).probe as { got: Record<string, string>; list: string[] };
+  assert.is(got.log, "granted");
+  for (const name of ["kv", "clock", "counter"]) assert.match(got[name], new RegExp(`denied: process "probe" has no grant named "${name}"`), name);
+  assert.equal(list, ["log"]);
+  assert.not.ok(events.some((e) => e.event === "granted" && e.process === "probe" && e.grant !== "log"), "the kernel granted nothing else");
+});
+
+test("the embedding host's grantFor refuses what is not granted, like Session.get", async () => {
   for (const [proc, name] of [["greeter", "kv"], ["reporter", "clock"], ["counter", "counter"], ["kv", "log"]]) {
     try {
       await handle.kernel.grantFor(proc, name);

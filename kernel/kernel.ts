@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { claimRunDir, sweepStaleRunDirs } from "./stale-run-dirs.ts";
+import { type RssSample, RssWatch } from "./rss.ts";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
@@ -48,6 +49,8 @@ export interface KernelOptions {
   /** Extra `${name}` variables for args and sandbox paths (e.g. the node's chain and relay URLs);
    * `state` and `root` always win. */
   vars?: Record<string, string>;
+  /** How often each process's resident set is measured against its memoryMb budget (default 10 s; kernel/rss.ts). */
+  rssIntervalMs?: number;
 }
 
 type State = "pending" | "starting" | "ready" | "backoff" | "stopping" | "stopped" | "failed";
@@ -151,6 +154,7 @@ export class Kernel {
   private readonly runDir: string;
   private readonly denoDir: string;
   private readonly isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  private readonly rss: RssWatch;
 
   constructor(opts: KernelOptions) {
     this.opts = opts;
@@ -159,6 +163,12 @@ export class Kernel {
     // can traverse (the state dir's ancestors may not be): /run/zos-kernel-<hash> when it exists, else tmp.
     this.runDir = opts.runDir ?? defaultRunDir(opts.stateDir);
     this.denoDir = opts.cacheDir ?? defaultCacheDir();
+    this.rss = new RssWatch({
+      intervalMs: opts.rssIntervalMs,
+      emit: (event, fields) => this.emit(event, fields),
+      list: () => [...this.procs.values()].filter((p) => p.child?.pid && p.child.exitCode === null && p.child.signalCode === null)
+        .map((p) => ({ process: p.spec.name, pid: p.child!.pid!, budgetMb: p.spec.memoryMb })),
+    });
     opts.manifest.processes.forEach((spec, index) => {
       this.procs.set(spec.name, {
         spec, index, state: "pending", identity: null, child: null, conn: null, connClosed: false, control: null, generation: 0,
@@ -190,6 +200,11 @@ export class Kernel {
     return Object.fromEntries([...this.procs].map(([k, p]) => [k, p.state]));
   }
 
+  /** Resident set of every running process now, with its memoryMb budget (MiB). */
+  memory(): RssSample[] {
+    return this.rss.sample();
+  }
+
   pid(name: string): number | undefined {
     return this.procs.get(name)?.child?.pid;
   }
@@ -209,6 +224,7 @@ export class Kernel {
     const swept = sweepStaleRunDirs(this.runDir);
     if (swept.length) this.emit("swept-stale-run-dirs", { dirs: swept });
     this.emit("kernel-starting", { processes: this.manifest.processes.length, waves: this.manifest.waves, root: this.isRoot });
+    this.rss.start();
     const all = [...this.procs.values()].map(async (p) => {
       await Promise.all(p.spec.depends.map((d) => this.whenSettled(d)));
       if (this.stopping) return;
@@ -329,7 +345,9 @@ export class Kernel {
       // A process that lost its connection (protocol violation, or it closed its end) can do nothing useful
       // and could be holding resources: end it; the exit handler revokes and restarts as for a crash.
       const reason = err?.message ?? "connection closed";
-      this.emit(protocol ? "protocol-error" : "disconnected", { process: spec.name, reason });
+      // Only protocol violations (malformed or oversized frames, forged references) end up here as
+      // `protocol-error`; overload never does: excess calls are answered `overloaded`.
+      this.emit(protocol ? "protocol-error" : "disconnected", { process: spec.name, reason, ...(protocol ? { violation: reason.replace(/^.*protocol error: /, "") } : {}) });
       try {
         child.kill("SIGKILL");
       } catch { /* gone */ }
@@ -599,6 +617,7 @@ export class Kernel {
   async stop(deadlineMs = 10_000): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.rss.stop();
     const end = performance.now() + deadlineMs;
     this.emit("kernel-stopping", { deadlineMs });
     for (const p of this.procs.values()) {

@@ -1,6 +1,6 @@
 // The kernel's programmatic entry: `zos kernel run`, `zos dev` and the image's PID 1 call startKernel().
 import { formatErrors, loadManifest, type Manifest } from "./manifest.ts";
-import { Kernel, type KernelEvent } from "./kernel.ts";
+import { Kernel, type KernelEvent, type KernelOptions } from "./kernel.ts";
 
 export type { KernelEvent } from "./kernel.ts";
 export type { Manifest, ManifestError, ProcessSpec, Grant } from "./manifest.ts";
@@ -25,6 +25,10 @@ export interface StartOptions {
    * are not killed and restarted while they are still starting. Never lowers a manifest's value.
    */
   minHealthTimeoutMs?: number;
+  /** Tests only: see KernelOptions.alterCommandLine. */
+  alterCommandLine?: KernelOptions["alterCommandLine"];
+  /** How often RSS is measured against each process's memoryMb budget (default 10 s). */
+  rssIntervalMs?: number;
 }
 
 export interface KernelHandle {
@@ -66,6 +70,8 @@ export async function startKernel(opts: StartOptions): Promise<KernelHandle> {
     acquireTimeoutMs: opts.acquireTimeoutMs,
     vars: opts.vars,
     cacheDir: opts.cacheDir,
+    alterCommandLine: opts.alterCommandLine,
+    rssIntervalMs: opts.rssIntervalMs,
   });
   let notReady: string[];
   try {

@@ -26,7 +26,10 @@ import type { KernelEvent } from "../kernel/mod.ts";
 import { Identity$Client, Purpose } from "../capabilities/schema/gen/identity.ts";
 import { ChainSubmitter$Client } from "../capabilities/schema/gen/chain.ts";
 import { DeploymentEngine$Client, Rmb$Client } from "../capabilities/schema/gen/node.ts";
-import { type RunningNode, startNode } from "./node.ts";
+import { NODE_MANIFEST, type RunningNode, startNode } from "./node.ts";
+import { loadManifest } from "../kernel/manifest.ts";
+import { readSandboxFacts } from "../kernel/sandbox-check.ts";
+import { capabilityMask } from "../kernel/linux.ts";
 
 const require = createRequire(import.meta.url);
 const root = join(fileURLToPath(new URL(".", import.meta.url)), "..");
@@ -125,6 +128,25 @@ t("the node registered itself on chain through its sandboxed processes; the seed
   const submit = events.find((e) => e.event === "granted" && e.process === "registrar" && e.grant === "submit");
   assert.ok(submit, "registrar got submit");
   assert.match(JSON.stringify(submit), /tfgridModule\.createNode/);
+});
+
+t("ps during the node: every process under the kernel, read from /proc, has no -A, is not root, and holds only its manifest's Linux capabilities", () => {
+  const manifest = loadManifest(NODE_MANIFEST);
+  if (!manifest.ok) throw new Error(JSON.stringify(manifest.errors));
+  const asRoot = process.getuid?.() === 0;
+  for (const spec of manifest.manifest.processes) {
+    const pid = node.kernel.pid(spec.name)!;
+    const facts = readSandboxFacts(pid);
+    assert.not.ok(facts.argv.includes("-A") || facts.argv.includes("--allow-all"), `${spec.name}: ${facts.argv.join(" ")}`);
+    if (spec.kind === "module") assert.not.ok(facts.argv.some((a) => a.startsWith("--allow-")), `${spec.name} is a module: no permission`);
+    const verified = events.filter((e) => e.event === "spawned" && e.process === spec.name && e.pid === pid).at(-1);
+    assert.equal(verified?.sandbox, facts, `${spec.name}: the kernel's verified facts are what /proc says`);
+    if (asRoot) {
+      assert.is.not(facts.uid, 0, `${spec.name} runs as root`);
+      assert.is(facts.capEff, capabilityMask(spec.linux.capabilities), `${spec.name}: only ${spec.linux.capabilities.join(",") || "no"} Linux capabilities`);
+      assert.is(facts.capBnd, capabilityMask(spec.linux.capabilities), `${spec.name}: bounding set`);
+    }
+  }
 });
 
 t("a user with the official rmb_direct_client calls zos.system.version and deploys/gets a deployment", async () => {

@@ -1,7 +1,18 @@
 // What goes into the node image besides the runtime and the code: the kernel package and the kernel
 // modules the node needs. Reviewed like code: every module here is attack surface loaded as root.
 
-export const KERNEL_PACKAGE = "auto"; // newest linux-image-<abi>-amd64 apt knows; pin with --kernel-package
+/**
+ * The Debian kernel the image boots, pinned by package, version and the .deb's sha256 (apt-cache show
+ * gives all three). Unpinned builds picked whatever apt called newest (6.1.0-50 one day, 6.1.0-56 the
+ * next). Changing it is a reviewed change like any other code in the image: update all three fields.
+ * 6.1.0-50 is the kernel of the bookworm point release (pool/main), which stays in the archive longer
+ * than the security updates' builds.
+ */
+export const KERNEL = {
+  package: "linux-image-6.1.0-50-amd64",
+  version: "6.1.176-1",
+  sha256: "7b5597492a0a65aee61985a492e6bcc3f2cde830072a0e3b3d8c7e1b90279bd3",
+} as const;
 
 /** Drivers for the devices a node meets (loaded by PID 1 when a matching device is present). */
 export const DEVICE_MODULES = [

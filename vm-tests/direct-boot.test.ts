@@ -3,7 +3,8 @@
 // QEMU (direct PVH boot + btrfs state disk) against the local grid on the host (dev chain, relay,
 // activation service): PID 1 up, DHCP, chain reached, capability kernel started, no listening socket, the
 // node funded by the activation service and registered (twin + node on chain), zos.system.version answered
-// over the relay to the official rmb_direct_client, orderly reboot (Ctrl-Alt-Del) with the state disk kept:
+// over the relay to the official rmb_direct_client, the verified sandbox of every process (from the
+// kernel's events) equal to the golden manifest, orderly reboot (Ctrl-Alt-Del) with the state disk kept:
 // boot #2, the same twin answers again and no second node was registered.
 // The other scenarios (no disk, iPXE over HTTP) run with `npm run vm-test`.
 import { test } from "uvu";
@@ -56,8 +57,10 @@ test("direct boot in QEMU: network, chain, kernel, registers, answers over RMB, 
     assert.match(r.notes[0], /boots=1 persistent=true kernel=(ready|partial)/);
     assert.match(r.notes[1], /^registered: node \d+ twin \d+ farm 1$/);
     assert.match(r.notes[2], /^zos\.system\.version: \{.*"zos"/);
-    assert.match(r.notes[3], /boots=2 persistent=true kernel=(ready|partial)/);
-    assert.match(r.notes[4], /^after reboot: same twin \d+ answers/);
+    // every process's verified sandbox (read by the kernel from /proc) equals the golden manifest
+    assert.match(r.notes[3], /^sandbox: 10 processes verified against the golden manifest/);
+    assert.match(r.notes[4], /boots=2 persistent=true kernel=(ready|partial)/);
+    assert.match(r.notes[5], /^after reboot: same twin \d+ answers/);
     for (const k of ["pid1", "network", "chain", "ready", "registered", "api_answers", "reboot_ready", "reboot_api_answers"]) {
       assert.type(r.milestones[k], "number", k);
     }

@@ -7,8 +7,13 @@ import { createServer, type Server } from "node:http";
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Vm } from "./lib/qemu.ts";
 import { forbiddenFiles } from "../rootfs/build.ts";
+import { checkSandboxFacts, type KernelEventLike, kernelEventsFromConsole } from "./lib/sandbox-facts.ts";
+
+/** The reviewed node manifest the booted image's processes are checked against. */
+export const GOLDEN_MANIFEST = join(fileURLToPath(new URL(".", import.meta.url)), "..", "rootfs", "golden", "manifest.json");
 
 export const READY = /zos-boot: READY/;
 export const BASE_CMDLINE = "console=ttyS0 panic=-1 mitigations=off";
@@ -70,6 +75,8 @@ export interface ScenarioResult {
   notes: string[];
   error?: string;
   log?: string | null;
+  /** The capability kernel's events read off the console (per-process start timings, sandbox facts). */
+  events?: KernelEventLike[];
 }
 
 export interface ScenarioContext {
@@ -78,6 +85,22 @@ export interface ScenarioContext {
   keepLogs?: boolean;
   /** Per-boot hard timeout (TCG on a busy 2-core machine is slow). */
   bootTimeoutMs?: number;
+  /** The golden manifest text the verified sandbox facts are checked against (default rootfs/golden/manifest.json). */
+  golden?: string;
+}
+
+/**
+ * The verified sandbox facts of every process (the kernel's spawned/ready events on the console)
+ * against the golden manifest; throws naming every difference. Call once every process answered.
+ */
+function verifySandbox(ctx: ScenarioContext, vm: Vm, r: ScenarioResult, from = 0): void {
+  const golden = ctx.golden ?? readFileSync(GOLDEN_MANIFEST, "utf8");
+  const events = kernelEventsFromConsole(vm.lines.slice(from).map((l) => l.text));
+  // In the image the kernel runs as root (PID 1's child), so every process must have switched identity.
+  const diffs = checkSandboxFacts(golden, events, { kernelIsRoot: true });
+  if (diffs.length) throw new Error(`the processes' verified sandbox differs from the golden manifest:\n  - ${diffs.join("\n  - ")}`);
+  const n = new Set(events.filter((e) => e.sandbox).map((e) => e.process)).size;
+  r.notes.push(`sandbox: ${n} processes verified against the golden manifest (no -A, modules without permissions, own uid, capabilities as listed, no_new_privs)`);
 }
 
 const NET = ["-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"];
@@ -138,6 +161,19 @@ async function bootMilestones(vm: Vm, r: ScenarioResult, prefix: string, timeout
   if (kernelOk) r.milestones[`${prefix}kernel_ready`] = Math.round(kernelOk.t);
   r.notes.push(ready.text.trim());
   return vm.lines.indexOf(ready) + 1;
+}
+
+/** Waits until every manifest process has reported `ready` (the kernel's events on the console). */
+async function waitAllReady(vm: Vm, timeoutMs: number, from = 0): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const events = kernelEventsFromConsole(vm.lines.slice(from).map((l) => l.text));
+    const started = events.find((e) => e.event === "kernel-starting");
+    const ready = new Set(events.filter((e) => e.event === "ready" || e.event === "restarted").map((e) => e.process));
+    if (started && typeof started.processes === "number" && ready.size >= started.processes) return;
+    if (performance.now() > deadline) throw new Error(`not every process became ready within ${timeoutMs} ms after the API answered (ready: ${[...ready].join(", ")})`);
+    await new Promise((res) => setTimeout(res, 500));
+  }
 }
 
 async function expectPoweroff(vm: Vm, timeoutMs: number): Promise<void> {
@@ -206,6 +242,9 @@ export async function directBootWithDisk(ctx: ScenarioContext): Promise<Scenario
       const version = await probe.callUntilAnswer(await userP, node.twinId, "zos.system.version", timeout);
       r.milestones.api_answers = since();
       r.notes.push(`zos.system.version: ${JSON.stringify(version)}`);
+      // the api module answered over RMB, so every process of the node has started by now
+      await waitAllReady(vm, 60_000);
+      verifySandbox(ctx, vm, r);
       await orderlyReboot(vm, next);
     });
     if (!first.ok || !node) return first;
@@ -243,9 +282,10 @@ export async function directBootWithDisk(ctx: ScenarioContext): Promise<Scenario
  * sendkey) must reach PID 1 as SIGINT and give an orderly reboot (QEMU runs with -no-reboot, so it
  * exits 0), not the kernel's hard reset.
  */
-export function noDisk(ctx: ScenarioContext, opts: { ctrlAltDel?: boolean } = {}): Promise<ScenarioResult> {
+export function noDisk(ctx: ScenarioContext, opts: { ctrlAltDel?: boolean; allReady?: boolean } = {}): Promise<ScenarioResult> {
   const timeout = ctx.bootTimeoutMs ?? 150_000;
-  const cad = opts.ctrlAltDel ?? true;
+  // waiting for every process needs the node to stay up after READY: power off through Ctrl-Alt-Del
+  const cad = (opts.ctrlAltDel ?? true) || Boolean(opts.allReady);
   return withVm("no-disk", ctx, {
     kernel: join(ctx.outDir, "vmlinux"),
     initrd: join(ctx.outDir, "initramfs.cpio"),
@@ -259,6 +299,12 @@ export function noDisk(ctx: ScenarioContext, opts: { ctrlAltDel?: boolean } = {}
     const why = await vm.waitFor(/no disk: .*will not register/, 1000);
     r.notes.push(why.text.trim());
     if (!/persistent=false/.test(r.notes[0])) throw new Error("a node without a disk claimed persistent state");
+    if (opts.allReady) {
+      await waitAllReady(vm, timeout);
+      const last = vm.lines.filter((l) => /zos-kernel: \{.*"event":"(ready|restarted)"/.test(l.text)).at(-1);
+      if (last) r.milestones.all_ready = Math.round(last.t);
+    }
+    r.events = kernelEventsFromConsole(vm.lines.map((l) => l.text));
     if (!cad) return await expectPoweroff(vm, 60_000);
     await vm.monitorCommand("sendkey ctrl-alt-delete");
     await vm.waitFor(/zos-boot: rebooting/, 30_000);
@@ -328,7 +374,8 @@ export function noShell(outDir: string): ScenarioResult {
   const bad = forbiddenFiles(listing);
   const executables = listing.split("\n").filter((l) => l.startsWith("file ") && (parseInt(l.split(/\s+/)[1], 8) & 0o111) !== 0)
     .map((l) => l.split(" /")[1]);
-  const allowed = (p: string) => p === "usr/bin/deno" || p === "init" || /^lib(64)?\/.*\.so(\.\d+)*$/.test(p) || /^lib\/x86_64-linux-gnu\/[^/]+\.so[.\d]*$/.test(p);
+  // setpriv: the kernel starts each process through it (uid, capabilities, no_new_privs); it only execs.
+  const allowed = (p: string) => p === "usr/bin/deno" || p === "usr/bin/setpriv" || p === "init" || /^lib(64)?\/.*\.so(\.\d+)*$/.test(p) || /^lib\/x86_64-linux-gnu\/[^/]+\.so[.\d]*$/.test(p);
   const unexpected = executables.filter((p) => !allowed(p));
   const ok = bad.length === 0 && unexpected.length === 0;
   return {

@@ -10,7 +10,7 @@ import { Keyring } from "@polkadot/keyring";
 import { cryptoWaitReady } from "@polkadot/util-crypto";
 import { type RunningChain, startChain } from "../../grid/chain/mod.ts";
 import { NodeIdentity } from "../identity/mod.ts";
-import { ChainClient, ChainDispatchError, type ChainEvent, type Signer } from "./mod.ts";
+import { ChainClient, ChainDispatchError, type ChainEvent, NODE_CHAIN_CALLS, type Signer } from "./mod.ts";
 
 async function rejects(f: () => Promise<unknown>, re: RegExp): Promise<void> {
   try {
@@ -28,7 +28,7 @@ let chain: RunningChain;
 let client: ChainClient;
 let port = 0;
 const identity = NodeIdentity.fromSeed(new Uint8Array(randomBytes(32)));
-const nodeSigner = identity.signer("chain");
+const nodeSigner = identity.chainSigner(NODE_CHAIN_CALLS);
 const nodeAddress = identity.publicIdentity().address;
 let alice: Signer;
 let nodeId = 0;

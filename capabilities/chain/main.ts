@@ -20,7 +20,7 @@ import { Activator$Server } from "../schema/gen/node.ts";
 import { startProcess } from "../lib/guest/process.ts";
 import { Ref } from "../lib/guest/ref.ts";
 import { ChainClient, ChainDispatchError, type ChainEvent, type ChainSubmitter } from "./mod.ts";
-import { remoteSigner } from "../identity/remote-signer.ts";
+import { remoteExtrinsicSigner } from "../identity/remote-signer.ts";
 import { signerFromMnemonic } from "../rmb/signer.ts";
 import { toJson } from "../../modules/node/json.ts";
 
@@ -114,7 +114,7 @@ let submitterP: Promise<ChainSubmitter> | null = null;
 function nodeSubmitter(): Promise<ChainSubmitter> {
   submitterP ??= (async () => {
     const ref = new Ref(session, "signer", (c) => c);
-    const signer = await remoteSigner((fn) => ref.use(fn));
+    const signer = await remoteExtrinsicSigner((fn) => ref.use(fn));
     return client.submitter(signer);
   })();
   submitterP.catch(() => (submitterP = null));

@@ -4,6 +4,19 @@ import type { ChainSubmitter, Included } from "./submitter.ts";
 export const TERMS_LINK = "http://zos.tf/terms/v0.1";
 export const TERMS_HASH = "9021d4dee05a661e2cb6838152c67f25";
 
+/** Every call NodeCalls submits: the allow-list of the node's chain-purpose signer (manifests/node.json). */
+export const NODE_CHAIN_CALLS = [
+  "tfgridModule.userAcceptTc",
+  "tfgridModule.createTwin",
+  "tfgridModule.updateTwin",
+  "tfgridModule.createNode",
+  "tfgridModule.updateNode",
+  "tfgridModule.reportUptimeV2",
+  "tfgridModule.changePowerState",
+  "smartContractModule.reportContractResources",
+  "smartContractModule.addNruReports",
+] as const;
+
 export interface NodeRegistration {
   farmId: number;
   resources: { hru: number | bigint; sru: number | bigint; cru: number | bigint; mru: number | bigint };

@@ -1,13 +1,14 @@
-// Submit facet of the chain driver: signs extrinsics through a Signer capability (the key stays with
-// the identity driver), one at a time per account so nonces never collide, and waits for inclusion.
+// Submit facet of the chain driver: signs extrinsics through the identity driver's chain-purpose signer
+// (an ExtrinsicSigner: the key stays with the identity driver, which decodes each payload and signs only
+// the calls its grant allows), or through an in-memory key for dev tools, one at a time per account so nonces never collide, and waits for inclusion.
 // A failed dispatch becomes a ChainDispatchError naming TFChain's module error.
 import type { ApiPromise } from "@polkadot/api";
 import type { SignerPayloadJSON } from "@polkadot/types/types";
 import { u8aConcat, u8aToHex } from "@polkadot/util";
 import { blake2AsU8a, encodeAddress } from "@polkadot/util-crypto";
 import type { ChainEvent } from "./reader.ts";
-import type { Signer } from "../lib/signer.ts";
-export type { Signer };
+import type { ExtrinsicSigner, Signer } from "../lib/signer.ts";
+export type { ExtrinsicSigner, Signer };
 
 export class ChainDispatchError extends Error {
   /** e.g. "tfgridModule" + "TwinExists"; for non-module errors "dispatch" + "Token", "BadOrigin", ... */
@@ -27,19 +28,22 @@ export interface Included {
 
 export class ChainSubmitter {
   readonly #api: ApiPromise;
-  readonly #signer: Signer;
+  readonly #signer: Signer | ExtrinsicSigner;
   readonly address: string;
   #queue: Promise<unknown> = Promise.resolve();
   readonly timeoutMs: number;
 
-  constructor(api: ApiPromise, signer: Signer, timeoutMs = 60_000) {
+  constructor(api: ApiPromise, signer: Signer | ExtrinsicSigner, timeoutMs = 60_000) {
     this.#api = api;
     this.#signer = signer;
     this.address = encodeAddress(signer.publicKey, 42);
     this.timeoutMs = timeoutMs;
   }
 
-  /** polkadot-js signer adapter: signs the SCALE payload (blake2-256 first when > 256 bytes). */
+  /**
+   * polkadot-js signer adapter. An ExtrinsicSigner gets the whole SCALE payload (it checks the call and
+   * hashes itself); a raw in-memory Signer gets the bytes Substrate signs (blake2-256 first when > 256 bytes).
+   */
   #adapter() {
     const api = this.#api;
     const signer = this.#signer;
@@ -48,8 +52,12 @@ export class ChainSubmitter {
       signPayload: async (payload: SignerPayloadJSON) => {
         const p = api.registry.createType("ExtrinsicPayload", payload, { version: payload.version });
         let bytes = p.toU8a({ method: true });
-        if (bytes.length > 256) bytes = blake2AsU8a(bytes, 256);
-        const sig = await signer.sign(bytes);
+        let sig: Uint8Array;
+        if ("signExtrinsic" in signer) sig = await signer.signExtrinsic(bytes);
+        else {
+          if (bytes.length > 256) bytes = blake2AsU8a(bytes, 256);
+          sig = await signer.sign(bytes);
+        }
         // MultiSignature tag: 0 = ed25519, 1 = sr25519
         return {
           id: ++id,

@@ -14,6 +14,7 @@ import {
   mnemonicToEntropy,
 } from "@polkadot/util-crypto";
 import { encodeSeedFile, NodeIdentity, parseSeedFile, SeedError } from "./mod.ts";
+import { challenge } from "../rmb/challenge.ts";
 
 const t = suite("identity");
 
@@ -107,30 +108,38 @@ t("corrupt seed files are refused with the path, and left untouched", async () =
   assert.throws(() => parseSeedFile("x", new Uint8Array([0x22, 0x31])), /unterminated/);
 });
 
-t("signers are purpose-scoped, verify with the public key, and never expose the secret", async () => {
+t("signers are attenuated, verify with the public key, and never expose the secret", async () => {
   const seed = new Uint8Array(32).fill(7);
   const id = NodeIdentity.fromSeed(seed);
-  const s = id.signer("chain");
-  const msg = new TextEncoder().encode("payload");
-  const sig = await s.sign(msg);
-  assert.ok(ed25519Verify(msg, sig, s.publicKey));
-  assert.ok(id.verify(msg, sig));
-  assert.is(id.signatures("chain"), 1);
-  assert.is(id.signatures("rmb"), 0);
-  assert.throws(() => id.signer("root" as never), /unknown signing purpose/);
+  const chain = id.chainSigner(["tfgridModule.createNode"]);
+  const rmb = id.rmbSigner();
+  // no signer of the node key takes raw bytes
+  for (const s of [chain, rmb]) assert.not.ok("sign" in s);
+  let refused = "";
+  await chain.signExtrinsic(new TextEncoder().encode("payload")).catch((e) => (refused = e.message));
+  assert.match(refused, /denied: chain signer: not a TFChain extrinsic payload/);
+  assert.is(id.signatures("chain"), 0, "nothing was signed");
+  // the rmb signer signs the challenge it computes
+  const env = { uid: "u", timestamp: 1, expiration: 2, source: { twin: 1 }, destination: { twin: 2 }, message: { kind: "request" as const, command: "x" }, relays: [] };
+  const sig = await rmb.signEnvelope(env);
+  assert.is(sig.length, 65);
+  assert.ok(ed25519Verify(challenge(env), sig.subarray(1), rmb.publicKey));
+  assert.ok(id.verify(challenge(env), sig.subarray(1)));
+  assert.is(id.signatures("rmb"), 1);
   const secret = Buffer.from(ed25519PairFromSeed(seed).secretKey).toString("hex");
-  const everything = JSON.stringify([id, s, id.publicIdentity(), Object.keys(id), Object.keys(s)]);
+  const everything = JSON.stringify([id, chain, rmb, id.publicIdentity(), Object.keys(id), Object.keys(chain), Object.keys(rmb)]);
   assert.not.ok(everything.includes(secret.slice(0, 32)));
   assert.not.ok(everything.includes(Buffer.from(seed).toString("hex")));
   // JSON hides bytes (a Uint8Array serialises as {"0":…}): walk every own property, enumerable or not,
   // of the signer, the identity and what they return, and look for the seed's bytes in any form
-  for (const [where, found] of reachableSecrets([s, id, id.publicIdentity(), id.toJSON()], seed)) {
+  for (const [where, found] of reachableSecrets([chain, rmb, id, id.publicIdentity(), id.toJSON()], seed)) {
     assert.unreachable(`the secret key is reachable at ${where} (${found})`);
   }
-  assert.equal([...s.publicKey], [...ed25519PairFromSeed(seed).publicKey], "publicKey is the public key");
+  for (const s of [chain, rmb]) assert.equal([...s.publicKey], [...ed25519PairFromSeed(seed).publicKey], "publicKey is the public key");
   // mutating the signer's copy of the public key does not change the identity
-  s.publicKey[0] ^= 0xff;
-  assert.ok(id.verify(msg, sig));
+  rmb.publicKey[0] ^= 0xff;
+  assert.ok(id.verify(challenge(env), sig.subarray(1)));
+  assert.throws(() => id.chainSigner(["not a call"]), /section\.method/);
 });
 
 t.run();

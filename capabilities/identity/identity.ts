@@ -1,5 +1,6 @@
-// The node identity: an ed25519 key from the seed file. It hands out purpose-scoped Signers and its
-// public identity; the seed and secret key stay in private fields and are never returned.
+// The node identity: an ed25519 key from the seed file. It hands out attenuated signers — one that signs
+// only allow-listed TFChain extrinsics, one that signs only RMB envelopes and JWTs it builds itself — and
+// its public identity; the seed, the secret key and raw signing stay in private members.
 import {
   base58Encode,
   cryptoWaitReady,
@@ -10,8 +11,13 @@ import {
 } from "@polkadot/util-crypto";
 import { Buffer } from "node:buffer";
 import { loadOrCreateSeed } from "./seed.ts";
-import type { KeyType, Signer } from "../lib/signer.ts";
-export type { KeyType, Signer };
+import type { ExtrinsicSigner, KeyType, Signer } from "../lib/signer.ts";
+import { challenge } from "../rmb/challenge.ts";
+import type { Envelope } from "../rmb/envelope.ts";
+import { type JwtClaims, jwtSigningInput, jwtWithSignature } from "../rmb/jwt.ts";
+import { checkJwtClaims, deriveE2eSecret, type RmbSigner } from "../rmb/rmb-signer.ts";
+import { ExtrinsicPolicy } from "./chain-policy.ts";
+export type { ExtrinsicSigner, KeyType, RmbSigner, Signer };
 
 /** Purposes a signer can be granted for; each grant is a separate object that can be audited. */
 export const PURPOSES = ["chain", "rmb", "deployment"] as const;
@@ -61,25 +67,61 @@ export class NodeIdentity {
     return { ...this.#public, publicKey: new Uint8Array(this.#public.publicKey) };
   }
 
-  /** A Signer for one purpose; the identity counts signatures per purpose (for audit). */
-  signer(purpose: Purpose): Signer {
-    if (!PURPOSES.includes(purpose)) {
-      throw new Error(`unknown signing purpose "${purpose}" (allowed: ${PURPOSES.join(", ")})`);
-    }
+  /**
+   * The chain-purpose signer: signs only TFChain extrinsic payloads whose calls are in `calls`
+   * (section.method, e.g. "tfgridModule.createNode"); see chain-policy.ts.
+   */
+  chainSigner(calls: readonly string[]): ExtrinsicSigner {
+    const policy = new ExtrinsicPolicy(calls);
+    const sign = this.#signFor("chain");
+    return Object.freeze({
+      publicKey: new Uint8Array(this.#public.publicKey),
+      type: "ed25519" as const,
+      signExtrinsic(payload: Uint8Array): Promise<Uint8Array> {
+        if (!(payload instanceof Uint8Array)) return Promise.reject(new TypeError("signExtrinsic() takes a Uint8Array"));
+        try {
+          return Promise.resolve(sign(policy.check(payload).toSign));
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      },
+    });
+  }
+
+  /** The rmb-purpose signer: RMB envelopes (it computes the challenge), relay JWTs and the e2e secret. */
+  rmbSigner(): RmbSigner {
+    const sign = this.#signFor("rmb");
+    const prefixed = (bytes: Uint8Array) => {
+      const out = new Uint8Array(65);
+      out[0] = 0x65; // 'e': ed25519
+      out.set(sign(bytes), 1);
+      return out;
+    };
+    return Object.freeze({
+      publicKey: new Uint8Array(this.#public.publicKey),
+      type: "ed25519" as const,
+      signEnvelope: (e: Envelope) => Promise.resolve(prefixed(challenge(e))),
+      signJwt: (claims: JwtClaims) => {
+        try {
+          const input = jwtSigningInput(checkJwtClaims(claims));
+          return Promise.resolve(jwtWithSignature(input, prefixed(new TextEncoder().encode(input))));
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      },
+      e2eSecret: () => deriveE2eSecret((b) => Promise.resolve(sign(b))),
+    });
+  }
+
+  /** Raw signing, private to this class: only the attenuated signers above reach it. */
+  #signFor(purpose: Purpose): (bytes: Uint8Array) => Uint8Array {
     const secret = this.#secretKey;
     const pub = this.#public.publicKey;
     const uses = this.#uses;
-    return Object.freeze({
-      publicKey: new Uint8Array(pub),
-      type: "ed25519" as const,
-      sign(payload: Uint8Array): Promise<Uint8Array> {
-        if (!(payload instanceof Uint8Array)) {
-          return Promise.reject(new TypeError("sign() takes a Uint8Array"));
-        }
-        uses.set(purpose, (uses.get(purpose) ?? 0) + 1);
-        return Promise.resolve(ed25519Sign(payload, { publicKey: pub, secretKey: secret }));
-      },
-    });
+    return (bytes) => {
+      uses.set(purpose, (uses.get(purpose) ?? 0) + 1);
+      return ed25519Sign(bytes, { publicKey: pub, secretKey: secret });
+    };
   }
 
   signatures(purpose: Purpose): number {

@@ -5,8 +5,11 @@ export {
   type PublicIdentity,
   type Purpose,
   PURPOSES,
+  type ExtrinsicSigner,
+  type RmbSigner,
   type Signer,
 } from "./identity.ts";
+export { ExtrinsicPolicy, RefusedPayload, tfchain, tfchainRegistry } from "./chain-policy.ts";
 export {
   encodeSeedFile,
   loadOrCreateSeed,

@@ -41,12 +41,22 @@ export async function createJwt(
   const iat = opts.nowS ?? Math.floor(Date.now() / 1000);
   const claims: JwtClaims = { sub: twinId, iat, exp: iat + (opts.ttlS ?? 60) };
   if (opts.sid) claims.sid = opts.sid;
+  const signed = jwtSigningInput(claims);
+  const sig = await signPrefixed(signer, new TextEncoder().encode(signed));
+  return jwtWithSignature(signed, sig);
+}
+
+/** The `header.claims` text a JWT signature covers (what an attenuated signer builds itself). */
+export function jwtSigningInput(claims: JwtClaims): string {
   const enc = new TextEncoder();
+  const c: JwtClaims = { sub: claims.sub, iat: claims.iat, exp: claims.exp };
+  if (claims.sid) c.sid = claims.sid;
   const head = b64url(enc.encode(JSON.stringify({ alg: "RS512", typ: "JWT" })));
-  const body = b64url(enc.encode(JSON.stringify(claims)));
-  const signed = `${head}.${body}`;
-  const sig = await signPrefixed(signer, enc.encode(signed));
-  return `${signed}.${b64url(sig)}`;
+  return `${head}.${b64url(enc.encode(JSON.stringify(c)))}`;
+}
+
+export function jwtWithSignature(signingInput: string, signature65: Uint8Array): string {
+  return `${signingInput}.${b64url(signature65)}`;
 }
 
 /** Parses without verifying; throws JwtError("malformed") with the reason. */

@@ -5,19 +5,17 @@
 // capability a module registered with serve(). Grant:
 //   rmb {"prefixes"?: ["zos."]}   serve() only commands with one of these prefixes (default none: info only)
 import "../../modules/node/no-env.ts"; // first: no environment in the sandbox
-import { createHash } from "node:crypto";
 import process from "node:process";
 import { encodeAddress } from "@polkadot/util-crypto";
 import { type RmbHandler$Client, Rmb$Server, RmbRegistration$Server } from "../schema/gen/node.ts";
 import { startProcess } from "../lib/guest/process.ts";
 import { Ref } from "../lib/guest/ref.ts";
-import { remoteSigner } from "../identity/remote-signer.ts";
+import { remoteRmbSigner } from "../identity/remote-signer.ts";
 import { ChainReaderClient } from "../chain/reader-client.ts";
 import { type E2eKey, e2eKeyFromSecret } from "./e2e.ts";
 import { RmbPeer } from "./peer.ts";
 import { ReaderTwins } from "./reader-twins.ts";
 import { CachedTwins } from "./twins.ts";
-import type { Signer } from "./signer.ts";
 
 const relayUrl = process.argv[2];
 if (!relayUrl || relayUrl.includes("${") || !/^wss?:\/\//.test(relayUrl)) {
@@ -26,12 +24,6 @@ if (!relayUrl || relayUrl.includes("${") || !/^wss?:\/\//.test(relayUrl)) {
 }
 const relayHost = new URL(relayUrl).host;
 
-/** The node's e2e secret, derived from the node key without exposing it: the SHA-256 of its
- * deterministic ed25519 signature over a fixed label (the same derivation as the in-process dev node). */
-async function e2eFromSigner(signer: Signer): Promise<E2eKey> {
-  const sig = await signer.sign(new TextEncoder().encode("zos-ts rmb e2e key v1"));
-  return e2eKeyFromSecret(new Uint8Array(createHash("sha256").update(sig).digest()));
-}
 
 const handlers = new Map<string, { handler: RmbHandler$Client; id: number }>();
 let nextRegistration = 1;
@@ -119,8 +111,10 @@ const reader = new ChainReaderClient((fn) => readerRef.use(fn));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function run(): Promise<void> {
-  const signer = await remoteSigner((fn) => signerRef.use(fn));
-  e2e = await e2eFromSigner(signer);
+  // the rmb-purpose signer signs envelopes and JWTs it builds itself, never raw bytes; the e2e secret is
+  // derived from the node key inside the identity driver
+  const signer = await remoteRmbSigner((fn) => signerRef.use(fn));
+  e2e = e2eKeyFromSecret(await signer.e2eSecret());
   const address = encodeAddress(signer.publicKey, 42);
   // the registrar creates the twin; until then there is nothing to connect as
   for (let i = 0; !stopping; i++) {

@@ -3,7 +3,7 @@
 // request) and sends requests correlated by uid with a timeout. The node's api module serves zos.* on it.
 import { randomUUID } from "node:crypto";
 import { WebSocket } from "ws";
-import { signEnvelope, verifyEnvelope } from "./challenge.ts";
+import { challenge } from "./challenge.ts";
 import { type E2eKey, open, seal } from "./e2e.ts";
 import {
   type Address,
@@ -14,8 +14,10 @@ import {
   JSON_SCHEMA,
 } from "./envelope.ts";
 import { PeerErrorCode, RmbError } from "./errors.ts";
-import { createJwt } from "./jwt.ts";
-import type { Signer } from "./signer.ts";
+import { FairGate, type Release } from "./fair-gate.ts";
+import { DEFAULT_REPLAY_LIMITS, type ReplayLimits, ReplayCache } from "./replay.ts";
+import { asRmbSigner, type RmbSigner } from "./rmb-signer.ts";
+import { type Signer, verifyPrefixed } from "./signer.ts";
 import type { Twin, TwinLookup } from "./twins.ts";
 
 export interface RequestContext {
@@ -34,7 +36,8 @@ export type Handler = (payload: unknown, ctx: RequestContext) => unknown | Promi
 export interface RmbPeerOptions {
   relayUrls: string[];
   twinId: number;
-  signer: Signer;
+  /** an attenuated RmbSigner (the node's, from the identity driver) or an in-memory key (tools, tests) */
+  signer: Signer | RmbSigner;
   /** twin records of senders (signature keys and e2e pks) */
   twins: TwinLookup;
   /** own e2e key; without it, bodies are sent and accepted only in plain */
@@ -49,14 +52,33 @@ export interface RmbPeerOptions {
   jwtTtlS?: number;
   /** lifetime we put on replies */
   replyExpirationS?: number;
+  /** replay-cache bounds: clock skew, longest expiration, remembered requests per twin and in total */
+  replay?: Partial<ReplayLimits>;
+  /** requests handled at once, over all senders (default 16) */
+  maxConcurrentRequests?: number;
+  /** requests one sender twin may have in flight (running or waiting); more are answered "busy" (default 16) */
+  maxInFlightPerTwin?: number;
+  /** signatures requested from the signer at once (default 16; below the kernel's per-grant limit of 64) */
+  maxConcurrentSignatures?: number;
+  /** replies one destination twin may have waiting for a signature; beyond it they are dropped and counted */
+  maxPendingRepliesPerTwin?: number;
   log?: (line: string) => void;
 }
+
+/** Error code of the "busy" reply (the HTTP status it means). */
+export const BUSY_CODE = 429;
 
 export interface PeerStats {
   requestsServed: number;
   requestsRejected: number;
   framesDropped: number;
   reconnects: number;
+  /** requests answered "busy" because their twin had too many in flight */
+  requestsBusy: number;
+  /** requests refused by the replay cache (replayed, future, too long, expired, full) */
+  requestsReplayRefused: number;
+  /** replies (or error replies) that could not be signed or sent; each is also logged */
+  repliesFailed: number;
 }
 
 interface Pending {
@@ -76,11 +98,22 @@ interface Link {
 
 export class RmbPeer {
   readonly twinId: number;
-  readonly stats: PeerStats = { requestsServed: 0, requestsRejected: 0, framesDropped: 0, reconnects: 0 };
+  readonly stats: PeerStats = {
+    requestsServed: 0,
+    requestsRejected: 0,
+    framesDropped: 0,
+    reconnects: 0,
+    requestsBusy: 0,
+    requestsReplayRefused: 0,
+    repliesFailed: 0,
+  };
   private opts: RmbPeerOptions;
   private handlers = new Map<string, Handler>();
   private pending = new Map<string, Pending>();
-  private seen = new Map<string, number>();
+  private replay: ReplayCache;
+  private requestGate: FairGate<number>;
+  private signGate: FairGate<number>;
+  private signer: RmbSigner;
   private links: Link[];
   private closed = false;
   private openWaiters: (() => void)[] = [];
@@ -94,6 +127,21 @@ export class RmbPeer {
     this.me = opts.session ? { twin: opts.twinId, connection: opts.session } : { twin: opts.twinId };
     this.links = opts.relayUrls.map((url) => ({ url, ws: null, open: false, lastError: "", wake: null }));
     this.log = opts.log ?? (() => {});
+    this.signer = asRmbSigner(opts.signer);
+    this.replay = new ReplayCache({ ...DEFAULT_REPLAY_LIMITS, ...opts.replay });
+    const perTwin = opts.maxInFlightPerTwin ?? 16;
+    this.requestGate = new FairGate({ concurrency: opts.maxConcurrentRequests ?? 16, perKey: perTwin });
+    // a twin's replies (and its "busy" errors) wait their turn for the signer; one flooding twin cannot
+    // hold the signature slots every other twin's replies need
+    this.signGate = new FairGate({
+      concurrency: opts.maxConcurrentSignatures ?? 16,
+      perKey: opts.maxPendingRepliesPerTwin ?? 4096,
+    });
+  }
+
+  /** Unexpired requests the replay cache remembers (bounded; for tests and metrics). */
+  replayCacheSize(): number {
+    return this.replay.size();
   }
 
   /** Registers the handler for `command` (replacing any earlier one). */
@@ -161,7 +209,7 @@ export class RmbPeer {
       relays: [],
     };
     await this.setBody(env, body, twin);
-    await signEnvelope(env, this.opts.signer);
+    env.signature = await this.signer.signEnvelope(env);
     const link = await this.openLink(Math.max(1, timeoutMs - (Date.now() - started)));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -248,9 +296,12 @@ export class RmbPeer {
   private async dialOnce(link: Link): Promise<boolean> {
     let token: string;
     try {
-      token = await createJwt(this.opts.signer, this.twinId, {
-        sid: this.opts.session,
-        ttlS: this.opts.jwtTtlS ?? 60,
+      const iat = Math.floor(Date.now() / 1000);
+      token = await this.signer.signJwt({
+        sub: this.twinId,
+        iat,
+        exp: iat + (this.opts.jwtTtlS ?? 60),
+        ...(this.opts.session ? { sid: this.opts.session } : {}),
       });
     } catch (err) {
       link.lastError = `cannot sign JWT: ${(err as Error).message}`;
@@ -361,7 +412,7 @@ export class RmbPeer {
       return;
     }
     const twin = await this.opts.twins.get(env.source.twin);
-    if (!twin || !(await verifyEnvelope(env, twin.accountId))) {
+    if (!twin || !env.signature || !(await verifyPrefixed(challenge(env), env.signature, twin.accountId))) {
       return settle(() =>
         p.reject(
           new RmbError(
@@ -409,24 +460,49 @@ export class RmbPeer {
     if (isExpired(env)) return reject(PeerErrorCode.expired, "request expired before it was processed", null);
     let twin = await this.opts.twins.get(src.twin);
     if (!twin) return reject(PeerErrorCode.unknownTwin, `sender twin ${src.twin} does not exist`, null);
-    if (!(await verifyEnvelope(env, twin.accountId))) {
+    const digest = challenge(env);
+    if (!env.signature || !(await verifyPrefixed(digest, env.signature, twin.accountId))) {
       return reject(
         PeerErrorCode.badSignature,
         `bad signature: envelope is not signed by twin ${src.twin}'s key`,
         twin,
       );
     }
-
-    const replayKey = `${src.twin}:${env.uid}`;
-    this.sweepSeen();
-    if (this.seen.has(replayKey)) {
+    // keyed on the signed challenge: any change to any signed field is a different key, and no
+    // unsigned field (there are none but the signature) can make a replay look new
+    const admitted = this.replay.admit(src.twin, digest, env.timestamp, env.expiration);
+    if (!admitted.ok) {
+      this.stats.requestsReplayRefused++;
+      const code = admitted.reason === "expired" ? PeerErrorCode.expired : PeerErrorCode.invalidMessage;
+      return reject(code, admitted.message, twin);
+    }
+    const entered = this.requestGate.tryEnter(src.twin);
+    if (!entered) {
+      this.stats.requestsBusy++;
       return reject(
-        PeerErrorCode.invalidMessage,
-        `replayed envelope: uid ${env.uid} was already received`,
+        BUSY_CODE,
+        `busy: twin ${src.twin} already has ${this.requestGate.opts.perKey} requests in flight at this node; ` +
+          "wait for their replies before sending more",
         twin,
       );
     }
-    this.seen.set(replayKey, (env.timestamp + env.expiration) * 1000);
+    const release = await entered;
+    try {
+      await this.serve(link, env, twin, reject);
+    } finally {
+      release();
+    }
+  }
+
+  private async serve(
+    link: Link,
+    env: Envelope,
+    twinIn: Twin,
+    reject: (code: number, message: string, twin: Twin | null) => Promise<void>,
+  ): Promise<void> {
+    let twin = twinIn;
+    const src = env.source!;
+    if (isExpired(env)) return reject(PeerErrorCode.expired, "request expired while waiting its turn", twin);
     if (env.schema !== JSON_SCHEMA) {
       return reject(
         PeerErrorCode.invalidMessage,
@@ -493,10 +569,49 @@ export class RmbPeer {
       schema: JSON_SCHEMA,
       relays: [],
     };
-    if (body) await this.setBody(env, body, twin);
-    await signEnvelope(env, this.opts.signer);
+    const to = req.source?.twin ?? 0;
+    try {
+      if (body) await this.setBody(env, body, twin);
+      env.signature = await this.signFair(to, env);
+    } catch (err) {
+      this.stats.repliesFailed++;
+      this.log(`rmb: reply ${req.uid} to twin ${to} not sent: ${(err as Error).message}`);
+      return;
+    }
     const ws = link.ws?.readyState === WebSocket.OPEN ? link.ws : this.links.find((l) => l.open)?.ws;
-    ws?.send(encodeEnvelope(env));
+    if (!ws) {
+      this.stats.repliesFailed++;
+      this.log(`rmb: reply ${req.uid} to twin ${to} not sent: no relay link is open`);
+      return;
+    }
+    ws.send(encodeEnvelope(env));
+  }
+
+  /**
+   * Signs a reply in `twin`'s turn, retrying while the signer is momentarily unavailable (the kernel
+   * answers "overloaded" when a grant has too many calls in flight, "disconnected" while the identity
+   * driver restarts): a reply is delayed, never silently dropped.
+   */
+  private async signFair(twin: number, env: Envelope): Promise<Uint8Array> {
+    const entered = this.signGate.tryEnter(twin);
+    if (!entered) {
+      throw new Error(`twin ${twin} has ${this.signGate.opts.perKey} replies waiting for a signature`);
+    }
+    const release: Release = await entered;
+    try {
+      for (let attempt = 1;; attempt++) {
+        try {
+          return await this.signer.signEnvelope(env);
+        } catch (err) {
+          const msg = (err as Error).message ?? "";
+          const transient = /overloaded|disconnected/.test(msg);
+          if (!transient || attempt >= 8 || this.closed) throw err;
+          await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+        }
+      }
+    } finally {
+      release();
+    }
   }
 
   /**
@@ -539,11 +654,5 @@ export class RmbPeer {
       return open(this.opts.e2e.sharedKey(twin.pk), env.cipher);
     }
     return env.plain ?? new Uint8Array(0);
-  }
-
-  private sweepSeen(): void {
-    if (this.seen.size < 4096) return;
-    const now = Date.now();
-    for (const [k, until] of this.seen) if (until <= now) this.seen.delete(k);
   }
 }

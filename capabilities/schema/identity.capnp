@@ -20,10 +20,21 @@ struct PublicIdentity {
   keyType @3 :KeyType;
 }
 
+# A purpose-scoped signer. It never signs raw bytes: each method takes the structured thing its purpose
+# signs, checks it, and builds the signed bytes itself. A method of another purpose is refused.
 interface Signer {
   publicKey @0 () -> (publicKey :Data, keyType :KeyType);
-  # raw 64-byte signature over `payload` (callers hash first where their protocol says so)
-  sign @1 (payload :Data) -> (signature :Data);
+  # chain purpose: the SCALE ExtrinsicPayload exactly as polkadot-js signs it (call ++ extensions, not
+  # hashed). Refused unless it decodes with TFChain's metadata and its call (and every call nested in a
+  # utility batch) is in the grant's allow-list. Returns the raw 64-byte signature.
+  signExtrinsic @1 (payload :Data) -> (signature :Data);
+  # rmb purpose: the protobuf Envelope to sign (its signature field is ignored); the signer computes
+  # the RMB challenge from the fields itself. Returns the 65-byte prefixed signature.
+  signEnvelope @2 (envelope :Data) -> (signature :Data);
+  # rmb purpose: a relay JWT for (twinId, sid, iat, exp); ttl at most one hour. Returns the token.
+  signJwt @3 (twinId :UInt32, sid :Text, iat :UInt64, exp :UInt64) -> (token :Text);
+  # rmb purpose: the node's e2e (secp256k1) secret, derived from the node key by a fixed rule.
+  e2eSecret @4 () -> (secret :Data);
 }
 
 interface Verifier {

@@ -112,6 +112,8 @@ export const command: Command = {
         `zos dev: ready in ${secs} s`,
         `  chain      ${e.chain_url}`,
         `  relay      ${e.relay_url}`,
+        `  explorer   ${e.proxy_url}  (grid proxy API)`,
+        `  graphql    ${e.graphql_url}`,
         `  node       id ${e.node_id}, twin ${e.node_twin_id}, farm ${e.farm_id}${grid.node.newIdentity ? " (new identity)" : " (identity reused)"}`,
         `  dev user   twin ${e.user_twin_id} (mnemonic in ${grid.endpointsFile})`,
         "  runs       under the capability kernel (manifests/node.json), one sandboxed process per driver and module",

@@ -75,6 +75,13 @@ t("up --json prints chain_url and a funded mnemonic, keeps state, stops cleanly"
     const act = await fetch(a.info.activation_url, { method: "POST", body: "{}" });
     assert.is(act.status, 400);
     assert.match((await act.json()).error, /substrateAccountID/);
+    // the explorer (grid proxy API), the indexer (GraphQL) and the client environment for GridClient
+    assert.match(a.info.proxy_url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(await (await fetch(`${a.info.proxy_url}/farms`)).json().then((f: { farmId: number }[]) => f.map((x) => x.farmId)), [1]);
+    const gq = await fetch(a.info.graphql_url, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"query { farms { name } }"}' });
+    assert.equal(await gq.json(), { data: { farms: [{ name: "zt-dev-farm" }] } });
+    assert.match(a.info.client_env.NODE_OPTIONS, /--require ".*preload\.cjs"/);
+    assert.ok(existsSync(a.info.client_env.NODE_EXTRA_CA_CERTS));
     assert.is(await rpc(a.info.chain_http_url, "system_chain"), "zos-ts dev chain");
     const account = await rpc(a.info.chain_http_url, "system_accountNextIndex", [a.info.user_address]);
     assert.is(account, 0);

@@ -9,19 +9,27 @@ import { UserError } from "../lib/errors.ts";
 
 const HELP = `zos grid up — run the local grid (dev chain + RMB relay) on loopback until Ctrl-C
 
-usage: zos grid up [--json] [--state DIR] [--port N] [--relay-port N] [--activation-port N] [--block-time MS] [--host H]
+usage: zos grid up [--json] [--state DIR] [--port N] [--relay-port N] [--activation-port N] [--proxy-port N]
+                  [--graphql-port N] [--kyc-port N] [--block-time MS] [--host H]
 
   --state DIR        state folder (chain blocks + dev accounts); default .zos-dev/grid
   --port N           chain JSON-RPC port (WebSocket and HTTP POST); default 9944, 0 = any free port
   --relay-port N     relay port; default 0 = any free port
   --activation-port N  activation service port (POST /activation/activate funds a new node account
                      with 10 TFT from the dev account bob); default 0 = any free port
+  --proxy-port N     explorer (grid proxy REST API) port; default 0 = any free port
+  --graphql-port N   indexer (GraphQL, at /graphql) port; default 0 = any free port
+  --kyc-port N       KYC service (HTTPS) port; default 0 = any free port
   --block-time MS    block time in ms; 0 = a block as soon as an extrinsic arrives; default 1000
   --host H           127.0.0.1 (default) or ::1
-  --json             first stdout line: {"chain_url","chain_http_url","relay_url","activation_url","user_mnemonic",...}
+  --json             first stdout line: {"chain_url","chain_http_url","relay_url","activation_url","proxy_url",
+                     "graphql_url","client_env","user_mnemonic",...}
 
 The chain keeps its state in the state folder and resumes from it on the next start. Its genesis has
-funded sr25519 dev accounts (alice, bob, charlie, farmer; mnemonics printed) and farm 1 owned by farmer.`;
+funded sr25519 dev accounts (alice, bob, charlie, farmer; mnemonics printed) and farm 1 owned by farmer.
+Around the chain run what the official GridClient needs: the explorer (grid proxy API), the indexer
+(GraphQL) and a KYC service; client_env lists the variables a program using the official client sets
+so its fixed KYC host reaches the local one (see docs/dev-chain.md).`;
 
 function intFlag(v: string | undefined, name: string, min: number, max: number, dflt: number): number {
   if (v === undefined) return dflt;
@@ -37,6 +45,9 @@ async function up(argv: string[]): Promise<number> {
     port: { type: "string" },
     "relay-port": { type: "string" },
     "activation-port": { type: "string" },
+    "proxy-port": { type: "string" },
+    "graphql-port": { type: "string" },
+    "kyc-port": { type: "string" },
     "block-time": { type: "string" },
     host: { type: "string" },
   }, "grid up");
@@ -60,6 +71,9 @@ async function up(argv: string[]): Promise<number> {
   const port = intFlag(str(p, "port"), "port", 0, 65535, 9944);
   const relayPort = intFlag(str(p, "relay-port"), "relay-port", 0, 65535, 0);
   const activationPort = intFlag(str(p, "activation-port"), "activation-port", 0, 65535, 0);
+  const proxyPort = intFlag(str(p, "proxy-port"), "proxy-port", 0, 65535, 0);
+  const graphqlPort = intFlag(str(p, "graphql-port"), "graphql-port", 0, 65535, 0);
+  const kycPort = intFlag(str(p, "kyc-port"), "kyc-port", 0, 65535, 0);
   const blockTimeMs = intFlag(str(p, "block-time"), "block-time", 0, 600_000, 1000);
   const stateDir = resolve(str(p, "state") ?? ".zos-dev/grid");
   const started = performance.now();
@@ -109,6 +123,41 @@ async function up(argv: string[]): Promise<number> {
     }
     throw new UserError(`zos grid up: the activation service did not start: ${msg}`, 1);
   }
+  let services: import("../../grid/services.ts").GridServices;
+  let explorerRmb: { close(): Promise<void> } | null = null;
+  try {
+    const { startGridServices } = await import("../../grid/services.ts");
+    services = await startGridServices({ chain: chain.chain, stateDir, host, proxyPort, graphqlPort, kycPort });
+  } catch (e) {
+    await activation.stop();
+    await relay?.stop();
+    await chain.stop();
+    const msg = (e as Error).message;
+    if (/EADDRINUSE|address already in use/i.test(msg)) {
+      throw new UserError(`zos grid up: an explorer/indexer/KYC port on ${host} is in use; pass --proxy-port 0 --graphql-port 0 --kyc-port 0 for any free ports`, 1);
+    }
+    throw new UserError(`zos grid up: the explorer services did not start: ${msg}`, 1);
+  }
+  if (relay) {
+    // the explorer asks nodes over RMB with a twin of its own, funded by charlie
+    try {
+      const { ChainClient } = await import("../../capabilities/chain/mod.ts");
+      const { signerFromMnemonic } = await import("../../capabilities/rmb/signer.ts");
+      const { DevFaucet } = await import("./dev/faucet.ts");
+      const { connectExplorerRmb } = await import("./dev/explorer_rmb.ts");
+      const funder = chain.devAccounts.find((a) => a.name === "charlie") ?? chain.devAccounts[2];
+      const c = await ChainClient.connect({ urls: [chain.url] });
+      try {
+        const rmb = await connectExplorerRmb(stateDir, chain.url, relay.url, c, new DevFaucet(c, await signerFromMnemonic(funder.mnemonic, "sr25519")));
+        services.setAsk(rmb.ask);
+        explorerRmb = rmb;
+      } finally {
+        await c.close();
+      }
+    } catch (e) {
+      console.error(`zos grid up: the explorer has no RMB session (${(e as Error).message}); node features and statistics stay empty`);
+    }
+  }
   const readyMs = Math.round(performance.now() - started);
   const user = chain.devAccounts[0];
   const info = {
@@ -116,6 +165,11 @@ async function up(argv: string[]): Promise<number> {
     chain_http_url: chain.httpUrl,
     relay_url: relay?.url ?? null,
     activation_url: activation.url,
+    proxy_url: services.proxyUrl,
+    graphql_url: services.graphqlUrl,
+    kyc_url: services.kyc.url,
+    network: "dev",
+    client_env: services.clientEnv,
     user_mnemonic: user.mnemonic,
     user_address: user.address,
     dev_accounts: chain.devAccounts,
@@ -134,6 +188,9 @@ async function up(argv: string[]): Promise<number> {
     );
     console.log(`relay      ${relay ? relay.url : "(not in this build)"}`);
     console.log(`activation ${activation.url}  (funds new node accounts from ${funderAccount.name})`);
+    console.log(`explorer   ${services.proxyUrl}  (grid proxy API)`);
+    console.log(`graphql    ${services.graphqlUrl}`);
+    console.log(`kyc        ${services.kyc.url}  (every account VERIFIED; client_env routes kyc.dev.grid.tf here)`);
     console.log(`state      ${stateDir}`);
     console.log(`farm 1 "zt-dev-farm" owned by farmer`);
     console.log("dev accounts (sr25519, 1,000,000 TFT at genesis):");
@@ -149,6 +206,8 @@ async function up(argv: string[]): Promise<number> {
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
       try {
+        await explorerRmb?.close();
+        await services.stop();
         await activation.stop();
         await relay?.stop();
       } finally {

@@ -8,7 +8,9 @@ const HELP = `zos image build — build the stateless node image (kernel + initr
 usage: zos image build [--out DIR] [--kernel-package NAME] [--zstd-level N] [--no-kernel] [--json]
 
   --out DIR              output folder (default rootfs/out); replaced atomically when the build succeeds
-  --kernel-package NAME  Debian kernel package (default: the newest linux-image-<abi>-amd64 apt knows)
+  --kernel-package NAME  build with another Debian kernel package, unpinned ("auto": the newest
+                         linux-image-<abi>-amd64 apt knows). Default: the pinned KERNEL of
+                         rootfs/image-config.ts, whose .deb must match its sha256
   --zstd-level N         netboot initramfs compression level 1..22 (default 19)
   --no-kernel            leave the capability kernel bundle out (PID 1 duties only)
   --json                 print the result as JSON (progress still goes to stderr)
@@ -16,7 +18,8 @@ usage: zos image build [--out DIR] [--kernel-package NAME] [--zstd-level N] [--n
 Outputs: bzImage, vmlinux (PVH, for direct boot), initramfs.cpio (raw, direct boot), initramfs.cpio.zst
 (netboot), boot.ipxe, image-files.txt (every file in the image), image.json, manifest.json (the node
 manifest as stored in the image), hello-initramfs.cpio (benchmark baseline) and SHA256SUMS. Building twice from the same inputs gives the same hashes.
-Needs apt-get (kernel download), dpkg, xz, zstd and ldd on the build host.`;
+Needs apt-get (kernel download), dpkg, xz, zstd and ldd on the build host. Downloads nothing but the kernel
+.deb: the bundles are made by the esbuild that \`npm ci\` installed, so an empty Deno cache is fine.`;
 
 export const command: Command = {
   summary: "build the bootable node image",
@@ -57,7 +60,7 @@ export const command: Command = {
       });
       if (p.json) console.log(JSON.stringify(r, null, 2));
       else {
-        console.log(`image built in ${r.seconds.toFixed(1)} s → ${relativeOut(r.outDir)}/ (kernel ${r.kernelRelease}, ${r.modules.length} modules, ${r.imageEntries} entries)`);
+        console.log(`image built in ${r.seconds.toFixed(1)} s → ${relativeOut(r.outDir)}/ (kernel ${r.kernelRelease} ${r.kernelPinned ? "pinned" : "UNPINNED"}, ${r.modules.length} modules, ${r.imageEntries} entries)`);
         for (const f of r.files) console.log(`  ${f.sha256.slice(0, 16)}  ${(f.bytes / 2 ** 20).toFixed(1).padStart(7)} MiB  ${f.name}`);
       }
       return 0;

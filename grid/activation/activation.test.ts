@@ -3,7 +3,10 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { randomBytes } from "node:crypto";
-import { encodeAddress } from "@polkadot/util-crypto";
+import { request as httpRequest } from "node:http";
+import { encodeAddress, mnemonicGenerate } from "@polkadot/util-crypto";
+import { Keyring } from "@polkadot/keyring";
+import type { Signer } from "../../capabilities/chain/mod.ts";
 import { startChain, type RunningChain } from "../chain/mod.ts";
 import { ChainClient } from "../../capabilities/chain/mod.ts";
 import { ACTIVATE_PATH, DEFAULT_AMOUNT, RateLimiter, type RunningActivation, startActivation } from "./mod.ts";
@@ -14,6 +17,20 @@ let svc: RunningActivation;
 let client: ChainClient;
 
 const freshAddress = () => encodeAddress(randomBytes(32), 42);
+/** POST from a chosen loopback source address (127.0.0.2, .3 …), as the PoC did to dodge a per-IP limit. */
+function postFrom(localAddress: string, url: string, body: string): Promise<{ status: number; retryAfter: string; json: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: "POST", localAddress, headers: { "content-type": "application/json" } }, (res) => {
+      let text = "";
+      res.on("data", (c: Buffer) => text += c);
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, retryAfter: String(res.headers["retry-after"] ?? ""), json: JSON.parse(text) }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+// deno-lint-ignore no-explicit-any
+const signerOf = (pair: any): Signer => ({ publicKey: pair.publicKey, type: "sr25519", sign: (m) => Promise.resolve(pair.sign(m)) });
 async function post(url: string, body: string, method = "POST"): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(url, { method, body: method === "GET" ? undefined : body, headers: { "content-type": "application/json" } });
   return { status: res.status, json: await res.json() as Record<string, unknown> };
@@ -22,7 +39,7 @@ async function post(url: string, body: string, method = "POST"): Promise<{ statu
 t.before(async () => {
   chain = await startChain({ blockTimeMs: 0, log: () => {} });
   const bob = chain.devAccounts.find((a) => a.name === "bob")!;
-  svc = await startActivation({ chainUrl: chain.url, funderMnemonic: bob.mnemonic, perIpPerMinute: 50, log: () => {} });
+  svc = await startActivation({ chainUrl: chain.url, funderMnemonic: bob.mnemonic, log: () => {} });
   client = await ChainClient.connect({ urls: [chain.url] });
 });
 
@@ -76,15 +93,27 @@ t("bad input: clear JSON errors and no transfer", async () => {
   assert.is((await client.read.balance(svc.funder)).free, funder, "the funder paid nothing");
 });
 
-t("per-IP rate limit answers 429 with retry-after", async () => {
+t("limited per account and globally, not per loopback address (issue 18, attack 7's activation part)", async () => {
   const alice = chain.devAccounts.find((a) => a.name === "alice")!;
-  const limited = await startActivation({ chainUrl: chain.url, funderMnemonic: alice.mnemonic, perIpPerMinute: 2, log: () => {} });
+  const limited = await startActivation({ chainUrl: chain.url, funderMnemonic: alice.mnemonic, perAccountPerDay: 1, perMinute: 2, log: () => {} });
+  const aliceKey = new Keyring({ type: "sr25519" }).addFromUri(alice.mnemonic);
   try {
-    for (let i = 0; i < 2; i++) assert.is((await post(limited.url, "{}")).status, 400);
-    const res = await fetch(limited.url, { method: "POST", body: JSON.stringify({ substrateAccountID: freshAddress() }) });
-    assert.is(res.status, 429);
-    assert.ok(Number(res.headers.get("retry-after")) > 0);
-    assert.match(String((await res.json()).error), /too many activations from 127\.0\.0\.1/);
+    // one account, drained after its activation, asks again: refused even from another loopback address
+    const drained = new Keyring({ type: "sr25519" }).addFromUri(mnemonicGenerate());
+    const body = JSON.stringify({ substrateAccountID: drained.address });
+    assert.is((await post(limited.url, body)).status, 200);
+    // spend it all but dust (the fee is ~0.002 TFT): the account looks unfunded again
+    await client.submitter(signerOf(drained)).submit("balances", "transfer", aliceKey.address, DEFAULT_AMOUNT - 28_000n);
+    assert.ok((await client.read.balance(drained.address)).free <= 10_000n);
+    const again = await postFrom("127.0.0.2", limited.url, body);
+    assert.is(again.status, 429);
+    assert.ok(Number(again.retryAfter) > 0);
+    assert.match(String(again.json.error), /activated 1 times in the last 24 h/);
+    // globally: 2 transfers a minute, whichever address they come from
+    assert.is((await postFrom("127.0.0.3", limited.url, JSON.stringify({ substrateAccountID: freshAddress() }))).status, 200);
+    const third = await postFrom("127.0.0.4", limited.url, JSON.stringify({ substrateAccountID: freshAddress() }));
+    assert.is(third.status, 429);
+    assert.match(String(third.json.error), /limit of 2 transfers a minute/);
   } finally {
     await limited.stop();
   }

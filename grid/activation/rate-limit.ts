@@ -1,4 +1,4 @@
-// A sliding-window limit per key (the client IP): at most `limit` takes per `windowMs`.
+// A sliding-window limit per key (an account, or one key for everything): at most `limit` takes per `windowMs`.
 export class RateLimiter {
   readonly #limit: number;
   readonly #windowMs: number;
@@ -10,6 +10,13 @@ export class RateLimiter {
     this.#limit = limit;
     this.#windowMs = windowMs;
     this.#now = now;
+  }
+
+  /** Like take() without recording: 0 when a take would be allowed now, else the ms to wait. */
+  peek(key: string): number {
+    const now = this.#now();
+    const hits = (this.#hits.get(key) ?? []).filter((t) => now - t < this.#windowMs);
+    return hits.length >= this.#limit ? hits[0] + this.#windowMs - now : 0;
   }
 
   /** Records a take for `key` and returns 0, or, when over the limit, the ms until the next take is allowed. */

@@ -1,7 +1,9 @@
 // The dev grid's activation service (ZOS-REFERENCE §2.4 step 2): a node whose SS58 account does not exist or
 // holds ≤ 0.001 TFT POSTs {"substrateAccountID":"<ss58>"} here; we transfer a fixed amount from a funded dev
-// account. Bounded on purpose (it gives money away): only accounts below the threshold, a fixed amount, a
-// per-IP rate limit, small bodies, one transfer per account at a time. 200 = funded, 409 = already funded
+// account. Bounded on purpose (it gives money away): only accounts below the threshold, a fixed amount,
+// transfers limited per account and over all accounts, requests limited in total, small bodies, one
+// transfer per account at a time. Not per client address: on loopback every address of 127/8 is the same
+// host, so a per-IP limit was no limit at all. 200 = funded, 409 = already funded
 // (Zero-OS treats both as success); every error is JSON {"error": "..."}.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -30,8 +32,12 @@ export interface ActivationOptions {
   amount?: bigint;
   /** accounts with more free balance than this are refused with 409 (default 0.001 TFT) */
   threshold?: bigint;
-  /** activations per client IP per minute (default 10) */
-  perIpPerMinute?: number;
+  /** transfers to one account per 24 h (default 3): an account that spends its TFT and asks again is cut off */
+  perAccountPerDay?: number;
+  /** transfers per minute over all accounts (default 30) */
+  perMinute?: number;
+  /** requests per second over all clients, whatever they ask (default 50) */
+  requestsPerSecond?: number;
   log?: (line: string) => void;
 }
 
@@ -45,9 +51,11 @@ export interface RunningActivation {
 
 class HttpError extends Error {
   readonly status: number;
-  constructor(status: number, message: string) {
+  readonly retryAfterMs: number;
+  constructor(status: number, message: string, retryAfterMs = 0) {
     super(message);
     this.status = status;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -103,7 +111,9 @@ export async function startActivation(o: ActivationOptions): Promise<RunningActi
   const threshold = o.threshold ?? DEFAULT_THRESHOLD;
   if (amount <= threshold) throw new Error(`amount ${amount} must be above the threshold ${threshold}, or an activated account would still look unfunded`);
   const log = o.log ?? ((l: string) => console.error(`[activation] ${l}`));
-  const limiter = new RateLimiter(o.perIpPerMinute ?? 10, 60_000);
+  const perAccount = new RateLimiter(o.perAccountPerDay ?? 3, 24 * 3_600_000);
+  const global = new RateLimiter(o.perMinute ?? 30, 60_000);
+  const requests = new RateLimiter(o.requestsPerSecond ?? 50, 1000);
   const signer = await signerFromMnemonic(o.funderMnemonic.trim(), "sr25519");
   const client = await ChainClient.connect({ urls: [o.chainUrl], log: (l) => log(`chain: ${l}`) });
   let funder: ChainSubmitter;
@@ -122,6 +132,16 @@ export async function startActivation(o: ActivationOptions): Promise<RunningActi
     if (before.free > threshold) {
       return { status: 409, body: { error: `account ${address} is already activated (free balance ${before.free} > ${threshold})`, address, free: before.free.toString() } };
     }
+    // counted only when money moves; the per-account limit first, so one account cannot use up the global one
+    const waitAccount = perAccount.peek(address);
+    if (waitAccount > 0) {
+      throw new HttpError(429, `account ${address} was activated ${o.perAccountPerDay ?? 3} times in the last 24 h; retry in ${Math.ceil(waitAccount / 1000)} s`, waitAccount);
+    }
+    const waitGlobal = global.take("all");
+    if (waitGlobal > 0) {
+      throw new HttpError(429, `the activation service is at its limit of ${o.perMinute ?? 30} transfers a minute; retry in ${Math.ceil(waitGlobal / 1000)} s`, waitGlobal);
+    }
+    perAccount.take(address);
     const inc = await funder.submit("balances", "transferKeepAlive", address, amount);
     log(`activated ${address} with ${amount} from ${funder.address}`);
     return { status: 200, body: { activated: address, amount: amount.toString(), block: inc.blockHash } };
@@ -148,17 +168,16 @@ export async function startActivation(o: ActivationOptions): Promise<RunningActi
           res.setHeader("allow", "POST");
           throw new HttpError(405, `method ${req.method} not allowed; POST ${ACTIVATE_PATH}`);
         }
-        const ip = req.socket.remoteAddress ?? "?";
-        const wait = limiter.take(ip);
-        if (wait > 0) {
-          res.setHeader("retry-after", String(Math.ceil(wait / 1000)));
-          throw new HttpError(429, `too many activations from ${ip}; retry in ${Math.ceil(wait / 1000)} s`);
-        }
+        const wait = requests.take("all");
+        if (wait > 0) throw new HttpError(429, `too many requests to the activation service; retry in ${Math.ceil(wait / 1000)} s`, wait);
         const address = parseActivationRequest(await readBody(req));
         const r = await activate(address);
         send(res, r.status, r.body);
       } catch (err) {
-        if (err instanceof HttpError) return send(res, err.status, { error: err.message });
+        if (err instanceof HttpError) {
+          if (err.retryAfterMs) res.setHeader("retry-after", String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));
+          return send(res, err.status, { error: err.message });
+        }
         log(`activation failed: ${(err as Error).message}`);
         send(res, 502, { error: `the transfer failed: ${(err as Error).message}` });
       }

@@ -3,7 +3,7 @@
 // Every produced block is final (single authority, instant finality).
 import { EventEmitter } from "node:events";
 import type { Extrinsic } from "@polkadot/types/interfaces";
-import { compactToU8a, hexToU8a, u8aConcat, u8aToHex } from "@polkadot/util";
+import { compactFromU8a, compactToU8a, hexToU8a, u8aConcat, u8aToHex } from "@polkadot/util";
 import { blake2AsHex, blake2AsU8a, ed25519Verify, sr25519Verify } from "@polkadot/util-crypto";
 import { ChainMeta, runtimeVersion } from "./meta.ts";
 import { Overlay, StateMap } from "./overlay.ts";
@@ -11,15 +11,44 @@ import { type BlockRecord, ChainStore } from "./store.ts";
 import { accountHex, Ctx, DispatchFailure, type EventOut } from "./runtime/context.ts";
 import { callName, dispatch, isSupported } from "./runtime/dispatch.ts";
 import { getAccount, putAccount } from "./runtime/balances.ts";
+import {
+  batchItemsAt,
+  CALL_PROOF_SIZE,
+  carriesCallsAt,
+  MAX_NESTING_EXTRINSIC_BYTES,
+  CALL_REF_TIME,
+  callWeight,
+  MAX_BLOCK_REF_TIME,
+  MAX_CALLS_PER_EXTRINSIC,
+  MAX_EXTRINSIC_REF_TIME,
+  type Weight,
+  weightFee,
+} from "./weights.ts";
 
-export const MAX_EXTRINSIC_BYTES = 3_932_160; // 75% of TFChain's 5 MiB normal-class block length
-const MAX_POOL = 8192;
+// TFChain allows 75% of a 5 MiB block (3.75 MiB) per extrinsic. The dev chain shares its thread with the
+// relay, and decoding costs ~0.1-0.3 ms per nested call: 16 KiB bounds the worst case (a batch of nested
+// batches of 3-byte remarks) to about a second on a busy machine. No call a node or grid client makes
+// comes near it.
+export const MAX_EXTRINSIC_BYTES = 16 * 1024;
+/** validation time per second the chain may spend on large submissions; more are dropped at once */
+export const VALIDATION_BUDGET_MS_PER_S = 250;
+/** extrinsics up to this size that carry no nested calls decode quickly and are never throttled */
+export const SMALL_EXTRINSIC_BYTES = 4096;
+// Pool bounds, after Substrate's defaults (ready 8192 / future 512) plus a per-sender share: no account
+// can fill the pool for others, and future transactions do not wait forever.
+export const MAX_POOL = 8192;
+export const MAX_POOL_BYTES = 16 * 1024 * 1024;
+export const MAX_FUTURE = 512;
+export const MAX_PER_SENDER = 64;
+/** a future (nonce-gap) transaction leaves the pool after this many blocks, whatever its era */
+export const FUTURE_TTL_BLOCKS = 64;
 const KEEP_BLOCKS = 4096; // like substrate's BlockHashCount window
 const SNAPSHOT_EVERY = 512;
 const FINALITY_LAG_MS = 300;
+/** 75% of TFChain's 5 MiB block length: what one block's normal-class extrinsics may take */
+const MAX_BLOCK_BYTES = 3_932_160;
 export const BASE_FEE = 10_000n; // 0.001 TFT
 export const BYTE_FEE = 10n;
-const CALL_WEIGHT = { refTime: 200_000_000, proofSize: 4_096 };
 
 /** A JSON-RPC error the server passes to the client as-is (substrate's author error codes). */
 export class RpcError extends Error {
@@ -52,6 +81,9 @@ interface PoolEntry {
   tip: bigint;
   /** first block number at which a mortal transaction is no longer valid */
   death: number;
+  weight: Weight;
+  /** head number when it entered the pool */
+  pooledAt: number;
 }
 
 export type TxStatus =
@@ -84,6 +116,11 @@ export class DevChain extends EventEmitter {
   private instantScheduled = false;
   private readonly finalityTimers = new Set<ReturnType<typeof setTimeout>>();
   private logLines = 0;
+  /** validation time of large extrinsics not yet paid back (decays at VALIDATION_BUDGET_MS_PER_S): bounded
+   * work per tick, so the relay (which shares the thread in `zos grid up`) always gets most of each second */
+  private validationDebt = { at: 0, ms: 0 };
+  /** VALIDATION_BUDGET_MS_PER_S unless a test lifts it (Infinity = no budget) */
+  validationBudgetMsPerS = VALIDATION_BUDGET_MS_PER_S;
   private closed = false;
   private readonly log: (line: string) => void;
 
@@ -247,6 +284,7 @@ export class DevChain extends EventEmitter {
       );
     }
     const bytes = hexToU8a(hex);
+    this.precheckBatch(bytes);
     let xt: Extrinsic;
     try {
       xt = this.meta.registry.createType("Extrinsic", bytes);
@@ -258,8 +296,58 @@ export class DevChain extends EventEmitter {
     return xt;
   }
 
+  /**
+   * Refuses an oversized batch from its item count, before the full decode (which costs time per call):
+   * finds the call behind the signature and reads the batch's compact length.
+   */
+  private precheckBatch(bytes: Uint8Array): void {
+    const off = this.callOffset(bytes);
+    if (off === null) return; // the full decode reports the format error
+    if (bytes.length > MAX_NESTING_EXTRINSIC_BYTES && carriesCallsAt(this.meta, bytes, off)) {
+      throw invalidTx(
+        `Transaction would exhaust the block limits (${bytes.length} bytes of nested calls > ${MAX_NESTING_EXTRINSIC_BYTES}; the dev chain decodes calls inside calls only up to that size)`,
+      );
+    }
+    const items = batchItemsAt(this.meta, bytes, off);
+    if (items !== null && items > MAX_CALLS_PER_EXTRINSIC) {
+      throw invalidTx(
+        `Transaction would exhaust the block limits (a batch of ${items} calls; at most ${MAX_CALLS_PER_EXTRINSIC} fit one extrinsic's weight)`,
+      );
+    }
+  }
+
+  /** Where the call starts (after the length, version and signature), or null when that does not parse. */
+  private callOffset(bytes: Uint8Array): number | null {
+    try {
+      const [lenBytes] = compactFromU8a(bytes);
+      let off = lenBytes;
+      const version = bytes[off];
+      off += 1;
+      if (version & 0x80) {
+        off += this.meta.registry.createType("ExtrinsicSignatureV4", bytes.subarray(off), { isSigned: true }).encodedLength;
+      }
+      return off;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Large extrinsics and calls carrying calls cost real decoding time: they share a validation budget. */
+  private costly(hex: unknown): boolean {
+    if (typeof hex !== "string" || !/^0x([0-9a-fA-F]{2})*$/.test(hex)) return false;
+    if (hex.length > 2 + 2 * SMALL_EXTRINSIC_BYTES) return true;
+    const bytes = hexToU8a(hex);
+    const off = this.callOffset(bytes);
+    return off !== null && carriesCallsAt(this.meta, bytes, off);
+  }
+
+  weight(xt: Extrinsic): Weight {
+    return callWeight(this.meta, xt.method);
+  }
+
+  /** base + length + weight, as TransactionPayment charges (no multiplier on the dev chain). */
   fee(xt: Extrinsic): bigint {
-    return BASE_FEE + BYTE_FEE * BigInt(xt.encodedLength);
+    return BASE_FEE + BYTE_FEE * BigInt(xt.encodedLength) + weightFee(this.weight(xt));
   }
 
   /** Full substrate-style validity check against the head; returns the pool entry or throws RpcError. */
@@ -336,20 +424,51 @@ export class DevChain extends EventEmitter {
         "a transaction with the same nonce is already in the pool",
       );
     }
+    const weight = this.weight(xt);
+    if (weight.refTime > MAX_EXTRINSIC_REF_TIME) {
+      throw invalidTx(
+        `Transaction would exhaust the block limits (weight ${weight.refTime} > ${MAX_EXTRINSIC_REF_TIME}; at most ${MAX_CALLS_PER_EXTRINSIC} calls in a batch)`,
+      );
+    }
+    const mine = this.pool.filter((p) => p.signer === signer);
+    if (mine.length >= MAX_PER_SENDER) {
+      throw new RpcError(1016, "Immediately Dropped", `the sender already has ${mine.length} transactions in the pool (limit ${MAX_PER_SENDER}); wait for them to be included`);
+    }
+    if (nonce >= acc.nonce + MAX_PER_SENDER) {
+      throw invalidTx(`Transaction nonce ${nonce} is too far in the future (the account is at ${acc.nonce}; at most ${MAX_PER_SENDER - 1} ahead)`);
+    }
     const tip = sig.tip.toBigInt();
     const fee = this.fee(xt);
     if (acc.data.free < fee + tip) {
       throw invalidTx("Inability to pay some fees (e.g. account balance too low)");
     }
-    return { hex, hash, xt, signer, nonce, fee, tip, death };
+    return { hex, hash, xt, signer, nonce, fee, tip, death, weight, pooledAt: head.number };
   }
 
   /** author_submitExtrinsic: validates, pools, returns the tx hash. */
   submit(hex: string, watch?: (s: TxStatus) => void): string {
     if (this.closed) throw new RpcError(1016, "Immediately Dropped", "the chain is shutting down");
-    const entry = this.validate(hex);
-    if (this.pool.length >= MAX_POOL) {
+    const now = performance.now();
+    const w = this.validationDebt;
+    w.ms = this.validationBudgetMsPerS === Infinity ? 0 : Math.max(0, w.ms - ((now - w.at) / 1000) * this.validationBudgetMsPerS);
+    w.at = now;
+    const large = this.costly(hex);
+    if (large && w.ms > 0) {
+      throw new RpcError(1016, "Immediately Dropped", "the dev chain spent its validation time for large extrinsics this second; retry in a second");
+    }
+    let entry: PoolEntry;
+    try {
+      entry = this.validate(hex);
+    } finally {
+      if (large) w.ms += performance.now() - now;
+    }
+    const bytes = this.pool.reduce((n, p) => n + p.xt.encodedLength, 0);
+    if (this.pool.length >= MAX_POOL || bytes + entry.xt.encodedLength > MAX_POOL_BYTES) {
       throw new RpcError(1016, "Immediately Dropped", "the transaction pool is full");
+    }
+    const future = entry.nonce > this.accountNextIndex(entry.signer);
+    if (future && this.pool.filter((p) => this.isFuture(p)).length >= MAX_FUTURE) {
+      throw new RpcError(1016, "Immediately Dropped", `the future queue is full (${MAX_FUTURE} transactions with a nonce gap)`);
     }
     this.pool.push(entry);
     if (watch) {
@@ -360,6 +479,16 @@ export class DevChain extends EventEmitter {
     }
     if (this.blockTimeMs === 0) this.scheduleInstant();
     return entry.hash;
+  }
+
+  /** A pooled transaction that cannot be included until a nonce gap is filled. */
+  private isFuture(p: PoolEntry): boolean {
+    const acc = getAccount(this.reader(), p.signer).nonce;
+    if (p.nonce === acc) return false;
+    for (let n = acc; n < p.nonce; n++) {
+      if (!this.pool.some((q) => q.signer === p.signer && q.nonce === n)) return true;
+    }
+    return false;
   }
 
   pending(): string[] {
@@ -402,8 +531,8 @@ export class DevChain extends EventEmitter {
       this.instantScheduled = false;
       if (this.closed) return;
       try {
-        // future-nonce transactions stay pooled; loop while a block makes progress
-        while (this.pool.length) {
+        // future-nonce transactions stay pooled (no block for them alone); loop while a block makes progress
+        while (this.pool.some((p) => p.nonce === getAccount(this.reader(), p.signer).nonce)) {
           const before = this.pool.length;
           this.produceBlock();
           if (this.pool.length === before) break;
@@ -421,9 +550,9 @@ export class DevChain extends EventEmitter {
     return u8aConcat(phaseBytes, this.meta.encodeEvent(ev.pallet, ev.name, ev.args), compactToU8a(0));
   }
 
-  private dispatchInfo(mandatory: boolean) {
+  private dispatchInfo(mandatory: boolean, weight: Weight = { refTime: CALL_REF_TIME, proofSize: CALL_PROOF_SIZE }) {
     return {
-      weight: CALL_WEIGHT,
+      weight,
       class: mandatory ? "Mandatory" : "Normal",
       paysFee: mandatory ? "No" : "Yes",
     };
@@ -470,13 +599,19 @@ export class DevChain extends EventEmitter {
       b,
     ) => (a.signer === b.signer ? a.nonce - b.nonce : a.signer < b.signer ? -1 : 1));
     let blockBytes = 0;
+    let blockWeight = 0;
     for (const p of sorted) {
       const acc = getAccount(sys, p.signer);
-      if (p.nonce < acc.nonce || number >= p.death) {
+      // mortality: a mortal transaction dies with its era; one waiting on a nonce gap dies after
+      // FUTURE_TTL_BLOCKS even when immortal, so the pool cannot be held forever at no cost
+      if (p.nonce < acc.nonce || number >= p.death || (p.nonce > acc.nonce && number - p.pooledAt > FUTURE_TTL_BLOCKS)) {
         dropped.push(p);
         continue;
       }
-      if (p.nonce > acc.nonce || blockBytes + p.xt.encodedLength > MAX_EXTRINSIC_BYTES) {
+      if (
+        p.nonce > acc.nonce || blockBytes + p.xt.encodedLength > MAX_BLOCK_BYTES ||
+        blockWeight + p.weight.refTime > MAX_BLOCK_REF_TIME
+      ) {
         remaining.push(p);
         continue;
       }
@@ -486,6 +621,7 @@ export class DevChain extends EventEmitter {
         continue;
       }
       blockBytes += p.xt.encodedLength;
+      blockWeight += p.weight.refTime;
       const index = extrinsics.length;
       extrinsics.push(p.hex);
       included.push(p);
@@ -522,9 +658,9 @@ export class DevChain extends EventEmitter {
         evs.push({
           pallet: "System",
           name: "ExtrinsicFailed",
-          args: [failure.value, this.dispatchInfo(false)],
+          args: [failure.value, this.dispatchInfo(false, p.weight)],
         });
-      } else evs.push({ pallet: "System", name: "ExtrinsicSuccess", args: [this.dispatchInfo(false)] });
+      } else evs.push({ pallet: "System", name: "ExtrinsicSuccess", args: [this.dispatchInfo(false, p.weight)] });
       for (const ev of evs) records.push(this.encodeEventRecord(index, ev));
     }
     sys.put("System", "ExtrinsicCount", [], extrinsics.length);

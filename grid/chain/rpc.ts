@@ -1,7 +1,8 @@
 // Substrate JSON-RPC methods over a DevChain. Transport-independent: the server feeds parsed
 // requests in and gives each connection a `notify` for subscriptions (none over HTTP).
 import { ChainMeta, runtimeVersion } from "./meta.ts";
-import { DevChain, RpcError, type TxStatus } from "./chain.ts";
+import { BYTE_FEE, DevChain, RpcError, type TxStatus } from "./chain.ts";
+import { weightFee } from "./weights.ts";
 import type { BlockRecord } from "./store.ts";
 
 export interface Conn {
@@ -316,7 +317,7 @@ export class RpcMethods {
         optAt(c, p[1]);
         return {
           // u64 weight: with no runtime APIs listed, polkadot-js decodes RuntimeDispatchInfoV1
-          weight: 200_000_000,
+          weight: c.weight(xt).refTime,
           class: "normal",
           partialFee: c.fee(xt).toString(),
         };
@@ -327,8 +328,8 @@ export class RpcMethods {
         return {
           inclusionFee: {
             baseFee: "10000",
-            lenFee: (c.fee(xt) - 10_000n).toString(),
-            adjustedWeightFee: "0",
+            lenFee: (BYTE_FEE * BigInt(xt.encodedLength)).toString(),
+            adjustedWeightFee: weightFee(c.weight(xt)).toString(),
           },
         };
       },

@@ -1,10 +1,12 @@
 // Entry point of the local RMB relay: `startRelay` is what `zos grid up` and `zos dev` call.
 import { CachedTwins, type TwinLookup } from "../../capabilities/rmb/twins.ts";
 import type { RateLimits } from "./limits.ts";
+import type { QueueLimits } from "./queue.ts";
 import { Relay } from "./relay.ts";
 
 export { Relay, type RelayOptions } from "./relay.ts";
 export { DEFAULT_LIMITS, type RateLimits } from "./limits.ts";
+export { DEFAULT_QUEUE_LIMITS, type QueueLimits } from "./queue.ts";
 
 export interface StartRelayOptions {
   /** WebSocket JSON-RPC URL of the chain holding the twins (TfgridModule.Twins) */
@@ -15,6 +17,8 @@ export interface StartRelayOptions {
   stateDir?: string;
   domains?: string[];
   limits?: Partial<RateLimits>;
+  /** offline-queue bounds (grid/relay/queue.ts DEFAULT_QUEUE_LIMITS) */
+  queue?: Partial<QueueLimits>;
   log?: (line: string) => void;
 }
 
@@ -62,6 +66,7 @@ export async function startRelayWith(
     port: opts.port,
     domains: opts.domains,
     limits: opts.limits,
+    queue: opts.queue,
     log: opts.log,
   });
   const url = await relay.listen();

@@ -1,58 +1,101 @@
 // Store-and-forward for twins that belong to this relay but are momentarily disconnected
-// (spec/RMB.md §7 step 7). In memory, bounded per session, entries dropped when the envelope expires.
+// (spec/RMB.md §7 step 7). In memory, entries dropped when the envelope expires (at most an hour), and
+// bounded per session and in total, by count and by bytes: a full queue refuses (the sender gets an
+// error), so no sender — nor all of them together — can grow the relay's memory beyond the bounds.
 export interface Queued {
   frame: Uint8Array;
   /** unix ms after which the envelope is useless */
   until: number;
 }
 
-export class OfflineQueue {
-  private queues = new Map<string, Queued[]>();
-  private maxPerSession: number;
-  private maxAgeMs: number;
+export interface QueueLimits {
+  /** envelopes waiting for one session */
+  maxPerSession: number;
+  /** bytes waiting for one session */
+  maxBytesPerSession: number;
+  /** envelopes waiting over all sessions */
+  maxTotal: number;
+  /** bytes waiting over all sessions */
+  maxTotalBytes: number;
+  /** longest an envelope waits, whatever its expiration says */
+  maxAgeMs: number;
+}
 
-  constructor(opts: { maxPerSession?: number; maxAgeMs?: number } = {}) {
-    this.maxPerSession = opts.maxPerSession ?? 10_000;
-    this.maxAgeMs = opts.maxAgeMs ?? 3_600_000;
+export const DEFAULT_QUEUE_LIMITS: QueueLimits = {
+  maxPerSession: 10_000,
+  maxBytesPerSession: 16 * 1024 * 1024,
+  maxTotal: 100_000,
+  maxTotalBytes: 64 * 1024 * 1024,
+  maxAgeMs: 3_600_000,
+};
+
+export type PushResult = "queued" | "session-full" | "relay-full";
+
+export class OfflineQueue {
+  readonly limits: QueueLimits;
+  private queues = new Map<string, { items: Queued[]; bytes: number }>();
+  private count = 0;
+  private bytes = 0;
+
+  constructor(limits: Partial<QueueLimits> = {}) {
+    this.limits = { ...DEFAULT_QUEUE_LIMITS, ...limits };
   }
 
-  /** false when the session's queue is full */
-  push(session: string, frame: Uint8Array, expiresAtMs: number): boolean {
+  /** Queues `frame` for `session` unless a bound is reached. */
+  push(session: string, frame: Uint8Array, expiresAtMs: number): PushResult {
     let q = this.queues.get(session);
-    if (!q) this.queues.set(session, q = []);
-    this.prune(q);
-    if (q.length >= this.maxPerSession) return false;
-    q.push({ frame, until: Math.min(expiresAtMs, Date.now() + this.maxAgeMs) });
-    return true;
+    if (q) this.prune(q);
+    const l = this.limits;
+    if (q && (q.items.length >= l.maxPerSession || q.bytes + frame.length > l.maxBytesPerSession)) return "session-full";
+    if (this.count >= l.maxTotal || this.bytes + frame.length > l.maxTotalBytes) {
+      this.sweep();
+      if (this.count >= l.maxTotal || this.bytes + frame.length > l.maxTotalBytes) return "relay-full";
+    }
+    if (!q) this.queues.set(session, q = { items: [], bytes: 0 });
+    q.items.push({ frame, until: Math.min(expiresAtMs, Date.now() + l.maxAgeMs) });
+    q.bytes += frame.length;
+    this.count++;
+    this.bytes += frame.length;
+    return "queued";
   }
 
   /** Removes and returns the live frames waiting for `session`. */
   drain(session: string): Uint8Array[] {
     const q = this.queues.get(session);
-    this.queues.delete(session);
     if (!q) return [];
     this.prune(q);
-    return q.map((e) => e.frame);
+    this.queues.delete(session);
+    this.count -= q.items.length;
+    this.bytes -= q.bytes;
+    return q.items.map((e) => e.frame);
   }
 
   size(): number {
-    let n = 0;
-    for (const q of this.queues.values()) n += q.length;
-    return n;
+    return this.count;
+  }
+
+  byteSize(): number {
+    return this.bytes;
   }
 
   sweep(): void {
     for (const [k, q] of this.queues) {
       this.prune(q);
-      if (!q.length) this.queues.delete(k);
+      if (!q.items.length) this.queues.delete(k);
     }
   }
 
-  private prune(q: Queued[]): void {
+  private prune(q: { items: Queued[]; bytes: number }): void {
     const now = Date.now();
-    let i = 0;
-    while (i < q.length && q[i].until <= now) i++;
-    if (i) q.splice(0, i);
-    for (let j = q.length - 1; j >= 0; j--) if (q[j].until <= now) q.splice(j, 1);
+    const keep: Queued[] = [];
+    for (const e of q.items) {
+      if (e.until > now) keep.push(e);
+      else {
+        q.bytes -= e.frame.length;
+        this.count--;
+        this.bytes -= e.frame.length;
+      }
+    }
+    q.items = keep;
   }
 }

@@ -545,14 +545,17 @@ bad("/metrics speaks Prometheus text and counts what happened; other paths 404",
     }),
     404,
   );
-  // federation in: an envelope POSTed by another relay reaches the live session
-  const s = await rawSession(relay.url, user2, "fed");
+  // federation in: an envelope POSTed by another relay, from a twin of that relay, reaches the live
+  // session of a twin of this relay (grid/relay/abuse.test.ts has what is refused)
+  const remote = await ident(70, "ed25519", { relay: "other-relay.example" });
+  const local = await ident(71, "ed25519", { relay: relay.url.replace("ws://", "") });
+  const s = await rawSession(relay.url, local, "fed");
   const fed: Envelope = {
     uid: "fed-1",
     timestamp: now(),
     expiration: 60,
-    source: { twin: 1 },
-    destination: { twin: 3, connection: "fed" },
+    source: { twin: remote.id },
+    destination: { twin: local.id, connection: "fed" },
     message: { kind: "response" },
     schema: JSON_SCHEMA,
     plain: new TextEncoder().encode("null"),

@@ -18,7 +18,7 @@ import { JwtError, verifyJwt } from "../../capabilities/rmb/jwt.ts";
 import type { TwinLookup } from "../../capabilities/rmb/twins.ts";
 import { DEFAULT_LIMITS, type RateLimits, TokenBucket } from "./limits.ts";
 import { Metrics } from "./metrics.ts";
-import { OfflineQueue } from "./queue.ts";
+import { OfflineQueue, type QueueLimits } from "./queue.ts";
 
 export interface RelayOptions {
   twins: TwinLookup;
@@ -27,6 +27,8 @@ export interface RelayOptions {
   /** extra relay names twins may carry in their `relay` field to be queued here while offline */
   domains?: string[];
   limits?: Partial<RateLimits>;
+  /** offline-queue bounds (per session and in total, by count and bytes) */
+  queue?: Partial<QueueLimits>;
   /** frames above this close the connection (1009); between maxEnvelopeBytes and this get an error envelope */
   maxFrameBytes?: number;
   /** WS keep-alive: ping period; a peer silent for 2 periods is dropped */
@@ -57,8 +59,11 @@ export class Relay {
   private server: http.Server;
   private wss: WebSocketServer;
   private sessions = new Map<string, Session>();
-  private queue = new OfflineQueue();
+  private queue: OfflineQueue;
   private connectBuckets = new Map<string, TokenBucket>();
+  /** federation in: per source twin (the sending relay answers for its twins), and over all of it */
+  private federationBuckets = new Map<number, { messages: TokenBucket; bytes: TokenBucket }>();
+  private federationTotal: { messages: TokenBucket; bytes: TokenBucket };
   private domains = new Set<string>();
   private timers: ReturnType<typeof setInterval>[] = [];
   private log: (line: string) => void;
@@ -72,6 +77,11 @@ export class Relay {
       if (typeof v === "number") (this.limits as unknown as Record<string, number>)[k] = v;
     }
     this.log = opts.log ?? (() => {});
+    this.queue = new OfflineQueue(opts.queue);
+    this.federationTotal = {
+      messages: new TokenBucket(this.limits.messagesPerSecond * 4),
+      bytes: new TokenBucket(this.limits.bytesPerSecond * 4),
+    };
     const maxFrame = opts.maxFrameBytes ?? Math.max(8 * 1024 * 1024, this.limits.maxEnvelopeBytes * 4);
     this.server = http.createServer((req, res) => this.onHttp(req, res));
     this.wss = new WebSocketServer({ noServer: true, maxPayload: maxFrame, perMessageDeflate: false });
@@ -102,6 +112,7 @@ export class Relay {
     };
     mm.gauge("rmb_relay_sessions", "Live sessions", () => this.sessions.size);
     mm.gauge("rmb_relay_queue_envelopes", "Envelopes waiting for offline sessions", () => this.queue.size());
+    mm.gauge("rmb_relay_queue_bytes", "Bytes waiting for offline sessions", () => this.queue.byteSize());
   }
 
   async listen(): Promise<string> {
@@ -183,38 +194,76 @@ export class Relay {
     });
     req.on("end", () => {
       if (refused) return;
-      const frame = new Uint8Array(Buffer.concat(chunks));
-      let env: Envelope;
-      try {
-        env = decodeEnvelope(frame);
-      } catch (err) {
-        this.m.federation({ result: "malformed" });
-        res.writeHead(400, { "content-type": "text/plain" });
-        res.end(`malformed envelope: ${(err as Error).message}\n`);
-        return;
-      }
-      if (!env.destination?.twin) {
-        this.m.federation({ result: "no-destination" });
-        res.writeHead(400, { "content-type": "text/plain" });
-        res.end("envelope has no destination twin\n");
-        return;
-      }
-      const target = this.sessions.get(sessionKey(env.destination.twin, env.destination.connection));
-      if (target) {
-        target.ws.send(frame);
-        this.m.forwarded();
-      } else {
-        this.queue.push(
-          sessionKey(env.destination.twin, env.destination.connection),
-          frame,
-          (env.timestamp + env.expiration) * 1000,
-        );
-        this.m.queued();
-      }
-      this.m.federation({ result: "accepted" });
-      res.writeHead(202);
-      res.end();
+      this.acceptFederated(new Uint8Array(Buffer.concat(chunks))).then(
+        ([status, result, text]) => {
+          this.m.federation({ result });
+          res.writeHead(status, { "content-type": "text/plain" });
+          res.end(text ? text + "\n" : undefined);
+        },
+        (err) => {
+          this.m.federation({ result: "lookup-failed" });
+          res.writeHead(503, { "content-type": "text/plain" });
+          res.end(`cannot look up twins right now (${(err as Error).message}); retry later\n`);
+        },
+      );
     });
+  }
+
+  /**
+   * Accepts a federated envelope only as rmb-relay federates (spec/RMB.md §7): another relay forwards
+   * an envelope of one of *its* twins to a twin whose relay is *this* one. So the destination twin must
+   * name this relay, and the source twin must exist and name another relay — a twin of this relay talks
+   * over its authenticated session, where the source-equals-session check and its rate limits apply.
+   * Federated traffic is rate-limited per source twin and in total, and queued within the queue bounds.
+   * Answers [HTTP status, metric result, message]; 4xx are permanent for the sending relay.
+   */
+  private async acceptFederated(frame: Uint8Array): Promise<[number, string, string]> {
+    let env: Envelope;
+    try {
+      env = decodeEnvelope(frame);
+    } catch (err) {
+      return [400, "malformed", `malformed envelope: ${(err as Error).message}`];
+    }
+    const dst = env.destination;
+    const src = env.source;
+    if (!dst?.twin) return [400, "no-destination", "envelope has no destination twin"];
+    if (!src?.twin) return [400, "no-source", "envelope has no source twin"];
+    const kind = env.message?.kind;
+    if (kind === "ping" || kind === "pong" || !kind) return [400, "not-routable", `a ${kind ?? "message-less"} envelope is not federated`];
+    if (env.timestamp + env.expiration <= Math.floor(Date.now() / 1000)) return [400, "expired", "envelope already expired"];
+    const [dstTwin, srcTwin] = await Promise.all([this.opts.twins.get(dst.twin), this.opts.twins.get(src.twin)]);
+    if (!dstTwin || !this.isOurs(dstTwin.relay)) {
+      return [403, "not-ours", `destination twin ${dst.twin} ${dstTwin ? "does not use this relay" : "does not exist"}; federate to its own relay`];
+    }
+    if (!srcTwin) return [403, "unknown-source", `source twin ${src.twin} does not exist`];
+    const srcRelays = (srcTwin.relay ?? "").split("_").filter(Boolean).map(normaliseRelayName);
+    if (!srcRelays.length || srcRelays.some((r) => this.domains.has(r))) {
+      return [403, "wrong-source", `source twin ${src.twin} ${srcRelays.length ? "uses this relay: send over your session" : "names no relay, so no relay federates for it"}`];
+    }
+    let b = this.federationBuckets.get(src.twin);
+    if (!b) {
+      if (this.federationBuckets.size > 10_000) this.federationBuckets.clear();
+      b = { messages: new TokenBucket(this.limits.messagesPerSecond), bytes: new TokenBucket(this.limits.bytesPerSecond) };
+      this.federationBuckets.set(src.twin, b);
+    }
+    if (!b.messages.take(1) || !b.bytes.take(frame.length) || !this.federationTotal.messages.take(1) || !this.federationTotal.bytes.take(frame.length)) {
+      return [429, "rate-limited", `federation rate limit exceeded for twin ${src.twin}; slow down and retry`];
+    }
+    const key = sessionKey(dst.twin, dst.connection);
+    const target = this.sessions.get(key);
+    if (target && target.ws.readyState === WebSocket.OPEN) {
+      target.ws.send(frame);
+      this.m.forwarded();
+      return [202, "accepted", ""];
+    }
+    const pushed = this.queue.push(key, frame, (env.timestamp + env.expiration) * 1000);
+    if (pushed !== "queued") return [429, "queue-full", `destination ${describeAddress(dst)} offline and ${pushed === "session-full" ? "its" : "this relay's"} queue is full`];
+    this.m.queued();
+    return [202, "accepted", ""];
+  }
+
+  private isOurs(relayField: string | null): boolean {
+    return (relayField ?? "").split("_").some((r) => r && this.domains.has(normaliseRelayName(r)));
   }
 
   private async onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -419,7 +468,7 @@ export class Relay {
     }
     if (!twin) return fail("unknown-twin", `destination twin ${dst.twin} does not exist`);
     const tags = (env.tags ?? "").split(/[\s,]+/);
-    const ours = (twin.relay ?? "").split("_").some((r) => r && this.domains.has(normaliseRelayName(r)));
+    const ours = this.isOurs(twin.relay);
     if (!ours || tags.includes("fail-fast")) {
       return fail(
         "offline",
@@ -428,8 +477,9 @@ export class Relay {
       );
     }
     const until = (env.timestamp + env.expiration) * 1000;
-    if (!this.queue.push(sessionKey(dst.twin, dst.connection), frame, until)) {
-      return fail("queue-full", `destination ${describeAddress(dst)} offline and its queue is full`);
+    const pushed = this.queue.push(sessionKey(dst.twin, dst.connection), frame, until);
+    if (pushed !== "queued") {
+      return fail("queue-full", `destination ${describeAddress(dst)} offline and ${pushed === "session-full" ? "its" : "this relay's"} queue is full`);
     }
     this.m.queued();
   }

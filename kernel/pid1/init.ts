@@ -1,4 +1,5 @@
-// The image's /init (bundled by the image build, run as `#!/usr/bin/deno -A`). It refuses to do
+// The image's PID 1 program (bundled by the image build; /init, run as `#!/usr/bin/deno -A`, imports it
+// and calls main()). It refuses to do
 // anything unless it is PID 1: on a host it would mount filesystems and power the machine off.
 import { existsSync, mkdirSync } from "node:fs";
 import { boot, type BootOptions } from "./boot.ts";
@@ -40,7 +41,8 @@ export function kernelVars(p: BootParams): Record<string, string> {
   };
 }
 
-async function main(): Promise<void> {
+/** PID 1's program; the image's /init imports the bundle and calls this (rootfs/build.ts). */
+export async function main(): Promise<void> {
   if (process.pid !== 1) {
     console.error("zos init: refusing to run: this is the image's PID 1 program and this process is not PID 1 " +
       `(pid ${process.pid}). Use \`zos kernel run\` on a host.`);

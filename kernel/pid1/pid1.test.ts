@@ -309,6 +309,16 @@ test("trace: phases are timed, failures recorded and rethrown, JSON saved", asyn
   assert.is(saved.phases[1].ok, false);
   assert.match(lines.join("\n"), /phase one ok \d+ms .* n=5/);
   assert.match(t.summary(), /two .*FAILED {2}boom/);
+  // kernel events: the verified sandbox and start times of each process land in the trace file
+  const sandbox = { argv: ["/usr/bin/deno", "run", "/lib/zos/capabilities/kv/main.ts"], uid: 20000, noNewPrivs: true };
+  t.event({ t: 1, event: "spawned", process: "kv", pid: 9, sandbox });
+  t.event({ t: 2, event: "ready", process: "kv", ms: 812, sandbox: { ...sandbox, uid: 20001 } });
+  t.event({ t: 3, event: "output", process: "kv", line: "hello" });
+  const withEvents = JSON.parse(readFileSync(file, "utf8"));
+  assert.equal(withEvents.sandbox, { kv: { ...sandbox, uid: 20001 } });
+  assert.is(withEvents.processes.kv.readyMs, 812);
+  assert.ok(withEvents.processes.kv.spawned >= 2.5 && withEvents.processes.kv.ready >= withEvents.processes.kv.spawned);
+  assert.match(lines.join("\n"), /zos-kernel: \{"t":3,"event":"output"/);
   assert.is(parseUptime("12.34 40.00\n"), 12.34);
   assert.is(parseUptime("x"), null);
 });

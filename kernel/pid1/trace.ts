@@ -19,6 +19,13 @@ export interface BootTrace {
   kernelToPid1: number | null;
   phases: PhaseRecord[];
   notes: string[];
+  /**
+   * The verified sandbox of every process as the capability kernel read it from /proc (the `sandbox`
+   * of its latest spawned/ready event), by process name: what a reviewer compares with the manifest.
+   */
+  sandbox: Record<string, unknown>;
+  /** Per process: seconds since kernel start when it was spawned and when it answered its first health call. */
+  processes: Record<string, { spawned?: number; ready?: number; readyMs?: number }>;
 }
 
 export const TRACE_PREFIX = "zos-boot:";
@@ -31,7 +38,7 @@ export class Tracer {
 
   /** `uptimeAtStart`: seconds since kernel start when PID 1 began (from /proc/uptime). */
   constructor(uptimeAtStart: number | null, write: (line: string) => void, file: string | null = null) {
-    this.trace = { kernelToPid1: uptimeAtStart, phases: [], notes: [] };
+    this.trace = { kernelToPid1: uptimeAtStart, phases: [], notes: [], sandbox: {}, processes: {} };
     this.base = (uptimeAtStart ?? 0) - performance.now() / 1000;
     this.write = write;
     this.file = file;
@@ -51,6 +58,18 @@ export class Tracer {
 
   /** A capability-kernel event (process started, ready, crashed...), echoed on the console. */
   event(e: unknown): void {
+    const ev = (e && typeof e === "object" ? e : {}) as { event?: unknown; process?: unknown; sandbox?: unknown; ms?: unknown };
+    if (typeof ev.process === "string" && (ev.event === "spawned" || ev.event === "ready" || ev.event === "restarted")) {
+      const p = (this.trace.processes[ev.process] ??= {});
+      const at = Math.round(this.now() * 1000) / 1000;
+      if (ev.event === "spawned") p.spawned = at;
+      else if (p.ready === undefined) {
+        p.ready = at;
+        if (typeof ev.ms === "number") p.readyMs = ev.ms;
+      }
+      if (ev.sandbox && typeof ev.sandbox === "object") this.trace.sandbox[ev.process] = ev.sandbox;
+      this.save();
+    }
     if (++this.events > 1000) return; // the console is for boot; the API keeps the full history
     this.write(`zos-kernel: ${JSON.stringify(e)}`);
   }

@@ -46,6 +46,12 @@ test("caps audit: text matrix and --json, default manifest", () => {
   const greeter = a.processes.find((p: { name: string }) => p.name === "greeter");
   assert.ok(greeter.reach.some((r: { capability: string }) => r.capability === "kv.kv"));
   assert.is(zos("caps", "audit").code, 0, "manifests/node.json by default");
+  // uid, groups and Linux capabilities per process
+  assert.match(text.out, /^kv {2}\(driver, uid 61000, no groups, no Linux capabilities, entry capabilities\/kv\/main\.ts\)/m);
+  const node = JSON.parse(zos("caps", "audit", "--json").out);
+  const hostfacts = node.processes.find((p: { name: string }) => p.name === "hostfacts");
+  assert.equal(hostfacts.linux, { capabilities: ["CAP_DAC_READ_SEARCH"], groups: [] });
+  assert.is(typeof hostfacts.uid, "number");
 });
 
 test("caps diff: 0 when equal or narrower, 1 when widened, 2 on bad input", () => {
@@ -60,6 +66,10 @@ test("caps diff: 0 when equal or narrower, 1 when widened, 2 on bad input", () =
   const d = JSON.parse(w.out);
   assert.is(d.widened, true);
   assert.equal(d.processes[0].gained[0], { what: 'grant kv: kv.kv {"namespace":"counter"}', widens: true });
+  const capable = variant("capable.json", (m) => (m.processes.log.linux = { capabilities: ["CAP_NET_ADMIN"] }));
+  const c = zos("caps", "diff", example, capable);
+  assert.is(c.code, 1, "an added Linux capability widens");
+  assert.match(c.out, /\+ linux capability CAP_NET_ADMIN {3}\(widens\)/);
   const missing = zos("caps", "diff", example, join(tmp, "nope.json"));
   assert.is(missing.code, 2);
   assert.match(missing.err, /does not exist/);

@@ -1,10 +1,10 @@
-// Escape tests: untrusted processes under the real kernel try to break out — files, sockets, processes,
-// FFI, addons, environment, computed imports, ungranted / forged / released capabilities, malformed Cap'n
-// Proto frames, call floods. Every attempt must fail while the kernel keeps serving the well-behaved modules.
+// Escape tests: hostile processes under the real kernel — malformed Cap'n Proto frames, call floods, stderr
+// floods, a memory hog, the module-graph caveat. Every attempt must fail while the kernel keeps serving the
+// well-behaved modules. The untrusted module's ambient and capability attempts run where users start the
+// kernel, through `npx zos kernel run`: escape-cli.test.ts.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { createServer, type Server } from "node:net";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EchoClient, GreeterClient } from "../../capabilities/lib/guest/clients.ts";
@@ -14,22 +14,16 @@ import { OUTPUT_LINES_PER_S } from "../kernel.ts";
 import { repoRoot } from "../sandbox.ts";
 
 const state = mkdtempSync(join(tmpdir(), "zt-escape-"));
-const sockDir = mkdtempSync(join(tmpdir(), "zt-escape-sock-"));
-const unixPath = join(sockDir, "s.sock");
 const events: KernelEvent[] = [];
 const FLOOD = 3000;
-const HUGE_FLOOD = 20000;
+// Beyond the 4096 unfinished answers the kernel keeps per peer (a module with 5000 calls in flight used to be killed).
+const HUGE_FLOOD = 6000;
 let handle: KernelHandle;
-let tcp: Server;
-let unix: Server;
-let tcpConnections = 0;
-let unixConnections = 0;
-const counterSource = readFileSync(join(repoRoot, "modules/counter/main.ts"), "utf8");
 
 const fixtures = "kernel/test/fixtures";
 const garbageKinds = ["random", "segments", "pointer", "oversize"];
 
-function manifest(port: number) {
+function manifest() {
   const hostile = { restart: { backoffMs: 50, maxRestarts: 1 } };
   const raw = {
     version: 1,
@@ -41,7 +35,6 @@ function manifest(port: number) {
       counter: { kind: "module", entry: "modules/counter/main.ts", exposes: { counter: { interface: "Counter" } }, grants: { kv: { from: "kv", cap: "kv", restrictions: { namespace: "counter" } }, log: { from: "log", cap: "log" } } },
       greeter: { kind: "module", entry: "modules/greeter/main.ts", exposes: { greeter: { interface: "Greeter" } }, grants: { counter: { from: "counter", cap: "counter" }, clock: { from: "clock", cap: "clock" } } },
       host: { kind: "module", entry: "modules/reporter/main.ts", args: ["600000"], grants: { greeter: { from: "greeter", cap: "greeter" }, counter: { from: "counter", cap: "counter" }, log: { from: "log", cap: "log" }, flood: { from: "flood", cap: "trigger" } } },
-      untrusted: { kind: "module", entry: `${fixtures}/untrusted/main.ts`, args: [String(port), unixPath, "${state}/kv/counter/k_value"], depends: ["counter"], grants: { log: { from: "log", cap: "log" } }, restart: { maxRestarts: 0 } },
       caveat: { kind: "module", entry: `${fixtures}/caveat/main.ts` },
       hog: { kind: "module", entry: `${fixtures}/hog/main.ts`, memoryMb: 64, restart: { maxRestarts: 0 } },
       chatty: { kind: "module", entry: `${fixtures}/chatty/main.ts`, args: ["20000"] },
@@ -71,12 +64,14 @@ function waitFor(pred: (e: KernelEvent) => boolean, ms: number, what: string): P
   });
 }
 
-function logLines(source: string): Record<string, unknown>[] {
-  return events
-    .filter((e) => e.event === "output" && e.process === "log")
-    .map((e) => JSON.parse(e.line as string))
-    .filter((l) => l.log === source)
-    .map((l) => JSON.parse(l.message));
+async function waitForOutput(proc: string, key: string, ms: number): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const o = outputOf(proc, key);
+    if (o) return o;
+    if (Date.now() > deadline) throw new Error(`${proc} did not report ${key} within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 function outputOf(proc: string, key: string): Record<string, unknown> | undefined {
@@ -91,54 +86,14 @@ function outputOf(proc: string, key: string): Record<string, unknown> | undefine
 }
 
 test.before(async () => {
-  tcp = createServer((s) => {
-    tcpConnections++;
-    s.destroy();
-  });
-  await new Promise<void>((r) => tcp.listen(0, "127.0.0.1", r));
-  unix = createServer((s) => {
-    unixConnections++;
-    s.destroy();
-  });
-  await new Promise<void>((r) => unix.listen(unixPath, r));
-  chmodSync(sockDir, 0o755);
-  chmodSync(unixPath, 0o777); // reachable by any uid: only the sandbox stands in the way
-  const port = (tcp.address() as { port: number }).port;
-  handle = await startKernel({ manifest: manifest(port), stateDir: state, onEvent: (e) => events.push(e), bootTimeoutMs: 30_000 });
+  // Fifteen processes start at once on a shared 2-core machine: readiness gets 30 s, not 10.
+  handle = await startKernel({ manifest: manifest(), stateDir: state, onEvent: (e) => events.push(e), bootTimeoutMs: 60_000, minHealthTimeoutMs: 30_000 });
 });
 
 test.after(async () => {
   await handle?.stop(3000);
   if (handle) rmSync(handle.kernel.runDirectory, { recursive: true, force: true });
-  tcp?.close();
-  unix?.close();
   rmSync(state, { recursive: true, force: true });
-  rmSync(sockDir, { recursive: true, force: true });
-});
-
-test("the untrusted module's every escape attempt is blocked", async () => {
-  await waitFor((e) => e.event === "output" && e.process === "log" && String(e.line).includes('\\"summary\\"'), 60_000, "untrusted summary");
-  const lines = logLines("untrusted");
-  const attempts = lines.filter((l) => "attempt" in l) as { attempt: string; outcome: string }[];
-  const summary = lines.find((l) => "summary" in l)!.summary as { attempts: number; escaped: number };
-  const escaped = attempts.filter((a) => !a.outcome.startsWith("blocked"));
-  console.log(`escape attempts by the untrusted module: ${attempts.length}, blocked: ${attempts.length - escaped.length}, escaped: ${escaped.length}`);
-  for (const a of attempts) console.log(`  ${a.outcome.startsWith("blocked") ? "✓" : "✘"} ${a.attempt} — ${a.outcome}`);
-  assert.is(attempts.length, summary.attempts, "every attempt was reported");
-  assert.ok(attempts.length >= 55, `at least 55 attempts (got ${attempts.length})`);
-  assert.equal(escaped, []);
-  assert.is(summary.escaped, 0);
-});
-
-test("nothing outside the sandbox saw the attempts", () => {
-  assert.is(tcpConnections, 0, "no TCP connection reached the listener");
-  assert.is(unixConnections, 0, "no unix socket connection reached the listener");
-  assert.not.ok(existsSync("/tmp/zt-escape"));
-  assert.not.ok(existsSync("/tmp/zt-escape-dir"));
-  assert.is(readFileSync(join(repoRoot, "modules/counter/main.ts"), "utf8"), counterSource);
-  const spoof = events.find((e) => e.event === "output" && e.process === "log" && String(e.line).includes("spoof"));
-  assert.ok(spoof);
-  assert.is(JSON.parse(spoof!.line as string).log, "untrusted", "log lines carry the grantee the kernel named");
 });
 
 test("module-graph caveat: literal-prefix imports reach the module's own folder only", async () => {
@@ -154,6 +109,7 @@ test("malformed frames: each hostile process is cut off, restarted within its po
     await waitFor((e) => e.event === "failed" && e.process === name, 30_000, `${name} failed`);
     const errs = events.filter((e) => e.event === "protocol-error" && e.process === name);
     assert.ok(errs.length >= 1, `${name}: protocol error seen`);
+    assert.ok(errs.every((e) => typeof e.violation === "string" && e.violation.length > 0 && !/overload/.test(e.violation as string)), `${name}: the event names the violation`);
     assert.ok(events.some((e) => e.event === "restarting" && e.process === name));
   }
   const blocked = events.find((e) => e.event === "blocked" && e.process === "stranded");
@@ -181,10 +137,15 @@ test("a flood of calls is answered `overloaded` beyond the limit while others ke
   assert.is((tally.ok ?? 0) + (tally.overloaded ?? 0), FLOOD, "every flood call answered ok or overloaded");
   assert.ok((tally.overloaded ?? 0) > 0, "some flood calls were refused as overloaded");
   assert.ok(latencies.length >= 1);
-  // The second burst leaves more calls unanswered than the kernel keeps for one peer: it is cut off.
-  const cut = await waitFor((e) => e.event === "protocol-error" && e.process === "flood", 60_000, "flood cut off");
-  console.log(`second flood of ${HUGE_FLOOD} calls: ${cut.reason}`);
-  await waitFor((e) => e.event === "failed" && e.process === "flood", 30_000, "flood given up");
+  // The second burst leaves more calls unanswered than the kernel keeps for one peer: they are refused as
+  // `overloaded` too — overload is not death; only protocol violations cut a process off.
+  const second = await waitForOutput("flood", "flood2", 90_000);
+  const tally2 = second.flood2 as Record<string, number>;
+  console.log(`second flood of ${HUGE_FLOOD} calls: ${JSON.stringify(tally2)} in ${second.ms} ms`);
+  assert.is((tally2.ok ?? 0) + (tally2.overloaded ?? 0), HUGE_FLOOD, "every call of the second burst answered ok or overloaded");
+  assert.ok((tally2.overloaded ?? 0) > 0);
+  assert.not.ok(events.some((e) => (e.event === "protocol-error" || e.event === "crashed") && e.process === "flood"), "the flooder was not killed");
+  assert.is(handle.kernel.states().flood, "ready");
   const greeter2 = new GreeterClient(await handle.kernel.grantFor("host", "greeter"));
   assert.match(await greeter2.greet("after the flood"), /Hello/);
 });
@@ -214,18 +175,10 @@ test("a process allocating without end is stopped at its memory limit, by V8's h
   await waitFor((e) => e.event === "failed" && e.process === "hog", 10_000, "hog given up");
 });
 
-test("a forged reference gets the forger's connection aborted and the process cut off", async () => {
-  const err = await waitFor((e) => e.event === "protocol-error" && e.process === "untrusted", 30_000, "untrusted protocol error");
-  assert.match(String(err.reason), /unknown export id 777/);
-  await waitFor((e) => e.event === "failed" && e.process === "untrusted", 30_000, "untrusted given up");
-  console.log("forged-reference attempts cut off: 1");
-});
-
 test("the kernel and the well-behaved processes are still up", async () => {
   const states = handle.kernel.states();
   for (const n of ["kv", "log", "clock", "counter", "greeter", "host", "caveat", "chatty"]) assert.is(states[n], "ready", n);
-  assert.is(states.untrusted, "failed");
-  assert.is(states.flood, "failed");
+  assert.is(states.flood, "ready", "overload is not death");
   for (const k of garbageKinds) assert.is(states[`garbage-${k}`], "failed");
   const greeter = new GreeterClient(await handle.kernel.grantFor("host", "greeter"));
   assert.match(await greeter.greet("after"), /Hello, after!/);

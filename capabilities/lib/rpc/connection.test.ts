@@ -384,6 +384,34 @@ sem("maxIncomingCalls: excess calls are refused as overloaded, others complete",
   server.close();
 });
 
+sem("overload is not death: calls beyond the unfinished-answer limit are refused as overloaded, the connection stays", async () => {
+  const [a, b] = memoryTransportPair();
+  const server = connect(a, { bootstrap: makeEcho(), maxIncomingCalls: 4, maxAnswers: 8 });
+  const client = connect(b);
+  const echo = client.bootstrap(Echo);
+  const calls = Array.from({ length: 200 }, () => echo.sleep((p) => { p.ms = 20; }).promise().then(() => "ok", (e: Error) => e.message));
+  const results = await Promise.all(calls);
+  assert.is(results.filter((r) => r === "ok").length, 4);
+  assert.ok(results.filter((r) => r !== "ok").every((m) => /overloaded|more than/.test(m)), results.find((r) => r !== "ok"));
+  assert.not.ok(server.isClosed, "not cut off");
+  assert.is((await echo.echo((p) => { p.text = "after"; }).promise()).text, "after");
+  client.close();
+  server.close();
+});
+
+sem("a peer holding more refused calls unfinished than the bound is cut off, naming the violation", async () => {
+  const [a, b] = memoryTransportPair();
+  const server = connect(a, { bootstrap: makeEcho(), maxIncomingCalls: 1, maxRefusedUnfinished: 5 });
+  const client = connect(b);
+  const echo = client.bootstrap(Echo);
+  // Holding every answer (never letting it finish) is what a peer that sends no Finish looks like.
+  const held = Array.from({ length: 20 }, () => echo.sleep((p) => { p.ms = 200; }));
+  const why = await server.closed;
+  assert.match(String(why?.message), /more than 5 refused calls never finished/);
+  for (const h of held) h.promise().catch(() => {});
+  client.close();
+});
+
 sem("no bootstrap exported: bootstrap calls fail, connection stays", async () => {
   const [a, b] = memoryTransportPair();
   const server = connect(a);

@@ -45,6 +45,11 @@ export interface ConnectOptions {
   name?: string;
   /** Calls from the peer running at once; more are answered with an "overloaded" exception. Default 256. */
   maxIncomingCalls?: number;
+  /**
+   * Calls refused as overloaded whose Finish has not come yet (ids only, a few bytes each). A peer beyond
+   * this never finishes its questions at all: a protocol violation. Default 65536.
+   */
+  maxRefusedUnfinished?: number;
   /** Largest frame accepted from the peer. Default 8 MiB. */
   maxFrameBytes?: number;
   /** Largest segment count accepted in a frame. Default 512. */
@@ -104,6 +109,10 @@ interface AnswerEntry {
 }
 
 
+/** Answers queued for a peer beyond which its calls are read no more until it has taken most of them. */
+const BACKLOG_PAUSE_BYTES = 1 << 20;
+const BACKLOG_RESUME_BYTES = 1 << 18;
+
 export class Connection implements ImportOwner, QuestionOwner {
   readonly name: string;
   /** Resolves when the connection ends: undefined after close(), else the reason (message starts "disconnected"). */
@@ -120,6 +129,11 @@ export class Connection implements ImportOwner, QuestionOwner {
   private readonly questions = new Map<number, Question>();
   private readonly questionIds = new IdAllocator();
   private readonly answers = new Map<number, AnswerEntry>();
+  /** Calls refused before they ran (overloaded): only their ids are kept, until the peer's Finish. */
+  private readonly refused = new Set<number>();
+  private readonly maxRefused: number;
+  /** Reading from the peer is paused while our answers to it pile up unread (backpressure). */
+  private pausedForBacklog: ReturnType<typeof setInterval> | null = null;
   private readonly exports = new Map<number, ExportEntry>();
   private readonly exportIds = new IdAllocator();
   private readonly exportByClient = new Map<$.Client, ExportEntry>();
@@ -146,6 +160,7 @@ export class Connection implements ImportOwner, QuestionOwner {
     this.bootstrapClient = opts.bootstrap ?? null;
     this.maxIncomingCalls = opts.maxIncomingCalls ?? 256;
     this.maxAnswers = opts.maxAnswers ?? 4096;
+    this.maxRefused = opts.maxRefusedUnfinished ?? 65536;
     this.maxImports = opts.maxImports ?? 65536;
     this.maxOutgoingBytes = opts.maxOutgoingBytes ?? 64 * 1024 * 1024;
     this.reader = new FrameReader({
@@ -285,6 +300,17 @@ export class Connection implements ImportOwner, QuestionOwner {
     if (backlog > this.maxOutgoingBytes && !this.closedError) {
       // The peer stopped reading: holding more for it would grow our memory without bound.
       this.disconnect(disconnectedError(`${this.name}: peer does not read (${backlog} bytes queued)`));
+    } else if (backlog > BACKLOG_PAUSE_BYTES && !this.pausedForBacklog && this.transport.pause && this.transport.resume) {
+      // Backpressure: a peer that calls faster than it reads our answers gets its calls read slower.
+      this.transport.pause();
+      const t = setInterval(() => {
+        if (!this.closedError && (this.transport.bufferedBytes?.() ?? 0) > BACKLOG_RESUME_BYTES) return;
+        clearInterval(t);
+        this.pausedForBacklog = null;
+        if (!this.closedError) this.transport.resume!();
+      }, 5);
+      (t as { unref?: () => void }).unref?.();
+      this.pausedForBacklog = t;
     }
   }
 
@@ -615,6 +641,20 @@ export class Connection implements ImportOwner, QuestionOwner {
 
   private onCall(msg: $.Message, c: R.Call): void {
     this.counters.callsIn++;
+    if (this.refused.has(c.questionId)) throw new ProtocolError(`question id ${c.questionId} reused before Finish`);
+    if (this.running >= this.maxIncomingCalls || this.answers.size >= this.maxAnswers) {
+      // Overload is not a violation: the call is answered `overloaded` and costs us only its id until Finish.
+      this.targetClient(c.target); // a forged target still is one
+      if (this.answers.has(c.questionId)) throw new ProtocolError(`question id ${c.questionId} reused before Finish`);
+      if (this.refused.size >= this.maxRefused) {
+        throw new ProtocolError(`more than ${this.maxRefused} refused calls never finished (the peer sends no Finish)`);
+      }
+      for (const cap of capTableOf(msg)) if (cap) closeQuietly(cap);
+      this.refused.add(c.questionId);
+      const busy = this.running >= this.maxIncomingCalls ? `${this.maxIncomingCalls} calls in progress` : `${this.maxAnswers} answers not yet finished by the peer`;
+      this.returnError({ id: c.questionId } as AnswerEntry, new RpcError("overloaded", `${this.name}: more than ${busy}`));
+      return;
+    }
     const a = this.newAnswer(c.questionId);
     const target = this.targetClient(c.target);
     const payload = c.params;
@@ -624,8 +664,6 @@ export class Connection implements ImportOwner, QuestionOwner {
     if (to === R.Call_SendResultsTo.YOURSELF) a.redirected = true;
     else if (to !== R.Call_SendResultsTo.CALLER) {
       refused = new RpcError("unimplemented", "sendResultsTo thirdParty (level 3) is not supported");
-    } else if (this.running >= this.maxIncomingCalls) {
-      refused = new RpcError("overloaded", `${this.name}: more than ${this.maxIncomingCalls} calls in progress`);
     }
     if (refused) {
       for (const cap of capTableOf(msg)) if (cap) closeQuietly(cap);
@@ -813,6 +851,7 @@ export class Connection implements ImportOwner, QuestionOwner {
   }
 
   private onFinish(f: R.Finish): void {
+    if (this.refused.delete(f.questionId)) return;
     const a = this.answers.get(f.questionId);
     if (!a) throw new ProtocolError(`Finish for unknown question ${f.questionId}`);
     if (a.running) {

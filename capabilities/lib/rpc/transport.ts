@@ -17,6 +17,9 @@ export interface Transport {
   close(): void;
   /** Bytes written but not yet taken by the OS (lets a connection refuse a peer that stopped reading). */
   bufferedBytes?(): number;
+  /** Stops delivering data until resume() (backpressure: the peer reads our answers slower than it calls). */
+  pause?(): void;
+  resume?(): void;
 }
 
 /** Minimal node Readable surface we use (process.stdin, child.stdout, net.Socket). */
@@ -27,6 +30,7 @@ export interface NodeReadableLike {
   on(event: string, fn: (...args: never[]) => void): unknown;
   destroy?(err?: Error): unknown;
   pause?(): unknown;
+  resume?(): unknown;
 }
 
 /** Minimal node Writable surface we use (process.stdout, child.stdin, net.Socket). */
@@ -75,6 +79,8 @@ export function streamTransport(readable: AnyReadable, writable: AnyWritable, op
   let webWriter: WritableStreamDefaultWriter<Uint8Array> | null = null;
   let webPending = 0;
   let webReader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  let resumeWeb: (() => void) | null = null;
+  let webPaused: Promise<void> | null = null;
   if (isWebWritable(writable)) webWriter = writable.getWriter();
   else writable.on("error", (e) => finish(asError(e)));
 
@@ -88,6 +94,7 @@ export function streamTransport(readable: AnyReadable, writable: AnyWritable, op
         void (async () => {
           try {
             for (;;) {
+              if (webPaused) await webPaused;
               const { value, done } = await reader.read();
               if (done) break;
               if (value && !ended) s.data(value);
@@ -123,6 +130,17 @@ export function streamTransport(readable: AnyReadable, writable: AnyWritable, op
         }
       }
     },
+    pause(): void {
+      if (isWebReadable(readable)) webPaused ??= new Promise((r) => (resumeWeb = r));
+      else readable.pause?.();
+    },
+    resume(): void {
+      if (isWebReadable(readable)) {
+        resumeWeb?.();
+        resumeWeb = null;
+        webPaused = null;
+      } else readable.resume?.();
+    },
     bufferedBytes(): number {
       return webWriter ? webPending : ((writable as NodeWritableLike).writableLength ?? 0);
     },
@@ -137,6 +155,7 @@ export function streamTransport(readable: AnyReadable, writable: AnyWritable, op
           if (!w.writableEnded) w.end();
         } catch { /* already gone */ }
       }
+      resumeWeb?.();
       if (webReader) webReader.cancel().catch(() => {});
       opts.onClose?.();
       finish();

@@ -129,9 +129,9 @@ export class Signer_PublicKey$Results$Promise {
     return await this.pipeline.struct();
   }
 }
-export class Signer_Sign$Params extends $.Struct {
+export class Signer_SignExtrinsic$Params extends $.Struct {
   static override readonly _capnp = {
-    displayName: "sign$Params",
+    displayName: "signExtrinsic$Params",
     id: "e187e2a7a1a8be46",
     size: new $.ObjectSize(0, 1),
   };
@@ -153,11 +153,11 @@ export class Signer_Sign$Params extends $.Struct {
   set payload(value: $.Data) {
     $.utils.copyFrom(value, $.utils.getPointer(0, this));
   }
-  override toString(): string { return "Signer_Sign$Params_" + super.toString(); }
+  override toString(): string { return "Signer_SignExtrinsic$Params_" + super.toString(); }
 }
-export class Signer_Sign$Results extends $.Struct {
+export class Signer_SignExtrinsic$Results extends $.Struct {
   static override readonly _capnp = {
-    displayName: "sign$Results",
+    displayName: "signExtrinsic$Results",
     id: "c039865b0f0ccc8b",
     size: new $.ObjectSize(0, 1),
   };
@@ -179,14 +179,173 @@ export class Signer_Sign$Results extends $.Struct {
   set signature(value: $.Data) {
     $.utils.copyFrom(value, $.utils.getPointer(0, this));
   }
-  override toString(): string { return "Signer_Sign$Results_" + super.toString(); }
+  override toString(): string { return "Signer_SignExtrinsic$Results_" + super.toString(); }
 }
-export class Signer_Sign$Results$Promise {
-  pipeline: $.Pipeline<any, any, Signer_Sign$Results>;
-  constructor(pipeline: $.Pipeline<any, any, Signer_Sign$Results>) {
+export class Signer_SignExtrinsic$Results$Promise {
+  pipeline: $.Pipeline<any, any, Signer_SignExtrinsic$Results>;
+  constructor(pipeline: $.Pipeline<any, any, Signer_SignExtrinsic$Results>) {
     this.pipeline = pipeline;
   }
-  async promise(): Promise<Signer_Sign$Results> {
+  async promise(): Promise<Signer_SignExtrinsic$Results> {
+    return await this.pipeline.struct();
+  }
+}
+export class Signer_SignEnvelope$Params extends $.Struct {
+  static override readonly _capnp = {
+    displayName: "signEnvelope$Params",
+    id: "b5f5cd066ad0a0ab",
+    size: new $.ObjectSize(0, 1),
+  };
+  _adoptEnvelope(value: $.Orphan<$.Data>): void {
+    $.utils.adopt(value, $.utils.getPointer(0, this));
+  }
+  _disownEnvelope(): $.Orphan<$.Data> {
+    return $.utils.disown(this.envelope);
+  }
+  get envelope(): $.Data {
+    return $.utils.getData(0, this);
+  }
+  _hasEnvelope(): boolean {
+    return !$.utils.isNull($.utils.getPointer(0, this));
+  }
+  _initEnvelope(length: number): $.Data {
+    return $.utils.initData(0, length, this);
+  }
+  set envelope(value: $.Data) {
+    $.utils.copyFrom(value, $.utils.getPointer(0, this));
+  }
+  override toString(): string { return "Signer_SignEnvelope$Params_" + super.toString(); }
+}
+export class Signer_SignEnvelope$Results extends $.Struct {
+  static override readonly _capnp = {
+    displayName: "signEnvelope$Results",
+    id: "dc86c85d6182215d",
+    size: new $.ObjectSize(0, 1),
+  };
+  _adoptSignature(value: $.Orphan<$.Data>): void {
+    $.utils.adopt(value, $.utils.getPointer(0, this));
+  }
+  _disownSignature(): $.Orphan<$.Data> {
+    return $.utils.disown(this.signature);
+  }
+  get signature(): $.Data {
+    return $.utils.getData(0, this);
+  }
+  _hasSignature(): boolean {
+    return !$.utils.isNull($.utils.getPointer(0, this));
+  }
+  _initSignature(length: number): $.Data {
+    return $.utils.initData(0, length, this);
+  }
+  set signature(value: $.Data) {
+    $.utils.copyFrom(value, $.utils.getPointer(0, this));
+  }
+  override toString(): string { return "Signer_SignEnvelope$Results_" + super.toString(); }
+}
+export class Signer_SignEnvelope$Results$Promise {
+  pipeline: $.Pipeline<any, any, Signer_SignEnvelope$Results>;
+  constructor(pipeline: $.Pipeline<any, any, Signer_SignEnvelope$Results>) {
+    this.pipeline = pipeline;
+  }
+  async promise(): Promise<Signer_SignEnvelope$Results> {
+    return await this.pipeline.struct();
+  }
+}
+export class Signer_SignJwt$Params extends $.Struct {
+  static override readonly _capnp = {
+    displayName: "signJwt$Params",
+    id: "c69295ebc4ab663c",
+    size: new $.ObjectSize(24, 1),
+  };
+  get twinId(): number {
+    return $.utils.getUint32(0, this);
+  }
+  set twinId(value: number) {
+    $.utils.setUint32(0, value, this);
+  }
+  get sid(): string {
+    return $.utils.getText(0, this);
+  }
+  set sid(value: string) {
+    $.utils.setText(0, value, this);
+  }
+  get iat(): bigint {
+    return $.utils.getUint64(8, this);
+  }
+  set iat(value: bigint) {
+    $.utils.setUint64(8, value, this);
+  }
+  get exp(): bigint {
+    return $.utils.getUint64(16, this);
+  }
+  set exp(value: bigint) {
+    $.utils.setUint64(16, value, this);
+  }
+  override toString(): string { return "Signer_SignJwt$Params_" + super.toString(); }
+}
+export class Signer_SignJwt$Results extends $.Struct {
+  static override readonly _capnp = {
+    displayName: "signJwt$Results",
+    id: "f04225be40ee9f14",
+    size: new $.ObjectSize(0, 1),
+  };
+  get token(): string {
+    return $.utils.getText(0, this);
+  }
+  set token(value: string) {
+    $.utils.setText(0, value, this);
+  }
+  override toString(): string { return "Signer_SignJwt$Results_" + super.toString(); }
+}
+export class Signer_SignJwt$Results$Promise {
+  pipeline: $.Pipeline<any, any, Signer_SignJwt$Results>;
+  constructor(pipeline: $.Pipeline<any, any, Signer_SignJwt$Results>) {
+    this.pipeline = pipeline;
+  }
+  async promise(): Promise<Signer_SignJwt$Results> {
+    return await this.pipeline.struct();
+  }
+}
+export class Signer_E2eSecret$Params extends $.Struct {
+  static override readonly _capnp = {
+    displayName: "e2eSecret$Params",
+    id: "8d5492bb32dbc4eb",
+    size: new $.ObjectSize(0, 0),
+  };
+  override toString(): string { return "Signer_E2eSecret$Params_" + super.toString(); }
+}
+export class Signer_E2eSecret$Results extends $.Struct {
+  static override readonly _capnp = {
+    displayName: "e2eSecret$Results",
+    id: "f3f6efbc3933c07d",
+    size: new $.ObjectSize(0, 1),
+  };
+  _adoptSecret(value: $.Orphan<$.Data>): void {
+    $.utils.adopt(value, $.utils.getPointer(0, this));
+  }
+  _disownSecret(): $.Orphan<$.Data> {
+    return $.utils.disown(this.secret);
+  }
+  get secret(): $.Data {
+    return $.utils.getData(0, this);
+  }
+  _hasSecret(): boolean {
+    return !$.utils.isNull($.utils.getPointer(0, this));
+  }
+  _initSecret(length: number): $.Data {
+    return $.utils.initData(0, length, this);
+  }
+  set secret(value: $.Data) {
+    $.utils.copyFrom(value, $.utils.getPointer(0, this));
+  }
+  override toString(): string { return "Signer_E2eSecret$Results_" + super.toString(); }
+}
+export class Signer_E2eSecret$Results$Promise {
+  pipeline: $.Pipeline<any, any, Signer_E2eSecret$Results>;
+  constructor(pipeline: $.Pipeline<any, any, Signer_E2eSecret$Results>) {
+    this.pipeline = pipeline;
+  }
+  async promise(): Promise<Signer_E2eSecret$Results> {
     return await this.pipeline.struct();
   }
 }
@@ -198,7 +357,10 @@ export class Signer$Client {
   }
   static readonly methods: [
     $.Method<Signer_PublicKey$Params, Signer_PublicKey$Results>,
-    $.Method<Signer_Sign$Params, Signer_Sign$Results>
+    $.Method<Signer_SignExtrinsic$Params, Signer_SignExtrinsic$Results>,
+    $.Method<Signer_SignEnvelope$Params, Signer_SignEnvelope$Results>,
+    $.Method<Signer_SignJwt$Params, Signer_SignJwt$Results>,
+    $.Method<Signer_E2eSecret$Params, Signer_E2eSecret$Results>
   ] = [
     {
       ParamsClass: Signer_PublicKey$Params,
@@ -209,16 +371,42 @@ export class Signer$Client {
       methodName: "publicKey"
     },
     {
-      ParamsClass: Signer_Sign$Params,
-      ResultsClass: Signer_Sign$Results,
+      ParamsClass: Signer_SignExtrinsic$Params,
+      ResultsClass: Signer_SignExtrinsic$Results,
       interfaceId: Signer$Client.interfaceId,
       methodId: 1,
       interfaceName: "identity.capnp:Signer",
-      methodName: "sign"
+      methodName: "signExtrinsic"
+    },
+    {
+      ParamsClass: Signer_SignEnvelope$Params,
+      ResultsClass: Signer_SignEnvelope$Results,
+      interfaceId: Signer$Client.interfaceId,
+      methodId: 2,
+      interfaceName: "identity.capnp:Signer",
+      methodName: "signEnvelope"
+    },
+    {
+      ParamsClass: Signer_SignJwt$Params,
+      ResultsClass: Signer_SignJwt$Results,
+      interfaceId: Signer$Client.interfaceId,
+      methodId: 3,
+      interfaceName: "identity.capnp:Signer",
+      methodName: "signJwt"
+    },
+    {
+      ParamsClass: Signer_E2eSecret$Params,
+      ResultsClass: Signer_E2eSecret$Results,
+      interfaceId: Signer$Client.interfaceId,
+      methodId: 4,
+      interfaceName: "identity.capnp:Signer",
+      methodName: "e2eSecret"
     }
   ];
   /**
-* raw 64-byte signature over `payload` (callers hash first where their protocol says so)
+* chain purpose: the SCALE ExtrinsicPayload exactly as polkadot-js signs it (call ++ extensions, not
+* hashed). Refused unless it decodes with TFChain's metadata and its call (and every call nested in a
+* utility batch) is in the grant's allow-list. Returns the raw 64-byte signature.
 *
 */
   publicKey(paramsFunc?: (params: Signer_PublicKey$Params) => void): Signer_PublicKey$Results$Promise {
@@ -229,19 +417,59 @@ export class Signer$Client {
     const pipeline = new $.Pipeline(Signer_PublicKey$Results, answer);
     return new Signer_PublicKey$Results$Promise(pipeline);
   }
-  sign(paramsFunc?: (params: Signer_Sign$Params) => void): Signer_Sign$Results$Promise {
+  /**
+* rmb purpose: the protobuf Envelope to sign (its signature field is ignored); the signer computes
+* the RMB challenge from the fields itself. Returns the 65-byte prefixed signature.
+*
+*/
+  signExtrinsic(paramsFunc?: (params: Signer_SignExtrinsic$Params) => void): Signer_SignExtrinsic$Results$Promise {
     const answer = this.client.call({
       method: Signer$Client.methods[1],
       paramsFunc: paramsFunc
     });
-    const pipeline = new $.Pipeline(Signer_Sign$Results, answer);
-    return new Signer_Sign$Results$Promise(pipeline);
+    const pipeline = new $.Pipeline(Signer_SignExtrinsic$Results, answer);
+    return new Signer_SignExtrinsic$Results$Promise(pipeline);
+  }
+  /**
+* rmb purpose: a relay JWT for (twinId, sid, iat, exp); ttl at most one hour. Returns the token.
+*
+*/
+  signEnvelope(paramsFunc?: (params: Signer_SignEnvelope$Params) => void): Signer_SignEnvelope$Results$Promise {
+    const answer = this.client.call({
+      method: Signer$Client.methods[2],
+      paramsFunc: paramsFunc
+    });
+    const pipeline = new $.Pipeline(Signer_SignEnvelope$Results, answer);
+    return new Signer_SignEnvelope$Results$Promise(pipeline);
+  }
+  /**
+* rmb purpose: the node's e2e (secp256k1) secret, derived from the node key by a fixed rule.
+*
+*/
+  signJwt(paramsFunc?: (params: Signer_SignJwt$Params) => void): Signer_SignJwt$Results$Promise {
+    const answer = this.client.call({
+      method: Signer$Client.methods[3],
+      paramsFunc: paramsFunc
+    });
+    const pipeline = new $.Pipeline(Signer_SignJwt$Results, answer);
+    return new Signer_SignJwt$Results$Promise(pipeline);
+  }
+  e2eSecret(paramsFunc?: (params: Signer_E2eSecret$Params) => void): Signer_E2eSecret$Results$Promise {
+    const answer = this.client.call({
+      method: Signer$Client.methods[4],
+      paramsFunc: paramsFunc
+    });
+    const pipeline = new $.Pipeline(Signer_E2eSecret$Results, answer);
+    return new Signer_E2eSecret$Results$Promise(pipeline);
   }
 }
 $.Registry.register(Signer$Client.interfaceId, Signer$Client);
 export interface Signer$Server$Target {
   publicKey(params: Signer_PublicKey$Params, results: Signer_PublicKey$Results): Promise<void>;
-  sign(params: Signer_Sign$Params, results: Signer_Sign$Results): Promise<void>;
+  signExtrinsic(params: Signer_SignExtrinsic$Params, results: Signer_SignExtrinsic$Results): Promise<void>;
+  signEnvelope(params: Signer_SignEnvelope$Params, results: Signer_SignEnvelope$Results): Promise<void>;
+  signJwt(params: Signer_SignJwt$Params, results: Signer_SignJwt$Results): Promise<void>;
+  e2eSecret(params: Signer_E2eSecret$Params, results: Signer_E2eSecret$Results): Promise<void>;
 }
 export class Signer$Server extends $.Server {
   override readonly target: Signer$Server$Target;
@@ -253,7 +481,19 @@ export class Signer$Server extends $.Server {
       },
       {
         ...Signer$Client.methods[1],
-        impl: target.sign
+        impl: target.signExtrinsic
+      },
+      {
+        ...Signer$Client.methods[2],
+        impl: target.signEnvelope
+      },
+      {
+        ...Signer$Client.methods[3],
+        impl: target.signJwt
+      },
+      {
+        ...Signer$Client.methods[4],
+        impl: target.e2eSecret
       }
     ]);
     this.target = target;

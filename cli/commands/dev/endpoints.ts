@@ -14,6 +14,18 @@ export interface Endpoints {
   user_twin_id: number;
   /** key type of user_mnemonic's account */
   user_key_type: "sr25519" | "ed25519";
+  /** GridClient's `network` for this grid (it names the KYC host client_env routes): always "dev" */
+  network?: "dev";
+  /** the explorer (grid proxy REST API): GridClient's proxyURL (no trailing slash) */
+  proxy_url?: string;
+  /** the indexer's GraphQL endpoint: GridClient's graphqlURL */
+  graphql_url?: string;
+  /** the activation service: GridClient's activationURL */
+  activation_url?: string;
+  /** the dev KYC service (HTTPS, dev CA): PUT /api/v1/dev/status {"client_id","status"} marks an account */
+  kyc_url?: string;
+  /** environment a program using the official client sets (NODE_OPTIONS preload, NODE_EXTRA_CA_CERTS, NO_PROXY) */
+  client_env?: Record<string, string>;
 }
 
 export const DEFAULT_STATE_DIR = ".zos-dev";
@@ -61,5 +73,11 @@ export function readEndpoints(path: string): Endpoints {
     user_mnemonic: v.user_mnemonic as string,
     user_twin_id: typeof v.user_twin_id === "number" ? v.user_twin_id : 0,
     user_key_type: v.user_key_type === "ed25519" ? "ed25519" : "sr25519",
+    ...(typeof v.proxy_url === "string" ? { proxy_url: v.proxy_url } : {}),
+    ...(typeof v.graphql_url === "string" ? { graphql_url: v.graphql_url } : {}),
+    ...(typeof v.activation_url === "string" ? { activation_url: v.activation_url } : {}),
+    ...(typeof v.kyc_url === "string" ? { kyc_url: v.kyc_url } : {}),
+    ...(v.client_env && typeof v.client_env === "object" ? { client_env: v.client_env as Record<string, string> } : {}),
+    ...(v.network === "dev" ? { network: "dev" as const } : {}),
   };
 }

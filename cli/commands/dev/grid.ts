@@ -7,6 +7,10 @@ import { signerFromMnemonic } from "../../../capabilities/rmb/signer.ts";
 import { startChain } from "../../../grid/chain/mod.ts";
 import { startRelay } from "../../../grid/relay/mod.ts";
 import { type RunningNode, startNode } from "../../../modules/node.ts";
+import { startActivation } from "../../../grid/activation/mod.ts";
+import { startGridServices } from "../../../grid/services.ts";
+import { connectExplorerRmb } from "./explorer_rmb.ts";
+import type { GridServices } from "../../../grid/services.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { writeFileAtomic } from "../../../capabilities/lib/fs/atomic.ts";
 import { type Endpoints, writeEndpoints } from "./endpoints.ts";
@@ -22,7 +26,11 @@ export interface DevGridOptions {
   /** write endpoints.json (default true) */
   writeEndpoints?: boolean;
   log?: (line: string) => void;
-  /** called as each piece comes up: chain, relay, node, user */
+  /** ports of the explorer (grid proxy API), the indexer (GraphQL) and the KYC service; default any free port */
+  proxyPort?: number;
+  graphqlPort?: number;
+  kycPort?: number;
+  /** called as each piece comes up: chain, services, relay, node, user */
   onPhase?: (phase: string, ms: number) => void;
 }
 
@@ -41,6 +49,10 @@ export interface NodeHandle {
 export interface DevGrid {
   chainUrl: string;
   relayUrl: string;
+  proxyUrl: string;
+  graphqlUrl: string;
+  /** the KYC service (setStatus marks an account unverified for tests) */
+  kyc: GridServices["kyc"];
   node: NodeHandle;
   user: DevUser;
   farmId: number;
@@ -97,6 +109,17 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       }));
     stops.push(() => chain.stop());
     phase("chain");
+    const gridDir = join(o.stateDir, "grid");
+    const services = await startGridServices({
+      chain: chain.chain,
+      stateDir: gridDir,
+      proxyPort: o.proxyPort,
+      graphqlPort: o.graphqlPort,
+      kycPort: o.kycPort,
+      log: (l) => log(`[explorer] ${l}`),
+    });
+    stops.push(() => services.stop());
+    phase("services");
     const relay = await onPort(remembered.relay, o.relayPort, (port) =>
       startRelay({
         chainUrl: chain.url,
@@ -135,6 +158,22 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       await client.close();
     }
     phase("user");
+    // the explorer asks nodes over RMB (features, health, statistics) with a twin of its own
+    {
+      const c = await ChainClient.connect({ urls: [chain.url] });
+      try {
+        const rmb = await connectExplorerRmb(gridDir, chain.url, relay.url, c, new DevFaucet(c, faucetSigner));
+        stops.push(() => rmb.close());
+        services.setAsk(rmb.ask);
+      } finally {
+        await c.close();
+      }
+    }
+    // bob funds through the activation service, so alice's faucet never races it for a nonce
+    const funder = chain.devAccounts.find((a) => a.name === "bob") ?? chain.devAccounts[1];
+    const activation = await startActivation({ chainUrl: chain.url, funderMnemonic: funder.mnemonic });
+    stops.push(() => activation.stop());
+    await services.synced();
     const endpoints: Endpoints = {
       chain_url: chain.url,
       relay_url: relay.url,
@@ -144,11 +183,20 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       user_mnemonic: user.mnemonic,
       user_twin_id: user.twinId,
       user_key_type: user.keyType,
+      network: "dev",
+      proxy_url: services.proxyUrl,
+      graphql_url: services.graphqlUrl,
+      activation_url: activation.url,
+      kyc_url: services.kyc.url,
+      client_env: services.clientEnv,
     };
     const endpointsFile = o.writeEndpoints === false ? null : writeEndpoints(o.stateDir, endpoints);
     return {
       chainUrl: chain.url,
       relayUrl: relay.url,
+      proxyUrl: services.proxyUrl,
+      graphqlUrl: services.graphqlUrl,
+      kyc: services.kyc,
       node,
       user,
       farmId: DEV_FARM_ID,

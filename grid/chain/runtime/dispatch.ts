@@ -8,6 +8,7 @@ import { Ctx, DispatchFailure } from "./context.ts";
 import { balancesCalls } from "./balances.ts";
 import { tfgridCalls } from "./tfgrid.ts";
 import { contractCalls } from "./contracts.ts";
+import { kvstoreCalls } from "./kvstore.ts";
 import { Overlay } from "../overlay.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -17,6 +18,7 @@ const table: Record<string, Record<string, Impl>> = {
   Balances: balancesCalls,
   TfgridModule: tfgridCalls,
   SmartContractModule: contractCalls,
+  TFKVStore: kvstoreCalls,
   System: {
     remark: () => {},
     remark_with_event: (ctx, a) => {

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import "reflect-metadata";
-import { ChainClient } from "../../../capabilities/chain/mod.ts";
+import { ChainClient, NODE_CHAIN_CALLS } from "../../../capabilities/chain/mod.ts";
 import { NodeIdentity } from "../../../capabilities/identity/mod.ts";
 import { e2eKeyFromSecret } from "../../../capabilities/rmb/e2e.ts";
 import { miniSecretFromMnemonic, signerFromMnemonic } from "../../../capabilities/rmb/signer.ts";
@@ -111,7 +111,7 @@ t.before(async () => {
   // scenery, not the node under test)
   const faucet = await signerFromMnemonic(grid.devAccounts.find((a) => a.name === "charlie")!.mnemonic, "sr25519");
   const other = NodeIdentity.fromSeed(new Uint8Array(randomBytes(32)));
-  const otherSigner = other.signer("chain");
+  const otherSigner = other.chainSigner(NODE_CHAIN_CALLS);
   const otherCalls = chain.nodeCalls(otherSigner);
   await new DevFaucet(chain, faucet).activate(otherCalls.submitter.address);
   await otherCalls.acceptTermsAndConditions();

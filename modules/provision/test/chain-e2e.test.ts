@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { Keyring } from "@polkadot/keyring";
 import { cryptoWaitReady } from "@polkadot/util-crypto";
 import { type RunningChain, startChain } from "../../../grid/chain/mod.ts";
-import { ChainClient, type Signer } from "../../../capabilities/chain/mod.ts";
+import { ChainClient, NODE_CHAIN_CALLS, type Signer } from "../../../capabilities/chain/mod.ts";
 import { NodeIdentity } from "../../../capabilities/identity/mod.ts";
 import { challengeHash, parseDeployment } from "../../lib/gridtypes/mod.ts";
 import { Engine } from "../engine.ts";
@@ -36,7 +36,7 @@ t.before(async () => {
   // the node: funded, twin, node record
   const identity = NodeIdentity.fromSeed(new Uint8Array(randomBytes(32)));
   await client.submitter(user).submit("balances", "transfer", identity.publicIdentity().address, 50n * 10_000_000n);
-  const calls = client.nodeCalls(identity.signer("chain"));
+  const calls = client.nodeCalls(identity.chainSigner(NODE_CHAIN_CALLS));
   await calls.acceptTermsAndConditions();
   await calls.createTwin(null, null);
   nodeId = await calls.createNode({

@@ -1,0 +1,86 @@
+// The chain-purpose signer is attenuated for real (issue 18, attack 4): it signs a TFChain extrinsic
+// payload only when the payload decodes completely with TFChain's metadata and every call in it is in
+// the grant's allow-list; raw bytes, RMB challenges, JWTs and foreign calls are refused.
+import { readFileSync } from "node:fs";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { expandMetadata } from "@polkadot/types";
+import { ed25519Verify } from "@polkadot/util-crypto";
+import { blake2AsU8a } from "@polkadot/util-crypto";
+import { TFCHAIN_METADATA_BASE64 } from "../chain/tfchain-metadata.gen.ts";
+import { challenge } from "../rmb/challenge.ts";
+import { NodeIdentity, tfchain } from "./mod.ts";
+
+const t = suite("chain signer policy");
+const { registry, metadata } = tfchain();
+const tx = expandMetadata(registry, metadata).tx;
+const id = NodeIdentity.fromSeed(new Uint8Array(32).fill(9));
+const signer = id.chainSigner(["tfgridModule.reportUptimeV2", "utility.batch"]);
+
+function payload(call: { toHex(): string }): Uint8Array {
+  return registry.createType("ExtrinsicPayload", {
+    method: call.toHex(),
+    era: "0x00",
+    nonce: 3,
+    tip: 0,
+    specVersion: 147,
+    transactionVersion: 2,
+    genesisHash: "0x" + "11".repeat(32),
+    blockHash: "0x" + "11".repeat(32),
+  }, { version: 4 }).toU8a({ method: true });
+}
+
+async function refusal(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error("signed a payload it must refuse");
+}
+
+t("the embedded metadata is the dev chain's TFChain metadata (run tools/gen-tfchain-metadata.ts)", () => {
+  const scale = readFileSync(new URL("../../grid/chain/tfchain-metadata.scale", import.meta.url));
+  assert.ok(Buffer.from(TFCHAIN_METADATA_BASE64, "base64").equals(scale));
+});
+
+t("signs an allow-listed call's payload, as Substrate verifies it", async () => {
+  const p = payload(tx.tfgridModule.reportUptimeV2(100, 200));
+  const sig = await signer.signExtrinsic(p);
+  assert.ok(ed25519Verify(p, sig, signer.publicKey));
+  // long payloads are hashed by the signer itself
+  const calls = Array.from({ length: 20 }, (_, i) => tx.tfgridModule.reportUptimeV2(i, i));
+  const big = payload(tx.utility.batch(calls));
+  assert.ok(big.length > 256);
+  assert.ok(ed25519Verify(blake2AsU8a(big, 256), await signer.signExtrinsic(big), signer.publicKey));
+});
+
+t("refuses a call outside the allow-list, also inside a batch", async () => {
+  const before = id.signatures("chain");
+  const transfer = tx.balances.transfer("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY", 10n ** 12n);
+  assert.match(await refusal(signer.signExtrinsic(payload(transfer))), /call balances\.transfer is not in this grant's allow-list/);
+  const hidden = tx.utility.batch([tx.tfgridModule.reportUptimeV2(1, 1), transfer]);
+  assert.match(await refusal(signer.signExtrinsic(payload(hidden))), /balances\.transfer is not in/);
+  assert.is(id.signatures("chain"), before);
+});
+
+t("refuses raw bytes: random data, an RMB challenge, a JWT, trailing garbage", async () => {
+  const before = id.signatures("chain");
+  const env = { uid: "u", timestamp: 1, expiration: 60, source: { twin: 1 }, destination: { twin: 2 }, relays: [] };
+  const inputs = [
+    new Uint8Array(0),
+    crypto.getRandomValues(new Uint8Array(64)),
+    challenge(env),
+    new TextEncoder().encode("eyJhbGciOiJSUzUxMiIsInR5cCI6IkpXVCJ9.eyJzdWIiOjF9"),
+    new Uint8Array([...payload(tx.tfgridModule.reportUptimeV2(1, 1)), 0]),
+  ];
+  for (const bytes of inputs) assert.match(await refusal(signer.signExtrinsic(bytes)), /denied: chain signer/);
+  assert.is(id.signatures("chain"), before);
+});
+
+t("an empty allow-list signs nothing", async () => {
+  const none = id.chainSigner([]);
+  assert.match(await refusal(none.signExtrinsic(payload(tx.tfgridModule.reportUptimeV2(1, 1)))), /allow-list \(empty\)/);
+});
+
+t.run();

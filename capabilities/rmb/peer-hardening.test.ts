@@ -1,0 +1,251 @@
+// The node's RMB edge under the attacks of issue 18, each reproduced against RmbPeer on a real relay
+// (loopback, twins from an in-memory table): replays around the replay cache (1), one twin starving
+// another and requests answered with silence (2), the replay cache growing without bound (3).
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { WebSocket } from "ws";
+import { type RunningRelay, startRelayWith } from "../../grid/relay/mod.ts";
+import { e2eKeyFromSecret } from "./e2e.ts";
+import { decodeEnvelope, encodeEnvelope, type Envelope, JSON_SCHEMA } from "./envelope.ts";
+import { RmbError } from "./errors.ts";
+import { createJwt } from "./jwt.ts";
+import { BUSY_CODE, RmbPeer } from "./peer.ts";
+import { ReplayCache } from "./replay.ts";
+import { type RmbSigner, rmbSignerFrom } from "./rmb-signer.ts";
+import { type Signer, signerFromSeed } from "./signer.ts";
+import { InMemoryTwins } from "./twins.ts";
+import { signEnvelope } from "./challenge.ts";
+
+const twins = new InMemoryTwins();
+async function ident(id: number, type: "ed25519" | "sr25519") {
+  const secret = new Uint8Array(32).fill(100 + id);
+  const signer = await signerFromSeed(secret, type);
+  twins.set({ id, accountId: signer.publicKey, relay: null, pk: null });
+  return { id, signer, secret };
+}
+
+/**
+ * Test double of the kernel membrane's per-grant limit (kernel/membrane.ts, 64 calls in flight): the
+ * node's signer is a capability in another process; beyond 64 concurrent calls the kernel answers
+ * "overloaded". Each signature takes a moment, as a cross-process call does.
+ */
+function grantLimitedSigner(inner: Signer, limit = 64): RmbSigner & { peak: number } {
+  const base = rmbSignerFrom(inner);
+  let inflight = 0;
+  const s = {
+    ...base,
+    peak: 0,
+    async signEnvelope(e: Envelope) {
+      if (inflight >= limit) throw new Error(`overloaded: rmb.signer has ${limit} calls in flight (the grant's limit)`);
+      inflight++;
+      s.peak = Math.max(s.peak, inflight);
+      try {
+        await new Promise((r) => setTimeout(r, 2));
+        return await base.signEnvelope(e);
+      } finally {
+        inflight--;
+      }
+    },
+  };
+  return s;
+}
+
+/** A raw session that sends envelopes we build by hand and collects every reply. */
+async function rawSession(url: string, who: { id: number; signer: Signer }, sid: string) {
+  const ws = new WebSocket(`${url}/?${await createJwt(who.signer, who.id, { sid })}`);
+  const replies = new Map<string, Envelope[]>();
+  const waiters: (() => void)[] = [];
+  ws.on("message", (d: Buffer) => {
+    const e = decodeEnvelope(new Uint8Array(d));
+    replies.set(e.uid, [...(replies.get(e.uid) ?? []), e]);
+    for (const w of waiters.splice(0)) w();
+  });
+  await new Promise((res, rej) => {
+    ws.once("open", res);
+    ws.once("error", rej);
+  });
+  return {
+    ws,
+    send: (e: Envelope) => ws.send(encodeEnvelope(e)),
+    async next(uid: string, n = 1): Promise<Envelope> {
+      const deadline = Date.now() + 3000;
+      while ((replies.get(uid)?.length ?? 0) < n) {
+        if (Date.now() > deadline) throw new Error(`no reply #${n} for ${uid} within 3 s`);
+        await new Promise<void>((r) => {
+          waiters.push(r);
+          setTimeout(r, 100);
+        });
+      }
+      return replies.get(uid)![n - 1];
+    },
+  };
+}
+
+let relay: RunningRelay;
+const peers: RmbPeer[] = [];
+let node: Awaited<ReturnType<typeof ident>>;
+let served = 0;
+
+const replay = suite("replays (issue 18, attacks 1 and 3)");
+
+replay.before(async () => {
+  relay = await startRelayWith(twins, { limits: { messagesPerSecond: 2000 } });
+  node = await ident(1, "ed25519");
+  const p = new RmbPeer({
+    relayUrls: [relay.url],
+    twinId: 1,
+    signer: node.signer,
+    twins,
+    e2e: e2eKeyFromSecret(node.secret),
+    replay: { maxPerTwin: 40 },
+    maxInFlightPerTwin: 1000, // this suite is about the replay cache, not the in-flight limit
+  });
+  p.handle("zos.deployment.list", () => {
+    served++;
+    return [{ contract_id: 7 }];
+  });
+  peers.push(p);
+  await p.start();
+});
+
+async function signedList(who: { id: number; signer: Signer }, sid: string, uid: string, expiration = 60): Promise<Envelope> {
+  const e: Envelope = {
+    uid,
+    timestamp: Math.floor(Date.now() / 1000),
+    expiration,
+    source: { twin: who.id, connection: sid },
+    destination: { twin: 1 },
+    message: { kind: "request", command: "zos.deployment.list" },
+    schema: JSON_SCHEMA,
+    plain: new TextEncoder().encode("null"),
+    relays: [],
+  };
+  return await signEnvelope(e, who.signer);
+}
+
+replay("a captured request replayed as is, or with uid characters moved into tags, gets no response", async () => {
+  const user = await ident(2, "sr25519");
+  const s = await rawSession(relay.url, user, "cap");
+  const original = await signedList(user, "cap", "6f1c7c3e-aaaa-4000-8000-0000000000a7");
+  s.send(original);
+  assert.ok((await s.next(original.uid)).message?.kind === "response");
+  const before = served;
+  s.send(original);
+  const again = await s.next(original.uid, 2);
+  assert.is(again.message?.kind, "error");
+  assert.match((again.message as { message: string }).message, /replayed/);
+  // the PoC: the signature covers uid‖tags without a separator, so this is "the same" signed request
+  const moved: Envelope = { ...original, uid: original.uid.slice(0, -1), tags: original.uid.slice(-1) };
+  s.send(moved);
+  const r = await s.next(moved.uid);
+  assert.is(r.message?.kind, "error");
+  assert.match((r.message as { message: string }).message, /replayed/);
+  assert.is(served, before, "the handler never ran for a replay");
+  s.ws.close();
+});
+
+replay("after expiry, shifting digits from expiration into a far-future timestamp is refused", async () => {
+  const user = await ident(3, "ed25519");
+  const s = await rawSession(relay.url, user, "fut");
+  const original = await signedList(user, "fut", "6f1c7c3e-bbbb-4000-8000-0000000000b1", 60);
+  // timestamp ‖ "60" == (timestamp ‖ "6") ‖ "0": same challenge, valid signature, year > 2500
+  const shifted: Envelope = { ...original, timestamp: Number(`${original.timestamp}6`), expiration: 0 };
+  const before = served;
+  s.send(shifted);
+  const r = await s.next(shifted.uid);
+  assert.is(r.message?.kind, "error");
+  assert.match((r.message as { message: string }).message, /in the future/);
+  // a huge expiration is refused up front, so nothing can pin a cache entry for years
+  const long = await signedList(user, "fut", "6f1c7c3e-bbbb-4000-8000-0000000000b2", 1e9);
+  s.send(long);
+  assert.match(((await s.next(long.uid)).message as { message: string }).message, /over this node's maximum/);
+  assert.is(served, before);
+  s.ws.close();
+});
+
+replay("the replay cache is bounded per twin and answers the excess with an explicit error", async () => {
+  const user = await ident(4, "ed25519");
+  const s = await rawSession(relay.url, user, "many");
+  const sent: Envelope[] = [];
+  for (let i = 0; i < 60; i++) {
+    const e = await signedList(user, "many", `6f1c7c3e-cccc-4000-8000-${String(i).padStart(12, "0")}`, 3600);
+    sent.push(e);
+    s.send(e);
+  }
+  const kinds = await Promise.all(sent.map((e) => s.next(e.uid)));
+  const ok = kinds.filter((e) => e.message?.kind === "response").length;
+  const full = kinds.filter((e) => /unexpired requests/.test((e.message as { message?: string }).message ?? "")).length;
+  assert.is(ok, 40);
+  assert.is(full, 20);
+  assert.ok(peers[0].replayCacheSize() <= 40 + 3 + 2, `cache holds ${peers[0].replayCacheSize()}`);
+  s.ws.close();
+});
+
+replay("entries leave the cache when their window passes (sweep is per second, not a full scan per request)", () => {
+  const c = new ReplayCache({ maxPerTwin: 2 });
+  const d = (n: number) => new Uint8Array([n]);
+  assert.ok(c.admit(1, d(1), 1000, 10, 1000).ok);
+  assert.ok(c.admit(1, d(2), 1000, 20, 1000).ok);
+  assert.is(c.admit(1, d(3), 1000, 20, 1000).ok, false, "per-twin bound");
+  assert.is(c.admit(1, d(1), 1000, 10, 1005).ok, false, "replay inside the window");
+  assert.ok(c.admit(1, d(3), 1000, 20, 1011).ok, "the first entry expired and freed its slot");
+  assert.is(c.size(), 2);
+  assert.is(c.admit(1, d(4), 1100, 10, 1031).ok, false, "future beyond the skew");
+  assert.is(c.size(), 0, "everything expired by second 1031");
+});
+
+replay.after(async () => {
+  for (const p of peers.splice(0)) await p.close();
+  await relay.stop();
+});
+
+replay.run();
+
+const fair = suite("fairness (issue 18, attack 2)");
+let relay2: RunningRelay;
+let nodeSigner: ReturnType<typeof grantLimitedSigner>;
+
+fair.before(async () => {
+  relay2 = await startRelayWith(twins, { limits: { messagesPerSecond: 2000 } });
+  const n = await ident(11, "ed25519");
+  nodeSigner = grantLimitedSigner(n.signer);
+  const p = new RmbPeer({ relayUrls: [relay2.url], twinId: 11, signer: nodeSigner, twins });
+  // a handler that takes a moment, like a deployment lookup through the provision module
+  p.handle("zos.deployment.get", async (payload) => {
+    await new Promise((r) => setTimeout(r, 10));
+    return payload;
+  });
+  p.handle("zos.system.version", () => ({ zos: "zos-ts" }));
+  peers.push(p);
+  await p.start();
+});
+
+fair("twin B is answered while twin A floods 300 requests, and every request of A gets a reply or an error", async () => {
+  const a = await ident(12, "sr25519");
+  const b = await ident(13, "ed25519");
+  const pa = new RmbPeer({ relayUrls: [relay2.url], twinId: 12, signer: a.signer, twins, session: "flood", requestTimeoutMs: 15_000 });
+  const pb = new RmbPeer({ relayUrls: [relay2.url], twinId: 13, signer: b.signer, twins, session: "b", requestTimeoutMs: 15_000 });
+  peers.push(pa, pb);
+  await Promise.all([pa.start(), pb.start()]);
+  const flood = Promise.allSettled(Array.from({ length: 300 }, (_, i) => pa.request(11, "zos.deployment.get", { contract_id: i })));
+  const fromB = Array.from({ length: 5 }, () => pb.request(11, "zos.system.version", null));
+  const bResults = await Promise.allSettled(fromB);
+  for (const r of bResults) assert.equal(r, { status: "fulfilled", value: { zos: "zos-ts" } });
+  const aResults = await flood;
+  const answered = aResults.filter((r) => r.status === "fulfilled").length;
+  const busy = aResults.filter((r) => r.status === "rejected" && (r.reason as RmbError).code === BUSY_CODE).length;
+  const other = aResults.filter((r) => r.status === "rejected" && (r.reason as RmbError).code !== BUSY_CODE);
+  assert.equal(other.map((r) => String((r as PromiseRejectedResult).reason)), [], "no timeouts, no other errors");
+  assert.is(answered + busy, 300);
+  assert.ok(answered >= 16, `A still got service (${answered})`);
+  assert.ok(busy > 0, "A's excess was answered busy, explicitly");
+  assert.ok(nodeSigner.peak <= 16, `the node kept signatures within its share of the grant (peak ${nodeSigner.peak})`);
+  assert.is(peers[peers.length - 3].stats.repliesFailed, 0);
+});
+
+fair.after(async () => {
+  for (const p of peers.splice(0)) await p.close();
+  await relay2.stop();
+});
+
+fair.run();

@@ -1,0 +1,80 @@
+// The services a real grid has around its chain, for the dev grid: the indexer (GraphQL) and the
+// explorer (grid proxy REST) over one model fed from the dev chain, the KYC service, and the
+// client_env that lets the unmodified official GridClient reach them. Started by `zos grid up` and
+// `npm start` (cli/commands/dev/grid.ts).
+import { join } from "node:path";
+import type { DevChain } from "./chain/mod.ts";
+import { startExplorer } from "./explorer/mod.ts";
+import type { NodeAsk } from "./explorer/node-info.ts";
+import { attachFeed } from "./indexer/feed.ts";
+import { GridModel } from "./indexer/model.ts";
+import { startIndexer } from "./indexer/mod.ts";
+import { KYC_HOSTS, type RunningKyc, startKyc, writeClientEnv } from "./kyc/mod.ts";
+
+export interface GridServicesOptions {
+  chain: DevChain;
+  /** the grid's state folder: KYC statuses, the CA and the client preload live under it */
+  stateDir: string;
+  host?: string;
+  proxyPort?: number;
+  graphqlPort?: number;
+  kycPort?: number;
+  /** RMB requests to nodes, for the explorer's node facts and statistics (null: none) */
+  ask?: NodeAsk | null;
+  log?: (line: string) => void;
+}
+
+export interface GridServices {
+  proxyUrl: string;
+  graphqlUrl: string;
+  kyc: RunningKyc;
+  clientEnv: Record<string, string>;
+  model: GridModel;
+  /** resolves when the model has applied the chain's current head */
+  synced(): Promise<void>;
+  /** plugs in (or replaces) the RMB requester once a relay session exists */
+  setAsk(ask: NodeAsk): void;
+  stop(): Promise<void>;
+}
+
+export async function startGridServices(o: GridServicesOptions): Promise<GridServices> {
+  const host = o.host ?? "127.0.0.1";
+  const model = new GridModel();
+  const feed = attachFeed(o.chain, model, o.log);
+  const stops: (() => Promise<void>)[] = [async () => feed.stop()];
+  const stopAll = async () => {
+    for (const s of stops.splice(0).reverse()) await s().catch(() => {});
+  };
+  let ask: NodeAsk | null = o.ask ?? null;
+  const askVia: NodeAsk = (twin, cmd, payload, timeoutMs) => {
+    if (!ask) return Promise.reject(new Error("no RMB session yet"));
+    return ask(twin, cmd, payload, timeoutMs);
+  };
+  try {
+    const indexer = await startIndexer({ chain: o.chain, model, feed, host, port: o.graphqlPort, log: o.log });
+    stops.push(() => indexer.stop());
+    const explorer = await startExplorer({ chain: o.chain, model, feed, host, port: o.proxyPort, ask: askVia, log: o.log });
+    stops.push(() => explorer.stop());
+    const kyc = await startKyc({ stateDir: join(o.stateDir, "kyc"), host, port: o.kycPort, log: o.log });
+    stops.push(() => kyc.stop());
+    const routes: Record<string, { host: string; port: number }> = {};
+    for (const name of KYC_HOSTS) routes[name] = { host, port: kyc.port };
+    const clientEnv = writeClientEnv({ dir: join(o.stateDir, "client-env"), caFile: kyc.caFile, routes });
+    return {
+      proxyUrl: explorer.url,
+      graphqlUrl: indexer.url,
+      kyc,
+      clientEnv,
+      model,
+      synced: () => feed.caughtUp(o.chain.head.number),
+      setAsk: (a) => {
+        ask = a;
+        explorer.info.poke();
+      },
+      stop: stopAll,
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}

@@ -1,0 +1,49 @@
+// One self-contained ES module per entry point, made with the esbuild that `npm ci` installed from the
+// lock (node_modules/@esbuild/<platform>/bin/esbuild). `deno bundle` fetched its own esbuild from the
+// registry at build time, so a build with an empty Deno cache failed; this downloads nothing.
+// The output is pre-transpiled JavaScript: the runtime in the image only parses it (no TypeScript
+// transpile at boot), and it has no node_modules or source tree to read.
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+
+export class BundleError extends Error {}
+
+/** The esbuild binary installed by `npm ci` (the platform package esbuild's own shim would exec). */
+export function esbuildBinary(root: string): string {
+  const arch = process.arch === "arm64" ? "arm64" : "x64";
+  for (const p of [join(root, "node_modules", "@esbuild", `linux-${arch}`, "bin", "esbuild"), join(root, "node_modules", "esbuild", "bin", "esbuild")]) {
+    if (existsSync(p)) return p;
+  }
+  throw new BundleError(`esbuild is missing under node_modules (it is pinned in package-lock.json); run \`npm ci\` in the repository first`);
+}
+
+// CommonJS packages inside the bundle call require() for Node built-ins; an ES module has no
+// `require`, so the bundle gets one from node:module (built-ins only: the image has no node_modules).
+const REQUIRE_SHIM = 'import { createRequire as __zosCreateRequire } from "node:module"; const require = __zosCreateRequire(import.meta.url);';
+
+/** The esbuild command-line arguments for one entry (exported for the tests). */
+export function bundleArgs(entry: string, out: string): string[] {
+  return [
+    entry,
+    "--bundle",
+    "--format=esm",
+    // platform node: `node:` built-ins stay imports, npm packages resolve their Node entry points;
+    // the "deno" condition first, as Deno itself resolves packages.
+    "--platform=node",
+    "--conditions=deno,node,import",
+    "--target=esnext",
+    "--charset=utf8",
+    "--legal-comments=none",
+    "--log-level=warning",
+    `--banner:js=${REQUIRE_SHIM}`,
+    `--outfile=${out}`,
+  ];
+}
+
+/** Bundles `entry` (relative to `root`) into `out`. Deterministic: same inputs, same bytes. */
+export function bundle(root: string, entry: string, out: string): void {
+  const r = spawnSync(esbuildBinary(root), bundleArgs(entry, out), { cwd: root, encoding: "utf8", maxBuffer: 64 << 20, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NO_COLOR: "1" } });
+  if (r.error) throw new BundleError(`esbuild could not run: ${r.error.message}`);
+  if (r.status !== 0) throw new BundleError(`bundling ${entry} failed (esbuild exit ${r.status}):\n${(r.stderr || r.stdout).trim().slice(-2000)}`);
+}

@@ -1,0 +1,177 @@
+// The vm-test's sandbox comparison on events shaped as the kernel reports them (CONTRACTS.md:
+// `spawned`/`ready` carry `sandbox: {argv, uid, gid, groups, cap*, noNewPrivs}` read from /proc):
+// a node launched as the golden manifest says passes, and each way a process could hold more than
+// its manifest is named; then the same check on a real root kernel's events (the booted image is
+// checked in direct-boot.test.ts).
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { capabilityMask, checkSandboxFacts, kernelEventsFromConsole, type KernelEventLike, type SandboxFacts } from "./sandbox-facts.ts";
+import { parseJsonc } from "../../rootfs/lib/read-image-manifest.ts";
+import { writeFileSync } from "node:fs";
+import { startKernel } from "../../kernel/mod.ts";
+import { tempDir } from "../../tools/test-tmp.ts";
+
+const REPO_ROOT = join(fileURLToPath(new URL(".", import.meta.url)), "..", "..");
+
+const GOLDEN_FILE = join(fileURLToPath(new URL(".", import.meta.url)), "..", "..", "rootfs", "golden", "manifest.json");
+const golden = readFileSync(GOLDEN_FILE, "utf8");
+const NONE = "0000000000000000";
+
+interface Proc {
+  kind: string;
+  entry: string;
+  sandbox?: Record<string, string[]>;
+  linux?: { capabilities?: string[]; groups?: string[] };
+}
+
+/** A node started exactly as `manifest` says, as a root kernel in the image would report it. */
+function launchedAsReviewed(manifest: string): KernelEventLike[] {
+  const procs = (parseJsonc(manifest) as { processes: Record<string, Proc> }).processes;
+  const events: KernelEventLike[] = [{ event: "kernel-starting", processes: Object.keys(procs).length, root: true }];
+  Object.entries(procs).forEach(([name, p], i) => {
+    const flags = p.kind === "module" ? [] : Object.entries(p.sandbox ?? {}).filter(([, v]) => v.length)
+      .map(([k, v]) => `--allow-${k}=${v.map((x) => x.replace(/\$\{state\}/g, "/run/zos/kernel").replace(/\$\{\w+\}/g, "10.0.2.2:8080")).join(",")}`);
+    const mask = capabilityMask(p.linux?.capabilities ?? []).toString(16).padStart(16, "0");
+    const sandbox: SandboxFacts = {
+      argv: ["/usr/bin/deno", "run", "--quiet", "--no-prompt", "--no-remote", ...flags, `/lib/zos/${p.entry}`],
+      uid: 20000 + i,
+      gid: 20000 + i,
+      groups: (p.linux?.groups ?? []).map((_, j) => 6 + j),
+      capInh: mask,
+      capPrm: mask,
+      capEff: mask,
+      capBnd: mask,
+      capAmb: mask,
+      noNewPrivs: true,
+    };
+    events.push({ event: "spawned", process: name, pid: 100 + i, sandbox });
+    events.push({ event: "ready", process: name, ms: 900, sandbox });
+  });
+  return events;
+}
+
+function edit(events: KernelEventLike[], name: string, change: (f: SandboxFacts) => void): KernelEventLike[] {
+  return events.map((e) => {
+    if (e.process !== name || !e.sandbox) return e;
+    const sandbox = structuredClone(e.sandbox);
+    change(sandbox);
+    return { ...e, sandbox };
+  });
+}
+
+test("a node launched as the golden manifest says has no differences", () => {
+  assert.equal(checkSandboxFacts(golden, launchedAsReviewed(golden), { kernelIsRoot: true }), []);
+});
+
+test("-A on a module, and any permission flag on a module, are named", () => {
+  const ev = edit(launchedAsReviewed(golden), "provision", (f) => f.argv.splice(2, 0, "-A"));
+  assert.equal(checkSandboxFacts(golden, ev, { kernelIsRoot: true }), [`provision: runs with all permissions (-A/--allow-all): ${factsOf(ev, "provision").argv.join(" ")}`]);
+  const net = edit(launchedAsReviewed(golden), "api", (f) => f.argv.splice(2, 0, "--allow-net"));
+  assert.match(checkSandboxFacts(golden, net, { kernelIsRoot: true }).join("\n"), /^api: has --allow-net but its manifest is a module/);
+});
+
+test("a driver with more or other Deno permissions than its manifest is named", () => {
+  const extra = edit(launchedAsReviewed(golden), "kv", (f) => f.argv.splice(2, 0, "--allow-run=/usr/bin/deno"));
+  assert.equal(checkSandboxFacts(golden, extra, { kernelIsRoot: true }), ["kv: has --allow-run=/usr/bin/deno but its manifest grants no run"]);
+  const wide = edit(launchedAsReviewed(golden), "hostfacts", (f) => {
+    const i = f.argv.findIndex((a) => a.startsWith("--allow-sys="));
+    f.argv[i] = "--allow-sys";
+  });
+  assert.match(checkSandboxFacts(golden, wide, { kernelIsRoot: true })[0], /^hostfacts: has --allow-sys without a list/);
+  const other = edit(launchedAsReviewed(golden), "hostfacts", (f) => {
+    const i = f.argv.findIndex((a) => a.startsWith("--allow-read="));
+    f.argv[i] = f.argv[i].replace("/proc/meminfo", "/etc/shadow");
+  });
+  assert.equal(checkSandboxFacts(golden, other, { kernelIsRoot: true }), ["hostfacts: --allow-read entry 1 is /etc/shadow, its manifest says /proc/meminfo"]);
+  const fewer = edit(launchedAsReviewed(golden), "chain", (f) => (f.argv = f.argv.filter((a) => !a.startsWith("--allow-net"))));
+  assert.equal(checkSandboxFacts(golden, fewer, { kernelIsRoot: true }), ["chain: lacks --allow-net that its manifest grants (the launch differs from the plan)"]);
+});
+
+test("root, shared uids, groups, capabilities and missing no_new_privs are named", () => {
+  const root = edit(launchedAsReviewed(golden), "log", (f) => {
+    f.uid = 0;
+    f.gid = 0;
+  });
+  assert.equal(checkSandboxFacts(golden, root, { kernelIsRoot: true }), ["log: runs as root (uid 0)", "log: runs with gid 0"]);
+  const shared = edit(launchedAsReviewed(golden), "clock", (f) => (f.uid = factsOf(launchedAsReviewed(golden), "kv").uid));
+  assert.match(checkSandboxFacts(golden, shared, { kernelIsRoot: true }).join("\n"), /^clock: shares uid \d+ with kv$/m);
+  const caps = edit(launchedAsReviewed(golden), "identity", (f) => {
+    f.capBnd = "000001ffffffffff"; // the full bounding set a plain setuid() leaves
+    f.groups = [6];
+    f.noNewPrivs = false;
+  });
+  assert.equal(checkSandboxFacts(golden, caps, { kernelIsRoot: true }), [
+    "identity: has supplementary groups [6], its manifest lists []",
+    `identity: capBnd is 000001ffffffffff, its manifest allows ${NONE} (none)`,
+    "identity: runs without no_new_privs",
+  ]);
+  // a non-root kernel cannot switch identities: only the command line is checked
+  assert.equal(checkSandboxFacts(golden, caps, { kernelIsRoot: false }), []);
+});
+
+test("a driver's manifest capabilities are the exact expected masks", () => {
+  const withCap = golden.replace(/"kind": "driver",\s*"entry": "capabilities\/kv\/main.ts",/, (m) => `${m} "linux": { "capabilities": ["CAP_NET_ADMIN"] },`);
+  assert.ok(withCap !== golden, "the golden has the kv driver");
+  const ev = launchedAsReviewed(withCap);
+  assert.is(factsOf(ev, "kv").capAmb, "0000000000001000");
+  assert.equal(checkSandboxFacts(withCap, ev, { kernelIsRoot: true }), []);
+  // the same facts against the golden (no capability): every set is named as wider
+  assert.equal(checkSandboxFacts(golden, ev, { kernelIsRoot: true }).length, 5);
+});
+
+test("missing facts, unknown processes and the kernel's own sandbox-mismatch are failures", () => {
+  const ev = launchedAsReviewed(golden).filter((e) => e.process !== "rmb");
+  ev.push({ event: "ready", process: "intruder", sandbox: factsOf(launchedAsReviewed(golden), "log") });
+  ev.push({ event: "sandbox-mismatch", process: "api", differences: ["argv: -A not in the plan"] });
+  assert.equal(checkSandboxFacts(golden, ev, { kernelIsRoot: true }), [
+    "api: the kernel reported sandbox-mismatch: argv: -A not in the plan",
+    "intruder: runs but is not in the golden manifest",
+    "rmb: no verified sandbox facts reported (no spawned/ready event with \"sandbox\")",
+  ]);
+});
+
+test("events are read back from the serial console lines PID 1 writes", () => {
+  const ev = launchedAsReviewed(golden);
+  const lines = ["[    3.1] random kernel line", ...ev.map((e) => `zos-kernel: ${JSON.stringify(e)}`), "zos-kernel: {\"event\":\"rea"];
+  assert.equal(kernelEventsFromConsole(lines), ev);
+});
+
+test("real kernel events: a root kernel's verified facts pass against its manifest, and a widened manifest is caught", async () => {
+  if (process.getuid?.() !== 0) return; // identities and capabilities are switched only by a root kernel
+  const dir = tempDir("zt-image-facts-");
+  const text = JSON.stringify({
+    version: 1,
+    root: REPO_ROOT,
+    processes: {
+      kv: {
+        kind: "driver", entry: "capabilities/kv/main.ts", args: ["${state}/kv"], sandbox: { read: ["${state}/kv"], write: ["${state}/kv"] },
+        linux: { capabilities: ["CAP_NET_ADMIN"] }, exposes: { kv: { interface: "Kv" } },
+      },
+      log: { kind: "driver", entry: "capabilities/log/main.ts", exposes: { log: { interface: "Log" } } },
+      greeter: { kind: "module", entry: "modules/greeter/main.ts", grants: { log: { from: "log", cap: "log" } }, exposes: { greeter: { interface: "Greeter" } } },
+    },
+  }, null, 2);
+  const file = join(dir, "manifest.json");
+  writeFileSync(file, text);
+  const events: KernelEventLike[] = [];
+  const h = await startKernel({ manifest: file, stateDir: join(dir, "state"), onEvent: (e) => events.push(e as KernelEventLike), bootTimeoutMs: 30_000 });
+  try {
+    assert.equal(h.notReady, []);
+    assert.equal(checkSandboxFacts(text, events, { kernelIsRoot: true }), []);
+    assert.is(factsOf(events, "kv").capAmb, "0000000000001000");
+    // the same processes judged against a manifest without kv's capability: the widening is named
+    const narrower = text.replace(/"linux": \{[^}]*\},/, "");
+    assert.equal(checkSandboxFacts(narrower, events, { kernelIsRoot: true }).filter((d) => d.startsWith("kv: cap")).length, 5);
+  } finally {
+    await h.stop(3000);
+  }
+});
+
+function factsOf(events: KernelEventLike[], name: string): SandboxFacts {
+  return events.find((e) => e.process === name && e.sandbox)!.sandbox!;
+}
+
+test.run();
