@@ -54,6 +54,19 @@ test("a write that fails keeps the old value and removes its temp file", () => {
   assert.equal(readdirSync(d), ["k"]);
 });
 
+test("no file descriptor is left open, by writes that land, writes that fail, or fsyncDir", () => {
+  const d = join(root, "fds");
+  mkdirSync(d);
+  const open = () => readdirSync("/proc/self/fd").length;
+  const before = open();
+  for (let i = 0; i < 50; i++) {
+    writeFileAtomic(join(d, "k"), `v${i}`);
+    assert.throws(() => writeFileAtomic(join(d, "k"), { length: 1 } as unknown as Uint8Array));
+    fsyncDir(d);
+  }
+  assert.ok(open() - before < 5, `${open() - before} descriptors leaked`);
+});
+
 test("writeAll writes everything, also more than one write call takes", () => {
   const f = join(root, "big");
   const fd = openSync(f, "w");

@@ -151,6 +151,9 @@ test("a single-key commit is one atomic put, no wal; reads and lists never show 
   assert.equal(await s.list(""), ["only"]);
   assert.equal(await s.list("o"), ["only"]);
   assert.equal(await s.list("p"), []);
+  // the backend lists in reverse: the store still answers in key order
+  await s.commit([{ op: "put", key: "b", value: "1" }, { op: "put", key: "a", value: "1" }, { op: "put", key: "c", value: "1" }]);
+  assert.equal(await s.list(""), ["a", "b", "c", "only"]);
 });
 
 test("commits run one after another, a failed one does not block the next, close() waits for them", async () => {
