@@ -104,7 +104,7 @@ t("comes up with the node under the kernel, registers it, writes endpoints.json 
   assert.is(r.code, 0, r.stderr);
   const ready = r.events.find((e) => e.event === "ready")!;
   assert.ok(ready, "ready event");
-  assert.equal(r.events.filter((e) => e.event === "up").map((e) => e.phase), ["chain", "relay", "node", "user"]);
+  assert.equal(r.events.filter((e) => e.event === "up").map((e) => e.phase), ["chain", "services", "relay", "node", "user"]);
   assert.is(ready.node_mode, "kernel");
   assert.is(r.events.at(-1)?.event, "stopped");
   assert.is(ready.new_node, true);

@@ -146,7 +146,10 @@ t("npm start's grid: node registered on chain with its relay and e2e pk, endpoin
   const twin = await chain.read.twin(grid.node.twinId);
   assert.is(twin.relay, new URL(grid.relayUrl).host);
   assert.match(String(twin.pk), /^0x0[23][0-9a-f]{64}$/);
-  assert.equal(Object.keys(grid.endpoints).sort(), ["chain_url", "farm_id", "node_id", "node_twin_id", "relay_url", "user_key_type", "user_mnemonic", "user_twin_id"]);
+  // endpoints.json keeps these keys with their meaning; new keys may be added (shared contract)
+  for (const k of ["chain_url", "farm_id", "node_id", "node_twin_id", "relay_url", "user_key_type", "user_mnemonic", "user_twin_id"]) {
+    assert.ok(k in grid.endpoints, `endpoints.json has ${k}`);
+  }
   assert.ok((await chain.read.balance(grid.user.address)).free > 0n, "dev user funded");
 });
 
