@@ -26,6 +26,7 @@ let overBudget: string[] = [];
 try {
   const node = await startNode({
     stateDir: state, chainUrl: grid.chainUrl, relayUrl: grid.relayUrl, activationUrl: grid.activationUrl, farmId: 1,
+    registerTimeoutMs: 600_000, // a busy shared machine starts ten processes slowly
     onEvent: (e) => {
       if (e.event === "memory-over-budget") overBudget.push(`${e.process} ${e.rssMb} MiB > ${e.budgetMb} MiB`);
     },

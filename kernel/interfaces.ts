@@ -9,6 +9,7 @@ import { ChainReader$Client, ChainSubmitter$Client } from "../capabilities/schem
 import {
   Activator$Client, DeploymentEngine$Client, HostFacts$Client, Rmb$Client, StatusReport$Client,
 } from "../capabilities/schema/gen/node.ts";
+import { Zdb$Client } from "../capabilities/schema/gen/zdb.ts";
 
 const registry = new Map<string, bigint>([
   ["Session", Session$Client.interfaceId],
@@ -29,6 +30,7 @@ const registry = new Map<string, bigint>([
   ["HostFacts", HostFacts$Client.interfaceId],
   ["DeploymentEngine", DeploymentEngine$Client.interfaceId],
   ["StatusReport", StatusReport$Client.interfaceId],
+  ["Zdb", Zdb$Client.interfaceId],
 ]);
 
 export function interfaceId(name: string): bigint | undefined {

@@ -414,7 +414,6 @@ export class Kernel {
     p.state = "failed";
     this.emit("sandbox-mismatch", { process: p.spec.name, pid, generation, differences, ...(facts ? { sandbox: facts } : {}) });
     this.emit("failed", { process: p.spec.name, restarts: p.restarts, reason: `sandbox mismatch: ${differences.join("; ")}` });
-    p.restartTimer = null;
     try {
       p.child?.kill("SIGKILL");
     } catch { /* gone */ }

@@ -2,6 +2,7 @@
 // and hostfacts drivers; provision, registrar and api modules, each its own sandboxed process) and waits
 // until the registrar has put the node on chain. `zos dev` and the end-to-end test use it.
 import { chmodSync, mkdirSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from "node:fs";
+import net from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { StatusReport$Client } from "../capabilities/schema/gen/node.ts";
@@ -20,6 +21,8 @@ export interface NodeOptions {
   activationUrl?: string;
   /** dev grids without an activation service: a funded account's mnemonic the chain driver transfers from */
   faucetMnemonic?: string;
+  /** HOST:PORT the node's 0-db server listens on (default "127.0.0.1:0": loopback, any free port) */
+  zdbListen?: string;
   /** how long to wait for registration (default 120 s) */
   registerTimeoutMs?: number;
   manifest?: string;
@@ -60,6 +63,15 @@ function writeSecret(path: string, text: string): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** `npm start`'s 0-db address: loopback on 0-db's usual port 9900 when it is free, else any free port. */
+export function devZdbListen(): Promise<string> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once("error", () => resolve("127.0.0.1:0"));
+    probe.listen(9900, "127.0.0.1", () => probe.close(() => resolve("127.0.0.1:9900")));
+  });
+}
+
 export async function startNode(o: NodeOptions): Promise<RunningNode> {
   if (!Number.isInteger(o.farmId) || o.farmId <= 0) throw new Error(`farm id must be a positive integer, got ${o.farmId}`);
   const stateDir = resolve(o.stateDir);
@@ -72,8 +84,9 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     // no activation service: "" (the chain driver falls back to the faucet file) and no extra host
     activationurl: o.activationUrl ?? "",
     activationhost: o.activationUrl ? hostOf(o.activationUrl, "activation URL", ["http:", "https:"]) : hostOf(o.chainUrl, "chain URL"),
+    zdblisten: o.zdbListen ?? "127.0.0.1:0",
   };
-  for (const d of ["", "chain", "hostfacts", "kv"]) mkdirSync(join(stateDir, d), { recursive: true, mode: 0o700 });
+  for (const d of ["", "chain", "hostfacts", "kv", "zdb"]) mkdirSync(join(stateDir, d), { recursive: true, mode: 0o700 });
   if (o.faucetMnemonic) writeSecret(join(stateDir, "chain", "faucet"), o.faucetMnemonic);
   // Ready means what a user needs: registered on chain and the api serving its zos.* commands through the
   // rmb driver (it says so once its serve call succeeded), so the first request after start is answered.

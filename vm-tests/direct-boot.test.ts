@@ -6,6 +6,8 @@
 // over the relay to the official rmb_direct_client, the verified sandbox of every process (from the
 // kernel's events) equal to the golden manifest, orderly reboot (Ctrl-Alt-Del) with the state disk kept:
 // boot #2, the same twin answers again and no second node was registered.
+// Before the boot, the image's own kernel starts its drivers in a chroot of the initramfs on the host and
+// their verified sandbox must equal the golden (fast; independent of QEMU's speed).
 // The other scenarios (no disk, iPXE over HTTP) run with `npm run vm-test`.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -14,6 +16,9 @@ import { join } from "node:path";
 import { buildImage, DEFAULT_CACHE } from "../rootfs/build.ts";
 import { compareWithGolden, readImageManifest } from "../rootfs/lib/read-image-manifest.ts";
 import { directBootWithDisk, noShell, startGrid } from "./scenarios.ts";
+import { runImageProcesses } from "./lib/image-chroot.ts";
+import { checkSandboxFacts } from "./lib/sandbox-facts.ts";
+import { rootOnly } from "../tools/test-env.ts";
 
 // Build outputs go into the (gitignored) kernel cache folder: same filesystem as the repo, not a small /tmp.
 mkdirSync(DEFAULT_CACHE, { recursive: true });
@@ -45,6 +50,16 @@ test("the manifest inside the image equals the reviewed golden (rootfs/golden/ma
   const golden = readFileSync(join(DEFAULT_CACHE, "..", "golden", "manifest.json"), "utf8");
   const diff = compareWithGolden(readImageManifest(outA), golden);
   assert.equal(diff, [], "authority changed: review it, then update rootfs/golden/manifest.json\n" + diff.join("\n"));
+});
+
+test("the image's own kernel, setpriv and bundles start its drivers in their verified sandbox (chroot of the initramfs)", () => {
+  if (!rootOnly("the image's processes under their own uids")) return;
+  // Wave 1 of the node (the drivers that need no grid): fast and independent of QEMU's speed on a busy
+  // machine; the QEMU boot below checks all ten processes of the booted node.
+  const r = runImageProcesses(outA, ["kv", "log", "clock", "identity", "hostfacts"], work);
+  assert.equal(checkSandboxFacts(r.manifest, r.events, { kernelIsRoot: true }), [], r.output.slice(-2000));
+  const hostfacts = r.events.find((e) => e.process === "hostfacts" && e.sandbox)!.sandbox!;
+  assert.is(hostfacts.capAmb, "0000000000000004", "hostfacts holds CAP_DAC_READ_SEARCH (its manifest's linux.capabilities) and nothing else");
 });
 
 test("direct boot in QEMU: network, chain, kernel, registers, answers over RMB, reboot keeps identity", async () => {

@@ -18,6 +18,7 @@ export const BENCHES: Record<string, string> = {
   chain: "dev chain extrinsics/s and storage reads/s through @polkadot/api",
   rmb: "RMB round trip through the relay vs raw WebSocket echo",
   "node-api": "zos.* over RMB end to end; deployments/s; npm start → registered",
+  zdb: "0-db server SET/GET req/s and p99 under redis-benchmark, next to redis-server",
   boot: "image size and boot phases vs a hello image (QEMU, TCG)",
 };
 

@@ -12,7 +12,8 @@ usage: zos vm-test [--scenario NAME[,NAME]] [--out DIR] [--build] [--keep-logs] 
 
 scenarios (all by default):
   no-shell      the image listing holds no shell, interpreter or package manager, nothing executable but the runtime
-  direct-disk   direct kernel boot with a btrfs state disk: DHCP, dev chain reached, reboot, state survives, power-off
+  direct-disk   direct kernel boot with a btrfs state disk: DHCP, dev chain reached, registered, answers over RMB,
+                every process's verified sandbox equals rootfs/golden/manifest.json, reboot, state survives
   no-disk       no disk: the node boots and says why it will not register
   ipxe-http     network boot through QEMU's iPXE ROM from an HTTP boot server on loopback
 

@@ -32,6 +32,8 @@ export function kernelVars(p: BootParams): Record<string, string> {
     farm: String(p.farmerId ?? 0),
     activationurl: activationUrls(p)[0],
     activationhost: hostPort(activationUrls(p)[0]),
+    // the node's 0-db server (capabilities/zdb) on every address, as Zero-OS serves zdb namespaces
+    zdblisten: "[::]:9900",
     substrate_url: substrateUrls(p)[0],
     substrate_urls: substrateUrls(p).join(" "),
     relay_url: relayUrls(p)[0],

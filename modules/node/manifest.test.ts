@@ -29,7 +29,13 @@ t("only the identity driver may touch the seed directory; Signers are purpose-sc
     const paths = [...(p.permissions.read ?? []), ...(p.permissions.write ?? [])];
     if (p.name !== "identity") assert.not.ok(paths.some((x) => x.includes("${state}/identity") || x === "${state}"), `${p.name} cannot read the seed`);
   }
-  assert.equal(grant("chain", "signer")?.restrictions, { purpose: "chain" });
+  const chainSigner = grant("chain", "signer")?.restrictions as { purpose: string; calls: string[] };
+  assert.is(chainSigner.purpose, "chain");
+  // the chain signer signs only the node's own calls: never a transfer, a farm change or a user's contract
+  assert.ok(chainSigner.calls.length > 0, "the chain signer lists the calls it may sign");
+  assert.not.ok(chainSigner.calls.some((c) => /balances\.|utility\.|sudo|Farm|createNodeContract|cancelContract/.test(c)), `chain signer calls: ${chainSigner.calls}`);
+  const registrarCalls = grant("registrar", "submit")?.restrictions.calls as string[];
+  for (const c of registrarCalls) assert.ok(chainSigner.calls.includes(c), `the chain signer can sign the registrar's ${c}`);
   assert.equal(grant("rmb", "signer")?.restrictions, { purpose: "rmb" });
   for (const m of ["provision", "registrar", "api"]) {
     assert.not.ok(proc(m).grants.some((g) => g.cap === "signer"), `${m} holds no Signer`);

@@ -10,6 +10,10 @@ import { startProcess } from "../../capabilities/lib/guest/process.ts";
 import { deploymentJson, workloadJson } from "../lib/gridtypes/mod.ts";
 import { granted, HostFactsClient, nodeAddress } from "../node/caps.ts";
 import { toJson } from "../node/json.ts";
+import { ChainReader$Client } from "../../capabilities/schema/gen/chain.ts";
+import { freeCancelled } from "./contract-sync.ts";
+import { zdbBackend } from "./zdb/client.ts";
+import { zdbManager } from "./zdb/manager.ts";
 import { contractCheckerFromChain, type CapacitySource, Engine, KvDurableStore, twinKeysFromChain, type WorkloadManager } from "./mod.ts";
 
 interface Cap { cru: number; sru: number; hru: number; mru: number }
@@ -22,8 +26,8 @@ function ready(): Engine {
   return engine;
 }
 
-// Workload managers (network, vm, storage…) are separate modules of later issues; none is wired yet, so
-// workloads of any type fail with the engine's "not supported" message while deployments are still stored.
+// Workload managers by type, each bound to the capabilities it was granted; types without one fail with
+// the engine's "not supported" message while deployments are still stored.
 const managers = new Map<string, WorkloadManager>();
 
 const server = new DeploymentEngine$Server({
@@ -75,9 +79,17 @@ const kv = {
   delete: (key: string) => kvUse((c) => new KvClient(c).delete(key)),
   list: (prefix: string) => kvUse((c) => new KvClient(c).list(prefix)),
 };
-const reader = new ChainReaderClient(granted(session, "reader"));
+const readerCap = granted(session, "reader");
+const reader = new ChainReaderClient(readerCap);
 const facts = new HostFactsClient(granted(session, "facts"));
 const identity = granted(session, "identity");
+
+interface HostInterface { name: string; ips: string[] }
+managers.set("zdb", zdbManager({
+  backend: zdbBackend(granted(session, "zdb")),
+  // a server on every address is reached through the node's own (non-internal) addresses
+  nodeAddresses: async () => (await facts.get<HostInterface[]>("interfaces")).flatMap((i) => i.ips),
+}));
 
 // The node id is known once the registrar put the node on chain; contract checks wait for it.
 let nodeId: number | null = null;
@@ -121,6 +133,21 @@ try {
   });
   engine.start();
   console.error("provision: engine open");
+  // contracts cancelled on chain: their deployments are uninstalled (delete frees what they held)
+  let syncing = false;
+  setInterval(() => {
+    if (syncing || !engine) return;
+    syncing = true;
+    const e = engine;
+    ownNodeId()
+      .then((id) => readerCap(async (c) => (await new ChainReader$Client(c).activeNodeContracts((p) => (p.nodeId = id)).promise()).ids.toArray()))
+      .then((ids) => freeCancelled(e, ids))
+      .then((freed) => freed.length && console.error(`provision: contracts cancelled on chain: ${freed.join(", ")}`))
+      .catch((err) => {
+        if (!/not registered on chain yet/.test((err as Error).message)) console.error(`provision: contract sync: ${(err as Error).message}`);
+      })
+      .finally(() => (syncing = false));
+  }, 5_000);
 } catch (err) {
   startError = (err as Error).message;
   console.error(`provision: cannot open the engine: ${startError}`);

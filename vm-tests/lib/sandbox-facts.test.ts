@@ -13,6 +13,7 @@ import { parseJsonc } from "../../rootfs/lib/read-image-manifest.ts";
 import { writeFileSync } from "node:fs";
 import { startKernel } from "../../kernel/mod.ts";
 import { tempDir } from "../../tools/test-tmp.ts";
+import { rootOnly } from "../../tools/test-env.ts";
 
 const REPO_ROOT = join(fileURLToPath(new URL(".", import.meta.url)), "..", "..");
 
@@ -140,7 +141,7 @@ test("events are read back from the serial console lines PID 1 writes", () => {
 });
 
 test("real kernel events: a root kernel's verified facts pass against its manifest, and a widened manifest is caught", async () => {
-  if (process.getuid?.() !== 0) return; // identities and capabilities are switched only by a root kernel
+  if (!rootOnly("a root kernel's verified sandbox facts")) return; // identities and capabilities are switched only by a root kernel
   const dir = tempDir("zt-image-facts-");
   const text = JSON.stringify({
     version: 1,

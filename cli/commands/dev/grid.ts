@@ -6,7 +6,7 @@ import { ChainClient } from "../../../capabilities/chain/mod.ts";
 import { signerFromMnemonic } from "../../../capabilities/rmb/signer.ts";
 import { startChain } from "../../../grid/chain/mod.ts";
 import { startRelay } from "../../../grid/relay/mod.ts";
-import { type RunningNode, startNode } from "../../../modules/node.ts";
+import { devZdbListen, type RunningNode, startNode } from "../../../modules/node.ts";
 import { startActivation } from "../../../grid/activation/mod.ts";
 import { startGridServices } from "../../../grid/services.ts";
 import { connectExplorerRmb } from "./explorer_rmb.ts";
@@ -141,6 +141,7 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
     const fresh = !existsSync(join(nodeDir, "identity", "seed.txt"));
     const n = await startNode({
       stateDir: nodeDir,
+      zdbListen: await devZdbListen(),
       chainUrl: chain.url,
       relayUrl: relay.url,
       farmId: DEV_FARM_ID,

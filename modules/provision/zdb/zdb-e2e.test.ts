@@ -1,0 +1,222 @@
+// End to end, as a grid user does it: the node under the capability kernel (startNode, manifests/node.json
+// with the zdb driver), `zos client deploy examples/zdb.json` run as a real CLI process, then a redis client
+// (ioredis) reaches the deployed namespace at the result's IPs/Port with its password and reads back what it
+// wrote. Escape checks: without or with a wrong password the namespace stays closed, admin commands are
+// refused, and the server process runs with exactly its manifest's permissions (/proc). Cancelling the
+// contract frees the namespace.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Redis } from "ioredis";
+import { startChain, type RunningChain } from "../../../grid/chain/mod.ts";
+import { startRelay, type RunningRelay } from "../../../grid/relay/mod.ts";
+import { type RunningActivation, startActivation } from "../../../grid/activation/mod.ts";
+import { ChainClient } from "../../../capabilities/chain/mod.ts";
+import { signerFromMnemonic } from "../../../capabilities/rmb/signer.ts";
+import { DevFaucet } from "../../../cli/commands/dev/faucet.ts";
+import { ensureDevUser } from "../../../cli/commands/dev/user.ts";
+import { writeEndpoints } from "../../../cli/commands/dev/endpoints.ts";
+import { openSession } from "../../../cli/commands/client/session.ts";
+import { cancelContract } from "../../../cli/commands/client/deploy.ts";
+import { Zdb$Client } from "../../../capabilities/schema/gen/zdb.ts";
+import { repoRoot } from "../../../kernel/sandbox.ts";
+import { tempDir } from "../../../tools/test-tmp.ts";
+import { type RunningNode, startNode } from "../../node.ts";
+
+const dir = tempDir("zt-zdb-e2e-");
+const EXAMPLE = join(repoRoot, "examples", "zdb.json");
+const PASSWORD = (JSON.parse(readFileSync(EXAMPLE, "utf8")) as { workloads: { data: { password: string } }[] }).workloads[0].data.password;
+let chain: RunningChain;
+let relay: RunningRelay;
+let activation: RunningActivation;
+let node: RunningNode;
+let client: ChainClient;
+let endpoints: string;
+let mnemonic: string;
+const lines: string[] = [];
+const events: Record<string, unknown>[] = [];
+const redis: Redis[] = [];
+let contractId = 0;
+let result: { Namespace: string; IPs: string[]; Port: number };
+
+const t = suite("zdb workload end to end");
+
+t.before(async () => {
+  chain = await startChain({ blockTimeMs: 0, log: () => {} });
+  relay = await startRelay({ chainUrl: chain.url });
+  const alice = chain.devAccounts.find((a) => a.name === "alice") ?? chain.devAccounts[0];
+  const bob = chain.devAccounts.find((a) => a.name === "bob")!;
+  activation = await startActivation({ chainUrl: chain.url, funderMnemonic: bob.mnemonic, log: () => {} });
+  node = await startNode({
+    stateDir: join(dir, "node"),
+    chainUrl: chain.url,
+    relayUrl: relay.url,
+    farmId: 1,
+    activationUrl: activation.url,
+    registerTimeoutMs: 90_000,
+    onEvent: (e) => {
+      events.push(e as unknown as Record<string, unknown>);
+      if (e.event === "output") lines.push(`${e.process}: ${e.line}`);
+    },
+  }).catch((err) => {
+    console.error(lines.slice(-40).join("\n"));
+    throw err;
+  });
+  client = await ChainClient.connect({ urls: [chain.url] });
+  const faucet = new DevFaucet(client, await signerFromMnemonic(alice.mnemonic, "sr25519"));
+  const u = await ensureDevUser(join(dir, "user"), client, faucet, relay.url);
+  mnemonic = u.mnemonic;
+  endpoints = writeEndpoints(join(dir, "dev"), {
+    chain_url: chain.url, relay_url: relay.url, node_twin_id: node.twinId, node_id: node.nodeId, farm_id: 1,
+    user_mnemonic: u.mnemonic, user_twin_id: u.twinId, user_key_type: "sr25519",
+  });
+});
+
+t.after(async () => {
+  for (const r of redis) r.disconnect();
+  await client?.close().catch(() => {});
+  await node?.stop();
+  await activation?.stop();
+  await relay?.stop();
+  await chain?.stop();
+});
+
+function zos(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [join(repoRoot, "bin", "zos.js"), ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d) => (stdout += d));
+    p.stderr.on("data", (d) => (stderr += d));
+    p.on("exit", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+function connect(): Redis {
+  const r = new Redis({ host: result.IPs[0], port: result.Port, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: false });
+  r.on("error", () => {});
+  redis.push(r);
+  return r;
+}
+
+async function refused(p: Promise<unknown>, text: string): Promise<void> {
+  try {
+    await p;
+    assert.unreachable(`expected "${text}"`);
+  } catch (e) {
+    assert.is((e as Error).message, text);
+  }
+}
+
+t("`zos client deploy examples/zdb.json` provisions a namespace; the result is Zero-OS's", async () => {
+  const r = await zos(["client", "deploy", EXAMPLE, "--endpoints", endpoints, "--json"]);
+  assert.is(r.code, 0, `deploy failed: ${r.stdout}\n${r.stderr}\n${lines.slice(-20).join("\n")}`);
+  const out = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+  contractId = out.contract_id;
+  const wl = out.deployment.workloads[0];
+  assert.is(wl.result.state, "ok", JSON.stringify(wl.result));
+  result = wl.result.data;
+  assert.equal(Object.keys(result), ["Namespace", "IPs", "Port"]);
+  assert.is(result.Namespace, `${out.deployment.twin_id}-${contractId}-store`);
+  assert.equal(result.IPs, ["127.0.0.1"]);
+  assert.ok(result.Port > 0);
+  const got = await zos(["client", "get", String(contractId), "--endpoints", endpoints, "--json"]);
+  assert.is(got.code, 0, got.stderr);
+  assert.equal(JSON.parse(got.stdout).workloads[0].result.data, result);
+});
+
+t("a redis client writes and reads back through the namespace with its password", async () => {
+  const c = connect();
+  assert.is(await c.call("SELECT", result.Namespace, PASSWORD), "OK");
+  assert.is(await c.set("hello", "zos-ts"), "hello");
+  assert.is(await c.get("hello"), "zos-ts");
+  const info = String(await c.call("NSINFO", result.Namespace));
+  assert.ok(info.includes("data_limits_bytes: 1073741824\n"), info);
+  assert.ok(info.includes("public: no\n") && info.includes("password: yes\n"), info);
+  // SECURE: sha1("<challenge>:<password>")
+  const d = connect();
+  const nonce = String(await d.call("AUTH", "SECURE", "CHALLENGE"));
+  const hash = createHash("sha1").update(`${nonce}:${PASSWORD}`).digest("hex");
+  assert.is(await d.call("SELECT", result.Namespace, "SECURE", hash), "OK");
+  assert.is(await d.get("hello"), "zos-ts");
+});
+
+t("escape: the password gates the namespace; admin commands and the default namespace are closed", async () => {
+  const c = connect();
+  await refused(c.call("SELECT", result.Namespace), "Namespace protected and private");
+  await refused(c.call("SELECT", result.Namespace, "guess"), "Access denied");
+  await refused(c.call("SELECT", result.Namespace, PASSWORD.toUpperCase()), "Access denied");
+  await refused(c.call("SELECT", result.Namespace, "SECURE", "0".repeat(40)), "No CHALLENGE requested, secure authentication not available");
+  await refused(c.call("NSSET", result.Namespace, "password", "mine"), "Permission denied");
+  await refused(c.call("NSDEL", result.Namespace), "Permission denied");
+  await refused(c.call("NSNEW", "squat"), "Permission denied");
+  await refused(c.call("AUTH", PASSWORD), "Access denied");
+  await refused(c.set("x", "y"), "Namespace is in read-only mode"); // `default` is protected, as zos runs 0-db
+  assert.is(await c.get("hello"), null, "the default namespace does not see the workload's keys");
+  const ok = connect();
+  await ok.call("SELECT", result.Namespace, PASSWORD);
+  assert.is(await ok.get("hello"), "zos-ts", "still there, untouched");
+});
+
+t("escape: the zdb server process holds only its manifest's permissions (/proc)", () => {
+  const pid = node.kernel.pid("zdb");
+  assert.ok(pid, "zdb is running");
+  const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+  const state = join(dir, "node", "zdb");
+  const allow = argv.filter((a) => a.startsWith("--allow-") || a === "-A");
+  assert.equal(allow.sort(), [
+    `--allow-net=127.0.0.1:0,unix:${state}/zdb.sock`,
+    `--allow-read=${state}`,
+    `--allow-write=${state}`,
+  ]);
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const field = (k: string) => new RegExp(`^${k}:\\s+(.*)$`, "m").exec(status)![1].trim();
+  // the kernel is root: the driver runs under a uid of its own, with no Linux capabilities at all, and the
+  // kernel's verified facts (its `spawned` event) say the same
+  if (process.getuid?.() === 0) {
+    assert.not.equal(field("Uid").split(/\s+/)[0], "0", "zdb does not run as root");
+    for (const k of ["CapInh", "CapPrm", "CapEff", "CapAmb", "CapBnd"]) assert.is(BigInt(`0x${field(k)}`), 0n, `${k} is empty`);
+    assert.is(field("NoNewPrivs"), "1");
+    const spawned = events.findLast((e) => e.event === "spawned" && e.process === "zdb");
+    const facts = spawned?.sandbox as Record<string, unknown> | undefined;
+    assert.ok(facts, "the kernel reports zdb's verified sandbox");
+    assert.is(facts!.noNewPrivs, true);
+    assert.not.equal(facts!.uid, 0);
+    for (const k of ["capInh", "capPrm", "capEff", "capAmb", "capBnd"]) assert.is(BigInt(`0x${facts![k]}`), 0n, `verified ${k}`);
+  }
+});
+
+t("escape: the control capability refuses names outside the server's folder", async () => {
+  const zdb = new Zdb$Client(await node.kernel.grantFor("provision", "zdb"));
+  for (const name of ["../escape", "/etc", "a/b", ".hidden", "default"]) {
+    await refused(zdb.ensure((p) => {
+      const s = p._initSpec();
+      s.name = name;
+      s.mode = "user";
+    }).promise().then(() => undefined), `failed: zdb: ${name === "default" ? 'the "default" namespace is the server\'s own' : `namespace "${name}": a namespace name uses letters, digits and _ . : @ - and does not start with . or -`}`);
+  }
+});
+
+t("cancelling the contract deletes the namespace", async () => {
+  const s = await openSession({ chainUrl: chain.url, relayUrl: relay.url, mnemonic, keyType: "sr25519", nodeId: node.nodeId });
+  try {
+    await cancelContract(s, contractId);
+  } finally {
+    await s.close();
+  }
+  const zdb = new Zdb$Client(await node.kernel.grantFor("provision", "zdb"));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const names = (await zdb.list().promise()).names.toArray();
+    if (!names.includes(result.Namespace)) break;
+    if (Date.now() > deadline) throw new Error(`namespace still there after cancel: ${names}\n${lines.slice(-20).join("\n")}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const c = connect();
+  await refused(c.call("SELECT", result.Namespace, PASSWORD), "Namespace not found");
+});
+
+t.run();

@@ -1,0 +1,67 @@
+// The image's own capability kernel, runtime, setpriv and process bundles, run on the host in a chroot of
+// the built initramfs (private mount and PID namespaces: its /proc and /sys vanish with it): a fast check
+// that every process the image starts gets its verified sandbox, independent of how slow QEMU is on a
+// busy machine. The QEMU boot (direct-boot.test.ts) checks the same facts in the booted node.
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseJsonc } from "../../rootfs/lib/read-image-manifest.ts";
+import { kernelEventsFromConsole, type KernelEventLike } from "./sandbox-facts.ts";
+
+export interface ChrootRun {
+  /** The manifest the image's kernel ran (the image's own entries for `names`), as text. */
+  manifest: string;
+  events: KernelEventLike[];
+  output: string;
+}
+
+// Runs inside the chroot under the image's Deno: the kernel bundle, as PID 1 loads it.
+const CHECK = `
+const { startKernel } = await import("/lib/zos/kernel/mod.js");
+const vars = JSON.parse(Deno.readTextFileSync("/tmp/zt-check-vars.json"));
+const h = await startKernel({
+  vars,
+  manifest: "/tmp/zt-check-manifest.json",
+  stateDir: "/run/zos/kernel",
+  onEvent: (e) => console.log("zos-kernel: " + JSON.stringify(e)),
+  bootTimeoutMs: 120000,
+  minHealthTimeoutMs: 120000,
+});
+await h.stop(5000);
+`;
+
+/**
+ * Extracts `outDir`'s initramfs into a temp dir under `workDir`, and starts the processes `names` (null: all)
+ * of the image's manifest with the image's kernel in a chroot of it, with `vars` as PID 1 passes them
+ * (kernelVars). The chroot shares the host's network namespace, so a dev grid on loopback is reachable.
+ * Needs root, cpio, unshare and chroot.
+ */
+export function runImageProcesses(outDir: string, names: string[] | null, workDir: string, vars: Record<string, string> = {}): ChrootRun {
+  const root = mkdtempSync(join(workDir, "zt-image-chroot-"));
+  try {
+    chmodSync(root, 0o755); // "/" of the booted image is 0755: the processes' own uids must traverse it
+    const x = spawnSync("cpio", ["-idm", "--quiet", "--no-absolute-filenames", "-D", root], { input: readFileSync(join(outDir, "initramfs.cpio")), maxBuffer: 1 << 20 });
+    if (x.status !== 0) throw new Error(`cpio could not extract the image: ${x.stderr}`);
+    const image = parseJsonc(readFileSync(join(root, "lib/zos/manifests/node.json"), "utf8")) as { processes: Record<string, unknown> };
+    const processes = Object.fromEntries((names ?? Object.keys(image.processes)).map((n) => {
+      if (!image.processes[n]) throw new Error(`the image's manifest has no process ${n}`);
+      return [n, image.processes[n]];
+    }));
+    const manifest = JSON.stringify({ version: 1, root: "/lib/zos", processes }, null, 2);
+    writeFileSync(join(root, "tmp/zt-check-manifest.json"), manifest);
+    writeFileSync(join(root, "tmp/zt-check.js"), CHECK);
+    writeFileSync(join(root, "tmp/zt-check-vars.json"), JSON.stringify(vars));
+    mkdirSync(join(root, "run/zos/kernel"), { recursive: true });
+    // The host's shell only sets up the namespaces; inside the chroot there is nothing but the image.
+    const r = spawnSync("unshare", [
+      "--mount", "--pid", "--fork", `--mount-proc=${join(root, "proc")}`, "--",
+      "sh", "-c", 'mount -t sysfs -o ro sysfs "$0/sys" && exec chroot "$0" /usr/bin/deno run -A --quiet /tmp/zt-check.js', root,
+    ], { encoding: "utf8", timeout: 180_000, env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" }, maxBuffer: 16 << 20 });
+    const output = `${r.stdout ?? ""}${r.stderr ?? ""}`;
+    if (r.error) throw new Error(`the chroot run failed: ${r.error.message}\n${output.slice(-3000)}`);
+    if (r.status !== 0) throw new Error(`the chroot run exited ${r.status}:\n${output.slice(-3000)}`);
+    return { manifest, events: kernelEventsFromConsole(output.split("\n")), output };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
