@@ -14,6 +14,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ command:
   grid: { summary: "run the local grid (dev chain + RMB relay)", load: () => import("./commands/grid.ts") },
   client: { summary: "deploy to a node as a grid user", load: () => import("./commands/client.ts") },
   dev: { summary: "local grid + one node on this host (npm start)", load: () => import("./commands/dev.ts") },
+  hub: { summary: "publish flists on the dev grid's hub", load: () => import("./commands/hub.ts") },
   image: { summary: "build the bootable node image", load: () => import("./commands/image.ts") },
   "vm-test": { summary: "boot the image in QEMU and run scenarios", load: () => import("./commands/vm-test.ts") },
   bench: { summary: "run benchmarks and update docs/PERFORMANCE.md", load: () => import("./commands/bench.ts") },

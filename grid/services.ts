@@ -1,5 +1,5 @@
 // The services a real grid has around its chain, for the dev grid: the indexer (GraphQL) and the
-// explorer (grid proxy REST) over one model fed from the dev chain, the KYC service, and the
+// explorer (grid proxy REST) over one model fed from the dev chain, the KYC service, the flist hub, and the
 // client_env that lets the unmodified official GridClient reach them. Started by `zos grid up` and
 // `npm start` (cli/commands/dev/grid.ts).
 import { join } from "node:path";
@@ -9,6 +9,7 @@ import type { NodeAsk } from "./explorer/node-info.ts";
 import { attachFeed } from "./indexer/feed.ts";
 import { GridModel } from "./indexer/model.ts";
 import { startIndexer } from "./indexer/mod.ts";
+import { type RunningHub, startHub } from "./hub/mod.ts";
 import { KYC_HOSTS, type RunningKyc, startKyc, writeClientEnv } from "./kyc/mod.ts";
 
 export interface GridServicesOptions {
@@ -19,6 +20,8 @@ export interface GridServicesOptions {
   proxyPort?: number;
   graphqlPort?: number;
   kycPort?: number;
+  /** the flist hub's port (default any free port) */
+  hubPort?: number;
   /** RMB requests to nodes, for the explorer's node facts and statistics (null: none) */
   ask?: NodeAsk | null;
   log?: (line: string) => void;
@@ -28,6 +31,8 @@ export interface GridServices {
   proxyUrl: string;
   graphqlUrl: string;
   kyc: RunningKyc;
+  /** the flist hub (grid/hub): Zero-OS hub API, blocks under the grid's state folder */
+  hub: RunningHub;
   clientEnv: Record<string, string>;
   model: GridModel;
   /** resolves when the model has applied the chain's current head */
@@ -57,6 +62,8 @@ export async function startGridServices(o: GridServicesOptions): Promise<GridSer
     stops.push(() => explorer.stop());
     const kyc = await startKyc({ stateDir: join(o.stateDir, "kyc"), host, port: o.kycPort, log: o.log });
     stops.push(() => kyc.stop());
+    const hub = await startHub({ dir: join(o.stateDir, "hub"), host, port: o.hubPort, log: o.log });
+    stops.push(() => hub.stop());
     const routes: Record<string, { host: string; port: number }> = {};
     for (const name of KYC_HOSTS) routes[name] = { host, port: kyc.port };
     const clientEnv = writeClientEnv({ dir: join(o.stateDir, "client-env"), caFile: kyc.caFile, routes });
@@ -64,6 +71,7 @@ export async function startGridServices(o: GridServicesOptions): Promise<GridSer
       proxyUrl: explorer.url,
       graphqlUrl: indexer.url,
       kyc,
+      hub,
       clientEnv,
       model,
       synced: () => feed.caughtUp(o.chain.head.number),

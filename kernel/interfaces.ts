@@ -9,6 +9,7 @@ import { ChainReader$Client, ChainSubmitter$Client } from "../capabilities/schem
 import {
   Activator$Client, DeploymentEngine$Client, HostFacts$Client, Rmb$Client, StatusReport$Client,
 } from "../capabilities/schema/gen/node.ts";
+import { BlockDev$Client, Storage$Client } from "../capabilities/schema/gen/storage.ts";
 import { Zdb$Client } from "../capabilities/schema/gen/zdb.ts";
 
 const registry = new Map<string, bigint>([
@@ -30,6 +31,8 @@ const registry = new Map<string, bigint>([
   ["HostFacts", HostFacts$Client.interfaceId],
   ["DeploymentEngine", DeploymentEngine$Client.interfaceId],
   ["StatusReport", StatusReport$Client.interfaceId],
+  ["BlockDev", BlockDev$Client.interfaceId],
+  ["Storage", Storage$Client.interfaceId],
   ["Zdb", Zdb$Client.interfaceId],
 ]);
 

@@ -113,11 +113,16 @@ function ownDir(dir: string, mode: number): void {
   chmodSync(dir, mode);
 }
 
-/** chown -R of what is not yet theirs, without following symlinks (a planted link must not hand over a file elsewhere). */
-function chownTree(path: string, uid: number, gid: number): void {
+/**
+ * chown -R of what is not yet theirs, without following symlinks (a planted link must not hand over a file
+ * elsewhere) and without crossing into another filesystem: what a driver mounted in its folder (the
+ * blockdev driver's pools) holds other owners' data and is not the kernel's to hand over.
+ */
+function chownTree(path: string, uid: number, gid: number, dev?: number): void {
   const st = lstatSync(path);
+  if (dev !== undefined && st.dev !== dev) return;
   if (st.uid !== uid || st.gid !== gid) lchownSync(path, uid, gid);
-  if (st.isDirectory()) for (const name of readdirSync(path)) chownTree(join(path, name), uid, gid);
+  if (st.isDirectory()) for (const name of readdirSync(path)) chownTree(join(path, name), uid, gid, st.dev);
 }
 
 /**

@@ -157,7 +157,7 @@ t("a user with the official rmb_direct_client calls zos.system.version and deplo
   assert.is(diag.online, true);
   assert.equal(
     Object.fromEntries(diag.modules.map((m: Any) => [m.name, m.healthy])),
-    { registrar: true, rmb: true, provision: true, chain: true },
+    { registrar: true, rmb: true, provision: true, storage: true, chain: true },
   );
   const id = await deployOne("vol1");
   const got = await call("zos.deployment.get", { contract_id: id });

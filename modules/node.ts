@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { StatusReport$Client } from "../capabilities/schema/gen/node.ts";
 import { type KernelEvent, type KernelHandle, startKernel } from "../kernel/mod.ts";
+import { attachDevDisks, canAttachLoops, type DevDiskOptions, type DevDisks } from "./node/dev-disks.ts";
 
 export const NODE_MANIFEST = fileURLToPath(new URL("../manifests/node.json", import.meta.url));
 
@@ -26,12 +27,20 @@ export interface NodeOptions {
   /** how long to wait for registration (default 120 s) */
   registerTimeoutMs?: number;
   manifest?: string;
+  /**
+   * The node's data disks. Default (as root): sparse files under `${stateDir}/disks` on loop devices, two
+   * of 20 GiB, the last one HDD (`DevDiskOptions` changes that); "none" gives no disk (the node then
+   * does not register: no SSD); or given devices and the names of those to treat as HDD.
+   */
+  disks?: Partial<DevDiskOptions> | "none" | { devices: string[]; hdd: string[] };
 }
 
 export interface RunningNode {
   nodeId: number;
   twinId: number;
   kernel: KernelHandle["kernel"];
+  /** the loop devices this node got (empty when given devices or none) */
+  disks: string[];
   /** the registrar's state (zos.system.diagnostics shows the same) */
   registration(): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
@@ -95,7 +104,32 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     if (e.event === "output" && e.process === "api" && /serving \d+ zos\.\* commands/.test(String(e.line))) apiServing = true;
     o.onEvent?.(e);
   };
-  const handle = await startKernel({ manifest: o.manifest ?? NODE_MANIFEST, stateDir, onEvent, vars, bootTimeoutMs: 60_000 });
+  let dev: DevDisks | null = null;
+  let devices: string[] = [];
+  let hdd: string[] = [];
+  if (o.disks && o.disks !== "none" && "devices" in o.disks) {
+    devices = o.disks.devices;
+    hdd = o.disks.hdd;
+  } else if (o.disks !== "none" && canAttachLoops()) {
+    dev = await attachDevDisks({ dir: join(stateDir, "disks"), ...(o.disks ?? {}) });
+    devices = dev.devices;
+    hdd = dev.hdd;
+  }
+  const diskVars = { disks: devices.join(",") || "-", hdd: hdd.join(",") || "-", requiressd: "yes" };
+  let handle: KernelHandle;
+  try {
+    handle = await startKernel({ manifest: o.manifest ?? NODE_MANIFEST, stateDir, onEvent, vars: { ...vars, ...diskVars }, bootTimeoutMs: 60_000 });
+  } catch (err) {
+    await dev?.detach();
+    throw err;
+  }
+  const stopAll = async (ms: number) => {
+    try {
+      await handle.stop(ms);
+    } finally {
+      await dev?.detach();
+    }
+  };
   const registration = async (): Promise<Record<string, unknown>> => {
     const cap = await handle.kernel.grantFor("api", "registration");
     const r = await new StatusReport$Client(cap).status().promise();
@@ -122,11 +156,12 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       nodeId: last.node_id as number,
       twinId: last.twin_id as number,
       kernel: handle.kernel,
+      disks: dev?.devices ?? [],
       registration,
-      stop: () => handle.stop(10_000),
+      stop: () => stopAll(10_000),
     };
   } catch (err) {
-    await handle.stop(5000);
+    await stopAll(5000);
     throw err;
   }
 }

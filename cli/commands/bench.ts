@@ -18,6 +18,8 @@ export const BENCHES: Record<string, string> = {
   chain: "dev chain extrinsics/s and storage reads/s through @polkadot/api",
   rmb: "RMB round trip through the relay vs raw WebSocket echo",
   "node-api": "zos.* over RMB end to end; deployments/s; npm start → registered",
+  flist: "flist fetch + verify + materialise from the dev hub vs tar -x of the same tree",
+  storage: "zmount and volume create vs the raw btrfs/chattr/fallocate commands; pool bring-up per disk (root, loop devices)",
   zdb: "0-db server SET/GET req/s and p99 under redis-benchmark, next to redis-server",
   boot: "image size and boot phases vs a hello image (QEMU, TCG)",
 };

@@ -9,7 +9,8 @@ import { quietPolkadotNoise } from "./dev/quiet_polkadot.ts";
 import { DEFAULT_STATE_DIR } from "./dev/endpoints.ts";
 import { startDevGrid } from "./dev/grid.ts";
 
-const USAGE = `usage: zos dev [--state DIR] [--block-time MS] [--chain-port P] [--relay-port P] [--verbose] [--json]
+const USAGE = `usage: zos dev [--state DIR] [--block-time MS] [--chain-port P] [--relay-port P] [--disks N] [--hdd N]
+               [--disk-size GIB] [--verbose] [--json]
 
 Starts a dev chain, an RMB relay and one node on loopback, registers the node on the chain, funds a
 dev user, writes DIR/endpoints.json (chain_url, relay_url, node_twin_id, node_id, user_mnemonic …) and
@@ -20,6 +21,11 @@ start reuses it: same node identity, chain, deployments and user.
   --block-time MS   block time of the dev chain in ms (default 1000; 0 = a block per extrinsic)
   --chain-port P    chain WebSocket port (default: any free port)
   --relay-port P    relay WebSocket port (default: any free port)
+  --disks N         data disks for the node (default 2): sparse files DIR/node/disks/diskI.img on loop
+                    devices (needs root), attached before the node starts and detached on stop;
+                    0 = none (the node then does not register: Zero-OS needs an SSD)
+  --hdd N           how many of them (the last ones) count as HDD (default 1; loop devices measure as SSD)
+  --disk-size GIB   size of each sparse disk file (default 20; only what is written takes space)
   --verbose         log what every piece does (stderr)
   --json            print one JSON line per event instead of the human summary
 
@@ -42,6 +48,9 @@ export const command: Command = {
       "block-time": { type: "string" },
       "chain-port": { type: "string" },
       "relay-port": { type: "string" },
+      disks: { type: "string" },
+      hdd: { type: "string" },
+      "disk-size": { type: "string" },
       verbose: { type: "boolean" },
     }, "dev");
     if (p.help) {
@@ -56,6 +65,15 @@ export const command: Command = {
     const chainPort = portFlag(p, "chain-port");
     const relayPort = portFlag(p, "relay-port");
     const verbose = Boolean(p.values.verbose);
+    const intFlag = (name: string, def: number, max: number): number => {
+      const v = str(p, name) ?? String(def);
+      if (!/^\d+$/.test(v) || Number(v) > max) throw new UserError(`zos dev: --${name} must be a whole number 0-${max}, got "${v}"`, 2);
+      return Number(v);
+    };
+    const diskCount = intFlag("disks", 2, 16);
+    const hddCount = intFlag("hdd", Math.min(1, diskCount), diskCount);
+    const diskSize = intFlag("disk-size", 20, 4096);
+    if (diskCount && diskSize < 1) throw new UserError(`zos dev: --disk-size must be at least 1 (GiB)`, 2);
     const emit = (event: string, fields: Record<string, unknown>) => {
       if (p.json) console.log(JSON.stringify({ event, ...fields }));
     };
@@ -90,6 +108,7 @@ export const command: Command = {
         blockTimeMs,
         chainPort,
         relayPort,
+        disks: diskCount ? { count: diskCount, hdd: hddCount, sizeGiB: diskSize } : "none",
         log: verbose ? (l) => console.error(l) : undefined,
         onPhase: (phase, ms) => {
           emit("up", { phase, ms: Math.round(ms) });
@@ -114,6 +133,7 @@ export const command: Command = {
         `  relay      ${e.relay_url}`,
         `  explorer   ${e.proxy_url}  (grid proxy API)`,
         `  graphql    ${e.graphql_url}`,
+        `  hub        ${e.hub_url}  (flists; npx zos hub push DIR NAME)`,
         `  node       id ${e.node_id}, twin ${e.node_twin_id}, farm ${e.farm_id}${grid.node.newIdentity ? " (new identity)" : " (identity reused)"}`,
         `  dev user   twin ${e.user_twin_id} (mnemonic in ${grid.endpointsFile})`,
         "  runs       under the capability kernel (manifests/node.json), one sandboxed process per driver and module",

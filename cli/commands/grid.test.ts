@@ -80,6 +80,10 @@ t("up --json prints chain_url and a funded mnemonic, keeps state, stops cleanly"
     assert.equal(await (await fetch(`${a.info.proxy_url}/farms`)).json().then((f: { farmId: number }[]) => f.map((x) => x.farmId)), [1]);
     const gq = await fetch(a.info.graphql_url, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"query { farms { name } }"}' });
     assert.equal(await gq.json(), { data: { farms: [{ name: "zt-dev-farm" }] } });
+    // the flist hub (grid/hub) answers the Zero-OS hub listing
+    assert.match(a.info.hub_url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(await (await fetch(`${a.info.hub_url}/api/flist`)).json(), []);
+    assert.equal(a.info.flists, {});
     assert.match(a.info.client_env.NODE_OPTIONS, /--require ".*preload\.cjs"/);
     assert.ok(existsSync(a.info.client_env.NODE_EXTRA_CA_CERTS));
     assert.is(await rpc(a.info.chain_http_url, "system_chain"), "zos-ts dev chain");

@@ -23,7 +23,7 @@ usage: zos grid up [--json] [--state DIR] [--port N] [--relay-port N] [--activat
   --block-time MS    block time in ms; 0 = a block as soon as an extrinsic arrives; default 1000
   --host H           127.0.0.1 (default) or ::1
   --json             first stdout line: {"chain_url","chain_http_url","relay_url","activation_url","proxy_url",
-                     "graphql_url","client_env","user_mnemonic",...}
+                     "graphql_url","hub_url","flists","client_env","user_mnemonic",...}
 
 The chain keeps its state in the state folder and resumes from it on the next start. Its genesis has
 funded sr25519 dev accounts (alice, bob, charlie, farmer; mnemonics printed) and farm 1 owned by farmer.
@@ -168,6 +168,8 @@ async function up(argv: string[]): Promise<number> {
     proxy_url: services.proxyUrl,
     graphql_url: services.graphqlUrl,
     kyc_url: services.kyc.url,
+    hub_url: services.hub.url,
+    flists: services.hub.flists(),
     network: "dev",
     client_env: services.clientEnv,
     user_mnemonic: user.mnemonic,
@@ -191,6 +193,7 @@ async function up(argv: string[]): Promise<number> {
     console.log(`explorer   ${services.proxyUrl}  (grid proxy API)`);
     console.log(`graphql    ${services.graphqlUrl}`);
     console.log(`kyc        ${services.kyc.url}  (every account VERIFIED; client_env routes kyc.dev.grid.tf here)`);
+    console.log(`hub        ${services.hub.url}  (flists; \`zos hub push DIR NAME\` adds one)`);
     console.log(`state      ${stateDir}`);
     console.log(`farm 1 "zt-dev-farm" owned by farmer`);
     console.log("dev accounts (sr25519, 1,000,000 TFT at genesis):");

@@ -68,7 +68,9 @@ export async function main(): Promise<void> {
         stateDir,
         onEvent: (e: unknown) => ctx.trace.event(e),
         // What the node learnt from its command line, for the manifest's ${chainurl} ${farm} …
-        vars: kernelVars(ctx.params),
+        // Data disks: none yet — the image does not carry btrfs-progs, so the storage module reports
+        // no pools and must not block registration (requiressd=no) until it does.
+        vars: { ...kernelVars(ctx.params), disks: "-", hdd: "auto", requiressd: "no" },
         // PID 1 waits this long for every process to be ready, then reports which are not and moves
         // on: the kernel keeps supervising and restarting them.
         bootTimeoutMs: 60_000,

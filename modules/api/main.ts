@@ -11,6 +11,7 @@ import { startProcess } from "../../capabilities/lib/guest/process.ts";
 import { deploymentHashText } from "../provision/mod.ts";
 import { granted, HostFactsClient, nodeAddress, rmbInfo, statusOf } from "../node/caps.ts";
 import { toJson } from "../node/json.ts";
+import { StorageClient } from "../node/storage-client.ts";
 import { ApiError, createRouter, gridtypesCodec } from "./mod.ts";
 import type { Capacity, ChainContract, DeploymentEngine, DeploymentJson, EngineUsage, WorkloadJson } from "./ports.ts";
 
@@ -21,6 +22,7 @@ const facts = new HostFactsClient(granted(session, "facts"));
 const engineUse = granted(session, "engine");
 const identity = granted(session, "identity");
 const registration = granted(session, "registration");
+const storage = new StorageClient(granted(session, "storage"));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function eng<R>(fn: (c: DeploymentEngine$Client) => Promise<R>): Promise<R> {
@@ -116,19 +118,29 @@ const router = createRouter({
     version: () => version,
     dmi: () => facts.get("dmi"),
     hypervisor: () => facts.get<string>("hypervisor"),
-    capacity: () => facts.get<Capacity>("capacity"),
-    reserved: () => facts.get<Capacity>("reserved"),
+    // CPU and memory from the host; SRU/HRU from the storage module's pools, its cache subvolume reserved
+    capacity: async () => {
+      const [c, s] = await Promise.all([facts.get<Capacity>("capacity"), storage.totals()]);
+      return { ...c, sru: s.sru, hru: s.hru };
+    },
+    reserved: async () => {
+      const [r, s] = await Promise.all([facts.get<Capacity>("reserved"), storage.totals()]);
+      return { ...r, sru: s.cache?.size ?? 0 };
+    },
   },
+  storage: { pools: () => storage.pools() },
   diagnostics: {
     async modules() {
       const reg = await statusOf(registration).catch((e) => ({ error: (e as Error).message })) as { state?: string };
       const rmb = await rmbInfo(rmbUse).catch(() => null);
       const usage = await engine.usage!().catch(() => null);
+      const disks = await storage.totals().catch((e) => ({ problem: (e as Error).message }));
       const chainError = await reader.nodeIdByTwin(twinId ?? 0).then(() => null, (e) => (e as Error).message);
       return [
         { name: "registrar", healthy: reg.state === "registered", status: reg },
         { name: "rmb", healthy: rmb?.connected ?? false, status: { connected: rmb?.connected ?? false, twin: rmb?.twinId ?? 0 } },
         { name: "provision", healthy: usage !== null, status: usage ?? { error: "engine unreachable" } },
+        { name: "storage", healthy: !disks.problem, status: disks },
         { name: "chain", healthy: chainError === null, status: chainError === null ? { connected: true } : { error: chainError } },
       ];
     },

@@ -10,6 +10,8 @@ import { startProcess } from "../../capabilities/lib/guest/process.ts";
 import { deploymentJson, workloadJson } from "../lib/gridtypes/mod.ts";
 import { granted, HostFactsClient, nodeAddress } from "../node/caps.ts";
 import { toJson } from "../node/json.ts";
+import { StorageClient } from "../node/storage-client.ts";
+import { volumeManager, zmountManager } from "./managers/storage.ts";
 import { ChainReader$Client } from "../../capabilities/schema/gen/chain.ts";
 import { freeCancelled } from "./contract-sync.ts";
 import { zdbBackend } from "./zdb/client.ts";
@@ -83,6 +85,9 @@ const readerCap = granted(session, "reader");
 const reader = new ChainReaderClient(readerCap);
 const facts = new HostFactsClient(granted(session, "facts"));
 const identity = granted(session, "identity");
+const storage = new StorageClient(granted(session, "storage"));
+managers.set("zmount", zmountManager(storage));
+managers.set("volume", volumeManager(storage));
 
 interface HostInterface { name: string; ips: string[] }
 managers.set("zdb", zdbManager({
@@ -108,9 +113,12 @@ let total = zero;
 let reserved = zero;
 let available: bigint | undefined;
 async function refreshCapacity(): Promise<void> {
-  const [t, r, m] = await Promise.all([facts.get<Cap>("capacity"), facts.get<Cap>("reserved"), facts.get<number | null>("availableMemory")]);
-  total = { cru: b(t.cru), sru: b(t.sru), hru: b(t.hru), mru: b(t.mru), ipv4u: 0n };
-  reserved = { cru: 0n, sru: b(r.sru), hru: 0n, mru: b(r.mru), ipv4u: 0n };
+  const [t, r, m, s] = await Promise.all([
+    facts.get<Cap>("capacity"), facts.get<Cap>("reserved"), facts.get<number | null>("availableMemory"), storage.totals(),
+  ]);
+  // disks are the storage module's: SRU = Σ SSD pools, HRU = Σ HDD pools, the cache subvolume is reserved
+  total = { cru: b(t.cru), sru: b(s.sru), hru: b(s.hru), mru: b(t.mru), ipv4u: 0n };
+  reserved = { cru: 0n, sru: b(s.cache?.size ?? 0), hru: 0n, mru: b(r.mru), ipv4u: 0n };
   available = m === null ? undefined : b(m);
 }
 const capacity: CapacitySource = { total: () => total, reserved: () => reserved, availableMemory: () => available };
@@ -153,3 +161,4 @@ try {
   console.error(`provision: cannot open the engine: ${startError}`);
   throw err;
 }
+

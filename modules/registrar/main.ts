@@ -8,6 +8,7 @@ import { Activator$Client, StatusReport$Server } from "../../capabilities/schema
 import { ChainReaderClient } from "../../capabilities/chain/reader-client.ts";
 import { startProcess } from "../../capabilities/lib/guest/process.ts";
 import { granted, HostFactsClient, nodeAddress, rmbInfo } from "../node/caps.ts";
+import { StorageClient } from "../node/storage-client.ts";
 import { toJson } from "../node/json.ts";
 import { CapRegistrarChain, SubmitClient } from "../node/registrar-chain.ts";
 import { Registrar } from "./mod.ts";
@@ -38,11 +39,18 @@ const activatorUse = granted(session, "activator");
 const facts = new HostFactsClient(granted(session, "facts"));
 const rmb = granted(session, "rmb");
 const identity = granted(session, "identity");
+const storage = new StorageClient(granted(session, "storage"));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let uptime = 0;
 const host: HostFacts = {
-  capacity: () => facts.get<Resources>("capacity"),
+  // CPU and memory from the host; SRU/HRU are the storage module's pools. No SSD pool: no registration,
+  // as Zero-OS (its cache would be a tmpfs), and the registrar's last_error says why.
+  capacity: async () => {
+    const [c, s] = await Promise.all([facts.get<Resources>("capacity"), storage.totals()]);
+    if (s.problem) throw new Error(s.problem);
+    return { ...c, sru: s.sru, hru: s.hru };
+  },
   interfaces: () => facts.get<NodeInterface[]>("interfaces"),
   location: () => Promise.reject(new Error("no geoip service reachable from this node")),
   secureBoot: () => facts.get<boolean>("secureBoot"),

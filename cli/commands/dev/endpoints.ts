@@ -24,6 +24,10 @@ export interface Endpoints {
   activation_url?: string;
   /** the dev KYC service (HTTPS, dev CA): PUT /api/v1/dev/status {"client_id","status"} marks an account */
   kyc_url?: string;
+  /** the flist hub (Zero-OS hub API; `zos hub push DIR NAME` publishes a directory) */
+  hub_url?: string;
+  /** flists on the hub at start: "user/file.fl" → download URL */
+  flists?: Record<string, string>;
   /** environment a program using the official client sets (NODE_OPTIONS preload, NODE_EXTRA_CA_CERTS, NO_PROXY) */
   client_env?: Record<string, string>;
 }

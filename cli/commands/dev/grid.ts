@@ -23,6 +23,8 @@ export interface DevGridOptions {
   blockTimeMs?: number;
   chainPort?: number;
   relayPort?: number;
+  /** the node's data disks (modules/node.ts NodeOptions.disks): loop devices under node/disks by default */
+  disks?: { count?: number; hdd?: number; sizeGiB?: number } | "none";
   /** write endpoints.json (default true) */
   writeEndpoints?: boolean;
   log?: (line: string) => void;
@@ -147,6 +149,7 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       farmId: DEV_FARM_ID,
       faucetMnemonic: faucetAccount.mnemonic,
       onEvent: (e) => log(`[kernel] ${JSON.stringify(e)}`),
+      disks: o.disks,
     });
     const node: NodeHandle = { twinId: n.twinId, nodeId: n.nodeId, newIdentity: fresh, mode: "kernel", running: n, stop: () => n.stop() };
     stops.push(() => node.stop());
@@ -189,6 +192,8 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       graphql_url: services.graphqlUrl,
       activation_url: activation.url,
       kyc_url: services.kyc.url,
+      hub_url: services.hub.url,
+      flists: services.hub.flists(),
       client_env: services.clientEnv,
     };
     const endpointsFile = o.writeEndpoints === false ? null : writeEndpoints(o.stateDir, endpoints);

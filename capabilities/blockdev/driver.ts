@@ -1,0 +1,248 @@
+// The block-device driver's work: the node's data disks (exactly the devices given at start) become btrfs
+// pools mounted under the driver's own mount root; subvolumes with qgroup limits and NOCOW preallocated
+// files inside them. Callers name disks by their kernel name ("loop3"), pools by label and volumes by a
+// plain name; every name is checked here, so no caller can make the driver touch another device or path.
+import { closeSync, mkdirSync, openSync, readdirSync, rmSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
+import { must, run } from "./tools.ts";
+import { parseBlkidExport, parseFsUsage, parseQgroups, parseSubvolumes } from "./parse.ts";
+import { chown, mountBtrfs, unmount } from "./syscalls.ts";
+
+/** Pool ids and volume names: no path separators, no dot names, bounded. */
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.:-]{0,127}$/;
+/** Subvolumes the driver itself keeps at a pool root. */
+const VDISKS = "vdisks";
+
+export interface DiskInfo {
+  disk: string;
+  size: number;
+  fstype: string;
+  label: string;
+  uuid: string;
+  /** the kernel's rotational flag (zos measures seek time instead: Deno may not read a device, see README) */
+  rotational: boolean;
+}
+
+export interface PoolUsage {
+  pool: string;
+  disk: string;
+  size: number;
+  used: number;
+  free: number;
+  rotational: boolean;
+}
+
+function deny(msg: string): never {
+  throw new Error(`denied: blockdev: ${msg}`);
+}
+
+function checkName(what: string, name: string): void {
+  if (!NAME.test(name) || name.includes("..")) deny(`${what} ${JSON.stringify(name)} is not a valid name (letters, digits, _ . : -; at most 128)`);
+}
+
+export class BlockDevDriver {
+  readonly #devices: Map<string, string>;
+  readonly #mntRoot: string;
+
+  /** `devices`: absolute device paths (the node's data disks); `mntRoot`: where pools are mounted. */
+  constructor(devices: string[], mntRoot: string) {
+    this.#devices = new Map(devices.map((d) => [basename(d), d]));
+    this.#mntRoot = mntRoot;
+    mkdirSync(mntRoot, { recursive: true, mode: 0o711 });
+  }
+
+  #device(disk: string): string {
+    const dev = this.#devices.get(disk);
+    if (!dev) deny(`disk ${JSON.stringify(disk)} is not one of this node's data disks (${[...this.#devices.keys()].join(", ") || "none"})`);
+    return dev;
+  }
+
+  async #probe(disk: string): Promise<DiskInfo> {
+    const dev = this.#device(disk);
+    const r = await run("blkid", ["-p", "-o", "export", dev]);
+    if (r.code !== 0 && r.code !== 2) throw new Error(`failed: blockdev: blkid ${disk}: ${r.stderr.trim()}`);
+    const b = r.code === 0 ? parseBlkidExport(r.stdout) : {};
+    // lsblk reads size and rotational from sysfs (Deno itself may not read /sys or /dev without --allow-all)
+    const l = (await must("lsblk", ["-b", "-d", "-n", "-o", "SIZE,ROTA", dev], `lsblk ${disk}`)).trim().split(/\s+/);
+    return { disk, size: Number(l[0]), fstype: b.TYPE ?? "", label: b.LABEL ?? "", uuid: b.UUID ?? "", rotational: l[1] === "1" };
+  }
+
+  async disks(): Promise<DiskInfo[]> {
+    const out: DiskInfo[] = [];
+    for (const disk of this.#devices.keys()) out.push(await this.#probe(disk));
+    return out;
+  }
+
+  async format(disk: string, pool: string): Promise<void> {
+    checkName("pool", pool);
+    const info = await this.#probe(disk);
+    if (info.fstype) deny(`disk ${disk} is not empty (blkid finds ${info.fstype}${info.label ? ` labelled ${info.label}` : ""}); only empty disks become pools`);
+    for (const d of await this.disks()) if (d.label === pool) deny(`a pool labelled ${pool} already exists on ${d.disk}`);
+    // zos's profile: single data, metadata DUP (mkfs default); -f is safe, blkid just said the disk is empty
+    await must("mkfs", ["-q", "-f", "-L", pool, this.#device(disk)], `mkfs.btrfs on ${disk}`);
+  }
+
+  /** The disk holding pool `pool` (by btrfs label); refused for a label on none of the node's disks. */
+  async #diskOf(pool: string): Promise<string> {
+    checkName("pool", pool);
+    for (const d of await this.disks()) if (d.fstype === "btrfs" && d.label === pool) return d.disk;
+    deny(`no pool ${JSON.stringify(pool)} on this node's disks`);
+  }
+
+  #mnt(pool: string): string {
+    return join(this.#mntRoot, pool);
+  }
+
+  #mounted(pool: string): boolean {
+    try {
+      return statSync(this.#mnt(pool)).dev !== statSync(this.#mntRoot).dev;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Mounted pool's root, refused for a pool this driver has not mounted. */
+  #root(pool: string): string {
+    checkName("pool", pool);
+    if (!this.#mounted(pool)) deny(`pool ${JSON.stringify(pool)} is not mounted (mount it first)`);
+    return this.#mnt(pool);
+  }
+
+  async mount(pool: string): Promise<PoolUsage> {
+    const disk = await this.#diskOf(pool);
+    const mnt = this.#mnt(pool);
+    if (!this.#mounted(pool)) {
+      mkdirSync(mnt, { recursive: true, mode: 0o711 });
+      mountBtrfs(this.#device(disk), mnt);
+    }
+    // a fresh filesystem's root belongs to root: take it over once, so subvolumes and vdisks can be made
+    // (who we are, from the folder we created: reading our uid would need another Deno permission)
+    const me = statSync(this.#mntRoot);
+    if (me.uid !== 0 && statSync(mnt).uid !== me.uid) chown(mnt, me.uid, me.gid);
+    await must("btrfs", ["quota", "enable", mnt], `quota enable on ${pool}`);
+    return await this.usage(pool);
+  }
+
+  async unmount(pool: string): Promise<void> {
+    const mnt = this.#root(pool);
+    unmount(mnt);
+  }
+
+  async usage(pool: string): Promise<PoolUsage> {
+    const mnt = this.#root(pool);
+    const disk = await this.#diskOf(pool);
+    const u = parseFsUsage(await must("btrfs", ["filesystem", "usage", "-b", mnt], `usage of ${pool}`));
+    const info = await this.#probe(disk);
+    return { pool, disk, size: u.size, used: u.used, free: u.free, rotational: info.rotational };
+  }
+
+  // ------------------------------------------------------------------ subvolumes
+
+  async #subvols(mnt: string): Promise<{ id: number; name: string }[]> {
+    return parseSubvolumes(await must("btrfs", ["subvolume", "list", "-o", mnt], "subvolume list"));
+  }
+
+  async subvolList(pool: string): Promise<{ name: string; limit: number; used: number }[]> {
+    const mnt = this.#root(pool);
+    await must("btrfs", ["filesystem", "sync", mnt], "filesystem sync");
+    const q = parseQgroups(await must("btrfs", ["qgroup", "show", "-re", "--raw", mnt], "qgroup show"));
+    return (await this.#subvols(mnt)).filter((s) => s.name !== VDISKS).map((s) => ({
+      name: s.name,
+      limit: q.get(s.id)?.limit ?? 0,
+      used: q.get(s.id)?.referenced ?? 0,
+    }));
+  }
+
+  async subvolCreate(pool: string, name: string, limit: number): Promise<void> {
+    const mnt = this.#root(pool);
+    checkName("volume", name);
+    if (name === VDISKS) deny(`"${VDISKS}" is reserved`);
+    const path = join(mnt, name);
+    if (!(await this.#subvols(mnt)).some((s) => s.name === name)) {
+      await must("btrfs", ["subvolume", "create", path], `subvolume create ${name}`);
+    }
+    // a replay after a crash between create and limit lands here too: the limit is (re)applied
+    await must("btrfs", ["qgroup", "limit", limit ? String(limit) : "none", path], `qgroup limit ${name}`);
+  }
+
+  async subvolLimit(pool: string, name: string, limit: number): Promise<void> {
+    const mnt = this.#root(pool);
+    checkName("volume", name);
+    const found = (await this.subvolList(pool)).find((s) => s.name === name);
+    if (!found) deny(`no volume ${JSON.stringify(name)} in pool ${pool}`);
+    if (limit && limit < found.used) throw new Error(`failed: blockdev: volume ${name} uses ${found.used} bytes; cannot limit it to ${limit}`);
+    await must("btrfs", ["qgroup", "limit", limit ? String(limit) : "none", join(mnt, name)], `qgroup limit ${name}`);
+  }
+
+  async subvolDelete(pool: string, name: string): Promise<void> {
+    const mnt = this.#root(pool);
+    checkName("volume", name);
+    if (name === VDISKS) deny(`"${VDISKS}" is reserved`);
+    const sv = (await this.#subvols(mnt)).find((s) => s.name === name);
+    if (!sv) return; // already gone: deletes are idempotent
+    await must("btrfs", ["subvolume", "delete", join(mnt, name)], `subvolume delete ${name}`);
+    // commit now so the space and the qgroup are released at once (WORKLOADS.md §1: else ~30 s)
+    await run("btrfs", ["filesystem", "sync", mnt]);
+    await run("btrfs", ["qgroup", "destroy", `0/${sv.id}`, mnt]);
+  }
+
+  // ------------------------------------------------------------------ vdisks
+
+  async #vdiskDir(pool: string): Promise<string> {
+    const mnt = this.#root(pool);
+    const dir = join(mnt, VDISKS);
+    if (!(await this.#subvols(mnt)).some((s) => s.name === VDISKS)) {
+      await must("btrfs", ["subvolume", "create", dir], "subvolume create vdisks");
+    }
+    return dir;
+  }
+
+  async vdiskList(pool: string): Promise<{ name: string; size: number }[]> {
+    const dir = await this.#vdiskDir(pool);
+    return readdirSync(dir).filter((n) => NAME.test(n)).map((n) => ({ name: n, size: statSync(join(dir, n)).size }));
+  }
+
+  async vdiskCreate(pool: string, name: string, size: number): Promise<void> {
+    checkName("vdisk", name);
+    if (!(size > 0)) deny("a vdisk needs a size > 0");
+    const path = join(await this.#vdiskDir(pool), name);
+    let current = -1;
+    try {
+      current = statSync(path).size;
+    } catch {
+      closeSync(openSync(path, "wx", 0o600));
+      current = 0;
+    }
+    // NOCOW only takes on an empty file (WORKLOADS.md §1); an empty leftover of a crash gets it again
+    if (current === 0) await must("chattr", ["+C", path], `chattr +C ${name}`);
+    if (current < size) await this.#allocate(path, name, size);
+  }
+
+  async #allocate(path: string, name: string, size: number): Promise<void> {
+    const r = await run("fallocate", ["-l", String(size), path]);
+    if (r.code !== 0) {
+      const full = /No space left/i.test(r.stderr);
+      throw new Error(`failed: blockdev: fallocate ${name} to ${size} bytes: ${full ? "no space left on the pool" : r.stderr.trim()}`);
+    }
+  }
+
+  async vdiskResize(pool: string, name: string, size: number): Promise<void> {
+    checkName("vdisk", name);
+    const path = join(await this.#vdiskDir(pool), name);
+    let current: number;
+    try {
+      current = statSync(path).size;
+    } catch {
+      deny(`no vdisk ${JSON.stringify(name)} in pool ${pool}`);
+    }
+    if (size < current) throw new Error(`failed: blockdev: vdisk ${name} is ${current} bytes; shrinking a disk is not safe`);
+    if (size > current) await this.#allocate(path, name, size);
+  }
+
+  async vdiskDelete(pool: string, name: string): Promise<void> {
+    checkName("vdisk", name);
+    const dir = await this.#vdiskDir(pool);
+    rmSync(join(dir, name), { force: true });
+    await run("btrfs", ["filesystem", "sync", this.#mnt(pool)]);
+  }
+}

@@ -1,0 +1,108 @@
+// Data disks for a node on a host (`zos dev`, startNode in tests): sparse files under the node's state dir,
+// attached as loop devices by the caller (root) before the kernel starts, and handed to the block-device
+// driver as its only devices. Loop devices always measure as SSD (WORKLOADS.md §1), so the last `hdd` of
+// them are declared HDD to the storage module. Detach unmounts the pools on them and frees the loops; a
+// second start reuses the same files (pools and data kept) and any loop still attached to them.
+import { execFile, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
+import process from "node:process";
+
+export interface DevDiskOptions {
+  /** folder for the disk files (created) */
+  dir: string;
+  /** number of disks (default 2) */
+  count?: number;
+  /** how many of them (the last ones) are HDD (default 1) */
+  hdd?: number;
+  /** size of each sparse file in GiB (default 20) */
+  sizeGiB?: number;
+}
+
+export interface DevDisks {
+  /** /dev/loopN of each disk, in file order */
+  devices: string[];
+  /** kernel names ("loop7") of the ones declared HDD */
+  hdd: string[];
+  files: string[];
+  /** unmounts whatever is mounted from these loops, then detaches them (files are kept) */
+  detach(): Promise<void>;
+  /** the same, synchronously, for process exit hooks (a crashed test must not leak loops) */
+  detachSync(): void;
+}
+
+function sh(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" } }, (err, out, errOut) => {
+      if (err) reject(new Error(`${cmd} ${args.join(" ")}: ${String(errOut).trim() || err.message}`));
+      else resolve(String(out));
+    });
+  });
+}
+
+export function canAttachLoops(): boolean {
+  return process.getuid?.() === 0 && existsSync("/dev/loop-control");
+}
+
+/** Mount points (from /proc/self/mountinfo) whose source is `device`. */
+export function mountsOf(device: string): string[] {
+  const out: string[] = [];
+  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+    const [pre, post] = line.split(" - ");
+    if (!post) continue;
+    const source = post.split(" ")[1];
+    if (source === device) out.push(pre.split(" ")[4].replace(/\\040/g, " "));
+  }
+  return out;
+}
+
+async function attached(file: string): Promise<string | null> {
+  const out = await sh("losetup", ["-j", file]);
+  const m = /^(\/dev\/loop\d+):/m.exec(out);
+  return m ? m[1] : null;
+}
+
+export async function attachDevDisks(o: DevDiskOptions): Promise<DevDisks> {
+  const count = o.count ?? 2;
+  const hdd = o.hdd ?? 1;
+  const size = Math.round((o.sizeGiB ?? 20) * 1024 ** 3);
+  if (!Number.isInteger(count) || count < 0 || count > 16) throw new Error(`disk count must be 0-16, got ${count}`);
+  if (!Number.isInteger(hdd) || hdd < 0 || hdd > count) throw new Error(`HDD count must be 0-${count}, got ${hdd}`);
+  if (!(size >= 1024 ** 3)) throw new Error(`disk size must be at least 1 GiB, got ${o.sizeGiB}`);
+  mkdirSync(o.dir, { recursive: true, mode: 0o711 });
+  chmodSync(o.dir, 0o711);
+  const devices: string[] = [];
+  const files: string[] = [];
+  const detach = async () => {
+    for (const dev of devices) {
+      for (const m of mountsOf(dev).reverse()) await sh("umount", [m]).catch(() => sh("umount", ["-l", m]).catch(() => {}));
+      await sh("losetup", ["-d", dev]).catch(() => {});
+    }
+  };
+  try {
+    for (let i = 0; i < count; i++) {
+      const file = join(o.dir, `disk${i}.img`);
+      files.push(file);
+      if (!existsSync(file) || statSync(file).size < size) await sh("truncate", ["-s", String(size), file]);
+      // mkfs.btrfs follows a loop device to its backing file (mount check): group disk may read it
+      await sh("chgrp", ["disk", file]);
+      await sh("chmod", ["0640", file]);
+      const dev = (await attached(file)) ?? (await sh("losetup", ["--find", "--show", file])).trim();
+      devices.push(dev);
+      // the blockdev driver runs under its own uid with group disk (no udev here: nodes come root 0600)
+      await sh("chgrp", ["disk", dev]);
+      await sh("chmod", ["0660", dev]);
+    }
+  } catch (e) {
+    await detach();
+    throw e;
+  }
+  const detachSync = () => {
+    const env = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" };
+    for (const dev of devices) {
+      for (const m of mountsOf(dev).reverse()) spawnSync("umount", ["-l", m], { env });
+      spawnSync("losetup", ["-d", dev], { env });
+    }
+  };
+  return { devices, hdd: devices.slice(count - hdd).map((d) => basename(d)), files, detach, detachSync };
+}

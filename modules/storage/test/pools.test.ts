@@ -1,0 +1,159 @@
+// The block-device driver and the storage policy on real loop devices (root): bring-up on several disks,
+// a second start with the pools kept, quota exceeded (EDQUOT), a full pool, grow, delete, the no-SSD rule,
+// and the driver's scoping (another device, a path, a forged pool id). Loops and mounts are removed in
+// `after` even when an assertion failed.
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { tempDir } from "../../../tools/test-tmp.ts";
+import { BlockDevDriver } from "../../../capabilities/blockdev/driver.ts";
+import { attachDevDisks, canAttachLoops, type DevDisks } from "../../node/dev-disks.ts";
+import { StoragePools } from "../pools.ts";
+
+/** uvu has no rejects(): the promise must reject with a message matching `re` (or passing the check). */
+async function rejects(p: Promise<unknown>, re: RegExp | ((e: Error) => boolean)): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    const ok = typeof re === "function" ? re(e as Error) : re.test((e as Error).message);
+    assert.ok(ok, `rejected with: ${(e as Error).message}`);
+    return;
+  }
+  assert.unreachable(`expected a rejection matching ${re}`);
+}
+
+const t = suite("storage: blockdev driver + pool policy on real loop devices");
+const MiB = 1024 ** 2;
+const GiB = 1024 ** 3;
+let dir = "";
+let disks: DevDisks | null = null;
+let other: DevDisks | null = null;
+const root = () => join(dir, "blockdev", "mnt");
+
+function driver(): BlockDevDriver {
+  return new BlockDevDriver(disks!.devices, root());
+}
+
+t.before(async () => {
+  if (!canAttachLoops()) return;
+  dir = tempDir("zt-storage-pools-");
+  // three disks: two SSD, the last forced HDD; 2 GiB each (sparse)
+  disks = await attachDevDisks({ dir: join(dir, "disks"), count: 3, hdd: 1, sizeGiB: 2 });
+  other = await attachDevDisks({ dir: join(dir, "other"), count: 1, hdd: 0, sizeGiB: 1 });
+  // a crash skips `after`: never leave loops or mounts behind
+  process.on("exit", () => {
+    disks?.detachSync();
+    other?.detachSync();
+  });
+});
+
+t.after(async () => {
+  await disks?.detach();
+  await other?.detach();
+});
+
+const skip = () => !canAttachLoops() && (console.log("  (skipped: needs root and /dev/loop-control)"), true);
+
+t("bring-up: every empty disk becomes a pool labelled with its id, SSD/HDD as declared, cache on an SSD", async () => {
+  if (skip()) return;
+  const p = new StoragePools(driver(), disks!.hdd);
+  await p.bringUp();
+  const list = [...p.pools.values()];
+  assert.is(list.length, 3);
+  assert.equal(list.map((x) => x.type).sort(), ["hdd", "ssd", "ssd"]);
+  for (const x of list) {
+    const label = execFileSync("blkid", ["-p", "-s", "LABEL", "-o", "value", `/dev/${x.disk}`], { encoding: "utf8" }).trim();
+    assert.is(label, x.name, "btrfs label = pool id");
+    assert.ok(statSync(join(root(), x.name)).dev !== statSync(root()).dev, "pool mounted");
+  }
+  const tot = p.totals();
+  assert.is(tot.problem, "");
+  assert.ok(tot.sru >= 2 * 1.9 * GiB && tot.sru <= 4 * GiB, `sru ${tot.sru}`);
+  assert.ok(tot.hru > 1.9 * GiB && tot.hru <= 2 * GiB, `hru ${tot.hru}`);
+  assert.ok(tot.cache && p.pools.get(tot.cache.pool)!.type === "ssd", "cache on an SSD pool");
+  assert.ok(existsSync(join(root(), tot.cache!.pool, "zos-cache")));
+});
+
+t("volume: subvolume with a qgroup limit; writing past it fails with EDQUOT; resize not below used; delete frees", async () => {
+  if (skip()) return;
+  const p = new StoragePools(driver(), disks!.hdd);
+  await p.bringUp(); // the pools exist: mounted again, nothing formatted
+  const v = await p.volumeCreate("volume", "7-1-vol", 64 * MiB);
+  assert.is(p.pools.get(v.pool)!.type, "ssd");
+  const path = join(root(), v.pool, "7-1-vol");
+  const dd = spawnSync("dd", ["if=/dev/zero", `of=${path}/big`, "bs=1M", "count=100", "oflag=sync"], { encoding: "utf8" });
+  assert.is.not(dd.status, 0);
+  assert.match(dd.stderr, /Disk quota exceeded/);
+  const before = p.free(v.pool);
+  await rejects(p.volumeResize("7-1-vol", 16 * MiB), /cannot limit it/);
+  await p.volumeResize("7-1-vol", 128 * MiB);
+  assert.is(p.free(v.pool), before - 64 * MiB, "grown limit is promised on the pool");
+  const dd2 = spawnSync("dd", ["if=/dev/zero", `of=${path}/more`, "bs=1M", "count=32", "oflag=sync"], { encoding: "utf8" });
+  assert.is(dd2.status, 0, dd2.stderr);
+  await p.volumeDelete("7-1-vol");
+  assert.not.ok(existsSync(path));
+  assert.is(p.free(v.pool), before + 64 * MiB, "space returned");
+});
+
+t("vdisk: NOCOW, preallocated, grows never shrinks; a pool that cannot hold it says what is free where", async () => {
+  if (skip()) return;
+  const p = new StoragePools(driver(), disks!.hdd);
+  await p.bringUp();
+  const d = await p.diskCreate("7-2-disk", 256 * MiB);
+  const file = join(root(), d.pool, "vdisks", "7-2-disk");
+  assert.is(statSync(file).size, 256 * MiB);
+  assert.ok(statSync(file).blocks * 512 >= 256 * MiB, "preallocated, not sparse");
+  assert.match(execFileSync("lsattr", [file], { encoding: "utf8" }).split(" ")[0], /C/);
+  await p.diskResize("7-2-disk", 512 * MiB);
+  assert.is(statSync(file).size, 512 * MiB);
+  await rejects(p.diskResize("7-2-disk", 128 * MiB), /not safe to shrink/);
+  await rejects(p.diskCreate("7-3-huge", 50 * GiB), (e: Error) => /cannot fulfill required disk size of 50 GiB/.test(e.message) && /pool \S+ \(loop\d+\) has [\d.]+ GiB free of/.test(e.message));
+  // a full pool: promise nothing past its size, and a disk that fills it is refused by fallocate
+  await p.diskDelete("7-2-disk");
+  assert.not.ok(existsSync(file));
+});
+
+t("a second start keeps the pools and the data; no SSD → a problem that says why", async () => {
+  if (skip()) return;
+  const p1 = new StoragePools(driver(), disks!.hdd);
+  await p1.bringUp();
+  const v = await p1.volumeCreate("volume", "7-4-keep", 32 * MiB);
+  execFileSync("sh", ["-c", `echo kept > ${join(root(), v.pool, "7-4-keep", "f")}`]);
+  const names = [...p1.pools.keys()].sort();
+  for (const name of names) await driver().unmount(name);
+  const p2 = new StoragePools(driver(), disks!.hdd);
+  await p2.bringUp();
+  assert.equal([...p2.pools.keys()].sort(), names, "same pools, nothing reformatted");
+  assert.is((await p2.volumeInfo("7-4-keep"))?.size, 32 * MiB);
+  assert.is(execFileSync("cat", [join(root(), v.pool, "7-4-keep", "f")], { encoding: "utf8" }).trim(), "kept");
+  await p2.volumeDelete("7-4-keep");
+  const allHdd = new StoragePools(driver(), disks!.devices.map((d) => d.slice(5)));
+  await allHdd.bringUp();
+  assert.match(allHdd.totals().problem, /^no SSD disk: a node needs at least one SSD pool/);
+  assert.is(allHdd.totals().sru, 0);
+});
+
+t("escape: the driver refuses an unlisted device, paths and dot names, a forged pool id", async () => {
+  if (skip()) return;
+  const d = driver();
+  const stranger = other!.devices[0].slice(5);
+  await rejects(d.format(stranger, "x1"), /denied: blockdev: disk "loop\d+" is not one of this node's data disks/);
+  await rejects(d.format("../../dev/sda", "x1"), /denied/);
+  await rejects(d.mount("../../etc"), /denied: blockdev: pool "..\/..\/etc" is not a valid name/);
+  await rejects(d.mount("no-such-pool"), /denied: blockdev: no pool "no-such-pool"/);
+  const pool = (await d.disks()).find((x) => x.fstype === "btrfs")!.label;
+  await rejects(d.subvolCreate(pool, "../../escape", 1), /not a valid name/);
+  await rejects(d.subvolCreate(pool, "a/b", 1), /not a valid name/);
+  await rejects(d.vdiskCreate(pool, "..", 1), /not a valid name/);
+  await rejects(d.subvolDelete(pool, "vdisks"), /reserved/);
+  // formatting a disk that holds a filesystem is refused whatever the caller says
+  const used = (await d.disks()).find((x) => x.fstype)!.disk;
+  await rejects(d.format(used, "x2"), /is not empty/);
+  assert.is(spawnSync("blkid", ["-p", other!.devices[0]]).status, 2, "the stranger disk is still blank");
+});
+
+if (process.getuid?.() !== 0) console.log("storage pools test: not root, the cases are skipped");
+t.run();

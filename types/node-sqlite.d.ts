@@ -1,0 +1,16 @@
+// `node:sqlite` as Deno 2 provides it (the OS runs on Deno; @types/node 20 predates the module).
+// Only what the flist library uses (capabilities/lib/flist).
+declare module "node:sqlite" {
+  type SqlValue = null | number | bigint | string | Uint8Array;
+  export class StatementSync {
+    run(...params: SqlValue[]): { changes: number | bigint; lastInsertRowid: number | bigint };
+    all(...params: SqlValue[]): Record<string, SqlValue>[];
+    get(...params: SqlValue[]): Record<string, SqlValue> | undefined;
+  }
+  export class DatabaseSync {
+    constructor(path: string, options?: { open?: boolean; readOnly?: boolean });
+    exec(sql: string): void;
+    prepare(sql: string): StatementSync;
+    close(): void;
+  }
+}
