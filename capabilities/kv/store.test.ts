@@ -2,10 +2,10 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileToKey, keyToFile, KvError, KvNamespace } from "./store.ts";
+import { fileToKey, keyToFile, KvError, KvNamespace, MAX_VALUE_BYTES } from "./store.ts";
 import { denoBinary, repoRoot } from "../../kernel/sandbox.ts";
 
 const dirs: string[] = [];
@@ -47,6 +47,80 @@ test("list filters by prefix and ignores temp files", () => {
   for (const k of ["a/1", "a/2", "b/1"]) ns.put(k, new Uint8Array([1]));
   assert.equal(ns.list("a/"), ["a/1", "a/2"]);
   assert.equal(ns.list(), ["a/1", "a/2", "b/1"]);
+});
+
+test("values up to 4 MiB are stored, one byte more is refused with the sizes and nothing is written", () => {
+  const ns = new KvNamespace(tmp(), "sizes");
+  ns.put("max", new Uint8Array(MAX_VALUE_BYTES));
+  assert.is(ns.get("max")!.length, 4 * 1024 * 1024);
+  assert.throws(() => ns.put("over", new Uint8Array(MAX_VALUE_BYTES + 1)), (e: Error) => e instanceof KvError && /value of 4194305 bytes exceeds 4194304/.test(e.message));
+  assert.is(ns.get("over"), null);
+  assert.equal(ns.list(), ["max"]);
+  assert.throws(() => keyToFile("x".repeat(201)), /key of 201 bytes exceeds 200/);
+  assert.throws(() => keyToFile(""), /keys must not be empty/);
+  assert.is(keyToFile("x".repeat(200)).length, 202);
+});
+
+test("keys encode exactly: safe bytes kept, others as %xx; list() is sorted whatever the folder order", () => {
+  assert.is(keyToFile("a/b c"), "k_a%2fb%20c");
+  assert.is(keyToFile("\n"), "k_%0a");
+  const e = (() => {
+    try {
+      keyToFile("");
+    } catch (err) {
+      return err as Error;
+    }
+  })();
+  assert.is(e?.name, "KvError");
+  const ns = new KvNamespace(tmp(), "order");
+  const keys = Array.from({ length: 40 }, (_, i) => `k${String(i).padStart(2, "0")}`);
+  for (const k of [...keys].reverse()) ns.put(k, new Uint8Array([1]));
+  assert.equal(ns.list(), keys);
+  assert.equal(ns.list("k1"), keys.filter((k) => k.startsWith("k1")));
+});
+
+test("the namespace folder is the owner's alone (0700), every value file 0600", () => {
+  const root = tmp();
+  const ns = new KvNamespace(root, "modes");
+  ns.put("k", new Uint8Array([1]));
+  assert.is(statSync(join(root, "modes")).mode & 0o777, 0o700);
+  assert.is(statSync(join(root, "modes", keyToFile("k"))).mode & 0o777, 0o600);
+});
+
+test("namespace names: 1-64 of a-z 0-9 _ -, starting with a letter or digit; the error says so", () => {
+  const root = tmp();
+  for (const ok of ["a", "0x", "a_b-c", "z".repeat(64)]) new KvNamespace(root, ok);
+  for (const bad of ["_x", "-x", "a.b", "a b", "é"]) {
+    assert.throws(() => new KvNamespace(root, bad), /invalid: 1-64 of a-z, 0-9, _ and -, starting with a letter or digit/, bad);
+  }
+});
+
+test("only key files are keys: temp and foreign files are not listed; non-key names decode to null", () => {
+  const root = tmp();
+  const ns = new KvNamespace(root, "mixed");
+  ns.put("a", new Uint8Array([1]));
+  writeFileSync(join(root, "mixed", "junk"), "x");
+  writeFileSync(join(root, "mixed", `.${keyToFile("b")}.1.1.tmp`), "x");
+  assert.equal(ns.list(), ["a"]);
+  // the sweep on open removes only the atomic writer's temp files (".<name>....tmp"), nothing else
+  writeFileSync(join(root, "mixed", "note.tmp"), "x");
+  writeFileSync(join(root, "mixed", ".hidden"), "x");
+  new KvNamespace(root, "mixed");
+  assert.equal(readdirSync(join(root, "mixed")).sort(), [".hidden", keyToFile("a"), "junk", "note.tmp"].sort());
+  assert.is(fileToKey("junk"), null);
+  assert.is(fileToKey(".k_a.1.1.tmp"), null);
+  assert.is(fileToKey("k_%2e%2e"), "..");
+});
+
+test("a key whose file cannot be read is an error, not a missing key; deleting it too", () => {
+  const root = tmp();
+  const ns = new KvNamespace(root, "broken");
+  mkdirSync(join(root, "broken", keyToFile("dir")));
+  writeFileSync(join(root, "broken", keyToFile("dir"), "inside"), "x"); // (Deno's unlink removes an empty folder)
+  assert.throws(() => ns.get("dir"), /EISDIR/);
+  assert.throws(() => ns.delete("dir"));
+  assert.is(ns.get("absent"), null);
+  assert.is(ns.delete("absent"), false);
 });
 
 test("kill -9 in the middle of writes leaves the last acknowledged value or a newer one, never a torn one", async () => {

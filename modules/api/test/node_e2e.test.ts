@@ -146,10 +146,13 @@ t("npm start's grid: node registered on chain with its relay and e2e pk, endpoin
   const twin = await chain.read.twin(grid.node.twinId);
   assert.is(twin.relay, new URL(grid.relayUrl).host);
   assert.match(String(twin.pk), /^0x0[23][0-9a-f]{64}$/);
-  assert.equal(Object.keys(grid.endpoints).sort(), [
-    "activation_url", "chain_url", "client_env", "farm_id", "graphql_url", "kyc_url", "network", "node_id", "node_twin_id",
-    "proxy_url", "relay_url", "user_key_type", "user_mnemonic", "user_twin_id",
-  ]);
+  // endpoints.json keeps these keys with their meaning; new keys may be added (shared contract)
+  for (const k of [
+    "chain_url", "farm_id", "node_id", "node_twin_id", "relay_url", "user_key_type", "user_mnemonic", "user_twin_id",
+    "activation_url", "client_env", "graphql_url", "kyc_url", "network", "proxy_url", "hub_url", "flists",
+  ]) {
+    assert.ok(k in grid.endpoints, `endpoints.json has ${k}`);
+  }
   assert.ok((await chain.read.balance(grid.user.address)).free > 0n, "dev user funded");
 });
 
@@ -273,20 +276,21 @@ t("zos client deploy | get | list | changes work against the node npm start runs
   assert.ok(r.contract_id > 0, dep.err);
   assert.match(r.hash, /^[0-9a-f]{32}$/);
   assert.is(r.deployment.metadata, "via zos client");
-  // no workload manager on a host node yet: the result says so, and the command exits 1
-  assert.is(r.deployment.workloads[0].result.state, "error");
-  assert.match(r.deployment.workloads[0].result.message, /volume is not supported on this node yet/);
-  assert.is(dep.code, 1);
+  // the volume manager (storage driver) decides the result; the command's exit code follows it
+  const state = r.deployment.workloads[0].result.state;
+  assert.ok(["ok", "error"].includes(state), `final state ${state}`);
+  if (state === "error") assert.ok(r.deployment.workloads[0].result.message, "an error says why");
+  assert.is(dep.code, state === "ok" ? 0 : 1);
   assert.match(dep.err, /"event":"accepted"/);
   const contract = (await chain.read.contract(r.contract_id)).contractType.nodeContract;
   assert.is(Number(contract.nodeId), grid.node.nodeId);
   const got = await zosClient(["get", String(r.contract_id)]);
   assert.is(got.code, 0);
-  assert.match(got.out, /vol\s+volume\s+error/);
+  assert.match(got.out, new RegExp(`vol\\s+volume\\s+${state}`));
   const list = JSON.parse((await zosClient(["list", "--json"])).out);
   assert.ok(list.some((d: Any) => d.contract_id === r.contract_id));
   const changes = JSON.parse((await zosClient(["changes", String(r.contract_id), "--json"])).out);
-  assert.equal(changes.map((c: Any) => c.result.state), ["init", "error"]);
+  assert.equal(changes.map((c: Any) => c.result.state), ["init", state]);
   // bad input: exit 2 with a message, nothing sent
   const bad = await zosClient(["deploy", join(dir, "missing.json")]);
   assert.is(bad.code, 2);

@@ -106,6 +106,76 @@ test("kill -9 during multi-key commits: every batch is whole or absent, every ac
   assert.ok(acked.size > 0, "the child acknowledged commits");
 });
 
+/** The namespace behind a backend that records every write, answers list() in reverse (the kv capability
+ * promises no order) and can make each operation wait `delayMs`. */
+function recording(ns: KvNamespace, delayMs = 0): KvBackend & { writes: string[] } {
+  const writes: string[] = [];
+  const wait = () => new Promise((r) => setTimeout(r, delayMs));
+  return {
+    writes,
+    get: (k) => ns.get(k),
+    list: (p) => ns.list(p).reverse(),
+    put: async (k, v) => (await wait(), writes.push(`put ${k}`), ns.put(k, v)),
+    delete: async (k) => (await wait(), writes.push(`del ${k}`), ns.delete(k)),
+  };
+}
+
+test("wal records left by a crash are replayed in order, and new ones are numbered after them", async () => {
+  const ns = new KvNamespace(root, "replay");
+  const enc = (ops: StoreOp[]) => new TextEncoder().encode(JSON.stringify(ops));
+  ns.put("wal/0000000000000004", enc([{ op: "put", key: "k", value: "first" }, { op: "put", key: "a", value: "1" }]));
+  ns.put("wal/0000000000000009", enc([{ op: "put", key: "k", value: "second" }, { op: "del", key: "a" }]));
+  const backend = recording(ns);
+  const s = await KvDurableStore.open(backend);
+  assert.is(await s.get("k"), "second", "the later record wins");
+  assert.is(await s.get("a"), undefined);
+  assert.equal(ns.list("wal/"), []);
+  backend.writes.length = 0;
+  await s.commit([{ op: "put", key: "x", value: "1" }, { op: "put", key: "y", value: "2" }]);
+  assert.equal(backend.writes, ["put wal/0000000000000010", "put x", "put y", "del wal/0000000000000010"]);
+  await s.commit([{ op: "put", key: "x", value: "3" }, { op: "del", key: "y" }]);
+  assert.is(backend.writes[4], "put wal/0000000000000011", "numbers keep rising");
+});
+
+test("a single-key commit is one atomic put, no wal; reads and lists never show wal records", async () => {
+  const ns = new KvNamespace(root, "single");
+  const backend = recording(ns);
+  const s = await KvDurableStore.open(backend);
+  await s.commit([{ op: "put", key: "only", value: "v" }]);
+  assert.equal(backend.writes, ["put only"]);
+  // a commit cut right after its wal record: the wal is there, list() hides it
+  const dying = await KvDurableStore.open(dyingAfter(ns, 1));
+  await dying.commit([{ op: "put", key: "p", value: "1" }, { op: "put", key: "q", value: "2" }]).catch(() => {});
+  assert.equal(ns.list("wal/").length, 1);
+  assert.equal(await dying.list(""), ["only"]);
+  assert.equal(await s.list(""), ["only"]);
+  assert.equal(await s.list("o"), ["only"]);
+  assert.equal(await s.list("p"), []);
+  // the backend lists in reverse: the store still answers in key order
+  await s.commit([{ op: "put", key: "b", value: "1" }, { op: "put", key: "a", value: "1" }, { op: "put", key: "c", value: "1" }]);
+  assert.equal(await s.list(""), ["a", "b", "c", "only"]);
+});
+
+test("commits run one after another, a failed one does not block the next, close() waits for them", async () => {
+  const ns = new KvNamespace(root, "serial");
+  const s = await KvDurableStore.open(recording(ns, 5));
+  // interleaved, these two would end with m deleted; one after the other, m is "b"
+  const a = s.commit([{ op: "put", key: "k", value: "a" }, { op: "del", key: "m" }]);
+  const b = s.commit([{ op: "put", key: "m", value: "b" }, { op: "put", key: "k", value: "b" }]);
+  await Promise.all([a, b]);
+  assert.is(await s.get("m"), "b");
+  assert.is(await s.get("k"), "b");
+  const bad = s.commit([{ op: "put", key: "", value: "x" }, { op: "put", key: "z", value: "1" }]);
+  const after = s.commit([{ op: "put", key: "after", value: "1" }, { op: "put", key: "k", value: "c" }]);
+  await bad.then(() => assert.unreachable("an empty key is refused"), () => {});
+  await after;
+  assert.is(await s.get("after"), "1");
+  const late = s.commit([{ op: "put", key: "late", value: "1" }, { op: "put", key: "late2", value: "1" }]);
+  await s.close();
+  assert.is(ns.get("late2") === null, false, "close() resolved after the pending commit");
+  await late;
+});
+
 test("the engine runs on the kv-backed store and reloads from it", async () => {
   const ns = new KvNamespace(root, "prov2");
   const alice = twinFromSeed(42, 8);
