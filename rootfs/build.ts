@@ -22,6 +22,8 @@ import { readImageManifest } from "./lib/read-image-manifest.ts";
 export const REPO_ROOT = join(fileURLToPath(new URL(".", import.meta.url)), "..");
 export const DEFAULT_OUT = join(REPO_ROOT, "rootfs", "out");
 export const DEFAULT_CACHE = join(REPO_ROOT, "rootfs", "cache");
+/** /etc/group of the image: only groups with Debian's static gids (base-passwd), no members. */
+export const IMAGE_GROUPS = "root:x:0:\ndisk:x:6:\n";
 /** Paths inside the image that other parts rely on. */
 export const IMAGE_PATHS = {
   runtime: "usr/bin/deno",
@@ -167,6 +169,9 @@ function baseEntries(root: string, initSource: Uint8Array): ImageEntry[] {
     { path: "run", type: "dir", mode: 0o755 },
     { path: "tmp", type: "dir", mode: 0o1777 },
     { path: "etc", type: "dir", mode: 0o755 },
+    // Group names a manifest's `linux.groups` may use, with Debian's fixed gids (the kernel resolves them here,
+    // as on a host): the blockdev driver opens the data disks through group disk.
+    { path: "etc/group", type: "file", mode: 0o644, data: new TextEncoder().encode(IMAGE_GROUPS) },
     { path: "var/cache", type: "dir", mode: 0o755 },
     { path: IMAGE_PATHS.runtime, type: "file", mode: 0o755, source: deno },
     { path: IMAGE_PATHS.init, type: "file", mode: 0o755, data: initSource },

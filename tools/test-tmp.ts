@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { releaseUnder } from "../modules/node/dev-disks.ts";
 
 const made: string[] = [];
 let hooked = false;
@@ -13,7 +14,11 @@ export function tempDir(prefix: string): string {
   if (!hooked) {
     hooked = true;
     process.on("exit", () => {
-      for (const d of made) rmSync(d, { recursive: true, force: true });
+      for (const d of made) {
+        // a node killed with -9 inside leaves its pools mounted and its loop devices attached
+        releaseUnder(d);
+        rmSync(d, { recursive: true, force: true });
+      }
     });
   }
   return dir;

@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { releaseUnder } from "../../modules/node/dev-disks.ts";
 
 const root = join(fileURLToPath(new URL(".", import.meta.url)), "..", "..");
 const shim = join(root, "bin", "zos.js");
@@ -89,6 +90,8 @@ t.before(() => {
 });
 
 t.after(() => {
+  // the CLI killed with -9 (last runs) could not unmount the node's pools or detach its loop devices
+  releaseUnder(dir);
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -32,6 +32,11 @@ export interface BootOptions {
   /** Starts the capability kernel; absent when the image carries no kernel bundle. */
   startKernel?: (ctx: { params: BootParams; net: NetResult; stateDisk: string | null; trace: Tracer }) => Promise<RunningKernel>;
   log?: (line: string) => void;
+  /**
+   * TCP/UDP ports a manifest process is granted to listen on (the 0-db server's, which Zero-OS serves zdb
+   * namespaces on): the boot check reports them and fails only on a listener nobody declared.
+   */
+  declaredListeners?: { port: number; who: string }[];
 }
 
 function mountAll(sys: Sys): string[] {
@@ -173,11 +178,17 @@ export async function boot(o: BootOptions): Promise<never> {
     tracer.note("this image carries no capability kernel bundle: PID 1 duties only");
   }
 
+  const declared = o.declaredListeners ?? [];
+  let declaredSeen: string[] = [];
   await tracer.phase("checks", () => {
-    const l = listeningSockets();
+    const all = listeningSockets();
+    const who = (port: number) => declared.find((d) => d.port === port)?.who;
+    const l = all.filter((s) => !who(s.port));
+    declaredSeen = all.filter((s) => who(s.port)).map((s) => `${s.proto}:${s.port} (${who(s.port)})`);
     if (l.length) throw new Error(`listening sockets found: ${l.map((s) => `${s.proto}:${s.port}`).join(" ")}`);
     return l;
-  }, () => "no listening sockets").catch(() => undefined);
+  }, () => declaredSeen.length ? `no listening sockets but the manifest's: ${declaredSeen.join(" ")}` : "no listening sockets")
+    .catch(() => undefined);
 
   writeAtomic(STATUS_FILE, JSON.stringify({ params: describeParams(params), net, persistent, boots: stateDisk.boots, kernel: kernelState }, null, 2) + "\n");
   log(tracer.summary());

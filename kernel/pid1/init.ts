@@ -23,6 +23,9 @@ export function hostPort(url: string): string {
  * Kernel-command-line facts as the manifest's variables (${chainurl} ${chainhost} ${relayurl}
  * ${relayhost} ${farm}, as modules/node.ts passes them on a host), plus a few more for later use.
  */
+/** The node's 0-db port, as on Zero-OS: the one listener the manifest declares (the zdb driver's `net`). */
+export const ZDB_PORT = 9900;
+
 export function kernelVars(p: BootParams): Record<string, string> {
   return {
     chainurl: substrateUrls(p)[0],
@@ -33,7 +36,7 @@ export function kernelVars(p: BootParams): Record<string, string> {
     activationurl: activationUrls(p)[0],
     activationhost: hostPort(activationUrls(p)[0]),
     // the node's 0-db server (capabilities/zdb) on every address, as Zero-OS serves zdb namespaces
-    zdblisten: "[::]:9900",
+    zdblisten: `[::]:${ZDB_PORT}`,
     substrate_url: substrateUrls(p)[0],
     substrate_urls: substrateUrls(p).join(" "),
     relay_url: relayUrls(p)[0],
@@ -54,7 +57,11 @@ export async function main(): Promise<void> {
   process.env.HOME = "/run";
   process.env.DENO_DIR = "/run/deno";
   process.env.DENO_NO_UPDATE_CHECK = "1";
-  const opts: BootOptions = { sys: denoSys(), modulesDir: "/lib/modules/current" };
+  const opts: BootOptions = {
+    sys: denoSys(),
+    modulesDir: "/lib/modules/current",
+    declaredListeners: [{ port: ZDB_PORT, who: "zdb" }],
+  };
   if (existsSync(KERNEL_BUNDLE)) {
     opts.startKernel = async (ctx) => {
       // Computed at run time on purpose: the kernel bundle is optional in an image.

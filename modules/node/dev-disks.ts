@@ -4,7 +4,7 @@
 // them are declared HDD to the storage module. Detach unmounts the pools on them and frees the loops; a
 // second start reuses the same files (pools and data kept) and any loop still attached to them.
 import { execFile, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import process from "node:process";
 
@@ -105,4 +105,38 @@ export async function attachDevDisks(o: DevDiskOptions): Promise<DevDisks> {
     }
   };
   return { devices, hdd: devices.slice(count - hdd).map((d) => basename(d)), files, detach, detachSync };
+}
+
+/**
+ * Frees what a node whose state dir is `dir` may have left after a kill -9 (no detach ran): every mount below
+ * `dir` (pools, namespace pins) and every loop device whose backing file lies below it. Touches nothing else:
+ * both are matched by path under `dir`. Synchronous, for exit hooks and test cleanup; a no-op when not root.
+ */
+export function releaseUnder(dir: string): { unmounted: string[]; detached: string[] } {
+  const done = { unmounted: [] as string[], detached: [] as string[] };
+  if (process.getuid?.() !== 0) return done;
+  const prefix = dir.endsWith("/") ? dir : `${dir}/`;
+  const env = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" };
+  const mounts = readFileSync("/proc/self/mountinfo", "utf8").split("\n")
+    .map((l) => l.split(" ")[4]?.replace(/\\040/g, " "))
+    .filter((m): m is string => !!m && m.startsWith(prefix));
+  // deepest first, so a mount inside another comes off before its parent
+  for (const m of mounts.sort((a, b) => b.length - a.length)) {
+    if (spawnSync("umount", ["-l", m], { env }).status === 0) done.unmounted.push(m);
+  }
+  let loops: string[] = [];
+  try {
+    loops = readdirSync("/sys/block").filter((n) => /^loop\d+$/.test(n));
+  } catch { /* no sysfs: nothing to find */ }
+  for (const n of loops) {
+    let backing = "";
+    try {
+      backing = readFileSync(`/sys/block/${n}/loop/backing_file`, "utf8").trim();
+    } catch {
+      continue; // not attached
+    }
+    if (!backing.startsWith(prefix)) continue;
+    if (spawnSync("losetup", ["-d", `/dev/${n}`], { env }).status === 0) done.detached.push(`/dev/${n}`);
+  }
+  return done;
 }
