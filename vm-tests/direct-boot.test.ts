@@ -65,7 +65,9 @@ test("the image's own kernel, setpriv and bundles start its drivers in their ver
 test("direct boot in QEMU: network, chain, kernel, registers, answers over RMB, reboot keeps identity", async () => {
   const grid = await startGrid();
   try {
-    const r = await directBootWithDisk({ outDir: outA, grid, bootTimeoutMs: 120_000 });
+    // 15 processes start one after another on one TCG vCPU: the node registers ≈ 3 min after power-on
+    // (docs/PERFORMANCE.md, boot); each wait below gets this long
+    const r = await directBootWithDisk({ outDir: outA, grid, bootTimeoutMs: 300_000 });
     assert.ok(r.ok, `${r.error}\nserial log kept at ${r.log}`);
     // The capability kernel must start; which processes were ready in time is reported (kernel=ready or
     // kernel=partial(not-ready:…)) — under TCG on one vCPU the node's processes start slowly.
@@ -73,7 +75,10 @@ test("direct boot in QEMU: network, chain, kernel, registers, answers over RMB, 
     assert.match(r.notes[1], /^registered: node \d+ twin \d+ farm 1$/);
     assert.match(r.notes[2], /^zos\.system\.version: \{.*"zos"/);
     // every process's verified sandbox (read by the kernel from /proc) equals the golden manifest
-    assert.match(r.notes[3], /^sandbox: 10 processes verified against the golden manifest/);
+    const goldenProcesses = Object.keys(
+      JSON.parse(readFileSync(join(DEFAULT_CACHE, "..", "golden", "manifest.json"), "utf8").replace(/^\s*\/\/.*$/gm, "")).processes,
+    ).length;
+    assert.match(r.notes[3], new RegExp(`^sandbox: ${goldenProcesses} processes verified against the golden manifest`));
     assert.match(r.notes[4], /boots=2 persistent=true kernel=(ready|partial)/);
     assert.match(r.notes[5], /^after reboot: same twin \d+ answers/);
     for (const k of ["pid1", "network", "chain", "ready", "registered", "api_answers", "reboot_ready", "reboot_api_answers"]) {

@@ -6,20 +6,10 @@
 // the serial console; the unit test feeds it recorded events.
 import { parseJsonc } from "../../rootfs/lib/read-image-manifest.ts";
 import { LINUX_CAPABILITIES } from "../../kernel/linux.ts";
+import type { SandboxFacts } from "../../kernel/sandbox-check.ts";
 
-/** The facts of one process as the kernel reports them (CONTRACTS.md: `sandbox` of spawned/ready). */
-export interface SandboxFacts {
-  argv: string[];
-  uid: number;
-  gid: number;
-  groups: number[];
-  capInh: string;
-  capPrm: string;
-  capEff: string;
-  capBnd: string;
-  capAmb: string;
-  noNewPrivs: boolean;
-}
+/** The facts of one process as the kernel reports them (its `sandbox` of spawned/ready). */
+export type { SandboxFacts };
 
 export interface KernelEventLike {
   event: string;
