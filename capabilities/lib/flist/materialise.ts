@@ -8,8 +8,8 @@
 import { chmodSync, chownSync, closeSync, constants, existsSync, lchownSync, lutimesSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, utimesSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeAll } from "../fs/atomic.ts";
-import { decodeBlock } from "./block.ts";
-import type { Flist } from "./reader.ts";
+import { BLOCK_SIZE, decodeBlock } from "./block.ts";
+import type { FlBlock, Flist } from "./reader.ts";
 import type { BlockStore } from "./store.ts";
 
 export interface MaterialiseOptions {
@@ -19,6 +19,8 @@ export interface MaterialiseOptions {
   target: string;
   /** keep the flist's uid/gid (needs root; default: only when running as root) */
   preserveOwner?: boolean;
+  /** clear setuid/setgid bits on the host copy (a shared root must not hand out set-id programs) */
+  stripSetId?: boolean;
   /** blocks fetched at once (default 8) */
   concurrency?: number;
 }
@@ -43,6 +45,8 @@ export async function materialise(o: MaterialiseOptions): Promise<MaterialiseRes
     // 2. files: blocks fetched and checked `width` ahead across file boundaries (small files do not
     //    serialise on round trips), written strictly in order
     const files = o.flist.entries.filter((e) => e.kind === "file");
+    const decode = o.flist.decode ?? ((b: FlBlock, data: Uint8Array) => decodeBlock(b.id, b.key, data));
+    const blockSize = o.flist.blockSize ?? BLOCK_SIZE;
     const width = Math.max(1, o.concurrency ?? 8);
     const jobs = files.flatMap((e) => e.blocks);
     const pending: Promise<Uint8Array>[] = [];
@@ -50,7 +54,7 @@ export async function materialise(o: MaterialiseOptions): Promise<MaterialiseRes
     const fill = () => {
       while (started < jobs.length && started - result.blocks < width) {
         const b = jobs[started++];
-        const p = o.store.get(b.id).then((data) => decodeBlock(b.id, b.key, data));
+        const p = o.store.get(b.id).then((data) => decode(b, data));
         p.catch(() => {}); // awaited in order below; never an unhandled rejection meanwhile
         pending.push(p);
       }
@@ -65,7 +69,7 @@ export async function materialise(o: MaterialiseOptions): Promise<MaterialiseRes
             const plain = await pending[result.blocks]!;
             delete pending[result.blocks];
             result.blocks++;
-            const expected = Math.min(e.size - written, 512 * 1024);
+            const expected = Math.min(e.size - written, blockSize);
             if (plain.length !== expected || (i === e.blocks.length - 1 && written + plain.length !== e.size)) {
               throw new Error(`/${e.path}: block ${i} holds ${plain.length} bytes, the size says ${expected}`);
             }
@@ -92,7 +96,7 @@ export async function materialise(o: MaterialiseOptions): Promise<MaterialiseRes
         continue;
       }
       if (owner) chownSync(p, e.uid, e.gid); // before chmod: chown clears set-id bits
-      chmodSync(p, e.perm);
+      chmodSync(p, o.stripSetId ? e.perm & ~0o6000 : e.perm);
       utimesSync(p, e.mtime, e.mtime);
     }
     renameSync(stage, o.target);
