@@ -37,6 +37,9 @@ export function kernelVars(p: BootParams): Record<string, string> {
     activationhost: hostPort(activationUrls(p)[0]),
     // the node's 0-db server (capabilities/zdb) on every address, as Zero-OS serves zdb namespaces
     zdblisten: `[::]:${ZDB_PORT}`,
+    // the flist driver's hubs (Zero-OS's; legacy .flist blocks come from the hub's 0-db)
+    hubhosts: "hub.threefold.me:443,v4.hub.threefold.me:443,hub.threefold.me:9900",
+    hubstore: "zdb://hub.threefold.me:9900",
     substrate_url: substrateUrls(p)[0],
     substrate_urls: substrateUrls(p).join(" "),
     relay_url: relayUrls(p)[0],

@@ -21,6 +21,9 @@ export interface MaterialiseOptions {
   preserveOwner?: boolean;
   /** clear setuid/setgid bits on the host copy (a shared root must not hand out set-id programs) */
   stripSetId?: boolean;
+  /** creates the symlinks (relative paths inside `dir`), times included; default symlink(2) one by one.
+   * Deno refuses symlink() under path-scoped permissions, so the flist driver pipes a tar to `tar -x`. */
+  symlinks?: (dir: string, links: { path: string; target: string; mtime: number }[]) => Promise<void>;
   /** blocks fetched at once (default 8) */
   concurrency?: number;
 }
@@ -86,13 +89,16 @@ export async function materialise(o: MaterialiseOptions): Promise<MaterialiseRes
       await Promise.allSettled(pending.filter(Boolean)); // let in-flight fetches finish before cleanup
     }
     // 3. symlinks, after every write (so no write could ever follow one)
-    for (const e of o.flist.entries) if (e.kind === "symlink") symlinkSync(e.target!, at(e.path));
+    const links = o.flist.entries.filter((e) => e.kind === "symlink").map((e) => ({ path: e.path, target: e.target!, mtime: e.mtime }));
+    if (o.symlinks) {
+      if (links.length > 0) await o.symlinks(stage, links);
+    } else for (const l of links) symlinkSync(l.target, at(l.path));
     // 4. owners, modes and times, deepest first so a read-only directory is fixed last
     for (const e of [...o.flist.entries].reverse()) {
       const p = at(e.path);
       if (e.kind === "symlink") {
         if (owner) lchownSync(p, e.uid, e.gid); // never chown through the link
-        lutimesSync(p, e.mtime, e.mtime);
+        if (!o.symlinks) lutimesSync(p, e.mtime, e.mtime);
         continue;
       }
       if (owner) chownSync(p, e.uid, e.gid); // before chmod: chown clears set-id bits

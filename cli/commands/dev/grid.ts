@@ -146,11 +146,12 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
     // The seed lives at node/identity/seed.txt (the identity driver's file), so a second start keeps the node.
     const nodeDir = join(o.stateDir, "node");
     const count = Math.max(1, o.nodes ?? 1);
-    const more = await startMoreNodes(o.stateDir, count, { chainUrl: chain.url, relayUrl: relay.url, farmId: DEV_FARM_ID, faucetMnemonic: faucetAccount.mnemonic, log }, stops);
+    const more = await startMoreNodes(o.stateDir, count, { chainUrl: chain.url, relayUrl: relay.url, farmId: DEV_FARM_ID, faucetMnemonic: faucetAccount.mnemonic, hubUrl: services.hub.url, log }, stops);
     const fresh = !existsSync(join(nodeDir, "identity", "seed.txt"));
     const n = await startNode({
       stateDir: nodeDir,
       zdbListen: await devZdbListen(),
+      hubUrl: services.hub.url,
       chainUrl: chain.url,
       relayUrl: relay.url,
       farmId: DEV_FARM_ID,

@@ -44,17 +44,18 @@ export function tarMember(tar: Uint8Array, name: string): Uint8Array | null {
   return null;
 }
 
-function header(name: string, size: number): Uint8Array {
+function header(name: string, size: number, type = "0", link = "", mtime = Math.floor(Date.now() / 1000)): Uint8Array {
   const h = new Uint8Array(512);
   const put = (s: string, at: number) => h.set(new TextEncoder().encode(s), at);
   put(name, 0);
-  put("0000644\0", 100);
+  put(type === "2" ? "0000777\0" : "0000644\0", 100);
   put("0000000\0", 108);
   put("0000000\0", 116);
   put(size.toString(8).padStart(11, "0") + "\0", 124);
-  put(Math.floor(Date.now() / 1000).toString(8).padStart(11, "0") + "\0", 136);
+  put(Math.max(0, mtime).toString(8).padStart(11, "0") + "\0", 136);
   put("        ", 148);
-  h[156] = 0x30;
+  h[156] = type.charCodeAt(0);
+  if (link) put(link, 157);
   put("ustar\0", 257);
   put("00", 263);
   let sum = 0;
@@ -71,4 +72,29 @@ export function tarGz(files: Record<string, Uint8Array>): Uint8Array {
   }
   parts.push(new Uint8Array(1024));
   return gzipSync(Buffer.concat(parts));
+}
+
+/** A plain tar of symlinks (path → target), with pax headers for names or targets over 100 bytes: the
+ * flist driver creates symlinks by piping this to `tar -x`, as Deno refuses symlink() under path-scoped
+ * permissions. Paths are relative to the extraction directory. */
+export function symlinkTar(links: { path: string; target: string; mtime: number }[]): Uint8Array {
+  const enc = new TextEncoder();
+  const parts: Uint8Array[] = [];
+  for (const l of links) {
+    const long = enc.encode(l.path).length > 99 || enc.encode(l.target).length > 99;
+    if (long) {
+      const rec = (k: string, v: string) => {
+        const body = ` ${k}=${v}\n`;
+        let n = enc.encode(body).length;
+        n += String(n).length;
+        if (String(n).length !== String(n - String(n).length).length) n++;
+        return `${n}${body}`;
+      };
+      const pax = enc.encode(rec("path", l.path) + rec("linkpath", l.target));
+      parts.push(header("PaxHeader", pax.length, "x"), pax, new Uint8Array((512 - (pax.length % 512)) % 512));
+    }
+    parts.push(header(long ? "long-symlink" : l.path, 0, "2", long ? "long-target" : l.target, l.mtime));
+  }
+  parts.push(new Uint8Array(1024));
+  return Buffer.concat(parts);
 }
