@@ -8,7 +8,7 @@
 import { chmodSync, chownSync, closeSync, constants, existsSync, lchownSync, lutimesSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, utimesSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeAll } from "../fs/atomic.ts";
-import { BLOCK_SIZE, decodeBlock } from "./block.ts";
+import { BLOCK_SIZE, decodeBlockAsync } from "./block.ts";
 import type { FlBlock, Flist } from "./reader.ts";
 import type { BlockStore } from "./store.ts";
 
@@ -48,7 +48,7 @@ export async function materialise(o: MaterialiseOptions): Promise<MaterialiseRes
     // 2. files: blocks fetched and checked `width` ahead across file boundaries (small files do not
     //    serialise on round trips), written strictly in order
     const files = o.flist.entries.filter((e) => e.kind === "file");
-    const decode = o.flist.decode ?? ((b: FlBlock, data: Uint8Array) => decodeBlock(b.id, b.key, data));
+    const decode = o.flist.decode ?? ((b: FlBlock, data: Uint8Array) => decodeBlockAsync(b.id, b.key, data));
     const blockSize = o.flist.blockSize ?? BLOCK_SIZE;
     const width = Math.max(1, o.concurrency ?? 8);
     const jobs = files.flatMap((e) => e.blocks);

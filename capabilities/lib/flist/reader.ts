@@ -49,7 +49,7 @@ export interface Flist {
   /** bytes per block (rfs: 512 KiB; legacy: File.blockSize × 4 KiB) */
   blockSize?: number;
   /** checks and decodes one stored block (default: the rfs v2 scheme, decodeBlock) */
-  decode?: (b: FlBlock, data: Uint8Array) => Uint8Array;
+  decode?: (b: FlBlock, data: Uint8Array) => Uint8Array | Promise<Uint8Array>;
   tags: Record<string, string>;
   routes: Route[];
   /** parents before children */
