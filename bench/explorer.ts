@@ -29,7 +29,7 @@ const N = Number(values.n);
 
 const dir = mkdtempSync(join(tmpdir(), "zt-explorer-bench-"));
 const chain = await startChain({ blockTimeMs: 0, log: () => {} });
-const services = await startGridServices({ chain: chain.chain, stateDir: dir });
+const services = await startGridServices({ chain: chain.chain, stateDir: dir, guestCache: null });
 const bare = createServer((_req, res) => {
   const body = '{"ping":"pong"}';
   res.writeHead(200, { "content-type": "application/json", "content-length": String(body.length) });

@@ -10,6 +10,8 @@ import { attachFeed } from "./indexer/feed.ts";
 import { GridModel } from "./indexer/model.ts";
 import { startIndexer } from "./indexer/mod.ts";
 import { type RunningHub, startHub } from "./hub/mod.ts";
+import { buildGuests, publishGuests } from "./hub/guests.ts";
+import { repoRoot } from "../kernel/sandbox.ts";
 import { KYC_HOSTS, type RunningKyc, startKyc, writeClientEnv } from "./kyc/mod.ts";
 
 export interface GridServicesOptions {
@@ -22,6 +24,8 @@ export interface GridServicesOptions {
   kycPort?: number;
   /** the flist hub's port (default any free port) */
   hubPort?: number;
+  /** build (once, cached in this folder) and publish the ready-made guests on the hub; null: none */
+  guestCache?: string | null;
   /** RMB requests to nodes, for the explorer's node facts and statistics (null: none) */
   ask?: NodeAsk | null;
   log?: (line: string) => void;
@@ -33,6 +37,8 @@ export interface GridServices {
   kyc: RunningKyc;
   /** the flist hub (grid/hub): Zero-OS hub API, blocks under the grid's state folder */
   hub: RunningHub;
+  /** resolves when the ready-made guests are on the hub ("guests/name" → URL; {} when they could not be built) */
+  guests: Promise<Record<string, string>>;
   clientEnv: Record<string, string>;
   model: GridModel;
   /** resolves when the model has applied the chain's current head */
@@ -64,6 +70,16 @@ export async function startGridServices(o: GridServicesOptions): Promise<GridSer
     stops.push(() => kyc.stop());
     const hub = await startHub({ dir: join(o.stateDir, "hub"), host, port: o.hubPort, log: o.log });
     stops.push(() => hub.stop());
+    // built in the background while the node starts; a first build takes about a minute (the kernel
+    // package is unpacked once), later starts only copy the cached flists and blocks
+    const guests = o.guestCache === null
+      ? Promise.resolve({})
+      : buildGuests(o.guestCache ?? join(repoRoot, "rootfs", "cache"), (l) => o.log?.(l))
+        .then((b) => publishGuests(b, join(o.stateDir, "hub"), hub.url))
+        .catch((e) => {
+          o.log?.(`guests: not built (${(e as Error).message}); the hub has no ready-made guests`);
+          return {};
+        });
     const routes: Record<string, { host: string; port: number }> = {};
     for (const name of KYC_HOSTS) routes[name] = { host, port: kyc.port };
     const clientEnv = writeClientEnv({ dir: join(o.stateDir, "client-env"), caFile: kyc.caFile, routes });
@@ -72,6 +88,7 @@ export async function startGridServices(o: GridServicesOptions): Promise<GridSer
       graphqlUrl: indexer.url,
       kyc,
       hub,
+      guests,
       clientEnv,
       model,
       synced: () => feed.caughtUp(o.chain.head.number),

@@ -158,6 +158,7 @@ async function up(argv: string[]): Promise<number> {
       console.error(`zos grid up: the explorer has no RMB session (${(e as Error).message}); node features and statistics stay empty`);
     }
   }
+  await services.guests; // the ready-made guests on the hub (built once, cached in rootfs/cache)
   const readyMs = Math.round(performance.now() - started);
   const user = chain.devAccounts[0];
   const info = {

@@ -202,6 +202,7 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
     const activation = await startActivation({ chainUrl: chain.url, funderMnemonic: funder.mnemonic });
     stops.push(() => activation.stop());
     await services.synced();
+    await services.guests;
     const endpoints: Endpoints = {
       chain_url: chain.url,
       relay_url: relay.url,
