@@ -5,13 +5,13 @@
 @0xc2017c79ee1c99c1;
 
 interface BlockDev {
-  # Every data disk this driver may touch: [{disk, size, fstype, label, uuid, rotational}] (fstype/label
-  # "" for an empty disk).
+  # Every data disk this driver may touch: [{disk, size, fstype, label, uuid, rotational, seek}] (fstype/label
+  # "" for an empty disk; seek = {type: "ssd"|"hdd", elapsedUs} by zos's seek-time rule, null if unmeasurable).
   disks @0 () -> (json :Text);
   # mkfs.btrfs -L <pool> on an empty listed disk (refused when blkid finds any filesystem on it).
   format @1 (disk :Text, pool :Text) -> ();
   # Mounts the pool with that label under the driver's mount root (idempotent), enables quotas.
-  # -> {pool, disk, size, used, free, rotational}
+  # -> {pool, disk, size, used, free, rotational, seek}
   mount @2 (pool :Text) -> (json :Text);
   usage @3 (pool :Text) -> (json :Text);
   unmount @4 (pool :Text) -> ();

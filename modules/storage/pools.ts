@@ -1,6 +1,6 @@
 // The storage module's policy, as zos storaged: every empty data disk becomes one btrfs pool (label = pool
-// id), existing pools are mounted again, each pool is SSD or HDD (the kernel's rotational flag — zos measures
-// seek time, which a Deno driver cannot do without reading the raw device — or the operator's override),
+// id), existing pools are mounted again, each pool is SSD or HDD (zos's seek-time rule, measured by the driver;
+// the kernel's rotational flag only when the probe failed; or the operator's override),
 // the node cache is a subvolume on an SSD pool, volumes and vdisks go on SSD and zdb space on
 // HDD, with over-provisioning factor 1: a pool's free space is its size minus everything promised on it.
 // The block-device driver does the privileged work; this file only decides.
@@ -12,13 +12,18 @@ const GiB = 1024 ** 3;
 export const CACHE_BYTES = 5 * GiB;
 
 export type PoolType = "ssd" | "hdd";
+/** The driver's seek-time measurement (capabilities/blockdev/seektime.ts): zos's SSD/HDD rule. */
+export interface SeekTime {
+  type: PoolType;
+  elapsedUs: number;
+}
 export type VolumeKind = "volume" | "zdb";
 
 /** What the module needs from the block-device driver (capabilities/schema/storage.capnp BlockDev). */
 export interface BlockDevApi {
-  disks(): Promise<{ disk: string; size: number; fstype: string; label: string; rotational: boolean }[]>;
+  disks(): Promise<{ disk: string; size: number; fstype: string; label: string; rotational: boolean; seek: SeekTime | null }[]>;
   format(disk: string, pool: string): Promise<void>;
-  mount(pool: string): Promise<{ pool: string; disk: string; size: number; used: number; free: number; rotational: boolean }>;
+  mount(pool: string): Promise<{ pool: string; disk: string; size: number; used: number; free: number; rotational: boolean; seek: SeekTime | null }>;
   usage(pool: string): Promise<{ size: number; used: number }>;
   subvolCreate(pool: string, name: string, limit: number): Promise<void>;
   subvolLimit(pool: string, name: string, limit: number): Promise<void>;
@@ -69,7 +74,7 @@ export class StoragePools {
   #problem = "";
 
   /**
-   * `hdd`: null = classify by the disk's rotational flag; a list = the operator's override as zos-debug-vm
+   * `hdd`: null = classify by the driver's seek-time measurement (its rotational flag if that failed); a list = the operator's override as zos-debug-vm
    * (these disks HDD, every other SSD), for loop devices and VMs whose flags say nothing.
    * `requireSsd`: Zero-OS's rule, no SSD pool → a problem that keeps the node from registering.
    */
@@ -105,7 +110,7 @@ export class StoragePools {
           continue;
         }
         const m = await this.#bd.mount(label);
-        const hdd = this.#forcedHdd ? this.#forcedHdd.has(d.disk) : m.rotational;
+        const hdd = this.#forcedHdd ? this.#forcedHdd.has(d.disk) : m.seek ? m.seek.type === "hdd" : m.rotational;
         const type: PoolType = hdd ? "hdd" : "ssd";
         this.pools.set(label, { name: label, disk: d.disk, type, size: m.size });
         for (const v of await this.#bd.subvolList(label)) {

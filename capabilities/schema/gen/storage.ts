@@ -634,7 +634,7 @@ export class BlockDev$Client {
   }
   /**
 * Mounts the pool with that label under the driver's mount root (idempotent), enables quotas.
-* -> {pool, disk, size, used, free, rotational}
+* -> {pool, disk, size, used, free, rotational, seek}
 *
 */
   format(paramsFunc?: (params: BlockDev_Format$Params) => void): BlockDev_Format$Results$Promise {
@@ -818,8 +818,8 @@ export class BlockDev$Server extends $.Server {
   }
 }
 /**
-* Every data disk this driver may touch: [{disk, size, fstype, label, uuid, rotational}] (fstype/label
-* "" for an empty disk).
+* Every data disk this driver may touch: [{disk, size, fstype, label, uuid, rotational, seek}] (fstype/label
+* "" for an empty disk; seek = {type: "ssd"|"hdd", elapsedUs} by zos's seek-time rule, null if unmeasurable).
 *
 */
 export class BlockDev extends $.Interface {

@@ -5,13 +5,14 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { tempDir } from "../../../tools/test-tmp.ts";
 import { BlockDevDriver } from "../../../capabilities/blockdev/driver.ts";
 import { attachDevDisks, canAttachLoops, type DevDisks } from "../../node/dev-disks.ts";
 import { StoragePools } from "../pools.ts";
+import { classify, HDD_THRESHOLD_US } from "../../../capabilities/blockdev/seektime.ts";
 
 /** uvu has no rejects(): the promise must reject with a message matching `re` (or passing the check). */
 async function rejects(p: Promise<unknown>, re: RegExp | ((e: Error) => boolean)): Promise<void> {
@@ -75,6 +76,24 @@ t("bring-up: every empty disk becomes a pool labelled with its id, SSD/HDD as de
   assert.ok(tot.hru > 1.9 * GiB && tot.hru <= 2 * GiB, `hru ${tot.hru}`);
   assert.ok(tot.cache && p.pools.get(tot.cache.pool)!.type === "ssd", "cache on an SSD pool");
   assert.ok(existsSync(join(root(), tot.cache!.pool, "zos-cache")));
+});
+
+t("SSD/HDD by zos's seek-time rule: the driver times random reads on each disk, the pool records it, auto mode uses it", async () => {
+  if (skip()) return;
+  assert.is(classify(HDD_THRESHOLD_US - 1), "ssd");
+  assert.is(classify(HDD_THRESHOLD_US), "hdd", "≥ 500 µs is a spinning disk");
+  const d = driver();
+  const listed = await d.disks();
+  for (const x of listed) {
+    assert.ok(x.seek && x.seek.elapsedUs > 0, `${x.disk} measured: ${JSON.stringify(x.seek)}`);
+    assert.is(x.seek!.type, classify(x.seek!.elapsedUs));
+    const rec = JSON.parse(readFileSync(join(root(), x.label, ".seektime"), "utf8"));
+    assert.equal({ type: rec.type, elapsedUs: rec.elapsedUs }, x.seek, "the pool keeps its measured type at its root (as zos)");
+  }
+  // auto: no override, the measurement decides (the rotational flag of a loop says nothing)
+  const p = new StoragePools(d, null);
+  await p.bringUp();
+  for (const pool of p.pools.values()) assert.is(pool.type, listed.find((x) => x.disk === pool.disk)!.seek!.type);
 });
 
 t("volume: subvolume with a qgroup limit; writing past it fails with EDQUOT; resize not below used; delete frees", async () => {
@@ -149,6 +168,9 @@ t("escape: the driver refuses an unlisted device, paths and dot names, a forged 
   await rejects(d.subvolCreate(pool, "a/b", 1), /not a valid name/);
   await rejects(d.vdiskCreate(pool, "..", 1), /not a valid name/);
   await rejects(d.subvolDelete(pool, "vdisks"), /reserved/);
+  // a folder that is not a subvolume is never taken for (or turned into) a volume
+  mkdirSync(join(root(), pool, "7-9-plain"));
+  await rejects(d.subvolCreate(pool, "7-9-plain", MiB), /exists in the pool and is not a volume/);
   // formatting a disk that holds a filesystem is refused whatever the caller says
   const used = (await d.disks()).find((x) => x.fstype)!.disk;
   await rejects(d.format(used, "x2"), /is not empty/);
