@@ -6,7 +6,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, stat
 import { basename, join } from "node:path";
 import { must, run } from "./tools.ts";
 import { parseBlkidExport, parseFsUsage, parseQgroups, parseSubvolumes } from "./parse.ts";
-import { chown, mountBtrfs, qgroupLimit, subvolumeCreate, unmount } from "./syscalls.ts";
+import { chmod, chown, mountBtrfs, qgroupLimit, subvolumeCreate, subvolumeDelete, unmount } from "./syscalls.ts";
 import { measureSeekTime, type SeekTime } from "./seektime.ts";
 import { writeFileAtomic } from "../lib/fs/atomic.ts";
 
@@ -53,11 +53,16 @@ export class BlockDevDriver {
   readonly #devices: Map<string, string>;
   readonly #mntRoot: string;
   readonly #seek = new Map<string, SeekTime | null>();
+  readonly #recipients: Map<string, string>;
 
-  /** `devices`: absolute device paths (the node's data disks); `mntRoot`: where pools are mounted. */
-  constructor(devices: string[], mntRoot: string) {
+  /**
+   * `devices`: absolute device paths (the node's data disks); `mntRoot`: where pools are mounted;
+   * `recipients`: drivers that may be handed a subvolume, by name → their state folder (whose owner they run as).
+   */
+  constructor(devices: string[], mntRoot: string, recipients = new Map<string, string>()) {
     this.#devices = new Map(devices.map((d) => [basename(d), d]));
     this.#mntRoot = mntRoot;
+    this.#recipients = recipients;
     mkdirSync(mntRoot, { recursive: true, mode: 0o711 });
   }
 
@@ -151,6 +156,8 @@ export class BlockDevDriver {
     // (who we are, from the folder we created: reading our uid would need another Deno permission)
     const me = statSync(this.#mntRoot);
     if (me.uid !== 0 && statSync(mnt).uid !== me.uid) chown(mnt, me.uid, me.gid);
+    // others may pass through to a volume handed to them, never list the pool's volumes
+    if ((statSync(mnt).mode & 0o777) !== 0o711) chmod(mnt, 0o711);
     await must("btrfs", ["quota", "enable", mnt], `quota enable on ${pool}`);
     const seek = this.#seek.get(disk);
     const rec = join(mnt, SEEKTIME_FILE);
@@ -183,7 +190,8 @@ export class BlockDevDriver {
     return parseSubvolumes(await must("btrfs", ["subvolume", "list", "-o", mnt], "subvolume list"));
   }
 
-  async subvolList(pool: string): Promise<{ name: string; limit: number; used: number }[]> {
+  /** `owner`: the recipient a volume was handed to ("" = the driver's own). */
+  async subvolList(pool: string): Promise<{ name: string; limit: number; used: number; owner: string }[]> {
     const mnt = this.#root(pool);
     await must("btrfs", ["filesystem", "sync", mnt], "filesystem sync");
     const q = parseQgroups(await must("btrfs", ["qgroup", "show", "-re", "--raw", mnt], "qgroup show"));
@@ -191,7 +199,17 @@ export class BlockDevDriver {
       name: s.name,
       limit: q.get(s.id)?.limit ?? 0,
       used: q.get(s.id)?.referenced ?? 0,
+      owner: this.#ownerOf(join(mnt, s.name)),
     }));
+  }
+
+  #ownerOf(path: string): string {
+    try {
+      const st = statSync(path);
+      if ((st.mode & 0o777) !== 0o700) return "";
+      for (const [name, folder] of this.#recipients) if (statSync(folder).uid === st.uid) return name;
+    } catch { /* gone meanwhile, or a recipient without its folder yet */ }
+    return "";
   }
 
   async subvolCreate(pool: string, name: string, limit: number): Promise<void> {
@@ -200,9 +218,37 @@ export class BlockDevDriver {
     if (name === VDISKS) deny(`"${VDISKS}" is reserved`);
     const path = join(mnt, name);
     // the two ioctls btrfs-progs makes, without its two processes (and a stat instead of a listing)
-    if (!this.#isSubvolume(path)) subvolumeCreate(mnt, name);
-    // a replay after a crash between create and limit lands here too: the limit is (re)applied
-    qgroupLimit(path, limit);
+    if (!this.#isSubvolume(path)) {
+      subvolumeCreate(mnt, name);
+      qgroupLimit(path, limit);
+      return;
+    }
+    // a replay after a crash between create and limit lands here: the limit is (re)applied, through the pool
+    // root (the volume may have been handed to another driver, whose root this driver cannot open)
+    await this.#limitById(mnt, name, limit);
+  }
+
+  async #limitById(mnt: string, name: string, limit: number): Promise<void> {
+    const sv = (await this.#subvols(mnt)).find((s) => s.name === name);
+    if (!sv) deny(`no volume ${JSON.stringify(name)} in the pool`);
+    qgroupLimit(mnt, limit, sv.id);
+  }
+
+  /** Gives volume `name` to the driver `to` (a recipient from the driver's arguments): chmod 0700, chown. */
+  subvolHandOver(pool: string, name: string, to: string): Promise<void> {
+    const mnt = this.#root(pool);
+    checkName("volume", name);
+    if (name === VDISKS) deny(`"${VDISKS}" is reserved`);
+    const folder = this.#recipients.get(to);
+    if (!folder) deny(`${JSON.stringify(to)} may not receive volumes (recipients: ${[...this.#recipients.keys()].join(", ") || "none"})`);
+    const path = join(mnt, name);
+    if (!this.#isSubvolume(path)) deny(`no volume ${JSON.stringify(name)} in pool ${pool}`);
+    const owner = statSync(folder);
+    const st = statSync(path);
+    if (st.uid === owner.uid && (st.mode & 0o777) === 0o700) return Promise.resolve(); // done before (replay)
+    chmod(path, 0o700);
+    chown(path, owner.uid, owner.gid);
+    return Promise.resolve();
   }
 
   /** Is `path` a subvolume? false when absent; refused when it is something else (never overwritten). */
@@ -223,7 +269,7 @@ export class BlockDevDriver {
     const found = (await this.subvolList(pool)).find((s) => s.name === name);
     if (!found) deny(`no volume ${JSON.stringify(name)} in pool ${pool}`);
     if (limit && limit < found.used) throw new Error(`failed: blockdev: volume ${name} uses ${found.used} bytes; cannot limit it to ${limit}`);
-    qgroupLimit(join(mnt, name), limit);
+    await this.#limitById(mnt, name, limit);
   }
 
   async subvolDelete(pool: string, name: string): Promise<void> {
@@ -232,7 +278,7 @@ export class BlockDevDriver {
     if (name === VDISKS) deny(`"${VDISKS}" is reserved`);
     const sv = (await this.#subvols(mnt)).find((s) => s.name === name);
     if (!sv) return; // already gone: deletes are idempotent
-    await must("btrfs", ["subvolume", "delete", join(mnt, name)], `subvolume delete ${name}`);
+    subvolumeDelete(mnt, name);
     // commit now so the space and the qgroup are released at once (WORKLOADS.md §1: else ~30 s)
     await run("btrfs", ["filesystem", "sync", mnt]);
     await run("btrfs", ["qgroup", "destroy", `0/${sv.id}`, mnt]);

@@ -22,6 +22,7 @@ const POSIX_FADV_DONTNEED = 4;
 // _IOW(0x94, 14, struct btrfs_ioctl_vol_args /* 4096 */), _IOR(0x94, 43, struct btrfs_ioctl_qgroup_limit_args /* 48 */)
 const BTRFS_IOC_SUBVOL_CREATE = 0x5000940en;
 const BTRFS_IOC_QGROUP_LIMIT = 0x8030942bn;
+const BTRFS_IOC_SNAP_DESTROY = 0x5000940fn; // _IOW(0x94, 15, struct btrfs_ioctl_vol_args)
 const BTRFS_QGROUP_LIMIT_MAX_RFER = 1n;
 const ERRNO: Record<number, string> = {
   1: "EPERM", 2: "ENOENT", 5: "EIO", 9: "EBADF", 13: "EACCES", 16: "EBUSY", 17: "EEXIST", 19: "ENODEV", 20: "ENOTDIR",
@@ -39,6 +40,7 @@ function libc(): Libc {
     mount: { parameters: ["buffer", "buffer", "buffer", "u64", "buffer"], result: "i32" },
     umount2: { parameters: ["buffer", "i32"], result: "i32" },
     chown: { parameters: ["buffer", "u32", "u32"], result: "i32" },
+    chmod: { parameters: ["buffer", "u32"], result: "i32" },
     open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
     close: { parameters: ["i32"], result: "i32" },
     ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
@@ -72,6 +74,11 @@ export function chown(path: string, uid: number, gid: number): void {
   check(`chown ${path}`, libc().s.chown(cstr(path), uid, gid));
 }
 
+/** chmod(2) through libc: Deno's chmod would need write permission on paths the driver only manages. */
+export function chmod(path: string, mode: number): void {
+  check(`chmod ${path}`, libc().s.chmod(cstr(path), mode));
+}
+
 function openFd(path: string, flags: number, what: string): number {
   const fd = Number(libc().s.open(cstr(path), flags | O_CLOEXEC, 0));
   if (fd < 0) fail(`${what}: open ${path}`);
@@ -87,20 +94,38 @@ function withDir<T>(dir: string, what: string, fn: (fd: number) => T): T {
   }
 }
 
-/** `btrfs subvolume create PARENT/NAME`: one ioctl on the parent folder (NAME is a checked plain name). */
-export function subvolumeCreate(parent: string, name: string): void {
+function volArgs(name: string, what: string): Uint8Array {
   const args = new Uint8Array(4096); // struct btrfs_ioctl_vol_args { __s64 fd; char name[4088]; }
   const bytes = new TextEncoder().encode(name);
-  if (bytes.length > 4087) fail(`subvolume create ${name}`, 36);
+  if (bytes.length > 4087) fail(what, 36);
   args.set(bytes, 8);
-  withDir(parent, `subvolume create ${name}`, (fd) => check(`subvolume create ${name}`, libc().s.ioctl(fd, BTRFS_IOC_SUBVOL_CREATE, args)));
+  return args;
 }
 
-/** `btrfs qgroup limit SIZE|none SUBVOLUME`: the limit on referenced bytes of the subvolume's own qgroup. */
-export function qgroupLimit(subvolume: string, limit: number): void {
+/** `btrfs subvolume create PARENT/NAME`: one ioctl on the parent folder (NAME is a checked plain name). */
+export function subvolumeCreate(parent: string, name: string): void {
+  const what = `subvolume create ${name}`;
+  withDir(parent, what, (fd) => check(what, libc().s.ioctl(fd, BTRFS_IOC_SUBVOL_CREATE, volArgs(name, what))));
+}
+
+/**
+ * `btrfs subvolume delete PARENT/NAME`: one ioctl on the parent folder. It never opens the subvolume itself,
+ * so a volume handed to another driver (mode 0700, not ours) is deleted too (CAP_SYS_ADMIN).
+ */
+export function subvolumeDelete(parent: string, name: string): void {
+  const what = `subvolume delete ${name}`;
+  withDir(parent, what, (fd) => check(what, libc().s.ioctl(fd, BTRFS_IOC_SNAP_DESTROY, volArgs(name, what))));
+}
+
+/**
+ * `btrfs qgroup limit SIZE|none SUBVOLUME`: the limit on referenced bytes of a subvolume's qgroup — the
+ * qgroup of the subvolume `dir` is in, or with `subvolId` that subvolume's (then `dir` is any folder of the pool).
+ */
+export function qgroupLimit(dir: string, limit: number, subvolId = 0): void {
+  const subvolume = dir;
   // struct btrfs_ioctl_qgroup_limit_args { __u64 qgroupid; struct btrfs_qgroup_limit { flags, max_rfer, max_excl, rsv_rfer, rsv_excl } }
   const args = new BigUint64Array(6);
-  args[0] = 0n; // 0 = the qgroup of the subvolume the fd is in
+  args[0] = BigInt(subvolId); // level-0 qgroup id = subvolume id; 0 = the subvolume the fd is in
   args[1] = BTRFS_QGROUP_LIMIT_MAX_RFER;
   args[2] = limit > 0 ? BigInt(limit) : 0xffffffffffffffffn; // (u64)-1 clears the limit, as btrfs-progs "none"
   const buf = new Uint8Array(args.buffer);

@@ -28,7 +28,8 @@ export interface BlockDevApi {
   subvolCreate(pool: string, name: string, limit: number): Promise<void>;
   subvolLimit(pool: string, name: string, limit: number): Promise<void>;
   subvolDelete(pool: string, name: string): Promise<void>;
-  subvolList(pool: string): Promise<{ name: string; limit: number; used: number }[]>;
+  subvolList(pool: string): Promise<{ name: string; limit: number; used: number; owner?: string }[]>;
+  subvolHandOver(pool: string, name: string, to: string): Promise<void>;
   vdiskCreate(pool: string, name: string, size: number): Promise<void>;
   vdiskResize(pool: string, name: string, size: number): Promise<void>;
   vdiskDelete(pool: string, name: string): Promise<void>;
@@ -115,7 +116,7 @@ export class StoragePools {
         this.pools.set(label, { name: label, disk: d.disk, type, size: m.size });
         for (const v of await this.#bd.subvolList(label)) {
           if (v.name === CACHE) this.#cache = { pool: label, size: v.limit };
-          else this.#volumes.set(v.name, { pool: label, kind: type === "hdd" ? "zdb" : "volume", limit: v.limit });
+          else this.#volumes.set(v.name, { pool: label, kind: type === "hdd" || v.owner === "zdb" ? "zdb" : "volume", limit: v.limit });
         }
         if (type === "ssd") for (const f of await this.#bd.vdiskList(label)) this.#vdisks.set(f.name, { pool: label, size: f.size });
       }
@@ -199,12 +200,17 @@ export class StoragePools {
         // idempotent replay: make sure the limit is what was asked
         if (have.limit !== size) await this.#bd.subvolCreate(have.pool, id, size);
         have.limit = size;
+        if (kind === "zdb") await this.#bd.subvolHandOver(have.pool, id, "zdb");
         return { pool: have.pool, size };
       }
-      const p = this.#choose(kind === "zdb" ? "hdd" : "ssd", size, kind === "zdb" ? "zdb space" : "volume size");
+      // zdb space on HDD; on SSD only when the node has no HDD pool at all (Zero-OS)
+      const zdbType: PoolType = [...this.pools.values()].some((x) => x.type === "hdd") ? "hdd" : "ssd";
+      const p = this.#choose(kind === "zdb" ? zdbType : "ssd", size, kind === "zdb" ? "zdb space" : "volume size");
       this.#volumes.set(id, { pool: p.name, kind, limit: size });
       try {
         await this.#bd.subvolCreate(p.name, id, size);
+        // the 0-db server writes the namespace's files itself: the volume becomes its, mode 0700
+        if (kind === "zdb") await this.#bd.subvolHandOver(p.name, id, "zdb");
       } catch (e) {
         // forget it only once it is surely gone; else a later delete still finds and removes it
         if (await this.#bd.subvolDelete(p.name, id).then(() => true, () => false)) this.#volumes.delete(id);
