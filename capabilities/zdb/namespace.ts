@@ -301,13 +301,23 @@ export class Namespace {
     return f;
   }
 
-  /** Reads an entry's payload from its data file. */
+  /** Reads an entry's payload: from the records not written yet, or from its data file. */
   read(e: Entry): Buffer {
-    this.flush();
+    const start = e.offset + RECORD_HEADER + e.key.length;
+    const last = this.files[this.files.length - 1];
+    const written = last.size - this.pendingBytes;
+    if (e.file === last.id && e.offset >= written && this.pending.length) {
+      // still pending (a SET of the same value, a GET, right after the write): no write() just to read it
+      // back, which would break the group commit into one write per request
+      let at = written;
+      for (const rec of this.pending) {
+        if (e.offset < at + rec.length) return Buffer.from(rec.subarray(start - at, start - at + e.length));
+        at += rec.length;
+      }
+    }
     const f = this.files.find((x) => x.id === e.file);
     if (!f) throw new Error(`data file ${e.file} of namespace "${this.name}" is missing`);
     const out = Buffer.allocUnsafe(e.length);
-    const start = e.offset + RECORD_HEADER + e.key.length;
     let got = 0;
     while (got < e.length) {
       const r = readSync(f.fd, out, got, e.length - got, start + got);
