@@ -17,6 +17,7 @@ import { ChainReader$Client } from "../../capabilities/schema/gen/chain.ts";
 import { freeCancelled } from "./contract-sync.ts";
 import { zdbBackend } from "./zdb/client.ts";
 import { zdbManager } from "./zdb/manager.ts";
+import { storagePlacement } from "./zdb/placement.ts";
 import { contractCheckerFromChain, type CapacitySource, Engine, KvDurableStore, twinKeysFromChain, type WorkloadManager } from "./mod.ts";
 
 interface Cap { cru: number; sru: number; hru: number; mru: number }
@@ -108,6 +109,8 @@ managers.set("volume", volumeManager(storage));
 interface HostInterface { name: string; ips: string[] }
 managers.set("zdb", zdbManager({
   backend: zdbBackend(granted(session, "zdb")),
+  // each namespace in a volume of its size on an HDD pool, as Zero-OS places 0-db
+  placement: storagePlacement(storage),
   // a server on every address is reached through the node's own (non-internal) addresses
   nodeAddresses: async () => (await facts.get<HostInterface[]>("interfaces")).flatMap((i) => i.ips),
 }));
