@@ -41,6 +41,20 @@ function run(argv: string[], input?: string): Promise<void> {
   });
 }
 
+function runOut(argv: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(bin(argv[0]), argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } });
+    let out = "", err = "";
+    c.stdout.on("data", (d) => (out += d.toString()));
+    c.stderr.on("data", (d) => (err += d.toString()));
+    c.on("error", (e) => reject(new Error(`${argv[0]}: ${e.message}`)));
+    c.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`${argv.slice(0, 4).join(" ")} failed: ${err.trim() || `exit ${code}`}`))));
+  });
+}
+
+/** The nftables table (bridge family) holding the public IP anti-spoof filters, one chain per workload. */
+export const PUBIP_TABLE = "zos-pubip";
+
 export class NetOps {
   readonly pinDir: string;
   readonly uapiDir: string;
@@ -236,6 +250,50 @@ export class NetOps {
   async nft(ns: string, ruleset: string): Promise<void> {
     const text = `flush ruleset\n${ruleset}\n`;
     await run(ns ? ["nsenter", `--net=${this.pin(ns)}`, "--", "nft", "-f", "-"] : ["nft", "-f", "-"], text);
+  }
+
+  /**
+   * Zero-OS's public IP anti-spoof filter (SetupPubIPFilter): frames bridged in from `iface` (a VM's public
+   * tap on br-pub) must carry `mac` and, per family, the workload's own address (link-local IPv6 and DHCP/ND
+   * bootstrapping aside) when the bridge forwards them. One base chain `name` per workload in table `bridge zos-pubip`, replaced whole in
+   * one nft transaction, so the host's own firewall tables are never touched.
+   */
+  async pubipFilter(ns: string, f: { name: string; iface: string; mac: string; ip4?: string; ip6?: string }): Promise<void> {
+    const rules = [
+      `iifname != "${f.iface}" accept`,
+      `ether saddr != ${f.mac} drop`,
+      f.ip4 ? `arp saddr ip != ${f.ip4} drop` : "ether type arp drop",
+      f.ip4 ? `ip saddr != { 0.0.0.0, ${f.ip4} } drop` : "ether type ip drop",
+      f.ip6 ? `ip6 saddr != { ::, fe80::/10, ${f.ip6} } drop` : "ip6 saddr != { ::, fe80::/10 } drop",
+      // a VM must not act as the LAN's router or DHCP server (Zero-OS drops the same)
+      "icmpv6 type nd-router-advert drop",
+      "udp sport { 67, 547 } drop",
+    ];
+    const chain = `bridge ${PUBIP_TABLE} ${f.name}`;
+    const text = [
+      `add table bridge ${PUBIP_TABLE}`,
+      `add chain ${chain} { type filter hook forward priority 0; policy accept; }`,
+      `flush chain ${chain}`,
+      ...rules.map((r) => `add rule ${chain} ${r}`),
+    ].join("\n");
+    await this.#nftScript(ns, text);
+  }
+
+  /** Removes the filter chain `name` (no-op when it is gone). */
+  async pubipUnfilter(ns: string, name: string): Promise<void> {
+    await this.#nftScript(ns, [`add table bridge ${PUBIP_TABLE}`, `add chain bridge ${PUBIP_TABLE} ${name}`, `delete chain bridge ${PUBIP_TABLE} ${name}`].join("\n"));
+  }
+
+  /** The filter chains in the namespace's zos-pubip table. */
+  async pubipList(ns: string): Promise<string[]> {
+    const out = await runOut(ns ? ["nsenter", `--net=${this.pin(ns)}`, "--", "nft", "-j", "list", "table", "bridge", PUBIP_TABLE] : ["nft", "-j", "list", "table", "bridge", PUBIP_TABLE]).catch(() => "");
+    if (!out) return [];
+    const j = JSON.parse(out) as { nftables: { chain?: { name: string } }[] };
+    return j.nftables.filter((x) => x.chain).map((x) => x.chain!.name).sort();
+  }
+
+  #nftScript(ns: string, text: string): Promise<void> {
+    return run(ns ? ["nsenter", `--net=${this.pin(ns)}`, "--", "nft", "-f", "-"] : ["nft", "-f", "-"], `${text}\n`);
   }
 
   /** A persistent tap (ip tuntap: the ioctl path), optionally attached to a bridge. */

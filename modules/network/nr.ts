@@ -180,12 +180,15 @@ export function nrDeleteOps(l: Layout, netId: string): Op[] {
   return [{ op: "wg.down", ns: n.ns, name: n.wg }, { op: "ns.del", name: n.ns }, { op: "link.del", ns: l.host, name: n.bridge }];
 }
 
-/** The node's side of every NR: br-ndmz in the host, the ndmz namespace with tonrs 100.127.0.1/16 and NAT. */
+/** The node's side of every NR: br-pub and br-ndmz in the host, the ndmz namespace with tonrs 100.127.0.1/16 and NAT. */
 export function hostOps(l: Layout): Op[] {
   // on a host (dev) the node's own host and public sides are namespaces it makes itself
   const own: Op[] = [l.host, l.public].filter((x) => x).map((name) => ({ op: "ns.add", name }));
   return [
     ...own,
+    // br-pub: the public bridge VMs' public taps join (Zero-OS builds it on every node)
+    { op: "link.add", ns: l.host, name: "br-pub", kind: "bridge" },
+    { op: "link.set", ns: l.host, name: "br-pub", up: true },
     { op: "link.add", ns: l.host, name: "br-ndmz", kind: "bridge" },
     { op: "link.set", ns: l.host, name: "br-ndmz", up: true },
     { op: "ns.add", name: l.ndmz },
