@@ -183,14 +183,42 @@ export async function applyOps(ops: NetOps, g: Grant, text: string): Promise<unk
   }
   const batch = list as Op[];
   batch.forEach((o, i) => check(g, o, i));
+  const wrap = (err: unknown, i: number): Error => {
+    const msg = (err as Error).message;
+    return new Error(msg.startsWith("operation ") || msg.startsWith("denied") ? msg : `operation ${i} (${batch[i].op}): ${msg}`);
+  };
+  // Process starts are the slow steps (wireguard-go ≈ the floor of an NR, nft next): a wireguard-go whose
+  // listening namespace exists already is started now, and an nft ruleset is loaded in the background once
+  // its namespace exists, so both overlap the rtnetlink operations; the batch answers after all of them.
+  const background: Promise<void>[] = [];
+  const early = (p: Promise<unknown>, i: number) => {
+    const q = p.then(() => {}, (e) => Promise.reject(wrap(e, i)));
+    q.catch(() => {}); // observed below; never an unhandled rejection meanwhile
+    background.push(q);
+    return q;
+  };
+  batch.forEach((o, i) => {
+    if (o.op === "wg.up" && (ns(o, "listenNs", i) === "" || ops.nsExists(ns(o, "listenNs", i)))) early(ops.wgStart(ns(o, "listenNs", i), s(o, "name", i)), i);
+  });
   const out: unknown[] = [];
-  for (let i = 0; i < batch.length; i++) {
-    try {
-      out.push((await run1(ops, g, batch[i], i)) ?? null);
-    } catch (err) {
-      const msg = (err as Error).message;
-      throw new Error(msg.startsWith("operation ") || msg.startsWith("denied") ? msg : `operation ${i} (${batch[i].op}): ${msg}`);
+  try {
+    for (let i = 0; i < batch.length; i++) {
+      const o = batch[i];
+      if (o.op === "nft" && (o.ns === "" || ops.nsExists(ns(o, "ns", i)))) {
+        early(ops.nft(ns(o, "ns", i), s(o, "ruleset", i)), i);
+        out.push(null);
+        continue;
+      }
+      try {
+        out.push((await run1(ops, g, o, i)) ?? null);
+      } catch (err) {
+        throw wrap(err, i);
+      }
     }
+  } finally {
+    // every background start has ended (ok or not) before the batch answers or fails
+    await Promise.allSettled(background);
   }
+  for (const b of background) await b; // the first failure, by its operation
   return out;
 }

@@ -38,8 +38,8 @@ test("under the kernel: exact capabilities, NR up, kill -9 converges, restart re
   try {
     assert.equal(h.notReady, []);
     const st = Object.fromEntries(readFileSync(`/proc/${h.kernel.pid("netlink")}/status`, "utf8").split("\n").map((l) => [l.split(":")[0], (l.split(":")[1] ?? "").trim()]));
-    const mask = capabilityMask(["CAP_NET_ADMIN", "CAP_SYS_ADMIN"]);
-    for (const set of ["CapPrm", "CapEff", "CapAmb", "CapBnd"]) assert.is(st[set], mask, `netlink ${set} is exactly NET_ADMIN+SYS_ADMIN`);
+    const mask = capabilityMask(["CAP_NET_ADMIN", "CAP_SYS_ADMIN", "CAP_SYS_CHROOT"]);
+    for (const set of ["CapPrm", "CapEff", "CapAmb", "CapBnd"]) assert.is(st[set], mask, `netlink ${set} is exactly NET_ADMIN+SYS_ADMIN+SYS_CHROOT`);
     assert.is.not(st.Uid.split(/\s+/)[0], "0");
     assert.is(st.NoNewPrivs, "1");
     const net = new NetworkManager$Client(await h.kernel.grantFor("probe", "network"));
