@@ -116,8 +116,11 @@ const router = createRouter({
     ...(net ? {
       wgPorts: () => net.query<number[]>("wg_ports"),
       publicNic: () => net.query<{ is_single: boolean; is_dual: boolean; dual_interface: string }>("public_nic"),
+      setPublicNic: async (ifname: string) => void (await net.query<null>("set_public_nic", { ifname })),
     } : {}),
     async publicConfig() {
+      // the config the network module applied (real state); from chain when the node has no network module
+      if (net) return await net.query("public_config").catch((e: Error) => Promise.reject(new ApiError(e.message)));
       const node = nodeId === undefined ? null : await reader.node(nodeId);
       const pc = node?.publicConfig;
       // zos answers with an error when the farmer set no public config

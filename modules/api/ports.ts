@@ -102,6 +102,8 @@ export interface NetworkInfo {
   /** admin view: every host interface */
   adminInterfaces?(): Promise<Record<string, { ips: string[]; mac: string }>>;
   publicNic?(): Promise<{ is_single: boolean; is_dual: boolean; dual_interface: string }>;
+  /** farmer-only: the NIC br-pub uses ("zos" = share the zos uplink) */
+  setPublicNic?(ifname: string): Promise<void>;
 }
 
 export interface StorageInfo {

@@ -76,11 +76,11 @@ const { session } = startProcess({
   onShutdown: () => engine?.stop(),
 });
 
-// The network module (when granted) provisions `network` workloads and answers `network-light` honestly.
+// The network module (when granted) provisions `network` and `ip`/`ipv4` workloads.
 if ((await session.list()).includes("network")) {
   const net = networkClient(granted(session, "network"));
-  const req = (ctx: { twin: number; workloadId: string }, wl: Parameters<WorkloadManager["provision"]>[1]) => ({
-    twin: ctx.twin, workloadId: ctx.workloadId, name: wl.name, type: wl.type,
+  const req = (ctx: { twin: number; workloadId: string; contract: bigint }, wl: Parameters<WorkloadManager["provision"]>[1]) => ({
+    twin: ctx.twin, workloadId: ctx.workloadId, name: wl.name, type: wl.type, contract: String(ctx.contract),
     data: (JSON.parse(workloadJson(wl)) as { data?: unknown }).data ?? {},
   });
   const manager: WorkloadManager = {
@@ -89,6 +89,10 @@ if ((await session.list()).includes("network")) {
     deprovision: (ctx, wl) => net.deprovision(req(ctx, wl)),
   };
   managers.set("network", manager);
+  // public IPs (ip, and the deprecated ipv4): the network module assigns them from the contract's reserved IPs
+  const ip: WorkloadManager = { provision: manager.provision, deprovision: manager.deprovision };
+  managers.set("ip", ip);
+  managers.set("ipv4", ip);
 }
 
 const kvUse = granted(session, "kv");
