@@ -25,6 +25,10 @@ export interface NodeOptions {
   faucetMnemonic?: string;
   /** HOST:PORT the node's 0-db server listens on (default "127.0.0.1:0": loopback, any free port) */
   zdbListen?: string;
+  /** HOST:PORT of the gateway proxy (default 127.0.0.1:0: loopback, any free port) */
+  gatewayListen?: string;
+  /** a pinned network namespace the gateway proxy runs in (default "-": the kernel's own) */
+  gatewayNs?: string;
   /** how long to wait for registration (default 120 s) */
   registerTimeoutMs?: number;
   manifest?: string;
@@ -95,6 +99,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     activationurl: o.activationUrl ?? "",
     activationhost: o.activationUrl ? hostOf(o.activationUrl, "activation URL", ["http:", "https:"]) : hostOf(o.chainUrl, "chain URL"),
     zdblisten: o.zdbListen ?? "127.0.0.1:0",
+    gatewaylisten: o.gatewayListen ?? "127.0.0.1:0",
+    gatewayns: o.gatewayNs ?? "-",
   };
   for (const d of ["", "chain", "hostfacts", "kv", "zdb"]) mkdirSync(join(stateDir, d), { recursive: true, mode: 0o700 });
   ensureTunNode(stateDir);
