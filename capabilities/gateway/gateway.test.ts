@@ -23,7 +23,11 @@ export function gatewayManifest(tmp: string, pin: string, listen: string, extra:
   const node = JSON.parse(stripComments(readFileSync(join(repoRoot, "manifests", "node.json"), "utf8")));
   const probe = {
     kind: "module", entry: "kernel/test/fixtures/caveat/main.ts",
-    grants: { gateway: { from: "gateway", cap: "gateway" }, viewer: { from: "gateway", cap: "gateway", restrictions: { readOnly: true } } },
+    grants: {
+      gateway: { from: "gateway", cap: "gateway" },
+      viewer: { from: "gateway", cap: "gateway", restrictions: { readOnly: true } },
+      widened: { from: "gateway", cap: "gateway", restrictions: { listen: "0.0.0.0:80" } },
+    },
   };
   const r = validateManifest({ version: 1, root: repoRoot, uidBase: 62400, processes: { gateway: node.processes.gateway, probe, ...extra } }, { path: join(tmp, "m.json") });
   if (!r.ok) throw new Error(JSON.stringify(r.errors));
@@ -93,6 +97,20 @@ test("under the kernel: own uid, exact capabilities, terminate + passthrough on 
     await set({ id: "1-1-a", host: "a.gw.test", tlsPassthrough: false, backends: [`http://${BACKEND2_IP}:8080`] });
     assert.is(lab.curl("a.gw.test", info.ca).body, `backend ${BACKEND2_IP}:8080 / host=a.gw.test`);
     assert.ok(lab.curl("pass.gw.test", own.certPem).ok);
+
+    // escape: a read-only grant lists but cannot change; an unknown restriction is no grant at all;
+    // a backend on the node's own loopback (its internal listeners) is refused and changes nothing
+    const viewer = new Gateway$Client(await h.kernel.grantFor("probe", "viewer"));
+    const err = (p: Promise<unknown>) => p.then(() => "", (e: Error) => e.message);
+    assert.match(await err(viewer.setRoute((p) => (p.json = JSON.stringify({ id: "x", host: "x.gw.test", backends: [`http://${BACKEND_IP}:8080`] }))).promise()), /denied: gateway: setRoute needs a grant without readOnly/);
+    assert.match(await err(viewer.deleteRoute((p) => (p.id = "1-1-a")).promise()), /denied: gateway: deleteRoute/);
+    assert.is(JSON.parse((await viewer.list().promise()).json).length, 3);
+    assert.match(await err(h.kernel.grantFor("probe", "widened").then((c) => new Gateway$Client(c).info().promise())), /unknown restriction listen/);
+    for (const b of ["http://127.0.0.1:9900", "http://10.251.0.1:443", "http://[::1]:80", "http://169.254.169.254"]) {
+      assert.match(await err(set({ id: "1-9-evil", host: "evil.gw.test", backends: [b] })), /failed: gateway: backend/, b);
+    }
+    assert.is(JSON.parse((await gw.list().promise()).json).length, 3, "refused routes changed nothing");
+    assert.not.ok(lab.curl("evil.gw.test", info.ca).ok);
 
     // a host belongs to one route
     const dup = await set({ id: "9-9-x", host: "b.gw.test", backends: [`http://${BACKEND_IP}:8080`] }).then(() => "", (e: Error) => e.message);

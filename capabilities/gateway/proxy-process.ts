@@ -1,6 +1,6 @@
 // The gateway driver's handle on its proxy process (proxy.ts): started by PID — inside the public network
 // namespace through nsenter when the node has one — driven with JSON lines, and killed on stop. The proxy
-// gets --allow-net only (its whole job is to listen and dial); everything it is told has been validated.
+// gets --allow-net and its interface list only (its job is to listen and dial); what it is told has been validated.
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { ProxyRoute } from "./proxy.ts";
@@ -26,7 +26,7 @@ export class ProxyProcess {
     const entry = fileURLToPath(new URL("./proxy.ts", import.meta.url));
     const denoArgs = [
       "run", "--quiet", "--no-prompt", "--no-lock", "--no-remote", "--no-config",
-      "--allow-net", "--deny-read", "--deny-write", "--deny-run", "--deny-env", "--deny-ffi", "--deny-sys", entry,
+      "--allow-net", "--allow-sys=networkInterfaces", "--deny-read", "--deny-write", "--deny-run", "--deny-env", "--deny-ffi", entry,
     ];
     const [cmd, args] = o.netns ? [NSENTER, [`--net=${o.netns}`, "--", o.deno, ...denoArgs]] : [o.deno, denoArgs];
     this.#child = spawn(cmd, args, {
@@ -89,6 +89,10 @@ export class ProxyProcess {
   }
   async set(route: ProxyRoute): Promise<void> {
     await this.request("set", { route });
+  }
+  /** Every address of the proxy's namespace. */
+  async addresses(): Promise<string[]> {
+    return (await this.request("addresses")).addresses as string[];
   }
   async delete(id: string): Promise<boolean> {
     return (await this.request("del", { id })).existed as boolean;

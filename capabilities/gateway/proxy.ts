@@ -5,7 +5,8 @@
 // to the backend. Routes change at run time one at a time; the others keep serving and connections in
 // flight are never cut. Driven by JSON lines on stdin (one answer line on stdout per request, same `n`);
 // it validates nothing about who may route what — the driver does that before sending a route here.
-// Deno permissions: --allow-net (backends are whatever the driver accepted). Runs under Deno only.
+// Deno permissions: --allow-net (backends are whatever the driver accepted), --allow-sys=networkInterfaces. Runs under Deno only.
+import { networkInterfaces } from "node:os";
 import process from "node:process";
 import { type Conn, deno, type Listener, type TlsConn } from "./deno-net.ts";
 import { MAX_HELLO, parseClientHello } from "./sni.ts";
@@ -207,6 +208,9 @@ function answer(req: Request): Record<string, unknown> {
       return {};
     case "del":
       return { existed: removeRoute(String(req.id)) };
+    case "addresses":
+      // the namespace's own addresses: a backend there would loop back into the node
+      return { addresses: Object.values(networkInterfaces()).flat().map((i) => i!.address.toLowerCase()) };
     case "stats":
       return { ...counters, routes: byId.size };
     default:

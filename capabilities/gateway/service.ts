@@ -49,9 +49,11 @@ export class GatewayService {
     return this.#root.certPem;
   }
 
-  /** The addresses a backend may not be: the gateway's own listen address. */
-  #own(): string[] {
-    return this.#listen.host && this.#listen.host !== "0.0.0.0" && this.#listen.host !== "::" ? [this.#listen.host.toLowerCase()] : [];
+  /** The addresses a backend may not be: the gateway's own (every address of its namespace when it listens on all). */
+  async #own(): Promise<string[]> {
+    const h = this.#listen.host.toLowerCase();
+    const all = await this.#proxy.addresses();
+    return h && h !== "0.0.0.0" && h !== "::" ? [h, ...all] : all;
   }
 
   /** Opens :443 (or the configured address) and serves every stored route again. */
@@ -62,7 +64,7 @@ export class GatewayService {
     const stored: RouteSpec[] = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : [];
     for (const r of stored) {
       try {
-        const { spec, dials } = parseRoute(JSON.stringify(r), this.#own());
+        const { spec, dials } = parseRoute(JSON.stringify(r), await this.#own());
         await this.#push(spec, dials);
         this.#routes.set(spec.id, spec);
       } catch (err) {
@@ -109,7 +111,7 @@ export class GatewayService {
     return this.#serial(async () => {
       let parsed;
       try {
-        parsed = parseRoute(json, this.#own());
+        parsed = parseRoute(json, await this.#own());
       } catch (err) {
         throw new Error(`failed: gateway: ${(err as Error).message}`);
       }
