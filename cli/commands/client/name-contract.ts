@@ -2,12 +2,13 @@
 // for its name owned by the deploying twin, so `zos client deploy` makes one when the name is free and
 // reuses the user's own. A name held by another twin is left alone: the node refuses that workload.
 import type { Deployment } from "../../../modules/lib/gridtypes/types.ts";
+import { gatewayNameHandler } from "../../../modules/lib/gridtypes/workloads/misc.ts";
 import { submitTx } from "./chain_tx.ts";
 import type { UserSession } from "./session.ts";
 
 /** Names of the deployment's gateway-name-proxy workloads. */
 export function gatewayNames(d: Deployment): string[] {
-  return d.workloads.filter((w) => w.type === "gateway-name-proxy").map((w) => String((w.data as { name?: unknown } | undefined)?.name ?? ""));
+  return d.workloads.filter((w) => w.type === "gateway-name-proxy" && w.data !== undefined).map((w) => gatewayNameHandler.decode(w.data!, "data").name);
 }
 
 export interface NameContract {
