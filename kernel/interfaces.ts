@@ -13,6 +13,7 @@ import { BlockDev$Client, Storage$Client } from "../capabilities/schema/gen/stor
 import { Netlink$Client, NetworkManager$Client } from "../capabilities/schema/gen/network.ts";
 import { Zdb$Client } from "../capabilities/schema/gen/zdb.ts";
 import { Flist$Client } from "../capabilities/schema/gen/flist.ts";
+import { Gateway$Client } from "../capabilities/schema/gen/gateway.ts";
 
 const registry = new Map<string, bigint>([
   ["Session", Session$Client.interfaceId],
@@ -39,6 +40,7 @@ const registry = new Map<string, bigint>([
   ["NetworkManager", NetworkManager$Client.interfaceId],
   ["Zdb", Zdb$Client.interfaceId],
   ["Flist", Flist$Client.interfaceId],
+  ["Gateway", Gateway$Client.interfaceId],
 ]);
 
 export function interfaceId(name: string): bigint | undefined {

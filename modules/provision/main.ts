@@ -18,6 +18,8 @@ import { freeCancelled } from "./contract-sync.ts";
 import { zdbBackend } from "./zdb/client.ts";
 import { zdbManager } from "./zdb/manager.ts";
 import { storagePlacement } from "./zdb/placement.ts";
+import { gatewayFqdnManager, gatewayNameManager, qsfsManager } from "./managers/gateway.ts";
+import { gatewayBackend } from "./managers/gateway-client.ts";
 import { contractCheckerFromChain, type CapacitySource, Engine, KvDurableStore, twinKeysFromChain, type WorkloadManager } from "./mod.ts";
 
 interface Cap { cru: number; sru: number; hru: number; mru: number }
@@ -33,6 +35,8 @@ function ready(): Engine {
 // Workload managers by type, each bound to the capabilities it was granted; types without one fail with
 // the engine's "not supported" message while deployments are still stored.
 const managers = new Map<string, WorkloadManager>();
+const unsupported = new Set<string>(["qsfs"]);
+managers.set("qsfs", qsfsManager);
 
 const server = new DeploymentEngine$Server({
   async deploy(p) { await ready().deploy(p.raw, p.twin); },
@@ -51,8 +55,10 @@ const server = new DeploymentEngine$Server({
     return Promise.resolve();
   },
   features(_p, r) {
-    const l = r._initNames(managers.size);
-    [...managers.keys()].forEach((k, i) => l.set(i, k));
+    // a type whose manager only ever answers "not supported" (qsfs) is not a feature
+    const names = [...managers.keys()].filter((k) => !unsupported.has(k));
+    const l = r._initNames(names.length);
+    names.forEach((k, i) => l.set(i, k));
     return Promise.resolve();
   },
   usage(_p, r) {
@@ -118,6 +124,26 @@ managers.set("zdb", zdbManager({
   // a server on every address is reached through the node's own (non-internal) addresses
   nodeAddresses: async () => (await facts.get<HostInterface[]>("interfaces")).flatMap((i) => i.ips),
 }));
+
+// Gateways (when granted): routes on the gateway driver's :443; the node's domain and name contracts from chain.
+if ((await session.list()).includes("gateway")) {
+  const backend = gatewayBackend(granted(session, "gateway"));
+  const chain = {
+    async domain() {
+      const node = await reader.node(await ownNodeId());
+      const d = node?.publicConfig?.domain;
+      return typeof d === "string" && d !== "" ? d : null;
+    },
+    async nameContract(name: string) {
+      const id = await reader.contractIdByName(name);
+      if (id === null) return null;
+      const c = await reader.contract(id);
+      return c ? { contractId: id, twinId: Number(c.twinId) } : null;
+    },
+  };
+  managers.set("gateway-name-proxy", gatewayNameManager({ backend, chain }));
+  managers.set("gateway-fqdn-proxy", gatewayFqdnManager({ backend, chain }));
+}
 
 // The node id is known once the registrar put the node on chain; contract checks wait for it.
 let nodeId: number | null = null;

@@ -43,6 +43,8 @@ export interface DevGridOptions {
    * default 1 when several nodes run, none for a single node unless given; 0 = none
    */
   accessNode?: number;
+  /** where the first node's gateway proxy listens: HOST:PORT and a pinned namespace ("-" = the kernel's) */
+  gateway?: { listen: string; ns: string };
 }
 
 /** The node, always under the capability kernel (modules/node.ts, manifests/node.json), as in the image. */
@@ -170,6 +172,8 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       faucetMnemonic: faucetAccount.mnemonic,
       onEvent: (e) => log(`[kernel] ${JSON.stringify(e)}`),
       disks: o.disks,
+      gatewayListen: o.gateway?.listen,
+      gatewayNs: o.gateway?.ns,
     });
     const node: NodeHandle = { twinId: n.twinId, nodeId: n.nodeId, newIdentity: fresh, mode: "kernel", running: n, stop: () => n.stop() };
     stops.push(() => node.stop());
