@@ -14,6 +14,7 @@ import { Netlink$Client, NetworkManager$Client } from "../capabilities/schema/ge
 import { Zdb$Client } from "../capabilities/schema/gen/zdb.ts";
 import { Flist$Client } from "../capabilities/schema/gen/flist.ts";
 import { Gateway$Client } from "../capabilities/schema/gen/gateway.ts";
+import { ProcessMemory$Client } from "../capabilities/schema/gen/system.ts";
 
 const registry = new Map<string, bigint>([
   ["Session", Session$Client.interfaceId],
@@ -41,6 +42,7 @@ const registry = new Map<string, bigint>([
   ["Zdb", Zdb$Client.interfaceId],
   ["Flist", Flist$Client.interfaceId],
   ["Gateway", Gateway$Client.interfaceId],
+  ["ProcessMemory", ProcessMemory$Client.interfaceId],
 ]);
 
 export function interfaceId(name: string): bigint | undefined {

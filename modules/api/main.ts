@@ -4,6 +4,7 @@
 // public identity and the registrar's status, all granted capabilities. No permissions of its own.
 import "../node/no-env.ts"; // first: no environment in the sandbox
 import * as $ from "capnp-es";
+import { ProcessMemory$Client } from "../../capabilities/schema/gen/system.ts";
 import { DeploymentEngine$Client, Rmb$Client, RmbHandler$Server, type RmbHandler$Server$Target } from "../../capabilities/schema/gen/node.ts";
 import { ChainReaderClient } from "../../capabilities/chain/reader-client.ts";
 import { RpcError } from "../../capabilities/lib/rpc/mod.ts";
@@ -23,6 +24,7 @@ const facts = new HostFactsClient(granted(session, "facts"));
 const engineUse = granted(session, "engine");
 const identity = granted(session, "identity");
 const registration = granted(session, "registration");
+const memory = granted(session, "memory");
 const storage = new StorageClient(granted(session, "storage"));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -144,6 +146,7 @@ const router = createRouter({
   },
   storage: { pools: () => storage.pools() },
   diagnostics: {
+    processes: () => memory(async (c) => JSON.parse((await new ProcessMemory$Client(c).sample().promise()).json)),
     async modules() {
       const reg = await statusOf(registration).catch((e) => ({ error: (e as Error).message })) as { state?: string };
       const rmb = await rmbInfo(rmbUse).catch(() => null);
