@@ -25,6 +25,7 @@ import { Zdb$Client } from "../../../capabilities/schema/gen/zdb.ts";
 import { repoRoot } from "../../../kernel/sandbox.ts";
 import { tempDir } from "../../../tools/test-tmp.ts";
 import { type RunningNode, startNode } from "../../node.ts";
+import { rootOnly } from "../../../tools/test-env.ts";
 
 const dir = tempDir("zt-zdb-e2e-");
 const EXAMPLE = join(repoRoot, "examples", "zdb.json");
@@ -176,7 +177,7 @@ t("escape: the zdb server process holds only its manifest's permissions (/proc)"
   const field = (k: string) => new RegExp(`^${k}:\\s+(.*)$`, "m").exec(status)![1].trim();
   // the kernel is root: the driver runs under a uid of its own, with no Linux capabilities at all, and the
   // kernel's verified facts (its `spawned` event) say the same
-  if (process.getuid?.() === 0) {
+  if (rootOnly("zdb under its own uid without Linux capabilities")) {
     assert.not.equal(field("Uid").split(/\s+/)[0], "0", "zdb does not run as root");
     for (const k of ["CapInh", "CapPrm", "CapEff", "CapAmb", "CapBnd"]) assert.is(BigInt(`0x${field(k)}`), 0n, `${k} is empty`);
     assert.is(field("NoNewPrivs"), "1");

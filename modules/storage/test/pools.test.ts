@@ -12,6 +12,7 @@ import { tempDir } from "../../../tools/test-tmp.ts";
 import { BlockDevDriver } from "../../../capabilities/blockdev/driver.ts";
 import { attachDevDisks, canAttachLoops, type DevDisks } from "../../node/dev-disks.ts";
 import { StoragePools } from "../pools.ts";
+import { needs } from "../../../tools/test-env.ts";
 
 /** uvu has no rejects(): the promise must reject with a message matching `re` (or passing the check). */
 async function rejects(p: Promise<unknown>, re: RegExp | ((e: Error) => boolean)): Promise<void> {
@@ -55,7 +56,7 @@ t.after(async () => {
   await other?.detach();
 });
 
-const skip = () => !canAttachLoops() && (console.log("  (skipped: needs root and /dev/loop-control)"), true);
+const skip = () => !needs("storage pools on loop devices", canAttachLoops(), "root and /dev/loop-control");
 
 t("bring-up: every empty disk becomes a pool labelled with its id, SSD/HDD as declared, cache on an SSD", async () => {
   if (skip()) return;
@@ -155,5 +156,4 @@ t("escape: the driver refuses an unlisted device, paths and dot names, a forged 
   assert.is(spawnSync("blkid", ["-p", other!.devices[0]]).status, 2, "the stranger disk is still blank");
 });
 
-if (process.getuid?.() !== 0) console.log("storage pools test: not root, the cases are skipped");
 t.run();
