@@ -12,6 +12,7 @@ import {
 import { BlockDev$Client, Storage$Client } from "../capabilities/schema/gen/storage.ts";
 import { Netlink$Client, NetworkManager$Client } from "../capabilities/schema/gen/network.ts";
 import { Zdb$Client } from "../capabilities/schema/gen/zdb.ts";
+import { Hypervisor$Client } from "../capabilities/schema/gen/hypervisor.ts";
 
 const registry = new Map<string, bigint>([
   ["Session", Session$Client.interfaceId],
@@ -37,6 +38,7 @@ const registry = new Map<string, bigint>([
   ["Netlink", Netlink$Client.interfaceId],
   ["NetworkManager", NetworkManager$Client.interfaceId],
   ["Zdb", Zdb$Client.interfaceId],
+  ["Hypervisor", Hypervisor$Client.interfaceId],
 ]);
 
 export function interfaceId(name: string): bigint | undefined {

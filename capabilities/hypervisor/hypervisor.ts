@@ -22,6 +22,8 @@ export interface HypervisorOptions {
   accel?: Accel;
   /** a network namespace file QEMU runs in (the node's host side, where the NR bridges are); "" = ours */
   netns?: string;
+  /** a TUN device node QEMU sees as /dev/net/tun (bound over it in a private mount namespace); "" = the real one */
+  tun?: string;
   /** backoff before each restart, the last repeats */
   restartDelaysMs?: number[];
   crashLimit?: number;
@@ -67,6 +69,8 @@ interface Vm {
 
 const NSENTER = "/usr/bin/nsenter";
 const SETPRIV = "/usr/bin/setpriv";
+const UNSHARE = "/usr/bin/unshare";
+const SH = "/bin/sh";
 
 export function pidAlive(pid: number, name: string): boolean {
   if (!pid) return false;
@@ -81,7 +85,7 @@ export function pidAlive(pid: number, name: string): boolean {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Hypervisor {
-  readonly #o: Required<Omit<HypervisorOptions, "netns">> & { netns: string };
+  readonly #o: Required<HypervisorOptions>;
   readonly #vms = new Map<string, Vm>();
   readonly #root: string;
 
@@ -90,6 +94,7 @@ export class Hypervisor {
       qemu: "/usr/bin/qemu-system-x86_64",
       accel: { kind: "tcg" },
       netns: "",
+      tun: "",
       restartDelaysMs: [1000, 2000, 4000, 8000],
       crashLimit: 4,
       crashWindowMs: 120_000,
@@ -271,6 +276,8 @@ export class Hypervisor {
     // no Linux capabilities for QEMU, whatever this driver holds
     let argv = [SETPRIV, "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all", "--", ...qemu];
     if (this.#o.netns) argv = [NSENTER, `--net=${this.#o.netns}`, "--", ...argv];
+    // a fixed script, values only as positional arguments: bind the TUN node, then exec the rest
+    if (this.#o.tun) argv = [UNSHARE, "--mount", "--propagation", "private", "--", SH, "-c", 'mount --bind "$0" /dev/net/tun && exec "$@"', this.#o.tun, ...argv];
     const errFd = openSync(join(dir, "qemu.err"), "w");
     let child: ChildProcess;
     try {

@@ -1,0 +1,21 @@
+# The hypervisor driver (capabilities/hypervisor): QEMU VMs from typed requests. A grant sees and controls
+# only the VMs created through it; requests cross as JSON text (capabilities/hypervisor/spec.ts documents
+# the fields: id, owner, cpu, memory, kernel/initrd/cmdline or a first disk to boot, a 9p root, disks,
+# shares, nics, the cloud-init seed). There is no field for QEMU arguments or a program to run.
+@0xbbccfade4a858951;
+
+interface Hypervisor {
+  # Starts the VM (idempotent: the same request answers the running VM; another spec for the same id
+  # restarts it with that spec). -> VmInfo {id, owner, state, reason, pid, restarts, cpu, memory, consoleBytes}
+  create @0 (json :Text) -> (json :Text);
+  # Powers the VM off (power button, then quit, then SIGKILL) and forgets it.
+  destroy @1 (id :Text) -> (existed :Bool);
+  # VmInfo, "" when this grant has no VM by that id
+  info @2 (id :Text) -> (json :Text);
+  # [VmInfo] of this grant's VMs
+  list @3 () -> (json :Text);
+  pause @4 (id :Text) -> (json :Text);
+  resume @5 (id :Text) -> (json :Text);
+  # The VM's console log from byte `offset` (at most `max` bytes, ≤ 1 MiB); `next` continues it.
+  console @6 (id :Text, offset :UInt64, max :UInt32) -> (data :Data, next :UInt64);
+}
