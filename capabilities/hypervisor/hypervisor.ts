@@ -5,7 +5,7 @@
 // whose pidfile names a live QEMU with that VM's name in its argv (and reconnects QMP) instead of
 // starting a duplicate. QEMU runs with no Linux capabilities (setpriv) and QEMU's seccomp sandbox.
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, writeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { writeFileAtomic } from "../lib/fs/atomic.ts";
@@ -82,6 +82,34 @@ export function pidAlive(pid: number, name: string): boolean {
   }
 }
 
+/** Copies a VM image onto a disk whose first MiB is blank (Zero-OS writes the image once, then the disk is the VM's). */
+export function writeImage(image: string, disk: string): boolean {
+  const head = new Uint8Array(1 << 20);
+  const fd = openSync(disk, "r+");
+  try {
+    const n = readSync(fd, head, 0, head.length, 0);
+    if (head.subarray(0, n).some((b) => b !== 0)) return false;
+    const size = statSync(image).size;
+    if (size > statSync(disk).size) throw new Error(`failed: the image (${size} bytes) is larger than the disk (${statSync(disk).size} bytes); make the zmount bigger`);
+    const src = openSync(image, "r");
+    try {
+      const buf = new Uint8Array(4 << 20);
+      for (let pos = 0; pos < size;) {
+        const r = readSync(src, buf, 0, buf.length, pos);
+        if (r <= 0) break;
+        writeSync(fd, buf, 0, r, pos);
+        pos += r;
+      }
+    } finally {
+      closeSync(src);
+    }
+    fsyncSync(fd);
+    return true;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Hypervisor {
@@ -147,6 +175,7 @@ export class Hypervisor {
     if (have) await this.#stopVm(have);
     const dir = join(this.#root, spec.id);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (spec.image) writeImage(spec.image, spec.disks[0].path);
     if (spec.seed) buildSeed(dir, spec.id, spec.seed);
     else rmSync(join(dir, "seed.vfat"), { force: true });
     const vm: Vm = {

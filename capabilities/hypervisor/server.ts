@@ -1,5 +1,6 @@
 // The Hypervisor capability (capabilities/schema/hypervisor.capnp) for one grant: its scope decides which
 // paths and taps a request may name; the grantee's name scopes which VMs it sees.
+import process from "node:process";
 import { Hypervisor$Server } from "../schema/gen/hypervisor.ts";
 import type { Hypervisor } from "./hypervisor.ts";
 import { parseSpec, type Scope } from "./spec.ts";
@@ -31,6 +32,10 @@ export function hypervisorServer(hv: Hypervisor, scope: Scope, grantee: string):
       const c = hv.console(p.id, grantee, Number(p.offset), p.max);
       r._initData(c.data.length).copyBuffer(c.data);
       r.next = BigInt(c.next);
+      return Promise.resolve();
+    },
+    uid(_p, r) {
+      r.uid = process.getuid?.() ?? 0;
       return Promise.resolve();
     },
   });

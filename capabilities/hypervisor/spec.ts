@@ -45,6 +45,8 @@ export interface VmSpec {
   /** a 9p share with tag `root` (container mode's root filesystem) */
   root?: { path: string; readOnly: boolean };
   disks: { path: string; serial: string }[];
+  /** a full VM's image (a flist's /image.raw), written onto the first disk while that disk is blank */
+  image?: string;
   /** more 9p shares (volumes) */
   shares: { tag: string; path: string }[];
   nics: NicSpec[];
@@ -108,7 +110,7 @@ export function parseSpec(json: string, scope: Scope): VmSpec {
     bad("request", "is not JSON");
   }
   const o = obj(raw, "request");
-  onlyKeys(o, ["id", "owner", "cpu", "memory", "kernel", "initrd", "cmdline", "root", "disks", "shares", "nics", "seed"], "request");
+  onlyKeys(o, ["id", "owner", "cpu", "memory", "kernel", "initrd", "cmdline", "root", "disks", "image", "shares", "nics", "seed"], "request");
   const id = str(o.id, "id");
   if (!ID.test(id)) bad("id", `"${id}" must be 1–64 of [A-Za-z0-9_.-] starting with a letter or digit`);
   const owner = o.owner;
@@ -154,6 +156,11 @@ export function parseSpec(json: string, scope: Scope): VmSpec {
     serials.add(serial);
     spec.disks.push({ path, serial });
   });
+  if (o.image !== undefined) {
+    if (spec.kernel || !spec.disks.length) bad("image", "goes onto the first disk of a VM booting from it (no kernel)");
+    spec.image = checkPath(str(o.image, "image"), "image", scope);
+    if (!statSync(spec.image).isFile()) bad("image", "must be a file");
+  }
   if (!spec.kernel && spec.disks.length === 0) bad("request", "needs a kernel (direct boot) or a first disk to boot from");
   const shares = o.shares ?? [];
   if (!Array.isArray(shares) || shares.length > 16) bad("shares", "must be a list of at most 16");

@@ -18,4 +18,7 @@ interface Hypervisor {
   resume @5 (id :Text) -> (json :Text);
   # The VM's console log from byte `offset` (at most `max` bytes, ≤ 1 MiB); `next` continues it.
   console @6 (id :Text, offset :UInt64, max :UInt32) -> (data :Data, next :UInt64);
+  # The driver's uid: taps are created owned by it (the network module's vm-tap verb), so QEMU, which
+  # runs without Linux capabilities, can attach them.
+  uid @7 () -> (uid :UInt32);
 }

@@ -3,6 +3,7 @@
 // address and WireGuard port), converges NRs on provision/update, removes them on delete, and answers
 // the zos.network.* queries from the namespaces themselves.
 import { hostOps, type Layout, names, nrConfig, type NrConfig, nrDeleteOps, nrOps, WorkloadInputError } from "./nr.ts";
+import { networkId, tapOps, untapOps } from "./taps.ts";
 
 export type Apply = (ops: Record<string, unknown>[]) => Promise<unknown[]>;
 
@@ -94,6 +95,12 @@ export class NetworkService {
       if (req.type === "network-light") {
         throw new WorkloadInputError("network-light is not supported on this node: it is the v3light/v4 flavour (mycelium-only NRs), and this node runs the full v3 network stack; deploy a `network` workload instead");
       }
+      if (req.type === "vm-tap") {
+        const nr = (await this.records()).find((r) => r.netId === networkId(req.twin, req.name));
+        const t = tapOps(this.layout, req, nr && { netId: nr.netId, subnet: nr.subnet, ipRange: nr.config.ipRange });
+        await this.#apply(t.ops);
+        return t.info;
+      }
       if (req.type !== "network") throw new WorkloadInputError(`${req.type} workloads are not handled by the network module`);
       const c = nrConfig(req.twin, req.name, req.data);
       const all = await this.records();
@@ -120,8 +127,13 @@ export class NetworkService {
     });
   }
 
-  deprovision(req: { twin: number; name: string; workloadId: string }): Promise<void> {
+  deprovision(req: { twin: number; name: string; workloadId: string; type?: string; data?: Record<string, unknown> }): Promise<void> {
     return this.#serial(async () => {
+      if (req.type === "vm-tap") {
+        const present = new Set((await this.#links(this.layout.host)).map((l) => l.name));
+        await this.#apply(untapOps(this.layout, { ...req, data: req.data ?? {} }, present));
+        return;
+      }
       const all = await this.records();
       const rec = all.find((r) => r.workloadId === req.workloadId);
       if (!rec) return;

@@ -284,6 +284,37 @@ export class Hypervisor_Console$Results$Promise {
     return await this.pipeline.struct();
   }
 }
+export class Hypervisor_Uid$Params extends $.Struct {
+  static override readonly _capnp = {
+    displayName: "uid$Params",
+    id: "a935c8194b0b34d3",
+    size: new $.ObjectSize(0, 0),
+  };
+  override toString(): string { return "Hypervisor_Uid$Params_" + super.toString(); }
+}
+export class Hypervisor_Uid$Results extends $.Struct {
+  static override readonly _capnp = {
+    displayName: "uid$Results",
+    id: "ffa48ca1c5984203",
+    size: new $.ObjectSize(8, 0),
+  };
+  get uid(): number {
+    return $.utils.getUint32(0, this);
+  }
+  set uid(value: number) {
+    $.utils.setUint32(0, value, this);
+  }
+  override toString(): string { return "Hypervisor_Uid$Results_" + super.toString(); }
+}
+export class Hypervisor_Uid$Results$Promise {
+  pipeline: $.Pipeline<any, any, Hypervisor_Uid$Results>;
+  constructor(pipeline: $.Pipeline<any, any, Hypervisor_Uid$Results>) {
+    this.pipeline = pipeline;
+  }
+  async promise(): Promise<Hypervisor_Uid$Results> {
+    return await this.pipeline.struct();
+  }
+}
 export class Hypervisor$Client {
   client: $.Client;
   static readonly interfaceId: bigint = 0xc8abcf13955ae6c1n;
@@ -297,7 +328,8 @@ export class Hypervisor$Client {
     $.Method<Hypervisor_List$Params, Hypervisor_List$Results>,
     $.Method<Hypervisor_Pause$Params, Hypervisor_Pause$Results>,
     $.Method<Hypervisor_Resume$Params, Hypervisor_Resume$Results>,
-    $.Method<Hypervisor_Console$Params, Hypervisor_Console$Results>
+    $.Method<Hypervisor_Console$Params, Hypervisor_Console$Results>,
+    $.Method<Hypervisor_Uid$Params, Hypervisor_Uid$Results>
   ] = [
     {
       ParamsClass: Hypervisor_Create$Params,
@@ -354,6 +386,14 @@ export class Hypervisor$Client {
       methodId: 6,
       interfaceName: "hypervisor.capnp:Hypervisor",
       methodName: "console"
+    },
+    {
+      ParamsClass: Hypervisor_Uid$Params,
+      ResultsClass: Hypervisor_Uid$Results,
+      interfaceId: Hypervisor$Client.interfaceId,
+      methodId: 7,
+      interfaceName: "hypervisor.capnp:Hypervisor",
+      methodName: "uid"
     }
   ];
   /**
@@ -420,6 +460,11 @@ export class Hypervisor$Client {
     const pipeline = new $.Pipeline(Hypervisor_Resume$Results, answer);
     return new Hypervisor_Resume$Results$Promise(pipeline);
   }
+  /**
+* The driver's uid: taps are created owned by it (the network module's vm-tap verb), so QEMU, which
+* runs without Linux capabilities, can attach them.
+*
+*/
   console(paramsFunc?: (params: Hypervisor_Console$Params) => void): Hypervisor_Console$Results$Promise {
     const answer = this.client.call({
       method: Hypervisor$Client.methods[6],
@@ -427,6 +472,14 @@ export class Hypervisor$Client {
     });
     const pipeline = new $.Pipeline(Hypervisor_Console$Results, answer);
     return new Hypervisor_Console$Results$Promise(pipeline);
+  }
+  uid(paramsFunc?: (params: Hypervisor_Uid$Params) => void): Hypervisor_Uid$Results$Promise {
+    const answer = this.client.call({
+      method: Hypervisor$Client.methods[7],
+      paramsFunc: paramsFunc
+    });
+    const pipeline = new $.Pipeline(Hypervisor_Uid$Results, answer);
+    return new Hypervisor_Uid$Results$Promise(pipeline);
   }
 }
 $.Registry.register(Hypervisor$Client.interfaceId, Hypervisor$Client);
@@ -438,6 +491,7 @@ export interface Hypervisor$Server$Target {
   pause(params: Hypervisor_Pause$Params, results: Hypervisor_Pause$Results): Promise<void>;
   resume(params: Hypervisor_Resume$Params, results: Hypervisor_Resume$Results): Promise<void>;
   console(params: Hypervisor_Console$Params, results: Hypervisor_Console$Results): Promise<void>;
+  uid(params: Hypervisor_Uid$Params, results: Hypervisor_Uid$Results): Promise<void>;
 }
 export class Hypervisor$Server extends $.Server {
   override readonly target: Hypervisor$Server$Target;
@@ -470,6 +524,10 @@ export class Hypervisor$Server extends $.Server {
       {
         ...Hypervisor$Client.methods[6],
         impl: target.console
+      },
+      {
+        ...Hypervisor$Client.methods[7],
+        impl: target.uid
       }
     ]);
     this.target = target;
