@@ -17,6 +17,8 @@ import { ChainReader$Client } from "../../capabilities/schema/gen/chain.ts";
 import { freeCancelled } from "./contract-sync.ts";
 import { zdbBackend } from "./zdb/client.ts";
 import { zdbManager } from "./zdb/manager.ts";
+import { zmachineLightManager, zmachineManager, type NetworkPort, type TapInfo } from "./managers/zmachine.ts";
+import { hypervisorClient } from "../node/hypervisor-client.ts";
 import { contractCheckerFromChain, type CapacitySource, Engine, KvDurableStore, twinKeysFromChain, type WorkloadManager } from "./mod.ts";
 
 interface Cap { cru: number; sru: number; hru: number; mru: number }
@@ -32,6 +34,7 @@ function ready(): Engine {
 // Workload managers by type, each bound to the capabilities it was granted; types without one fail with
 // the engine's "not supported" message while deployments are still stored.
 const managers = new Map<string, WorkloadManager>();
+const unadvertised = new Set(["zmachine-light"]);
 
 const server = new DeploymentEngine$Server({
   async deploy(p) { await ready().deploy(p.raw, p.twin); },
@@ -50,8 +53,10 @@ const server = new DeploymentEngine$Server({
     return Promise.resolve();
   },
   features(_p, r) {
-    const l = r._initNames(managers.size);
-    [...managers.keys()].forEach((k, i) => l.set(i, k));
+    // a manager that only answers "not supported" is not a feature
+    const names = [...managers.keys()].filter((k) => !unadvertised.has(k));
+    const l = r._initNames(names.length);
+    names.forEach((k, i) => l.set(i, k));
     return Promise.resolve();
   },
   usage(_p, r) {
@@ -104,6 +109,33 @@ const identity = granted(session, "identity");
 const storage = new StorageClient(granted(session, "storage"));
 managers.set("zmount", zmountManager(storage));
 managers.set("volume", volumeManager(storage));
+
+// VMs: the hypervisor driver (when granted), taps through the network module, disk paths from storage;
+// the flist capability is bound here once it is granted (CONTRACTS "Flist"), until then zmachine says so.
+const grants = await session.list();
+if (grants.includes("hypervisor") && grants.includes("network")) {
+  const net = networkClient(granted(session, "network"));
+  const network: NetworkPort = {
+    tap: async (twin, name, vmId, user) => await net.provision({ twin, workloadId: vmId, name, type: "vm-tap", data: { user } }) as TapInfo,
+    untap: (twin, name, vmId) => net.deprovision({ twin, workloadId: vmId, name, type: "vm-tap", data: {} }),
+  };
+  const pathOf = (p: unknown) => {
+    if (p === null) return null;
+    const path = (p as { path?: string }).path;
+    if (!path) throw new Error("the storage module does not report disk and volume paths on this node (CONTRACTS: diskInfo/volumeInfo carry the path)");
+    return path;
+  };
+  managers.set("zmachine", zmachineManager({
+    hypervisor: hypervisorClient(granted(session, "hypervisor")),
+    network,
+    storage: {
+      diskPath: async (owner, id) => pathOf(await storage.diskInfo(owner, id)),
+      volumePath: async (owner, id) => pathOf(await storage.volumeInfo(owner, id)),
+    },
+    flist: null,
+  }));
+  managers.set("zmachine-light", zmachineLightManager);
+}
 
 interface HostInterface { name: string; ips: string[] }
 managers.set("zdb", zdbManager({
