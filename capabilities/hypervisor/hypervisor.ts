@@ -6,7 +6,7 @@
 // starting a duplicate. QEMU runs with no Linux capabilities (setpriv) and QEMU's seccomp sandbox.
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, fsyncSync, writeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import process from "node:process";
 import { writeFileAtomic } from "../lib/fs/atomic.ts";
 import { type Accel, guestName, qemuArgs, vmFiles } from "./cmdline.ts";
@@ -30,6 +30,8 @@ export interface HypervisorOptions {
   crashWindowMs?: number;
   /** how long a guest gets to power off before QEMU is told to quit */
   stopGraceMs?: number;
+  /** where NR namespaces are pinned (zlogs streamers run in the VM's NR); "" = the netns file's folder */
+  nsDir?: string;
   log?: (line: string) => void;
 }
 
@@ -46,8 +48,16 @@ export interface VmInfo {
   consoleBytes: number;
 }
 
+interface Stream {
+  url: string;
+  /** the NR namespace the streamer runs in ("" = the driver's own) */
+  netns: string;
+  pid: number;
+}
+
 interface Record {
   spec: VmSpec;
+  streams?: Stream[];
   grantee: string;
   desired: "running" | "paused";
   failed: string;
@@ -68,6 +78,21 @@ interface Vm {
 }
 
 const NSENTER = "/usr/bin/nsenter";
+const ZLOGS_SCRIPT = new URL("./zlogs-stream.ts", import.meta.url).pathname;
+const ZLOGS = ZLOGS_SCRIPT;
+
+/** A zlogs output URL as Zero-OS accepts it: redis, ws or wss, with a host. */
+export function zlogsTarget(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error(`invalid: zlogs: output "${url}" is not a URL`);
+  }
+  if (!["redis:", "ws:", "wss:"].includes(u.protocol)) throw new Error(`invalid: zlogs: output scheme ${u.protocol} is not supported (redis, ws, wss)`);
+  if (!u.hostname || /[,\s]/.test(u.hostname)) throw new Error(`invalid: zlogs: output "${url}" has no usable host`);
+  return u.toString();
+}
 const SETPRIV = "/usr/bin/setpriv";
 const UNSHARE = "/usr/bin/unshare";
 const SH = "/bin/sh";
@@ -123,6 +148,7 @@ export class Hypervisor {
       accel: { kind: "tcg" },
       netns: "",
       tun: "",
+      nsDir: o.netns ? dirname(o.netns) : "",
       restartDelaysMs: [1000, 2000, 4000, 8000],
       crashLimit: 4,
       crashWindowMs: 120_000,
@@ -145,6 +171,11 @@ export class Hypervisor {
       const rec = JSON.parse(readFileSync(f, "utf8")) as Record;
       const vm: Vm = { rec, state: rec.failed ? "failed" : "starting", pid: 0, child: null, qmp: null, stopping: false, watch: null, restart: null, lastExit: "" };
       this.#vms.set(id, vm);
+      for (const st of rec.streams ?? []) {
+        if (pidAlive(st.pid, ZLOGS)) this.#kill(st.pid); // a previous driver's streamer: replaced below
+        st.pid = 0;
+        this.#startStream(vm, st);
+      }
       if (rec.failed) continue;
       const files = vmFiles(join(this.#root, id));
       const pid = Number(existsSync(files.pidfile) ? readFileSync(files.pidfile, "utf8").trim() : 0);
@@ -192,6 +223,7 @@ export class Hypervisor {
   async destroy(id: string, grantee: string): Promise<boolean> {
     const vm = this.#vms.get(id);
     if (!vm || vm.rec.grantee !== grantee) return false;
+    for (const st of vm.rec.streams ?? []) this.#stopStream(st);
     await this.#stopVm(vm);
     this.#vms.delete(id);
     rmSync(join(this.#root, id), { recursive: true, force: true });
@@ -250,6 +282,69 @@ export class Hypervisor {
     }
   }
 
+  /**
+   * zlogs: streams the VM's console to `url` (redis://, ws://, wss://) from inside the NR namespace `netns`
+   * (a name under the pin folder, e.g. "n-<netid>"). Idempotent per url.
+   */
+  stream(id: string, grantee: string, url: string, netns: string): void {
+    const vm = this.#mine(id, grantee);
+    const t = zlogsTarget(url);
+    if (netns && (!/^n-[A-Za-z0-9]{1,13}$/.test(netns) || !this.#o.nsDir || !existsSync(join(this.#o.nsDir, netns)))) {
+      throw new Error(`invalid: zlogs: network namespace "${netns}" does not exist on this node`);
+    }
+    const streams = vm.rec.streams ??= [];
+    const have = streams.find((x) => x.url === t);
+    if (have && have.netns === netns && pidAlive(have.pid, ZLOGS)) return;
+    if (have) this.#stopStream(have);
+    const st: Stream = have ?? { url: t, netns, pid: 0 };
+    st.netns = netns;
+    if (!have) streams.push(st);
+    this.#startStream(vm, st);
+  }
+
+  unstream(id: string, grantee: string, url: string): boolean {
+    const vm = this.#mine(id, grantee);
+    const streams = vm.rec.streams ?? [];
+    const t = zlogsTarget(url);
+    const i = streams.findIndex((x) => x.url === t);
+    if (i < 0) return false;
+    this.#stopStream(streams[i]);
+    streams.splice(i, 1);
+    this.#save(vm);
+    return true;
+  }
+
+  #startStream(vm: Vm, st: Stream): void {
+    const dir = join(this.#root, vm.rec.spec.id);
+    const u = new URL(st.url);
+    const port = u.port || (u.protocol === "redis:" ? "6379" : u.protocol === "wss:" ? "443" : "80");
+    const denoDir = join(this.#o.stateDir, "deno");
+    mkdirSync(denoDir, { recursive: true, mode: 0o700 });
+    const deno = [
+      process.execPath, "run", "--quiet", "--no-prompt", "--no-lock", "--no-remote", "--no-config", "--node-modules-dir=manual",
+      `--allow-read=${vmFiles(dir).console}`, `--allow-net=${u.hostname.replace(/^\[|\]$/g, "")}:${port}`,
+      "--deny-write", "--deny-run", "--deny-env", "--deny-sys", "--deny-ffi",
+      ZLOGS_SCRIPT, vmFiles(dir).console, st.url,
+    ];
+    let argv = [SETPRIV, "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", ...deno];
+    if (st.netns) argv = [NSENTER, `--net=${join(this.#o.nsDir, st.netns)}`, "--", ...argv];
+    const errFd = openSync(join(dir, "zlogs.err"), "a");
+    try {
+      const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "ignore", errFd], cwd: dir, env: { DENO_DIR: denoDir, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" } });
+      st.pid = child.pid ?? 0;
+      child.unref();
+      child.on("error", (e) => this.#o.log(`hypervisor: zlogs for ${vm.rec.spec.id}: ${e.message}`));
+    } finally {
+      closeSync(errFd);
+    }
+    this.#save(vm);
+  }
+
+  #stopStream(st: Stream): void {
+    if (pidAlive(st.pid, ZLOGS)) this.#kill(st.pid);
+    st.pid = 0;
+  }
+
   /** Stops watching without touching QEMU (the VMs keep running for the next driver to adopt). */
   detach(): void {
     for (const vm of this.#vms.values()) {
@@ -263,6 +358,7 @@ export class Hypervisor {
 
   /** Stops every VM (tests; a node shutting down for good). */
   async stopAll(): Promise<void> {
+    for (const vm of this.#vms.values()) for (const st of vm.rec.streams ?? []) this.#stopStream(st);
     await Promise.all([...this.#vms.values()].map((v) => this.#stopVm(v)));
   }
 

@@ -34,6 +34,14 @@ export function hypervisorServer(hv: Hypervisor, scope: Scope, grantee: string):
       r.next = BigInt(c.next);
       return Promise.resolve();
     },
+    stream(p) {
+      hv.stream(p.id, grantee, p.url, p.netns);
+      return Promise.resolve();
+    },
+    unstream(p, r) {
+      r.existed = hv.unstream(p.id, grantee, p.url);
+      return Promise.resolve();
+    },
     uid(_p, r) {
       r.uid = process.getuid?.() ?? 0;
       return Promise.resolve();

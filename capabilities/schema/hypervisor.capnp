@@ -21,4 +21,9 @@ interface Hypervisor {
   # The driver's uid: taps are created owned by it (the network module's vm-tap verb), so QEMU, which
   # runs without Linux capabilities, can attach them.
   uid @7 () -> (uid :UInt32);
+  # zlogs: stream the VM's console to `url` (redis://HOST:PORT[/CHANNEL], ws://, wss://) from inside the NR
+  # namespace `netns` ("n-<netid>", "" = the driver's own); a streamer without capabilities that may read
+  # only this log and reach only that host. Idempotent per url; kept across driver restarts.
+  stream @8 (id :Text, url :Text, netns :Text) -> ();
+  unstream @9 (id :Text, url :Text) -> (existed :Bool);
 }

@@ -23,6 +23,15 @@ export function hypervisorClient(use: UseCap): HypervisorClient {
     pause: (id) => c(async (h) => parse((await h.pause((p) => (p.id = id)).promise()).json)),
     resume: (id) => c(async (h) => parse((await h.resume((p) => (p.id = id)).promise()).json)),
     uid: () => c(async (h) => (await h.uid().promise()).uid),
+    stream: (id, url, netns) => c(async (h) => void (await h.stream((p) => {
+      p.id = id;
+      p.url = url;
+      p.netns = netns;
+    }).promise())),
+    unstream: (id, url) => c(async (h) => (await h.unstream((p) => {
+      p.id = id;
+      p.url = url;
+    }).promise()).existed),
     console: (id, offset, max) => c(async (h) => {
       const r = await h.console((p) => {
         p.id = id;

@@ -19,6 +19,7 @@ import { zdbBackend } from "./zdb/client.ts";
 import { zdbManager } from "./zdb/manager.ts";
 import { zmachineLightManager, zmachineManager, type NetworkPort, type TapInfo } from "./managers/zmachine.ts";
 import { hypervisorClient } from "../node/hypervisor-client.ts";
+import { zlogsManager } from "./managers/zlogs.ts";
 import { contractCheckerFromChain, type CapacitySource, Engine, KvDurableStore, twinKeysFromChain, type WorkloadManager } from "./mod.ts";
 
 interface Cap { cru: number; sru: number; hru: number; mru: number }
@@ -125,8 +126,10 @@ if (grants.includes("hypervisor") && grants.includes("network")) {
     if (!path) throw new Error("the storage module does not report disk and volume paths on this node (CONTRACTS: diskInfo/volumeInfo carry the path)");
     return path;
   };
+  const hypervisor = hypervisorClient(granted(session, "hypervisor"));
+  managers.set("zlogs", zlogsManager(hypervisor));
   managers.set("zmachine", zmachineManager({
-    hypervisor: hypervisorClient(granted(session, "hypervisor")),
+    hypervisor,
     network,
     storage: {
       diskPath: async (owner, id) => pathOf(await storage.diskInfo(owner, id)),

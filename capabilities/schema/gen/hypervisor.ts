@@ -315,6 +315,92 @@ export class Hypervisor_Uid$Results$Promise {
     return await this.pipeline.struct();
   }
 }
+export class Hypervisor_Stream$Params extends $.Struct {
+  static override readonly _capnp = {
+    displayName: "stream$Params",
+    id: "de8927eaa1f956ae",
+    size: new $.ObjectSize(0, 3),
+  };
+  get id(): string {
+    return $.utils.getText(0, this);
+  }
+  set id(value: string) {
+    $.utils.setText(0, value, this);
+  }
+  get url(): string {
+    return $.utils.getText(1, this);
+  }
+  set url(value: string) {
+    $.utils.setText(1, value, this);
+  }
+  get netns(): string {
+    return $.utils.getText(2, this);
+  }
+  set netns(value: string) {
+    $.utils.setText(2, value, this);
+  }
+  override toString(): string { return "Hypervisor_Stream$Params_" + super.toString(); }
+}
+export class Hypervisor_Stream$Results extends $.Struct {
+  static override readonly _capnp = {
+    displayName: "stream$Results",
+    id: "f3870e9eab57bb6e",
+    size: new $.ObjectSize(0, 0),
+  };
+  override toString(): string { return "Hypervisor_Stream$Results_" + super.toString(); }
+}
+export class Hypervisor_Stream$Results$Promise {
+  pipeline: $.Pipeline<any, any, Hypervisor_Stream$Results>;
+  constructor(pipeline: $.Pipeline<any, any, Hypervisor_Stream$Results>) {
+    this.pipeline = pipeline;
+  }
+  async promise(): Promise<Hypervisor_Stream$Results> {
+    return await this.pipeline.struct();
+  }
+}
+export class Hypervisor_Unstream$Params extends $.Struct {
+  static override readonly _capnp = {
+    displayName: "unstream$Params",
+    id: "ad153207d2930770",
+    size: new $.ObjectSize(0, 2),
+  };
+  get id(): string {
+    return $.utils.getText(0, this);
+  }
+  set id(value: string) {
+    $.utils.setText(0, value, this);
+  }
+  get url(): string {
+    return $.utils.getText(1, this);
+  }
+  set url(value: string) {
+    $.utils.setText(1, value, this);
+  }
+  override toString(): string { return "Hypervisor_Unstream$Params_" + super.toString(); }
+}
+export class Hypervisor_Unstream$Results extends $.Struct {
+  static override readonly _capnp = {
+    displayName: "unstream$Results",
+    id: "ce0c6d2691739b4f",
+    size: new $.ObjectSize(8, 0),
+  };
+  get existed(): boolean {
+    return $.utils.getBit(0, this);
+  }
+  set existed(value: boolean) {
+    $.utils.setBit(0, value, this);
+  }
+  override toString(): string { return "Hypervisor_Unstream$Results_" + super.toString(); }
+}
+export class Hypervisor_Unstream$Results$Promise {
+  pipeline: $.Pipeline<any, any, Hypervisor_Unstream$Results>;
+  constructor(pipeline: $.Pipeline<any, any, Hypervisor_Unstream$Results>) {
+    this.pipeline = pipeline;
+  }
+  async promise(): Promise<Hypervisor_Unstream$Results> {
+    return await this.pipeline.struct();
+  }
+}
 export class Hypervisor$Client {
   client: $.Client;
   static readonly interfaceId: bigint = 0xc8abcf13955ae6c1n;
@@ -329,7 +415,9 @@ export class Hypervisor$Client {
     $.Method<Hypervisor_Pause$Params, Hypervisor_Pause$Results>,
     $.Method<Hypervisor_Resume$Params, Hypervisor_Resume$Results>,
     $.Method<Hypervisor_Console$Params, Hypervisor_Console$Results>,
-    $.Method<Hypervisor_Uid$Params, Hypervisor_Uid$Results>
+    $.Method<Hypervisor_Uid$Params, Hypervisor_Uid$Results>,
+    $.Method<Hypervisor_Stream$Params, Hypervisor_Stream$Results>,
+    $.Method<Hypervisor_Unstream$Params, Hypervisor_Unstream$Results>
   ] = [
     {
       ParamsClass: Hypervisor_Create$Params,
@@ -394,6 +482,22 @@ export class Hypervisor$Client {
       methodId: 7,
       interfaceName: "hypervisor.capnp:Hypervisor",
       methodName: "uid"
+    },
+    {
+      ParamsClass: Hypervisor_Stream$Params,
+      ResultsClass: Hypervisor_Stream$Results,
+      interfaceId: Hypervisor$Client.interfaceId,
+      methodId: 8,
+      interfaceName: "hypervisor.capnp:Hypervisor",
+      methodName: "stream"
+    },
+    {
+      ParamsClass: Hypervisor_Unstream$Params,
+      ResultsClass: Hypervisor_Unstream$Results,
+      interfaceId: Hypervisor$Client.interfaceId,
+      methodId: 9,
+      interfaceName: "hypervisor.capnp:Hypervisor",
+      methodName: "unstream"
     }
   ];
   /**
@@ -473,6 +577,12 @@ export class Hypervisor$Client {
     const pipeline = new $.Pipeline(Hypervisor_Console$Results, answer);
     return new Hypervisor_Console$Results$Promise(pipeline);
   }
+  /**
+* zlogs: stream the VM's console to `url` (redis://HOST:PORT[/CHANNEL], ws://, wss://) from inside the NR
+* namespace `netns` ("n-<netid>", "" = the driver's own); a streamer without capabilities that may read
+* only this log and reach only that host. Idempotent per url; kept across driver restarts.
+*
+*/
   uid(paramsFunc?: (params: Hypervisor_Uid$Params) => void): Hypervisor_Uid$Results$Promise {
     const answer = this.client.call({
       method: Hypervisor$Client.methods[7],
@@ -480,6 +590,22 @@ export class Hypervisor$Client {
     });
     const pipeline = new $.Pipeline(Hypervisor_Uid$Results, answer);
     return new Hypervisor_Uid$Results$Promise(pipeline);
+  }
+  stream(paramsFunc?: (params: Hypervisor_Stream$Params) => void): Hypervisor_Stream$Results$Promise {
+    const answer = this.client.call({
+      method: Hypervisor$Client.methods[8],
+      paramsFunc: paramsFunc
+    });
+    const pipeline = new $.Pipeline(Hypervisor_Stream$Results, answer);
+    return new Hypervisor_Stream$Results$Promise(pipeline);
+  }
+  unstream(paramsFunc?: (params: Hypervisor_Unstream$Params) => void): Hypervisor_Unstream$Results$Promise {
+    const answer = this.client.call({
+      method: Hypervisor$Client.methods[9],
+      paramsFunc: paramsFunc
+    });
+    const pipeline = new $.Pipeline(Hypervisor_Unstream$Results, answer);
+    return new Hypervisor_Unstream$Results$Promise(pipeline);
   }
 }
 $.Registry.register(Hypervisor$Client.interfaceId, Hypervisor$Client);
@@ -492,6 +618,8 @@ export interface Hypervisor$Server$Target {
   resume(params: Hypervisor_Resume$Params, results: Hypervisor_Resume$Results): Promise<void>;
   console(params: Hypervisor_Console$Params, results: Hypervisor_Console$Results): Promise<void>;
   uid(params: Hypervisor_Uid$Params, results: Hypervisor_Uid$Results): Promise<void>;
+  stream(params: Hypervisor_Stream$Params, results: Hypervisor_Stream$Results): Promise<void>;
+  unstream(params: Hypervisor_Unstream$Params, results: Hypervisor_Unstream$Results): Promise<void>;
 }
 export class Hypervisor$Server extends $.Server {
   override readonly target: Hypervisor$Server$Target;
@@ -528,6 +656,14 @@ export class Hypervisor$Server extends $.Server {
       {
         ...Hypervisor$Client.methods[7],
         impl: target.uid
+      },
+      {
+        ...Hypervisor$Client.methods[8],
+        impl: target.stream
+      },
+      {
+        ...Hypervisor$Client.methods[9],
+        impl: target.unstream
       }
     ]);
     this.target = target;

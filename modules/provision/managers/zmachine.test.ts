@@ -19,6 +19,9 @@ import { Hypervisor } from "../../../capabilities/hypervisor/hypervisor.ts";
 import { parseSpec, type Scope } from "../../../capabilities/hypervisor/spec.ts";
 import { buildGuest, GUEST_CMDLINE } from "../../../capabilities/hypervisor/test/guest.ts";
 import type { WorkloadContext } from "../interfaces.ts";
+import { spawn } from "node:child_process";
+import { Buffer } from "node:buffer";
+import { zlogsManager } from "./zlogs.ts";
 import { type FlistPort, type HypervisorPort, zmachineLightManager, zmachineManager } from "./zmachine.ts";
 
 const root = process.getuid?.() === 0;
@@ -40,6 +43,7 @@ function deployment(memoryMiB: number) {
     signature_requirement: { requests: [{ twin_id: TWIN, required: false, weight: 1 }], weight_required: 1, signatures: [], signature_style: "" },
     workloads: [
       { version: 0, name: "zt-data", type: "zmount", data: { size: 64 * 1024 * 1024 }, metadata: "", description: "", result: { created: 0, state: "ok", message: "", data: null } },
+      { version: 0, name: "logs1", type: "zlogs", data: { zmachine: "vm1", output: "redis://10.40.1.1:6399/zt-logs" }, metadata: "", description: "", result: { created: 0, state: "", message: "", data: null } },
       {
         version: 0, name: "vm1", type: "zmachine", metadata: "", description: "", result: { created: 0, state: "", message: "", data: null },
         data: {
@@ -89,6 +93,8 @@ test("a zmachine on an NR: seed, ping from the NR, zmount disk, 9p root; update;
     pause: (id) => h.pause(id, "provision"),
     resume: (id) => h.resume(id, "provision"),
     uid: () => Promise.resolve(process.getuid!()),
+    stream: (id, url, netns) => Promise.resolve(h.stream(id, "provision", url, netns)),
+    unstream: (id, url) => Promise.resolve(h.unstream(id, "provision", url)),
   };
   // test double: the flist driver's prepare() (CONTRACTS) for a container flist carrying its kernel
   const flist: FlistPort = {
@@ -140,6 +146,38 @@ test("a zmachine on an NR: seed, ping from the NR, zmount disk, 9p root; update;
   // the tap is on the NR's bridge, owned by the hypervisor's uid
   const tap = inNs(node.pin("host"), ["ip", "-d", "link", "show", "master", n.bridge]);
   assert.match(tap, /t-[0-9a-f]{12}/);
+
+  // zlogs: the console streamed to a redis server reachable from the VM's network (it runs in the NR)
+  const redis = spawn("nsenter", [`--net=${nrPin}`, "--", "redis-server", "--bind", "10.40.1.1", "--port", "6399", "--save", "", "--appendonly", "no", "--protected-mode", "no"], { stdio: "ignore" });
+  let sub: ReturnType<typeof spawn> | null = null;
+  try {
+    let got = "";
+    for (let i = 0; i < 40 && !got.includes("subscribe"); i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      sub?.kill("SIGKILL");
+      sub = spawn("nsenter", [`--net=${nrPin}`, "--", "redis-cli", "-h", "10.40.1.1", "-p", "6399", "SUBSCRIBE", "zt-logs"], { stdio: ["ignore", "pipe", "ignore"] });
+      got = "";
+      sub.stdout!.on("data", (b: Buffer) => (got += b.toString()));
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const logs = zlogsManager(hvPort);
+    const zl = d.workloads.find((w) => w.name === "logs1")!;
+    assert.is(await logs.provision(ctx, zl), null);
+    const end = Date.now() + 30_000;
+    while (!got.includes("zt-guest: ready") && Date.now() < end) await new Promise((r) => setTimeout(r, 250));
+    const err = (() => {
+      try {
+        return readFileSync(join(lab!.dir, "hv", "vms", WLID, "zlogs.err"), "utf8");
+      } catch (e) {
+        return String(e);
+      }
+    })();
+    assert.match(got, "zt-guest: ready", `the console reached the zlogs target through the NR (subscriber: ${got.slice(0, 200)}; streamer: ${err})`);
+    await logs.deprovision(ctx, zl);
+  } finally {
+    sub?.kill("SIGKILL");
+    redis.kill("SIGKILL");
+  }
 
   // replay: the same workload again is a no-op (same QEMU)
   const pid = h.info(WLID, "provision")!.pid;

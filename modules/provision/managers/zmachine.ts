@@ -30,6 +30,8 @@ export interface HypervisorPort {
   pause(id: string): Promise<VmInfo>;
   resume(id: string): Promise<VmInfo>;
   uid(): Promise<number>;
+  stream(id: string, url: string, netns: string): Promise<void>;
+  unstream(id: string, url: string): Promise<boolean>;
 }
 
 export interface TapInfo {
