@@ -93,6 +93,10 @@ test("grant restrictions: unknown keys and unknown roots are refused", () => {
   assert.throws(() => scopeFor({ roots: ["etc"] }, roots), /no root "etc"/);
   assert.throws(() => scopeFor({ tapPrefix: "veth" }, roots), /tapPrefix/);
   assert.throws(() => parseRoots(["pools=relative"]), /NAME=\/absolute\/path/);
+  // the api's console view: read-only, of one holder's VMs, with no roots to name
+  assert.is(scopeFor({ readOnly: true, of: "provision" }, roots).readOf, "provision");
+  assert.throws(() => scopeFor({ readOnly: true }, roots), /read-only grant is/);
+  assert.throws(() => scopeFor({ readOnly: true, of: "provision", roots: ["pools"] }, roots), /lists no roots/);
 });
 
 test("the seed takes only typed values: no YAML or shell breaks out of its field", () => {

@@ -1,10 +1,12 @@
 // A hypervisor grant's restrictions: {"roots": [names of the driver's roots a request's paths may be under],
-// "tapPrefix": "t-", "owners"?: [twin ids]}. Unknown keys are refused so a typo never widens a grant.
+// "tapPrefix": "t-", "owners"?: [twin ids]}, or a read-only view of another holder's VMs:
+// {"readOnly": true, "of": "<grantee>"} (info, list, console; the api module reads consoles this way).
+// Unknown keys are refused so a typo never widens a grant.
 import type { Scope } from "./spec.ts";
 
 export function scopeFor(restrictions: Record<string, unknown>, roots: Map<string, string>): Scope {
   for (const k of Object.keys(restrictions)) {
-    if (!["roots", "tapPrefix", "owners", "$comment"].includes(k)) throw new Error(`denied: hypervisor: unknown restriction "${k}" (allowed: roots, tapPrefix, owners)`);
+    if (!["roots", "tapPrefix", "owners", "readOnly", "of", "$comment"].includes(k)) throw new Error(`denied: hypervisor: unknown restriction "${k}" (allowed: roots, tapPrefix, owners, readOnly, of)`);
   }
   const names = restrictions.roots ?? [];
   if (!Array.isArray(names) || !names.every((n) => typeof n === "string")) throw new Error("denied: hypervisor: restriction roots must be a list of root names");
@@ -22,7 +24,13 @@ export function scopeFor(restrictions: Record<string, unknown>, roots: Map<strin
     if (!Array.isArray(o) || !o.every((x) => Number.isInteger(x))) throw new Error("denied: hypervisor: owners must be a list of twin ids");
     owners = o as number[];
   }
-  return { roots: granted, tapPrefix, owners };
+  let readOf: string | null = null;
+  if (restrictions.readOnly !== undefined || restrictions.of !== undefined) {
+    if (restrictions.readOnly !== true || typeof restrictions.of !== "string" || !restrictions.of) throw new Error("denied: hypervisor: a read-only grant is {\"readOnly\": true, \"of\": \"<process>\"}");
+    if (names.length) throw new Error("denied: hypervisor: a read-only grant lists no roots");
+    readOf = restrictions.of;
+  }
+  return { roots: granted, tapPrefix, owners, readOf };
 }
 
 /** Driver args after the state dir and netns: `name=/abs/path` roots (created when missing). */

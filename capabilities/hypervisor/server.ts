@@ -5,12 +5,18 @@ import { Hypervisor$Server } from "../schema/gen/hypervisor.ts";
 import type { Hypervisor } from "./hypervisor.ts";
 import { parseSpec, type Scope } from "./spec.ts";
 
-export function hypervisorServer(hv: Hypervisor, scope: Scope, grantee: string): Hypervisor$Server {
+export function hypervisorServer(hv: Hypervisor, scope: Scope, holder: string): Hypervisor$Server {
+  const grantee = scope.readOf ?? holder;
+  const write = () => {
+    if (scope.readOf) throw new Error(`denied: hypervisor: this grant only reads the VMs of ${scope.readOf}`);
+  };
   return new Hypervisor$Server({
     async create(p, r) {
+      write();
       r.json = JSON.stringify(await hv.create(parseSpec(p.json, scope), grantee));
     },
     async destroy(p, r) {
+      write();
       r.existed = await hv.destroy(p.id, grantee);
     },
     info(p, r) {
@@ -23,9 +29,11 @@ export function hypervisorServer(hv: Hypervisor, scope: Scope, grantee: string):
       return Promise.resolve();
     },
     async pause(p, r) {
+      write();
       r.json = JSON.stringify(await hv.pause(p.id, grantee));
     },
     async resume(p, r) {
+      write();
       r.json = JSON.stringify(await hv.resume(p.id, grantee));
     },
     console(p, r) {
@@ -35,10 +43,12 @@ export function hypervisorServer(hv: Hypervisor, scope: Scope, grantee: string):
       return Promise.resolve();
     },
     stream(p) {
+      write();
       hv.stream(p.id, grantee, p.url, p.netns);
       return Promise.resolve();
     },
     unstream(p, r) {
+      write();
       r.existed = hv.unstream(p.id, grantee, p.url);
       return Promise.resolve();
     },

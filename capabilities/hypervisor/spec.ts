@@ -59,6 +59,8 @@ export interface Scope {
   tapPrefix: string;
   /** twins this grant may start VMs for; null = any */
   owners: number[] | null;
+  /** a read-only grant: it sees the VMs of this grantee and changes nothing */
+  readOf?: string | null;
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;

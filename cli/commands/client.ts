@@ -1,4 +1,4 @@
-// `zos client deploy F | get ID | list | changes ID`: a grid user's view of one node, over the chain
+// `zos client deploy F | get ID | list | changes ID | logs ID NAME`: a grid user's view of one node, over the chain
 // (contracts) and RMB (the node's zos.* API). Targets come from .zos-dev/endpoints.json unless flags
 // say otherwise.
 import { readFileSync } from "node:fs";
@@ -11,13 +11,14 @@ import { type ClientTarget, openSession, SessionError, type UserSession } from "
 import { deploy, DeployInputError, workloadViews } from "./client/deploy.ts";
 import { ChainTxError } from "./client/chain_tx.ts";
 
-const USAGE = `usage: zos client <deploy F | get ID | list | changes ID> [options]
+const USAGE = `usage: zos client <deploy F | get ID | list | changes ID | logs ID NAME> [options]
 
   deploy F      create the node contract for deployment file F, sign it, send it to the node over RMB
                 and follow its workloads until they settle (exit 1 if any ends in error)
   get ID        the deployment of contract ID, with each workload's result
   list          your deployments on the node
   changes ID    the workload transaction log of contract ID
+  logs ID NAME  the console log of VM NAME (a zmachine) of contract ID (--offset N: from byte N)
 
 options:
   --endpoints F   endpoints file (default ${DEFAULT_STATE_DIR}/endpoints.json, written by \`npm start\`)
@@ -36,6 +37,7 @@ const flags = {
   "key-type": { type: "string" },
   node: { type: "string" },
   timeout: { type: "string" },
+  offset: { type: "string" },
 } as const;
 
 function target(p: ReturnType<typeof parse>): ClientTarget {
@@ -129,8 +131,25 @@ export const command: Command = {
       console.error(USAGE);
       return 2;
     }
-    const known = ["deploy", "get", "list", "changes"];
+    const known = ["deploy", "get", "list", "changes", "logs"];
     if (!known.includes(sub)) throw new UserError(`zos client: unknown subcommand "${sub}" (expected ${known.join(", ")})`, 2);
+    if (sub === "logs") {
+      const name = extra[0];
+      if (!arg || !name || extra.length > 1) throw new UserError("zos client logs: usage: zos client logs ID NAME [--offset N] [--json]", 2);
+      const id = contractArg(sub, arg);
+      const offset = Number(str(p, "offset") ?? "0");
+      if (!Number.isInteger(offset) || offset < 0) throw new UserError("zos client logs: --offset must be a byte offset (0 or more)", 2);
+      return await withSession(target(p), async (s) => {
+        try {
+          const r = await s.peer.request(s.nodeTwinId, "zos.vm.logs", { contract_id: id, name, offset }) as { log: string; next: number; state: string };
+          if (p.json) console.log(JSON.stringify(r));
+          else process.stdout.write(r.log.endsWith("\n") || !r.log ? r.log : r.log + "\n");
+          return 0;
+        } catch (err) {
+          remote(sub, err);
+        }
+      });
+    }
     if (extra.length || (sub === "list" && arg !== undefined)) {
       throw new UserError(`zos client ${sub}: unexpected argument "${sub === "list" ? arg : extra[0]}"`, 2);
     }
