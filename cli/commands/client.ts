@@ -10,6 +10,7 @@ import { DEFAULT_STATE_DIR, endpointsPath, readEndpoints } from "./dev/endpoints
 import { type ClientTarget, openSession, SessionError, type UserSession } from "./client/session.ts";
 import { deploy, DeployInputError, workloadViews } from "./client/deploy.ts";
 import { ChainTxError } from "./client/chain_tx.ts";
+import { resolveFlists } from "./client/flists.ts";
 
 const USAGE = `usage: zos client <deploy F | get ID | list | changes ID | logs ID NAME> [options]
 
@@ -39,6 +40,15 @@ const flags = {
   timeout: { type: "string" },
   offset: { type: "string" },
 } as const;
+
+/** The dev hub's flists by name (endpoints.json `flists`), {} when there is no endpoints file. */
+function devFlists(p: ReturnType<typeof parse>): Record<string, string> {
+  try {
+    return (readEndpoints(str(p, "endpoints") ?? endpointsPath(DEFAULT_STATE_DIR)) as { flists?: Record<string, string> }).flists ?? {};
+  } catch {
+    return {};
+  }
+}
 
 function target(p: ReturnType<typeof parse>): ClientTarget {
   const file = str(p, "endpoints") ?? endpointsPath(DEFAULT_STATE_DIR);
@@ -164,6 +174,11 @@ export const command: Command = {
       const timeoutS = Number(str(p, "timeout") ?? "120");
       if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new UserError("zos client deploy: --timeout must be a positive number of seconds", 2);
       const t = target(p);
+      try {
+        text = resolveFlists(text, devFlists(p));
+      } catch (err) {
+        throw new UserError(`zos client deploy: ${(err as Error).message}`, 2);
+      }
       const progress = (event: string, fields: Record<string, unknown>) => {
         if (p.json) return console.error(JSON.stringify({ event, ...fields }));
         if (event === "contract") console.log(`creating node contract on node ${fields.node_id} (hash ${fields.hash}) …`);

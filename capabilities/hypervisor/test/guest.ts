@@ -70,7 +70,7 @@ done
 for b in /sys/block/vd*; do
   [ -e "$b" ] || continue
   s=$(cat $b/serial 2>/dev/null)
-  case "$s" in zt-*) echo "written by the guest to $s" | dd of=/dev/\${b##*/} bs=512 conv=sync 2>/dev/null && echo "zt-guest: disk $s";; esac
+  case "$s" in zt*) echo "written by the guest to $s" | dd of=/dev/\${b##*/} bs=512 conv=sync 2>/dev/null && echo "zt-guest: disk $s";; esac
 done
 mkdir -p /etc/acpi/PWRF
 printf '#!/bin/sh\\npoweroff -f\\n' > /etc/acpi/PWRF/00000080
@@ -84,7 +84,7 @@ while true; do sleep 3600; done
 export function buildGuest(progress: (m: string) => void = () => {}): Guest {
   if (!existsSync(BUSYBOX)) throw new Error(`${BUSYBOX} is missing: apt-get install busybox-static (listed in .ci/run)`);
   const k = prepareKernel(CACHE_DIR, KERNEL, progress);
-  const initrd = join(k.root, "zt-guest-initrd-v1.cpio");
+  const initrd = join(k.root, "zt-guest-initrd-v2.cpio");
   if (!existsSync(initrd)) {
     const sel = selectModules(k.modulesDir, MODULES);
     const entries: ImageEntry[] = [

@@ -42,7 +42,7 @@ function deployment(memoryMiB: number) {
     version: 0, twin_id: TWIN, contract_id: Number(CONTRACT), metadata: "", description: "", expiration: 0,
     signature_requirement: { requests: [{ twin_id: TWIN, required: false, weight: 1 }], weight_required: 1, signatures: [], signature_style: "" },
     workloads: [
-      { version: 0, name: "zt-data", type: "zmount", data: { size: 64 * 1024 * 1024 }, metadata: "", description: "", result: { created: 0, state: "ok", message: "", data: null } },
+      { version: 0, name: "ztdata", type: "zmount", data: { size: 64 * 1024 * 1024 }, metadata: "", description: "", result: { created: 0, state: "ok", message: "", data: null } },
       { version: 0, name: "logs1", type: "zlogs", data: { zmachine: "vm1", output: "redis://10.40.1.1:6399/zt-logs" }, metadata: "", description: "", result: { created: 0, state: "", message: "", data: null } },
       {
         version: 0, name: "vm1", type: "zmachine", metadata: "", description: "", result: { created: 0, state: "", message: "", data: null },
@@ -50,7 +50,7 @@ function deployment(memoryMiB: number) {
           flist: "https://hub.example/zt/test-guest.fl",
           network: { public_ip: "", planetary: false, interfaces: [{ network: "net1", ip: "10.40.1.5" }] },
           size: 0, compute_capacity: { cpu: 1, memory: memoryMiB * 1024 * 1024 },
-          mounts: [{ name: "zt-data", mountpoint: "/data" }],
+          mounts: [{ name: "ztdata", mountpoint: "/data" }],
           entrypoint: "/sbin/zinit init", env: { SSH_KEY: "ssh-ed25519 AAAAC3Nza zt@test" }, corex: false,
         },
       },
@@ -78,7 +78,7 @@ test("a zmachine on an NR: seed, ping from the NR, zmount disk, 9p root; update;
   const g = buildGuest();
   copyFileSync(g.kernel, join(flistRoot, "vmlinux"));
   copyFileSync(g.initrd, join(flistRoot, "initrd"));
-  const disk = join(pools, "p1", "vdisks", `${TWIN}-${CONTRACT}-zt-data`);
+  const disk = join(pools, "p1", "vdisks", `${TWIN}-${CONTRACT}-ztdata`);
   writeFileSync(disk, "");
   truncateSync(disk, 64 * 1024 * 1024);
 
@@ -107,7 +107,7 @@ test("a zmachine on an NR: seed, ping from the NR, zmount disk, 9p root; update;
       untap: (twin, network, vmId) => node.service.deprovision({ twin, workloadId: vmId, name: network, type: "vm-tap" }),
     },
     // test double: the storage module's diskInfo path (CONTRACTS) for the file above
-    storage: { diskPath: (_o, id) => Promise.resolve(id === `${TWIN}-${CONTRACT}-zt-data` ? disk : null), volumePath: () => Promise.resolve(null) },
+    storage: { diskPath: (_o, id) => Promise.resolve(id === `${TWIN}-${CONTRACT}-ztdata` ? disk : null), volumePath: () => Promise.resolve(null) },
     flist,
     containerCmdline: GUEST_CMDLINE,
   });
@@ -142,7 +142,7 @@ test("a zmachine on an NR: seed, ping from the NR, zmount disk, 9p root; update;
   assert.ok(ok, "the guest answers ping from its NR namespace");
   assert.match(consoleText(), /eth0 [0-9a-f:]+ 10\.40\.1\.5\/24 via 10\.40\.1\.1/);
   assert.match(consoleText(), "zt-guest: 9p root etc");
-  assert.match(readFileSync(disk).subarray(0, 64).toString(), /^written by the guest to zt-data/, "the guest wrote its zmount disk (found by serial)");
+  assert.match(readFileSync(disk).subarray(0, 64).toString(), /^written by the guest to ztdata/, "the guest wrote its zmount disk (found by serial)");
   // the tap is on the NR's bridge, owned by the hypervisor's uid
   const tap = inNs(node.pin("host"), ["ip", "-d", "link", "show", "master", n.bridge]);
   assert.match(tap, /t-[0-9a-f]{12}/);
