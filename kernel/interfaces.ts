@@ -15,6 +15,7 @@ import { Zdb$Client } from "../capabilities/schema/gen/zdb.ts";
 import { Flist$Client } from "../capabilities/schema/gen/flist.ts";
 import { Gateway$Client } from "../capabilities/schema/gen/gateway.ts";
 import { ProcessMemory$Client } from "../capabilities/schema/gen/system.ts";
+import { Hypervisor$Client } from "../capabilities/schema/gen/hypervisor.ts";
 
 const registry = new Map<string, bigint>([
   ["Session", Session$Client.interfaceId],
@@ -43,6 +44,7 @@ const registry = new Map<string, bigint>([
   ["Flist", Flist$Client.interfaceId],
   ["Gateway", Gateway$Client.interfaceId],
   ["ProcessMemory", ProcessMemory$Client.interfaceId],
+  ["Hypervisor", Hypervisor$Client.interfaceId],
 ]);
 
 export function interfaceId(name: string): bigint | undefined {

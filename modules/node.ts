@@ -116,6 +116,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   };
   for (const d of ["", "chain", "hostfacts", "kv", "zdb"]) mkdirSync(join(stateDir, d), { recursive: true, mode: 0o700 });
   ensureTunNode(stateDir);
+  ensureTunNode(stateDir, "hypervisor"); // QEMU opens VM taps through it (capabilities/hypervisor)
   if (o.faucetMnemonic) writeSecret(join(stateDir, "chain", "faucet"), o.faucetMnemonic);
   // Ready means what a user needs: registered on chain and the api serving its zos.* commands through the
   // rmb driver (it says so once its serve call succeeded), so the first request after start is answered.

@@ -13,6 +13,7 @@ import { deploymentHashText } from "../provision/mod.ts";
 import { granted, HostFactsClient, nodeAddress, rmbInfo, statusOf } from "../node/caps.ts";
 import { toJson } from "../node/json.ts";
 import { StorageClient } from "../node/storage-client.ts";
+import { hypervisorClient } from "../node/hypervisor-client.ts";
 import { networkClient } from "../node/network-client.ts";
 import { ApiError, createRouter, gridtypesCodec } from "./mod.ts";
 import type { Capacity, ChainContract, DeploymentEngine, DeploymentJson, EngineUsage, WorkloadJson } from "./ports.ts";
@@ -94,7 +95,21 @@ let version = { zos: "unknown", zinit: "unknown" };
 // config always from chain, as Zero-OS answers it.
 const net = (await session.list()).includes("network") ? networkClient(granted(session, "network")) : null;
 
+// zos.vm.logs: consoles of the VMs provision started, through a read-only hypervisor grant
+const hvRead = (await session.list()).includes("hypervisor") ? hypervisorClient(granted(session, "hypervisor")) : null;
+const vms = hvRead
+  ? {
+    async consoleLog(id: string, offset: number, max: number) {
+      const info = await hvRead.info(id);
+      if (!info) return null;
+      const c = await hvRead.console(id, offset, max);
+      return { log: new TextDecoder().decode(c.data), next: c.next, state: info.state };
+    },
+  }
+  : undefined;
+
 const router = createRouter({
+  vms,
   codec: gridtypesCodec,
   engine,
   contracts,

@@ -133,7 +133,13 @@ export interface LocationInfo {
   }>;
 }
 
+export interface VmConsoles {
+  /** a VM's console from byte `offset`; null when the node has no such VM */
+  consoleLog(id: string, offset: number, max: number): Promise<{ log: string; next: number; state: string } | null>;
+}
+
 export interface ApiDeps {
+  vms?: VmConsoles;
   codec?: DeploymentCodec;
   engine?: DeploymentEngine;
   contracts?: ContractReader;
