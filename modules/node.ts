@@ -27,6 +27,10 @@ export interface NodeOptions {
   zdbListen?: string;
   /** the flist hub (the dev grid's hub_url); default the Zero-OS hubs (hub.threefold.me, legacy blocks on its 0-db) */
   hubUrl?: string;
+  /** HOST:PORT of the gateway proxy (default 127.0.0.1:0: loopback, any free port) */
+  gatewayListen?: string;
+  /** a pinned network namespace the gateway proxy runs in (default "-": the kernel's own) */
+  gatewayNs?: string;
   /** how long to wait for registration (default 120 s) */
   registerTimeoutMs?: number;
   manifest?: string;
@@ -107,9 +111,12 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     activationhost: o.activationUrl ? hostOf(o.activationUrl, "activation URL", ["http:", "https:"]) : hostOf(o.chainUrl, "chain URL"),
     zdblisten: o.zdbListen ?? "127.0.0.1:0",
     ...flistHubVars(o.hubUrl),
+    gatewaylisten: o.gatewayListen ?? "127.0.0.1:0",
+    gatewayns: o.gatewayNs ?? "-",
   };
   for (const d of ["", "chain", "hostfacts", "kv", "zdb"]) mkdirSync(join(stateDir, d), { recursive: true, mode: 0o700 });
   ensureTunNode(stateDir);
+  ensureTunNode(stateDir, "hypervisor"); // QEMU opens VM taps through it (capabilities/hypervisor)
   if (o.faucetMnemonic) writeSecret(join(stateDir, "chain", "faucet"), o.faucetMnemonic);
   // Ready means what a user needs: registered on chain and the api serving its zos.* commands through the
   // rmb driver (it says so once its serve call succeeded), so the first request after start is answered.

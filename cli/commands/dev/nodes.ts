@@ -18,14 +18,18 @@ interface NodeStart {
   log: (l: string) => void;
 }
 
-export async function startMoreNodes(stateDir: string, count: number, o: NodeStart, stops: (() => Promise<unknown>)[]) {
+/** `accessIndex` (0-based, -1 = none): the node that gets the farmer's public config on chain. */
+export async function startMoreNodes(stateDir: string, count: number, o: NodeStart, stops: (() => Promise<unknown>)[], accessIndex = -1) {
   const dirs = nodeDirs(stateDir, count);
-  // one node (plain `npm start`) needs no underlay: its network namespaces appear with the first network workload
-  const underlay = count > 1 ? prepareUnderlay(stateDir, dirs) : null;
+  // one node (plain `npm start`) needs no underlay unless it is an access node: its network namespaces
+  // appear with the first network workload
+  const underlay = count > 1 || accessIndex >= 0 ? prepareUnderlay(stateDir, dirs, accessIndex) : null;
   if (underlay) stops.push(() => Promise.resolve(underlay.stop()));
   const publicIp = (i: number): string | null => underlay?.publicIps[i] ?? null;
   return {
     publicIp,
+    dirs,
+    lanNetns: underlay?.lanNetns ?? null,
     async startOthers(): Promise<{ node_id: number; twin_id: number; public_ip: string | null }[]> {
       const out: { node_id: number; twin_id: number; public_ip: string | null }[] = [];
       const { startNode } = await import("../../../modules/node.ts");
