@@ -9,7 +9,6 @@ import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import type * as $ from "capnp-es";
 import { type KernelHandle, startKernel } from "../../kernel/mod.ts";
 import { NODE_MANIFEST } from "../../modules/node.ts";
 import { tempDir } from "../../tools/test-tmp.ts";
@@ -17,7 +16,7 @@ import { startHub, type RunningHub } from "../../grid/hub/mod.ts";
 import { pushToHub } from "../../grid/hub/push.ts";
 import { DirStore, hex, packFlist, readFlist } from "../lib/flist/mod.ts";
 import { describeTree, makeSourceTree } from "../lib/flist/test-helpers.ts";
-import { Flist$Client } from "../schema/gen/flist.ts";
+import { flistClient } from "./client.ts";
 
 const t = suite("flist driver");
 const dir = tempDir("zt-flist-drv-");
@@ -29,21 +28,13 @@ let deadHost = "";
 const urls: Record<string, string> = {};
 const srcs: Record<string, string> = {};
 
-const use = <T>(grant: string, fn: (c: Flist$Client) => Promise<T>) => kernel.kernel.grantFor("holder", grant).then((c: $.Client) => fn(new Flist$Client(c)));
-const prepare = (url: string, grant = "flist") => use(grant, async (c) => JSON.parse((await c.prepare((p) => (p.url = url)).promise()).json));
-const release = (hash: string, grant = "flist") => use(grant, (c) => c.release((p) => (p.hash = hash)).promise());
-const writable = (owner: number, vm: string, url: string, size: number, grant = "flist") =>
-  use(grant, async (c) => JSON.parse((await c.writable((p) => {
-    p.owner = owner;
-    p.vm = vm;
-    p.url = url;
-    p.size = BigInt(size);
-  }).promise()).json));
-const drop = (owner: number, vm: string, grant = "flist") => use(grant, (c) => c.dropWritable((p) => {
-  p.owner = owner;
-  p.vm = vm;
-}).promise());
-const list = () => use("flist", async (c) => JSON.parse((await c.list().promise()).json) as { hash: string; refs: number; writables: string[] }[]);
+// through the client the provision module binds (capabilities/flist/client.ts)
+const fc = (grant = "flist") => flistClient((fn) => kernel.kernel.grantFor("holder", grant).then(fn));
+const prepare = (url: string, grant = "flist") => fc(grant).prepare(url);
+const release = (hash: string, grant = "flist") => fc(grant).release(hash);
+const writable = (owner: number, vm: string, url: string, size: number, grant = "flist") => fc(grant).writable(owner, vm, url, BigInt(size));
+const drop = (owner: number, vm: string, grant = "flist") => fc(grant).dropWritable(owner, vm);
+const list = () => fc().list();
 const refusal = (p: Promise<unknown>) => p.then(() => "", (e: Error) => e.message);
 const rootsDir = () => join(dir, "state", "flist", "roots");
 
@@ -170,7 +161,7 @@ t("VM flists: kernel, initrd and image paths inside the root; set-id bits never 
   assert.is(v.kind, "vm");
   assert.is(v.image, join(v.root, "image.raw"));
   assert.is(v.kernel, join(v.root, "boot/vmlinuz-6.1"), "the symlink is resolved inside the root");
-  assert.is(readFileSync(v.initrd, "utf8"), "initrd");
+  assert.is(readFileSync(v.initrd!, "utf8"), "initrd");
   assert.is(lstatSync(join(v.root, "bin/su")).mode & 0o7777, 0o755);
   const trap = await prepare(urls["t/trap.fl"]);
   assert.is(trap.kind, "container");

@@ -1,7 +1,7 @@
 // The scripts of the dev hub's ready-made guests (busybox sh; tested by booting them in the vm area).
 /** The initramfs /init: load the virtio, 9p, ext4 and vfat modules, then switch to the root: the disk
- * labelled `zosroot` (full-VM guest, image.raw) or the 9p share tagged `vroot` (container mode, the flist
- * root shared by the host); `zos.root=LABEL=x` or `zos.root=9p:TAG` on the kernel command line overrides. */
+ * labelled `zosroot` (full-VM guest, image.raw) or the 9p share tagged `root` or `vroot` (container mode,
+ * the flist root shared by the host); `zos.root=LABEL=x` or `zos.root=9p:TAG` on the command line overrides. */
 export const INITRD_INIT = `#!/bin/busybox sh
 /bin/busybox --install -s /bin
 mkdir -p /proc /sys /dev /newroot
@@ -10,21 +10,25 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in $(cat /etc/modules-order); do insmod /lib/modules/$m.ko 2>/dev/null; done
 want=$(sed -n 's/.*zos\\.root=\\([^ ]*\\).*/\\1/p' /proc/cmdline)
-tag=vroot
+tags="root vroot"
 label=zosroot
-case "$want" in 9p:*) tag=\${want#9p:}; label= ;; LABEL=*) label=\${want#LABEL=}; tag= ;; esac
+case "$want" in 9p:*) tags=\${want#9p:}; label= ;; LABEL=*) label=\${want#LABEL=}; tags= ;; esac
 dev=
 [ -n "$label" ] && dev=$(findfs LABEL=$label 2>/dev/null)
 if [ -n "$dev" ]; then
   mount -t ext4 "$dev" /newroot
-elif [ -n "$tag" ] && grep -qs "^$tag\\$" /sys/bus/virtio/drivers/9pnet_virtio/*/mount_tag; then
-  mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=loose "$tag" /newroot
+else
+  for tag in $tags; do
+    if grep -qs "^$tag\\$" /sys/bus/virtio/drivers/9pnet_virtio/*/mount_tag; then
+      mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=loose "$tag" /newroot && break
+    fi
+  done
 fi
 if [ -x /newroot/sbin/init ]; then
   umount /proc /sys 2>/dev/null
   exec switch_root /newroot /sbin/init
 fi
-echo "zos guest: no root (no disk labelled $label, no 9p tag $tag); a shell on the initramfs"
+echo "zos guest: no root (no disk labelled $label, no 9p tag of: $tags); a shell on the initramfs"
 exec sh
 `;
 

@@ -1,0 +1,43 @@
+// The Flist capability as the zmachine manager's FlistPort (modules/provision/managers/zmachine.ts):
+// JSON in, typed objects out. `use` runs a call on the granted reference (re-acquired after a restart).
+import type * as $ from "capnp-es";
+import { Flist$Client } from "../schema/gen/flist.ts";
+
+export interface FlistRoot {
+  hash: string;
+  root: string;
+  kind: "container" | "vm";
+  kernel?: string;
+  initrd?: string;
+  image?: string;
+  format: "fl" | "flist";
+  files: number;
+  bytes: number;
+}
+
+type Use = <T>(fn: (c: $.Client) => Promise<T>) => Promise<T>;
+
+export function flistClient(use: Use) {
+  const call = <T>(fn: (c: Flist$Client) => Promise<T>) => use((c) => fn(new Flist$Client(c)));
+  return {
+    prepare: (url: string) => call(async (c) => JSON.parse((await c.prepare((p) => (p.url = url)).promise()).json) as FlistRoot),
+    release: (hash: string) => call(async (c) => void await c.release((p) => (p.hash = hash)).promise()),
+    writable: (owner: number, vm: string, url: string, size: bigint) =>
+      call(async (c) =>
+        JSON.parse((await c.writable((p) => {
+          p.owner = owner;
+          p.vm = vm;
+          p.url = url;
+          p.size = size;
+        }).promise()).json) as { path: string; hash: string; size: number }
+      ),
+    dropWritable: (owner: number, vm: string) =>
+      call(async (c) =>
+        void await c.dropWritable((p) => {
+          p.owner = owner;
+          p.vm = vm;
+        }).promise()
+      ),
+    list: () => call(async (c) => JSON.parse((await c.list().promise()).json) as { hash: string; url: string; root: string; refs: number; writables: string[] }[]),
+  };
+}
