@@ -24,6 +24,7 @@ import { zmachineLightManager, zmachineManager, type NetworkPort, type TapInfo }
 import { hypervisorClient } from "../node/hypervisor-client.ts";
 import { zlogsManager } from "./managers/zlogs.ts";
 import { contractCheckerFromChain, type CapacitySource, Engine, KvDurableStore, twinKeysFromChain, type WorkloadManager } from "./mod.ts";
+import { flistClient } from "../../capabilities/flist/client.ts";
 
 interface Cap { cru: number; sru: number; hru: number; mru: number }
 
@@ -143,7 +144,8 @@ if (grants.includes("hypervisor") && grants.includes("network")) {
       diskPath: async (owner, id) => pathOf(await storage.diskInfo(owner, id)),
       volumePath: async (owner, id) => pathOf(await storage.volumeInfo(owner, id)),
     },
-    flist: null,
+    // the flist driver (capabilities/flist) when granted: prepare/writable roots by URL from the hubs it may reach
+    flist: grants.includes("flist") ? flistClient(granted(session, "flist")) : null,
   }));
   managers.set("zmachine-light", zmachineLightManager);
 }
