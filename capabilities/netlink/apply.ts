@@ -147,7 +147,11 @@ async function run1(ops: NetOps, g: Grant, o: Op, i: number): Promise<unknown> {
     case "link.set": return ops.linkSet(n, s(o, "name", i), { up: o.up as boolean | undefined, master: o.master as string | null | undefined, mtu: o.mtu as number | undefined });
     case "link.move": return ops.linkMove(n, s(o, "name", i), ns(o, "into", i));
     case "link.del": return ops.linkDel(n, s(o, "name", i));
-    case "tap.add": return await ops.tapAdd(n, s(o, "name", i), o.master as string | undefined);
+    case "tap.add": {
+      const user = o.user;
+      if (user !== undefined && (typeof user !== "number" || !Number.isInteger(user) || user < 0 || user > 0xfffffffe)) throw new Error(`op ${i} (tap.add): user must be a uid`);
+      return await ops.tapAdd(n, s(o, "name", i), o.master as string | undefined, user as number | undefined);
+    }
     case "addr.add": return ops.addrAdd(n, s(o, "dev", i), s(o, "cidr", i));
     case "addr.del": return ops.addrDel(n, s(o, "dev", i), s(o, "cidr", i));
     case "route.add": return ops.routeAdd(n, { dst: s(o, "dst", i), via: o.via as string | undefined, dev: o.dev as string | undefined });

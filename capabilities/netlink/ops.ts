@@ -299,9 +299,10 @@ export class NetOps {
   }
 
   /** A persistent tap (ip tuntap: the ioctl path), optionally attached to a bridge. */
-  async tapAdd(ns: string, name: string, master?: string): Promise<void> {
+  /** `user`: the uid that may attach the persistent tap without CAP_NET_ADMIN (the hypervisor driver's). */
+  async tapAdd(ns: string, name: string, master?: string, user?: number): Promise<void> {
     if (this.index(ns, name) === null) {
-      const ip = ["ip", "tuntap", "add", "dev", name, "mode", "tap"];
+      const ip = ["ip", "tuntap", "add", "dev", name, "mode", "tap", ...(user === undefined ? [] : ["user", String(user)])];
       await run(ns ? ["nsenter", `--net=${this.pin(ns)}`, "--", ...ip] : ip);
     }
     if (master) this.linkSet(ns, name, { master, up: true });

@@ -6,6 +6,7 @@ import { hostOps, type Layout, names, nrConfig, type NrConfig, nrDeleteOps, nrOp
 import {
   type IpResult, macOf, pubipFilterOp, pubipUnfilterOp, pubNames, type PublicConfig, publicConfigOf, publicOps, reservedIpsOf, slaacOf,
 } from "./public.ts";
+import { networkId, tapOps, untapOps } from "./taps.ts";
 
 export type Apply = (ops: Record<string, unknown>[]) => Promise<unknown[]>;
 
@@ -128,6 +129,12 @@ export class NetworkService {
       if (req.type === "network-light") {
         throw new WorkloadInputError("network-light is not supported on this node: it is the v3light/v4 flavour (mycelium-only NRs), and this node runs the full v3 network stack; deploy a `network` workload instead");
       }
+      if (req.type === "vm-tap") {
+        const nr = (await this.records()).find((r) => r.netId === networkId(req.twin, req.name));
+        const t = tapOps(this.layout, req, nr && { netId: nr.netId, subnet: nr.subnet, ipRange: nr.config.ipRange });
+        await this.#apply(t.ops);
+        return t.info;
+      }
       if (req.type !== "network") throw new WorkloadInputError(`${req.type} workloads are not handled by the network module`);
       const c = nrConfig(req.twin, req.name, req.data);
       const all = await this.records();
@@ -154,8 +161,13 @@ export class NetworkService {
     });
   }
 
-  deprovision(req: { twin: number; name: string; workloadId: string; type?: string }): Promise<void> {
+  deprovision(req: { twin: number; name: string; workloadId: string; type?: string; data?: Record<string, unknown> }): Promise<void> {
     return this.#serial(async () => {
+      if (req.type === "vm-tap") {
+        const present = new Set((await this.#links(this.layout.host)).map((l) => l.name));
+        await this.#apply(untapOps(this.layout, { ...req, data: req.data ?? {} }, present));
+        return;
+      }
       const ip = await this.#getJson<IpRecord>(`ip/${req.workloadId}`);
       if (ip || req.type === "ip" || req.type === "ipv4") {
         // the filter goes first: a record left after a crash here is removed by the next delete

@@ -43,6 +43,8 @@ export interface DevGridOptions {
    * default 1 when several nodes run, none for a single node unless given; 0 = none
    */
   accessNode?: number;
+  /** where the first node's gateway proxy listens: HOST:PORT and a pinned namespace ("-" = the kernel's) */
+  gateway?: { listen: string; ns: string };
 }
 
 /** The node, always under the capability kernel (modules/node.ts, manifests/node.json), as in the image. */
@@ -158,17 +160,20 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
     const count = Math.max(1, o.nodes ?? 1);
     const accessIndex = (o.accessNode ?? (count > 1 ? 1 : 0)) - 1;
     if (accessIndex >= count) throw new Error(`--access-node ${accessIndex + 1} names no node (there are ${count})`);
-    const more = await startMoreNodes(o.stateDir, count, { chainUrl: chain.url, relayUrl: relay.url, farmId: DEV_FARM_ID, faucetMnemonic: faucetAccount.mnemonic, log }, stops, accessIndex);
+    const more = await startMoreNodes(o.stateDir, count, { chainUrl: chain.url, relayUrl: relay.url, farmId: DEV_FARM_ID, faucetMnemonic: faucetAccount.mnemonic, hubUrl: services.hub.url, log }, stops, accessIndex);
     const fresh = !existsSync(join(nodeDir, "identity", "seed.txt"));
     const n = await startNode({
       stateDir: nodeDir,
       zdbListen: await devZdbListen(),
+      hubUrl: services.hub.url,
       chainUrl: chain.url,
       relayUrl: relay.url,
       farmId: DEV_FARM_ID,
       faucetMnemonic: faucetAccount.mnemonic,
       onEvent: (e) => log(`[kernel] ${JSON.stringify(e)}`),
       disks: o.disks,
+      gatewayListen: o.gateway?.listen,
+      gatewayNs: o.gateway?.ns,
     });
     const node: NodeHandle = { twinId: n.twinId, nodeId: n.nodeId, newIdentity: fresh, mode: "kernel", running: n, stop: () => n.stop() };
     stops.push(() => node.stop());

@@ -14,6 +14,7 @@ interface NodeStart {
   relayUrl: string;
   farmId: number;
   faucetMnemonic: string;
+  hubUrl?: string;
   log: (l: string) => void;
 }
 
@@ -34,7 +35,7 @@ export async function startMoreNodes(stateDir: string, count: number, o: NodeSta
       const { startNode } = await import("../../../modules/node.ts");
       for (let i = 1; i < count; i++) {
         const n = await startNode({
-          stateDir: dirs[i], chainUrl: o.chainUrl, relayUrl: o.relayUrl, farmId: o.farmId, faucetMnemonic: o.faucetMnemonic,
+          stateDir: dirs[i], chainUrl: o.chainUrl, relayUrl: o.relayUrl, farmId: o.farmId, faucetMnemonic: o.faucetMnemonic, hubUrl: o.hubUrl,
           onEvent: (e) => o.log(`[kernel node${i + 1}] ${JSON.stringify(e)}`),
         });
         stops.push(() => n.stop());

@@ -17,11 +17,11 @@ import { networkId } from "../../lib/gridtypes/names.ts";
 import { names } from "../nr.ts";
 import { ensureTunNode } from "../../node/tun-node.ts";
 import { inNs, wgKeys, wireguardPids } from "./lab.ts";
+import { rootOnly } from "../../../tools/test-env.ts";
 
-const root = process.getuid?.() === 0;
 
 test("under the kernel: exact capabilities, NR up, kill -9 converges, restart restores, delete leaves nothing", async () => {
-  if (!root) return console.log("  (skipped: needs a root kernel)");
+  if (!rootOnly("the network module and netlink driver under a root kernel")) return;
   const tmp = tempDir("zt-network-kernel-");
   const node = JSON.parse(stripComments(readFileSync(join(repoRoot, "manifests", "node.json"), "utf8")));
   const p = node.processes;

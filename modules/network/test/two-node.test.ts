@@ -21,12 +21,12 @@ import { signerFromMnemonic } from "../../../capabilities/rmb/signer.ts";
 import { networkId } from "../../lib/gridtypes/names.ts";
 import { names } from "../nr.ts";
 import { inNs, wgKeys, wireguardPids } from "./lab.ts";
+import { rootOnly } from "../../../tools/test-env.ts";
 
 const require = createRequire(import.meta.url);
 // deno-lint-ignore no-explicit-any
 type Any = any;
 const gc: Any = require("@threefold/grid_client");
-const root = process.getuid?.() === 0;
 
 function znet(subnet: string, port: number, priv: string, peer: { subnet: string; pub: string; endpoint: string }): Any {
   const z = new gc.Znet();
@@ -51,7 +51,7 @@ function znet(subnet: string, port: number, priv: string, peer: { subnet: string
 }
 
 test("two nodes under npm start: a grid_client network on both, ping across, zos.network.*, nothing left after stop", async () => {
-  if (!root) return console.log("  (skipped: needs root: namespaces)");
+  if (!rootOnly("two nodes with namespaces")) return;
   const dir = tempDir("zt-network-2node-");
   let grid: DevGrid | null = null;
   const closers: (() => Promise<unknown>)[] = [];
