@@ -155,6 +155,7 @@ test("two nodes under npm start: a grid_client network on both, ping across, zos
     assert.is(ipResult.data.gateway, "198.18.0.254");
     assert.match(ipResult.data.ip, /^198\.18\.0\.20[0-3]\/24$/, "one of the farm's IPs the contract reserved");
     assert.match(ipResult.data.ip6, /^2001:db8:18:0:[0-9a-f:]+\/64$/, "the SLAAC address of the VM's tap in the node's /64");
+    assert.equal(await call(grid.nodes[0].twin_id, "zos.network.list_public_ips"), [ipResult.data.ip, ipResult.data.ip6].map((x: string) => x.split("/")[0]));
     const hostA = join(dir, "node", "netlink", "ns", "host");
     assert.match(inNs(hostA, ["nft", "list", "table", "bridge", "zos-pubip"]), /chain r-/);
 
