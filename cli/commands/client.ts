@@ -182,7 +182,11 @@ export const command: Command = {
       const progress = (event: string, fields: Record<string, unknown>) => {
         if (p.json) return console.error(JSON.stringify({ event, ...fields }));
         if (event === "contract") console.log(`creating node contract on node ${fields.node_id} (hash ${fields.hash}) …`);
-        else if (event === "contract_created") console.log(`contract ${fields.contract_id} created; signing and sending to the node …`);
+        else if (event === "name_contract") {
+          console.log(fields.owner !== undefined
+            ? `name "${fields.name}" is held by twin ${fields.owner} (name contract ${fields.contract_id}): the node will refuse it`
+            : `name "${fields.name}": name contract ${fields.contract_id}${fields.created ? " created" : " (yours)"}`);
+        } else if (event === "contract_created") console.log(`contract ${fields.contract_id} created; signing and sending to the node …`);
         else if (event === "accepted") console.log(`node accepted contract ${fields.contract_id}; provisioning:`);
         else if (event === "workload") console.log(`  ${fields.name} (${fields.type}): ${fields.state}${fields.message ? ` — ${fields.message}` : ""}`);
         else if (event === "deploy_refused") console.log(`node refused: ${fields.reason}; cancelling contract ${fields.contract_id}`);

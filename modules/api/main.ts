@@ -4,6 +4,7 @@
 // public identity and the registrar's status, all granted capabilities. No permissions of its own.
 import "../node/no-env.ts"; // first: no environment in the sandbox
 import * as $ from "capnp-es";
+import { ProcessMemory$Client } from "../../capabilities/schema/gen/system.ts";
 import { DeploymentEngine$Client, Rmb$Client, RmbHandler$Server, type RmbHandler$Server$Target } from "../../capabilities/schema/gen/node.ts";
 import { ChainReaderClient } from "../../capabilities/chain/reader-client.ts";
 import { RpcError } from "../../capabilities/lib/rpc/mod.ts";
@@ -24,6 +25,7 @@ const facts = new HostFactsClient(granted(session, "facts"));
 const engineUse = granted(session, "engine");
 const identity = granted(session, "identity");
 const registration = granted(session, "registration");
+const memory = granted(session, "memory");
 const storage = new StorageClient(granted(session, "storage"));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -131,8 +133,11 @@ const router = createRouter({
     ...(net ? {
       wgPorts: () => net.query<number[]>("wg_ports"),
       publicNic: () => net.query<{ is_single: boolean; is_dual: boolean; dual_interface: string }>("public_nic"),
+      setPublicNic: async (ifname: string) => void (await net.query<null>("set_public_nic", { ifname })),
     } : {}),
     async publicConfig() {
+      // the config the network module applied (real state); from chain when the node has no network module
+      if (net) return await net.query("public_config").catch((e: Error) => Promise.reject(new ApiError(e.message)));
       const node = nodeId === undefined ? null : await reader.node(nodeId);
       const pc = node?.publicConfig;
       // zos answers with an error when the farmer set no public config
@@ -156,6 +161,7 @@ const router = createRouter({
   },
   storage: { pools: () => storage.pools() },
   diagnostics: {
+    processes: () => memory(async (c) => JSON.parse((await new ProcessMemory$Client(c).sample().promise()).json)),
     async modules() {
       const reg = await statusOf(registration).catch((e) => ({ error: (e as Error).message })) as { state?: string };
       const rmb = await rmbInfo(rmbUse).catch(() => null);
