@@ -23,6 +23,7 @@ import { gatewayBackend } from "./managers/gateway-client.ts";
 import { zmachineLightManager, zmachineManager, type NetworkPort, type TapInfo } from "./managers/zmachine.ts";
 import { hypervisorClient } from "../node/hypervisor-client.ts";
 import { zlogsManager } from "./managers/zlogs.ts";
+import { flistClient } from "../node/flist-client.ts";
 import { contractCheckerFromChain, type CapacitySource, Engine, KvDurableStore, twinKeysFromChain, type WorkloadManager } from "./mod.ts";
 
 interface Cap { cru: number; sru: number; hru: number; mru: number }
@@ -120,7 +121,7 @@ managers.set("zmount", zmountManager(storage));
 managers.set("volume", volumeManager(storage));
 
 // VMs: the hypervisor driver (when granted), taps through the network module, disk paths from storage;
-// the flist capability is bound here once it is granted (CONTRACTS "Flist"), until then zmachine says so.
+// flists through the flist driver (CONTRACTS "Flist"); without that grant zmachine says so.
 const grants = await session.list();
 if (grants.includes("hypervisor") && grants.includes("network")) {
   const net = networkClient(granted(session, "network"));
@@ -143,7 +144,7 @@ if (grants.includes("hypervisor") && grants.includes("network")) {
       diskPath: async (owner, id) => pathOf(await storage.diskInfo(owner, id)),
       volumePath: async (owner, id) => pathOf(await storage.volumeInfo(owner, id)),
     },
-    flist: null,
+    flist: grants.includes("flist") ? flistClient(granted(session, "flist")) : null,
   }));
   managers.set("zmachine-light", zmachineLightManager);
 }
