@@ -129,11 +129,14 @@ if (grants.includes("hypervisor") && grants.includes("network")) {
     tap: async (twin, name, vmId, user) => await net.provision({ twin, workloadId: vmId, name, type: "vm-tap", data: { user } }) as TapInfo,
     untap: (twin, name, vmId) => net.deprovision({ twin, workloadId: vmId, name, type: "vm-tap", data: {} }),
   };
-  const pathOf = (p: unknown) => {
+  // the storage module's info carries the path (CONTRACTS) or at least the pool: the driver resolves
+  // <pool>/vdisks/<id> or <pool>/<id> under its own pools root
+  const where = (p: unknown, id: string) => {
     if (p === null) return null;
-    const path = (p as { path?: string }).path;
-    if (!path) throw new Error("the storage module does not report disk and volume paths on this node (CONTRACTS: diskInfo/volumeInfo carry the path)");
-    return path;
+    const x = p as { path?: string; pool?: string };
+    if (x.path) return x.path;
+    if (x.pool) return { pool: x.pool, name: id };
+    throw new Error(`the storage module reports neither a path nor a pool for ${id}`);
   };
   const hypervisor = hypervisorClient(granted(session, "hypervisor"));
   managers.set("zlogs", zlogsManager(hypervisor));
@@ -141,8 +144,8 @@ if (grants.includes("hypervisor") && grants.includes("network")) {
     hypervisor,
     network,
     storage: {
-      diskPath: async (owner, id) => pathOf(await storage.diskInfo(owner, id)),
-      volumePath: async (owner, id) => pathOf(await storage.volumeInfo(owner, id)),
+      diskPath: async (owner, id) => where(await storage.diskInfo(owner, id), id),
+      volumePath: async (owner, id) => where(await storage.volumeInfo(owner, id), id),
     },
     flist: grants.includes("flist") ? flistClient(granted(session, "flist")) : null,
   }));
