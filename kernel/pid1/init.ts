@@ -39,6 +39,9 @@ export function kernelVars(p: BootParams): Record<string, string> {
     activationhost: hostPort(activationUrls(p)[0]),
     // the node's 0-db server (capabilities/zdb) on every address, as Zero-OS serves zdb namespaces
     zdblisten: `[::]:${ZDB_PORT}`,
+    // the flist driver's hubs (Zero-OS's; legacy .flist blocks come from the hub's 0-db)
+    hubhosts: "hub.threefold.me:443,v4.hub.threefold.me:443,hub.threefold.me:9900",
+    hubstore: "zdb://hub.threefold.me:9900",
     // the gateway proxy: the image has no separate public namespace of its own yet, so the host one
     gatewaylisten: `0.0.0.0:${GATEWAY_PORT}`,
     gatewayns: "-",
