@@ -15,7 +15,8 @@ interface Req {
   keepAlive?: boolean;
 }
 
-function get(url: URL, o: Req, agent: http.Agent | https.Agent | undefined): Promise<number> {
+/** `agent` false = a new connection (and TLS handshake) for this request: Node's global agent keeps them alive. */
+function get(url: URL, o: Req, agent: http.Agent | https.Agent | false): Promise<number> {
   return new Promise((resolve, reject) => {
     const lib = url.protocol === "https:" ? https : http;
     const r = lib.get(url, { agent, ca: o.ca, servername: o.servername, headers: o.servername ? { host: o.servername } : {} } as https.RequestOptions, (res) => {
@@ -32,13 +33,13 @@ async function answer(o: Req): Promise<unknown> {
   if (o.op === "first") {
     const t0 = performance.now();
     for (;;) {
-      const ok = await get(url, o, undefined).then((s) => s === 200, () => false);
+      const ok = await get(url, o, false).then((s) => s === 200, () => false);
       if (ok) return { ms: performance.now() - t0 };
       if (performance.now() - t0 > 10_000) throw new Error("no good response within 10 s");
       await new Promise((r) => setTimeout(r, 1));
     }
   }
-  const agent = o.keepAlive ? new (url.protocol === "https:" ? https : http).Agent({ keepAlive: true, maxSockets: 1 }) : undefined;
+  const agent = o.keepAlive ? new (url.protocol === "https:" ? https : http).Agent({ keepAlive: true, maxSockets: 1 }) : false;
   const lat: number[] = [];
   for (let i = 0; i < (o.n ?? 100); i++) {
     const t0 = performance.now();
@@ -46,7 +47,7 @@ async function answer(o: Req): Promise<unknown> {
     if (s !== 200) throw new Error(`status ${s}`);
     lat.push(performance.now() - t0);
   }
-  agent?.destroy();
+  if (agent) agent.destroy();
   return { lat };
 }
 
