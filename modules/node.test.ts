@@ -30,6 +30,7 @@ import { NODE_MANIFEST, type RunningNode, startNode } from "./node.ts";
 import { loadManifest } from "../kernel/manifest.ts";
 import { readSandboxFacts } from "../kernel/sandbox-check.ts";
 import { capabilityMask } from "../kernel/linux.ts";
+import { rootOnly } from "../tools/test-env.ts";
 
 const require = createRequire(import.meta.url);
 const root = join(fileURLToPath(new URL(".", import.meta.url)), "..");
@@ -133,7 +134,7 @@ t("the node registered itself on chain through its sandboxed processes; the seed
 t("ps during the node: every process under the kernel, read from /proc, has no -A, is not root, and holds only its manifest's Linux capabilities", () => {
   const manifest = loadManifest(NODE_MANIFEST);
   if (!manifest.ok) throw new Error(JSON.stringify(manifest.errors));
-  const asRoot = process.getuid?.() === 0;
+  const asRoot = rootOnly("the node processes are not root and hold only their Linux capabilities");
   for (const spec of manifest.manifest.processes) {
     const pid = node.kernel.pid(spec.name)!;
     const facts = readSandboxFacts(pid);

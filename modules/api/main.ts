@@ -13,6 +13,7 @@ import { deploymentHashText } from "../provision/mod.ts";
 import { granted, HostFactsClient, nodeAddress, rmbInfo, statusOf } from "../node/caps.ts";
 import { toJson } from "../node/json.ts";
 import { StorageClient } from "../node/storage-client.ts";
+import { hypervisorClient } from "../node/hypervisor-client.ts";
 import { networkClient } from "../node/network-client.ts";
 import { ApiError, createRouter, gridtypesCodec } from "./mod.ts";
 import type { Capacity, ChainContract, DeploymentEngine, DeploymentJson, EngineUsage, WorkloadJson } from "./ports.ts";
@@ -94,7 +95,21 @@ let version = { zos: "unknown", zinit: "unknown" };
 // config always from chain, as Zero-OS answers it.
 const net = (await session.list()).includes("network") ? networkClient(granted(session, "network")) : null;
 
+// zos.vm.logs: consoles of the VMs provision started, through a read-only hypervisor grant
+const hvRead = (await session.list()).includes("hypervisor") ? hypervisorClient(granted(session, "hypervisor")) : null;
+const vms = hvRead
+  ? {
+    async consoleLog(id: string, offset: number, max: number) {
+      const info = await hvRead.info(id);
+      if (!info) return null;
+      const c = await hvRead.console(id, offset, max);
+      return { log: new TextDecoder().decode(c.data), next: c.next, state: info.state };
+    },
+  }
+  : undefined;
+
 const router = createRouter({
+  vms,
   codec: gridtypesCodec,
   engine,
   contracts,
@@ -118,8 +133,11 @@ const router = createRouter({
     ...(net ? {
       wgPorts: () => net.query<number[]>("wg_ports"),
       publicNic: () => net.query<{ is_single: boolean; is_dual: boolean; dual_interface: string }>("public_nic"),
+      setPublicNic: async (ifname: string) => void (await net.query<null>("set_public_nic", { ifname })),
     } : {}),
     async publicConfig() {
+      // the config the network module applied (real state); from chain when the node has no network module
+      if (net) return await net.query("public_config").catch((e: Error) => Promise.reject(new ApiError(e.message)));
       const node = nodeId === undefined ? null : await reader.node(nodeId);
       const pc = node?.publicConfig;
       // zos answers with an error when the farmer set no public config

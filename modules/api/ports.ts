@@ -114,6 +114,8 @@ export interface NetworkInfo {
   /** admin view: every host interface */
   adminInterfaces?(): Promise<Record<string, { ips: string[]; mac: string }>>;
   publicNic?(): Promise<{ is_single: boolean; is_dual: boolean; dual_interface: string }>;
+  /** farmer-only: the NIC br-pub uses ("zos" = share the zos uplink) */
+  setPublicNic?(ifname: string): Promise<void>;
 }
 
 export interface StorageInfo {
@@ -131,7 +133,13 @@ export interface LocationInfo {
   }>;
 }
 
+export interface VmConsoles {
+  /** a VM's console from byte `offset`; null when the node has no such VM */
+  consoleLog(id: string, offset: number, max: number): Promise<{ log: string; next: number; state: string } | null>;
+}
+
 export interface ApiDeps {
+  vms?: VmConsoles;
   codec?: DeploymentCodec;
   engine?: DeploymentEngine;
   contracts?: ContractReader;

@@ -142,6 +142,12 @@ t("admin commands: farmer twin only, under zos.admin and zos.network.admin", asy
   // a non-farmer learns nothing, not even that the command is unsupported
   await rejects(r.handle({ twin: USER, command: "zos.admin.set_public_nic", payload: '"eth1"' }), /reserved for the farmer/);
   await rejects(r.handle({ twin: FARMER, command: "zos.admin.set_public_nic", payload: '"eth1"' }), /not supported on this node yet/);
+  const set: string[] = [];
+  const withNic = createRouter(deps({ network: { setPublicNic: (n: string) => Promise.resolve(void set.push(n)) } }));
+  assert.is(await withNic.handle({ twin: FARMER, command: "zos.admin.set_public_nic", payload: '"eth1"' }), null);
+  await rejects(withNic.handle({ twin: USER, command: "zos.admin.set_public_nic", payload: '"eth2"' }), /reserved for the farmer/);
+  await rejects(withNic.handle({ twin: FARMER, command: "zos.admin.set_public_nic", payload: "42" }), /interface name as a JSON string/);
+  assert.equal(set, ["eth1"], "only the farmer's well-formed call reached the network module");
   const unregistered = createRouter(deps({ identity: { nodeId: () => undefined, twinId: () => undefined, farmerTwin: () => Promise.resolve(undefined) } }));
   await rejects(unregistered.handle({ twin: FARMER, command: "zos.admin.interfaces", payload: "" }), /farmer twin of this node is not known yet/);
 });
