@@ -54,7 +54,7 @@ export interface KernelOptions {
   /** How often each process's resident set is measured against its memoryMb budget (default 10 s; kernel/rss.ts). */
   rssIntervalMs?: number;
   /**
-   * First starts in flight at once, spawn → ready (default: one per CPU; kernel/start-slots.ts says why).
+   * First starts in flight at once, spawn → first health answer (default: one per CPU; kernel/start-slots.ts).
    * Independent processes still start in parallel up to this many; restarts are not limited.
    */
   startSlots?: number;
@@ -249,10 +249,12 @@ export class Kernel {
         this.emit("blocked", { process: p.spec.name, waitingFor: missing });
         return;
       }
-      // A slot per first start, held until it is ready or gave up (launch returns then).
+      // A slot per first start, held through its CPU-bound part: until its first health answer (the runtime
+      // is up and its top-level code ran), or until it gave up. Waiting to be ready (pools, the chain) is I/O
+      // and holds no slot.
       const release = await this.slots.acquire();
       try {
-        if (!this.stopping) await this.launch(p);
+        if (!this.stopping) await this.launch(p, release);
       } finally {
         release();
       }
@@ -301,7 +303,7 @@ export class Kernel {
     if (p.identity) chownTree(dir, p.identity.uid, p.identity.gid);
   }
 
-  private async launch(p: Proc): Promise<void> {
+  private async launch(p: Proc, onAnswered?: () => void): Promise<void> {
     if (this.stopping) return;
     const spec = p.spec;
     p.state = "starting";
@@ -395,6 +397,7 @@ export class Kernel {
       clearTimeout(timer);
       if ((ready === "ready" || ready === "answered") && !p.sandbox && alive()) {
         if (!this.verify(p, plan, child.pid!, generation)) return;
+        onAnswered?.();
       }
       if (ready === "ready") break;
       if (performance.now() > deadline) {

@@ -2,7 +2,8 @@
 // started all at once on one vCPU, each of N processes takes N times as long, all of them pass their health
 // timeout together, are killed and restarted together — under QEMU TCG on a loaded host that repeats
 // forever (measured: 8 independent drivers, none ready after 90 s, restarted in a loop). Started at most
-// one per CPU, each is ready after its own start time and the total work is the same.
+// one per CPU, each is ready after its own start time and the total work is the same. A slot is held from
+// spawn to the first health answer (the CPU-bound part), not while a process waits for I/O to be ready.
 import os from "node:os";
 
 export function defaultStartSlots(): number {
