@@ -24,6 +24,7 @@ function readSandboxUid(name: string): number {
   const e = events.findLast((x) => x.event === "spawned" && x.process === name);
   return (e?.sandbox as { uid: number }).uid;
 }
+import { rootOnly } from "../../../tools/test-env.ts";
 
 const EXAMPLE = join(repoRoot, "examples", "zdb.json");
 const PASSWORD = (JSON.parse(readFileSync(EXAMPLE, "utf8")) as { workloads: { data: { password: string } }[] }).workloads[0].data.password;
@@ -168,7 +169,7 @@ t("escape: the zdb server process holds only its manifest's permissions (/proc)"
   const field = (k: string) => new RegExp(`^${k}:\\s+(.*)$`, "m").exec(status)![1].trim();
   // the kernel is root: the driver runs under a uid of its own, with no Linux capabilities at all, and the
   // kernel's verified facts (its `spawned` event) say the same
-  if (process.getuid?.() === 0) {
+  if (rootOnly("zdb under its own uid without Linux capabilities")) {
     assert.not.equal(field("Uid").split(/\s+/)[0], "0", "zdb does not run as root");
     for (const k of ["CapInh", "CapPrm", "CapEff", "CapAmb", "CapBnd"]) assert.is(BigInt(`0x${field(k)}`), 0n, `${k} is empty`);
     assert.is(field("NoNewPrivs"), "1");

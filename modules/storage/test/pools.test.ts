@@ -16,6 +16,7 @@ import { StoragePools } from "../pools.ts";
 import { classify, HDD_THRESHOLD_US } from "../../../capabilities/blockdev/seektime.ts";
 import { Store } from "../../../capabilities/zdb/store.ts";
 import { CommandServer } from "../../../capabilities/zdb/commands.ts";
+import { needs } from "../../../tools/test-env.ts";
 
 /** uvu has no rejects(): the promise must reject with a message matching `re` (or passing the check). */
 async function rejects(p: Promise<unknown>, re: RegExp | ((e: Error) => boolean)): Promise<void> {
@@ -62,7 +63,7 @@ t.after(async () => {
   await other?.detach();
 });
 
-const skip = () => !canAttachLoops() && (console.log("  (skipped: needs root and /dev/loop-control)"), true);
+const skip = () => !needs("storage pools on loop devices", canAttachLoops(), "root and /dev/loop-control");
 
 t("bring-up: every empty disk becomes a pool labelled with its id, SSD/HDD as declared, cache on an SSD", async () => {
   if (skip()) return;
@@ -245,5 +246,4 @@ t("escape: the driver refuses an unlisted device, paths and dot names, a forged 
   assert.is(spawnSync("blkid", ["-p", other!.devices[0]]).status, 2, "the stranger disk is still blank");
 });
 
-if (process.getuid?.() !== 0) console.log("storage pools test: not root, the cases are skipped");
 t.run();
