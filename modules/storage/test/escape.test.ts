@@ -13,6 +13,7 @@ import process from "node:process";
 import { repoRoot } from "../../../kernel/sandbox.ts";
 import { stripComments } from "../../../kernel/manifest.ts";
 import { tempDir } from "../../../tools/test-tmp.ts";
+import { needs } from "../../../tools/test-env.ts";
 import { attachDevDisks, canAttachLoops, type DevDisks } from "../../node/dev-disks.ts";
 
 const t = suite("storage escape: untrusted modules with a storage grant under `zos kernel run`");
@@ -49,7 +50,7 @@ function waitFor<T>(pred: () => T | undefined, ms: number, what: string): Promis
   });
 }
 
-const skip = () => !canAttachLoops() && (console.log("  (skipped: needs root and /dev/loop-control)"), true);
+const skip = () => !needs("storage escape tests on loop devices", canAttachLoops(), "root and /dev/loop-control");
 
 t.before(async () => {
   if (!canAttachLoops()) return;
