@@ -63,10 +63,29 @@ const SCRIPT = '{ [ -z "$3" ] || mount --bind "$3" /dev/net/tun; } && ' +
   '{ mount --bind "$1" /run/wireguard 2>/dev/null || { mount -t tmpfs zos-wg /run && mkdir -p /run/wireguard && mount --bind "$1" /run/wireguard; }; } && ' +
   'exec wireguard-go -f "$2"';
 
+/**
+ * Set once a launch through the shell found no shell: on the image (no shell by design) PID 1 makes
+ * /run/wireguard a link to the driver's UAPI folder and /dev/net/tun 0666, so wireguard-go runs as is.
+ */
+let noShell = false;
+
 /** Starts wireguard-go for `name` inside the namespace pinned at nsPath ("" = ours); resolves once its socket exists. */
 export async function startWireguardGo(nsPath: string, uapiDir: string, name: string, tunNode = ""): Promise<WgProcess> {
-  const inner = ["unshare", "-m", "--propagation", "private", "--", "sh", "-c", SCRIPT, "zos-wg", uapiDir, name, tunNode];
-  const argv = nsPath ? ["nsenter", `--net=${nsPath}`, "--", ...inner] : inner;
+  const inNs = (inner: string[]) => (nsPath ? ["nsenter", `--net=${nsPath}`, "--", ...inner] : inner);
+  if (!noShell) {
+    try {
+      return await launch(inNs(["unshare", "-m", "--propagation", "private", "--", "sh", "-c", SCRIPT, "zos-wg", uapiDir, name, tunNode]), uapiDir, name);
+    } catch (err) {
+      if (!(err instanceof NoShellError)) throw err;
+      noShell = true;
+    }
+  }
+  return await launch(inNs(["wireguard-go", "-f", name]), uapiDir, name);
+}
+
+class NoShellError extends Error {}
+
+async function launch(argv: string[], uapiDir: string, name: string): Promise<WgProcess> {
   const child = spawn(bin(argv[0]), argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LOG_LEVEL: "error" } });
   let stderr = "";
   const keep = (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000));
@@ -79,6 +98,7 @@ export async function startWireguardGo(nsPath: string, uapiDir: string, name: st
   while (!existsSync(socket)) {
     if (exited !== null) {
       await new Promise((r) => setTimeout(r, 20)); // the last output
+      if (exited === 127 && /failed to execute sh\b/.test(stderr)) throw new NoShellError("no shell");
       const msg = stderr.split("\n").filter((l) => /ERROR|error|denied|fail/i.test(l) && !/[│┌└]/.test(l)).join("; ").trim();
       const hint = /TUN device: permission denied/.test(msg)
         ? " — /dev/net/tun is not open to the driver's uid (it is 0666 on the image; on this host it is root-only: make it 0666 or run the kernel as non-root)"

@@ -144,6 +144,37 @@ export class Vm {
     });
   }
 
+  /**
+   * Runs human-monitor commands on one connection and resolves with what QEMU printed once it prompted
+   * after the last one (hostfwd_add/remove for the port probe: vm-tests/lib/port-probe.ts).
+   */
+  monitorBatch(commands: string[], timeoutMs = 30_000): Promise<string> {
+    if (!this.monitorDir) return Promise.reject(new Error("this VM was started without a monitor"));
+    return new Promise((resolve, reject) => {
+      const sock = connect(join(this.monitorDir!, "monitor.sock"));
+      let out = "";
+      const timer = setTimeout(() => {
+        sock.destroy();
+        reject(new Error(`the QEMU monitor did not finish ${commands.length} command(s) within ${timeoutMs} ms`));
+      }, timeoutMs);
+      sock.on("error", (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      sock.on("connect", () => sock.write(commands.join("\n") + "\n"));
+      sock.on("data", (d: Buffer) => {
+        out += d.toString("utf8");
+        // one prompt when the connection opens, then one after each command
+        if ((out.match(/\(qemu\)/g) ?? []).length > commands.length) {
+          clearTimeout(timer);
+          sock.end();
+          // the echo of each command carries terminal escapes; keep only the printable lines
+          resolve(out.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").replace(/\r/g, ""));
+        }
+      });
+    });
+  }
+
   text(): string {
     return this.lines.map((l) => `[${(l.t / 1000).toFixed(3).padStart(8)}] ${l.text}`).join("\n") + "\n";
   }
