@@ -159,6 +159,7 @@ async function inner(o: FarmOptions & { resultFile: string; work: string; namesp
       netmask: "255.255.255.0",
       leases: nodes.map((n) => ({ mac: n.mac, ip: n.ip })),
       bootFile: `http://${FARM_GATEWAY}:${bs.port}/boot.ipxe`,
+      log: (l) => console.error(`farm: ${l}`),
     });
     cleanups.push(() => dhcp.close());
     result.notes.push(`grid on the farm's bridge ${FARM_GATEWAY}: chain :${portOf(grid.chainUrl)}, relay :${portOf(grid.relayUrl)}, boot server :${bs.port}`);

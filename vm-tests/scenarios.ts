@@ -90,6 +90,11 @@ export interface ScenarioContext {
   bootTimeoutMs?: number;
   /** The golden manifest text the verified sandbox facts are checked against (default rootfs/golden/manifest.json). */
   golden?: string;
+  /**
+   * direct-disk: also probe the guest's ports from the host and deploy a zmount, a volume and a network
+   * (default true; the boot benchmark turns it off so its reboot timings stay comparable).
+   */
+  workloads?: boolean;
 }
 
 /**
@@ -278,6 +283,7 @@ export async function directBootWithDisk(ctx: ScenarioContext): Promise<Scenario
       // the api module answered over RMB, so every process of the node has started by now
       await waitAllReady(vm, 60_000);
       verifySandbox(ctx, vm, r);
+      if (ctx.workloads === false) return await orderlyReboot(vm, next);
       await probeListeners(vm, r, "after registration");
       // storage and networks on the image: the data disk became a pool; a zmount, a volume and a network
       // deployed over RMB by our client reach ok
@@ -307,7 +313,8 @@ export async function directBootWithDisk(ctx: ScenarioContext): Promise<Scenario
       }
       r.notes.push(`after reboot: same twin ${twinId} answers ${JSON.stringify(again)}; still one node`);
       // the pool came back from the data disk and the workloads are still ok
-      const d = deployed!;
+      if (!deployed) return await orderlyReboot(vm, next);
+      const d: NonNullable<typeof deployed> = deployed;
       const u = await wl.nodeUser(ctx.grid.chainUrl, ctx.grid.relayUrl, (await userP).mnemonic, (node as { nodeId: number }).nodeId);
       try {
         const pools = (await u.call("zos.storage.pools")) as { name: string }[];

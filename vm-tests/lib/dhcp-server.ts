@@ -2,7 +2,7 @@
 // router/DNS of the farm, and for iPXE the boot file (option 67, the boot server's boot.ipxe URL). Runs
 // inside the farm's own network namespace, so its broadcasts reach only the farm's bridge.
 import { createSocket, type Socket } from "node:dgram";
-import { DHCP_ACK, DHCP_DISCOVER, DHCP_OFFER, DHCP_REQUEST, decodeDhcp, ipToBytes } from "../../kernel/pid1/dhcp.ts";
+import { DHCP_ACK, DHCP_DISCOVER, DHCP_OFFER, DHCP_REQUEST, ipToBytes } from "../../kernel/pid1/dhcp.ts";
 
 const MAGIC = 0x63825363;
 
@@ -47,6 +47,20 @@ export function encodeReply(type: number, req: Uint8Array, yiaddr: string, o: Dh
   return b;
 }
 
+/** A client's BOOTREQUEST: its message type (option 53) and hardware address; null for anything else. */
+export function parseRequest(b: Uint8Array): { type: number; chaddr: Uint8Array } | null {
+  if (b.length < 240 || b[0] !== 1 || new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(236) !== MAGIC) return null;
+  for (let i = 240; i < b.length;) {
+    const code = b[i++];
+    if (code === 0) continue;
+    if (code === 255 || i >= b.length) break;
+    const len = b[i++];
+    if (code === 53 && len === 1) return { type: b[i], chaddr: b.slice(28, 34) };
+    i += len;
+  }
+  return null;
+}
+
 const macText = (b: Uint8Array) => Array.from(b.subarray(0, 6), (x) => x.toString(16).padStart(2, "0")).join(":");
 
 export async function startDhcpServer(o: DhcpServerOptions): Promise<{ close(): Promise<void>; served: string[] }> {
@@ -54,19 +68,16 @@ export async function startDhcpServer(o: DhcpServerOptions): Promise<{ close(): 
   const served: string[] = [];
   const sock: Socket = createSocket({ type: "udp4", reuseAddr: true });
   sock.on("message", (msg) => {
-    let req;
-    try {
-      req = decodeDhcp(new Uint8Array(msg));
-    } catch {
-      return; // not DHCP
-    }
-    if (msg[0] !== 1) return;
+    const req = parseRequest(new Uint8Array(msg));
+    if (!req) return log(`dhcp: ignored a ${msg.length}-byte message that is no BOOTREQUEST`);
     const mac = macText(req.chaddr);
     const lease = o.leases.find((l) => l.mac.toLowerCase() === mac);
     if (!lease) return log(`dhcp: no lease for ${mac}`);
     const type = req.type === DHCP_DISCOVER ? DHCP_OFFER : req.type === DHCP_REQUEST ? DHCP_ACK : 0;
     if (!type) return;
-    sock.send(encodeReply(type, new Uint8Array(msg), lease.ip, o), 68, "255.255.255.255");
+    sock.send(encodeReply(type, new Uint8Array(msg), lease.ip, o), 68, "255.255.255.255", (err) => {
+      if (err) log(`dhcp: could not answer ${mac}: ${err.message}`);
+    });
     served.push(`${type === DHCP_OFFER ? "offer" : "ack"} ${lease.ip} → ${mac}`);
     log(`dhcp: ${served.at(-1)}`);
   });

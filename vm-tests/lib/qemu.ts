@@ -47,6 +47,7 @@ export class Vm {
   readonly exited: Promise<{ code: number | null; signal: string | null; timedOut: boolean }>;
   readonly logFile: string;
   readonly pid: number;
+  readonly name: string;
   private readonly child: ChildProcess;
   private partial = "";
   private waiters: { re: RegExp; from: number; resolve: (l: SerialLine) => void }[] = [];
@@ -56,6 +57,7 @@ export class Vm {
 
   constructor(o: VmOptions) {
     const { accel } = accelerator();
+    this.name = o.name;
     this.monitorDir = o.monitor ? mkdtempSync(join(tmpdir(), "zt-qemu-")) : null;
     const monitor = this.monitorDir ? `unix:${join(this.monitorDir, "monitor.sock")},server=on,wait=off` : "none";
     const args = [
@@ -99,6 +101,8 @@ export class Vm {
 
   private pushLine(text: string): void {
     const line = { t: performance.now() - this.started, text };
+    // ZOS_VM_ECHO=1: every serial line on stderr as it arrives, prefixed with the VM's name (watching a farm boot)
+    if (process.env.ZOS_VM_ECHO === "1") process.stderr.write(`[${this.name} ${(line.t / 1000).toFixed(1)}] ${text}\n`);
     this.lines.push(line);
     const idx = this.lines.length - 1;
     this.waiters = this.waiters.filter((w) => {
