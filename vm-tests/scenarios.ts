@@ -19,7 +19,9 @@ import { ZDB_PORT } from "../kernel/pid1/init.ts";
 export const GOLDEN_MANIFEST = join(fileURLToPath(new URL(".", import.meta.url)), "..", "rootfs", "golden", "manifest.json");
 
 export const READY = /zos-boot: READY/;
-export const BASE_CMDLINE = "console=ttyS0 panic=-1 mitigations=off";
+// tsc=reliable: on a busy host the guest kernel's clocksource watchdog sees TCG's TSC drift and falls back to
+// the HPET, whose every read traps into QEMU — the node's processes then start several times slower.
+export const BASE_CMDLINE = "console=ttyS0 panic=-1 mitigations=off tsc=reliable";
 
 export interface Grid {
   chainUrl: string;

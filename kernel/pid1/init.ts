@@ -11,7 +11,7 @@ import { diskVars, prepareWireguard } from "./node-devices.ts";
 export const KERNEL_BUNDLE = "/lib/zos/kernel/mod.js";
 export const MANIFEST_PATH = "/lib/zos/manifests/node.json";
 /** The readiness timeout floor PID 1 gives the kernel (see startKernel's minHealthTimeoutMs). */
-export const PID1_HEALTH_TIMEOUT_MS = 90_000;
+export const PID1_HEALTH_TIMEOUT_MS = 300_000;
 
 /** host:port of a ws(s)/http(s) URL, the default port filled in (a Deno --allow-net entry). */
 export function hostPort(url: string): string {
@@ -85,7 +85,9 @@ export async function main(): Promise<void> {
         bootTimeoutMs: 60_000,
         // Under TCG on one vCPU each Deno start costs 1-2 s and a wave starts several at once, so the
         // manifest's 10 s readiness timeout killed processes that were still starting (all ready only
-        // after ≈ 110 s of restarts). A node has no hurry: give each process up to 90 s.
+        // after ≈ 110 s of restarts). A node has no hurry: give each process up to 300 s — on a busy host one
+        // TCG vCPU starting a wave of 8 Deno processes at once had none ready after 90 s, and killing them all
+        // at 90 s started the same race again (every process restarted, none ever ready).
         minHealthTimeoutMs: PID1_HEALTH_TIMEOUT_MS,
       });
       const notReady: string[] = handle.notReady ?? [];
