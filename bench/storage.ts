@@ -1,7 +1,8 @@
 // Storage benchmark (root, real loop devices): zmount (vdisk) and volume create through the block-device
 // driver and the pool policy (in-process: no RPC hop), next to the raw commands they are built from, in the
 // same run; and pool bring-up per disk (mkfs + mount + quota).
-// usage: node_modules/deno/deno run -A bench/storage.ts [--n 20]
+// With --rmb N: then N zmount + volume deployments end to end over RMB on the dev grid (bench/storage-rmb.ts).
+// usage: node_modules/deno/deno run -A bench/storage.ts [--n 20] [--rmb 20]
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,9 +11,11 @@ import { parseArgs } from "node:util";
 import { BlockDevDriver } from "../capabilities/blockdev/driver.ts";
 import { attachDevDisks } from "../modules/node/dev-disks.ts";
 import { StoragePools } from "../modules/storage/pools.ts";
+import { benchStorageOverRmb, rmbStateDir } from "./storage-rmb.ts";
 
-const { values } = parseArgs({ options: { n: { type: "string", default: "20" } } });
+const { values } = parseArgs({ options: { n: { type: "string", default: "20" }, rmb: { type: "string", default: "0" } } });
 const N = Number(values.n);
+const RMB = Number(values.rmb);
 const MiB = 1024 ** 2;
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
 const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: "ignore" });
@@ -27,6 +30,7 @@ try {
   const root = join(dir, "mnt");
   const t0 = performance.now();
   const pools = new StoragePools(new BlockDevDriver(disks.devices, root), []);
+  // as the node runs it: the driver in its own process, ioctls for volumes; here in-process (no RPC hop)
   await pools.bringUp();
   const bringUp = (performance.now() - t0) / disks.devices.length;
   const pool = [...pools.pools.keys()][0];
@@ -61,7 +65,14 @@ try {
   console.log(row("zmount create (driver + pool policy)", r.vdisk, r.rawVdisk));
   console.log(row("raw volume: btrfs subvolume create + qgroup limit", r.rawVol));
   console.log(row("volume create (driver + pool policy)", r.vol, r.rawVol));
-  console.log(`| pool bring-up per disk (blkid + mkfs.btrfs + mount + quota enable + listing) | ${bringUp.toFixed(0)} | | |`);
+  console.log(`| pool bring-up per disk (blkid + seek-time probe + mkfs.btrfs + mount + quota enable + listing) | ${bringUp.toFixed(0)} | | |`);
 } finally {
   await disks.detach();
+}
+if (RMB > 0) {
+  const t = await benchStorageOverRmb(rmbStateDir(dir), RMB);
+  console.log(`\nover RMB on the dev grid: n=${RMB} deployments, each one zmount (1 GiB) + one volume (1 GiB)`);
+  console.log("| operation | p50 ms | p99 ms |\n|---|---|---|");
+  console.log(`| zos.deployment.deploy answered (accepted) | ${pct(t.accept, 50).toFixed(1)} | ${pct(t.accept, 99).toFixed(1)} |`);
+  console.log(`| deploy sent → both workloads ok (read back over RMB) | ${pct(t.deploy, 50).toFixed(1)} | ${pct(t.deploy, 99).toFixed(1)} |`);
 }

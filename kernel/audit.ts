@@ -2,7 +2,7 @@
 // can reach transitively through the processes it was granted (a grant lets you make the provider act,
 // and the provider acts with its own grants and runtime permissions), and the runtime permissions behind.
 import type { Manifest, Permission, ProcessSpec } from "./manifest.ts";
-import { PERMISSIONS } from "./manifest.ts";
+import { KERNEL_EXPOSES, KERNEL_PROVIDER, PERMISSIONS } from "./manifest.ts";
 
 export interface AuditGrant {
   name: string;
@@ -53,7 +53,8 @@ function permissionsOf(p: ProcessSpec): Partial<Record<Permission, string[]>> {
 
 export function audit(m: Manifest): Audit {
   const byName = new Map(m.processes.map((p) => [p.name, p]));
-  const capabilities = [...new Set(m.processes.flatMap((p) => Object.keys(p.exposes).map((c) => `${p.name}.${c}`)))];
+  const kernelCaps = m.processes.flatMap((p) => p.grants.filter((g) => g.from === KERNEL_PROVIDER).map((g) => `${KERNEL_PROVIDER}.${g.cap}`));
+  const capabilities = [...new Set([...m.processes.flatMap((p) => Object.keys(p.exposes).map((c) => `${p.name}.${c}`)), ...kernelCaps])];
   const processes = m.processes.map((p, index): AuditProcess => {
     const reach: AuditReach[] = [];
     const seen = new Set<string>();
@@ -73,7 +74,7 @@ export function audit(m: Manifest): Audit {
         queue.push({ proc: g.from, via: [...via, g.from] });
       }
     }
-    const reachablePermissions = [...reached].flatMap((name) => {
+    const reachablePermissions = [...reached].filter((name) => byName.has(name)).flatMap((name) => {
       const q = byName.get(name)!;
       return PERMISSIONS.filter((k) => q.sandbox[k].length).map((k) => ({ process: name, permission: k, values: q.sandbox[k] }));
     });
@@ -91,7 +92,7 @@ export function audit(m: Manifest): Audit {
         name: g.name,
         from: g.from,
         cap: g.cap,
-        interface: byName.get(g.from)?.exposes[g.cap]?.interface ?? "?",
+        interface: (g.from === KERNEL_PROVIDER ? KERNEL_EXPOSES : byName.get(g.from)?.exposes)?.[g.cap]?.interface ?? "?",
         restrictions: g.restrictions,
       })),
       reach,

@@ -12,6 +12,10 @@ import {
 import { BlockDev$Client, Storage$Client } from "../capabilities/schema/gen/storage.ts";
 import { Netlink$Client, NetworkManager$Client } from "../capabilities/schema/gen/network.ts";
 import { Zdb$Client } from "../capabilities/schema/gen/zdb.ts";
+import { Flist$Client } from "../capabilities/schema/gen/flist.ts";
+import { Gateway$Client } from "../capabilities/schema/gen/gateway.ts";
+import { ProcessMemory$Client } from "../capabilities/schema/gen/system.ts";
+import { Hypervisor$Client } from "../capabilities/schema/gen/hypervisor.ts";
 
 const registry = new Map<string, bigint>([
   ["Session", Session$Client.interfaceId],
@@ -37,6 +41,10 @@ const registry = new Map<string, bigint>([
   ["Netlink", Netlink$Client.interfaceId],
   ["NetworkManager", NetworkManager$Client.interfaceId],
   ["Zdb", Zdb$Client.interfaceId],
+  ["Flist", Flist$Client.interfaceId],
+  ["Gateway", Gateway$Client.interfaceId],
+  ["ProcessMemory", ProcessMemory$Client.interfaceId],
+  ["Hypervisor", Hypervisor$Client.interfaceId],
 ]);
 
 export function interfaceId(name: string): bigint | undefined {

@@ -11,6 +11,7 @@ import { loadManifest, type Manifest, validateManifest } from "./manifest.ts";
 import { startKernel, type KernelEvent, type KernelHandle } from "./mod.ts";
 import { repoRoot } from "./sandbox.ts";
 import { RpcError } from "../capabilities/lib/rpc/mod.ts";
+import { rootOnly } from "../tools/test-env.ts";
 
 const state = mkdtempSync(join(tmpdir(), "zt-kernel-"));
 const events: KernelEvent[] = [];
@@ -83,7 +84,7 @@ test("every process becomes ready, in dependency order", () => {
 });
 
 test("every process, drivers too, runs with its own uid, no Linux capabilities and no_new_privs (when the kernel is root)", () => {
-  const root = process.getuid?.() === 0;
+  const root = rootOnly("own uid, no Linux capabilities, no_new_privs");
   const uids = new Set<string>();
   for (const name of ["kv", "log", "clock", "counter", "greeter", "reporter"]) {
     const st = statusOf(handle.kernel.pid(name)!);

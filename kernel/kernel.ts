@@ -14,7 +14,8 @@ import { ProcessControl, type ProcessControl$Client, Session$Server } from "../c
 import { connect, type Connection, disconnectedError, streamTransport } from "../capabilities/lib/rpc/mod.ts";
 import { getCap, setCap } from "../capabilities/lib/rpc/captable.ts";
 import { interfaceId } from "./interfaces.ts";
-import type { Grant, Manifest, ProcessSpec } from "./manifest.ts";
+import { type Grant, KERNEL_EXPOSES, KERNEL_PROVIDER, type Manifest, type ProcessSpec } from "./manifest.ts";
+import { ProcessMemory$Server } from "../capabilities/schema/gen/system.ts";
 import { MembraneClient, Revoker, type GrantCounters } from "./membrane.ts";
 import { launchPlan, type Identity, type LaunchPlan } from "./sandbox.ts";
 import { groupId } from "./linux.ts";
@@ -572,7 +573,31 @@ export class Kernel {
     return promise;
   }
 
+  /** A capability the kernel serves itself (`"from": "kernel"`), created per grantee. */
+  private kernelCap(name: string): $.Client {
+    if (name === "memory") {
+      return new ProcessMemory$Server({
+        sample: (_p, r) => {
+          // One /proc pass per 2 s at most, however often a caller asks.
+          const latest = this.rss.latest();
+          const fresh = this.rss.latestAt > performance.now() - 2000 && latest.length ? latest : this.rss.sample();
+          r.json = JSON.stringify(fresh);
+          return Promise.resolve();
+        },
+      });
+    }
+    throw new Error(`the kernel does not serve "${name}"`);
+  }
+
   private async provide(p: Proc, grant: Grant, generation: number): Promise<MembraneClient> {
+    if (grant.from === KERNEL_PROVIDER) {
+      const inner = this.kernelCap(grant.cap);
+      const revoker = new Revoker();
+      const membrane = this.membraneFor(p, grant, inner, revoker);
+      p.held.set(grant.name, { grant, inner, revoker, membrane });
+      this.emit("granted", { process: p.spec.name, grant: grant.name, provider: grant.from, cap: grant.cap, restrictions: grant.restrictions });
+      return membrane;
+    }
     const provider = this.procs.get(grant.from)!;
     if (provider.state !== "ready") {
       const timeout = this.opts.acquireTimeoutMs ?? 10_000;
@@ -607,7 +632,7 @@ export class Kernel {
   }
 
   private membraneFor(p: Proc, grant: Grant, inner: $.Client, revoker: Revoker): MembraneClient {
-    const iface = this.procs.get(grant.from)!.spec.exposes[grant.cap]?.interface;
+    const iface = (grant.from === KERNEL_PROVIDER ? KERNEL_EXPOSES : this.procs.get(grant.from)!.spec.exposes)[grant.cap]?.interface;
     return new MembraneClient(inner, {
       label: `grant "${grant.name}" of ${p.spec.name} (${grant.from}.${grant.cap})`,
       revoker,

@@ -90,6 +90,46 @@ test("granting something nobody exposes, or from nobody, is an error", () => {
   has(e, "app", "grants.self.from", /its own capability/);
 });
 
+test("v8Flags: only the allow-listed heap and compiler flags, the manifest's first, then the process's", () => {
+  const raw = base();
+  raw.v8Flags = ["--single-threaded"];
+  raw.processes.kv.v8Flags = ["--max-semi-space-size=1", "--single-threaded"];
+  raw.processes.kv.memoryMb = 80;
+  const m = ok(raw);
+  const kv = m.processes.find((p) => p.name === "kv")!;
+  assert.equal(kv.v8Flags, ["--single-threaded", "--max-semi-space-size=1"]);
+  assert.equal(m.processes.find((p) => p.name === "log")!.v8Flags, ["--single-threaded"]);
+  const bad = base();
+  bad.v8Flags = ["--allow-natives-syntax"];
+  bad.processes.kv.v8Flags = ["--max-semi-space-size", "--lite-mode=1", "--max-old-space-size=64", "--single-threaded,--expose-gc", "-e"];
+  const e = errorsOf(bad);
+  has(e, null, "v8Flags", /"--allow-natives-syntax" is not an allowed V8 flag \(allowed: --single-threaded/);
+  has(e, "kv", "v8Flags", /"--max-semi-space-size" needs a value/);
+  has(e, "kv", "v8Flags", /"--lite-mode=1" takes no value/);
+  has(e, "kv", "v8Flags", /"--max-old-space-size=64" is not an allowed V8 flag/);
+  has(e, "kv", "v8Flags", /"--single-threaded,--expose-gc" is not an allowed V8 flag/);
+  has(e, "kv", "v8Flags", /"-e" is not an allowed V8 flag/);
+});
+
+test("the kernel serves `memory` itself: no dependency, no restrictions, and no process may be named kernel", () => {
+  const raw = base();
+  raw.processes.web.grants.memory = { from: "kernel", cap: "memory" };
+  const m = ok(raw);
+  const web = m.processes.find((p) => p.name === "web")!;
+  assert.equal(web.depends, ["app", "log"], "a kernel grant orders nothing");
+  const a = audit(m).processes.find((p) => p.name === "web")!;
+  assert.equal(a.grants.find((g) => g.name === "memory")!.interface, "ProcessMemory");
+  assert.ok(audit(m).capabilities.includes("kernel.memory"));
+  const bad = base();
+  bad.processes.web.grants.all = { from: "kernel", cap: "everything" };
+  bad.processes.web.grants.memory = { from: "kernel", cap: "memory", restrictions: { only: "web" } };
+  bad.processes.kernel = { kind: "driver", entry: "capabilities/log/main.ts" };
+  const e = errorsOf(bad);
+  has(e, "web", "grants.all.cap", /the kernel does not serve "everything" \(it serves: memory\)/);
+  has(e, "web", "grants.memory.restrictions", /takes no restrictions/);
+  has(e, "kernel", "(name)", /names the kernel itself/);
+});
+
 test("a dependency cycle is reported with its path", () => {
   const raw = base();
   raw.processes.kv.depends = ["web"];

@@ -44,8 +44,13 @@ export interface ProcessSpec {
   depends: string[];
   restart: RestartPolicy;
   healthTimeoutMs: number;
-  /** V8 heap limit in MiB (--max-old-space-size); null = Deno's default. */
+  /**
+   * Measured resident-set budget in MiB (kernel/rss.ts: exceeded = a `memory-over-budget` event); also the
+   * V8 heap limit (--max-old-space-size), which the heap alone can never reach first. null = none.
+   */
   memoryMb: number | null;
+  /** V8 flags (from V8_FLAGS_ALLOWED): the manifest's top-level `v8Flags`, then the process's own. */
+  v8Flags: string[];
 }
 
 export interface LinuxGrant {
@@ -73,13 +78,56 @@ export interface ManifestError {
 
 export type LoadResult = { ok: true; manifest: Manifest } | { ok: false; errors: ManifestError[] };
 
+/**
+ * What the kernel itself serves to processes, named `"from": "kernel"` in a grant (no process may be named
+ * "kernel"): facts only the kernel holds. Grants of it add no start-up dependency.
+ */
+export const KERNEL_PROVIDER = "kernel";
+export const KERNEL_EXPOSES: Record<string, { interface: string }> = {
+  memory: { interface: "ProcessMemory" },
+};
+
 export const DEFAULT_RESTART: RestartPolicy = { backoffMs: 200, maxBackoffMs: 10_000, maxRestarts: 10, resetAfterMs: 10_000 };
 const NAME = /^[a-z][a-z0-9-]{0,31}$/;
-const TOP_KEYS = new Set(["version", "root", "uidBase", "processes", "description", "$comment"]);
+const TOP_KEYS = new Set(["version", "root", "uidBase", "processes", "v8Flags", "description", "$comment"]);
 const PROC_KEYS = new Set([
   "kind", "entry", "args", "sandbox", "linux", "user", "exposes", "grants", "depends", "restart", "healthTimeoutMs",
-  "memoryMb", "description", "$comment",
+  "memoryMb", "v8Flags", "description", "$comment",
 ]);
+
+/**
+ * V8 flags a manifest may set: heap sizing and compiler/thread trade-offs of memory against CPU only.
+ * Anything else (--allow-natives-syntax, --expose-*, tracing to files ...) would change what code can do or
+ * write, so it is refused rather than passed through. `=N` takes a non-negative integer.
+ */
+export const V8_FLAGS_ALLOWED: Record<string, "bool" | "int"> = {
+  "single-threaded": "bool",
+  "single-threaded-gc": "bool",
+  "optimize-for-size": "bool",
+  "lite-mode": "bool",
+  "max-lazy": "bool",
+  "max-semi-space-size": "int",
+  "min-semi-space-size": "int",
+  "initial-heap-size": "int",
+  "stack-size": "int",
+};
+
+function validateV8Flags(v: unknown, key: string, e: (key: string, msg: string) => void): string[] {
+  const list = stringList(v, key, e) ?? [];
+  const ok: string[] = [];
+  for (const f of list) {
+    const m = /^--([a-z][a-z0-9-]*)(?:=(\d{1,6}))?$/.exec(f);
+    const kind = m ? V8_FLAGS_ALLOWED[m[1]] : undefined;
+    if (!m || !kind) {
+      e(key, `"${f}" is not an allowed V8 flag (allowed: ${Object.entries(V8_FLAGS_ALLOWED).map(([n, k]) => `--${n}${k === "int" ? "=N" : ""}`).join(", ")})`);
+    } else if (m[1] === "max-old-space-size") {
+      e(key, "the heap limit comes from memoryMb");
+    } else if ((kind === "int") !== (m[2] !== undefined)) {
+      e(key, kind === "int" ? `"${f}" needs a value: --${m[1]}=N` : `"${f}" takes no value`);
+    } else ok.push(f);
+  }
+  return ok;
+}
 const GRANT_KEYS = new Set(["from", "cap", "restrictions", "$comment"]);
 const RESTART_KEYS = new Set(["backoffMs", "maxBackoffMs", "maxRestarts", "resetAfterMs"]);
 
@@ -144,17 +192,22 @@ export function validateManifest(raw: unknown, opts: { path: string; checkFiles?
   }
   const procs: ProcessSpec[] = [];
   const rawProcs = raw.processes;
+  const commonV8 = validateV8Flags(raw.v8Flags, "v8Flags", (k, m) => err(null, k, m));
   for (const [name, p] of Object.entries(rawProcs)) {
     const spec = validateProcess(name, p, root, opts.checkFiles ?? true, err);
-    if (spec) procs.push(spec);
+    if (spec) procs.push({ ...spec, v8Flags: [...new Set([...commonV8, ...spec.v8Flags])] });
   }
   // Cross-process checks: grants name a real process that exposes the cap; depends exist.
   const byName = new Map(procs.map((p) => [p.name, p]));
+  if (KERNEL_PROVIDER in rawProcs) err(KERNEL_PROVIDER, "(name)", `"${KERNEL_PROVIDER}" names the kernel itself in grants; choose another process name`);
   for (const p of procs) {
     for (const g of p.grants) {
       const key = `grants.${g.name}`;
       const from = byName.get(g.from);
-      if (!(g.from in rawProcs)) err(p.name, `${key}.from`, `no process named "${g.from}" (processes: ${Object.keys(rawProcs).join(", ")})`);
+      if (g.from === KERNEL_PROVIDER) {
+        if (!(g.cap in KERNEL_EXPOSES)) err(p.name, `${key}.cap`, `the kernel does not serve "${g.cap}" (it serves: ${Object.keys(KERNEL_EXPOSES).join(", ")})`);
+        else if (Object.keys(g.restrictions).length) err(p.name, `${key}.restrictions`, `the kernel's "${g.cap}" takes no restrictions`);
+      } else if (!(g.from in rawProcs)) err(p.name, `${key}.from`, `no process named "${g.from}" (processes: ${Object.keys(rawProcs).join(", ")})`);
       else if (g.from === p.name) err(p.name, `${key}.from`, "a process cannot be granted its own capability");
       else if (from && !(g.cap in from.exposes)) {
         const offered = Object.keys(from.exposes);
@@ -259,7 +312,7 @@ function validateProcess(
     }
   }
   const explicit = stringList(p.depends, "depends", e) ?? [];
-  const depends = [...new Set([...explicit, ...grants.map((g) => g.from)])].sort();
+  const depends = [...new Set([...explicit, ...grants.map((g) => g.from).filter((f) => f !== KERNEL_PROVIDER)])].sort();
   const restart = { ...DEFAULT_RESTART };
   if (p.restart !== undefined) {
     if (!isObject(p.restart)) e("restart", "must be an object");
@@ -282,6 +335,7 @@ function validateProcess(
       e("memoryMb", "must be an integer number of MiB between 16 and 65536");
     } else memoryMb = p.memoryMb as number;
   }
+  const v8Flags = validateV8Flags(p.v8Flags, "v8Flags", e);
   // Returned even when this process has errors, so cross-process checks (grants, cycles) still run.
   return {
     name,
@@ -297,6 +351,7 @@ function validateProcess(
     restart,
     healthTimeoutMs,
     memoryMb,
+    v8Flags,
   };
 }
 

@@ -10,6 +10,44 @@ export interface RssSample {
   pid: number;
   rssMb: number;
   budgetMb: number | null;
+  /**
+   * Proportional set (shared pages divided among the processes mapping them) and unique set (pages only this
+   * process maps), from /proc/PID/smaps_rollup; null when it cannot be read (another uid and the kernel is
+   * not root). The sum of PSS over all processes is their honest footprint: RSS counts the Deno binary's
+   * shared text once per process.
+   */
+  pssMb: number | null;
+  ussMb: number | null;
+}
+
+export interface SmapsRollup {
+  rssKb: number;
+  pssKb: number;
+  /** Private_Clean + Private_Dirty. */
+  ussKb: number;
+}
+
+/** The totals of a /proc/PID/smaps_rollup text (null when a field is missing). */
+export function parseSmapsRollup(text: string): SmapsRollup | null {
+  const field = (name: string): number | null => {
+    const m = new RegExp(`^${name}:\\s+(\\d+)\\s+kB$`, "m").exec(text);
+    return m ? Number(m[1]) : null;
+  };
+  const [rss, pss, pc, pd] = [field("Rss"), field("Pss"), field("Private_Clean"), field("Private_Dirty")];
+  if (rss === null || pss === null || pc === null || pd === null) return null;
+  return { rssKb: rss, pssKb: pss, ussKb: pc + pd };
+}
+
+const mib = (kb: number): number => Math.round((kb / 1024) * 10) / 10;
+
+/** PSS and USS of `pid` in MiB, or null when unreadable (gone, or not ours to read). */
+export function readPssUssMb(pid: number): { pssMb: number; ussMb: number } | null {
+  try {
+    const r = parseSmapsRollup(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
+    return r ? { pssMb: mib(r.pssKb), ussMb: mib(r.ussKb) } : null;
+  } catch {
+    return null;
+  }
 }
 
 /** VmRSS of a /proc/PID/status text, in KiB (null when absent: a kernel thread or a zombie). */
@@ -36,6 +74,8 @@ export interface RssWatchOptions {
   intervalMs?: number;
   /** Reads a pid's RSS (tests may point it elsewhere; default /proc). */
   read?: (pid: number) => number | null;
+  /** Reads a pid's PSS/USS (default /proc/PID/smaps_rollup). */
+  readShared?: (pid: number) => { pssMb: number; ussMb: number } | null;
 }
 
 export class RssWatch {
@@ -44,6 +84,8 @@ export class RssWatch {
   /** Processes (by name + pid, so a restart starts fresh) currently over budget. */
   private readonly over = new Set<string>();
   private last: RssSample[] = [];
+  /** performance.now() of the last pass (0 = none yet). */
+  latestAt = 0;
 
   constructor(o: RssWatchOptions) {
     this.o = o;
@@ -52,11 +94,13 @@ export class RssWatch {
   /** One pass over every running process; emits on each budget crossing. */
   sample(): RssSample[] {
     const read = this.o.read ?? readRssMb;
+    const readShared = this.o.readShared ?? readPssUssMb;
     const out: RssSample[] = [];
     for (const p of this.o.list()) {
       const rssMb = read(p.pid);
       if (rssMb === null) continue;
-      out.push({ ...p, rssMb });
+      const shared = readShared(p.pid);
+      out.push({ ...p, rssMb, pssMb: shared?.pssMb ?? null, ussMb: shared?.ussMb ?? null });
       if (p.budgetMb === null) continue;
       const key = `${p.process}/${p.pid}`;
       if (rssMb > p.budgetMb && !this.over.has(key)) {
@@ -67,6 +111,7 @@ export class RssWatch {
       }
     }
     this.last = out;
+    this.latestAt = performance.now();
     return out;
   }
 

@@ -52,12 +52,18 @@ export function permissionFlags(spec: ProcessSpec, vars: Record<string, string>)
   return flags;
 }
 
+/** One `--v8-flags=` argument: the manifest's V8 flags and the heap limit from memoryMb (none when empty). */
+export function v8FlagsArg(spec: ProcessSpec): string[] {
+  const flags = [...(spec.v8Flags ?? []), ...(spec.memoryMb ? [`--max-old-space-size=${spec.memoryMb}`] : [])];
+  return flags.length ? [`--v8-flags=${flags.join(",")}`] : [];
+}
+
 export function launchPlan(spec: ProcessSpec, opts: { vars: Record<string, string>; cwd: string; identity: Identity | null; denoDir: string }): LaunchPlan {
   const deno = denoBinary();
   const denoArgs = [
     "run", "--quiet", "--no-prompt", "--no-lock", "--no-remote", "--no-config", "--node-modules-dir=manual",
     ...permissionFlags(spec, opts.vars),
-    ...(spec.memoryMb ? [`--v8-flags=--max-old-space-size=${spec.memoryMb}`] : []),
+    ...v8FlagsArg(spec),
     spec.entryPath,
     ...spec.args.map((a) => substitute(a, opts.vars)),
   ];

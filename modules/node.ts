@@ -25,6 +25,12 @@ export interface NodeOptions {
   faucetMnemonic?: string;
   /** HOST:PORT the node's 0-db server listens on (default "127.0.0.1:0": loopback, any free port) */
   zdbListen?: string;
+  /** the flist hub (the dev grid's hub_url); default the Zero-OS hubs (hub.threefold.me, legacy blocks on its 0-db) */
+  hubUrl?: string;
+  /** HOST:PORT of the gateway proxy (default 127.0.0.1:0: loopback, any free port) */
+  gatewayListen?: string;
+  /** a pinned network namespace the gateway proxy runs in (default "-": the kernel's own) */
+  gatewayNs?: string;
   /** how long to wait for registration (default 120 s) */
   registerTimeoutMs?: number;
   manifest?: string;
@@ -73,6 +79,15 @@ function writeSecret(path: string, text: string): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The flist driver's hubs (${hubhosts}: host:port list its net permission and policy allow) and the block
+ * store of legacy `.flist`s (${hubstore}): the dev hub serves both over HTTP; Zero-OS uses its hubs and 0-db. */
+export function flistHubVars(hubUrl?: string): { hubhosts: string; hubstore: string } {
+  if (!hubUrl) return { hubhosts: ZOS_HUB_HOSTS, hubstore: "zdb://hub.threefold.me:9900" };
+  const u = new URL(hubUrl);
+  return { hubhosts: `${u.hostname}:${u.port || (u.protocol === "https:" ? "443" : "80")}`, hubstore: `${hubUrl.replace(/\/+$/, "")}/blocks` };
+}
+export const ZOS_HUB_HOSTS = "hub.threefold.me:443,v4.hub.threefold.me:443,hub.threefold.me:9900";
+
 /** `npm start`'s 0-db address: loopback on 0-db's usual port 9900 when it is free, else any free port. */
 export function devZdbListen(): Promise<string> {
   return new Promise((resolve) => {
@@ -95,9 +110,13 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     activationurl: o.activationUrl ?? "",
     activationhost: o.activationUrl ? hostOf(o.activationUrl, "activation URL", ["http:", "https:"]) : hostOf(o.chainUrl, "chain URL"),
     zdblisten: o.zdbListen ?? "127.0.0.1:0",
+    ...flistHubVars(o.hubUrl),
+    gatewaylisten: o.gatewayListen ?? "127.0.0.1:0",
+    gatewayns: o.gatewayNs ?? "-",
   };
   for (const d of ["", "chain", "hostfacts", "kv", "zdb"]) mkdirSync(join(stateDir, d), { recursive: true, mode: 0o700 });
   ensureTunNode(stateDir);
+  ensureTunNode(stateDir, "hypervisor"); // QEMU opens VM taps through it (capabilities/hypervisor)
   if (o.faucetMnemonic) writeSecret(join(stateDir, "chain", "faucet"), o.faucetMnemonic);
   // Ready means what a user needs: registered on chain and the api serving its zos.* commands through the
   // rmb driver (it says so once its serve call succeeded), so the first request after start is answered.

@@ -39,8 +39,9 @@ export const AREAS: Record<string, Area> = {
     why: "what the node accepts: signature verification and the challenge hash of a deployment",
     // deployment.ts: only the challenge/hash path (writeWorkload .. challengeHash); decoding is fuzzed elsewhere
     mutate: ["modules/lib/gridtypes/verify.ts", "modules/lib/gridtypes/deployment.ts:117-182"],
-    // interop.test.ts (grid_client, ~10 s to load) is left out so a run fits in minutes on a small machine
-    tests: ["modules/lib/gridtypes/test/model.test.ts"],
+    // interop.test.ts (grid_client, ~10 s to load) is left out so a run fits in minutes on a small machine;
+    // verify.test.ts checks the same answers with node:crypto and @polkadot/util-crypto signers
+    tests: ["modules/lib/gridtypes/test/model.test.ts", "modules/lib/gridtypes/test/verify.test.ts"],
   },
   stores: {
     why: "durability: the kv-backed store the provision module uses under the kernel, the kv driver's storage, the atomic writer",

@@ -17,9 +17,15 @@ export function testEnv(): TestEnv {
 /** True when the checks for `what` can run (we are root). Not root: throws under CI (the test fails, naming
  * `what`), else logs that `what` was not checked and returns false. */
 export function rootOnly(what: string, env: TestEnv = testEnv()): boolean {
-  if (env.uid === 0) return true;
-  const msg = `${what}: needs root (uid ${env.uid ?? "unknown"})`;
-  if (env.ci) throw new Error(`${msg}; CI runs as root, so this check must not be skipped there`);
+  return needs(what, env.uid === 0, `root (uid ${env.uid ?? "unknown"})`, env);
+}
+
+/** The same rule for any other thing the machine must have (`need`, e.g. "root and /dev/loop-control"): `have`
+ * true → true; else throws under CI (.ci/run provides everything) and elsewhere logs `not checked` → false. */
+export function needs(what: string, have: boolean, need: string, env: TestEnv = testEnv()): boolean {
+  if (have) return true;
+  const msg = `${what}: needs ${need}`;
+  if (env.ci) throw new Error(`${msg}; CI provides it, so this check must not be skipped there`);
   console.log(`not checked: ${msg}`);
   return false;
 }

@@ -101,9 +101,9 @@ test("direct boot in QEMU: network, chain, kernel, registers, answers over RMB, 
     ).length;
     assert.match(r.notes[3], new RegExp(`^sandbox: ${goldenProcesses} processes verified against the golden manifest`));
     // probed from the host through QEMU's port forwards, after registration and again with workloads:
-    // only the 0-db server (9900) answers
-    assert.match(note(/^probe after registration:/), /TCP ports swept from the host, open: 9900$/);
-    assert.match(note(/^probe with workloads deployed:/), /TCP ports swept from the host, open: 9900$/);
+    // only the manifest's listeners answer (0-db's 9900, and the gateway's 443)
+    assert.match(note(/^probe after registration:/), /TCP ports swept from the host, open: (443,)?9900$/);
+    assert.match(note(/^probe with workloads deployed:/), /TCP ports swept from the host, open: (443,)?9900$/);
     // the data disk became an SSD pool; examples/zmount.json, examples/volume.json and a network reached ok
     assert.match(note(/^pools:/), /ssd/);
     assert.match(note(/^zmount /), /ok: used SRU \+2 GiB$/);

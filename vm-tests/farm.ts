@@ -14,10 +14,10 @@ import { fileURLToPath } from "node:url";
 import { createFarmNetns, FARM_GATEWAY, type FarmNode, farmNode, removeFarmNetns } from "./lib/farm-netns.ts";
 import { DEFAULT_PORTS } from "./lib/port-probe.ts";
 import { Vm } from "./lib/qemu.ts";
+import { GATEWAY_PORT, ZDB_PORT } from "../kernel/pid1/init.ts";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const ROOT = join(HERE, "..");
-const ZDB_PORT = 9900;
 
 export interface FarmOptions {
   nodes: number;
@@ -215,12 +215,12 @@ async function inner(o: FarmOptions & { resultFile: string; work: string; namesp
     const scan = async (when: string) => {
       for (const n of nodes) {
         const open = await scanTcp(n.ip, ports);
-        const bad = open.filter((p) => p.port !== ZDB_PORT);
+        const bad = open.filter((p) => p.port !== ZDB_PORT && p.port !== GATEWAY_PORT);
         if (bad.length) throw new Error(`${when}: ${n.ip} answers on undeclared TCP ports ${bad.map((p) => p.port).join(", ")}`);
         const zdb = open.find((p) => p.port === ZDB_PORT);
         if (ports.includes(ZDB_PORT) && !zdb?.answer.startsWith("+PONG")) throw new Error(`${when}: ${n.ip}'s 0-db server did not answer PING on ${ZDB_PORT}`);
       }
-      result.notes.push(`scan ${when}: ${ports.length} TCP ports of each node from the bridge, open: ${ZDB_PORT} only`);
+      result.notes.push(`scan ${when}: ${ports.length} TCP ports of each node from the bridge, none open but the manifest's (${ZDB_PORT}, ${GATEWAY_PORT})`);
     };
     await scan("after registration");
     const user = await userP;

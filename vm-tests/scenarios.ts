@@ -13,7 +13,7 @@ import { forbiddenFiles } from "../rootfs/build.ts";
 import { NODE_TOOLS } from "../rootfs/image-config.ts";
 import { checkSandboxFacts, type KernelEventLike, kernelEventsFromConsole } from "./lib/sandbox-facts.ts";
 import { DEFAULT_PORTS, sweepGuestPorts } from "./lib/port-probe.ts";
-import { ZDB_PORT } from "../kernel/pid1/init.ts";
+import { GATEWAY_PORT, ZDB_PORT } from "../kernel/pid1/init.ts";
 
 /** The reviewed node manifest the booted image's processes are checked against. */
 export const GOLDEN_MANIFEST = join(fileURLToPath(new URL(".", import.meta.url)), "..", "rootfs", "golden", "manifest.json");
@@ -130,12 +130,14 @@ export function makeDataDisk(dir: string, name: string, sizeGiB = 4): string {
 
 /**
  * The guest's TCP ports probed from the host through QEMU user networking (hostfwd, batch by batch):
- * only the manifest's listener (the 0-db server on 9900, which must answer a RESP PING) may answer.
+ * only the manifest's listeners may answer: the 0-db server on 9900 (it must answer a RESP PING) and the
+ * gateway's 443.
  */
 async function probeListeners(vm: Vm, r: ScenarioResult, when: string, ports = DEFAULT_PORTS): Promise<void> {
   const verdicts = await sweepGuestPorts((cmds) => vm.monitorBatch(cmds), { netdev: "n0", ports });
   const open = verdicts.filter((v) => v.open);
-  const undeclared = open.filter((v) => v.port !== ZDB_PORT);
+  // the manifest's listeners (PID 1's declaredListeners): 0-db, and the gateway's TLS passthrough proxy
+  const undeclared = open.filter((v) => v.port !== ZDB_PORT && v.port !== GATEWAY_PORT);
   if (undeclared.length) {
     throw new Error(`${when}: the guest answers on undeclared TCP ports seen from the host: ${undeclared.map((v) => `${v.port}${v.answer ? ` (${JSON.stringify(v.answer.slice(0, 40))})` : ""}`).join(", ")}`);
   }

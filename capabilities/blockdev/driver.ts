@@ -2,16 +2,22 @@
 // pools mounted under the driver's own mount root; subvolumes with qgroup limits and NOCOW preallocated
 // files inside them. Callers name disks by their kernel name ("loop3"), pools by label and volumes by a
 // plain name; every name is checked here, so no caller can make the driver touch another device or path.
-import { closeSync, mkdirSync, openSync, readdirSync, rmSync, statSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { must, run } from "./tools.ts";
 import { parseBlkidExport, parseFsUsage, parseQgroups, parseSubvolumes } from "./parse.ts";
-import { chown, mountBtrfs, unmount } from "./syscalls.ts";
+import { chmod, chown, mountBtrfs, qgroupLimit, subvolumeCreate, subvolumeDelete, unmount } from "./syscalls.ts";
+import { measureSeekTime, type SeekTime } from "./seektime.ts";
+import { writeFileAtomic } from "../lib/fs/atomic.ts";
 
 /** Pool ids and volume names: no path separators, no dot names, bounded. */
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.:-]{0,127}$/;
 /** Subvolumes the driver itself keeps at a pool root. */
 const VDISKS = "vdisks";
+/** zos keeps a pool's measured type at its root, so a pool keeps its type across boots */
+const SEEKTIME_FILE = ".seektime";
+/** btrfs gives every subvolume's root directory this inode number (BTRFS_FIRST_FREE_OBJECTID) */
+const SUBVOL_ROOT_INO = 256;
 
 export interface DiskInfo {
   disk: string;
@@ -19,8 +25,10 @@ export interface DiskInfo {
   fstype: string;
   label: string;
   uuid: string;
-  /** the kernel's rotational flag (zos measures seek time instead: Deno may not read a device, see README) */
+  /** the kernel's rotational flag: a hint only (loop devices and VMs report their backing's) */
   rotational: boolean;
+  /** zos's rule: measured random-read time (seektime.ts); null when the probe failed (then the flag decides) */
+  seek: SeekTime | null;
 }
 
 export interface PoolUsage {
@@ -30,6 +38,7 @@ export interface PoolUsage {
   used: number;
   free: number;
   rotational: boolean;
+  seek: SeekTime | null;
 }
 
 function deny(msg: string): never {
@@ -43,11 +52,17 @@ function checkName(what: string, name: string): void {
 export class BlockDevDriver {
   readonly #devices: Map<string, string>;
   readonly #mntRoot: string;
+  readonly #seek = new Map<string, SeekTime | null>();
+  readonly #recipients: Map<string, string>;
 
-  /** `devices`: absolute device paths (the node's data disks); `mntRoot`: where pools are mounted. */
-  constructor(devices: string[], mntRoot: string) {
+  /**
+   * `devices`: absolute device paths (the node's data disks); `mntRoot`: where pools are mounted;
+   * `recipients`: drivers that may be handed a subvolume, by name → their state folder (whose owner they run as).
+   */
+  constructor(devices: string[], mntRoot: string, recipients = new Map<string, string>()) {
     this.#devices = new Map(devices.map((d) => [basename(d), d]));
     this.#mntRoot = mntRoot;
+    this.#recipients = recipients;
     mkdirSync(mntRoot, { recursive: true, mode: 0o711 });
   }
 
@@ -64,7 +79,29 @@ export class BlockDevDriver {
     const b = r.code === 0 ? parseBlkidExport(r.stdout) : {};
     // lsblk reads size and rotational from sysfs (Deno itself may not read /sys or /dev without --allow-all)
     const l = (await must("lsblk", ["-b", "-d", "-n", "-o", "SIZE,ROTA", dev], `lsblk ${disk}`)).trim().split(/\s+/);
-    return { disk, size: Number(l[0]), fstype: b.TYPE ?? "", label: b.LABEL ?? "", uuid: b.UUID ?? "", rotational: l[1] === "1" };
+    const size = Number(l[0]);
+    const label = b.LABEL ?? "";
+    return { disk, size, fstype: b.TYPE ?? "", label, uuid: b.UUID ?? "", rotational: l[1] === "1", seek: this.#seekTime(disk, dev, size, label) };
+  }
+
+  /** The disk's seek time: the pool's recorded one, else measured once per start (128 reads, a few ms). */
+  #seekTime(disk: string, dev: string, size: number, label: string): SeekTime | null {
+    if (label && NAME.test(label) && this.#mounted(label)) {
+      try {
+        const rec = JSON.parse(readFileSync(join(this.#mnt(label), SEEKTIME_FILE), "utf8"));
+        if ((rec.type === "ssd" || rec.type === "hdd") && Number.isFinite(rec.elapsedUs)) return { type: rec.type, elapsedUs: rec.elapsedUs };
+      } catch { /* not recorded yet */ }
+    }
+    if (!this.#seek.has(disk)) {
+      let s: SeekTime | null = null;
+      try {
+        s = measureSeekTime(dev, size);
+      } catch (e) {
+        console.error(`blockdev: seek-time probe of ${disk} failed (${(e as Error).message}); its rotational flag decides`);
+      }
+      this.#seek.set(disk, s);
+    }
+    return this.#seek.get(disk)!;
   }
 
   async disks(): Promise<DiskInfo[]> {
@@ -119,7 +156,18 @@ export class BlockDevDriver {
     // (who we are, from the folder we created: reading our uid would need another Deno permission)
     const me = statSync(this.#mntRoot);
     if (me.uid !== 0 && statSync(mnt).uid !== me.uid) chown(mnt, me.uid, me.gid);
+    // others may pass through to a volume handed to them, never list the pool's volumes
+    if ((statSync(mnt).mode & 0o777) !== 0o711) chmod(mnt, 0o711);
     await must("btrfs", ["quota", "enable", mnt], `quota enable on ${pool}`);
+    const seek = this.#seek.get(disk);
+    const rec = join(mnt, SEEKTIME_FILE);
+    if (seek) {
+      try {
+        statSync(rec);
+      } catch {
+        writeFileAtomic(rec, JSON.stringify({ device: disk, ...seek }) + "\n");
+      }
+    }
     return await this.usage(pool);
   }
 
@@ -133,7 +181,7 @@ export class BlockDevDriver {
     const disk = await this.#diskOf(pool);
     const u = parseFsUsage(await must("btrfs", ["filesystem", "usage", "-b", mnt], `usage of ${pool}`));
     const info = await this.#probe(disk);
-    return { pool, disk, size: u.size, used: u.used, free: u.free, rotational: info.rotational };
+    return { pool, disk, size: u.size, used: u.used, free: u.free, rotational: info.rotational, seek: info.seek };
   }
 
   // ------------------------------------------------------------------ subvolumes
@@ -142,7 +190,8 @@ export class BlockDevDriver {
     return parseSubvolumes(await must("btrfs", ["subvolume", "list", "-o", mnt], "subvolume list"));
   }
 
-  async subvolList(pool: string): Promise<{ name: string; limit: number; used: number }[]> {
+  /** `owner`: the recipient a volume was handed to ("" = the driver's own). */
+  async subvolList(pool: string): Promise<{ name: string; limit: number; used: number; owner: string }[]> {
     const mnt = this.#root(pool);
     await must("btrfs", ["filesystem", "sync", mnt], "filesystem sync");
     const q = parseQgroups(await must("btrfs", ["qgroup", "show", "-re", "--raw", mnt], "qgroup show"));
@@ -150,7 +199,17 @@ export class BlockDevDriver {
       name: s.name,
       limit: q.get(s.id)?.limit ?? 0,
       used: q.get(s.id)?.referenced ?? 0,
+      owner: this.#ownerOf(join(mnt, s.name)),
     }));
+  }
+
+  #ownerOf(path: string): string {
+    try {
+      const st = statSync(path);
+      if ((st.mode & 0o777) !== 0o700) return "";
+      for (const [name, folder] of this.#recipients) if (statSync(folder).uid === st.uid) return name;
+    } catch { /* gone meanwhile, or a recipient without its folder yet */ }
+    return "";
   }
 
   async subvolCreate(pool: string, name: string, limit: number): Promise<void> {
@@ -158,11 +217,50 @@ export class BlockDevDriver {
     checkName("volume", name);
     if (name === VDISKS) deny(`"${VDISKS}" is reserved`);
     const path = join(mnt, name);
-    if (!(await this.#subvols(mnt)).some((s) => s.name === name)) {
-      await must("btrfs", ["subvolume", "create", path], `subvolume create ${name}`);
+    // the two ioctls btrfs-progs makes, without its two processes (and a stat instead of a listing)
+    if (!this.#isSubvolume(path)) {
+      subvolumeCreate(mnt, name);
+      qgroupLimit(path, limit);
+      return;
     }
-    // a replay after a crash between create and limit lands here too: the limit is (re)applied
-    await must("btrfs", ["qgroup", "limit", limit ? String(limit) : "none", path], `qgroup limit ${name}`);
+    // a replay after a crash between create and limit lands here: the limit is (re)applied, through the pool
+    // root (the volume may have been handed to another driver, whose root this driver cannot open)
+    await this.#limitById(mnt, name, limit);
+  }
+
+  async #limitById(mnt: string, name: string, limit: number): Promise<void> {
+    const sv = (await this.#subvols(mnt)).find((s) => s.name === name);
+    if (!sv) deny(`no volume ${JSON.stringify(name)} in the pool`);
+    qgroupLimit(mnt, limit, sv.id);
+  }
+
+  /** Gives volume `name` to the driver `to` (a recipient from the driver's arguments): chmod 0700, chown. */
+  subvolHandOver(pool: string, name: string, to: string): Promise<void> {
+    const mnt = this.#root(pool);
+    checkName("volume", name);
+    if (name === VDISKS) deny(`"${VDISKS}" is reserved`);
+    const folder = this.#recipients.get(to);
+    if (!folder) deny(`${JSON.stringify(to)} may not receive volumes (recipients: ${[...this.#recipients.keys()].join(", ") || "none"})`);
+    const path = join(mnt, name);
+    if (!this.#isSubvolume(path)) deny(`no volume ${JSON.stringify(name)} in pool ${pool}`);
+    const owner = statSync(folder);
+    const st = statSync(path);
+    if (st.uid === owner.uid && (st.mode & 0o777) === 0o700) return Promise.resolve(); // done before (replay)
+    chmod(path, 0o700);
+    chown(path, owner.uid, owner.gid);
+    return Promise.resolve();
+  }
+
+  /** Is `path` a subvolume? false when absent; refused when it is something else (never overwritten). */
+  #isSubvolume(path: string): boolean {
+    let st;
+    try {
+      st = statSync(path);
+    } catch {
+      return false;
+    }
+    if (!st.isDirectory() || st.ino !== SUBVOL_ROOT_INO) deny(`${basename(path)} exists in the pool and is not a volume`);
+    return true;
   }
 
   async subvolLimit(pool: string, name: string, limit: number): Promise<void> {
@@ -171,7 +269,7 @@ export class BlockDevDriver {
     const found = (await this.subvolList(pool)).find((s) => s.name === name);
     if (!found) deny(`no volume ${JSON.stringify(name)} in pool ${pool}`);
     if (limit && limit < found.used) throw new Error(`failed: blockdev: volume ${name} uses ${found.used} bytes; cannot limit it to ${limit}`);
-    await must("btrfs", ["qgroup", "limit", limit ? String(limit) : "none", join(mnt, name)], `qgroup limit ${name}`);
+    await this.#limitById(mnt, name, limit);
   }
 
   async subvolDelete(pool: string, name: string): Promise<void> {
@@ -180,7 +278,7 @@ export class BlockDevDriver {
     if (name === VDISKS) deny(`"${VDISKS}" is reserved`);
     const sv = (await this.#subvols(mnt)).find((s) => s.name === name);
     if (!sv) return; // already gone: deletes are idempotent
-    await must("btrfs", ["subvolume", "delete", join(mnt, name)], `subvolume delete ${name}`);
+    subvolumeDelete(mnt, name);
     // commit now so the space and the qgroup are released at once (WORKLOADS.md §1: else ~30 s)
     await run("btrfs", ["filesystem", "sync", mnt]);
     await run("btrfs", ["qgroup", "destroy", `0/${sv.id}`, mnt]);

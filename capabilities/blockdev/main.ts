@@ -1,6 +1,7 @@
 // The block-device driver: the only process that runs mkfs, mount, btrfs, chattr and fallocate. It may
 // touch exactly the data disks in its second argument and mounts pools under its own state folder.
-// Args: <state dir> <disks: comma-separated device paths, "-" for none>.
+// Args: <state dir> <disks: comma-separated device paths, "-" for none> [<recipients: name=state folder of
+// the driver that may receive subvolumes, comma-separated, e.g. zdb=/var/state/zdb; "-" for none>].
 // Grant: blockdev {} — one grantee (the storage module); no restrictions to widen or narrow.
 import "../../modules/node/no-env.ts"; // first: no environment in the sandbox
 import { chmodSync } from "node:fs";
@@ -13,6 +14,7 @@ import { BlockDevDriver } from "./driver.ts";
 
 const stateDir = process.argv[2];
 const diskArg = process.argv[3];
+const recipientArg = process.argv[4] ?? "-";
 if (!stateDir || diskArg === undefined) {
   console.error("blockdev: usage: blockdev/main.ts <state dir> <disk,disk,…|->");
   process.exit(2);
@@ -28,7 +30,16 @@ for (const d of devices) {
 try {
   chmodSync(stateDir, 0o711);
 } catch { /* not ours to change: pools stay private */ }
-const driver = new BlockDevDriver(devices, join(stateDir, "mnt"));
+const recipients = new Map<string, string>();
+for (const r of recipientArg === "-" || recipientArg === "" ? [] : recipientArg.split(",")) {
+  const i = r.indexOf("=");
+  if (i <= 0 || !r.slice(i + 1).startsWith("/")) {
+    console.error(`blockdev: recipient "${r}" is not NAME=/absolute/state/folder`);
+    process.exit(2);
+  }
+  recipients.set(r.slice(0, i), r.slice(i + 1));
+}
+const driver = new BlockDevDriver(devices, join(stateDir, "mnt"), recipients);
 
 const n = (x: bigint) => Number(x);
 const server = new BlockDev$Server({
@@ -45,6 +56,7 @@ const server = new BlockDev$Server({
   async vdiskResize(p) { await driver.vdiskResize(p.pool, p.name, n(p.size)); },
   async vdiskDelete(p) { await driver.vdiskDelete(p.pool, p.name); },
   async vdiskList(p, r) { r.json = toJson(await driver.vdiskList(p.pool)); },
+  async subvolHandOver(p) { await driver.subvolHandOver(p.pool, p.name, p.to); },
 });
 
 startProcess({

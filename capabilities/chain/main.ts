@@ -79,6 +79,11 @@ const reader = new ChainReader$Server({
     r.found = id !== null && Number(id) !== 0;
     r.id = BigInt(r.found ? id! : 0);
   },
+  async contractIdByName(p, r) {
+    const id = await read.contractIdByName(p.name);
+    r.found = id !== null && Number(id) !== 0;
+    r.id = BigInt(r.found ? id! : 0);
+  },
   async rentContractForNode(p, r) {
     const id = await read.rentContractForNode(p.nodeId);
     r.found = id !== null && Number(id) !== 0;

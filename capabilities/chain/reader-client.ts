@@ -45,6 +45,12 @@ export class ChainReaderClient {
   contract(id: number): Promise<Plain> {
     return this.#c(async (c) => parse((await c.contract((p) => (p.id = BigInt(id))).promise()).json));
   }
+  contractIdByName(name: string): Promise<number | null> {
+    return this.#c(async (c) => {
+      const r = await c.contractIdByName((p) => (p.name = name)).promise();
+      return r.found ? Number(r.id) : null;
+    });
+  }
   rentContractForNode(nodeId: number): Promise<number | null> {
     return this.#c(async (c) => {
       const r = await c.rentContractForNode((p) => (p.nodeId = nodeId)).promise();

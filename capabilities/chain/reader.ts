@@ -65,6 +65,11 @@ export class ChainReader {
     return id ? id : null;
   }
 
+  async contractIdByName(name: string): Promise<number | null> {
+    const id = plain(await this.#api.query.smartContractModule.contractIDByNameRegistration(name));
+    return id ? id : null;
+  }
+
   async rentContractForNode(nodeId: number): Promise<number | null> {
     return plain(await this.#api.query.smartContractModule.activeRentContractForNode(nodeId));
   }

@@ -44,6 +44,16 @@ t("the embedded metadata is the dev chain's TFChain metadata (run tools/gen-tfch
   assert.ok(Buffer.from(TFCHAIN_METADATA_BASE64, "base64").equals(scale));
 });
 
+t("a malformed allow-list is refused when the signer is made, before any payload (the decoder loads lazily)", async () => {
+  assert.throws(() => id.chainSigner(["tfgridModule.createNode", "balances"]), /allow-list entry "balances" is not section\.method/);
+  assert.throws(() => id.chainSigner(["Tfgrid.createNode"]), /is not section\.method/);
+  // a fresh signer decodes its first payload with the lazily loaded TFChain decoder
+  const fresh = id.chainSigner(["tfgridModule.reportUptimeV2"]);
+  const p = payload(tx.tfgridModule.reportUptimeV2(1, 2));
+  assert.ok(ed25519Verify(p, await fresh.signExtrinsic(p), fresh.publicKey));
+  assert.match(await refusal(fresh.signExtrinsic("x" as unknown as Uint8Array)), /takes a Uint8Array/);
+});
+
 t("signs an allow-listed call's payload, as Substrate verifies it", async () => {
   const p = payload(tx.tfgridModule.reportUptimeV2(100, 200));
   const sig = await signer.signExtrinsic(p);

@@ -8,6 +8,7 @@ import type { Call } from "@polkadot/types/interfaces";
 import { compactToU8a, u8aConcat, u8aEq } from "@polkadot/util";
 import { blake2AsU8a } from "@polkadot/util-crypto";
 import { TFCHAIN_METADATA_BASE64 } from "../chain/tfchain-metadata.gen.ts";
+import { checkAllowList } from "./allow-list.ts";
 
 let shared: { registry: TypeRegistry; metadata: Metadata } | null = null;
 /** The registry (and metadata) of the real TFChain metadata, built once per process (~0.2 s). */
@@ -52,11 +53,7 @@ export class ExtrinsicPolicy {
   readonly allowed: ReadonlySet<string>;
 
   constructor(allowed: readonly string[]) {
-    for (const c of allowed) {
-      if (!/^[a-z][A-Za-z0-9]*\.[a-z][A-Za-z0-9]*$/.test(c)) {
-        throw new Error(`chain signer: allow-list entry "${c}" is not section.method (e.g. tfgridModule.createNode)`);
-      }
-    }
+    checkAllowList(allowed);
     this.allowed = new Set(allowed);
   }
 

@@ -16,7 +16,8 @@ import { challenge } from "../rmb/challenge.ts";
 import type { Envelope } from "../rmb/envelope.ts";
 import { type JwtClaims, jwtSigningInput, jwtWithSignature } from "../rmb/jwt.ts";
 import { checkJwtClaims, deriveE2eSecret, type RmbSigner } from "../rmb/rmb-signer.ts";
-import { ExtrinsicPolicy } from "./chain-policy.ts";
+import type { ExtrinsicPolicy } from "./chain-policy.ts";
+import { checkAllowList } from "./allow-list.ts";
 export type { ExtrinsicSigner, KeyType, RmbSigner, Signer };
 
 /** Purposes a signer can be granted for; each grant is a separate object that can be audited. */
@@ -72,18 +73,18 @@ export class NodeIdentity {
    * (section.method, e.g. "tfgridModule.createNode"); see chain-policy.ts.
    */
   chainSigner(calls: readonly string[]): ExtrinsicSigner {
-    const policy = new ExtrinsicPolicy(calls);
+    checkAllowList(calls);
+    // The TFChain decoder (@polkadot/types and the metadata) is loaded at the first extrinsic, not at the
+    // driver's start: it is most of this process's start-up time and memory (docs/PERFORMANCE.md).
+    let policy: Promise<ExtrinsicPolicy> | null = null;
     const sign = this.#signFor("chain");
     return Object.freeze({
       publicKey: new Uint8Array(this.#public.publicKey),
       type: "ed25519" as const,
-      signExtrinsic(payload: Uint8Array): Promise<Uint8Array> {
-        if (!(payload instanceof Uint8Array)) return Promise.reject(new TypeError("signExtrinsic() takes a Uint8Array"));
-        try {
-          return Promise.resolve(sign(policy.check(payload).toSign));
-        } catch (err) {
-          return Promise.reject(err);
-        }
+      async signExtrinsic(payload: Uint8Array): Promise<Uint8Array> {
+        if (!(payload instanceof Uint8Array)) throw new TypeError("signExtrinsic() takes a Uint8Array");
+        policy ??= import("./chain-policy.ts").then((m) => new m.ExtrinsicPolicy(calls));
+        return sign((await policy).check(payload).toSign);
       },
     });
   }

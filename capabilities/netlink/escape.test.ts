@@ -11,13 +11,13 @@ import { applyOps } from "./apply.ts";
 import { parseGrant } from "./grant.ts";
 import { NetOps } from "./ops.ts";
 import { denoSys } from "./sys.ts";
+import { rootOnly } from "../../tools/test-env.ts";
 
-const root = process.getuid?.() === 0;
 const hostRoutes = () => execFileSync("ip", ["route", "show"], { encoding: "utf8" });
 const hostLinks = () => execFileSync("ip", ["-o", "link", "show"], { encoding: "utf8" });
 
 test("a grant's prefixes bound everything it can name; refused batches change nothing", async () => {
-  if (!root) return console.log("skipped: needs root (namespaces)");
+  if (!rootOnly("the netlink grant in real namespaces")) return;
   const dir = tempDir("zt-network-esc-");
   const ops = new NetOps(denoSys(), join(dir, "ns"), join(dir, "wg"));
   const twinA = parseGrant({ namespaces: ["zt-a-"], hostLinks: ["zt-a-"] });

@@ -3,13 +3,13 @@
 // WireGuard devices. rtnetlink messages go straight to the kernel over a socket opened inside the target
 // namespace (sys.ts); nft, tap creation and wireguard-go are the only processes spawned.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, readdirSync, existsSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { type Sys } from "./sys.ts";
 import { bin } from "./bins.ts";
 import { EEXIST, ENODEV, ENOENT, ESRCH, EADDRNOTAVAIL, NetlinkError, RtnlSocket, seq } from "./rtnl-socket.ts";
 import * as m from "./rtnl.ts";
-import { startWireguardGo, uapi, uapiSet, type WgConfig } from "./wireguard.ts";
+import { pinWgMountNamespace, startWireguardGo, uapi, uapiSet, type WgConfig } from "./wireguard.ts";
 
 export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 export const IFNAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,14}$/;
@@ -41,12 +41,28 @@ function run(argv: string[], input?: string): Promise<void> {
   });
 }
 
+function runOut(argv: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(bin(argv[0]), argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } });
+    let out = "", err = "";
+    c.stdout.on("data", (d) => (out += d.toString()));
+    c.stderr.on("data", (d) => (err += d.toString()));
+    c.on("error", (e) => reject(new Error(`${argv[0]}: ${e.message}`)));
+    c.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`${argv.slice(0, 4).join(" ")} failed: ${err.trim() || `exit ${code}`}`))));
+  });
+}
+
+/** The nftables table (bridge family) holding the public IP anti-spoof filters, one chain per workload. */
+export const PUBIP_TABLE = "zos-pubip";
+
 export class NetOps {
   readonly pinDir: string;
   readonly uapiDir: string;
   readonly #sys: Sys;
   readonly #sockets = new Map<string, RtnlSocket>();
   readonly #wg = new Map<string, { child: ChildProcess; socket: string }>();
+  readonly #starting = new Map<string, Promise<void>>();
+  #mnt: Promise<string> | null = null;
 
   constructor(sys: Sys, pinDir: string, uapiDir: string) {
     this.#sys = sys;
@@ -238,10 +254,55 @@ export class NetOps {
     await run(ns ? ["nsenter", `--net=${this.pin(ns)}`, "--", "nft", "-f", "-"] : ["nft", "-f", "-"], text);
   }
 
+  /**
+   * Zero-OS's public IP anti-spoof filter (SetupPubIPFilter): frames bridged in from `iface` (a VM's public
+   * tap on br-pub) must carry `mac` and, per family, the workload's own address (link-local IPv6 and DHCP/ND
+   * bootstrapping aside) when the bridge forwards them. One base chain `name` per workload in table `bridge zos-pubip`, replaced whole in
+   * one nft transaction, so the host's own firewall tables are never touched.
+   */
+  async pubipFilter(ns: string, f: { name: string; iface: string; mac: string; ip4?: string; ip6?: string }): Promise<void> {
+    const rules = [
+      `iifname != "${f.iface}" accept`,
+      `ether saddr != ${f.mac} drop`,
+      f.ip4 ? `arp saddr ip != ${f.ip4} drop` : "ether type arp drop",
+      f.ip4 ? `ip saddr != { 0.0.0.0, ${f.ip4} } drop` : "ether type ip drop",
+      f.ip6 ? `ip6 saddr != { ::, fe80::/10, ${f.ip6} } drop` : "ip6 saddr != { ::, fe80::/10 } drop",
+      // a VM must not act as the LAN's router or DHCP server (Zero-OS drops the same)
+      "icmpv6 type nd-router-advert drop",
+      "udp sport { 67, 547 } drop",
+    ];
+    const chain = `bridge ${PUBIP_TABLE} ${f.name}`;
+    const text = [
+      `add table bridge ${PUBIP_TABLE}`,
+      `add chain ${chain} { type filter hook forward priority 0; policy accept; }`,
+      `flush chain ${chain}`,
+      ...rules.map((r) => `add rule ${chain} ${r}`),
+    ].join("\n");
+    await this.#nftScript(ns, text);
+  }
+
+  /** Removes the filter chain `name` (no-op when it is gone). */
+  async pubipUnfilter(ns: string, name: string): Promise<void> {
+    await this.#nftScript(ns, [`add table bridge ${PUBIP_TABLE}`, `add chain bridge ${PUBIP_TABLE} ${name}`, `delete chain bridge ${PUBIP_TABLE} ${name}`].join("\n"));
+  }
+
+  /** The filter chains in the namespace's zos-pubip table. */
+  async pubipList(ns: string): Promise<string[]> {
+    const out = await runOut(ns ? ["nsenter", `--net=${this.pin(ns)}`, "--", "nft", "-j", "list", "table", "bridge", PUBIP_TABLE] : ["nft", "-j", "list", "table", "bridge", PUBIP_TABLE]).catch(() => "");
+    if (!out) return [];
+    const j = JSON.parse(out) as { nftables: { chain?: { name: string } }[] };
+    return j.nftables.filter((x) => x.chain).map((x) => x.chain!.name).sort();
+  }
+
+  #nftScript(ns: string, text: string): Promise<void> {
+    return run(ns ? ["nsenter", `--net=${this.pin(ns)}`, "--", "nft", "-f", "-"] : ["nft", "-f", "-"], `${text}\n`);
+  }
+
   /** A persistent tap (ip tuntap: the ioctl path), optionally attached to a bridge. */
-  async tapAdd(ns: string, name: string, master?: string): Promise<void> {
+  /** `user`: the uid that may attach the persistent tap without CAP_NET_ADMIN (the hypervisor driver's). */
+  async tapAdd(ns: string, name: string, master?: string, user?: number): Promise<void> {
     if (this.index(ns, name) === null) {
-      const ip = ["ip", "tuntap", "add", "dev", name, "mode", "tap"];
+      const ip = ["ip", "tuntap", "add", "dev", name, "mode", "tap", ...(user === undefined ? [] : ["user", String(user)])];
       await run(ns ? ["nsenter", `--net=${this.pin(ns)}`, "--", ...ip] : ip);
     }
     if (master) this.linkSet(ns, name, { master, up: true });
@@ -259,16 +320,57 @@ export class NetOps {
    */
   async wgUp(o: { listenNs: string; into: string; name: string; address?: string; config: WgConfig }): Promise<void> {
     const set = uapiSet(o.config); // validates the keys before anything is started
-    if (!existsSync(this.wgSocket(o.name))) {
-      const tun = join(dirname(this.uapiDir), "tun");
-      const p = await startWireguardGo(this.pin(o.listenNs), this.uapiDir, o.name, existsSync(tun) ? tun : "");
-      this.#wg.set(o.name, p);
-      p.child.on("exit", () => this.#wg.delete(o.name));
-    }
+    await this.wgStart(o.listenNs, o.name);
     if (o.into !== o.listenNs) this.linkMove(o.listenNs, o.name, o.into);
     uapi(this.#sys, this.wgSocket(o.name), set);
     if (o.address) this.addrAdd(o.into, o.name, o.address);
     this.linkSet(o.into, o.name, { up: true });
+  }
+
+  /**
+   * Starts wireguard-go for `name` in `listenNs` unless its UAPI socket exists (or a start is under way);
+   * resolves once the socket is there. A batch calls it ahead (the process start is the slowest step of
+   * an NR), so it runs while the rtnetlink operations before wg.up go on.
+   */
+  wgStart(listenNs: string, name: string): Promise<void> {
+    const pending = this.#starting.get(name);
+    if (pending) return pending;
+    if (existsSync(this.wgSocket(name))) return Promise.resolve();
+    const tun = join(dirname(this.uapiDir), "tun");
+    const tunNode = existsSync(tun) ? tun : "";
+    const start = async () => {
+      const mnt = await this.#wgMount(tunNode);
+      try {
+        return await startWireguardGo(this.pin(listenNs), this.uapiDir, name, tunNode, mnt);
+      } catch (e) {
+        // entering a mount namespace needs CAP_SYS_CHROOT: without it, every device gets its own mounts
+        if (!mnt || !/reassociate to namespace 'ns\/mnt'/.test((e as Error).message)) throw e;
+        this.#mnt = Promise.resolve("");
+        this.#sys.removePin(mnt);
+        return await startWireguardGo(this.pin(listenNs), this.uapiDir, name, tunNode);
+      }
+    };
+    const started = start().then((p) => {
+      this.#wg.set(name, p);
+      p.child.on("exit", () => this.#wg.delete(name));
+    }).finally(() => this.#starting.delete(name));
+    this.#starting.set(name, started);
+    return started;
+  }
+
+  /** The shared wireguard-go mount namespace's pin ("" = none here), made once by this instance. */
+  #wgMount(tunNode: string): Promise<string> {
+    if (!this.#mnt) {
+      const pin = join(dirname(this.uapiDir), "wg-mnt");
+      if (existsSync(pin)) this.#sys.removePin(pin); // a stale one (a driver that was killed): made fresh
+      writeFileSync(pin, "", { mode: 0o400 });
+      this.#mnt = pinWgMountNamespace(pin, this.uapiDir, tunNode).then((ok) => {
+        if (ok) return pin;
+        this.#sys.removePin(pin);
+        return "";
+      });
+    }
+    return this.#mnt;
   }
 
   async wgSet(name: string, config: WgConfig): Promise<void> {
@@ -315,6 +417,8 @@ export class NetOps {
   async close(): Promise<void> {
     await Promise.all([...this.#wg.keys()].map((n) => this.wgDown(n)));
     for (const ns of [...this.#sockets.keys()]) this.#dropSocket(ns);
+    if (this.#mnt && await this.#mnt) this.#sys.removePin(await this.#mnt);
+    this.#mnt = null;
   }
 
   /** Orderly node stop: nothing of the node's network stays behind (the network module rebuilds it at start). */

@@ -98,9 +98,16 @@ export function denoSys(): Sys {
     unlink: { parameters: ["buffer"], result: "i32" },
     connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
     __errno_location: { parameters: [], result: "pointer" },
+    // errno is copied out by libc: reading a raw pointer (UnsafePointerView) needs unrestricted --allow-ffi,
+    // which the driver's sandbox (ffi limited to libc's path) does not have
+    memcpy: { parameters: ["buffer", "pointer", "usize"], result: "pointer" },
   });
   const s = lib.symbols;
-  const errno = (): number => new deno.UnsafePointerView(s.__errno_location()).getInt32();
+  const errno = (): number => {
+    const b = new Int32Array(1);
+    s.memcpy(b, s.__errno_location(), 4n);
+    return b[0];
+  };
   const check = (call: string, r: unknown): number => {
     const n = Number(r);
     if (n < 0) throw new SysError(call, errno());

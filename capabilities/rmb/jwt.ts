@@ -17,6 +17,8 @@ function b64url(bytes: Uint8Array): string {
 
 function fromB64url(text: string): Uint8Array {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new JwtError("malformed", "token part is not base64url");
+  // a length of 4k+1 is no base64 at all (atob would throw a DOMException the relay took for a lookup failure)
+  if (text.length % 4 === 1) throw new JwtError("malformed", `token part of ${text.length} characters is not base64url (a length of 4k+1 is impossible)`);
   const b64 = text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4);
   const bin = atob(b64);
   return Uint8Array.from(bin, (c) => c.charCodeAt(0));

@@ -36,6 +36,8 @@ interface ChainReader {
   subscribeEvents @9 (sink :EventSink) -> (subscription :Subscription);
   # free and reserved balance of an account, decimal text (u128)
   balance @10 (address :Text) -> (free :Text, reserved :Text);
+  # the name contract holding a gateway name (ContractIDByNameRegistration), as gateway-name-proxy checks it
+  contractIdByName @11 (name :Text) -> (id :UInt64, found :Bool);
 }
 
 struct Included {

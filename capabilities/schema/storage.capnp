@@ -5,13 +5,13 @@
 @0xc2017c79ee1c99c1;
 
 interface BlockDev {
-  # Every data disk this driver may touch: [{disk, size, fstype, label, uuid, rotational}] (fstype/label
-  # "" for an empty disk).
+  # Every data disk this driver may touch: [{disk, size, fstype, label, uuid, rotational, seek}] (fstype/label
+  # "" for an empty disk; seek = {type: "ssd"|"hdd", elapsedUs} by zos's seek-time rule, null if unmeasurable).
   disks @0 () -> (json :Text);
   # mkfs.btrfs -L <pool> on an empty listed disk (refused when blkid finds any filesystem on it).
   format @1 (disk :Text, pool :Text) -> ();
   # Mounts the pool with that label under the driver's mount root (idempotent), enables quotas.
-  # -> {pool, disk, size, used, free, rotational}
+  # -> {pool, disk, size, used, free, rotational, seek}
   mount @2 (pool :Text) -> (json :Text);
   usage @3 (pool :Text) -> (json :Text);
   unmount @4 (pool :Text) -> ();
@@ -20,7 +20,7 @@ interface BlockDev {
   subvolCreate @5 (pool :Text, name :Text, limit :UInt64) -> ();
   subvolLimit @6 (pool :Text, name :Text, limit :UInt64) -> ();
   subvolDelete @7 (pool :Text, name :Text) -> ();
-  # [{name, limit, used}]
+  # [{name, limit, used, owner}] (owner: the recipient it was handed to, "" = the driver's own)
   subvolList @8 (pool :Text) -> (json :Text);
 
   # vdisks: files in the pool's `vdisks` subvolume, NOCOW (chattr +C on the empty file) then fallocate.
@@ -29,6 +29,11 @@ interface BlockDev {
   vdiskResize @10 (pool :Text, name :Text, size :UInt64) -> ();
   vdiskDelete @11 (pool :Text, name :Text) -> ();
   vdiskList @12 (pool :Text) -> (json :Text);
+
+  # Hands a subvolume to another driver: its root becomes mode 0700, owned by the uid that owns the
+  # recipient's state folder (the kernel gives each driver its own; the driver's 3rd argument names the
+  # recipients it may hand to, e.g. zdb=<state>/zdb). The 0-db server keeps its namespaces in such volumes.
+  subvolHandOver @13 (pool :Text, name :Text, to :Text) -> ();
 }
 
 interface Storage {
@@ -41,7 +46,8 @@ interface Storage {
   # {sru, hru, ssd: bool, cache: {pool, size} | null, problem: "" | why the node cannot register}
   totals @1 () -> (json :Text);
 
-  # kind "volume" (subvolume + qgroup, on SSD) or "zdb" (subvolume + qgroup, on HDD); -> {pool, size, used}
+  # kind "volume" (subvolume + qgroup, on SSD) or "zdb" (subvolume + qgroup on HDD, SSD only when the node
+  # has no HDD pool, as Zero-OS; handed to the 0-db server's uid); -> {pool, size}
   volumeCreate @2 (owner :UInt32, kind :Text, id :Text, size :UInt64) -> (json :Text);
   volumeResize @3 (owner :UInt32, id :Text, size :UInt64) -> (json :Text);
   volumeDelete @4 (owner :UInt32, id :Text) -> ();

@@ -9,6 +9,8 @@ struct NamespaceSpec {
   password @2 :Text;      # "" = no password
   public @3 :Bool;        # with a password: readable (not writable) without it
   maxSize @4 :UInt64;     # bytes of payload, 0 = unlimited
+  pool @5 :Text;          # storage pool whose volume named like the namespace holds its files (the storage
+                          # module made it with this size and handed it to the server); "" = the server's folder
 }
 
 struct NamespaceInfo {
@@ -20,6 +22,8 @@ struct NamespaceInfo {
   dataSize @5 :UInt64;    # live payload bytes
   entries @6 :UInt64;
   locked @7 :Bool;
+  pool @8 :Text;          # "" = the server's own folder
+  diskFree @9 :UInt64;    # bytes its volume still takes (NSINFO data_disk_freespace_bytes); 0 without a volume
 }
 
 struct Endpoint {

@@ -4,7 +4,7 @@
 import { Buffer } from "node:buffer";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { crc32 } from "./lib/crc32.ts";
-import { MAX_KEY } from "./lib/record.ts";
+import { MAX_KEY, RECORD_HEADER } from "./lib/record.ts";
 import { array, bulk, error, int, nil, ok, type Reply, simple } from "./lib/resp.ts";
 import type { Namespace } from "./namespace.ts";
 import { DEFAULT_NAMESPACE, invalidName, MAX_NAMESPACE_NAME, type Store } from "./store.ts";
@@ -172,6 +172,12 @@ function nsinfo(ns: Namespace, admin: boolean): string {
     `mode: ${st.mode === "seq" ? "sequential" : "userkey"}`,
   ];
   if (st.maxsize > 0n) lines.push(`space_available: ${st.maxsize - BigInt(ns.dataSize) > 0n ? st.maxsize - BigInt(ns.dataSize) : 0n}`);
+  // 0-db reports statvfs of its folders; a namespace in a storage volume is bounded by the volume's quota
+  const free = ns.diskFree;
+  if (free !== null) {
+    lines.push(`data_disk_freespace_bytes: ${free}`, `data_disk_freespace_mb: ${mb(free)}`);
+    lines.push(`index_disk_freespace_bytes: ${free}`, `index_disk_freespace_mb: ${mb(free)}`);
+  }
   if (admin) lines.push(`data_path: ${ns.dir}`, `index_path: ${ns.dir}`);
   return lines.join("\n") + "\n";
 }
@@ -197,6 +203,9 @@ function setCmd(s: Session, a: Buffer[], srv: CommandServer): Reply {
     const limit = ns.settings.maxsize + BigInt(existing?.length ?? 0);
     if (BigInt(ns.dataSize + value.length) > limit) return error("No space left on this namespace");
   }
+  // the files keep overwritten history too: the volume's quota must still take the record
+  const free = ns.diskFree;
+  if (free !== null && RECORD_HEADER + key.length + value.length > free) return error("No space left on this namespace");
   let target: Buffer;
   if (ns.settings.mode === "seq") {
     if (key.length > 0 && !existing) return error("Invalid key, only update authorized");

@@ -22,6 +22,8 @@ function fill(out: NamespaceInfo, ns: Namespace): void {
   out.dataSize = BigInt(ns.dataSize);
   out.entries = BigInt(ns.entries);
   out.locked = ns.settings.locked;
+  out.pool = ns.pool;
+  out.diskFree = BigInt(ns.diskFree ?? 0);
 }
 
 function checkName(name: string): void {
@@ -64,7 +66,13 @@ export function zdbControl(store: Store, endpoint: () => EndpointFacts): Zdb$Ser
       checkName(spec.name);
       let ns = store.get(spec.name);
       r.created = !ns;
-      if (!ns) ns = store.create(spec.name);
+      if (!ns) {
+        try {
+          ns = store.create(spec.name, {}, spec.pool);
+        } catch (err) {
+          throw new Error(`failed: zdb: namespace "${spec.name}": ${(err as Error).message}`);
+        }
+      }
       try {
         apply(ns, spec);
       } catch (err) {

@@ -4,7 +4,9 @@
 // the unix socket `<state>/zdb.sock`; the admin password is random per start and never leaves this process,
 // so RESP admin commands (NSNEW, NSSET, …) are not reachable from outside (Zero-OS runs 0-db with --protect
 // and an admin secret of its own the same way).
-// Args: <state dir> <HOST:PORT>. Grant: zdb {} (no restrictions; unknown keys are refused).
+// Args: <state dir> <HOST:PORT> [<pools mount root: where the storage module's volumes are; a namespace of a
+// zdb workload lives in the volume the storage module made and handed to this driver (zdb on HDD pools)>].
+// Grant: zdb {} (no restrictions; unknown keys are refused).
 import "../../modules/node/no-env.ts"; // first: no environment in the sandbox
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
@@ -19,6 +21,7 @@ import { Store } from "./store.ts";
 
 const stateDir = process.argv[2];
 const listenText = process.argv[3];
+const volumes = process.argv[4] && process.argv[4] !== "-" ? process.argv[4] : undefined;
 if (!stateDir || !listenText) {
   console.error("zdb: usage: zdb/main.ts <state dir> <HOST:PORT>");
   process.exit(2);
@@ -29,7 +32,7 @@ const socketPath = join(stateDir, "zdb.sock");
 const socket = Buffer.byteLength(socketPath) <= 107 ? socketPath : undefined;
 if (!socket) console.error(`zdb: no unix socket: "${socketPath}" is longer than 107 bytes`);
 
-const store = new Store(join(stateDir, "data"), { log: (l) => console.error(l) });
+const store = new Store(join(stateDir, "data"), { log: (l) => console.error(l), volumes });
 const server = new CommandServer({ store, admin: randomBytes(24).toString("hex"), protect: true });
 let listening: Listening | null = null;
 const control = zdbControl(store, () => ({

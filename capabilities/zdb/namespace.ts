@@ -15,6 +15,8 @@ import {
 export const DESCRIPTOR = "zdb-namespace";
 const DATA_PREFIX = "zdb-data-";
 export const DEFAULT_DATA_FILE_SIZE = 256 * 1024 * 1024;
+/** kept free in a namespace's volume for its descriptor and the filesystem's own blocks (plus 2 % of it) */
+const VOLUME_HEADROOM = 1024 * 1024;
 
 /** Where a key's live value is. `order` is the record's position in the namespace's history (SCAN order). */
 export interface Entry {
@@ -78,6 +80,10 @@ export class Namespace {
   removed = false;
   /** what replay cut off on open (bytes), for the log */
   readonly truncated: number = 0;
+  /** the folder is a storage volume whose quota is the namespace's size (the zdb workload on a node) */
+  inVolume = false;
+  /** the pool of that volume ("" in the server's own folder) */
+  pool = "";
 
   private constructor(name: string, dir: string, settings: Settings, dataFileSize: number) {
     this.name = name;
@@ -86,22 +92,25 @@ export class Namespace {
     this.dataFileSize = dataFileSize;
   }
 
-  /** Creates the folder and descriptor of a new namespace. */
-  static create(root: string, name: string, settings: Settings, dataFileSize = DEFAULT_DATA_FILE_SIZE): Namespace {
-    const dir = join(root, name);
+  /**
+   * Creates the folder and descriptor of a new namespace in `dir` (its own folder under the server's data
+   * root, or a storage volume handed to the server: then `inVolume`, and the volume's quota bounds its files).
+   */
+  static create(dir: string, name: string, settings: Settings, dataFileSize = DEFAULT_DATA_FILE_SIZE, inVolume = false): Namespace {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const ns = new Namespace(name, dir, settings, dataFileSize);
+    ns.inVolume = inVolume;
     ns.commit();
     ns.openFiles();
     return ns;
   }
 
   /** Opens an existing namespace folder and replays its data files into the index. */
-  static open(root: string, name: string, dataFileSize = DEFAULT_DATA_FILE_SIZE): Namespace {
-    const dir = join(root, name);
+  static open(dir: string, name: string, dataFileSize = DEFAULT_DATA_FILE_SIZE, inVolume = false): Namespace {
     const h = decodeNamespaceHeader(readFileSync(join(dir, DESCRIPTOR)));
     const { name: _n, ...settings } = h;
     const ns = new Namespace(name, dir, settings, dataFileSize);
+    ns.inVolume = inVolume;
     ns.openFiles();
     (ns as { truncated: number }).truncated = ns.replay();
     return ns;
@@ -115,6 +124,25 @@ export class Namespace {
 
   get entries(): number {
     return this.index.size;
+  }
+
+  /** Bytes of the data files, pending writes included: what the volume's quota counts. */
+  get diskBytes(): number {
+    let n = 0;
+    for (const f of this.files) n += f.size;
+    return n;
+  }
+
+  /**
+   * How many more bytes of records the volume takes: its quota (= maxsize) minus the files, minus headroom
+   * for the descriptor and btrfs metadata charged to the volume. null = no volume bound (own folder).
+   * Writes are refused before this runs out, so the quota's EDQUOT never hits a write already acknowledged.
+   */
+  get diskFree(): number | null {
+    if (!this.inVolume || this.settings.maxsize === 0n) return null;
+    const quota = Number(this.settings.maxsize);
+    const headroom = VOLUME_HEADROOM + Math.ceil(quota / 50);
+    return Math.max(0, quota - headroom - this.diskBytes);
   }
 
   private openFiles(): void {
@@ -273,13 +301,23 @@ export class Namespace {
     return f;
   }
 
-  /** Reads an entry's payload from its data file. */
+  /** Reads an entry's payload: from the records not written yet, or from its data file. */
   read(e: Entry): Buffer {
-    this.flush();
+    const start = e.offset + RECORD_HEADER + e.key.length;
+    const last = this.files[this.files.length - 1];
+    const written = last.size - this.pendingBytes;
+    if (e.file === last.id && e.offset >= written && this.pending.length) {
+      // still pending (a SET of the same value, a GET, right after the write): no write() just to read it
+      // back, which would break the group commit into one write per request
+      let at = written;
+      for (const rec of this.pending) {
+        if (e.offset < at + rec.length) return Buffer.from(rec.subarray(start - at, start - at + e.length));
+        at += rec.length;
+      }
+    }
     const f = this.files.find((x) => x.id === e.file);
     if (!f) throw new Error(`data file ${e.file} of namespace "${this.name}" is missing`);
     const out = Buffer.allocUnsafe(e.length);
-    const start = e.offset + RECORD_HEADER + e.key.length;
     let got = 0;
     while (got < e.length) {
       const r = readSync(f.fd, out, got, e.length - got, start + got);
@@ -328,13 +366,14 @@ export class Namespace {
     this.files = [];
   }
 
-  /** Closes and removes the namespace folder. */
+  /** Closes and removes the namespace folder (a volume: its contents; the storage module deletes the volume). */
   destroy(): void {
     this.pending = [];
     this.pendingBytes = 0;
     this.close();
     this.removed = true;
-    rmSync(this.dir, { recursive: true, force: true });
+    if (!this.inVolume) rmSync(this.dir, { recursive: true, force: true });
+    else for (const f of readdirSync(this.dir)) rmSync(join(this.dir, f), { recursive: true, force: true });
   }
 
   get fresh(): boolean {

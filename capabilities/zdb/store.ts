@@ -1,9 +1,14 @@
 // All namespaces of one 0-db instance under one data folder (one sub-folder each). `default` always
 // exists. Names are checked before they become folder names, so no request can reach outside the folder.
 import { Buffer } from "node:buffer";
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_DATA_FILE_SIZE, DESCRIPTOR, Namespace, type Settings } from "./namespace.ts";
+import { writeFileAtomic } from "../lib/fs/atomic.ts";
+
+/** In a namespace's own folder: the storage pool whose volume holds its files instead (zdb on HDD pools). */
+export const VOLUME_MARK = "zdb-volume";
+const POOL = /^[a-zA-Z0-9][a-zA-Z0-9_.:-]{0,127}$/;
 
 export const DEFAULT_NAMESPACE = "default";
 export const MAX_NAMESPACE_NAME = 128;
@@ -23,6 +28,8 @@ export function invalidName(name: string): string | null {
 export interface StoreOptions {
   dataFileSize?: number;
   log?: (line: string) => void;
+  /** where the node's storage pools are mounted: a namespace may live in volume `<pool>/<namespace>` there */
+  volumes?: string;
 }
 
 export class Store {
@@ -33,14 +40,24 @@ export class Store {
     this.dirty.add(ns);
   };
   private dataFileSize: number;
+  private volumes: string | undefined;
 
   constructor(root: string, o: StoreOptions = {}) {
     this.root = root;
     this.dataFileSize = o.dataFileSize ?? DEFAULT_DATA_FILE_SIZE;
+    this.volumes = o.volumes;
     mkdirSync(root, { recursive: true, mode: 0o700 });
     for (const name of readdirSync(root).sort()) {
-      if (invalidName(name) || !existsSync(join(root, name, DESCRIPTOR))) continue;
-      const ns = Namespace.open(root, name, this.dataFileSize);
+      if (invalidName(name)) continue;
+      const pool = this.poolOf(name);
+      const dir = pool ? this.volumeDir(pool, name) : join(root, name);
+      if (!existsSync(join(dir, DESCRIPTOR))) {
+        if (pool) o.log?.(`zdb: namespace "${name}": its volume in pool ${pool} is gone; forgotten`);
+        if (pool) rmSync(join(root, name), { recursive: true, force: true });
+        continue;
+      }
+      const ns = Namespace.open(dir, name, this.dataFileSize, !!pool);
+      ns.pool = pool ?? "";
       if (ns.truncated > 0) o.log?.(`zdb: namespace "${name}": cut ${ns.truncated} bytes of a record a crash left unfinished`);
       ns.onDirty = this.markDirty;
       this.namespaces.set(name, ns);
@@ -56,11 +73,42 @@ export class Store {
     return [...this.namespaces.keys()];
   }
 
-  create(name: string, settings: Partial<Settings> = {}): Namespace {
+  private poolOf(name: string): string | null {
+    try {
+      const pool = readFileSync(join(this.root, name, VOLUME_MARK), "utf8").trim();
+      return POOL.test(pool) && !pool.includes("..") ? pool : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private volumeDir(pool: string, name: string): string {
+    if (!this.volumes) throw new Error("this server has no storage volumes (no pools mount root given)");
+    if (!POOL.test(pool) || pool.includes("..")) throw new Error(`"${pool}" is not a pool id`);
+    return join(this.volumes, pool, name);
+  }
+
+  /**
+   * A new namespace; with `pool`, its files go in the storage volume named like it in that pool (made and
+   * handed to this server by the storage module before), and a mark in its own folder remembers where.
+   */
+  create(name: string, settings: Partial<Settings> = {}, pool = ""): Namespace {
     const bad = invalidName(name);
     if (bad) throw new Error(bad);
     if (this.namespaces.has(name)) throw new Error(`namespace "${name}" exists`);
-    const ns = Namespace.create(this.root, name, { ...defaultSettings(), ...settings }, this.dataFileSize);
+    let dir = join(this.root, name);
+    if (pool) {
+      dir = this.volumeDir(pool, name);
+      let isDir = false;
+      try {
+        isDir = lstatSync(dir).isDirectory();
+      } catch { /* absent */ }
+      if (!isDir) throw new Error(`no volume "${name}" in pool ${pool} (the storage module makes it first)`);
+      mkdirSync(join(this.root, name), { recursive: true, mode: 0o700 });
+      writeFileAtomic(join(this.root, name, VOLUME_MARK), pool + "\n", { mode: 0o600 });
+    }
+    const ns = Namespace.create(dir, name, { ...defaultSettings(), ...settings }, this.dataFileSize, !!pool);
+    ns.pool = pool;
     ns.onDirty = this.markDirty;
     this.namespaces.set(name, ns);
     return ns;
@@ -71,6 +119,7 @@ export class Store {
     if (!ns) return false;
     this.namespaces.delete(name);
     ns.destroy();
+    if (ns.inVolume) rmSync(join(this.root, name), { recursive: true, force: true });
     return true;
   }
 

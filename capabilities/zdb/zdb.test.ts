@@ -53,6 +53,13 @@ test("user mode: SET returns the key, nil when unchanged; GET/EXISTS/DEL/CHECK/L
   assert.is(await reply(c.call("GET")), "ERR Unexpected arguments");
 });
 
+test("pipelined: records still waiting for the group write are read back from memory, in order", async () => {
+  const c = z.client();
+  const r = await c.pipeline().set("p1", "v1").set("p1", "v1").get("p1").set("p1", "v2").set("p2", "w").get("p1").get("p2").exec();
+  assert.equal(r!.map((x) => x[1]), ["p1", null, "v1", "p1", "p2", "v2", "w"]);
+  assert.is(await c.get("p1"), "v2", "and from the data file once written");
+});
+
 test("binary keys and values round-trip; MGET", async () => {
   const c = z.client();
   const key = Buffer.from([0, 1, 2, 255, 13, 10]);

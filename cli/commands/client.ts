@@ -1,4 +1,4 @@
-// `zos client deploy F | get ID | list | changes ID`: a grid user's view of one node, over the chain
+// `zos client deploy F | get ID | list | changes ID | logs ID NAME`: a grid user's view of one node, over the chain
 // (contracts) and RMB (the node's zos.* API). Targets come from .zos-dev/endpoints.json unless flags
 // say otherwise.
 import { readFileSync } from "node:fs";
@@ -10,14 +10,16 @@ import { DEFAULT_STATE_DIR, endpointsPath, readEndpoints } from "./dev/endpoints
 import { type ClientTarget, openSession, SessionError, type UserSession } from "./client/session.ts";
 import { deploy, DeployInputError, workloadViews } from "./client/deploy.ts";
 import { ChainTxError } from "./client/chain_tx.ts";
+import { resolveFlists } from "./client/flists.ts";
 
-const USAGE = `usage: zos client <deploy F | get ID | list | changes ID> [options]
+const USAGE = `usage: zos client <deploy F | get ID | list | changes ID | logs ID NAME> [options]
 
   deploy F      create the node contract for deployment file F, sign it, send it to the node over RMB
                 and follow its workloads until they settle (exit 1 if any ends in error)
   get ID        the deployment of contract ID, with each workload's result
   list          your deployments on the node
   changes ID    the workload transaction log of contract ID
+  logs ID NAME  the console log of VM NAME (a zmachine) of contract ID (--offset N: from byte N)
 
 options:
   --endpoints F   endpoints file (default ${DEFAULT_STATE_DIR}/endpoints.json, written by \`npm start\`)
@@ -36,7 +38,17 @@ const flags = {
   "key-type": { type: "string" },
   node: { type: "string" },
   timeout: { type: "string" },
+  offset: { type: "string" },
 } as const;
+
+/** The dev hub's flists by name (endpoints.json `flists`), {} when there is no endpoints file. */
+function devFlists(p: ReturnType<typeof parse>): Record<string, string> {
+  try {
+    return (readEndpoints(str(p, "endpoints") ?? endpointsPath(DEFAULT_STATE_DIR)) as { flists?: Record<string, string> }).flists ?? {};
+  } catch {
+    return {};
+  }
+}
 
 function target(p: ReturnType<typeof parse>): ClientTarget {
   const file = str(p, "endpoints") ?? endpointsPath(DEFAULT_STATE_DIR);
@@ -129,8 +141,25 @@ export const command: Command = {
       console.error(USAGE);
       return 2;
     }
-    const known = ["deploy", "get", "list", "changes"];
+    const known = ["deploy", "get", "list", "changes", "logs"];
     if (!known.includes(sub)) throw new UserError(`zos client: unknown subcommand "${sub}" (expected ${known.join(", ")})`, 2);
+    if (sub === "logs") {
+      const name = extra[0];
+      if (!arg || !name || extra.length > 1) throw new UserError("zos client logs: usage: zos client logs ID NAME [--offset N] [--json]", 2);
+      const id = contractArg(sub, arg);
+      const offset = Number(str(p, "offset") ?? "0");
+      if (!Number.isInteger(offset) || offset < 0) throw new UserError("zos client logs: --offset must be a byte offset (0 or more)", 2);
+      return await withSession(target(p), async (s) => {
+        try {
+          const r = await s.peer.request(s.nodeTwinId, "zos.vm.logs", { contract_id: id, name, offset }) as { log: string; next: number; state: string };
+          if (p.json) console.log(JSON.stringify(r));
+          else process.stdout.write(r.log.endsWith("\n") || !r.log ? r.log : r.log + "\n");
+          return 0;
+        } catch (err) {
+          remote(sub, err);
+        }
+      });
+    }
     if (extra.length || (sub === "list" && arg !== undefined)) {
       throw new UserError(`zos client ${sub}: unexpected argument "${sub === "list" ? arg : extra[0]}"`, 2);
     }
@@ -145,10 +174,19 @@ export const command: Command = {
       const timeoutS = Number(str(p, "timeout") ?? "120");
       if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new UserError("zos client deploy: --timeout must be a positive number of seconds", 2);
       const t = target(p);
+      try {
+        text = resolveFlists(text, devFlists(p));
+      } catch (err) {
+        throw new UserError(`zos client deploy: ${(err as Error).message}`, 2);
+      }
       const progress = (event: string, fields: Record<string, unknown>) => {
         if (p.json) return console.error(JSON.stringify({ event, ...fields }));
         if (event === "contract") console.log(`creating node contract on node ${fields.node_id} (hash ${fields.hash}) …`);
-        else if (event === "contract_created") console.log(`contract ${fields.contract_id} created; signing and sending to the node …`);
+        else if (event === "name_contract") {
+          console.log(fields.owner !== undefined
+            ? `name "${fields.name}" is held by twin ${fields.owner} (name contract ${fields.contract_id}): the node will refuse it`
+            : `name "${fields.name}": name contract ${fields.contract_id}${fields.created ? " created" : " (yours)"}`);
+        } else if (event === "contract_created") console.log(`contract ${fields.contract_id} created; signing and sending to the node …`);
         else if (event === "accepted") console.log(`node accepted contract ${fields.contract_id}; provisioning:`);
         else if (event === "workload") console.log(`  ${fields.name} (${fields.type}): ${fields.state}${fields.message ? ` — ${fields.message}` : ""}`);
         else if (event === "deploy_refused") console.log(`node refused: ${fields.reason}; cancelling contract ${fields.contract_id}`);

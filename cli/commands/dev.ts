@@ -9,7 +9,7 @@ import { quietPolkadotNoise } from "./dev/quiet_polkadot.ts";
 import { DEFAULT_STATE_DIR } from "./dev/endpoints.ts";
 import { startDevGrid } from "./dev/grid.ts";
 
-const USAGE = `usage: zos dev [--state DIR] [--nodes N] [--block-time MS] [--chain-port P] [--relay-port P] [--disks N]
+const USAGE = `usage: zos dev [--state DIR] [--nodes N] [--access-node K] [--block-time MS] [--chain-port P] [--relay-port P] [--disks N]
                [--hdd N] [--disk-size GIB] [--verbose] [--json]
 
 Starts a dev chain, an RMB relay and one node on loopback, registers the node on the chain, funds a
@@ -21,6 +21,9 @@ start reuses it: same node identity, chain, deployments and user.
   --nodes N         run N nodes in the dev farm (default 1; DIR/node, DIR/node2 …); as root their public
                     namespaces are joined by a private underlay (198.18.0.N, nothing leaves this machine),
                     so network workloads can peer across them; endpoints.json lists them under "nodes"
+  --access-node K   as root, node K (default 1 when N > 1; 0 = none) gets the farmer's public config on chain
+                    (198.18.0.K/24, 2001:db8:18::K/64, domain nodeK.zos.test) and the farm 4 public IPs for
+                    ip workloads; endpoints.json: "access_node", and "lan_netns" (nsenter --net=… reaches them)
   --block-time MS   block time of the dev chain in ms (default 1000; 0 = a block per extrinsic)
   --chain-port P    chain WebSocket port (default: any free port)
   --relay-port P    relay WebSocket port (default: any free port)
@@ -55,6 +58,7 @@ export const command: Command = {
       hdd: { type: "string" },
       "disk-size": { type: "string" },
       nodes: { type: "string" },
+      "access-node": { type: "string" },
       verbose: { type: "boolean" },
     }, "dev");
     if (p.help) {
@@ -69,6 +73,10 @@ export const command: Command = {
     const nodesText = str(p, "nodes") ?? "1";
     const nodes = Number(nodesText);
     if (!/^\d+$/.test(nodesText) || nodes < 1 || nodes > 16) throw new UserError(`zos dev: --nodes must be 1-16, got "${nodesText}"`, 2);
+    const accessText = str(p, "access-node");
+    if (accessText !== undefined && (!/^\d+$/.test(accessText) || Number(accessText) > nodes)) {
+      throw new UserError(`zos dev: --access-node must be a node number 1-${nodes} (or 0 for none), got "${accessText}"`, 2);
+    }
     const chainPort = portFlag(p, "chain-port");
     const relayPort = portFlag(p, "relay-port");
     const verbose = Boolean(p.values.verbose);
@@ -117,6 +125,7 @@ export const command: Command = {
         relayPort,
         disks: diskCount ? { count: diskCount, hdd: hddCount, sizeGiB: diskSize } : "none",
         nodes,
+        accessNode: accessText === undefined ? undefined : Number(accessText),
         log: verbose ? (l) => console.error(l) : undefined,
         onPhase: (phase, ms) => {
           emit("up", { phase, ms: Math.round(ms) });
@@ -144,6 +153,7 @@ export const command: Command = {
         `  hub        ${e.hub_url}  (flists; npx zos hub push DIR NAME)`,
         `  node       id ${e.node_id}, twin ${e.node_twin_id}, farm ${e.farm_id}${grid.node.newIdentity ? " (new identity)" : " (identity reused)"}`,
         ...(grid.nodes.length > 1 ? grid.nodes.slice(1).map((n) => `  node       id ${n.node_id}, twin ${n.twin_id}${n.public_ip ? `, public ${n.public_ip}` : ""}`) : []),
+        ...(grid.accessNode ? [`  access     node ${grid.accessNode.node_id}: ${grid.accessNode.public_ipv4} ${grid.accessNode.public_ipv6}, domain ${grid.accessNode.domain} (nsenter --net=${grid.lanNetns} reaches it)`] : []),
         `  dev user   twin ${e.user_twin_id} (mnemonic in ${grid.endpointsFile})`,
         "  runs       under the capability kernel (manifests/node.json), one sandboxed process per driver and module",
         "",

@@ -12,7 +12,8 @@ const HELP = `zos hub — flists on the dev grid's hub
 usage: zos hub push DIR NAME [--hub URL] [--state DIR] [--json]
 
   DIR          the directory to pack (symlinks kept, not followed; device nodes, fifos and sockets skipped)
-  NAME         [REPO/]FILE: where it lands on the hub; REPO defaults to "dev", ".fl" is added when missing
+  NAME         [REPO/]FILE: where it lands on the hub; REPO defaults to "dev", ".fl" is added when missing;
+               a name ending in ".flist" writes the legacy 0-fs format (BLAKE2b-128 + snappy + XXTEA blocks)
   --hub URL    the hub (default: hub_url of DIR/endpoints.json, written by \`npm start\`)
   --state DIR  the dev state folder holding endpoints.json (default ${DEFAULT_STATE_DIR})
   --json       print one JSON object {name, url, md5, files, directories, symlinks, bytes, blocks, uploaded, skipped}
@@ -28,7 +29,6 @@ function flistName(raw: string): string {
   if (parts.length > 2) throw new UserError(`zos hub push: NAME "${raw}" has more than one "/"; use REPO/FILE or FILE`, 2);
   const [repo, file0] = parts.length === 2 ? parts : ["dev", parts[0]];
   const file = /\.(fl|flist)$/.test(file0) ? file0 : `${file0}.fl`;
-  if (file.endsWith(".flist")) throw new UserError(`zos hub push: NAME "${raw}" ends in .flist, the legacy format; push writes rfs v2 .fl files`, 2);
   if (!NAME.test(repo) || !NAME.test(file)) {
     throw new UserError(`zos hub push: NAME "${raw}" may use letters, digits, ".", "_" and "-" only (and not start with "." or "-")`, 2);
   }

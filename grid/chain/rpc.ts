@@ -258,7 +258,8 @@ export class RpcMethods {
         throw new RpcError(
           -32000,
           `Client error: runtime API ${
-            String(p[0])
+            // a name as given, but never an object's "[object Object]": say what arrived instead
+            typeof p[0] === "string" ? JSON.stringify(p[0].slice(0, 80)) : `(a ${p[0] === null ? "null" : typeof p[0]}, expected a method name)`
           } is not exposed by the dev chain (state_getRuntimeVersion lists no apis)`,
         );
       },

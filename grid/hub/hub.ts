@@ -14,7 +14,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import { blake2b256, hex } from "../../capabilities/lib/flist/block.ts";
-import { readFlist } from "../../capabilities/lib/flist/reader.ts";
+import { blake2b128 } from "../../capabilities/lib/flist/legacy/block.ts";
+import { openFlist } from "../../capabilities/lib/flist/open.ts";
 import { DirStore } from "../../capabilities/lib/flist/store.ts";
 import { listen, loopbackOnly } from "../indexer/mod.ts";
 
@@ -39,7 +40,8 @@ export interface RunningHub {
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 const FILE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}\.(fl|flist)$/;
-const HEX = /^[0-9a-f]{64}$/;
+// 64 hex: rfs v2 block ids (BLAKE2b-256); 32 hex: legacy 0-fs block hashes (BLAKE2b-128)
+const HEX = /^([0-9a-f]{32}|[0-9a-f]{64})$/;
 
 class HttpError extends Error {
   readonly status: number;
@@ -122,7 +124,7 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
       if (method === "GET" && parts.length === 5 && sub === "light") return json(info(user, file));
       if (method === "GET" && parts.length === 4) {
         info(user, file);
-        const f = readFlist(pathOf(user, file), { allowSetId: true });
+        const f = openFlist(pathOf(user, file), o.dir, { allowSetId: true });
         const count = (k: string) => f.entries.filter((e) => e.kind === k).length;
         return json({
           regular: count("file"), directory: count("dir"), symlink: count("symlink"), special: 0, failure: 0,
@@ -136,7 +138,7 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
         const tmp = `${p}.upload-${process.pid}-${Date.now()}`;
         writeFileSync(tmp, body);
         try {
-          const f = readFlist(tmp, { allowSetId: true });
+          const f = openFlist(tmp, o.dir, { allowSetId: true });
           const missing = f.entries.flatMap((e) => e.blocks).filter((b) => {
             const h = hex(b.id);
             return !existsSync(join(store.root, h.slice(0, 2), h));
@@ -146,7 +148,7 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
         } catch (e) {
           rmSync(tmp, { force: true });
           if (e instanceof HttpError) throw e;
-          throw new HttpError(400, `not a valid .fl: ${(e as Error).message.replace(tmp, file)}`);
+          throw new HttpError(400, `not a valid flist: ${(e as Error).message.replace(tmp, file)}`);
         }
         o.log?.(`published ${user}/${file}`);
         return json(info(user, file), 201);
@@ -154,19 +156,19 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
     }
     if (parts[0] === "api" && parts[1] === "v1" && parts[2] === "block" && parts.length === 4) {
       const h = parts[3].toLowerCase();
-      if (!HEX.test(h)) throw new HttpError(400, `block id must be 64 hex characters`);
+      if (!HEX.test(h)) throw new HttpError(400, `block id must be 64 (rfs) or 32 (legacy) hex characters`);
       const id = Buffer.from(h, "hex");
       if (method === "GET") return bytes(await store.get(id).catch(() => Promise.reject(new HttpError(404, `block ${h} not found`))));
       if (method === "PUT" || method === "POST") {
         const body = await readBody(req, limit);
-        if (hex(blake2b256(body)) !== h) throw new HttpError(400, `block ${h}: body does not hash to its id`);
+        if (hex(h.length === 64 ? blake2b256(body) : blake2b128(body)) !== h) throw new HttpError(400, `block ${h}: body does not hash to its id`);
         await store.put(id, body);
         return json({ hash: h }, 201);
       }
     }
     if (method === "GET" && parts[0] === "blocks" && (parts.length === 3 || parts.length === 2)) {
       const h = parts[parts.length - 1].toLowerCase();
-      if (!HEX.test(h)) throw new HttpError(400, `block id must be 64 hex characters`);
+      if (!HEX.test(h)) throw new HttpError(400, `block id must be 64 (rfs) or 32 (legacy) hex characters`);
       return bytes(await store.get(Buffer.from(h, "hex")).catch(() => Promise.reject(new HttpError(404, `block ${h} not found`))));
     }
     if (method === "GET" && parts.length === 2) {

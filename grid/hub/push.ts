@@ -1,10 +1,11 @@
 // `zos hub push`: packs a directory into an `.fl` whose route points at the hub's block store, uploads
 // the blocks the hub does not have yet, then publishes the `.fl` (the hub checks it and its blocks).
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DirStore } from "../../capabilities/lib/flist/store.ts";
 import { packFlist, type PackResult } from "../../capabilities/lib/flist/pack.ts";
+import { packLegacyFlist } from "../../capabilities/lib/flist/legacy/writer.ts";
 
 export interface PushOptions {
   hubUrl: string;
@@ -42,17 +43,21 @@ export async function pushToHub(o: PushOptions): Promise<PushResult> {
   try {
     const store = new DirStore(join(work, "blocks"));
     const fl = join(work, file);
-    const packed = await packFlist({
-      source: o.source,
-      output: fl,
-      store,
-      routes: [{ start: 0, end: 255, url: `${hub}/blocks` }],
-      tags: { author: user, description: `pushed by zos hub push` },
-    });
+    // a legacy `.flist` carries no routes: readers get its blocks from their configured store (the hub's)
+    const packed: PackResult = file.endsWith(".flist")
+      ? { ...await packLegacyFlist({ source: o.source, output: fl, store, scratch: work }), uniqueBlocks: 0 }
+      : await packFlist({
+        source: o.source,
+        output: fl,
+        store,
+        routes: [{ start: 0, end: 255, url: `${hub}/blocks` }],
+        tags: { author: user, description: `pushed by zos hub push` },
+      });
     const blocks: string[] = [];
-    for (const d of readdirSync(store.root, { withFileTypes: true })) {
+    for (const d of existsSync(store.root) ? readdirSync(store.root, { withFileTypes: true }) : []) {
       if (d.isDirectory()) for (const f of readdirSync(join(store.root, d.name))) blocks.push(join(d.name, f));
     }
+    if (packed.uniqueBlocks === 0) packed.uniqueBlocks = blocks.length;
     let uploaded = 0;
     let next = 0;
     const worker = async () => {

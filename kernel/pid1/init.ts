@@ -26,6 +26,8 @@ export function hostPort(url: string): string {
  */
 /** The node's 0-db port, as on Zero-OS: the one listener the manifest declares (the zdb driver's `net`). */
 export const ZDB_PORT = 9900;
+/** The gateway proxy's port (capabilities/gateway): HTTPS for gateway workloads, as traefik on Zero-OS. */
+export const GATEWAY_PORT = 443;
 
 export function kernelVars(p: BootParams): Record<string, string> {
   return {
@@ -38,6 +40,12 @@ export function kernelVars(p: BootParams): Record<string, string> {
     activationhost: hostPort(activationUrls(p)[0]),
     // the node's 0-db server (capabilities/zdb) on every address, as Zero-OS serves zdb namespaces
     zdblisten: `[::]:${ZDB_PORT}`,
+    // the flist driver's hubs (Zero-OS's; legacy .flist blocks come from the hub's 0-db)
+    hubhosts: "hub.threefold.me:443,v4.hub.threefold.me:443,hub.threefold.me:9900",
+    hubstore: "zdb://hub.threefold.me:9900",
+    // the gateway proxy: the image has no separate public namespace of its own yet, so the host one
+    gatewaylisten: `0.0.0.0:${GATEWAY_PORT}`,
+    gatewayns: "-",
     substrate_url: substrateUrls(p)[0],
     substrate_urls: substrateUrls(p).join(" "),
     relay_url: relayUrls(p)[0],
@@ -61,7 +69,7 @@ export async function main(): Promise<void> {
   const opts: BootOptions = {
     sys: denoSys(),
     modulesDir: "/lib/modules/current",
-    declaredListeners: [{ port: ZDB_PORT, who: "zdb" }],
+    declaredListeners: [{ port: ZDB_PORT, who: "zdb" }, { port: GATEWAY_PORT, who: "gateway" }],
   };
   if (existsSync(KERNEL_BUNDLE)) {
     opts.startKernel = async (ctx) => {

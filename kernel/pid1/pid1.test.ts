@@ -329,7 +329,8 @@ test("kernel variables from the command line", () => {
     chainurl: "ws://a:1", chainhost: "a:1", relayurl: "ws://r:3", relayhost: "r:3", farm: "9",
     activationurl: "http://10.0.2.2:8099/activation/activate", activationhost: "10.0.2.2:8099",
     substrate_url: "ws://a:1", substrate_urls: "ws://a:1 ws://b:2", relay_url: "ws://r:3", farmer_id: "9", runmode: "dev", flavour: "v3",
-    zdblisten: "[::]:9900",
+    hubhosts: "hub.threefold.me:443,v4.hub.threefold.me:443,hub.threefold.me:9900", hubstore: "zdb://hub.threefold.me:9900",
+    zdblisten: "[::]:9900", gatewaylisten: "0.0.0.0:443", gatewayns: "-",
   });
   const d = kernelVars(parseCmdline(""));
   assert.is(d.relayhost, "relay.grid.tf:443");

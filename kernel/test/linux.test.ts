@@ -13,8 +13,7 @@ import { capabilityMask, groupId } from "../linux.ts";
 import { type KernelEvent, startKernel } from "../mod.ts";
 import { tempDir } from "../../tools/test-tmp.ts";
 import { rmSync } from "node:fs";
-
-const root = process.getuid?.() === 0;
+import { rootOnly } from "../../tools/test-env.ts";
 
 function status(pid: number): Record<string, string> {
   const out: Record<string, string> = {};
@@ -26,7 +25,7 @@ function status(pid: number): Record<string, string> {
 }
 
 test("a driver gets exactly its manifest's Linux capabilities and groups, under its own uid", async () => {
-  if (!root) return console.log("  (skipped: Linux capabilities need a root kernel)");
+  if (!rootOnly("Linux capabilities under a root kernel")) return;
   const tmp = tempDir("zt-sandbox-linux-");
   const m = JSON.parse(stripComments(readFileSync(join(repoRoot, "manifests", "dev-example.json"), "utf8")));
   const log = { ...m.processes.log, linux: { capabilities: ["CAP_NET_BIND_SERVICE"], groups: ["disk"] } };
@@ -62,7 +61,7 @@ test("a driver gets exactly its manifest's Linux capabilities and groups, under 
 });
 
 test("a group the host does not have: the process fails to start, with the reason", async () => {
-  if (!root) return console.log("  (skipped: needs a root kernel)");
+  if (!rootOnly("Linux capabilities under a root kernel")) return;
   const tmp = tempDir("zt-sandbox-linux-");
   const m = JSON.parse(stripComments(readFileSync(join(repoRoot, "manifests", "dev-example.json"), "utf8")));
   const log = { ...m.processes.log, linux: { groups: ["zt-no-such-group"] } };

@@ -4,6 +4,7 @@
 // public identity and the registrar's status, all granted capabilities. No permissions of its own.
 import "../node/no-env.ts"; // first: no environment in the sandbox
 import * as $ from "capnp-es";
+import { ProcessMemory$Client } from "../../capabilities/schema/gen/system.ts";
 import { DeploymentEngine$Client, Rmb$Client, RmbHandler$Server, type RmbHandler$Server$Target } from "../../capabilities/schema/gen/node.ts";
 import { ChainReaderClient } from "../../capabilities/chain/reader-client.ts";
 import { RpcError } from "../../capabilities/lib/rpc/mod.ts";
@@ -12,6 +13,7 @@ import { deploymentHashText } from "../provision/mod.ts";
 import { granted, HostFactsClient, nodeAddress, rmbInfo, statusOf } from "../node/caps.ts";
 import { toJson } from "../node/json.ts";
 import { StorageClient } from "../node/storage-client.ts";
+import { hypervisorClient } from "../node/hypervisor-client.ts";
 import { networkClient } from "../node/network-client.ts";
 import { ApiError, createRouter, gridtypesCodec } from "./mod.ts";
 import type { Capacity, ChainContract, DeploymentEngine, DeploymentJson, EngineUsage, WorkloadJson } from "./ports.ts";
@@ -23,6 +25,7 @@ const facts = new HostFactsClient(granted(session, "facts"));
 const engineUse = granted(session, "engine");
 const identity = granted(session, "identity");
 const registration = granted(session, "registration");
+const memory = granted(session, "memory");
 const storage = new StorageClient(granted(session, "storage"));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -92,7 +95,21 @@ let version = { zos: "unknown", zinit: "unknown" };
 // config always from chain, as Zero-OS answers it.
 const net = (await session.list()).includes("network") ? networkClient(granted(session, "network")) : null;
 
+// zos.vm.logs: consoles of the VMs provision started, through a read-only hypervisor grant
+const hvRead = (await session.list()).includes("hypervisor") ? hypervisorClient(granted(session, "hypervisor")) : null;
+const vms = hvRead
+  ? {
+    async consoleLog(id: string, offset: number, max: number) {
+      const info = await hvRead.info(id);
+      if (!info) return null;
+      const c = await hvRead.console(id, offset, max);
+      return { log: new TextDecoder().decode(c.data), next: c.next, state: info.state };
+    },
+  }
+  : undefined;
+
 const router = createRouter({
+  vms,
   codec: gridtypesCodec,
   engine,
   contracts,
@@ -116,8 +133,11 @@ const router = createRouter({
     ...(net ? {
       wgPorts: () => net.query<number[]>("wg_ports"),
       publicNic: () => net.query<{ is_single: boolean; is_dual: boolean; dual_interface: string }>("public_nic"),
+      setPublicNic: async (ifname: string) => void (await net.query<null>("set_public_nic", { ifname })),
     } : {}),
     async publicConfig() {
+      // the config the network module applied (real state); from chain when the node has no network module
+      if (net) return await net.query("public_config").catch((e: Error) => Promise.reject(new ApiError(e.message)));
       const node = nodeId === undefined ? null : await reader.node(nodeId);
       const pc = node?.publicConfig;
       // zos answers with an error when the farmer set no public config
@@ -141,6 +161,7 @@ const router = createRouter({
   },
   storage: { pools: () => storage.pools() },
   diagnostics: {
+    processes: () => memory(async (c) => JSON.parse((await new ProcessMemory$Client(c).sample().promise()).json)),
     async modules() {
       const reg = await statusOf(registration).catch((e) => ({ error: (e as Error).message })) as { state?: string };
       const rmb = await rmbInfo(rmbUse).catch(() => null);

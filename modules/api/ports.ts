@@ -92,6 +92,18 @@ export interface SystemInfo {
 export interface Diagnostics {
   /** name → healthy, with a note; e.g. registrar, provision, rmb */
   modules(): Promise<{ name: string; healthy: boolean; status: unknown }[]>;
+  /** Every node process's memory as the kernel measured it (its `memory` grant); absent when not granted. */
+  processes?(): Promise<ProcessMemoryJson[]>;
+}
+
+/** One process's measured memory (kernel/rss.ts RssSample, MiB). */
+export interface ProcessMemoryJson {
+  process: string;
+  pid: number;
+  rssMb: number;
+  pssMb: number | null;
+  ussMb: number | null;
+  budgetMb: number | null;
 }
 
 export interface NetworkInfo {
@@ -102,6 +114,8 @@ export interface NetworkInfo {
   /** admin view: every host interface */
   adminInterfaces?(): Promise<Record<string, { ips: string[]; mac: string }>>;
   publicNic?(): Promise<{ is_single: boolean; is_dual: boolean; dual_interface: string }>;
+  /** farmer-only: the NIC br-pub uses ("zos" = share the zos uplink) */
+  setPublicNic?(ifname: string): Promise<void>;
 }
 
 export interface StorageInfo {
@@ -119,7 +133,13 @@ export interface LocationInfo {
   }>;
 }
 
+export interface VmConsoles {
+  /** a VM's console from byte `offset`; null when the node has no such VM */
+  consoleLog(id: string, offset: number, max: number): Promise<{ log: string; next: number; state: string } | null>;
+}
+
 export interface ApiDeps {
+  vms?: VmConsoles;
   codec?: DeploymentCodec;
   engine?: DeploymentEngine;
   contracts?: ContractReader;

@@ -142,6 +142,12 @@ t("admin commands: farmer twin only, under zos.admin and zos.network.admin", asy
   // a non-farmer learns nothing, not even that the command is unsupported
   await rejects(r.handle({ twin: USER, command: "zos.admin.set_public_nic", payload: '"eth1"' }), /reserved for the farmer/);
   await rejects(r.handle({ twin: FARMER, command: "zos.admin.set_public_nic", payload: '"eth1"' }), /not supported on this node yet/);
+  const set: string[] = [];
+  const withNic = createRouter(deps({ network: { setPublicNic: (n: string) => Promise.resolve(void set.push(n)) } }));
+  assert.is(await withNic.handle({ twin: FARMER, command: "zos.admin.set_public_nic", payload: '"eth1"' }), null);
+  await rejects(withNic.handle({ twin: USER, command: "zos.admin.set_public_nic", payload: '"eth2"' }), /reserved for the farmer/);
+  await rejects(withNic.handle({ twin: FARMER, command: "zos.admin.set_public_nic", payload: "42" }), /interface name as a JSON string/);
+  assert.equal(set, ["eth1"], "only the farmer's well-formed call reached the network module");
   const unregistered = createRouter(deps({ identity: { nodeId: () => undefined, twinId: () => undefined, farmerTwin: () => Promise.resolve(undefined) } }));
   await rejects(unregistered.handle({ twin: FARMER, command: "zos.admin.interfaces", payload: "" }), /farmer twin of this node is not known yet/);
 });
@@ -180,6 +186,26 @@ t("diagnostics reflect module health: a registrar that has not run is not health
   assert.is(d.modules[0].status.state, "pending");
   assert.is(d.modules[0].status.farm_id, 1);
   assert.is(d.online, true, "online follows the node id the identity reports");
+});
+
+t("diagnostics list each process's measured memory and flag the ones over budget (the kernel's numbers, as given)", async () => {
+  const sample = [
+    { process: "kv", pid: 10, rssMb: 50.2, pssMb: 20.1, ussMb: 18, budgetMb: 80 },
+    { process: "chain", pid: 11, rssMb: 190, pssMb: 120.4, ussMb: 110, budgetMb: 176 },
+    { process: "log", pid: 12, rssMb: 48, pssMb: 19.5, ussMb: 17.5, budgetMb: null },
+  ];
+  const r = createRouter(deps({ diagnostics: { modules: () => Promise.resolve([]), processes: () => Promise.resolve(sample) } }));
+  const d = await r.handle({ twin: USER, command: "zos.system.diagnostics", payload: "" }) as Json;
+  assert.equal(d.processes[1], { name: "chain", pid: 11, rss_mb: 190, pss_mb: 120.4, uss_mb: 110, budget_mb: 176, over_budget: true });
+  assert.equal(d.processes.map((p: Json) => p.over_budget), [false, true, false]);
+  assert.equal(d.memory, { rss_mb: 288.2, pss_mb: 160, uss_mb: 145.5 });
+  // PSS unreadable for one process: no made-up total; a failing kernel grant leaves the rest of the answer
+  const partial = createRouter(deps({ diagnostics: { modules: () => Promise.resolve([]), processes: () => Promise.resolve([{ ...sample[0], pssMb: null, ussMb: null }]) } }));
+  assert.equal((await partial.handle({ twin: USER, command: "zos.system.diagnostics", payload: "" }) as Json).memory, { rss_mb: 50.2, pss_mb: null, uss_mb: null });
+  const failing = createRouter(deps({ diagnostics: { modules: () => Promise.resolve([]), processes: () => Promise.reject(new Error("revoked")) } }));
+  const f = await failing.handle({ twin: USER, command: "zos.system.diagnostics", payload: "" }) as Json;
+  assert.is(f.processes, undefined);
+  assert.is(f.healthy, true);
 });
 
 t("system dmi and hypervisor come from the host", async () => {

@@ -9,6 +9,7 @@ import { systemHandlers } from "./handlers/system.ts";
 import { networkHandlers } from "./handlers/network.ts";
 import { adminHandlers } from "./handlers/admin.ts";
 import { unsupportedHandlers } from "./handlers/unsupported.ts";
+import { vmHandlers } from "./handlers/vm.ts";
 
 export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
@@ -31,6 +32,7 @@ const table: Record<string, Handler> = {
   ...networkHandlers,
   ...adminHandlers,
   ...unsupportedHandlers,
+  ...vmHandlers,
 };
 
 function decode(command: string, payload: string, max: number): unknown {

@@ -7,8 +7,9 @@ import process from "node:process";
 import { Netlink$Client, NetworkManager$Server } from "../../capabilities/schema/gen/network.ts";
 import { KvClient } from "../../capabilities/lib/guest/clients.ts";
 import { startProcess } from "../../capabilities/lib/guest/process.ts";
-import { granted } from "../node/caps.ts";
-import { NetworkService, WorkloadInputError } from "./service.ts";
+import { ChainReaderClient } from "../../capabilities/chain/reader-client.ts";
+import { granted, nodeAddress } from "../node/caps.ts";
+import { type ChainPort, NetworkService, WorkloadInputError } from "./service.ts";
 
 const [host, pub, ndmz] = process.argv.slice(2);
 if (!host || !pub || !ndmz) {
@@ -44,6 +45,26 @@ const { session } = startProcess({
   health: () => ({ ready, detail: ready ? "" : "restoring network resources" }),
 });
 
+// This node's chain record (the farmer's public config) and node contracts (reserved public IPs), when granted.
+async function chainPort(): Promise<ChainPort | null> {
+  const caps = await session.list();
+  if (!caps.includes("reader") || !caps.includes("identity")) return null;
+  const reader = new ChainReaderClient(granted(session, "reader"));
+  const identity = granted(session, "identity");
+  let nodeId: number | null = null;
+  return {
+    async node() {
+      if (nodeId === null) {
+        const twin = await reader.twinIdByAccount(await nodeAddress(identity));
+        nodeId = twin === null ? null : await reader.nodeIdByTwin(twin);
+        if (nodeId === null) return null; // not registered yet
+      }
+      return await reader.node(nodeId);
+    },
+    contract: (id) => reader.contract(id),
+  };
+}
+
 const nl = granted(session, "netlink");
 const kvUse = granted(session, "kv");
 service = new NetworkService(
@@ -55,6 +76,22 @@ service = new NetworkService(
     delete: async (k) => void (await kvUse((c) => new KvClient(c).delete(k))),
     list: (p) => kvUse((c) => new KvClient(c).list(p)),
   },
+  await chainPort(),
 );
 // After a restart (crash, kill -9 mid-setup, node reboot) every recorded NR is converged again.
 service.restore().catch((e) => console.error(`network: restore: ${(e as Error).message}`)).finally(() => (ready = true));
+
+// The farmer's public config: Zero-OS re-reads it on NodePublicConfigStored and every 2 h; one storage read
+// every few seconds serves both here. Applied once at start whatever the record says (a restart converges).
+const POLL_MS = Number(process.argv[5] ?? "") || 3000;
+let first = true;
+const poll = async () => {
+  try {
+    await service!.syncPublicConfig(first);
+    first = false;
+  } catch (e) {
+    console.error(`network: public config: ${(e as Error).message}`);
+  }
+  setTimeout(poll, POLL_MS).unref?.();
+};
+setTimeout(poll, 0);

@@ -145,6 +145,8 @@ export function nrOps(l: Layout, c: NrConfig, ndmzIp: string, currentRoutes: { d
   const ns = n.ns;
   const ops: Op[] = [
     { op: "ns.add", name: ns },
+    // the ruleset first: the driver loads it in the background while the links are made (it names links by string)
+    { op: "nft", ns, ruleset: NR_RULESET },
     { op: "sysctl", ns, key: "net.ipv4.ip_forward", value: "1" },
     { op: "sysctl", ns, key: "net.ipv6.conf.all.forwarding", value: "1" },
     { op: "link.add", ns: l.host, name: n.bridge, kind: "bridge" },
@@ -169,7 +171,6 @@ export function nrOps(l: Layout, c: NrConfig, ndmzIp: string, currentRoutes: { d
   const want = new Set(c.peers.flatMap((p) => p.allowed_ips).filter((a) => !contains(v4("100.64.0.0/16", ""), v4(a, ""))));
   for (const r of currentRoutes) if (r.dev === n.wg && r.dst !== "100.64.0.0/16" && !want.has(r.dst) && !r.dst.includes(":")) ops.push({ op: "route.del", ns, dst: r.dst, dev: n.wg });
   for (const a of want) ops.push({ op: "route.add", ns, dst: a, dev: n.wg });
-  ops.push({ op: "nft", ns, ruleset: NR_RULESET });
   return ops;
 }
 
@@ -177,15 +178,22 @@ export function nrDeleteOps(l: Layout, netId: string): Op[] {
   const n = names(netId);
   // Removing the namespace destroys the macvlans, the uplink and the WireGuard TUN (wireguard-go exits).
   // wireguard-go is stopped first so it does not wait for the namespace's asynchronous cleanup.
-  return [{ op: "wg.down", ns: n.ns, name: n.wg }, { op: "ns.del", name: n.ns }, { op: "link.del", ns: l.host, name: n.bridge }];
+  // A device still in the listening namespace (a crash between its start and its move) is stopped there.
+  return [
+    { op: "wg.down", ns: n.ns, name: n.wg }, { op: "wg.down", ns: l.public || l.host, name: n.wg },
+    { op: "ns.del", name: n.ns }, { op: "link.del", ns: l.host, name: n.bridge },
+  ];
 }
 
-/** The node's side of every NR: br-ndmz in the host, the ndmz namespace with tonrs 100.127.0.1/16 and NAT. */
+/** The node's side of every NR: br-pub and br-ndmz in the host, the ndmz namespace with tonrs 100.127.0.1/16 and NAT. */
 export function hostOps(l: Layout): Op[] {
   // on a host (dev) the node's own host and public sides are namespaces it makes itself
   const own: Op[] = [l.host, l.public].filter((x) => x).map((name) => ({ op: "ns.add", name }));
   return [
     ...own,
+    // br-pub: the public bridge VMs' public taps join (Zero-OS builds it on every node)
+    { op: "link.add", ns: l.host, name: "br-pub", kind: "bridge" },
+    { op: "link.set", ns: l.host, name: "br-pub", up: true },
     { op: "link.add", ns: l.host, name: "br-ndmz", kind: "bridge" },
     { op: "link.set", ns: l.host, name: "br-ndmz", up: true },
     { op: "ns.add", name: l.ndmz },

@@ -7,9 +7,9 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 
-export function ensureTunNode(stateDir: string): void {
+export function ensureTunNode(stateDir: string, driver = "netlink"): void {
   if (process.getuid?.() !== 0) return;
-  const dir = join(stateDir, "netlink");
+  const dir = join(stateDir, driver);
   const node = join(dir, "tun");
   if (existsSync(node)) return;
   mkdirSync(dir, { recursive: true, mode: 0o700 });

@@ -2,7 +2,6 @@
 // ChainReader, or its capability client later): twin keys from TfgridModule.Twins (cached 60 min, as
 // zos does) and the node-contract check from SmartContractModule.Contracts + ActiveRentContractForNode.
 // Values arrive as the driver gives them: `toPrimitive()` JSON of the SCALE values.
-import { decodeAddress } from "@polkadot/util-crypto";
 import type { Clock, ContractChecker, TwinKeys } from "./interfaces.ts";
 import { systemClock } from "./interfaces.ts";
 
@@ -25,6 +24,9 @@ export function twinKeysFromChain(read: ChainReads, clock: Clock = systemClock):
       const twin = (await read.twin(id)) as { accountId?: unknown } | null;
       if (!twin) throw new Error(`twin ${id} does not exist on chain`);
       if (typeof twin.accountId !== "string") throw new Error(`twin ${id} has no account id on chain`);
+      // loaded on the first twin lookup, not at start: @polkadot/util-crypto's top-level code costs the
+      // process start-up time and memory it may never need (docs/PERFORMANCE.md, boot and footprint)
+      const { decodeAddress } = await import("@polkadot/util-crypto");
       let key: Uint8Array;
       try {
         key = decodeAddress(twin.accountId);

@@ -17,6 +17,12 @@ import { ChainReader$Client } from "../../capabilities/schema/gen/chain.ts";
 import { freeCancelled } from "./contract-sync.ts";
 import { zdbBackend } from "./zdb/client.ts";
 import { zdbManager } from "./zdb/manager.ts";
+import { storagePlacement } from "./zdb/placement.ts";
+import { gatewayFqdnManager, gatewayNameManager, qsfsManager } from "./managers/gateway.ts";
+import { gatewayBackend } from "./managers/gateway-client.ts";
+import { zmachineLightManager, zmachineManager, type NetworkPort, type TapInfo } from "./managers/zmachine.ts";
+import { hypervisorClient } from "../node/hypervisor-client.ts";
+import { zlogsManager } from "./managers/zlogs.ts";
 import { contractCheckerFromChain, type CapacitySource, Engine, KvDurableStore, twinKeysFromChain, type WorkloadManager } from "./mod.ts";
 
 interface Cap { cru: number; sru: number; hru: number; mru: number }
@@ -32,6 +38,9 @@ function ready(): Engine {
 // Workload managers by type, each bound to the capabilities it was granted; types without one fail with
 // the engine's "not supported" message while deployments are still stored.
 const managers = new Map<string, WorkloadManager>();
+// types whose manager only ever answers "not supported" (qsfs, zmachine-light) are not features
+const unadvertised = new Set<string>(["qsfs", "zmachine-light"]);
+managers.set("qsfs", qsfsManager);
 
 const server = new DeploymentEngine$Server({
   async deploy(p) { await ready().deploy(p.raw, p.twin); },
@@ -50,8 +59,9 @@ const server = new DeploymentEngine$Server({
     return Promise.resolve();
   },
   features(_p, r) {
-    const l = r._initNames(managers.size);
-    [...managers.keys()].forEach((k, i) => l.set(i, k));
+    const names = [...managers.keys()].filter((k) => !unadvertised.has(k));
+    const l = r._initNames(names.length);
+    names.forEach((k, i) => l.set(i, k));
     return Promise.resolve();
   },
   usage(_p, r) {
@@ -75,11 +85,11 @@ const { session } = startProcess({
   onShutdown: () => engine?.stop(),
 });
 
-// The network module (when granted) provisions `network` workloads and answers `network-light` honestly.
+// The network module (when granted) provisions `network` and `ip`/`ipv4` workloads.
 if ((await session.list()).includes("network")) {
   const net = networkClient(granted(session, "network"));
-  const req = (ctx: { twin: number; workloadId: string }, wl: Parameters<WorkloadManager["provision"]>[1]) => ({
-    twin: ctx.twin, workloadId: ctx.workloadId, name: wl.name, type: wl.type,
+  const req = (ctx: { twin: number; workloadId: string; contract: bigint }, wl: Parameters<WorkloadManager["provision"]>[1]) => ({
+    twin: ctx.twin, workloadId: ctx.workloadId, name: wl.name, type: wl.type, contract: String(ctx.contract),
     data: (JSON.parse(workloadJson(wl)) as { data?: unknown }).data ?? {},
   });
   const manager: WorkloadManager = {
@@ -88,6 +98,10 @@ if ((await session.list()).includes("network")) {
     deprovision: (ctx, wl) => net.deprovision(req(ctx, wl)),
   };
   managers.set("network", manager);
+  // public IPs (ip, and the deprecated ipv4): the network module assigns them from the contract's reserved IPs
+  const ip: WorkloadManager = { provision: manager.provision, deprovision: manager.deprovision };
+  managers.set("ip", ip);
+  managers.set("ipv4", ip);
 }
 
 const kvUse = granted(session, "kv");
@@ -105,12 +119,63 @@ const storage = new StorageClient(granted(session, "storage"));
 managers.set("zmount", zmountManager(storage));
 managers.set("volume", volumeManager(storage));
 
+// VMs: the hypervisor driver (when granted), taps through the network module, disk paths from storage;
+// the flist capability is bound here once it is granted (CONTRACTS "Flist"), until then zmachine says so.
+const grants = await session.list();
+if (grants.includes("hypervisor") && grants.includes("network")) {
+  const net = networkClient(granted(session, "network"));
+  const network: NetworkPort = {
+    tap: async (twin, name, vmId, user) => await net.provision({ twin, workloadId: vmId, name, type: "vm-tap", data: { user } }) as TapInfo,
+    untap: (twin, name, vmId) => net.deprovision({ twin, workloadId: vmId, name, type: "vm-tap", data: {} }),
+  };
+  const pathOf = (p: unknown) => {
+    if (p === null) return null;
+    const path = (p as { path?: string }).path;
+    if (!path) throw new Error("the storage module does not report disk and volume paths on this node (CONTRACTS: diskInfo/volumeInfo carry the path)");
+    return path;
+  };
+  const hypervisor = hypervisorClient(granted(session, "hypervisor"));
+  managers.set("zlogs", zlogsManager(hypervisor));
+  managers.set("zmachine", zmachineManager({
+    hypervisor,
+    network,
+    storage: {
+      diskPath: async (owner, id) => pathOf(await storage.diskInfo(owner, id)),
+      volumePath: async (owner, id) => pathOf(await storage.volumeInfo(owner, id)),
+    },
+    flist: null,
+  }));
+  managers.set("zmachine-light", zmachineLightManager);
+}
+
 interface HostInterface { name: string; ips: string[] }
 managers.set("zdb", zdbManager({
   backend: zdbBackend(granted(session, "zdb")),
+  // each namespace in a volume of its size on an HDD pool, as Zero-OS places 0-db
+  placement: storagePlacement(storage),
   // a server on every address is reached through the node's own (non-internal) addresses
   nodeAddresses: async () => (await facts.get<HostInterface[]>("interfaces")).flatMap((i) => i.ips),
 }));
+
+// Gateways (when granted): routes on the gateway driver's :443; the node's domain and name contracts from chain.
+if ((await session.list()).includes("gateway")) {
+  const backend = gatewayBackend(granted(session, "gateway"));
+  const chain = {
+    async domain() {
+      const node = await reader.node(await ownNodeId());
+      const d = node?.publicConfig?.domain;
+      return typeof d === "string" && d !== "" ? d : null;
+    },
+    async nameContract(name: string) {
+      const id = await reader.contractIdByName(name);
+      if (id === null) return null;
+      const c = await reader.contract(id);
+      return c ? { contractId: id, twinId: Number(c.twinId) } : null;
+    },
+  };
+  managers.set("gateway-name-proxy", gatewayNameManager({ backend, chain }));
+  managers.set("gateway-fqdn-proxy", gatewayFqdnManager({ backend, chain }));
+}
 
 // The node id is known once the registrar put the node on chain; contract checks wait for it.
 let nodeId: number | null = null;

@@ -20,5 +20,6 @@ export function blockDevClient(use: UseCap): BlockDevApi {
     vdiskResize: (pool, name, size) => c(async (b) => { await b.vdiskResize((p) => { p.pool = pool; p.name = name; p.size = big(size); }).promise(); }),
     vdiskDelete: (pool, name) => c(async (b) => { await b.vdiskDelete((p) => { p.pool = pool; p.name = name; }).promise(); }),
     vdiskList: (pool) => c((b) => json(b.vdiskList((p) => (p.pool = pool)).promise())),
+    subvolHandOver: (pool, name, to) => c(async (b) => { await b.subvolHandOver((p) => { p.pool = pool; p.name = name; p.to = to; }).promise(); }),
   };
 }

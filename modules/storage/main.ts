@@ -1,7 +1,7 @@
 // The storage module (zos storaged): turns the node's data disks into btrfs pools through the block-device
 // driver and serves volumes, vdisks and zdb space by owner and id (capabilities/schema/storage.capnp
 // Storage). No permissions: the driver is its only way to a disk.
-// Args: <hdd: "auto" = by the disks' rotational flag, else the disks that are HDD, comma-separated, every
+// Args: <hdd: "auto" = by zos's seek-time rule (the driver measures each disk), else the disks that are HDD, comma-separated, every
 //       other one SSD ("-": all SSD) — zos-debug-vm's override; loop devices inherit their backing disk's flag>
 //       <require-ssd: "yes" (Zero-OS: no SSD pool → the node does not register) | "no" (an image without
 //       btrfs tools yet: report the disks, never block registration)>.
@@ -19,6 +19,8 @@ const hddArg = process.argv[2] ?? "auto";
 const forcedHdd = hddArg === "auto" ? null : hddArg === "-" || hddArg === "" ? [] : hddArg.split(",");
 const requireSsd = (process.argv[3] ?? "yes") !== "no";
 
+/** Volume and vdisk ids: the driver's name rule, checked before any pool is chosen or space promised. */
+const ID = /^[a-zA-Z0-9][a-zA-Z0-9_.:-]{0,127}$/;
 let up = false;
 let startError = "";
 
@@ -40,6 +42,7 @@ function serve(restrictions: Record<string, unknown>, grantee: string): Storage$
     if (write && readOnly) throw new Error(`denied: storage: ${grantee}'s grant is read-only`);
     if (Array.isArray(owners) && !owners.includes(owner)) throw new Error(`denied: storage: ${grantee} may not act for twin ${owner}`);
     if (!id.startsWith(`${owner}-`)) throw new Error(`denied: storage: ${JSON.stringify(id)} is not an id of twin ${owner} (ids start with "${owner}-")`);
+    if (!ID.test(id) || id.includes("..")) throw new Error(`denied: storage: ${JSON.stringify(id)} is not a valid id (letters, digits, _ . : -; no "..", at most 128)`);
   };
   const n = (x: bigint) => Number(x);
   return new Storage$Server({

@@ -1,6 +1,6 @@
 // The storage module's policy, as zos storaged: every empty data disk becomes one btrfs pool (label = pool
-// id), existing pools are mounted again, each pool is SSD or HDD (the kernel's rotational flag — zos measures
-// seek time, which a Deno driver cannot do without reading the raw device — or the operator's override),
+// id), existing pools are mounted again, each pool is SSD or HDD (zos's seek-time rule, measured by the driver;
+// the kernel's rotational flag only when the probe failed; or the operator's override),
 // the node cache is a subvolume on an SSD pool, volumes and vdisks go on SSD and zdb space on
 // HDD, with over-provisioning factor 1: a pool's free space is its size minus everything promised on it.
 // The block-device driver does the privileged work; this file only decides.
@@ -12,18 +12,24 @@ const GiB = 1024 ** 3;
 export const CACHE_BYTES = 5 * GiB;
 
 export type PoolType = "ssd" | "hdd";
+/** The driver's seek-time measurement (capabilities/blockdev/seektime.ts): zos's SSD/HDD rule. */
+export interface SeekTime {
+  type: PoolType;
+  elapsedUs: number;
+}
 export type VolumeKind = "volume" | "zdb";
 
 /** What the module needs from the block-device driver (capabilities/schema/storage.capnp BlockDev). */
 export interface BlockDevApi {
-  disks(): Promise<{ disk: string; size: number; fstype: string; label: string; rotational: boolean }[]>;
+  disks(): Promise<{ disk: string; size: number; fstype: string; label: string; rotational: boolean; seek: SeekTime | null }[]>;
   format(disk: string, pool: string): Promise<void>;
-  mount(pool: string): Promise<{ pool: string; disk: string; size: number; used: number; free: number; rotational: boolean }>;
+  mount(pool: string): Promise<{ pool: string; disk: string; size: number; used: number; free: number; rotational: boolean; seek: SeekTime | null }>;
   usage(pool: string): Promise<{ size: number; used: number }>;
   subvolCreate(pool: string, name: string, limit: number): Promise<void>;
   subvolLimit(pool: string, name: string, limit: number): Promise<void>;
   subvolDelete(pool: string, name: string): Promise<void>;
-  subvolList(pool: string): Promise<{ name: string; limit: number; used: number }[]>;
+  subvolList(pool: string): Promise<{ name: string; limit: number; used: number; owner?: string }[]>;
+  subvolHandOver(pool: string, name: string, to: string): Promise<void>;
   vdiskCreate(pool: string, name: string, size: number): Promise<void>;
   vdiskResize(pool: string, name: string, size: number): Promise<void>;
   vdiskDelete(pool: string, name: string): Promise<void>;
@@ -69,7 +75,7 @@ export class StoragePools {
   #problem = "";
 
   /**
-   * `hdd`: null = classify by the disk's rotational flag; a list = the operator's override as zos-debug-vm
+   * `hdd`: null = classify by the driver's seek-time measurement (its rotational flag if that failed); a list = the operator's override as zos-debug-vm
    * (these disks HDD, every other SSD), for loop devices and VMs whose flags say nothing.
    * `requireSsd`: Zero-OS's rule, no SSD pool → a problem that keeps the node from registering.
    */
@@ -105,12 +111,12 @@ export class StoragePools {
           continue;
         }
         const m = await this.#bd.mount(label);
-        const hdd = this.#forcedHdd ? this.#forcedHdd.has(d.disk) : m.rotational;
+        const hdd = this.#forcedHdd ? this.#forcedHdd.has(d.disk) : m.seek ? m.seek.type === "hdd" : m.rotational;
         const type: PoolType = hdd ? "hdd" : "ssd";
         this.pools.set(label, { name: label, disk: d.disk, type, size: m.size });
         for (const v of await this.#bd.subvolList(label)) {
           if (v.name === CACHE) this.#cache = { pool: label, size: v.limit };
-          else this.#volumes.set(v.name, { pool: label, kind: type === "hdd" ? "zdb" : "volume", limit: v.limit });
+          else this.#volumes.set(v.name, { pool: label, kind: type === "hdd" || v.owner === "zdb" ? "zdb" : "volume", limit: v.limit });
         }
         if (type === "ssd") for (const f of await this.#bd.vdiskList(label)) this.#vdisks.set(f.name, { pool: label, size: f.size });
       }
@@ -194,12 +200,17 @@ export class StoragePools {
         // idempotent replay: make sure the limit is what was asked
         if (have.limit !== size) await this.#bd.subvolCreate(have.pool, id, size);
         have.limit = size;
+        if (kind === "zdb") await this.#bd.subvolHandOver(have.pool, id, "zdb");
         return { pool: have.pool, size };
       }
-      const p = this.#choose(kind === "zdb" ? "hdd" : "ssd", size, kind === "zdb" ? "zdb space" : "volume size");
+      // zdb space on HDD; on SSD only when the node has no HDD pool at all (Zero-OS)
+      const zdbType: PoolType = [...this.pools.values()].some((x) => x.type === "hdd") ? "hdd" : "ssd";
+      const p = this.#choose(kind === "zdb" ? zdbType : "ssd", size, kind === "zdb" ? "zdb space" : "volume size");
       this.#volumes.set(id, { pool: p.name, kind, limit: size });
       try {
         await this.#bd.subvolCreate(p.name, id, size);
+        // the 0-db server writes the namespace's files itself: the volume becomes its, mode 0700
+        if (kind === "zdb") await this.#bd.subvolHandOver(p.name, id, "zdb");
       } catch (e) {
         // forget it only once it is surely gone; else a later delete still finds and removes it
         if (await this.#bd.subvolDelete(p.name, id).then(() => true, () => false)) this.#volumes.delete(id);

@@ -74,3 +74,28 @@ export function decodeBlock(id: Uint8Array, key: Uint8Array, data: Uint8Array): 
   if (!equal(blake2b256(plain), key)) throw new BlockError(`block ${name}: plaintext does not match its key`);
   return plain;
 }
+
+/** decodeBlock with AES-GCM through WebCrypto: native, off the JS thread (Deno runs it on a worker
+ * thread), so decryption of one block overlaps hashing and decompressing the next — the materialiser's
+ * path. Same checks, same errors. */
+export async function decodeBlockAsync(id: Uint8Array, key: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
+  const name = hex(id);
+  if (key.length !== 32 || id.length !== 32) throw new BlockError(`block ${name}: id and key must be 32 bytes`);
+  if (!equal(blake2b256(data), id)) throw new BlockError(`block ${name}: stored bytes do not match their id (corrupt or tampered)`);
+  if (data.length < 16) throw new BlockError(`block ${name}: too short to hold an AES-GCM tag`);
+  let packed: Uint8Array;
+  try {
+    const k = await crypto.subtle.importKey("raw", key as Uint8Array<ArrayBuffer>, "AES-GCM", false, ["decrypt"]);
+    packed = new Uint8Array(await crypto.subtle.decrypt({ name: "AES-GCM", iv: key.subarray(0, 12) as Uint8Array<ArrayBuffer> }, k, data as Uint8Array<ArrayBuffer>));
+  } catch {
+    throw new BlockError(`block ${name}: AES-GCM authentication failed (wrong key or tampered block)`);
+  }
+  let plain: Uint8Array;
+  try {
+    plain = snappyDecompress(packed, BLOCK_SIZE);
+  } catch (e) {
+    throw new BlockError(`block ${name}: ${(e as Error).message}`);
+  }
+  if (!equal(blake2b256(plain), key)) throw new BlockError(`block ${name}: plaintext does not match its key`);
+  return plain;
+}

@@ -8,8 +8,8 @@
 import { chmodSync, chownSync, closeSync, constants, existsSync, lchownSync, lutimesSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, utimesSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeAll } from "../fs/atomic.ts";
-import { decodeBlock } from "./block.ts";
-import type { Flist } from "./reader.ts";
+import { BLOCK_SIZE, decodeBlockAsync } from "./block.ts";
+import type { FlBlock, Flist } from "./reader.ts";
 import type { BlockStore } from "./store.ts";
 
 export interface MaterialiseOptions {
@@ -19,6 +19,11 @@ export interface MaterialiseOptions {
   target: string;
   /** keep the flist's uid/gid (needs root; default: only when running as root) */
   preserveOwner?: boolean;
+  /** clear setuid/setgid bits on the host copy (a shared root must not hand out set-id programs) */
+  stripSetId?: boolean;
+  /** creates the symlinks (relative paths inside `dir`), times included; default symlink(2) one by one.
+   * Deno refuses symlink() under path-scoped permissions, so the flist driver pipes a tar to `tar -x`. */
+  symlinks?: (dir: string, links: { path: string; target: string; mtime: number }[]) => Promise<void>;
   /** blocks fetched at once (default 8) */
   concurrency?: number;
 }
@@ -43,6 +48,8 @@ export async function materialise(o: MaterialiseOptions): Promise<MaterialiseRes
     // 2. files: blocks fetched and checked `width` ahead across file boundaries (small files do not
     //    serialise on round trips), written strictly in order
     const files = o.flist.entries.filter((e) => e.kind === "file");
+    const decode = o.flist.decode ?? ((b: FlBlock, data: Uint8Array) => decodeBlockAsync(b.id, b.key, data));
+    const blockSize = o.flist.blockSize ?? BLOCK_SIZE;
     const width = Math.max(1, o.concurrency ?? 8);
     const jobs = files.flatMap((e) => e.blocks);
     const pending: Promise<Uint8Array>[] = [];
@@ -50,7 +57,7 @@ export async function materialise(o: MaterialiseOptions): Promise<MaterialiseRes
     const fill = () => {
       while (started < jobs.length && started - result.blocks < width) {
         const b = jobs[started++];
-        const p = o.store.get(b.id).then((data) => decodeBlock(b.id, b.key, data));
+        const p = o.store.get(b.id).then((data) => decode(b, data));
         p.catch(() => {}); // awaited in order below; never an unhandled rejection meanwhile
         pending.push(p);
       }
@@ -65,7 +72,7 @@ export async function materialise(o: MaterialiseOptions): Promise<MaterialiseRes
             const plain = await pending[result.blocks]!;
             delete pending[result.blocks];
             result.blocks++;
-            const expected = Math.min(e.size - written, 512 * 1024);
+            const expected = Math.min(e.size - written, blockSize);
             if (plain.length !== expected || (i === e.blocks.length - 1 && written + plain.length !== e.size)) {
               throw new Error(`/${e.path}: block ${i} holds ${plain.length} bytes, the size says ${expected}`);
             }
@@ -82,17 +89,20 @@ export async function materialise(o: MaterialiseOptions): Promise<MaterialiseRes
       await Promise.allSettled(pending.filter(Boolean)); // let in-flight fetches finish before cleanup
     }
     // 3. symlinks, after every write (so no write could ever follow one)
-    for (const e of o.flist.entries) if (e.kind === "symlink") symlinkSync(e.target!, at(e.path));
+    const links = o.flist.entries.filter((e) => e.kind === "symlink").map((e) => ({ path: e.path, target: e.target!, mtime: e.mtime }));
+    if (o.symlinks) {
+      if (links.length > 0) await o.symlinks(stage, links);
+    } else for (const l of links) symlinkSync(l.target, at(l.path));
     // 4. owners, modes and times, deepest first so a read-only directory is fixed last
     for (const e of [...o.flist.entries].reverse()) {
       const p = at(e.path);
       if (e.kind === "symlink") {
         if (owner) lchownSync(p, e.uid, e.gid); // never chown through the link
-        lutimesSync(p, e.mtime, e.mtime);
+        if (!o.symlinks) lutimesSync(p, e.mtime, e.mtime);
         continue;
       }
       if (owner) chownSync(p, e.uid, e.gid); // before chmod: chown clears set-id bits
-      chmodSync(p, e.perm);
+      chmodSync(p, o.stripSetId ? e.perm & ~0o6000 : e.perm);
       utimesSync(p, e.mtime, e.mtime);
     }
     renameSync(stage, o.target);

@@ -44,6 +44,12 @@ export interface ReadLimits {
 }
 
 export interface Flist {
+  /** "fl" (rfs v2) or "flist" (legacy 0-fs) */
+  format?: "fl" | "flist";
+  /** bytes per block (rfs: 512 KiB; legacy: File.blockSize × 4 KiB) */
+  blockSize?: number;
+  /** checks and decodes one stored block (default: the rfs v2 scheme, decodeBlock) */
+  decode?: (b: FlBlock, data: Uint8Array) => Uint8Array | Promise<Uint8Array>;
   tags: Record<string, string>;
   routes: Route[];
   /** parents before children */
@@ -58,7 +64,7 @@ export class FlistError extends Error {
 
 const KIND: Record<number, EntryKind> = { [S_IFDIR]: "dir", [S_IFREG]: "file", [S_IFLNK]: "symlink" };
 
-function checkName(name: unknown, where: string): string {
+export function checkName(name: unknown, where: string): string {
   if (typeof name !== "string" || name === "" || name === "." || name === ".." || name.includes("/") ||
     name.includes("\0") || new TextEncoder().encode(name).length > 255) {
     throw new FlistError(`${where}: entry name ${JSON.stringify(name)} is not a single path component`);
@@ -68,7 +74,7 @@ function checkName(name: unknown, where: string): string {
 
 /** Whether a relative symlink target, resolved from the directory `dir`, stays inside the root.
  * Absolute targets are read relative to the flist root (as inside the VM or container) and allowed. */
-function symlinkStaysInside(dir: string, target: string): boolean {
+export function symlinkStaysInside(dir: string, target: string): boolean {
   if (target.startsWith("/")) return true;
   let depth = dir === "" ? 0 : dir.split("/").length;
   for (const part of target.split("/")) {
@@ -192,7 +198,7 @@ export function readFlist(file: string, limits: ReadLimits = {}): Flist {
       }
     }
     if (visited.size !== rows.length) throw new FlistError(`${file}: ${rows.length - visited.size} entries do not hang off the root`);
-    return { tags, routes, entries, totalBytes: total };
+    return { format: "fl", blockSize: BLOCK_SIZE, tags, routes, entries, totalBytes: total };
   } finally {
     db.close();
   }

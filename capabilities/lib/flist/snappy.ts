@@ -106,7 +106,9 @@ export function snappyDecompress(input: Uint8Array, maxLength = 1 << 20): Uint8A
       }
       l += 1;
       if (p + l > input.length || o + l > len) throw new Error("snappy: literal runs past the end");
-      out.set(input.subarray(p, p + l), o);
+      // short literals dominate text: a byte loop beats allocating a subarray view for set()
+      if (l <= 32) for (let k = 0; k < l; k++) out[o + k] = input[p + k];
+      else out.set(input.subarray(p, p + l), o);
       p += l;
       o += l;
       continue;
@@ -129,6 +131,11 @@ export function snappyDecompress(input: Uint8Array, maxLength = 1 << 20): Uint8A
       p += 4;
     }
     if (off === 0 || off > o || o + l > len) throw new Error("snappy: copy out of range");
+    // short copies and short-period runs: a forward byte loop (exact for overlaps) beats a native call
+    if (l <= 16 || off < 8) {
+      for (let k = o - off, end = o + l; o < end; ) out[o++] = out[k++];
+      continue;
+    }
     if (off >= l) out.copyWithin(o, o - off, o - off + l);
     else {
       // overlapping copy (a run): the pattern repeats every `off` bytes; copy it in doubling chunks

@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hex } from "./block.ts";
+import { ZdbStore } from "./zdb-store.ts";
 
 export interface BlockStore {
   /** the stored (encrypted) bytes of block `id`; throws when the store does not have it */
@@ -73,7 +74,8 @@ export function storeForUrl(url: string): BlockStore {
   const u = new URL(url);
   if (u.protocol === "dir:") return new DirStore(fileURLToPath(`file://${u.pathname}`));
   if (u.protocol === "http:" || u.protocol === "https:") return new HttpStore(url);
-  throw new Error(`block store ${u.protocol}// is not supported here (dir:// and http(s):// are)`);
+  if (u.protocol === "zdb:") return new ZdbStore(url);
+  throw new Error(`block store ${u.protocol}// is not supported here (dir://, zdb:// and http(s):// are)`);
 }
 
 /** Picks the stores of an `.fl`'s routes: the first store that has the block wins. */

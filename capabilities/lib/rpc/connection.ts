@@ -741,8 +741,11 @@ export class Connection implements ImportOwner, QuestionOwner {
     this.running--;
     a.running = false;
     a.local = null;
-    if (this.closedError) return;
+    // Results nobody will receive: release the capabilities they carry (a call that returns a new object on a
+    // connection that died meanwhile would otherwise keep that object alive for good; found by `npm run fuzz`).
+    if (this.closedError) return dropResults(res);
     if (a.canceled) {
+      dropResults(res);
       this.answers.delete(a.id);
       const out = newMessage();
       const ret = out.initRoot(R.Message)._initReturn();
@@ -975,6 +978,10 @@ export class Connection implements ImportOwner, QuestionOwner {
   }
 }
 
+
+function dropResults(res: $.Struct | null): void {
+  if (res) for (const cap of capTableOf(res.segment.message)) if (cap) closeQuietly(cap);
+}
 
 /** Starts an RPC connection over a transport. */
 export function connect(transport: Transport, opts: ConnectOptions = {}): Connection {

@@ -695,6 +695,49 @@ export class ChainReader_Balance$Results$Promise {
     return await this.pipeline.struct();
   }
 }
+export class ChainReader_ContractIdByName$Params extends $.Struct {
+  static override readonly _capnp = {
+    displayName: "contractIdByName$Params",
+    id: "fce912ea59c6cec0",
+    size: new $.ObjectSize(0, 1),
+  };
+  get name(): string {
+    return $.utils.getText(0, this);
+  }
+  set name(value: string) {
+    $.utils.setText(0, value, this);
+  }
+  override toString(): string { return "ChainReader_ContractIdByName$Params_" + super.toString(); }
+}
+export class ChainReader_ContractIdByName$Results extends $.Struct {
+  static override readonly _capnp = {
+    displayName: "contractIdByName$Results",
+    id: "f46db3b6abc6e332",
+    size: new $.ObjectSize(16, 0),
+  };
+  get id(): bigint {
+    return $.utils.getUint64(0, this);
+  }
+  set id(value: bigint) {
+    $.utils.setUint64(0, value, this);
+  }
+  get found(): boolean {
+    return $.utils.getBit(64, this);
+  }
+  set found(value: boolean) {
+    $.utils.setBit(64, value, this);
+  }
+  override toString(): string { return "ChainReader_ContractIdByName$Results_" + super.toString(); }
+}
+export class ChainReader_ContractIdByName$Results$Promise {
+  pipeline: $.Pipeline<any, any, ChainReader_ContractIdByName$Results>;
+  constructor(pipeline: $.Pipeline<any, any, ChainReader_ContractIdByName$Results>) {
+    this.pipeline = pipeline;
+  }
+  async promise(): Promise<ChainReader_ContractIdByName$Results> {
+    return await this.pipeline.struct();
+  }
+}
 export class ChainReader$Client {
   client: $.Client;
   static readonly interfaceId: bigint = 0x850b5c686b3d51afn;
@@ -712,7 +755,8 @@ export class ChainReader$Client {
     $.Method<ChainReader_ContractIdByNodeAndHash$Params, ChainReader_ContractIdByNodeAndHash$Results>,
     $.Method<ChainReader_RentContractForNode$Params, ChainReader_RentContractForNode$Results>,
     $.Method<ChainReader_SubscribeEvents$Params, ChainReader_SubscribeEvents$Results>,
-    $.Method<ChainReader_Balance$Params, ChainReader_Balance$Results>
+    $.Method<ChainReader_Balance$Params, ChainReader_Balance$Results>,
+    $.Method<ChainReader_ContractIdByName$Params, ChainReader_ContractIdByName$Results>
   ] = [
     {
       ParamsClass: ChainReader_Twin$Params,
@@ -801,6 +845,14 @@ export class ChainReader$Client {
       methodId: 10,
       interfaceName: "chain.capnp:ChainReader",
       methodName: "balance"
+    },
+    {
+      ParamsClass: ChainReader_ContractIdByName$Params,
+      ResultsClass: ChainReader_ContractIdByName$Results,
+      interfaceId: ChainReader$Client.interfaceId,
+      methodId: 11,
+      interfaceName: "chain.capnp:ChainReader",
+      methodName: "contractIdByName"
     }
   ];
   twin(paramsFunc?: (params: ChainReader_Twin$Params) => void): ChainReader_Twin$Results$Promise {
@@ -887,6 +939,10 @@ export class ChainReader$Client {
     const pipeline = new $.Pipeline(ChainReader_SubscribeEvents$Results, answer);
     return new ChainReader_SubscribeEvents$Results$Promise(pipeline);
   }
+  /**
+* the name contract holding a gateway name (ContractIDByNameRegistration), as gateway-name-proxy checks it
+*
+*/
   balance(paramsFunc?: (params: ChainReader_Balance$Params) => void): ChainReader_Balance$Results$Promise {
     const answer = this.client.call({
       method: ChainReader$Client.methods[10],
@@ -894,6 +950,14 @@ export class ChainReader$Client {
     });
     const pipeline = new $.Pipeline(ChainReader_Balance$Results, answer);
     return new ChainReader_Balance$Results$Promise(pipeline);
+  }
+  contractIdByName(paramsFunc?: (params: ChainReader_ContractIdByName$Params) => void): ChainReader_ContractIdByName$Results$Promise {
+    const answer = this.client.call({
+      method: ChainReader$Client.methods[11],
+      paramsFunc: paramsFunc
+    });
+    const pipeline = new $.Pipeline(ChainReader_ContractIdByName$Results, answer);
+    return new ChainReader_ContractIdByName$Results$Promise(pipeline);
   }
 }
 $.Registry.register(ChainReader$Client.interfaceId, ChainReader$Client);
@@ -909,6 +973,7 @@ export interface ChainReader$Server$Target {
   rentContractForNode(params: ChainReader_RentContractForNode$Params, results: ChainReader_RentContractForNode$Results): Promise<void>;
   subscribeEvents(params: ChainReader_SubscribeEvents$Params, results: ChainReader_SubscribeEvents$Results): Promise<void>;
   balance(params: ChainReader_Balance$Params, results: ChainReader_Balance$Results): Promise<void>;
+  contractIdByName(params: ChainReader_ContractIdByName$Params, results: ChainReader_ContractIdByName$Results): Promise<void>;
 }
 export class ChainReader$Server extends $.Server {
   override readonly target: ChainReader$Server$Target;
@@ -957,6 +1022,10 @@ export class ChainReader$Server extends $.Server {
       {
         ...ChainReader$Client.methods[10],
         impl: target.balance
+      },
+      {
+        ...ChainReader$Client.methods[11],
+        impl: target.contractIdByName
       }
     ]);
     this.target = target;

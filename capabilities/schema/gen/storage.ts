@@ -494,6 +494,49 @@ export class BlockDev_VdiskList$Results$Promise {
     return await this.pipeline.struct();
   }
 }
+export class BlockDev_SubvolHandOver$Params extends $.Struct {
+  static override readonly _capnp = {
+    displayName: "subvolHandOver$Params",
+    id: "d436ddaf63388252",
+    size: new $.ObjectSize(0, 3),
+  };
+  get pool(): string {
+    return $.utils.getText(0, this);
+  }
+  set pool(value: string) {
+    $.utils.setText(0, value, this);
+  }
+  get name(): string {
+    return $.utils.getText(1, this);
+  }
+  set name(value: string) {
+    $.utils.setText(1, value, this);
+  }
+  get to(): string {
+    return $.utils.getText(2, this);
+  }
+  set to(value: string) {
+    $.utils.setText(2, value, this);
+  }
+  override toString(): string { return "BlockDev_SubvolHandOver$Params_" + super.toString(); }
+}
+export class BlockDev_SubvolHandOver$Results extends $.Struct {
+  static override readonly _capnp = {
+    displayName: "subvolHandOver$Results",
+    id: "c2994b36630e7737",
+    size: new $.ObjectSize(0, 0),
+  };
+  override toString(): string { return "BlockDev_SubvolHandOver$Results_" + super.toString(); }
+}
+export class BlockDev_SubvolHandOver$Results$Promise {
+  pipeline: $.Pipeline<any, any, BlockDev_SubvolHandOver$Results>;
+  constructor(pipeline: $.Pipeline<any, any, BlockDev_SubvolHandOver$Results>) {
+    this.pipeline = pipeline;
+  }
+  async promise(): Promise<BlockDev_SubvolHandOver$Results> {
+    return await this.pipeline.struct();
+  }
+}
 export class BlockDev$Client {
   client: $.Client;
   static readonly interfaceId: bigint = 0xd4fe8272df495086n;
@@ -513,7 +556,8 @@ export class BlockDev$Client {
     $.Method<BlockDev_VdiskCreate$Params, BlockDev_VdiskCreate$Results>,
     $.Method<BlockDev_VdiskResize$Params, BlockDev_VdiskResize$Results>,
     $.Method<BlockDev_VdiskDelete$Params, BlockDev_VdiskDelete$Results>,
-    $.Method<BlockDev_VdiskList$Params, BlockDev_VdiskList$Results>
+    $.Method<BlockDev_VdiskList$Params, BlockDev_VdiskList$Results>,
+    $.Method<BlockDev_SubvolHandOver$Params, BlockDev_SubvolHandOver$Results>
   ] = [
     {
       ParamsClass: BlockDev_Disks$Params,
@@ -618,6 +662,14 @@ export class BlockDev$Client {
       methodId: 12,
       interfaceName: "storage.capnp:BlockDev",
       methodName: "vdiskList"
+    },
+    {
+      ParamsClass: BlockDev_SubvolHandOver$Params,
+      ResultsClass: BlockDev_SubvolHandOver$Results,
+      interfaceId: BlockDev$Client.interfaceId,
+      methodId: 13,
+      interfaceName: "storage.capnp:BlockDev",
+      methodName: "subvolHandOver"
     }
   ];
   /**
@@ -634,7 +686,7 @@ export class BlockDev$Client {
   }
   /**
 * Mounts the pool with that label under the driver's mount root (idempotent), enables quotas.
-* -> {pool, disk, size, used, free, rotational}
+* -> {pool, disk, size, used, free, rotational, seek}
 *
 */
   format(paramsFunc?: (params: BlockDev_Format$Params) => void): BlockDev_Format$Results$Promise {
@@ -686,7 +738,7 @@ export class BlockDev$Client {
     return new BlockDev_SubvolLimit$Results$Promise(pipeline);
   }
   /**
-* [{name, limit, used}]
+* [{name, limit, used, owner}] (owner: the recipient it was handed to, "" = the driver's own)
 *
 */
   subvolDelete(paramsFunc?: (params: BlockDev_SubvolDelete$Params) => void): BlockDev_SubvolDelete$Results$Promise {
@@ -737,6 +789,14 @@ export class BlockDev$Client {
     const pipeline = new $.Pipeline(BlockDev_VdiskList$Results, answer);
     return new BlockDev_VdiskList$Results$Promise(pipeline);
   }
+  subvolHandOver(paramsFunc?: (params: BlockDev_SubvolHandOver$Params) => void): BlockDev_SubvolHandOver$Results$Promise {
+    const answer = this.client.call({
+      method: BlockDev$Client.methods[13],
+      paramsFunc: paramsFunc
+    });
+    const pipeline = new $.Pipeline(BlockDev_SubvolHandOver$Results, answer);
+    return new BlockDev_SubvolHandOver$Results$Promise(pipeline);
+  }
 }
 $.Registry.register(BlockDev$Client.interfaceId, BlockDev$Client);
 export interface BlockDev$Server$Target {
@@ -753,6 +813,7 @@ export interface BlockDev$Server$Target {
   vdiskResize(params: BlockDev_VdiskResize$Params, results: BlockDev_VdiskResize$Results): Promise<void>;
   vdiskDelete(params: BlockDev_VdiskDelete$Params, results: BlockDev_VdiskDelete$Results): Promise<void>;
   vdiskList(params: BlockDev_VdiskList$Params, results: BlockDev_VdiskList$Results): Promise<void>;
+  subvolHandOver(params: BlockDev_SubvolHandOver$Params, results: BlockDev_SubvolHandOver$Results): Promise<void>;
 }
 export class BlockDev$Server extends $.Server {
   override readonly target: BlockDev$Server$Target;
@@ -809,6 +870,10 @@ export class BlockDev$Server extends $.Server {
       {
         ...BlockDev$Client.methods[12],
         impl: target.vdiskList
+      },
+      {
+        ...BlockDev$Client.methods[13],
+        impl: target.subvolHandOver
       }
     ]);
     this.target = target;
@@ -818,8 +883,8 @@ export class BlockDev$Server extends $.Server {
   }
 }
 /**
-* Every data disk this driver may touch: [{disk, size, fstype, label, uuid, rotational}] (fstype/label
-* "" for an empty disk).
+* Every data disk this driver may touch: [{disk, size, fstype, label, uuid, rotational, seek}] (fstype/label
+* "" for an empty disk; seek = {type: "ssd"|"hdd", elapsedUs} by zos's seek-time rule, null if unmeasurable).
 *
 */
 export class BlockDev extends $.Interface {

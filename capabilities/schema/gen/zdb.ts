@@ -5,7 +5,7 @@ export class NamespaceSpec extends $.Struct {
   static override readonly _capnp = {
     displayName: "NamespaceSpec",
     id: "a1a36cc669d055d3",
-    size: new $.ObjectSize(16, 3),
+    size: new $.ObjectSize(16, 4),
   };
   get name(): string {
     return $.utils.getText(0, this);
@@ -53,13 +53,24 @@ export class NamespaceSpec extends $.Struct {
   set maxSize(value: bigint) {
     $.utils.setUint64(8, value, this);
   }
+  /**
+* storage pool whose volume named like the namespace holds its files (the storage
+* module made it with this size and handed it to the server); "" = the server's folder
+*
+*/
+  get pool(): string {
+    return $.utils.getText(3, this);
+  }
+  set pool(value: string) {
+    $.utils.setText(3, value, this);
+  }
   override toString(): string { return "NamespaceSpec_" + super.toString(); }
 }
 export class NamespaceInfo extends $.Struct {
   static override readonly _capnp = {
     displayName: "NamespaceInfo",
     id: "bf35f10e25c5901e",
-    size: new $.ObjectSize(32, 2),
+    size: new $.ObjectSize(40, 3),
   };
   get name(): string {
     return $.utils.getText(0, this);
@@ -112,6 +123,26 @@ export class NamespaceInfo extends $.Struct {
   }
   set locked(value: boolean) {
     $.utils.setBit(2, value, this);
+  }
+  /**
+* "" = the server's own folder
+*
+*/
+  get pool(): string {
+    return $.utils.getText(2, this);
+  }
+  set pool(value: string) {
+    $.utils.setText(2, value, this);
+  }
+  /**
+* bytes its volume still takes (NSINFO data_disk_freespace_bytes); 0 without a volume
+*
+*/
+  get diskFree(): bigint {
+    return $.utils.getUint64(32, this);
+  }
+  set diskFree(value: bigint) {
+    $.utils.setUint64(32, value, this);
   }
   override toString(): string { return "NamespaceInfo_" + super.toString(); }
 }

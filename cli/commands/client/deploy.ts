@@ -4,6 +4,7 @@ import { challenge, challengeHash, deploymentJson, md5, parseDeployment, validat
 import type { Deployment } from "../../../modules/lib/gridtypes/types.ts";
 import { ChainTxError, submitTx } from "./chain_tx.ts";
 import type { UserSession } from "./session.ts";
+import { ensureNameContracts, gatewayNames } from "./name-contract.ts";
 
 export class DeployInputError extends Error {
   constructor(message: string) {
@@ -134,6 +135,7 @@ export interface DeployResult {
 export async function deploy(s: UserSession, text: string, timeoutMs: number, progress: Progress): Promise<DeployResult> {
   const d = prepareDeployment(text, s.twinId);
   const hash = challengeHash(d);
+  for (const nc of await ensureNameContracts(s, gatewayNames(d))) progress("name_contract", { ...nc });
   progress("contract", { node_id: s.nodeId, hash });
   const contractId = await createNodeContract(s, hash);
   progress("contract_created", { contract_id: contractId });

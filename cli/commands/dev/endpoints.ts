@@ -16,6 +16,10 @@ export interface Endpoints {
   user_key_type: "sr25519" | "ed25519";
   /** every node of the dev grid (`zos dev --nodes N`), with its public IP on the dev underlay */
   nodes?: { node_id: number; twin_id: number; public_ip: string | null }[];
+  /** the farm's access node (zos dev --access-node, root): its public config on chain and the farm's public IPs */
+  access_node?: { node_id: number; public_ipv4: string; gw4: string; public_ipv6: string; gw6: string; domain: string; farm_ips: string[] };
+  /** the dev underlay's network namespace: `nsenter --net=<lan_netns>` reaches every node's public address */
+  lan_netns?: string;
   /** GridClient's `network` for this grid (it names the KYC host client_env routes): always "dev" */
   network?: "dev";
   /** the explorer (grid proxy REST API): GridClient's proxyURL (no trailing slash) */

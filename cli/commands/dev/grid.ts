@@ -17,6 +17,7 @@ import { type Endpoints, writeEndpoints } from "./endpoints.ts";
 import { DevFaucet } from "./faucet.ts";
 import { type DevUser, ensureDevUser } from "./user.ts";
 import { startMoreNodes } from "./nodes.ts";
+import { type AccessNode, setUpAccessNode } from "./access-node.ts";
 
 export interface DevGridOptions {
   stateDir: string;
@@ -37,6 +38,13 @@ export interface DevGridOptions {
   onPhase?: (phase: string, ms: number) => void;
   /** how many nodes (default 1): the others live in DIR/node2, DIR/node3 …, see dev/nodes.ts */
   nodes?: number;
+  /**
+   * the node (1-based) that gets the farmer's public config on chain on the private underlay (root only):
+   * default 1 when several nodes run, none for a single node unless given; 0 = none
+   */
+  accessNode?: number;
+  /** where the first node's gateway proxy listens: HOST:PORT and a pinned namespace ("-" = the kernel's) */
+  gateway?: { listen: string; ns: string };
 }
 
 /** The node, always under the capability kernel (modules/node.ts, manifests/node.json), as in the image. */
@@ -66,6 +74,10 @@ export interface DevGrid {
 
   /** every node, the first included (its public IP on the dev underlay when root) */
   nodes: { node_id: number; twin_id: number; public_ip: string | null }[];
+  /** the access node's public config and the farm's public IPs (root, underlay), else null */
+  accessNode: AccessNode | null;
+  /** the underlay's namespace (nsenter --net=… reaches the nodes' public addresses), else null */
+  lanNetns: string | null;
   /** dev accounts of the chain (name → mnemonic), e.g. for tests that need a second user */
   devAccounts: { name: string; mnemonic: string }[];
   stop(): Promise<void>;
@@ -146,17 +158,22 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
     // The seed lives at node/identity/seed.txt (the identity driver's file), so a second start keeps the node.
     const nodeDir = join(o.stateDir, "node");
     const count = Math.max(1, o.nodes ?? 1);
-    const more = await startMoreNodes(o.stateDir, count, { chainUrl: chain.url, relayUrl: relay.url, farmId: DEV_FARM_ID, faucetMnemonic: faucetAccount.mnemonic, log }, stops);
+    const accessIndex = (o.accessNode ?? (count > 1 ? 1 : 0)) - 1;
+    if (accessIndex >= count) throw new Error(`--access-node ${accessIndex + 1} names no node (there are ${count})`);
+    const more = await startMoreNodes(o.stateDir, count, { chainUrl: chain.url, relayUrl: relay.url, farmId: DEV_FARM_ID, faucetMnemonic: faucetAccount.mnemonic, hubUrl: services.hub.url, log }, stops, accessIndex);
     const fresh = !existsSync(join(nodeDir, "identity", "seed.txt"));
     const n = await startNode({
       stateDir: nodeDir,
       zdbListen: await devZdbListen(),
+      hubUrl: services.hub.url,
       chainUrl: chain.url,
       relayUrl: relay.url,
       farmId: DEV_FARM_ID,
       faucetMnemonic: faucetAccount.mnemonic,
       onEvent: (e) => log(`[kernel] ${JSON.stringify(e)}`),
       disks: o.disks,
+      gatewayListen: o.gateway?.listen,
+      gatewayNs: o.gateway?.ns,
     });
     const node: NodeHandle = { twinId: n.twinId, nodeId: n.nodeId, newIdentity: fresh, mode: "kernel", running: n, stop: () => n.stop() };
     stops.push(() => node.stop());
@@ -165,7 +182,16 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
     phase("node");
     const client = await ChainClient.connect({ urls: [chain.url] });
     let user: DevUser;
+    let accessNode: AccessNode | null = null;
     try {
+      // the farmer's part (signed by the farm's twin, before the explorer's setup uses that account)
+      if (accessIndex >= 0 && more.lanNetns) {
+        const farmer = chain.devAccounts.find((a) => a.name === "farmer") ?? chain.devAccounts[3];
+        accessNode = await setUpAccessNode(client, {
+          farmId: DEV_FARM_ID, nodeId: nodes[accessIndex].node_id, index: accessIndex, nodeDir: more.dirs[accessIndex], farmerMnemonic: farmer.mnemonic,
+        });
+        phase("access-node");
+      }
       user = await ensureDevUser(o.stateDir, client, new DevFaucet(client, faucetSigner), relay.url);
     } finally {
       await client.close();
@@ -219,6 +245,8 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       flists: services.hub.flists(),
       client_env: services.clientEnv,
       ...(count > 1 ? { nodes } : {}), // "nodes" once several nodes run (DESIGN: stable interfaces)
+      ...(accessNode ? { access_node: accessNode } : {}),
+      ...(more.lanNetns ? { lan_netns: more.lanNetns } : {}),
     };
     const endpointsFile = o.writeEndpoints === false ? null : writeEndpoints(o.stateDir, endpoints);
     return {
@@ -233,6 +261,8 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       endpoints,
       endpointsFile,
       nodes,
+      accessNode,
+      lanNetns: more.lanNetns,
       devAccounts: chain.devAccounts.map((a) => ({ name: a.name, mnemonic: a.mnemonic })),
       stop: stopAll,
     };

@@ -14,23 +14,28 @@ interface NodeStart {
   relayUrl: string;
   farmId: number;
   faucetMnemonic: string;
+  hubUrl?: string;
   log: (l: string) => void;
 }
 
-export async function startMoreNodes(stateDir: string, count: number, o: NodeStart, stops: (() => Promise<unknown>)[]) {
+/** `accessIndex` (0-based, -1 = none): the node that gets the farmer's public config on chain. */
+export async function startMoreNodes(stateDir: string, count: number, o: NodeStart, stops: (() => Promise<unknown>)[], accessIndex = -1) {
   const dirs = nodeDirs(stateDir, count);
-  // one node (plain `npm start`) needs no underlay: its network namespaces appear with the first network workload
-  const underlay = count > 1 ? prepareUnderlay(stateDir, dirs) : null;
+  // one node (plain `npm start`) needs no underlay unless it is an access node: its network namespaces
+  // appear with the first network workload
+  const underlay = count > 1 || accessIndex >= 0 ? prepareUnderlay(stateDir, dirs, accessIndex) : null;
   if (underlay) stops.push(() => Promise.resolve(underlay.stop()));
   const publicIp = (i: number): string | null => underlay?.publicIps[i] ?? null;
   return {
     publicIp,
+    dirs,
+    lanNetns: underlay?.lanNetns ?? null,
     async startOthers(): Promise<{ node_id: number; twin_id: number; public_ip: string | null }[]> {
       const out: { node_id: number; twin_id: number; public_ip: string | null }[] = [];
       const { startNode } = await import("../../../modules/node.ts");
       for (let i = 1; i < count; i++) {
         const n = await startNode({
-          stateDir: dirs[i], chainUrl: o.chainUrl, relayUrl: o.relayUrl, farmId: o.farmId, faucetMnemonic: o.faucetMnemonic,
+          stateDir: dirs[i], chainUrl: o.chainUrl, relayUrl: o.relayUrl, farmId: o.farmId, faucetMnemonic: o.faucetMnemonic, hubUrl: o.hubUrl,
           onEvent: (e) => o.log(`[kernel node${i + 1}] ${JSON.stringify(e)}`),
         });
         stops.push(() => n.stop());

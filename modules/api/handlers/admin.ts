@@ -31,8 +31,16 @@ const admin: Record<string, Handler> = {
     if (!fn) throw notSupported(ctx.command);
     return fn.call(ctx.deps.network);
   }),
-  // Changing the public NIC rewires the host network; no capability grants it to the api yet.
-  set_public_nic: farmerOnly((ctx) => Promise.reject(notSupported(ctx.command))),
+  // The payload is the interface name as a JSON string (Zero-OS); "zos" goes back to the single-NIC shape.
+  set_public_nic: farmerOnly(async (ctx) => {
+    const fn = ctx.deps.network?.setPublicNic;
+    if (!fn) throw notSupported(ctx.command);
+    const b = ctx.body as unknown;
+    const ifname = typeof b === "string" ? b : (b as { ifname?: unknown } | null)?.ifname;
+    if (typeof ifname !== "string" || ifname === "") throw new ApiError(`${ctx.command}: the payload must be the interface name as a JSON string, e.g. "eth1"`);
+    await fn.call(ctx.deps.network, ifname);
+    return null;
+  }),
 };
 
 export const adminHandlers: Record<string, Handler> = Object.fromEntries(

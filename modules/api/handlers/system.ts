@@ -32,15 +32,28 @@ async function statistics(ctx: CallContext): Promise<unknown> {
 }
 
 async function diagnostics(ctx: CallContext): Promise<unknown> {
-  const modules = ctx.deps.diagnostics ? await ctx.deps.diagnostics.modules() : [];
+  const d = ctx.deps.diagnostics;
+  const [modules, procs] = await Promise.all([d ? d.modules() : [], d?.processes ? d.processes().catch(() => null) : null]);
   const healthy = modules.every((m) => m.healthy);
+  const total = (k: "rssMb" | "pssMb" | "ussMb") => procs?.every((p) => p[k] !== null) ? round1(procs.reduce((a, p) => a + (p[k] ?? 0), 0)) : null;
   return {
     system_status_ok: healthy,
     online: ctx.deps.identity.nodeId() !== undefined,
     healthy,
     modules: modules.map((m) => ({ name: m.name, healthy: m.healthy, status: m.status })),
+    // Each node process's memory as the kernel measured it from /proc (MiB): RSS counts the shared
+    // runtime binary once per process, PSS shares it out (Σ PSS is the node's footprint), USS is private.
+    ...(procs ? {
+      processes: procs.map((p) => ({
+        name: p.process, pid: p.pid, rss_mb: p.rssMb, pss_mb: p.pssMb, uss_mb: p.ussMb, budget_mb: p.budgetMb,
+        over_budget: p.budgetMb !== null && p.rssMb > p.budgetMb,
+      })),
+      memory: { rss_mb: total("rssMb"), pss_mb: total("pssMb"), uss_mb: total("ussMb") },
+    } : {}),
   };
 }
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
 
 export const systemHandlers: Record<string, Handler> = {
   "zos.system.version": (ctx) => Promise.resolve(ctx.deps.system.version()),

@@ -12,9 +12,9 @@ import { parseGrant } from "../../../capabilities/netlink/grant.ts";
 import { NetOps } from "../../../capabilities/netlink/ops.ts";
 import { denoSys } from "../../../capabilities/netlink/sys.ts";
 import { joinNamespaces } from "../../../capabilities/netlink/underlay.ts";
-import { NetworkService, type Store } from "../service.ts";
+import { type ChainPort, NetworkService, type Store } from "../service.ts";
 
-export const NODE_GRANT = { namespaces: ["n-", "ndmz", "public", "host"], hostLinks: ["b-", "br-ndmz"] };
+export const NODE_GRANT = { namespaces: ["n-", "ndmz", "public", "host"], hostLinks: ["b-", "br-ndmz", "br-pub", "p-"] };
 
 export function memoryStore(): Store & { map: Map<string, Uint8Array> } {
   const map = new Map<string, Uint8Array>();
@@ -70,7 +70,8 @@ export class Lab {
   readonly dir: string;
   readonly nodes: LabNode[] = [];
 
-  constructor(count: number, area = "network") {
+  /** `chains[i]`, when given, is node i's view of the chain (a test double: the dev chain is covered by two-node.test.ts) */
+  constructor(count: number, area = "network", chains: (ChainPort | null)[] = []) {
     this.dir = tempDir(`zt-${area}-lab-`);
     const sys = denoSys();
     for (let i = 0; i < count; i++) {
@@ -80,7 +81,7 @@ export class Lab {
       ops.nsAdd("public");
       const store = memoryStore();
       const grant = parseGrant(NODE_GRANT);
-      const service = new NetworkService({ host: "host", public: "public", ndmz: "ndmz" }, async (o) => await applyOps(ops, grant, JSON.stringify(o)), store);
+      const service = new NetworkService({ host: "host", public: "public", ndmz: "ndmz" }, async (o) => await applyOps(ops, grant, JSON.stringify(o)), store, chains[i] ?? null);
       this.nodes.push({ name, ops, service, store, publicIp: `198.18.0.${i + 1}`, pin: (ns) => ops.pin(ns) });
     }
     // a star underlay: node 0's public namespace holds a bridge, every other node joins it by a veth

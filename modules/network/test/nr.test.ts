@@ -7,8 +7,8 @@ import { existsSync } from "node:fs";
 import { Lab, inNs, wgKeys, wireguardPids } from "./lab.ts";
 import { names } from "../nr.ts";
 import { networkId } from "../../lib/gridtypes/names.ts";
+import { rootOnly } from "../../../tools/test-env.ts";
 
-const root = process.getuid?.() === 0;
 
 function netData(subnet: string, port: number, priv: string, peers: { subnet: string; pub: string; endpoint: string }[]) {
   return {
@@ -28,7 +28,7 @@ async function ping(pin: string, ip: string, tries = 20): Promise<boolean> {
 }
 
 test("two NRs on two nodes peer over WireGuard: ping crosses, update converges, delete leaves nothing", async () => {
-  if (!root) return console.log("skipped: needs root (namespaces)");
+  if (!rootOnly("network resources in real namespaces")) return;
   const lab = new Lab(2);
   try {
     const [a, b] = lab.nodes;
@@ -77,7 +77,7 @@ test("two NRs on two nodes peer over WireGuard: ping crosses, update converges, 
 });
 
 test("bad input is refused with a workload error that says what to fix, and nothing is built", async () => {
-  if (!root) return console.log("skipped: needs root (namespaces)");
+  if (!rootOnly("network resources in real namespaces")) return;
   const lab = new Lab(1);
   try {
     const [a] = lab.nodes;

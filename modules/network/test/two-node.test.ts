@@ -2,7 +2,9 @@
 // public namespaces on a private underlay), a network built with the official @threefold/grid_client
 // (Znet, Peer, Network's getPublicKey and wgRoutingIP helpers) deployed on both nodes through the chain and
 // RMB, both ok, a ping from NR A to NR B's gateway over WireGuard, zos.network.* answered by the nodes from
-// real state, then stop: no namespace, link or wireguard-go process left.
+// real state; node 1 as the access node (public config from chain applied), a PublicIP workload taking a
+// farm IP the contract reserved; contract cancel removes the NR and the IP's filter; then stop: no
+// namespace, link or wireguard-go process left.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createRequire } from "node:module";
@@ -17,13 +19,13 @@ import { tempDir } from "../../../tools/test-tmp.ts";
 import { networkId } from "../../lib/gridtypes/names.ts";
 import { names } from "../nr.ts";
 import { inNs, wgKeys, wireguardPids } from "./lab.ts";
+import { rootOnly } from "../../../tools/test-env.ts";
 
 const require = createRequire(import.meta.url);
 // deno-lint-ignore no-explicit-any
 type Any = any;
 const gc: Any = require("@threefold/grid_client");
 const { Client: TfClient }: Any = require("@threefold/tfchain_client");
-const root = process.getuid?.() === 0;
 
 function znet(subnet: string, port: number, priv: string, peer: { subnet: string; pub: string; endpoint: string }): Any {
   const z = new gc.Znet();
@@ -48,7 +50,7 @@ function znet(subnet: string, port: number, priv: string, peer: { subnet: string
 }
 
 test("two nodes under npm start: a grid_client network on both, ping across, zos.network.*, nothing left after stop", async () => {
-  if (!root) return console.log("  (skipped: needs root: namespaces)");
+  if (!rootOnly("two nodes with namespaces")) return;
   const dir = tempDir("zt-network-2node-");
   let grid: DevGrid | null = null;
   const closers: (() => Promise<unknown>)[] = [];
@@ -56,6 +58,15 @@ test("two nodes under npm start: a grid_client network on both, ping across, zos
     grid = await startDevGrid({ stateDir: dir, blockTimeMs: 0, nodes: 2 });
     assert.is(grid.nodes.length, 2);
     assert.equal(grid.endpoints.nodes?.map((n) => n.public_ip), ["198.18.0.1", "198.18.0.2"]);
+    // node 1 is the access node: its farmer's public config on chain, applied by its network module
+    assert.equal(grid.accessNode && { ...grid.accessNode, farm_ips: grid.accessNode.farm_ips.length }, {
+      node_id: grid.nodes[0].node_id, public_ipv4: "198.18.0.1/24", gw4: "198.18.0.254", public_ipv6: "2001:db8:18::1/64", gw6: "2001:db8:18::fe",
+      domain: "node1.zos.test", farm_ips: 4,
+    });
+    assert.match(inNs(join(dir, "node", "netlink", "ns", "public"), ["ip", "-br", "addr", "show", "dev", "public"]), /198\.18\.0\.1\/24 2001:db8:18::1\/64/);
+    // the host's test client reaches the access node's public addresses from the underlay's namespace
+    inNs(grid.lanNetns!, ["ping", "-c", "1", "-W", "2", "198.18.0.1"]);
+    inNs(grid.lanNetns!, ["ping", "-6", "-c", "1", "-W", "2", "2001:db8:18::1"]);
     const user = grid.user;
     const client = new OfficialClient(grid.chainUrl, grid.relayUrl, user.mnemonic, randomBytes(5).toString("hex"), "sr25519", 3);
     closers.push(() => client.disconnect());
@@ -106,14 +117,53 @@ test("two nodes under npm start: a grid_client network on both, ping across, zos
     // zos.network.* from real state
     assert.equal(await call(grid.nodes[0].twin_id, "zos.network.list_wg_ports"), [3401]);
     assert.equal(await call(grid.nodes[1].twin_id, "zos.network.list_wg_ports"), [3402]);
-    // the public config comes from chain, as on Zero-OS: the dev farmer set none
+    // the public config the access node applied from chain; node 2 has none (Zero-OS answers an error)
+    assert.equal(await call(grid.nodes[0].twin_id, "zos.network.public_config_get"), {
+      type: "macvlan", ipv4: "198.18.0.1/24", gw4: "198.18.0.254", ipv6: "2001:db8:18::1/64", gw6: "2001:db8:18::fe", domain: "node1.zos.test",
+    });
     const pcErr = await call(grid.nodes[1].twin_id, "zos.network.public_config_get").then(() => "", (e: Error) => String(e.message ?? e));
-    assert.match(pcErr, /no public configuration/);
-    assert.is(await call(grid.nodes[0].twin_id, "zos.network.has_ipv6"), false);
+    assert.match(pcErr, /no public config/);
+    assert.is(await call(grid.nodes[0].twin_id, "zos.network.has_ipv6"), true);
+    assert.is(await call(grid.nodes[1].twin_id, "zos.network.has_ipv6"), false);
     assert.ok("zos" in (await call(grid.nodes[0].twin_id, "zos.network.interfaces")));
 
-    // (Contract cancellation is not acted on by the provision module under the kernel yet — no chain event
-    // sync — so removal is covered by the NR delete in nr.test.ts/kernel.test.ts and by the stop below.)
+    // a public IP on the access node: grid_client's PublicIP workload, the contract reserving one farm IP
+    const pip = new gc.PublicIP();
+    pip.v4 = true;
+    pip.v6 = true;
+    const ipw = new gc.Workload();
+    Object.assign(ipw, { version: 0, name: "pubip", type: gc.WorkloadTypes.ip, data: pip, metadata: "", description: "" });
+    const dIp = new gc.DeploymentFactory({ twinId: user.twinId }).create([ipw], 0, "", "", 0);
+    const extIp = await tf.contracts.createNode({ nodeId: grid.nodes[0].node_id, hash: dIp.challenge_hash(), data: "", numberOfPublicIps: 1, solutionProviderId: null });
+    dIp.contract_id = Number((await extIp.apply()).contractId);
+    await dIp.sign(user.twinId, user.mnemonic, "sr25519");
+    await call(grid.nodes[0].twin_id, "zos.deployment.deploy", JSON.stringify(dIp));
+    let ipResult: Any = null;
+    for (let k = 0; k < 120 && ipResult?.state !== "ok"; k++) {
+      const got = await call(grid.nodes[0].twin_id, "zos.deployment.get", { contract_id: dIp.contract_id });
+      ipResult = got.workloads[0].result;
+      if (ipResult?.state === "error") throw new Error(`ip workload: ${JSON.stringify(ipResult)}`);
+      if (ipResult?.state !== "ok") await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.is(ipResult.data.gateway, "198.18.0.254");
+    assert.match(ipResult.data.ip, /^198\.18\.0\.20[0-3]\/24$/, "one of the farm's IPs the contract reserved");
+    assert.match(ipResult.data.ip6, /^2001:db8:18:0:[0-9a-f:]+\/64$/, "the SLAAC address of the VM's tap in the node's /64");
+    const hostA = join(dir, "node", "netlink", "ns", "host");
+    assert.match(inNs(hostA, ["nft", "list", "table", "bridge", "zos-pubip"]), /chain r-/);
+
+    // contracts cancelled on chain: node 2's NR goes (namespace, bridge, wireguard-go), the IP's filter goes
+    await (await tf.contracts.cancel({ id: contracts[1] })).apply();
+    await (await tf.contracts.cancel({ id: dIp.contract_id })).apply();
+    const pinsB = join(dir, "node2", "netlink", "ns");
+    let gone = false;
+    for (let k = 0; k < 120 && !gone; k++) {
+      gone = !existsSync(join(pinsB, nr)) && wireguardPids(join(dir, "node2", "netlink", "wg")).length === 0 &&
+        !/chain r-/.test(inNs(hostA, ["nft", "list", "table", "bridge", "zos-pubip"]));
+      if (!gone) await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.ok(gone, "the cancelled contracts' NR and public IP filter are removed");
+    assert.not.match(inNs(join(pinsB, "host"), ["ip", "-br", "link"]), /^b-/m, "NR bridge removed");
+    assert.equal(await call(grid.nodes[1].twin_id, "zos.network.list_wg_ports"), []);
   } finally {
     for (const c of closers.reverse()) await c().catch(() => {});
     await grid?.stop();

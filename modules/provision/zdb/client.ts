@@ -13,6 +13,8 @@ const plain = (i: NamespaceInfo): ZdbNamespaceInfo => ({
   dataSize: i.dataSize,
   entries: i.entries,
   locked: i.locked,
+  pool: i.pool,
+  diskFree: i.diskFree,
 });
 
 export function zdbBackend(use: UseCap): ZdbBackend {
@@ -26,6 +28,7 @@ export function zdbBackend(use: UseCap): ZdbBackend {
           spec.password = s.password;
           spec.public = s.public;
           spec.maxSize = s.maxSize;
+          spec.pool = s.pool;
         }).promise();
         return { info: plain(r.info), created: r.created };
       }),

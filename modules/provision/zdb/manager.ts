@@ -17,11 +17,15 @@ export interface ZdbNamespaceInfo {
   dataSize: bigint;
   entries: bigint;
   locked: boolean;
+  /** the storage pool whose volume holds it ("" = the server's own folder) */
+  pool: string;
+  /** bytes its volume still takes (0 without a volume) */
+  diskFree: bigint;
 }
 
 /** What the manager needs of the zdb driver (capabilities/schema/zdb.capnp Zdb, see client.ts). */
 export interface ZdbBackend {
-  ensure(spec: { name: string; mode: string; password: string; public: boolean; maxSize: bigint }): Promise<{ info: ZdbNamespaceInfo; created: boolean }>;
+  ensure(spec: { name: string; mode: string; password: string; public: boolean; maxSize: bigint; pool: string }): Promise<{ info: ZdbNamespaceInfo; created: boolean }>;
   resize(name: string, maxSize: bigint): Promise<ZdbNamespaceInfo>;
   delete(name: string): Promise<boolean>;
   info(name: string): Promise<ZdbNamespaceInfo | null>;
@@ -58,17 +62,18 @@ export function zdbManager(o: ZdbManagerOptions): WorkloadManager {
     const ips = wildcard ? (await o.nodeAddresses?.()) ?? [] : [e.host];
     return { Namespace: ns, IPs: ips, Port: e.port };
   };
-  const spec = (ctx: WorkloadContext, d: ZdbData) => ({
+  const spec = (ctx: WorkloadContext, d: ZdbData, pool: string) => ({
     name: ctx.workloadId,
     mode: d.mode,
     password: d.password,
     public: d.public,
     maxSize: d.size,
+    pool,
   });
   const provision = async (ctx: WorkloadContext, wl: Workload): Promise<ZdbResult> => {
     const d = decode(wl);
-    await placement.place(ctx.workloadId, d.size);
-    await o.backend.ensure(spec(ctx, d));
+    const pool = await placement.place(ctx.twin, ctx.workloadId, d.size);
+    await o.backend.ensure(spec(ctx, d, pool));
     return await result(ctx.workloadId);
   };
   return {
@@ -79,13 +84,14 @@ export function zdbManager(o: ZdbManagerOptions): WorkloadManager {
       if (!cur) return await provision(ctx, wl);
       if (cur.mode !== d.mode) throw new UnchangedError(`cannot change namespace mode from ${cur.mode} to ${d.mode}`);
       if (d.size < cur.maxSize) throw new UnchangedError(`cannot shrink the namespace from ${cur.maxSize} to ${d.size} bytes`);
-      if (d.size > cur.maxSize) await placement.place(ctx.workloadId, d.size);
-      await o.backend.ensure(spec(ctx, d));
+      // the volume grows first, so the namespace's limit never exceeds its quota
+      const pool = d.size > cur.maxSize ? await placement.place(ctx.twin, ctx.workloadId, d.size) : cur.pool;
+      await o.backend.ensure(spec(ctx, d, pool));
       return await result(ctx.workloadId);
     },
     async deprovision(ctx) {
       await o.backend.delete(ctx.workloadId);
-      await placement.free(ctx.workloadId);
+      await placement.free(ctx.twin, ctx.workloadId);
     },
     async pause(ctx) {
       await o.backend.setLock(ctx.workloadId, true);

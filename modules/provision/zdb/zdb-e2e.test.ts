@@ -8,7 +8,7 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { startChain, type RunningChain } from "../../../grid/chain/mod.ts";
@@ -25,6 +25,14 @@ import { Zdb$Client } from "../../../capabilities/schema/gen/zdb.ts";
 import { repoRoot } from "../../../kernel/sandbox.ts";
 import { tempDir } from "../../../tools/test-tmp.ts";
 import { type RunningNode, startNode } from "../../node.ts";
+import { StorageClient } from "../../node/storage-client.ts";
+
+/** The uid the kernel runs `name` under (its verified `spawned` facts). */
+function readSandboxUid(name: string): number {
+  const e = events.findLast((x) => x.event === "spawned" && x.process === name);
+  return (e?.sandbox as { uid: number }).uid;
+}
+import { rootOnly } from "../../../tools/test-env.ts";
 
 const dir = tempDir("zt-zdb-e2e-");
 const EXAMPLE = join(repoRoot, "examples", "zdb.json");
@@ -144,6 +152,27 @@ t("a redis client writes and reads back through the namespace with its password"
   assert.is(await d.get("hello"), "zos-ts");
 });
 
+t("the namespace lives in a volume of its size on the HDD pool, handed to the 0-db server; NSINFO reports its free space", async () => {
+  const zdb = new Zdb$Client(await node.kernel.grantFor("provision", "zdb"));
+  const info = (await zdb.info((p) => (p.name = result.Namespace)).promise()).info;
+  const storage = new StorageClient((fn) => node.kernel.grantFor("provision", "storage").then(fn));
+  const pools = await storage.pools();
+  assert.is(pools.find((p) => p.name === info.pool)?.type, "hdd", `on an HDD pool: ${info.pool} of ${JSON.stringify(pools)}`);
+  const vol = await storage.volumeInfo(Number(result.Namespace.split("-")[0]), result.Namespace);
+  assert.is(vol?.size, 1024 ** 3, "the volume has the workload's size as its quota");
+  const path = join(dir, "node", "blockdev", "mnt", info.pool, result.Namespace);
+  assert.ok(existsSync(join(path, "zdb-namespace")), "the namespace's files are in the volume");
+  const st = statSync(path);
+  assert.is(st.mode & 0o777, 0o700);
+  if (process.getuid?.() === 0) assert.is(st.uid, readSandboxUid("zdb"), "owned by the 0-db server's uid");
+  const c = connect();
+  await c.call("SELECT", result.Namespace, PASSWORD);
+  const nsinfo = String(await c.call("NSINFO", result.Namespace));
+  const free = Number(/data_disk_freespace_bytes: (\d+)/.exec(nsinfo)?.[1] ?? -1);
+  assert.ok(free > 0.9 * 1024 ** 3 && free < 1024 ** 3, `NSINFO data_disk_freespace_bytes: ${free}`);
+  assert.is(info.diskFree, BigInt(free));
+});
+
 t("escape: the password gates the namespace; admin commands and the default namespace are closed", async () => {
   const c = connect();
   await refused(c.call("SELECT", result.Namespace), "Namespace protected and private");
@@ -166,17 +195,18 @@ t("escape: the zdb server process holds only its manifest's permissions (/proc)"
   assert.ok(pid, "zdb is running");
   const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
   const state = join(dir, "node", "zdb");
+  const pools = join(dir, "node", "blockdev", "mnt");
   const allow = argv.filter((a) => a.startsWith("--allow-") || a === "-A");
   assert.equal(allow.sort(), [
     `--allow-net=127.0.0.1:0,unix:${state}/zdb.sock`,
-    `--allow-read=${state}`,
-    `--allow-write=${state}`,
+    `--allow-read=${state},${pools}`,
+    `--allow-write=${state},${pools}`,
   ]);
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const field = (k: string) => new RegExp(`^${k}:\\s+(.*)$`, "m").exec(status)![1].trim();
   // the kernel is root: the driver runs under a uid of its own, with no Linux capabilities at all, and the
   // kernel's verified facts (its `spawned` event) say the same
-  if (process.getuid?.() === 0) {
+  if (rootOnly("zdb under its own uid without Linux capabilities")) {
     assert.not.equal(field("Uid").split(/\s+/)[0], "0", "zdb does not run as root");
     for (const k of ["CapInh", "CapPrm", "CapEff", "CapAmb", "CapBnd"]) assert.is(BigInt(`0x${field(k)}`), 0n, `${k} is empty`);
     assert.is(field("NoNewPrivs"), "1");
@@ -217,6 +247,13 @@ t("cancelling the contract deletes the namespace", async () => {
   }
   const c = connect();
   await refused(c.call("SELECT", result.Namespace, PASSWORD), "Namespace not found");
+  const storage = new StorageClient((fn) => node.kernel.grantFor("provision", "storage").then(fn));
+  for (;;) {
+    const vol = await storage.volumeInfo(Number(result.Namespace.split("-")[0]), result.Namespace);
+    if (!vol) break;
+    if (Date.now() > deadline) throw new Error(`volume still there after cancel: ${JSON.stringify(vol)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 });
 
 t.run();

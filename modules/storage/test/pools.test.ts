@@ -5,13 +5,18 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
+import { Buffer } from "node:buffer";
 import { tempDir } from "../../../tools/test-tmp.ts";
 import { BlockDevDriver } from "../../../capabilities/blockdev/driver.ts";
 import { attachDevDisks, canAttachLoops, type DevDisks } from "../../node/dev-disks.ts";
 import { StoragePools } from "../pools.ts";
+import { classify, HDD_THRESHOLD_US } from "../../../capabilities/blockdev/seektime.ts";
+import { Store } from "../../../capabilities/zdb/store.ts";
+import { CommandServer } from "../../../capabilities/zdb/commands.ts";
+import { needs } from "../../../tools/test-env.ts";
 
 /** uvu has no rejects(): the promise must reject with a message matching `re` (or passing the check). */
 async function rejects(p: Promise<unknown>, re: RegExp | ((e: Error) => boolean)): Promise<void> {
@@ -33,8 +38,11 @@ let disks: DevDisks | null = null;
 let other: DevDisks | null = null;
 const root = () => join(dir, "blockdev", "mnt");
 
+/** The 0-db server's state folder: the driver hands zdb volumes to its owner. */
+const zdbState = () => join(dir, "zdb");
+
 function driver(): BlockDevDriver {
-  return new BlockDevDriver(disks!.devices, root());
+  return new BlockDevDriver(disks!.devices, root(), new Map([["zdb", zdbState()]]));
 }
 
 t.before(async () => {
@@ -55,7 +63,7 @@ t.after(async () => {
   await other?.detach();
 });
 
-const skip = () => !canAttachLoops() && (console.log("  (skipped: needs root and /dev/loop-control)"), true);
+const skip = () => !needs("storage pools on loop devices", canAttachLoops(), "root and /dev/loop-control");
 
 t("bring-up: every empty disk becomes a pool labelled with its id, SSD/HDD as declared, cache on an SSD", async () => {
   if (skip()) return;
@@ -77,6 +85,24 @@ t("bring-up: every empty disk becomes a pool labelled with its id, SSD/HDD as de
   assert.ok(existsSync(join(root(), tot.cache!.pool, "zos-cache")));
 });
 
+t("SSD/HDD by zos's seek-time rule: the driver times random reads on each disk, the pool records it, auto mode uses it", async () => {
+  if (skip()) return;
+  assert.is(classify(HDD_THRESHOLD_US - 1), "ssd");
+  assert.is(classify(HDD_THRESHOLD_US), "hdd", "≥ 500 µs is a spinning disk");
+  const d = driver();
+  const listed = await d.disks();
+  for (const x of listed) {
+    assert.ok(x.seek && x.seek.elapsedUs > 0, `${x.disk} measured: ${JSON.stringify(x.seek)}`);
+    assert.is(x.seek!.type, classify(x.seek!.elapsedUs));
+    const rec = JSON.parse(readFileSync(join(root(), x.label, ".seektime"), "utf8"));
+    assert.equal({ type: rec.type, elapsedUs: rec.elapsedUs }, x.seek, "the pool keeps its measured type at its root (as zos)");
+  }
+  // auto: no override, the measurement decides (the rotational flag of a loop says nothing)
+  const p = new StoragePools(d, null);
+  await p.bringUp();
+  for (const pool of p.pools.values()) assert.is(pool.type, listed.find((x) => x.disk === pool.disk)!.seek!.type);
+});
+
 t("volume: subvolume with a qgroup limit; writing past it fails with EDQUOT; resize not below used; delete frees", async () => {
   if (skip()) return;
   const p = new StoragePools(driver(), disks!.hdd);
@@ -96,6 +122,68 @@ t("volume: subvolume with a qgroup limit; writing past it fails with EDQUOT; res
   await p.volumeDelete("7-1-vol");
   assert.not.ok(existsSync(path));
   assert.is(p.free(v.pool), before + 64 * MiB, "space returned");
+});
+
+t("zdb space: a volume on the HDD pool handed to the 0-db server; its namespace is bounded by the quota; delete frees", async () => {
+  if (skip()) return;
+  // the 0-db server's folder, owned by a uid of its own (as the kernel makes it)
+  mkdirSync(zdbState(), { mode: 0o700 });
+  execFileSync("chown", ["61077:61077", zdbState()]);
+  const p = new StoragePools(driver(), disks!.hdd);
+  await p.bringUp();
+  const hddPool = [...p.pools.values()].find((x) => x.type === "hdd")!.name;
+  const before = p.free(hddPool);
+  const v = await p.volumeCreate("zdb", "7-5-db", 8 * MiB);
+  assert.is(p.pools.get(v.pool)!.type, "hdd", "0-db goes on HDD");
+  const path = join(root(), v.pool, "7-5-db");
+  const st = statSync(path);
+  assert.is(st.uid, 61077, "handed to the 0-db server's uid");
+  assert.is(st.mode & 0o777, 0o700, "closed to everyone else");
+  assert.is(statSync(join(root(), v.pool)).mode & 0o777, 0o711, "the pool root lists nothing to others");
+  assert.is((await p.volumeCreate("zdb", "7-5-db", 8 * MiB)).pool, v.pool, "a replay finds it, still handed over");
+  // a 0-db store with its namespace in that volume (as the driver runs it: data root + pools mount root)
+  const store = new Store(join(dir, "zdb-data"), { volumes: root() });
+  const ns = store.create("7-5-db", { maxsize: BigInt(8 * MiB), password: null, public: true }, v.pool);
+  assert.ok(existsSync(join(path, "zdb-namespace")), "the namespace's files are in the volume");
+  const srv = new CommandServer({ store, admin: "a", protect: false });
+  const session = srv.session();
+  const call = (...a: string[]) => session.execute(a.map((x) => Buffer.from(x)));
+  call("SELECT", "7-5-db");
+  const value = "x".repeat(256 * 1024);
+  let stored = 0;
+  let refusal = "";
+  for (let i = 0; i < 64 && !refusal; i++) {
+    // overwriting one key keeps the live size small: only the volume's quota (the files) stops it
+    const r = call("SET", "k", value + i);
+    store.flush();
+    if (r.t === "error") refusal = r.s;
+    else stored++;
+  }
+  assert.is(refusal, "No space left on this namespace", `refused once the volume is full (after ${stored} writes)`);
+  assert.ok(stored >= 20 && stored < 32, `${stored} writes of 256 KiB fit in an 8 MiB volume`);
+  const nsinfo = call("NSINFO", "7-5-db");
+  const info = nsinfo.t === "bulk" ? String(nsinfo.b) : JSON.stringify(nsinfo);
+  const free = Number(/data_disk_freespace_bytes: (\d+)/.exec(info)?.[1] ?? -1);
+  assert.ok(free >= 0 && free < 256 * 1024, `NSINFO reports the volume's free space: ${free}`);
+  const used = (await p.volumeInfo("7-5-db"))!.used;
+  assert.ok(used <= 8 * MiB, `the quota holds: ${used} bytes used`);
+  store.close();
+  const reopened = new Store(join(dir, "zdb-data"), { volumes: root() });
+  assert.is(reopened.get("7-5-db")!.pool, v.pool, "a restart finds the namespace in its volume");
+  assert.equal(reopened.get("7-5-db")!.entries, 1);
+  reopened.remove("7-5-db");
+  assert.equal(readdirSync(path), [], "removing the namespace empties the volume");
+  await p.volumeDelete("7-5-db");
+  assert.not.ok(existsSync(path));
+  assert.is(p.free(v.pool), before, "delete frees the space");
+  reopened.close();
+  ns.close();
+  // a node without HDD: 0-db space on SSD (Zero-OS)
+  const allSsd = new StoragePools(driver(), []);
+  await allSsd.bringUp();
+  const z = await allSsd.volumeCreate("zdb", "7-6-z", MiB);
+  assert.is(allSsd.pools.get(z.pool)!.type, "ssd");
+  await allSsd.volumeDelete("7-6-z");
 });
 
 t("vdisk: NOCOW, preallocated, grows never shrinks; a pool that cannot hold it says what is free where", async () => {
@@ -149,11 +237,13 @@ t("escape: the driver refuses an unlisted device, paths and dot names, a forged 
   await rejects(d.subvolCreate(pool, "a/b", 1), /not a valid name/);
   await rejects(d.vdiskCreate(pool, "..", 1), /not a valid name/);
   await rejects(d.subvolDelete(pool, "vdisks"), /reserved/);
+  // a folder that is not a subvolume is never taken for (or turned into) a volume
+  mkdirSync(join(root(), pool, "7-9-plain"));
+  await rejects(d.subvolCreate(pool, "7-9-plain", MiB), /exists in the pool and is not a volume/);
   // formatting a disk that holds a filesystem is refused whatever the caller says
   const used = (await d.disks()).find((x) => x.fstype)!.disk;
   await rejects(d.format(used, "x2"), /is not empty/);
   assert.is(spawnSync("blkid", ["-p", other!.devices[0]]).status, 2, "the stranger disk is still blank");
 });
 
-if (process.getuid?.() !== 0) console.log("storage pools test: not root, the cases are skipped");
 t.run();

@@ -18,6 +18,7 @@ import { type DevGrid, startDevGrid } from "../../../cli/commands/dev/grid.ts";
 import { command as clientCommand } from "../../../cli/commands/client.ts";
 import { canAttachLoops, mountsOf } from "../../node/dev-disks.ts";
 import { tempDir } from "../../../tools/test-tmp.ts";
+import { needs } from "../../../tools/test-env.ts";
 
 const require = createRequire(import.meta.url);
 // deno-lint-ignore no-explicit-any
@@ -153,7 +154,7 @@ async function stopGrid(): Promise<void> {
   grid = null;
 }
 
-const skip = () => !canAttachLoops() && (console.log("  (skipped: needs root and /dev/loop-control)"), true);
+const skip = () => !needs("storage end to end on loop devices", canAttachLoops(), "root and /dev/loop-control");
 
 t.before(async () => {
   if (!canAttachLoops()) return;

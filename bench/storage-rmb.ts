@@ -1,0 +1,70 @@
+// The RMB half of the storage benchmark (bench/storage.ts --rmb N): zmount + volume deployments end to end on
+// the dev grid (`zos dev`'s chain, relay and a node under the kernel with loop-device pools). Each round:
+// the official grid_client builds and signs a deployment of one DiskPrimitive (zmount) and one volume, its
+// contract is created on the dev chain (not timed), then the clock runs from sending it to the node over RMB
+// (`zos.deployment.deploy`) until `zos.deployment.get` over RMB shows both workloads `ok`; the contract is
+// cancelled afterwards (not timed) so the pools never fill. Root only (loop devices).
+import { createRequire } from "node:module";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import "reflect-metadata";
+import { OfficialClient } from "../capabilities/rmb/official-sdk.test-helper.ts";
+import { startDevGrid } from "../cli/commands/dev/grid.ts";
+
+const require = createRequire(import.meta.url);
+// deno-lint-ignore no-explicit-any
+type Any = any;
+const gc: Any = require("@threefold/grid_client");
+const { Client: TfClient }: Any = require("@threefold/tfchain_client");
+
+export interface RmbDeployTimes {
+  /** ms from the deploy request over RMB until both workloads read back `ok` over RMB */
+  deploy: number[];
+  /** ms of the deploy request alone (the node's answer: accepted) */
+  accept: number[];
+}
+
+export async function benchStorageOverRmb(stateDir: string, n: number): Promise<RmbDeployTimes> {
+  const grid = await startDevGrid({ stateDir, blockTimeMs: 0, disks: { count: 2, hdd: 1, sizeGiB: 8 } });
+  const closers: (() => Promise<unknown>)[] = [];
+  try {
+    const client = new OfficialClient(grid.chainUrl, grid.relayUrl, grid.user.mnemonic, randomBytes(5).toString("hex"), "sr25519", 3);
+    await client.connect();
+    closers.push(() => client.disconnect());
+    const rmb = new gc.RMB(client);
+    const tf = new TfClient({ url: grid.chainUrl, mnemonicOrSecret: grid.user.mnemonic, keypairType: "sr25519" });
+    await tf.connect();
+    closers.push(() => tf.disconnect());
+    const call = (cmd: string, payload: unknown) => rmb.request([grid.node.twinId], cmd, JSON.stringify(payload), 20, 1);
+    const out: RmbDeployTimes = { deploy: [], accept: [] };
+    for (let i = 0; i < n; i++) {
+      const disk = new gc.DiskPrimitive().create(1, `bd${i}`, "", "", 0); // 1 GiB zmount
+      const vol = new gc.Volume();
+      vol.size = 1024 ** 3;
+      const w = new gc.Workload();
+      Object.assign(w, { version: 0, name: `bv${i}`, type: gc.WorkloadTypes.volume, data: vol, metadata: "", description: "" });
+      const d = new gc.DeploymentFactory({ twinId: grid.user.twinId }).create([disk, w], 0, "", "", 0);
+      const c = await (await tf.contracts.createNode({ nodeId: grid.node.nodeId, hash: d.challenge_hash(), data: "", numberOfPublicIps: 0, solutionProviderId: null })).apply();
+      d.contract_id = Number(c.contractId);
+      await d.sign(grid.user.twinId, grid.user.mnemonic, "sr25519");
+      const body = JSON.parse(JSON.stringify(d));
+      const t0 = performance.now();
+      await call("zos.deployment.deploy", body);
+      out.accept.push(performance.now() - t0);
+      for (;;) {
+        const got = await call("zos.deployment.get", { contract_id: d.contract_id });
+        const st = got.workloads.map((x: Any) => x.result.state);
+        if (st.every((s: string) => s === "ok")) break;
+        if (st.some((s: string) => s === "error")) throw new Error(`deployment ${i} failed: ${JSON.stringify(got.workloads.map((x: Any) => x.result))}`);
+      }
+      out.deploy.push(performance.now() - t0);
+      await (await tf.contracts.cancel({ id: d.contract_id })).apply();
+    }
+    return out;
+  } finally {
+    for (const c of closers.reverse()) await c().catch(() => {});
+    await grid.stop();
+  }
+}
+
+export const rmbStateDir = (dir: string) => join(dir, "grid");

@@ -1,0 +1,44 @@
+// The hypervisor driver: QEMU VMs from typed requests (hypervisor.ts), exposed as `hypervisor`
+// (capabilities/schema/hypervisor.capnp). Args: <state dir> <netns file QEMU runs in, "-" = this one>
+// <root NAME=/path>... (where a request's kernel, initrd, 9p root, disks and shares may be: the pools'
+// mount root, the flist cache). Grant restrictions: {"roots": [...names], "tapPrefix": "t-", "owners"?: [...]}.
+// On an orderly stop the VMs are powered off (their records stay, so the next start brings them back);
+// a driver that dies leaves QEMU running and the next one adopts it.
+import "../../modules/node/no-env.ts"; // first: no environment in the sandbox
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { startProcess } from "../lib/guest/process.ts";
+import { scopeFor, parseRoots } from "./grant.ts";
+import { Hypervisor } from "./hypervisor.ts";
+import { hypervisorServer } from "./server.ts";
+
+const [stateDir, netns, ...rootArgs] = process.argv.slice(2);
+if (!stateDir || !netns) {
+  console.error("hypervisor: usage: hypervisor/main.ts <state dir> <netns file|-> [NAME=/root ...]");
+  process.exit(2);
+}
+const roots = parseRoots(rootArgs);
+const tun = join(stateDir, "tun");
+const hv = new Hypervisor({
+  stateDir,
+  netns: netns === "-" ? "" : netns,
+  // without udev /dev/net/tun is root-only: the kernel's root caller makes this node (modules/node/tun-node.ts)
+  tun: existsSync(tun) ? tun : "",
+  accel: { kind: "tcg" },
+  log: (l) => console.error(l),
+});
+let opened = false;
+
+startProcess({
+  provide: {
+    hypervisor: (restrictions, grantee) => hypervisorServer(hv, scopeFor(restrictions, roots), grantee),
+  },
+  health: () => ({ ready: opened, detail: opened ? "" : "adopting VMs" }),
+  onShutdown: () => hv.stopAll(),
+});
+
+if (netns !== "-" && !existsSync(netns)) console.error(`hypervisor: the namespace ${netns} does not exist yet; VMs with taps fail until it does`);
+await hv.open();
+opened = true;
+console.error(`hypervisor: ready (roots ${[...roots].map(([n, p]) => `${n}=${p}`).join(" ") || "none"})`);

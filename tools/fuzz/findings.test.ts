@@ -1,0 +1,62 @@
+// What `npm run fuzz` found, each fixed and pinned here by the smallest input that showed it.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { setImmediate } from "node:timers";
+import { connect } from "../../capabilities/lib/rpc/connection.ts";
+import { ManualTransport } from "../../capabilities/lib/rpc/test/manual-transport.ts";
+import { type EchoState, makeEcho } from "../../capabilities/lib/rpc/test/echo-impl.ts";
+import { Echo } from "../../capabilities/schema/gen/test.ts";
+import { JwtError, verifyJwt } from "../../capabilities/rmb/jwt.ts";
+import { startChain } from "../../grid/chain/mod.ts";
+
+const tick = () => new Promise<void>((r) => setImmediate(r));
+
+test("rpc: a call that returns a new capability after its connection died releases that capability (no leak)", async () => {
+  const state: EchoState = { calls: 0, liveCounters: 0, kept: null, events: [] };
+  const server = new ManualTransport();
+  const client = new ManualTransport();
+  const sc = connect(server, { bootstrap: makeEcho(state), name: "server" });
+  const c = connect(client);
+  void c.bootstrap(Echo).newCounter((p) => {
+    p.name = "late";
+    p.delayMs = 30;
+  }).promise().catch(() => {});
+  for (let k = 0; k < 20; k++) {
+    await tick();
+    server.feed(client.drain());
+    client.feed(server.drain());
+  }
+  assert.ok(state.events.includes("newCounter late start"), "the call is running");
+  sc.close(); // the peer is gone while the method still works
+  await new Promise((r) => setTimeout(r, 80));
+  assert.ok(state.events.includes("newCounter late return"));
+  assert.is(state.liveCounters, 0, "the counter nobody can receive was released");
+  c.close();
+});
+
+test("jwt: a signature part of 4k+1 characters is a malformed token (the relay answered 503 'cannot look up the twin')", async () => {
+  const head = Buffer.from(JSON.stringify({ alg: "RS512", typ: "JWT" })).toString("base64url");
+  const claims = Buffer.from(JSON.stringify({ sub: 6, iat: 1, exp: 2 ** 40 })).toString("base64url");
+  for (const sig of ["A", "AAAAA", "A".repeat(89)]) {
+    const err = await verifyJwt(`${head}.${claims}.${sig}`, () => Promise.resolve(new Uint8Array(32))).catch((e) => e);
+    assert.ok(err instanceof JwtError, String(err));
+    assert.is((err as JwtError).reason, "malformed");
+    assert.match((err as Error).message, /not base64url/);
+  }
+});
+
+test("chain: state_call with a non-string method says what arrived, not '[object Object]'", async () => {
+  const c = await startChain({ blockTimeMs: 0, log: () => {} });
+  try {
+    for (const p of [{}, [1], null, 5]) {
+      const r = await (await fetch(c.httpUrl, { method: "POST", body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "state_call", params: [p, "0x"] }) })).json();
+      assert.is(r.error.code, -32000);
+      assert.not.match(r.error.message, /object Object/);
+      assert.match(r.error.message, /expected a method name/);
+    }
+  } finally {
+    await c.stop();
+  }
+});
+
+test.run();

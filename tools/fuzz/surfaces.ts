@@ -1,0 +1,7 @@
+// Every fuzzed surface, by name (the order `npm run fuzz` runs them in).
+import type { Surface } from "./harness.ts";
+import { capnpSurface } from "./surfaces/capnp.ts";
+import { chainSurface } from "./surfaces/chain.ts";
+import { nodeRmbSurface, relaySurface } from "./surfaces/rmb.ts";
+
+export const SURFACES: Surface[] = [relaySurface, nodeRmbSurface, chainSurface, capnpSurface];
