@@ -40,7 +40,14 @@ export const hubSurface: Surface = {
     const fl = new Uint8Array(await (await fetch(`${hub.url}/tester/root.fl`)).arrayBuffer());
     const accepted = new Set<string>();
     const send = async (method: string, p: string, body?: Uint8Array): Promise<Verdict> => {
-      const res = await fetch(`${hub.url}${p}`, { method, body: body as Uint8Array<ArrayBuffer> | undefined });
+      let res: Response;
+      try {
+        res = await fetch(`${hub.url}${p}`, { method, body: body as Uint8Array<ArrayBuffer> | undefined });
+      } catch (e) {
+        // the HTTP client itself refuses to send it (e.g. a 70 KB path): nothing reached the hub
+        if (e instanceof TypeError && /Invalid URL/.test(e.message)) return { refused: `not sendable: ${e.message.slice(0, 80)}` };
+        throw e;
+      }
       const text = await res.text();
       if (res.status >= 500) throw new Error(`${method} ${p}: HTTP ${res.status}: ${text.slice(0, 300)}`);
       if (res.status < 300) return { accepted: true };
