@@ -8,6 +8,9 @@ import { type EchoState, makeEcho } from "../../capabilities/lib/rpc/test/echo-i
 import { Echo } from "../../capabilities/schema/gen/test.ts";
 import { JwtError, verifyJwt } from "../../capabilities/rmb/jwt.ts";
 import { startChain } from "../../grid/chain/mod.ts";
+import { startHub } from "../../grid/hub/mod.ts";
+import { tempDir } from "../test-tmp.ts";
+import { request } from "node:http";
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
@@ -56,6 +59,30 @@ test("chain: state_call with a non-string method says what arrived, not '[object
     }
   } finally {
     await c.stop();
+  }
+});
+
+test("hub: a path with a broken %-escape or that is no URL path is a 400 naming it (it was a 500 'URI malformed')", async () => {
+  const hub = await startHub({ dir: tempDir("zt-tests-findings-hub-"), log: () => {} });
+  try {
+    const port = new URL(hub.url).port;
+    // raw request lines: fetch() would normalise them
+    const get = (path: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: "127.0.0.1", port, path, method: "GET" }, (res) => {
+        let body = "";
+        res.on("data", (d) => (body += d));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    for (const [path, why] of [["/api/flist/%E0%A4%A", /broken %-escape/], ["/tester/%ZZroot.fl", /broken %-escape/], ["//%EF%BF%BD", /no route|not a valid URL path/]] as const) {
+      const r = await get(path);
+      assert.is(r.status, path.startsWith("//") ? 404 : 400, `${path}: ${r.body}`);
+      assert.match(r.body, why);
+    }
+  } finally {
+    await hub.stop();
   }
 });
 
