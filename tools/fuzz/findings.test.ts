@@ -86,4 +86,26 @@ test("hub: a path with a broken %-escape or that is no URL path is a 400 naming 
   }
 });
 
+
+test("rpc: a pipelined call to a method the server lacks fails that call, never the process (capnp-frames 1619, 8330)", async () => {
+  // capnp-es's failed answers (a server's "method not implemented") throw from struct() and pipelineClose()
+  // instead of rejecting; that escaped from LocalAnswer.resolve(), run in a promise callback, as an unhandled
+  // rejection, which ends a Deno process: one peer frame could kill a driver.
+  const { LocalAnswer } = await import("../../capabilities/lib/rpc/local-answer.ts");
+  const failed = new Error("CAPNP-TS107 Method not implemented.");
+  const failedAnswer = {
+    struct(): never { throw failed; },
+    pipelineCall() { return this; },
+    pipelineClose(): never { throw failed; },
+  };
+  // deno-lint-ignore no-explicit-any
+  const la = new LocalAnswer(() => ({ call: () => failedAnswer }) as any);
+  // deno-lint-ignore no-explicit-any
+  const queued = la.pipelineCall([], {} as any);
+  queued.pipelineClose([]);
+  la.resolve({} as never); // delivers the queued call and close to the capability: must not throw
+  const err = await queued.struct().then(() => null, (e: Error) => e);
+  assert.is(err, failed, "the pipelined call fails with the server's error");
+});
+
 test.run();
