@@ -101,7 +101,7 @@ try {
   }
   if (!values["no-registration"]) {
     console.error("node with a state disk: registration, RMB, reboot");
-    const d = await directBootWithDisk({ outDir: out, grid, bootTimeoutMs });
+    const d = await directBootWithDisk({ outDir: out, grid, bootTimeoutMs, workloads: false });
     if (!d.ok) throw new Error(`node boot with a state disk failed: ${d.error} (log ${d.log})`);
     reg = d.milestones;
     regNotes = d.notes;

@@ -24,7 +24,8 @@ export interface RmbDeployTimes {
   accept: number[];
 }
 
-export async function benchStorageOverRmb(stateDir: string, n: number): Promise<RmbDeployTimes> {
+/** Runs the rounds and hands the times to `report` before taking the grid down (a client's disconnect may hang). */
+export async function benchStorageOverRmb(stateDir: string, n: number, report: (t: RmbDeployTimes) => void): Promise<void> {
   const grid = await startDevGrid({ stateDir, blockTimeMs: 0, disks: { count: 2, hdd: 1, sizeGiB: 8 } });
   const closers: (() => Promise<unknown>)[] = [];
   try {
@@ -60,9 +61,10 @@ export async function benchStorageOverRmb(stateDir: string, n: number): Promise<
       out.deploy.push(performance.now() - t0);
       await (await tf.contracts.cancel({ id: d.contract_id })).apply();
     }
-    return out;
+    report(out);
   } finally {
-    for (const c of closers.reverse()) await c().catch(() => {});
+    const within = (p: Promise<unknown>) => Promise.race([p.catch(() => {}), new Promise((r) => setTimeout(r, 5000))]);
+    for (const c of closers.reverse()) await within(c());
     await grid.stop();
   }
 }

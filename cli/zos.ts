@@ -17,6 +17,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ command:
   hub: { summary: "publish flists on the dev grid's hub", load: () => import("./commands/hub.ts") },
   image: { summary: "build the bootable node image", load: () => import("./commands/image.ts") },
   "vm-test": { summary: "boot the image in QEMU and run scenarios", load: () => import("./commands/vm-test.ts") },
+  farm: { summary: "a farm of QEMU nodes on one private bridge (zos farm up)", load: () => import("./commands/farm.ts") },
   bench: { summary: "run benchmarks and update docs/PERFORMANCE.md", load: () => import("./commands/bench.ts") },
 };
 

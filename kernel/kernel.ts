@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { claimRunDir, sweepStaleRunDirs } from "./stale-run-dirs.ts";
 import { type RssSample, RssWatch } from "./rss.ts";
+import { defaultStartSlots, StartSlots } from "./start-slots.ts";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
@@ -52,6 +53,11 @@ export interface KernelOptions {
   vars?: Record<string, string>;
   /** How often each process's resident set is measured against its memoryMb budget (default 10 s; kernel/rss.ts). */
   rssIntervalMs?: number;
+  /**
+   * First starts in flight at once, spawn → first health answer (default: one per CPU; kernel/start-slots.ts).
+   * Independent processes still start in parallel up to this many; restarts are not limited.
+   */
+  startSlots?: number;
 }
 
 type State = "pending" | "starting" | "ready" | "backoff" | "stopping" | "stopped" | "failed";
@@ -162,9 +168,11 @@ export class Kernel {
   private readonly denoDir: string;
   private readonly isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   private readonly rss: RssWatch;
+  private readonly slots: StartSlots;
 
   constructor(opts: KernelOptions) {
     this.opts = opts;
+    this.slots = new StartSlots(opts.startSlots ?? defaultStartSlots());
     this.manifest = opts.manifest;
     // Per-process working dirs and the caches of processes with their own uid live in a run dir every uid
     // can traverse (the state dir's ancestors may not be): /run/zos-kernel-<hash> when it exists, else tmp.
@@ -230,7 +238,7 @@ export class Kernel {
     claimRunDir(this.runDir);
     const swept = sweepStaleRunDirs(this.runDir);
     if (swept.length) this.emit("swept-stale-run-dirs", { dirs: swept });
-    this.emit("kernel-starting", { processes: this.manifest.processes.length, waves: this.manifest.waves, root: this.isRoot });
+    this.emit("kernel-starting", { processes: this.manifest.processes.length, waves: this.manifest.waves, root: this.isRoot, startSlots: this.opts.startSlots ?? defaultStartSlots() });
     this.rss.start();
     const all = [...this.procs.values()].map(async (p) => {
       await Promise.all(p.spec.depends.map((d) => this.whenSettled(d)));
@@ -241,7 +249,15 @@ export class Kernel {
         this.emit("blocked", { process: p.spec.name, waitingFor: missing });
         return;
       }
-      await this.launch(p);
+      // A slot per first start, held through its CPU-bound part: until its first health answer (the runtime
+      // is up and its top-level code ran), or until it gave up. Waiting to be ready (pools, the chain) is I/O
+      // and holds no slot.
+      const release = await this.slots.acquire();
+      try {
+        if (!this.stopping) await this.launch(p, release);
+      } finally {
+        release();
+      }
       await this.whenSettled(p.spec.name);
     });
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -287,7 +303,7 @@ export class Kernel {
     if (p.identity) chownTree(dir, p.identity.uid, p.identity.gid);
   }
 
-  private async launch(p: Proc): Promise<void> {
+  private async launch(p: Proc, onAnswered?: () => void): Promise<void> {
     if (this.stopping) return;
     const spec = p.spec;
     p.state = "starting";
@@ -381,6 +397,7 @@ export class Kernel {
       clearTimeout(timer);
       if ((ready === "ready" || ready === "answered") && !p.sandbox && alive()) {
         if (!this.verify(p, plan, child.pid!, generation)) return;
+        onAnswered?.();
       }
       if (ready === "ready") break;
       if (performance.now() > deadline) {

@@ -29,6 +29,8 @@ export interface StartOptions {
   alterCommandLine?: KernelOptions["alterCommandLine"];
   /** How often RSS is measured against each process's memoryMb budget (default 10 s). */
   rssIntervalMs?: number;
+  /** First starts in flight at once (default one per CPU; kernel/start-slots.ts). */
+  startSlots?: number;
 }
 
 export interface KernelHandle {
@@ -72,6 +74,7 @@ export async function startKernel(opts: StartOptions): Promise<KernelHandle> {
     cacheDir: opts.cacheDir,
     alterCommandLine: opts.alterCommandLine,
     rssIntervalMs: opts.rssIntervalMs,
+    startSlots: opts.startSlots,
   });
   let notReady: string[];
   try {

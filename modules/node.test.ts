@@ -5,19 +5,13 @@
 // driver is killed with SIGKILL and the node keeps answering after the kernel restarted it.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { randomBytes } from "node:crypto";
-import { startChain, type RunningChain } from "../grid/chain/mod.ts";
-import { startRelay, type RunningRelay } from "../grid/relay/mod.ts";
-import { type RunningActivation, startActivation } from "../grid/activation/mod.ts";
+import type { RunningChain } from "../grid/chain/mod.ts";
+import type { RunningRelay } from "../grid/relay/mod.ts";
+import type { RunningActivation } from "../grid/activation/mod.ts";
 import { ChainClient } from "../capabilities/chain/mod.ts";
-import { signerFromMnemonic } from "../capabilities/rmb/signer.ts";
-import { OfficialClient } from "../capabilities/rmb/official-sdk.test-helper.ts";
-import { DevFaucet } from "../cli/commands/dev/faucet.ts";
+import type { DevFaucet } from "../cli/commands/dev/faucet.ts";
 import { ensureDevUser } from "../cli/commands/dev/user.ts";
 import { openSession, type UserSession } from "../cli/commands/client/session.ts";
 import { createNodeContract, prepareDeployment, signDeployment, wireJson } from "../cli/commands/client/deploy.ts";
@@ -26,20 +20,17 @@ import type { KernelEvent } from "../kernel/mod.ts";
 import { Identity$Client, Purpose } from "../capabilities/schema/gen/identity.ts";
 import { ChainSubmitter$Client } from "../capabilities/schema/gen/chain.ts";
 import { DeploymentEngine$Client, Rmb$Client } from "../capabilities/schema/gen/node.ts";
-import { NODE_MANIFEST, type RunningNode, startNode } from "./node.ts";
+import { NODE_MANIFEST, type RunningNode } from "./node.ts";
+import { startTestNode, type TestNode } from "../tools/test-node.ts";
 import { loadManifest } from "../kernel/manifest.ts";
 import { readSandboxFacts } from "../kernel/sandbox-check.ts";
 import { capabilityMask } from "../kernel/linux.ts";
 import { rootOnly } from "../tools/test-env.ts";
 
-const require = createRequire(import.meta.url);
-const root = join(fileURLToPath(new URL(".", import.meta.url)), "..");
-// deno-lint-ignore no-explicit-any
-const { RMB }: any = require(join(root, "node_modules/@threefold/grid_client/dist/node/clients/rmb/client.js"));
-
 // deno-lint-ignore no-explicit-any
 type Any = any;
-const dir = mkdtempSync(join(tmpdir(), "zt-node-kernel-"));
+let dir = "";
+let tn: TestNode;
 let chain: RunningChain;
 let relay: RunningRelay;
 let activation: RunningActivation;
@@ -47,56 +38,23 @@ let node: RunningNode;
 let client: ChainClient;
 let faucet: DevFaucet;
 let user: UserSession;
-let official: Any;
 let rmb: Any;
-const events: KernelEvent[] = [];
-const lines: string[] = [];
+let events: KernelEvent[] = [];
+let lines: string[] = [];
 
 const t = suite("the node under the capability kernel");
 
 t.before(async () => {
-  chain = await startChain({ blockTimeMs: 0, log: () => {} });
-  // the relay takes envelopes up to 4 MiB here, so the node's own payload limit (1 MiB) is what answers
-  relay = await startRelay({ chainUrl: chain.url, limits: { maxEnvelopeBytes: 4 * 1024 * 1024 } });
-  const alice = chain.devAccounts.find((a) => a.name === "alice") ?? chain.devAccounts[0];
+  // the relay takes envelopes up to 4 MiB here, so the node's own payload limit (1 MiB) is what answers;
   // the node account is funded the Zero-OS way: the chain driver POSTs to the activation service (bob pays)
-  const bob = chain.devAccounts.find((a) => a.name === "bob")!;
-  activation = await startActivation({ chainUrl: chain.url, funderMnemonic: bob.mnemonic, log: () => {} });
-  node = await startNode({
-    stateDir: join(dir, "node"),
-    chainUrl: chain.url,
-    relayUrl: relay.url,
-    farmId: 1,
-    activationUrl: activation.url,
-    registerTimeoutMs: 90_000,
-    onEvent: (e) => {
-      events.push(e);
-      if (e.event === "output") lines.push(`${e.process}: ${e.line}`);
-      if (process.env.ZT_NODE_TRACE) console.error(JSON.stringify(e));
-    },
-  }).catch((err) => {
-    console.error(lines.slice(-40).join("\n"));
-    throw err;
-  });
-  client = await ChainClient.connect({ urls: [chain.url] });
-  faucet = new DevFaucet(client, await signerFromMnemonic(alice.mnemonic, "sr25519"));
-  const u = await ensureDevUser(join(dir, "user"), client, faucet, relay.url);
-  user = await openSession({ chainUrl: chain.url, relayUrl: relay.url, mnemonic: u.mnemonic, keyType: "sr25519", nodeId: node.nodeId });
-  official = new OfficialClient(chain.url, relay.url, u.mnemonic, randomBytes(5).toString("hex"), "sr25519", 3);
-  await official.connect();
-  rmb = new RMB(official);
+  tn = await startTestNode({ prefix: "zt-node-kernel-", relayLimits: { maxEnvelopeBytes: 4 * 1024 * 1024 } });
+  ({ dir, chain, relay, activation, node, client, faucet, rmb, events, lines } = tn);
+  user = tn.session;
 });
 
 t.after(async () => {
-  await official?.disconnect().catch(() => {});
-  await user?.close().catch(() => {});
-  await client?.close().catch(() => {});
-  await node?.stop();
-  await activation?.stop();
-  await relay?.stop();
-  await chain?.stop();
+  await tn?.stop();
   rmb = null;
-  rmSync(dir, { recursive: true, force: true });
 });
 
 function call(command: string, payload: unknown): Promise<Any> {

@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CODE_FOLDERS, DEVICE_MODULES, FEATURE_MODULES, FORBIDDEN_BASENAMES, KERNEL } from "./image-config.ts";
+import { CODE_FOLDERS, DEVICE_MODULES, FEATURE_MODULES, FORBIDDEN_BASENAMES, KERNEL, NODE_TOOLS } from "./image-config.ts";
 import { bundle, BundleError } from "./lib/bundle.ts";
 import { checkTree, formatViolations, type ImportViolation } from "./lib/import-guard.ts";
 import { type KernelWant, newestKernelPackage, prepareKernel } from "./lib/kernel-package.ts";
@@ -195,6 +195,26 @@ function setprivEntries(): ImageEntry[] {
   ];
 }
 
+/** Debian packages that carry each tool (for the error when the build host lacks one). */
+const TOOL_PACKAGES = "btrfs-progs util-linux e2fsprogs iproute2 nftables wireguard-go";
+
+/**
+ * The drivers' tools (NODE_TOOLS: mkfs.btrfs, btrfs, blkid, … nft, ip, wireguard-go) at the absolute paths
+ * their manifests grant, with the libraries they link; and /usr/lib/x86_64-linux-gnu as a link to the
+ * libraries' folder (Debian's merged /usr: the blockdev driver's FFI grant names libc there).
+ */
+function toolEntries(): ImageEntry[] {
+  const out: ImageEntry[] = [{ path: "usr/lib/x86_64-linux-gnu", type: "symlink", mode: 0o777, target: "/lib/x86_64-linux-gnu" }];
+  const missing = NODE_TOOLS.filter((t) => !existsSync(t));
+  if (missing.length) throw new BuildError(`the build host lacks ${missing.join(", ")} (the node's drivers run them); install ${TOOL_PACKAGES}`);
+  for (const tool of NODE_TOOLS) {
+    const real = realpathSync(tool);
+    out.push({ path: tool.slice(1), type: "file", mode: 0o755, source: real });
+    for (const [inImage, file] of runtimeLibs(real)) out.push({ path: inImage, type: "file", mode: 0o755, source: file });
+  }
+  return out;
+}
+
 /** Entries listed twice (a library both binaries link) appear once. */
 function uniqueEntries(entries: ImageEntry[]): ImageEntry[] {
   const seen = new Set<string>();
@@ -308,6 +328,7 @@ export async function buildImage(o: BuildOptions = {}): Promise<BuildResult> {
       ...baseEntries(root, initScript(IMAGE_PATHS.initBundle, "main")),
       { path: IMAGE_PATHS.initBundle, type: "file", mode: 0o644, source: join(work, "init.js") },
       ...(withKernel ? setprivEntries() : []),
+      ...(withKernel ? toolEntries() : []),
     ]);
     for (const m of mods.modules) entries.push({ path: `${IMAGE_PATHS.modules}/${m.path}`, type: "file", mode: 0o644, source: m.source });
     const enc = new TextEncoder();

@@ -1,5 +1,6 @@
 // What goes into the node image besides the runtime and the code: the kernel package and the kernel
 // modules the node needs. Reviewed like code: every module here is attack surface loaded as root.
+import { NODE_MODULES } from "../kernel/pid1/node-devices.ts";
 
 /**
  * The Debian kernel the image boots, pinned by package, version and the .deb's sha256 (apt-cache show
@@ -24,12 +25,25 @@ export const DEVICE_MODULES = [
   "virtio_rng",
 ];
 
-/** Subsystems the node's modules use on demand (bridges, tunnels, pools, VMs). */
+/** Subsystems the node's modules use on demand (bridges, tunnels, pools, VMs); PID 1 loads NODE_MODULES up front. */
 export const FEATURE_MODULES = [
+  ...NODE_MODULES,
   "bridge", "veth", "tun", "macvlan", "macvtap", "8021q", "wireguard", "vhost_net", "vhost_vsock",
   "btrfs", "ext4", "overlay", "fuse", "loop", "kvm_intel", "kvm_amd", "nf_tables", "br_netfilter",
   // crypto the filesystems ask for through softdep (the kernel would call a modprobe we do not ship)
   "crc32c_generic", "crc32c_intel", "blake2b_generic", "xxhash_generic", "sha256_ssse3",
+];
+
+/**
+ * The programs the node's drivers run (their manifests' `sandbox.run`, by these absolute paths), each with the
+ * libraries it links (ldd on the build host). What each costs in the image is in docs/image.md.
+ */
+export const NODE_TOOLS = [
+  // capabilities/blockdev/tools.ts: pools, subvolumes with quotas, NOCOW vdisks; blkid/lsblk read the disks
+  "/usr/sbin/mkfs.btrfs", "/usr/bin/btrfs", "/usr/sbin/blkid", "/usr/bin/lsblk", "/usr/bin/chattr", "/usr/bin/fallocate",
+  // capabilities/netlink: nft rulesets and taps inside a namespace (nsenter), WireGuard through wireguard-go
+  // (started in the listening namespace by nsenter; the kernel's WireGuard module is not driven yet)
+  "/usr/sbin/nft", "/usr/sbin/ip", "/usr/bin/nsenter", "/usr/bin/unshare", "/usr/bin/wireguard-go",
 ];
 
 /** Source folders whose code may go into the image (checked for escaping `file:` imports). */

@@ -30,6 +30,12 @@ export const AREAS: Record<string, Area> = {
     mutate: ["kernel/membrane.ts", "kernel/manifest.ts"],
     tests: ["kernel/membrane.test.ts", "kernel/manifest.test.ts"],
   },
+  session: {
+    why: "the bootstrap Session: a process gets exactly its grants (issue 17 defect 8), nothing before its sandbox is verified",
+    // kernel.ts: only sessionFor and grantFor; kernel.test.ts starts a real kernel (~20 s a run)
+    mutate: ["kernel/kernel.ts:527-559"],
+    tests: ["kernel/kernel.test.ts"],
+  },
   drivers: {
     why: "the node identity and its signers, RMB envelope signatures and JWT checks",
     mutate: ["capabilities/identity/identity.ts", "capabilities/rmb/jwt.ts", "capabilities/rmb/challenge.ts"],

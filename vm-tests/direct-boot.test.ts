@@ -1,11 +1,14 @@
 // The CI vm-test (runs in `npm test`): builds the image twice (same hashes = reproducible), checks
 // the no-shell promise and the image's manifest against the reviewed golden, then boots it once in
-// QEMU (direct PVH boot + btrfs state disk) against the local grid on the host (dev chain, relay,
+// QEMU (direct PVH boot + btrfs state disk + a blank data disk) against the local grid on the host (dev chain, relay,
 // activation service): PID 1 up, DHCP, chain reached, capability kernel started, no listening socket, the
 // node funded by the activation service and registered (twin + node on chain), zos.system.version answered
 // over the relay to the official rmb_direct_client, the verified sandbox of every process (from the
-// kernel's events) equal to the golden manifest, orderly reboot (Ctrl-Alt-Del) with the state disk kept:
-// boot #2, the same twin answers again and no second node was registered.
+// kernel's events) equal to the golden manifest, the guest's TCP ports swept from the host through QEMU's
+// port forwards (only the 0-db server answers, after registration and again with workloads), the data disk a
+// pool with a zmount, a volume and a network deployed over RMB by our client reaching ok, orderly reboot
+// (Ctrl-Alt-Del) with the disks kept: boot #2, the same twin answers again, no second node was registered,
+// the pool and the workloads are back.
 // Before the boot, the image's own kernel starts its drivers in a chroot of the initramfs on the host and
 // their verified sandbox must equal the golden (fast; independent of QEMU's speed).
 // The other scenarios (no disk, iPXE over HTTP) run with `npm run vm-test`.
@@ -16,7 +19,8 @@ import { join } from "node:path";
 import { buildImage, DEFAULT_CACHE } from "../rootfs/build.ts";
 import { compareWithGolden, readImageManifest } from "../rootfs/lib/read-image-manifest.ts";
 import { directBootWithDisk, noShell, startGrid } from "./scenarios.ts";
-import { runImageProcesses } from "./lib/image-chroot.ts";
+import { runImageProcesses, runImageTools } from "./lib/image-chroot.ts";
+import { NODE_TOOLS } from "../rootfs/image-config.ts";
 import { checkSandboxFacts } from "./lib/sandbox-facts.ts";
 import { rootOnly } from "../tools/test-env.ts";
 
@@ -62,7 +66,23 @@ test("the image's own kernel, setpriv and bundles start its drivers in their ver
   assert.is(hostfacts.capAmb, "0000000000000004", "hostfacts holds CAP_DAC_READ_SEARCH (its manifest's linux.capabilities) and nothing else");
 });
 
-test("direct boot in QEMU: network, chain, kernel, registers, answers over RMB, reboot keeps identity", async () => {
+test("the drivers' tools run in a chroot of the image with only its libraries: mkfs.btrfs formats, blkid reads it, nft loads an NR ruleset", () => {
+  if (!rootOnly("a chroot of the image")) return;
+  const runs = runImageTools(outA, work);
+  const by = (tool: string) => runs.find((r) => r.cmd.startsWith(tool + " "))!;
+  for (const tool of NODE_TOOLS) {
+    const r = by(tool);
+    assert.ok(r, `${tool} was run`);
+    assert.not.match(r.output, /error while loading shared libraries|No such file or directory$/m, `${r.cmd}: ${r.output}`);
+    if (tool !== "/usr/bin/chattr") assert.is(r.status, 0, `${r.cmd}: ${r.output}`); // NOCOW needs btrfs under it
+  }
+  assert.match(by("/usr/bin/btrfs").output, /Label: 'zt-pool'/);
+  assert.match(by("/usr/sbin/blkid").output, /TYPE=btrfs/);
+  assert.match(by("/usr/bin/chattr").output, /Flags of \/tmp\/zt-falloc/);
+  assert.match(by("/usr/bin/wireguard-go").output, /wireguard-go v/);
+});
+
+test("direct boot in QEMU: network, chain, kernel, registers, answers over RMB, only 0-db listens (probed from the host), a zmount, a volume and a network reach ok, reboot keeps identity, pools and workloads", async () => {
   const grid = await startGrid();
   try {
     // 15 processes start one after another on one TCG vCPU: the node registers ≈ 3 min after power-on
@@ -71,6 +91,7 @@ test("direct boot in QEMU: network, chain, kernel, registers, answers over RMB, 
     assert.ok(r.ok, `${r.error}\nserial log kept at ${r.log}`);
     // The capability kernel must start; which processes were ready in time is reported (kernel=ready or
     // kernel=partial(not-ready:…)) — under TCG on one vCPU the node's processes start slowly.
+    const note = (re: RegExp) => r.notes.find((n) => re.test(n)) ?? `(no note matching ${re} in ${JSON.stringify(r.notes)})`;
     assert.match(r.notes[0], /boots=1 persistent=true kernel=(ready|partial)/);
     assert.match(r.notes[1], /^registered: node \d+ twin \d+ farm 1$/);
     assert.match(r.notes[2], /^zos\.system\.version: \{.*"zos"/);
@@ -79,9 +100,18 @@ test("direct boot in QEMU: network, chain, kernel, registers, answers over RMB, 
       JSON.parse(readFileSync(join(DEFAULT_CACHE, "..", "golden", "manifest.json"), "utf8").replace(/^\s*\/\/.*$/gm, "")).processes,
     ).length;
     assert.match(r.notes[3], new RegExp(`^sandbox: ${goldenProcesses} processes verified against the golden manifest`));
-    assert.match(r.notes[4], /boots=2 persistent=true kernel=(ready|partial)/);
-    assert.match(r.notes[5], /^after reboot: same twin \d+ answers/);
-    for (const k of ["pid1", "network", "chain", "ready", "registered", "api_answers", "reboot_ready", "reboot_api_answers"]) {
+    // probed from the host through QEMU's port forwards, after registration and again with workloads:
+    // only the manifest's listeners answer (0-db's 9900, and the gateway's 443)
+    assert.match(note(/^probe after registration:/), /TCP ports swept from the host, open: (443,)?9900$/);
+    assert.match(note(/^probe with workloads deployed:/), /TCP ports swept from the host, open: (443,)?9900$/);
+    // the data disk became an SSD pool; examples/zmount.json, examples/volume.json and a network reached ok
+    assert.match(note(/^pools:/), /ssd/);
+    assert.match(note(/^zmount /), /ok: used SRU \+2 GiB$/);
+    assert.match(note(/^network ok/), /zos\.network\.list_wg_ports/);
+    assert.match(note(/boots=2/), /boots=2 persistent=true kernel=(ready|partial)/);
+    assert.match(note(/^after reboot: same twin/), /^after reboot: same twin \d+ answers/);
+    assert.match(note(/^after reboot: pools/), /workloads \{.*"ok"/);
+    for (const k of ["pid1", "network", "chain", "ready", "registered", "api_answers", "workloads_ok", "reboot_ready", "reboot_api_answers"]) {
       assert.type(r.milestones[k], "number", k);
     }
     assert.ok(r.milestones.pid1 < r.milestones.network && r.milestones.network < r.milestones.ready);

@@ -10,13 +10,18 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Vm } from "./lib/qemu.ts";
 import { forbiddenFiles } from "../rootfs/build.ts";
+import { NODE_TOOLS } from "../rootfs/image-config.ts";
 import { checkSandboxFacts, type KernelEventLike, kernelEventsFromConsole } from "./lib/sandbox-facts.ts";
+import { DEFAULT_PORTS, sweepGuestPorts } from "./lib/port-probe.ts";
+import { GATEWAY_PORT, ZDB_PORT } from "../kernel/pid1/init.ts";
 
 /** The reviewed node manifest the booted image's processes are checked against. */
 export const GOLDEN_MANIFEST = join(fileURLToPath(new URL(".", import.meta.url)), "..", "rootfs", "golden", "manifest.json");
 
 export const READY = /zos-boot: READY/;
-export const BASE_CMDLINE = "console=ttyS0 panic=-1 mitigations=off";
+// tsc=reliable: on a busy host the guest kernel's clocksource watchdog sees TCG's TSC drift and falls back to
+// the HPET, whose every read traps into QEMU — the node's processes then start several times slower.
+export const BASE_CMDLINE = "console=ttyS0 panic=-1 mitigations=off tsc=reliable";
 
 export interface Grid {
   chainUrl: string;
@@ -87,6 +92,11 @@ export interface ScenarioContext {
   bootTimeoutMs?: number;
   /** The golden manifest text the verified sandbox facts are checked against (default rootfs/golden/manifest.json). */
   golden?: string;
+  /**
+   * direct-disk: also probe the guest's ports from the host and deploy a zmount, a volume and a network
+   * (default true; the boot benchmark turns it off so its reboot timings stay comparable).
+   */
+  workloads?: boolean;
 }
 
 /**
@@ -110,9 +120,37 @@ function nodeCmdline(ctx: ScenarioContext, extra: string): string {
     `activation=${guestUrl(ctx.grid.activationUrl)} ${extra}`.trim();
 }
 
+/** A blank data disk (sparse file): the node makes it a btrfs pool (virtio → /dev/vdb after the state disk). */
+export function makeDataDisk(dir: string, name: string, sizeGiB = 4): string {
+  const img = join(dir, name);
+  const r = spawnSync("truncate", ["-s", `${sizeGiB}G`, img], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`truncate failed: ${r.stderr}`);
+  return img;
+}
+
+/**
+ * The guest's TCP ports probed from the host through QEMU user networking (hostfwd, batch by batch):
+ * only the manifest's listeners may answer: the 0-db server on 9900 (it must answer a RESP PING) and the
+ * gateway's 443.
+ */
+async function probeListeners(vm: Vm, r: ScenarioResult, when: string, ports = DEFAULT_PORTS): Promise<void> {
+  const verdicts = await sweepGuestPorts((cmds) => vm.monitorBatch(cmds), { netdev: "n0", ports });
+  const open = verdicts.filter((v) => v.open);
+  // the manifest's listeners (PID 1's declaredListeners): 0-db, and the gateway's TLS passthrough proxy
+  const undeclared = open.filter((v) => v.port !== ZDB_PORT && v.port !== GATEWAY_PORT);
+  if (undeclared.length) {
+    throw new Error(`${when}: the guest answers on undeclared TCP ports seen from the host: ${undeclared.map((v) => `${v.port}${v.answer ? ` (${JSON.stringify(v.answer.slice(0, 40))})` : ""}`).join(", ")}`);
+  }
+  const zdb = open.find((v) => v.port === ZDB_PORT);
+  if (ports.includes(ZDB_PORT) && !(zdb?.answer ?? "").startsWith("+PONG")) {
+    throw new Error(`${when}: the 0-db server (the manifest's one listener, ${ZDB_PORT}) did not answer PING through the probe: ${JSON.stringify(zdb ?? null)} — the probe cannot tell an open port`);
+  }
+  r.notes.push(`probe ${when}: ${verdicts.length} TCP ports swept from the host, open: ${open.map((v) => v.port).join(",") || "none"}`);
+}
+
 /** A blank-but-formatted state disk: btrfs on a sparse file (mkfs.btrfs works on a plain file, no loop device). */
-export function makeStateDisk(dir: string, sizeMb = 256): string {
-  const img = join(dir, "state.img");
+export function makeStateDisk(dir: string, sizeMb = 256, name = "state.img"): string {
+  const img = join(dir, name);
   spawnSync("truncate", ["-s", `${sizeMb}M`, img]);
   const r = spawnSync("mkfs.btrfs", ["-q", "-f", "-L", "zos-cache", img], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`mkfs.btrfs failed: ${r.stderr}`);
@@ -211,17 +249,20 @@ async function orderlyReboot(vm: Vm, from: number): Promise<void> {
  * Milestones are ms since the first QEMU started; `reboot_*` ones belong to the second QEMU.
  */
 export async function directBootWithDisk(ctx: ScenarioContext): Promise<ScenarioResult> {
-  const dir = mkdtempSync(join(tmpdir(), "zt-vm-"));
+  const dir = mkdtempSync(join(tmpdir(), "zt-vm-image-"));
   const disk = makeStateDisk(dir);
+  const data = makeDataDisk(dir, "data.img");
   const timeout = ctx.bootTimeoutMs ?? 150_000;
   const { ChainClient } = await import("../capabilities/chain/mod.ts");
   const probe = await import("./lib/node-probe.ts");
+  const wl = await import("./lib/workloads.ts");
   const client = await ChainClient.connect({ urls: [ctx.grid.chainUrl] });
   const vmOpts = {
     kernel: join(ctx.outDir, "vmlinux"),
     initrd: join(ctx.outDir, "initramfs.cpio"),
-    append: nodeCmdline(ctx, ""),
-    extra: [...NET, "-drive", `file=${disk},if=virtio,format=raw`],
+    // zos-debug-vm: as Zero-OS's dev VMs, every disk is SSD but vdd/vde (virtio disks all read rotational)
+    append: nodeCmdline(ctx, "zos-debug-vm"),
+    extra: [...NET, "-drive", `file=${disk},if=virtio,format=raw`, "-drive", `file=${data},if=virtio,format=raw`],
     monitor: true,
     noReboot: true,
     timeoutMs: timeout * 2 + 30_000,
@@ -231,6 +272,7 @@ export async function directBootWithDisk(ctx: ScenarioContext): Promise<Scenario
   const userP = probe.rmbUser(ctx.grid.chainUrl, ctx.grid.relayUrl, ctx.grid.userFunderMnemonic, client);
   userP.catch(() => {});
   let node: { nodeId: number; twinId: number } | null = null;
+  let deployed: Awaited<ReturnType<typeof wl.deployStorageAndNetwork>> | null = null;
   try {
     const first = await withVm("direct-disk", ctx, vmOpts, async (vm, r) => {
       const since = () => Math.round(performance.now() - vm.started);
@@ -245,6 +287,19 @@ export async function directBootWithDisk(ctx: ScenarioContext): Promise<Scenario
       // the api module answered over RMB, so every process of the node has started by now
       await waitAllReady(vm, 60_000);
       verifySandbox(ctx, vm, r);
+      if (ctx.workloads === false) return await orderlyReboot(vm, next);
+      await probeListeners(vm, r, "after registration");
+      // storage and networks on the image: the data disk became a pool; a zmount, a volume and a network
+      // deployed over RMB by our client reach ok
+      const u = await wl.nodeUser(ctx.grid.chainUrl, ctx.grid.relayUrl, (await userP).mnemonic, node.nodeId);
+      try {
+        deployed = await wl.deployStorageAndNetwork(u, { minPoolBytes: 3 * wl.GiB, timeoutMs: timeout });
+      } finally {
+        await u.close();
+      }
+      r.milestones.workloads_ok = since();
+      r.notes.push(...deployed.notes);
+      await probeListeners(vm, r, "with workloads deployed");
       await orderlyReboot(vm, next);
     });
     if (!first.ok || !node) return first;
@@ -261,6 +316,22 @@ export async function directBootWithDisk(ctx: ScenarioContext): Promise<Scenario
         throw new Error(`after the reboot the node did not keep its identity: farm 1 has nodes ${JSON.stringify(nodes)} (expected only twin ${twinId})`);
       }
       r.notes.push(`after reboot: same twin ${twinId} answers ${JSON.stringify(again)}; still one node`);
+      // the pool came back from the data disk and the workloads are still ok
+      if (!deployed) return await orderlyReboot(vm, next);
+      const d: NonNullable<typeof deployed> = deployed;
+      const u = await wl.nodeUser(ctx.grid.chainUrl, ctx.grid.relayUrl, (await userP).mnemonic, (node as { nodeId: number }).nodeId);
+      try {
+        const pools = (await u.call("zos.storage.pools")) as { name: string }[];
+        const want = d.pools.map((p) => p.name).sort();
+        if (JSON.stringify(pools.map((p) => p.name).sort()) !== JSON.stringify(want)) {
+          throw new Error(`after the reboot the pools are ${JSON.stringify(pools)}, before they were ${JSON.stringify(want)}`);
+        }
+        const states = { ...(await wl.workloadStates(u, d.zmount.contract)), ...(await wl.workloadStates(u, d.volume.contract)), ...(await wl.workloadStates(u, d.network.contract)) };
+        if (!Object.values(states).every((st) => st === "ok")) throw new Error(`after the reboot the workloads are ${JSON.stringify(states)}`);
+        r.notes.push(`after reboot: pools ${want.join(",")} back, workloads ${JSON.stringify(states)}`);
+      } finally {
+        await u.close();
+      }
       await orderlyReboot(vm, next);
     });
     for (const [k, v] of Object.entries(second.milestones)) first.milestones[k] = v + offset;
@@ -375,7 +446,9 @@ export function noShell(outDir: string): ScenarioResult {
   const executables = listing.split("\n").filter((l) => l.startsWith("file ") && (parseInt(l.split(/\s+/)[1], 8) & 0o111) !== 0)
     .map((l) => l.split(" /")[1]);
   // setpriv: the kernel starts each process through it (uid, capabilities, no_new_privs); it only execs.
-  const allowed = (p: string) => p === "usr/bin/deno" || p === "usr/bin/setpriv" || p === "init" || /^lib(64)?\/.*\.so(\.\d+)*$/.test(p) || /^lib\/x86_64-linux-gnu\/[^/]+\.so[.\d]*$/.test(p);
+  // NODE_TOOLS: the programs the drivers' manifests let them run (btrfs-progs, nft, ip, wireguard-go …).
+  const tools = new Set(NODE_TOOLS.map((t) => t.slice(1)));
+  const allowed = (p: string) => p === "usr/bin/deno" || p === "usr/bin/setpriv" || p === "init" || tools.has(p) || /^lib(64)?\/.*\.so(\.\d+)*$/.test(p) || /^lib\/x86_64-linux-gnu\/[^/]+\.so[.\d]*$/.test(p);
   const unexpected = executables.filter((p) => !allowed(p));
   const ok = bad.length === 0 && unexpected.length === 0;
   return {

@@ -8,31 +8,14 @@ import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { repoRoot } from "../../kernel/sandbox.ts";
-import { stripComments, validateManifest } from "../../kernel/manifest.ts";
 import { capabilityMask } from "../../kernel/linux.ts";
 import { startKernel } from "../../kernel/mod.ts";
 import { Gateway$Client } from "../schema/gen/gateway.ts";
 import { tempDir } from "../../tools/test-tmp.ts";
-import { BACKEND2_IP, BACKEND_IP, GatewayLab } from "./test/lab.ts";
+import { BACKEND2_IP, BACKEND_IP, GatewayLab, gatewayManifest } from "./test/lab.ts";
 import { issueLeaf, makeRoot } from "./x509.ts";
 
 const root = process.getuid?.() === 0;
-
-export function gatewayManifest(tmp: string, pin: string, listen: string, extra: Record<string, unknown> = {}) {
-  const node = JSON.parse(stripComments(readFileSync(join(repoRoot, "manifests", "node.json"), "utf8")));
-  const probe = {
-    kind: "module", entry: "kernel/test/fixtures/caveat/main.ts",
-    grants: {
-      gateway: { from: "gateway", cap: "gateway" },
-      viewer: { from: "gateway", cap: "gateway", restrictions: { readOnly: true } },
-      widened: { from: "gateway", cap: "gateway", restrictions: { listen: "0.0.0.0:80" } },
-    },
-  };
-  const r = validateManifest({ version: 1, root: repoRoot, uidBase: 62400, processes: { gateway: node.processes.gateway, probe, ...extra } }, { path: join(tmp, "m.json") });
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return { manifest: r.manifest, vars: { gatewaylisten: listen, gatewayns: pin } };
-}
 
 const alive = (pid: number) => {
   try {

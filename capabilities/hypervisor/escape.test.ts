@@ -79,6 +79,10 @@ test("paths: outside the roots, through a symlink, with QEMU's separators or .. 
 
 test("another twin's disk, volume or tap is refused", () => {
   refused(req({ disks: [{ path: join(pools, "p1", "vdisks", "8-1-disk"), serial: "d0" }] }), /not a disk of twin 7/);
+  refused(req({ disks: [{ pool: "p1", name: "8-1-disk", serial: "d0" }] }), /not a disk of twin 7/);
+  refused(req({ disks: [{ pool: "..", name: "7-1-disk", serial: "d0" }] }), /plain names/);
+  refused(req({ disks: [{ pool: "p1", name: "7-1-link", serial: "d0" }] }), /outside the storage and flist roots/);
+  assert.is(parseSpec(req({ disks: [{ pool: "p1", name: "7-1-disk", serial: "d0" }] }), scope).disks[0].path, join(pools, "p1", "vdisks", "7-1-disk"));
   refused(req({ shares: [{ tag: "v", path: join(pools, "p1") }] }), /not a volume of twin 7/);
   const other = tapName("t-", "8-1-vm", 0);
   refused(req({ nics: [{ tap: other, mac: macFor(other) }] }), /is not this VM's tap/);

@@ -1,11 +1,12 @@
 // The hypervisor with a real QEMU (TCG) booting the smallest Debian guest (test/guest.ts) on a real tap in a
 // `zt-` namespace: boot → the guest answers ping on its seed's address; QMP pause/resume; kill -9 of QEMU →
-// restarted; the driver dropped and reopened → the running QEMU adopted, not duplicated; kill -9 four times
+// restarted; the driver as a real process killed with -9 → QEMU survives and is adopted, not duplicated; kill -9 four times
 // in the window → failed with the reason; destroy → QEMU gone, folder removed. One VM, about a minute
 // under TCG on a busy machine. Root (namespaces, taps); every QEMU killed by PID and the namespace removed.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { Buffer } from "node:buffer";
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
@@ -17,6 +18,7 @@ import { parseSpec, type Scope } from "./spec.ts";
 import { buildGuest, GUEST_CMDLINE } from "./test/guest.ts";
 
 const root = process.getuid?.() === 0;
+const HERE = new URL(".", import.meta.url).pathname;
 const NS = `zt-vm-${process.pid}`;
 const ID = "7-1-vmtest";
 const TAP = tapName("t-", ID, 0);
@@ -124,7 +126,7 @@ test("boot from a typed request: the guest reads its seed and answers ping; paus
   assert.ok(ping("10.77.0.5", 10), "it answers again after resume");
 });
 
-test("kill -9 of QEMU → restarted; the driver dropped and reopened → adopted, not duplicated", async () => {
+test("kill -9 of QEMU → restarted; kill -9 of the driver process → the next one adopts QEMU, no duplicate", async () => {
   if (!root) return;
   const before = hv!.info(ID, "provision")!;
   process.kill(before.pid, "SIGKILL");
@@ -136,8 +138,22 @@ test("kill -9 of QEMU → restarted; the driver dropped and reopened → adopted
   started.add(after.pid);
   assert.is(after.restarts, 1);
 
-  // the driver dies (kill -9 of the driver = nothing of it runs any more; QEMU is in its own session)
+  // the driver as a real process: it adopts the VM, is killed with -9, QEMU (its own session) survives
   hv!.detach();
+  const child = spawn(process.execPath, ["run", "-A", "--no-lock", join(HERE, "test", "driver-child.ts"), join(dir, "hv"), `/run/netns/${NS}`], { stdio: ["ignore", "pipe", "inherit"] });
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (b: Buffer) => {
+      out += b.toString();
+      if (out.includes("\n")) resolve(out.split("\n")[0]);
+    });
+    child.once("exit", () => reject(new Error("the driver process exited before adopting")));
+  });
+  const seen = JSON.parse(line) as { pid: number; state: string }[];
+  assert.is(seen[0].pid, after.pid, "the driver process adopted the running QEMU");
+  process.kill(child.pid!, "SIGKILL");
+  await new Promise((r) => child.once("exit", r));
+  assert.ok(pidAlive(after.pid, guestName(ID)), "QEMU outlives its driver's kill -9");
   hv = open();
   await hv.open();
   const adopted = hv.info(ID, "provision")!;

@@ -104,6 +104,20 @@ export function checkPath(p: string, field: string, scope: Scope): string {
   bad(field, `"${p}" is outside the storage and flist roots this grant lists (${[...scope.roots.keys()].join(", ") || "none"})`);
 }
 
+/**
+ * A disk or volume named as the storage module names it ({pool, name}: the vdisk `<pool>/vdisks/<name>` or the
+ * subvolume `<pool>/<name>`) under the grant's `pools` root; checkPath still resolves and checks the result.
+ */
+function inPool(x: Record<string, unknown>, f: string, scope: Scope, sub: string): string {
+  const root = scope.roots.get("pools");
+  if (!root) bad(f, "names a pool, but this grant lists no pools root");
+  const pool = str(x.pool, `${f}.pool`);
+  const name = str(x.name, `${f}.name`);
+  const plain = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+  if (!plain.test(pool) || !plain.test(name)) bad(f, "pool and name must be plain names");
+  return [root, pool, ...(sub ? [sub] : []), name].join("/");
+}
+
 export function parseSpec(json: string, scope: Scope): VmSpec {
   let raw: unknown;
   try {
@@ -149,8 +163,8 @@ export function parseSpec(json: string, scope: Scope): VmSpec {
   disks.forEach((d, i) => {
     const f = `disks[${i}]`;
     const x = obj(d, f);
-    onlyKeys(x, ["path", "serial"], f);
-    const path = checkPath(str(x.path, `${f}.path`), `${f}.path`, scope);
+    onlyKeys(x, ["path", "pool", "name", "serial"], f);
+    const path = checkPath(x.path !== undefined ? str(x.path, `${f}.path`) : inPool(x, f, scope, "vdisks"), `${f}.path`, scope);
     if (!statSync(path).isFile()) bad(`${f}.path`, "must be a regular file (a vdisk)");
     if (!basename(path).startsWith(`${owner}-`)) bad(`${f}.path`, `"${basename(path)}" is not a disk of twin ${owner} (its name must start with "${owner}-")`);
     const serial = str(x.serial, `${f}.serial`);
@@ -170,11 +184,11 @@ export function parseSpec(json: string, scope: Scope): VmSpec {
   shares.forEach((s, i) => {
     const f = `shares[${i}]`;
     const x = obj(s, f);
-    onlyKeys(x, ["tag", "path"], f);
+    onlyKeys(x, ["tag", "path", "pool", "name"], f);
     const tag = str(x.tag, `${f}.tag`);
     if (!TAG.test(tag) || tags.has(tag)) bad(`${f}.tag`, `"${tag}" must be 1–31 of [A-Za-z0-9_-], unique, not "root"`);
     tags.add(tag);
-    const path = checkPath(str(x.path, `${f}.path`), `${f}.path`, scope);
+    const path = checkPath(x.path !== undefined ? str(x.path, `${f}.path`) : inPool(x, f, scope, ""), `${f}.path`, scope);
     if (!basename(path).startsWith(`${owner}-`)) bad(`${f}.path`, `"${basename(path)}" is not a volume of twin ${owner}`);
     spec.shares.push({ tag, path });
   });

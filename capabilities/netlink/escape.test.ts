@@ -1,7 +1,7 @@
 // Escape tests for the netlink grant, on the driver's own code and real namespaces (root): a holder
 // restricted to some prefixes cannot create, list, change or delete namespaces or host links outside them,
 // cannot reach the host's routes, sysctls or firewall, cannot drive another holder's WireGuard device, and
-// a batch with one refused operation changes nothing at all.
+// a batch with one refused operation changes nothing at all; public IP filters only for the grant's taps.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
@@ -54,6 +54,13 @@ test("a grant's prefixes bound everything it can name; refused batches change no
     // another holder's WireGuard device cannot be read or stopped by naming it in one's own namespace
     await refused(twinB, [{ op: "wg.get", ns: "zt-a-nr", name: "w-x" }], /denied/);
     await refused(twinB, [{ op: "wg.get", ns: "zt-b-nr", name: "w-x" }], /no WireGuard device "w-x" in that namespace/);
+    // public IP filters: only for taps the grant names, each filter bound to its own tap, values checked
+    await refused(twinB, [{ op: "pubip.filter", ns: "", name: "r-abc", iface: "p-abc", mac: "02:00:00:00:00:01", ip4: "198.18.0.9" }], /denied: .*link "p-abc" of the host namespace/);
+    await refused(twinB, [{ op: "pubip.unfilter", ns: "", name: "r-abc", iface: "p-abc" }], /denied/);
+    await refused(twinA, [{ op: "pubip.filter", ns: "zt-a-nr", name: "r-other", iface: "p-abc", mac: "02:00:00:00:00:01" }], /does not belong to interface/);
+    await refused(twinA, [{ op: "pubip.filter", ns: "zt-a-nr", name: "r-abc", iface: "p-abc", mac: "02:00:00:00:00:01", ip4: "1.2.3.4 } accept; {" }], /not an IPv4 address/);
+    await refused(twinA, [{ op: "pubip.filter", ns: "zt-a-nr", name: "r-abc", iface: "p-abc", mac: "evil" }], /not a lowercase MAC/);
+    await refused(twinB, [{ op: "pubip.list", ns: "zt-a-nr" }], /denied/);
     // malformed names are refused before anything happens
     await refused(twinA, [{ op: "link.add", ns: "zt-a-nr", name: "a-very-long-interface-name", kind: "bridge" }], /not an interface name/);
     await refused(twinA, [{ op: "ns.add", name: "zt-a-../../etc" }], /not a valid namespace name/);

@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { type Sys } from "./sys.ts";
 import { bin } from "./bins.ts";
 import { EEXIST, ENODEV, ENOENT, ESRCH, EADDRNOTAVAIL, NetlinkError, RtnlSocket, seq } from "./rtnl-socket.ts";
-import * as m from "./rtnl.ts";
+import * as m from "../lib/netlink/codec.ts";
 import { pinWgMountNamespace, startWireguardGo, uapi, uapiSet, type WgConfig } from "./wireguard.ts";
 
 export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;

@@ -2,7 +2,7 @@
 // with the kernel's errno and extended-ack text), or a dump collected until NLMSG_DONE.
 import type { NetlinkFd } from "./sys.ts";
 import { errnoName } from "./sys.ts";
-import { errorOf, NLMSG_DONE, NLMSG_ERROR, type RawMessage, splitMessages } from "./rtnl.ts";
+import { errorOf, NLMSG_DONE, NLMSG_ERROR, type RawMessage, splitMessages } from "../lib/netlink/codec.ts";
 
 export class NetlinkError extends Error {
   readonly errno: number;

@@ -3,7 +3,7 @@
 // `zos dev` and the tests as root; not reachable through a grant.
 import { type Sys } from "./sys.ts";
 import { RtnlSocket, seq } from "./rtnl-socket.ts";
-import * as m from "./rtnl.ts";
+import * as m from "../lib/netlink/codec.ts";
 
 export interface End {
   /** namespace pin file */

@@ -83,13 +83,32 @@ export function pinWgMountNamespace(pin: string, uapiDir: string, tunNode = ""):
 }
 
 /**
+ * Set once a launch through the shell found no shell: on the image (no shell by design) PID 1 makes
+ * /run/wireguard a link to the driver's UAPI folder and /dev/net/tun 0666, so wireguard-go runs as is.
+ */
+let noShell = false;
+
+class NoShellError extends Error {}
+
+/**
  * Starts wireguard-go for `name` inside the namespace pinned at nsPath ("" = ours), in the shared mount
- * namespace `mntPin` when given (else its own, mounted by a shell); resolves once its socket exists.
+ * namespace `mntPin` when given (else its own, mounted by a shell; without a shell, as is: see noShell);
+ * resolves once its socket exists.
  */
 export async function startWireguardGo(nsPath: string, uapiDir: string, name: string, tunNode = "", mntPin = ""): Promise<WgProcess> {
-  const inner = mntPin ? ["wireguard-go", "-f", name] : ["unshare", "-m", "--propagation", "private", "--", "sh", "-c", SCRIPT, "zos-wg", uapiDir, name, tunNode];
   const enter = [...(nsPath ? [`--net=${nsPath}`] : []), ...(mntPin ? [`--mount=${mntPin}`] : [])];
-  const argv = enter.length ? ["nsenter", ...enter, "--", ...inner] : inner;
+  const launchIn = (inner: string[]) => launch(enter.length ? ["nsenter", ...enter, "--", ...inner] : inner, uapiDir, name);
+  if (mntPin || noShell) return await launchIn(["wireguard-go", "-f", name]);
+  try {
+    return await launchIn(["unshare", "-m", "--propagation", "private", "--", "sh", "-c", SCRIPT, "zos-wg", uapiDir, name, tunNode]);
+  } catch (err) {
+    if (!(err instanceof NoShellError)) throw err;
+    noShell = true;
+    return await launchIn(["wireguard-go", "-f", name]);
+  }
+}
+
+async function launch(argv: string[], uapiDir: string, name: string): Promise<WgProcess> {
   const child = spawn(bin(argv[0]), argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LOG_LEVEL: "error" } });
   let stderr = "";
   const keep = (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000));
@@ -102,6 +121,7 @@ export async function startWireguardGo(nsPath: string, uapiDir: string, name: st
   while (!existsSync(socket)) {
     if (exited !== null) {
       await new Promise((r) => setTimeout(r, 20)); // the last output
+      if (exited === 127 && /failed to execute sh\b/.test(stderr)) throw new NoShellError("no shell");
       const msg = stderr.split("\n").filter((l) => /ERROR|error|denied|fail/i.test(l) && !/[│┌└]/.test(l)).join("; ").trim();
       const hint = /TUN device: permission denied/.test(msg)
         ? " — /dev/net/tun is not open to the driver's uid (it is 0666 on the image; on this host it is root-only: make it 0666 or run the kernel as non-root)"

@@ -21,6 +21,7 @@ export const BENCHES: Record<string, string> = {
   flist: "flist fetch + verify + materialise from the dev hub vs tar -x of the same tree",
   storage: "zmount and volume create vs the raw btrfs/chattr/fallocate commands; pool bring-up per disk (root, loop devices)",
   zdb: "0-db server SET/GET req/s and p99 under redis-benchmark, next to redis-server",
+  gateway: "gateway route add → first good HTTPS response; proxied request overhead vs direct (root, namespaces)",
   boot: "image size and boot phases vs a hello image (QEMU, TCG)",
 };
 

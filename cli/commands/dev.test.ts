@@ -176,9 +176,13 @@ t("bad flags: exit 2 with a message, nothing started", async () => {
   assert.is(r.code, 2);
   r = await run(["--in-process"]);
   assert.is(r.code, 2, "the in-process node host is gone");
+  r = await run(["--nodes", "2", "--access-node", "3"]);
+  assert.is(r.code, 2);
+  assert.match(r.err, /--access-node must be a node number 1-2/);
   r = await run(["--help"]);
   assert.is(r.code, 0);
   assert.match(r.out, /usage: zos dev/);
+  assert.match(r.out, /--access-node K/);
   assert.not.match(r.out, /in-process/);
 });
 

@@ -9,6 +9,8 @@ const NAMES = ["no-shell", "direct-disk", "no-disk", "ipxe-http"] as const;
 const HELP = `zos vm-test — boot the node image in QEMU and check what it does
 
 usage: zos vm-test [--scenario NAME[,NAME]] [--out DIR] [--build] [--keep-logs] [--timeout S] [--json]
+       zos vm-test --nodes N [--out DIR] [--keep-logs] [--timeout S] [--json]
+       zos vm-test --all     every scenario, then the farm with 2 nodes (not in CI: too slow on 2 shared cores)
 
 scenarios (all by default):
   no-shell      the image listing holds no shell, interpreter or package manager, nothing executable but the runtime
@@ -17,6 +19,9 @@ scenarios (all by default):
   no-disk       no disk: the node boots and says why it will not register
   ipxe-http     network boot through QEMU's iPXE ROM from an HTTP boot server on loopback
 
+  --nodes N     instead of the scenarios: a farm of N nodes booted over iPXE from the dev grid's boot server,
+                each with its own disks, on one bridge in a private zt- network namespace (root): all register in
+                farm 1, each answers over RMB, each one's TCP ports scanned from the bridge (only 0-db's 9900 open)
   --out DIR     the image folder (default rootfs/out)
   --build       rebuild the image first (otherwise only when the folder has no SHA256SUMS)
   --keep-logs   keep serial logs of passing runs too (failing runs always keep theirs, in vm-tests/out/)
@@ -34,6 +39,8 @@ export const command: Command = {
       build: { type: "boolean" },
       "keep-logs": { type: "boolean" },
       timeout: { type: "string" },
+      nodes: { type: "string" },
+      all: { type: "boolean" },
     }, "vm-test");
     if (p.help) {
       console.log(HELP);
@@ -55,31 +62,54 @@ export const command: Command = {
       console.error("building the image first (zos image build)");
       await buildImage({ outDir, progress: (m) => console.error(m) });
     }
-    const sc = await import("../../vm-tests/scenarios.ts");
-    const grid = await sc.startGrid();
-    const ctx = { outDir, grid, keepLogs: Boolean(p.values["keep-logs"]), bootTimeoutMs: t ? Number(t) * 1000 : undefined };
-    const results = [];
-    try {
-      for (const name of wanted) {
-        console.error(`── ${name}`);
-        const r = name === "no-shell"
-          ? sc.noShell(outDir)
-          : await ({ "direct-disk": sc.directBootWithDisk, "no-disk": sc.noDisk, "ipxe-http": sc.ipxeHttp } as const)[name as "no-disk"](ctx);
-        results.push(r);
-        if (!p.json) {
-          const ms = Object.entries(r.milestones).map(([k, v]) => `${k}=${(v / 1000).toFixed(1)}s`).join(" ");
-          console.log(`${r.ok ? "✓" : "✘"} ${r.name} (${r.seconds.toFixed(1)} s) ${ms}`);
-          for (const n of r.notes) console.log(`    ${n}`);
-          if (r.error) console.log(`    error: ${r.error}`);
-          if (r.log) console.log(`    serial log: ${r.log}`);
+    const farmNodes = str(p, "nodes") ?? (p.values.all ? "2" : undefined);
+    if (p.values.all && (str(p, "nodes") || str(p, "scenario"))) throw new UserError("zos vm-test: --all runs every scenario and a 2-node farm; it takes no --nodes or --scenario", 2);
+    const runScenarios = async (): Promise<number> => {
+      const sc = await import("../../vm-tests/scenarios.ts");
+      const grid = await sc.startGrid();
+      const ctx = { outDir, grid, keepLogs: Boolean(p.values["keep-logs"]), bootTimeoutMs: t ? Number(t) * 1000 : undefined };
+      const results = [];
+      try {
+        for (const name of wanted) {
+          console.error(`── ${name}`);
+          const r = name === "no-shell"
+            ? sc.noShell(outDir)
+            : await ({ "direct-disk": sc.directBootWithDisk, "no-disk": sc.noDisk, "ipxe-http": sc.ipxeHttp } as const)[name as "no-disk"](ctx);
+          results.push(r);
+          if (!p.json) {
+            const ms = Object.entries(r.milestones).map(([k, v]) => `${k}=${(v / 1000).toFixed(1)}s`).join(" ");
+            console.log(`${r.ok ? "✓" : "✘"} ${r.name} (${r.seconds.toFixed(1)} s) ${ms}`);
+            for (const n of r.notes) console.log(`    ${n}`);
+            if (r.error) console.log(`    error: ${r.error}`);
+            if (r.log) console.log(`    serial log: ${r.log}`);
+          }
         }
+      } finally {
+        await grid.stop();
       }
-    } finally {
-      await grid.stop();
+      if (p.json) console.log(JSON.stringify(results, null, 2));
+      const failed = results.filter((r) => !r.ok).length;
+      if (!p.json) console.log(`${results.length - failed} passed, ${failed} failed`);
+      return failed;
+    };
+    const scenariosFailed = str(p, "nodes") === undefined ? await runScenarios() : 0;
+    if (farmNodes !== undefined) {
+      const nodes = Number(farmNodes);
+      if (!Number.isInteger(nodes) || nodes < 1 || nodes > 8) throw new UserError(`zos vm-test: --nodes must be 1-8, got "${str(p, "nodes")}"`, 2);
+      if (str(p, "scenario")) throw new UserError("zos vm-test: --nodes runs the farm; it does not combine with --scenario", 2);
+      if (process.getuid?.() !== 0) throw new UserError("zos vm-test --nodes: needs root (a network namespace, a bridge and taps)", 1);
+      const { runFarm } = await import("../../vm-tests/farm.ts");
+      const r = await runFarm({ nodes, outDir, timeoutMs: (t ? Number(t) : 900) * 1000, keepLogs: Boolean(p.values["keep-logs"]) });
+      if (p.json) console.log(JSON.stringify([r], null, 2));
+      else {
+        const ms = Object.entries(r.milestones).map(([k, v]) => `${k}=${(v / 1000).toFixed(1)}s`).join(" ");
+        console.log(`${r.ok ? "✓" : "✘"} ${r.name} (${r.seconds.toFixed(1)} s) ${ms}`);
+        for (const n of r.notes) console.log(`    ${n}`);
+        if (r.error) console.log(`    error: ${r.error}`);
+        for (const n of r.nodes) if (n.log) console.log(`    node ${n.index} serial log: ${n.log}`);
+      }
+      return r.ok && !scenariosFailed ? 0 : 1;
     }
-    if (p.json) console.log(JSON.stringify(results, null, 2));
-    const failed = results.filter((r) => !r.ok).length;
-    if (!p.json) console.log(`${results.length - failed} passed, ${failed} failed`);
-    return failed ? 1 : 0;
+    return scenariosFailed ? 1 : 0;
   },
 };

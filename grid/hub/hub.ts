@@ -69,6 +69,23 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
   });
 }
 
+function requestUrl(raw: string): URL {
+  try {
+    // "//x" would be read as a host: the request target of an origin-form request is always a path
+    return new URL(raw.replace(/^\/+/, "/"), "http://hub");
+  } catch {
+    throw new HttpError(400, `the request path ${JSON.stringify(raw.slice(0, 100))} is not a valid URL path`);
+  }
+}
+
+function decodeSegment(seg: string): string {
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    throw new HttpError(400, `the path segment ${JSON.stringify(seg.slice(0, 100))} has a broken %-escape`);
+  }
+}
+
 export async function startHub(o: HubOptions): Promise<RunningHub> {
   const host = o.host ?? "127.0.0.1";
   loopbackOnly(host, "hub");
@@ -97,8 +114,9 @@ export async function startHub(o: HubOptions): Promise<RunningHub> {
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? "/", "http://hub");
-    const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+    // a request line that is no URL, or a path with a broken %-escape, is the client's mistake (400), not ours
+    const url = requestUrl(req.url ?? "/");
+    const parts = url.pathname.split("/").filter(Boolean).map(decodeSegment);
     const json = (v: unknown, status = 200) => {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(v));

@@ -10,7 +10,8 @@ import { listeningSockets } from "./listening.ts";
 import { isNetworkAlias, ModuleLoader } from "./modprobe.ts";
 import { type NetResult, setupNetwork } from "./net-setup.ts";
 import { powerDown } from "./power.ts";
-import { countBoot, listDisks, STATE_MOUNT } from "./state-disk.ts";
+import { dataDisks, NODE_MODULES, shareDataDisks } from "./node-devices.ts";
+import { countBoot, type DiskInfo, listDisks, STATE_MOUNT } from "./state-disk.ts";
 import { parseUptime, Tracer, writeAtomic } from "./trace.ts";
 
 const MS_NOSUID = 0x2, MS_NODEV = 0x4, MS_NOEXEC = 0x8, MS_RELATIME = 0x200000;
@@ -30,7 +31,7 @@ export interface BootOptions {
   sys: Sys;
   modulesDir: string;
   /** Starts the capability kernel; absent when the image carries no kernel bundle. */
-  startKernel?: (ctx: { params: BootParams; net: NetResult; stateDisk: string | null; trace: Tracer }) => Promise<RunningKernel>;
+  startKernel?: (ctx: { params: BootParams; net: NetResult; stateDisk: string | null; dataDisks: DiskInfo[]; trace: Tracer }) => Promise<RunningKernel>;
   log?: (line: string) => void;
   /**
    * TCP/UDP ports a manifest process is granted to listen on (the 0-db server's, which Zero-OS serves zdb
@@ -159,6 +160,24 @@ export async function boot(o: BootOptions): Promise<never> {
         : "no disk: the node has nowhere to keep its identity and will not register (Zero-OS: no cache disk)",
     );
   }
+  // The data disks (every disk but the state disk: blank ones become pools, pools of an earlier boot are
+  // mounted again) go to the block-device driver; the modules its tools and the network module's ask the
+  // kernel for are loaded now, since the image has no modprobe for the kernel's request_module().
+  const data = dataDisks(stateDisk.disks, stateDisk.usable?.name ?? null);
+  await tracer.phase("devices", () => {
+    const shared = shareDataDisks(data);
+    const ins: string[] = [];
+    const failed: string[] = [];
+    for (const m of NODE_MODULES) {
+      try {
+        ins.push(...loader.load(m));
+      } catch (err) {
+        failed.push(`${m} (${(err as Error).message})`);
+      }
+    }
+    return { shared, ins, failed };
+  }, (r) => `data disks ${r.shared.join(",") || "none"}; loaded ${r.ins.join(",") || "nothing"}` +
+    (r.failed.length ? `; could not load ${r.failed.join(", ")}` : ""));
   if (params.farmerId === null) tracer.note("no farmer_id on the kernel command line: the node is an orphan and will not register");
   const persistent = Boolean(stateDisk.usable);
 
@@ -166,7 +185,7 @@ export async function boot(o: BootOptions): Promise<never> {
   if (o.startKernel) {
     try {
       kernel = await tracer.phase("kernel", () =>
-        o.startKernel!({ params, net: net!, stateDisk: persistent ? STATE_MOUNT : null, trace: tracer }), (k) =>
+        o.startKernel!({ params, net: net!, stateDisk: persistent ? STATE_MOUNT : null, dataDisks: data, trace: tracer }), (k) =>
         k.notReady?.length ? `capability kernel started; not ready: ${k.notReady.join(", ")}` : "capability kernel started, every process ready");
       kernelState = kernel.notReady?.length ? `partial(not-ready:${kernel.notReady.join(",")})` : "ready";
     } catch (err) {

@@ -5,12 +5,13 @@ import { existsSync, mkdirSync } from "node:fs";
 import { boot, type BootOptions } from "./boot.ts";
 import { activationUrls, type BootParams, relayUrls, substrateUrls } from "./cmdline.ts";
 import { denoSys } from "./libc.ts";
+import { diskVars, prepareWireguard } from "./node-devices.ts";
 
 /** Where the image build puts the bundled capability kernel (exports startKernel). */
 export const KERNEL_BUNDLE = "/lib/zos/kernel/mod.js";
 export const MANIFEST_PATH = "/lib/zos/manifests/node.json";
 /** The readiness timeout floor PID 1 gives the kernel (see startKernel's minHealthTimeoutMs). */
-export const PID1_HEALTH_TIMEOUT_MS = 90_000;
+export const PID1_HEALTH_TIMEOUT_MS = 300_000;
 
 /** host:port of a ws(s)/http(s) URL, the default port filled in (a Deno --allow-net entry). */
 export function hostPort(url: string): string {
@@ -78,20 +79,23 @@ export async function main(): Promise<void> {
       // there is one. The drivers' folders exist before they start (their sandboxes name them).
       const stateDir = ctx.stateDisk ? `${ctx.stateDisk}/zos/kernel` : "/run/zos/kernel";
       for (const d of ["", "chain", "hostfacts", "kv", "identity"]) mkdirSync(`${stateDir}/${d}`, { recursive: true, mode: 0o700 });
+      // wireguard-go's control sockets land in the netlink driver's UAPI folder (its manifest args)
+      prepareWireguard(`${stateDir}/netlink/wg`);
       const handle = await mod.startKernel({
         manifest: MANIFEST_PATH,
         stateDir,
         onEvent: (e: unknown) => ctx.trace.event(e),
         // What the node learnt from its command line, for the manifest's ${chainurl} ${farm} …
-        // Data disks: none yet — the image does not carry btrfs-progs, so the storage module reports
-        // no pools and must not block registration (requiressd=no) until it does.
-        vars: { ...kernelVars(ctx.params), disks: "-", hdd: "auto", requiressd: "no" },
+        // Data disks: every disk but the state disk; no SSD pool → the node does not register (Zero-OS).
+        vars: { ...kernelVars(ctx.params), ...diskVars(ctx.dataDisks, ctx.params.debugVm) },
         // PID 1 waits this long for every process to be ready, then reports which are not and moves
         // on: the kernel keeps supervising and restarting them.
         bootTimeoutMs: 60_000,
         // Under TCG on one vCPU each Deno start costs 1-2 s and a wave starts several at once, so the
         // manifest's 10 s readiness timeout killed processes that were still starting (all ready only
-        // after ≈ 110 s of restarts). A node has no hurry: give each process up to 90 s.
+        // after ≈ 110 s of restarts). A node has no hurry: give each process up to 300 s — on a busy host one
+        // TCG vCPU starting a wave of 8 Deno processes at once had none ready after 90 s, and killing them all
+        // at 90 s started the same race again (every process restarted, none ever ready).
         minHealthTimeoutMs: PID1_HEALTH_TIMEOUT_MS,
       });
       const notReady: string[] = handle.notReady ?? [];

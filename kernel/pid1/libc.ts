@@ -1,7 +1,10 @@
 // The few system calls PID 1 needs that neither node: built-ins nor web APIs offer: mount(2),
 // finit_module(2), reboot(2), and sockets with SO_BINDTODEVICE / AF_NETLINK. Deno reaches them
 // through FFI on libc; this file is the only Deno-specific one in kernel/pid1 (everything else talks
-// to the `Sys` interface). Calls are synchronous: PID 1 runs them during boot, one at a time.
+// to the `Sys` interface). Calls are synchronous: PID 1 runs them during boot, one at a time. Opening libc,
+// errno and the AF_NETLINK socket are shared with the netlink driver (capabilities/lib/netlink).
+import { cstr, EAGAIN, netlinkSocket, NETLINK_SYMBOLS, openLibc, SysError } from "../../capabilities/lib/netlink/libc.ts";
+import { NLMSG_ERROR, parseReplies } from "../../capabilities/lib/netlink/codec.ts";
 
 export interface UdpSocket {
   send(data: Uint8Array, ip: string, port: number): void;
@@ -29,42 +32,15 @@ export interface Sys {
   netlink(): NetlinkSocket;
 }
 
-export class SysError extends Error {
-  readonly errno: number;
-  constructor(call: string, errno: number) {
-    super(`${call}: ${errnoName(errno)} (errno ${errno})`);
-    this.errno = errno;
-  }
-}
-
-const ERRNO: Record<number, string> = {
-  1: "EPERM", 2: "ENOENT", 11: "EAGAIN", 13: "EACCES", 16: "EBUSY", 17: "EEXIST", 19: "ENODEV", 22: "EINVAL",
-  95: "EOPNOTSUPP", 98: "EADDRINUSE", 101: "ENETUNREACH", 110: "ETIMEDOUT",
-};
-export const EEXIST = 17, EBUSY = 16, EAGAIN = 11;
-export function errnoName(n: number): string {
-  return ERRNO[n] ?? `errno ${n}`;
-}
+export { EAGAIN, EBUSY, EEXIST, errnoName, SysError } from "../../capabilities/lib/netlink/libc.ts";
 
 // --- Deno FFI binding -------------------------------------------------------------------------
 
-// Minimal structural types for the parts of Deno's FFI used here, so this file type-checks without
-// Deno's lib (tsc with @types/node) and the rest of the code never names `Deno`.
-interface FfiLib {
-  symbols: Record<string, (...args: unknown[]) => unknown>;
-}
-interface DenoFfi {
-  dlopen(path: string, symbols: Record<string, { parameters: string[]; result: string }>): FfiLib;
-  UnsafePointerView: new (p: unknown) => { getInt32(off?: number): number };
-}
-
 const SYS_finit_module = 313;
 const SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_BROADCAST = 6, SO_RCVTIMEO = 20, SO_BINDTODEVICE = 25;
-const AF_INET = 2, AF_NETLINK = 16, SOCK_DGRAM = 2, SOCK_RAW = 3, SOCK_CLOEXEC = 0x80000, NETLINK_ROUTE = 0;
+const AF_INET = 2, SOCK_DGRAM = 2, SOCK_CLOEXEC = 0x80000;
 const O_RDONLY = 0, O_CLOEXEC = 0x80000;
 const REBOOT = { poweroff: 0x4321fedc, restart: 0x01234567, "cad-off": 0 };
-
-const cstr = (s: string): Uint8Array => new TextEncoder().encode(s + "\0");
 
 function sockaddrIn(ip: string, port: number): Uint8Array {
   const b = new Uint8Array(16);
@@ -76,31 +52,17 @@ function sockaddrIn(ip: string, port: number): Uint8Array {
 }
 
 export function denoSys(): Sys {
-  const deno = (globalThis as unknown as { Deno?: DenoFfi }).Deno;
-  if (!deno?.dlopen) throw new Error("PID 1 duties need Deno's FFI (run the image's init under Deno)");
-  const lib = deno.dlopen("libc.so.6", {
+  const libc = openLibc({
+    ...NETLINK_SYMBOLS,
     mount: { parameters: ["buffer", "buffer", "buffer", "u64", "buffer"], result: "i32" },
     umount2: { parameters: ["buffer", "i32"], result: "i32" },
     syscall: { parameters: ["i64", "i64", "buffer", "i64"], result: "i64" },
     open: { parameters: ["buffer", "i32", "i32"], result: "i32" },
-    close: { parameters: ["i32"], result: "i32" },
     sync: { parameters: [], result: "void" },
     reboot: { parameters: ["i32"], result: "i32" },
     if_nametoindex: { parameters: ["buffer"], result: "u32" },
-    socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
-    setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
-    bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
-    sendto: { parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"], result: "isize" },
-    recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
-    __errno_location: { parameters: [], result: "pointer" },
-  });
-  const s = lib.symbols;
-  const errno = (): number => new deno.UnsafePointerView(s.__errno_location()).getInt32();
-  const check = (call: string, r: unknown): number => {
-    const n = Number(r);
-    if (n < 0) throw new SysError(call, errno());
-    return n;
-  };
+  }, "PID 1 duties (run the image's init under Deno)");
+  const { s, errno, check } = libc;
   const setInt = (fd: number, opt: number, val: number, name: string): void => {
     const b = new Uint8Array(4);
     new DataView(b.buffer).setInt32(0, val, true);
@@ -176,36 +138,21 @@ export function denoSys(): Sys {
       };
     },
     netlink() {
-      const fd = check("socket(AF_NETLINK)", s.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-      const sa = new Uint8Array(12);
-      new DataView(sa.buffer).setUint16(0, AF_NETLINK, true);
-      check("bind netlink", s.bind(fd, sa, sa.length));
-      setTimeout_(fd, 5000);
-      const kernel = new Uint8Array(12);
-      new DataView(kernel.buffer).setUint16(0, AF_NETLINK, true);
+      const nl = netlinkSocket(libc);
       return {
         request(msg) {
-          check("sendto netlink", s.sendto(fd, msg, BigInt(msg.length), 0, kernel, kernel.length));
+          nl.send(msg);
           const seq = new DataView(msg.buffer, msg.byteOffset).getUint32(8, true);
           const out: Uint8Array[] = [];
           for (;;) {
-            const d = recvOne(fd, 65536);
+            const d = nl.recv();
             if (!d) throw new Error(`netlink: no answer to request ${seq} within 5 s`);
             out.push(d);
             // An ack (NLMSG_ERROR) for our sequence number ends the exchange.
-            const v = new DataView(d.buffer);
-            let off = 0;
-            while (off + 16 <= d.length) {
-              const len = v.getUint32(off, true);
-              if (v.getUint16(off + 4, true) === 2 && v.getUint32(off + 8, true) === seq) return out;
-              off += (len + 3) & ~3;
-              if (len < 16) break;
-            }
+            if (parseReplies(d).some((r) => r.type === NLMSG_ERROR && r.seq === seq)) return out;
           }
         },
-        close() {
-          s.close(fd);
-        },
+        close: () => nl.close(),
       };
     },
   };

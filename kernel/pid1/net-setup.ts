@@ -15,7 +15,7 @@ import {
   encodeDhcp,
 } from "./dhcp.ts";
 import type { Sys } from "./libc.ts";
-import { addAddress, addRoute, createLink, parseReplies, setLink } from "./rtnetlink.ts";
+import { addAddress4 as addAddress, addRoute, createLink, parseReplies, setLink } from "../../capabilities/lib/netlink/codec.ts";
 
 export const BRIDGE = "zos";
 

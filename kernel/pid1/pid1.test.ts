@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseCmdline, relayUrls, shellSplit, substrateUrls } from "./cmdline.ts";
 import { DHCP_ACK, DHCP_DISCOVER, DHCP_OFFER, DHCP_REQUEST, decodeDhcp, encodeDhcp, ipToBytes, maskToPrefix } from "./dhcp.ts";
-import { addAddress, addRoute, createLink, parseReplies, setLink } from "./rtnetlink.ts";
+import { addAddress4 as addAddress, addRoute, createLink, parseReplies, setLink } from "../../capabilities/lib/netlink/codec.ts";
 import { globToRegExp, isNetworkAlias, loadOrder, modulesForAliases, parseModulesAlias, parseModulesDep, parseModulesSoftdep, readModaliases } from "./modprobe.ts";
 import { parseProcNet } from "./listening.ts";
 import { countBoot, detectFs } from "./state-disk.ts";

@@ -134,6 +134,7 @@ const router = createRouter({
       wgPorts: () => net.query<number[]>("wg_ports"),
       publicNic: () => net.query<{ is_single: boolean; is_dual: boolean; dual_interface: string }>("public_nic"),
       setPublicNic: async (ifname: string) => void (await net.query<null>("set_public_nic", { ifname })),
+      publicIps: () => net.query<string[]>("public_ips"),
     } : {}),
     async publicConfig() {
       // the config the network module applied (real state); from chain when the node has no network module

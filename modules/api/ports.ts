@@ -114,6 +114,8 @@ export interface NetworkInfo {
   /** admin view: every host interface */
   adminInterfaces?(): Promise<Record<string, { ips: string[]; mac: string }>>;
   publicNic?(): Promise<{ is_single: boolean; is_dual: boolean; dual_interface: string }>;
+  /** IPs of the node's public ip workloads (zos.network.list_public_ips) */
+  publicIps?(): Promise<string[]>;
   /** farmer-only: the NIC br-pub uses ("zos" = share the zos uplink) */
   setPublicNic?(ifname: string): Promise<void>;
 }

@@ -333,7 +333,7 @@ export class NetworkService {
       case "public_config": {
         // what the module applied from the farmer's config on chain (Zero-OS answers an error without one)
         const pc = await this.#applied();
-        if (!pc) throw new Error("no public config: the farmer has not set a public config for this node on chain");
+        if (!pc) throw new Error("no public configuration is set for this node (the farmer sets it on chain)");
         return pc;
       }
       case "admin_interfaces": {

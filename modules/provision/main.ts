@@ -23,8 +23,8 @@ import { gatewayBackend } from "./managers/gateway-client.ts";
 import { zmachineLightManager, zmachineManager, type NetworkPort, type TapInfo } from "./managers/zmachine.ts";
 import { hypervisorClient } from "../node/hypervisor-client.ts";
 import { zlogsManager } from "./managers/zlogs.ts";
+import { flistClient } from "../node/flist-client.ts";
 import { contractCheckerFromChain, type CapacitySource, Engine, KvDurableStore, twinKeysFromChain, type WorkloadManager } from "./mod.ts";
-import { flistClient } from "../../capabilities/flist/client.ts";
 
 interface Cap { cru: number; sru: number; hru: number; mru: number }
 
@@ -121,7 +121,7 @@ managers.set("zmount", zmountManager(storage));
 managers.set("volume", volumeManager(storage));
 
 // VMs: the hypervisor driver (when granted), taps through the network module, disk paths from storage;
-// the flist capability is bound here once it is granted (CONTRACTS "Flist"), until then zmachine says so.
+// flists through the flist driver (CONTRACTS "Flist"); without that grant zmachine says so.
 const grants = await session.list();
 if (grants.includes("hypervisor") && grants.includes("network")) {
   const net = networkClient(granted(session, "network"));
@@ -129,11 +129,14 @@ if (grants.includes("hypervisor") && grants.includes("network")) {
     tap: async (twin, name, vmId, user) => await net.provision({ twin, workloadId: vmId, name, type: "vm-tap", data: { user } }) as TapInfo,
     untap: (twin, name, vmId) => net.deprovision({ twin, workloadId: vmId, name, type: "vm-tap", data: {} }),
   };
-  const pathOf = (p: unknown) => {
+  // the storage module's info carries the path (CONTRACTS) or at least the pool: the driver resolves
+  // <pool>/vdisks/<id> or <pool>/<id> under its own pools root
+  const where = (p: unknown, id: string) => {
     if (p === null) return null;
-    const path = (p as { path?: string }).path;
-    if (!path) throw new Error("the storage module does not report disk and volume paths on this node (CONTRACTS: diskInfo/volumeInfo carry the path)");
-    return path;
+    const x = p as { path?: string; pool?: string };
+    if (x.path) return x.path;
+    if (x.pool) return { pool: x.pool, name: id };
+    throw new Error(`the storage module reports neither a path nor a pool for ${id}`);
   };
   const hypervisor = hypervisorClient(granted(session, "hypervisor"));
   managers.set("zlogs", zlogsManager(hypervisor));
@@ -141,10 +144,9 @@ if (grants.includes("hypervisor") && grants.includes("network")) {
     hypervisor,
     network,
     storage: {
-      diskPath: async (owner, id) => pathOf(await storage.diskInfo(owner, id)),
-      volumePath: async (owner, id) => pathOf(await storage.volumeInfo(owner, id)),
+      diskPath: async (owner, id) => where(await storage.diskInfo(owner, id), id),
+      volumePath: async (owner, id) => where(await storage.volumeInfo(owner, id), id),
     },
-    // the flist driver (capabilities/flist) when granted: prepare/writable roots by URL from the hubs it may reach
     flist: grants.includes("flist") ? flistClient(granted(session, "flist")) : null,
   }));
   managers.set("zmachine-light", zmachineLightManager);

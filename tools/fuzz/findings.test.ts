@@ -8,6 +8,9 @@ import { type EchoState, makeEcho } from "../../capabilities/lib/rpc/test/echo-i
 import { Echo } from "../../capabilities/schema/gen/test.ts";
 import { JwtError, verifyJwt } from "../../capabilities/rmb/jwt.ts";
 import { startChain } from "../../grid/chain/mod.ts";
+import { startHub } from "../../grid/hub/mod.ts";
+import { tempDir } from "../test-tmp.ts";
+import { request } from "node:http";
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
@@ -57,6 +60,52 @@ test("chain: state_call with a non-string method says what arrived, not '[object
   } finally {
     await c.stop();
   }
+});
+
+test("hub: a path with a broken %-escape or that is no URL path is a 400 naming it (it was a 500 'URI malformed')", async () => {
+  const hub = await startHub({ dir: tempDir("zt-tests-findings-hub-"), log: () => {} });
+  try {
+    const port = new URL(hub.url).port;
+    // raw request lines: fetch() would normalise them
+    const get = (path: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: "127.0.0.1", port, path, method: "GET" }, (res) => {
+        let body = "";
+        res.on("data", (d) => (body += d));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    for (const [path, why] of [["/api/flist/%E0%A4%A", /broken %-escape/], ["/tester/%ZZroot.fl", /broken %-escape/], ["//%EF%BF%BD", /no route|not a valid URL path/]] as const) {
+      const r = await get(path);
+      assert.is(r.status, path.startsWith("//") ? 404 : 400, `${path}: ${r.body}`);
+      assert.match(r.body, why);
+    }
+  } finally {
+    await hub.stop();
+  }
+});
+
+
+test("rpc: a pipelined call to a method the server lacks fails that call, never the process (capnp-frames 1619, 8330)", async () => {
+  // capnp-es's failed answers (a server's "method not implemented") throw from struct() and pipelineClose()
+  // instead of rejecting; that escaped from LocalAnswer.resolve(), run in a promise callback, as an unhandled
+  // rejection, which ends a Deno process: one peer frame could kill a driver.
+  const { LocalAnswer } = await import("../../capabilities/lib/rpc/local-answer.ts");
+  const failed = new Error("CAPNP-TS107 Method not implemented.");
+  const failedAnswer = {
+    struct(): never { throw failed; },
+    pipelineCall() { return this; },
+    pipelineClose(): never { throw failed; },
+  };
+  // deno-lint-ignore no-explicit-any
+  const la = new LocalAnswer(() => ({ call: () => failedAnswer }) as any);
+  // deno-lint-ignore no-explicit-any
+  const queued = la.pipelineCall([], {} as any);
+  queued.pipelineClose([]);
+  la.resolve({} as never); // delivers the queued call and close to the capability: must not throw
+  const err = await queued.struct().then(() => null, (e: Error) => e);
+  assert.is(err, failed, "the pipelined call fails with the server's error");
 });
 
 test.run();

@@ -77,9 +77,9 @@ export async function runSurface(s: Surface, o: RunOptions): Promise<Report> {
   const report: Report = { surface: s.name, what: s.what, seed: o.seed, inputs: 0, accepted: 0, refused: 0, crashes: [], stateUnchanged: true, aliveAfter: true, seconds: 0, samples: [] };
   let current = -1;
   const onUnhandled = (e: unknown) => report.crashes.push({ index: current, what: `unhandled: ${(e as Error)?.stack ?? String(e)}` });
+  const target = await s.start(); // a surface that cannot start fails the run plainly
   process.on("unhandledRejection", onUnhandled);
   process.on("uncaughtException", onUnhandled);
-  const target = await s.start();
   try {
     const before = await target.state();
     const indexes = o.only ?? Array.from({ length: o.count }, (_, i) => i);

@@ -65,3 +65,41 @@ export function runImageProcesses(outDir: string, names: string[] | null, workDi
     rmSync(root, { recursive: true, force: true });
   }
 }
+
+/**
+ * Runs each of the drivers' tools (rootfs/image-config.ts NODE_TOOLS) inside a chroot of the built initramfs,
+ * in fresh mount and network namespaces: each must start with only the libraries the image carries, and the
+ * ones the node leans on do real work there (mkfs.btrfs formats a file, nft loads the NR-style ruleset).
+ * Returns each command line with its exit status and output. Needs root, cpio, unshare and chroot.
+ */
+export function runImageTools(outDir: string, workDir: string): { cmd: string; status: number | null; output: string }[] {
+  const root = mkdtempSync(join(workDir, "zt-image-tools-"));
+  try {
+    chmodSync(root, 0o755);
+    const x = spawnSync("cpio", ["-idm", "--quiet", "--no-absolute-filenames", "-D", root], { input: readFileSync(join(outDir, "initramfs.cpio")), maxBuffer: 1 << 20 });
+    if (x.status !== 0) throw new Error(`cpio could not extract the image: ${x.stderr}`);
+    writeFileSync(join(root, "tmp/zt-pool.img"), new Uint8Array(0));
+    spawnSync("truncate", ["-s", "256M", join(root, "tmp/zt-pool.img")]);
+    const cmds: string[][] = [
+      ["/usr/sbin/mkfs.btrfs", "-q", "-f", "-L", "zt-pool", "/tmp/zt-pool.img"],
+      ["/usr/bin/fallocate", "-l", "1M", "/tmp/zt-falloc"],
+      ["/usr/bin/btrfs", "filesystem", "show", "/tmp/zt-pool.img"],
+      ["/usr/sbin/blkid", "-p", "-o", "export", "/tmp/zt-pool.img"],
+      ["/usr/bin/lsblk", "--version"],
+      // NOCOW needs btrfs (the host's folder may not have it): this shows it runs with the image's libraries
+      ["/usr/bin/chattr", "-V", "+C", "/tmp/zt-falloc"],
+      ["/usr/sbin/nft", "-f", "/tmp/zt-ruleset.nft"],
+      ["/usr/sbin/ip", "-V"],
+      ["/usr/bin/nsenter", "--version"],
+      ["/usr/bin/unshare", "--version"],
+      ["/usr/bin/wireguard-go", "--version"],
+    ];
+    writeFileSync(join(root, "tmp/zt-ruleset.nft"), 'table inet nat {\n  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n    oifname "public" masquerade fully-random\n  }\n}\ntable inet filter {\n  chain forward {\n    type filter hook forward priority filter; policy accept;\n    ct state vmap { established : accept, related : accept, invalid : drop }\n  }\n}\n');
+    return cmds.map((c) => {
+      const r = spawnSync("unshare", ["--mount", "--net", "--pid", "--fork", `--mount-proc=${join(root, "proc")}`, "--", "chroot", root, ...c], { encoding: "utf8", timeout: 60_000, env: { PATH: "/usr/sbin:/usr/bin" } });
+      return { cmd: c.join(" "), status: r.status, output: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? r.error.message : ""}`.trim() };
+    });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}

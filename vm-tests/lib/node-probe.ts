@@ -50,6 +50,8 @@ export async function waitForNodeOnChain(client: ChainClient, farmId: number, ti
 }
 
 export interface RmbUser {
+  /** the user's BIP39 mnemonic (a dev user with a twin on the chain), for our own client */
+  mnemonic: string;
   /** one RMB request to a twin; resolves with the decoded answer, rejects with the node's error */
   call(twinId: number, command: string, payload?: unknown, timeoutS?: number): Promise<unknown>;
   close(): Promise<void>;
@@ -65,6 +67,7 @@ export async function rmbUser(chainUrl: string, relayUrl: string, funderMnemonic
     await official.connect();
     const rmb = new RMB(official);
     return {
+      mnemonic: u.mnemonic,
       call: (twinId, command, payload, timeoutS = 30) =>
         rmb.request([twinId], command, payload === undefined ? "" : JSON.stringify(payload), timeoutS),
       close: async () => {

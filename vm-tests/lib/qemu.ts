@@ -47,6 +47,7 @@ export class Vm {
   readonly exited: Promise<{ code: number | null; signal: string | null; timedOut: boolean }>;
   readonly logFile: string;
   readonly pid: number;
+  readonly name: string;
   private readonly child: ChildProcess;
   private partial = "";
   private waiters: { re: RegExp; from: number; resolve: (l: SerialLine) => void }[] = [];
@@ -56,6 +57,7 @@ export class Vm {
 
   constructor(o: VmOptions) {
     const { accel } = accelerator();
+    this.name = o.name;
     this.monitorDir = o.monitor ? mkdtempSync(join(tmpdir(), "zt-qemu-")) : null;
     const monitor = this.monitorDir ? `unix:${join(this.monitorDir, "monitor.sock")},server=on,wait=off` : "none";
     const args = [
@@ -99,6 +101,8 @@ export class Vm {
 
   private pushLine(text: string): void {
     const line = { t: performance.now() - this.started, text };
+    // ZOS_VM_ECHO=1: every serial line on stderr as it arrives, prefixed with the VM's name (watching a farm boot)
+    if (process.env.ZOS_VM_ECHO === "1") process.stderr.write(`[${this.name} ${(line.t / 1000).toFixed(1)}] ${text}\n`);
     this.lines.push(line);
     const idx = this.lines.length - 1;
     this.waiters = this.waiters.filter((w) => {
@@ -141,6 +145,37 @@ export class Vm {
         }, 300);
       });
       sock.on("data", () => {});
+    });
+  }
+
+  /**
+   * Runs human-monitor commands on one connection and resolves with what QEMU printed once it prompted
+   * after the last one (hostfwd_add/remove for the port probe: vm-tests/lib/port-probe.ts).
+   */
+  monitorBatch(commands: string[], timeoutMs = 30_000): Promise<string> {
+    if (!this.monitorDir) return Promise.reject(new Error("this VM was started without a monitor"));
+    return new Promise((resolve, reject) => {
+      const sock = connect(join(this.monitorDir!, "monitor.sock"));
+      let out = "";
+      const timer = setTimeout(() => {
+        sock.destroy();
+        reject(new Error(`the QEMU monitor did not finish ${commands.length} command(s) within ${timeoutMs} ms`));
+      }, timeoutMs);
+      sock.on("error", (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      sock.on("connect", () => sock.write(commands.join("\n") + "\n"));
+      sock.on("data", (d: Buffer) => {
+        out += d.toString("utf8");
+        // one prompt when the connection opens, then one after each command
+        if ((out.match(/\(qemu\)/g) ?? []).length > commands.length) {
+          clearTimeout(timer);
+          sock.end();
+          // the echo of each command carries terminal escapes; keep only the printable lines
+          resolve(out.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").replace(/\r/g, ""));
+        }
+      });
     });
   }
 

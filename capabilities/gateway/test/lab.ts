@@ -3,10 +3,11 @@
 // backends (test/backends.ts, started by PID, on 10.251.0.2/.3) and an HTTPS client (curl, the way a user on
 // the internet reaches the node). Everything is removed in `close()`.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { denoBinary } from "../../../kernel/sandbox.ts";
+import { denoBinary, repoRoot } from "../../../kernel/sandbox.ts";
+import { stripComments, validateManifest } from "../../../kernel/manifest.ts";
 
 export const PUBLIC_IP = "10.251.0.1";
 export const BACKEND_IP = "10.251.0.2";
@@ -74,4 +75,20 @@ export class GatewayLab {
       } catch { /* already gone */ }
     }
   }
+}
+
+/** The node manifest's gateway entry plus a probe module holding a full, a read-only and a widened grant. */
+export function gatewayManifest(tmp: string, pin: string, listen: string, extra: Record<string, unknown> = {}) {
+  const node = JSON.parse(stripComments(readFileSync(join(repoRoot, "manifests", "node.json"), "utf8")));
+  const probe = {
+    kind: "module", entry: "kernel/test/fixtures/caveat/main.ts",
+    grants: {
+      gateway: { from: "gateway", cap: "gateway" },
+      viewer: { from: "gateway", cap: "gateway", restrictions: { readOnly: true } },
+      widened: { from: "gateway", cap: "gateway", restrictions: { listen: "0.0.0.0:80" } },
+    },
+  };
+  const r = validateManifest({ version: 1, root: repoRoot, uidBase: 62400, processes: { gateway: node.processes.gateway, probe, ...extra } }, { path: join(tmp, "m.json") });
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return { manifest: r.manifest, vars: { gatewaylisten: listen, gatewayns: pin } };
 }

@@ -11,7 +11,7 @@ import * as R from "capnp-es/capnp/rpc";
 import { setImmediate } from "node:timers";
 import { asCapnpPipelineClient, ImportClient, type ImportEntry, type ImportOwner, LocalRef, PipelinedClient } from "./clients.ts";
 import { defaultFrameLimits, FrameError, FrameReader } from "./framing.ts";
-import { LocalAnswer } from "./local-answer.ts";
+import { LocalAnswer, structOf } from "./local-answer.ts";
 import { Question, type QuestionOwner } from "./question.ts";
 import type { Transport } from "./transport.ts";
 import { copyPointer } from "./copy.ts";
@@ -674,7 +674,7 @@ export class Connection implements ImportOwner, QuestionOwner {
     a.local = local;
     a.running = true;
     this.running++;
-    local.struct().then(
+    structOf(local).then(
       (res) => this.guard(() => this.completeAnswer(a, res, null)),
       (err) => this.guard(() => this.completeAnswer(a, null, asError(err))),
     );
@@ -837,7 +837,7 @@ export class Connection implements ImportOwner, QuestionOwner {
           throw new ProtocolError(`takeFromOtherQuestion names unknown redirected answer ${ret.takeFromOtherQuestion}`);
         }
         if (a.running && a.local) {
-          a.local.struct().then(
+          structOf(a.local).then(
             (res) => this.guard(() => q.resolve(res, true)),
             (e) => this.guard(() => q.reject(asError(e))),
           );

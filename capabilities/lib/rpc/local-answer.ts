@@ -53,13 +53,24 @@ export class LocalAnswer implements Answer<$.Struct> {
   }
 
   pipelineCall<P extends $.Struct, R extends $.Struct>(transform: PipelineOp[], call: $.Call<P, R>): Answer<R> {
-    if (this.result) return this.resolveCap(this.result, transform).call(call) as Answer<R>;
+    if (this.result) return this.callOn(this.result, transform, call);
     if (this.error) return new FailedAnswer<R>(this.error);
     const fwd = new ForwardAnswer<R>();
-    this.waiters.push(() =>
-      fwd.bind(this.result ? (this.resolveCap(this.result, transform).call(call) as Answer<R>) : new FailedAnswer<R>(this.error!))
-    );
+    this.waiters.push(() => fwd.bind(this.result ? this.callOn(this.result, transform, call) : new FailedAnswer<R>(this.error!)));
     return fwd;
+  }
+
+  /**
+   * Delivers a pipelined call to the capability at `transform` in `root`. A local server throws synchronously
+   * for a method it does not implement (a peer can ask for any ordinal): that becomes the call's failed answer,
+   * never an exception out of resolve() — which runs in a promise callback, where it would end the process.
+   */
+  private callOn<P extends $.Struct, R extends $.Struct>(root: $.Struct, transform: PipelineOp[], call: $.Call<P, R>): Answer<R> {
+    try {
+      return this.resolveCap(root, transform).call(call) as Answer<R>;
+    } catch (e) {
+      return new FailedAnswer<R>(e instanceof Error ? e : new Error(String(e)));
+    }
   }
 
   pipelineClose(_transform: PipelineOp[]): void {
@@ -75,7 +86,7 @@ export class ForwardAnswer<R extends $.Struct> implements Answer<R> {
 
   bind(a: Answer<R>): void {
     this.target = a;
-    a.struct().then(this.p.resolve, this.p.reject);
+    structOf(a).then(this.p.resolve, this.p.reject);
     const w = this.waiters;
     this.waiters = [];
     for (const f of w) f(a);
@@ -93,7 +104,29 @@ export class ForwardAnswer<R extends $.Struct> implements Answer<R> {
   }
 
   pipelineClose(transform: PipelineOp[]): void {
-    if (this.target) this.target.pipelineClose(transform);
-    else this.waiters.push((a) => a.pipelineClose(transform));
+    if (this.target) closeQuietly(this.target, transform);
+    else this.waiters.push((a) => closeQuietly(a, transform));
+  }
+}
+
+/**
+ * Closes a pipelined capability. capnp-es's failed answers throw from pipelineClose (there is nothing to close);
+ * here that would escape from bind()/resolve(), which run in promise callbacks, and end the process — a peer
+ * could do that with one malformed frame (fuzz input capnp-frames 1619).
+ */
+/** An answer's results as a promise: capnp-es's failed answers throw from struct() instead of rejecting. */
+export function structOf<R extends $.Struct>(a: Answer<R>): Promise<R> {
+  try {
+    return a.struct();
+  } catch (e) {
+    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+  }
+}
+
+function closeQuietly(a: Answer<$.Struct>, transform: PipelineOp[]): void {
+  try {
+    a.pipelineClose(transform);
+  } catch {
+    // a failed answer holds no capability
   }
 }

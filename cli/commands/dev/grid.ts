@@ -45,6 +45,8 @@ export interface DevGridOptions {
   accessNode?: number;
   /** where the first node's gateway proxy listens: HOST:PORT and a pinned namespace ("-" = the kernel's) */
   gateway?: { listen: string; ns: string };
+  /** how long the first node may take to register (default startNode's 120 s; a loaded CI host needs more) */
+  registerTimeoutMs?: number;
 }
 
 /** The node, always under the capability kernel (modules/node.ts, manifests/node.json), as in the image. */
@@ -174,6 +176,7 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       disks: o.disks,
       gatewayListen: o.gateway?.listen,
       gatewayNs: o.gateway?.ns,
+      registerTimeoutMs: o.registerTimeoutMs,
     });
     const node: NodeHandle = { twinId: n.twinId, nodeId: n.nodeId, newIdentity: fresh, mode: "kernel", running: n, stop: () => n.stop() };
     stops.push(() => node.stop());

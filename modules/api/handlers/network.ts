@@ -13,7 +13,9 @@ export const networkHandlers: Record<string, Handler> = {
   "zos.network.public_config_get": (ctx) => need(ctx.deps.network?.publicConfig, ctx.command).call(ctx.deps.network),
   "zos.network.interfaces": (ctx) => need(ctx.deps.network?.interfaces, ctx.command).call(ctx.deps.network),
   "zos.network.has_ipv6": (ctx) => need(ctx.deps.network?.hasIpv6, ctx.command).call(ctx.deps.network),
-  "zos.network.list_public_ips": (ctx) => need(ctx.deps.engine?.publicIps, ctx.command).call(ctx.deps.engine),
+  // the engine's view when it has one, else the network module's ip workload records (real state)
+  "zos.network.list_public_ips": (ctx) =>
+    ctx.deps.engine?.publicIps ? ctx.deps.engine.publicIps() : need(ctx.deps.network?.publicIps, ctx.command).call(ctx.deps.network),
   "zos.network.list_private_ips": (ctx) => {
     const fn = need(ctx.deps.engine?.privateIps, ctx.command);
     const name = stringField(ctx.body, "network_name", ctx.command);

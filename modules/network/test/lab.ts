@@ -14,7 +14,7 @@ import { denoSys } from "../../../capabilities/netlink/sys.ts";
 import { joinNamespaces } from "../../../capabilities/netlink/underlay.ts";
 import { type ChainPort, NetworkService, type Store } from "../service.ts";
 
-export const NODE_GRANT = { namespaces: ["n-", "ndmz", "public", "host"], hostLinks: ["b-", "br-ndmz", "br-pub", "p-"] };
+export const NODE_GRANT = { namespaces: ["n-", "ndmz", "public", "host"], hostLinks: ["b-", "br-ndmz", "br-pub", "p-", "t-"] };
 
 export function memoryStore(): Store & { map: Map<string, Uint8Array> } {
   const map = new Map<string, Uint8Array>();

@@ -6,12 +6,11 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
-import process from "node:process";
 import { inNs, Lab } from "./lab.ts";
 import { macOf, pubNames, slaacOf } from "../public.ts";
 import type { ChainPort } from "../service.ts";
+import { rootOnly } from "../../../tools/test-env.ts";
 
-const root = process.getuid?.() === 0;
 
 /** Test double of the chain reader: this node's record and node contracts, changed by the test. */
 class ChainFake implements ChainPort {
@@ -29,7 +28,7 @@ const pc = (ip4: string, gw4: string, ip6 = "", gw6 = "", domain = "") => ({ ip4
 const contractWith = (ips: string[]) => ({ contractId: 7, contractType: { nodeContract: { nodeId: 1, publicIpsList: ips.map((ip) => ({ ip, gateway: "198.18.5.1", contractId: 7 })) } } });
 
 test("public config from chain: applied on the public namespace, changed, removed", async () => {
-  if (!root) return console.log("  (skipped: needs root)");
+  if (!rootOnly("the public namespace and br-pub in real namespaces")) return;
   const chain = new ChainFake();
   const lab = new Lab(1, "network-pub", [chain]);
   const a = lab.nodes[0];
@@ -72,7 +71,7 @@ test("public config from chain: applied on the public namespace, changed, remove
 });
 
 test("ip workloads: contract's reserved IPv4, SLAAC IPv6, anti-spoof filter that really filters, delete frees", async () => {
-  if (!root) return console.log("  (skipped: needs root)");
+  if (!rootOnly("the public namespace and br-pub in real namespaces")) return;
   const chain = new ChainFake();
   chain.publicConfig = pc("198.18.5.10/24", "198.18.5.1", "2001:db8:5::10/64", "2001:db8:5::1");
   chain.contracts.set(7, contractWith(["198.18.5.100/24"]));

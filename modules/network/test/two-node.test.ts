@@ -16,6 +16,8 @@ import "reflect-metadata";
 import { OfficialClient } from "../../../capabilities/rmb/official-sdk.test-helper.ts";
 import { type DevGrid, startDevGrid } from "../../../cli/commands/dev/grid.ts";
 import { tempDir } from "../../../tools/test-tmp.ts";
+import { ChainClient } from "../../../capabilities/chain/mod.ts";
+import { signerFromMnemonic } from "../../../capabilities/rmb/signer.ts";
 import { networkId } from "../../lib/gridtypes/names.ts";
 import { names } from "../nr.ts";
 import { inNs, wgKeys, wireguardPids } from "./lab.ts";
@@ -25,7 +27,6 @@ const require = createRequire(import.meta.url);
 // deno-lint-ignore no-explicit-any
 type Any = any;
 const gc: Any = require("@threefold/grid_client");
-const { Client: TfClient }: Any = require("@threefold/tfchain_client");
 
 function znet(subnet: string, port: number, priv: string, peer: { subnet: string; pub: string; endpoint: string }): Any {
   const z = new gc.Znet();
@@ -72,9 +73,17 @@ test("two nodes under npm start: a grid_client network on both, ping across, zos
     closers.push(() => client.disconnect());
     await client.connect();
     const rmb = new gc.RMB(client);
-    const tf = new TfClient({ url: grid.chainUrl, mnemonicOrSecret: user.mnemonic, keypairType: "sr25519" });
-    closers.push(() => tf.disconnect());
-    await tf.connect();
+    // contracts through the project's chain client as the user: it also takes a "finalized" status as
+    // included (tfchain_client waits for inBlock only and can miss it on a heavily loaded machine)
+    const chainClient = await ChainClient.connect({ urls: [grid.chainUrl] });
+    closers.push(() => chainClient.close());
+    const userTx = chainClient.submitter(await signerFromMnemonic(user.mnemonic, "sr25519"));
+    const createContract = async (nodeId: number, hash: string, publicIps: number): Promise<number> => {
+      const inc = await userTx.submit("smartContractModule", "createNodeContract", nodeId, hash, "", publicIps, null);
+      const ev = inc.events.find((e) => e.section === "smartContractModule" && e.method === "ContractCreated");
+      if (!ev) throw new Error(`no ContractCreated event: ${JSON.stringify(inc.events.map((e) => e.method))}`);
+      return Number(ev.data[0].contractId);
+    };
     const call = (nodeTwin: number, cmd: string, payload: unknown = "") => rmb.request([nodeTwin], cmd, typeof payload === "string" ? payload : JSON.stringify(payload), 20, 1);
 
     const a = wgKeys(), b = wgKeys();
@@ -87,8 +96,7 @@ test("two nodes under npm start: a grid_client network on both, ping across, zos
     const contracts: number[] = [];
     for (const { node, wl } of plan) {
       const d = new gc.DeploymentFactory({ twinId: user.twinId }).create([wl], 0, "", "", 0);
-      const ext = await tf.contracts.createNode({ nodeId: node.node_id, hash: d.challenge_hash(), data: "", numberOfPublicIps: 0, solutionProviderId: null });
-      d.contract_id = Number((await ext.apply()).contractId);
+      d.contract_id = await createContract(node.node_id, d.challenge_hash(), 0);
       contracts.push(d.contract_id);
       await d.sign(user.twinId, user.mnemonic, "sr25519");
       await call(node.twin_id, "zos.deployment.deploy", JSON.stringify(d));
@@ -134,8 +142,7 @@ test("two nodes under npm start: a grid_client network on both, ping across, zos
     const ipw = new gc.Workload();
     Object.assign(ipw, { version: 0, name: "pubip", type: gc.WorkloadTypes.ip, data: pip, metadata: "", description: "" });
     const dIp = new gc.DeploymentFactory({ twinId: user.twinId }).create([ipw], 0, "", "", 0);
-    const extIp = await tf.contracts.createNode({ nodeId: grid.nodes[0].node_id, hash: dIp.challenge_hash(), data: "", numberOfPublicIps: 1, solutionProviderId: null });
-    dIp.contract_id = Number((await extIp.apply()).contractId);
+    dIp.contract_id = await createContract(grid.nodes[0].node_id, dIp.challenge_hash(), 1);
     await dIp.sign(user.twinId, user.mnemonic, "sr25519");
     await call(grid.nodes[0].twin_id, "zos.deployment.deploy", JSON.stringify(dIp));
     let ipResult: Any = null;
@@ -148,12 +155,13 @@ test("two nodes under npm start: a grid_client network on both, ping across, zos
     assert.is(ipResult.data.gateway, "198.18.0.254");
     assert.match(ipResult.data.ip, /^198\.18\.0\.20[0-3]\/24$/, "one of the farm's IPs the contract reserved");
     assert.match(ipResult.data.ip6, /^2001:db8:18:0:[0-9a-f:]+\/64$/, "the SLAAC address of the VM's tap in the node's /64");
+    assert.equal(await call(grid.nodes[0].twin_id, "zos.network.list_public_ips"), [ipResult.data.ip, ipResult.data.ip6].map((x: string) => x.split("/")[0]));
     const hostA = join(dir, "node", "netlink", "ns", "host");
     assert.match(inNs(hostA, ["nft", "list", "table", "bridge", "zos-pubip"]), /chain r-/);
 
     // contracts cancelled on chain: node 2's NR goes (namespace, bridge, wireguard-go), the IP's filter goes
-    await (await tf.contracts.cancel({ id: contracts[1] })).apply();
-    await (await tf.contracts.cancel({ id: dIp.contract_id })).apply();
+    await userTx.submit("smartContractModule", "cancelContract", contracts[1]);
+    await userTx.submit("smartContractModule", "cancelContract", dIp.contract_id);
     const pinsB = join(dir, "node2", "netlink", "ns");
     let gone = false;
     for (let k = 0; k < 120 && !gone; k++) {

@@ -61,9 +61,11 @@ t.before(async () => {
   grid = await startDevGrid({
     stateDir: join(dir, "dev"), blockTimeMs: 200,
     gateway: { listen: "0.0.0.0:443", ns: lab.pin },
+    registerTimeoutMs: 300_000,
     log: (l) => log.push(l),
   }).catch((e) => {
-    console.error(log.slice(-40).join("\n"));
+    const why = log.filter((l) => /"(crashed|unhealthy|sandbox-mismatch)"|error/i.test(l)).slice(0, 20);
+    console.error(`startDevGrid failed: ${(e as Error).message}\n${why.join("\n").slice(0, 6000)}`);
     throw e;
   });
   // the farmer makes the node a gateway: a public config with a domain (its IP is the lab's public side)

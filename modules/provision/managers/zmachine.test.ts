@@ -107,7 +107,8 @@ test("a zmachine on an NR: seed, ping from the NR, zmount disk, 9p root; update;
       untap: (twin, network, vmId) => node.service.deprovision({ twin, workloadId: vmId, name: network, type: "vm-tap" }),
     },
     // test double: the storage module's diskInfo path (CONTRACTS) for the file above
-    storage: { diskPath: (_o, id) => Promise.resolve(id === `${TWIN}-${CONTRACT}-ztdata` ? disk : null), volumePath: () => Promise.resolve(null) },
+    // (the storage module reports the pool; the driver resolves <pool>/vdisks/<id> under its pools root)
+    storage: { diskPath: (_o, id) => Promise.resolve(id === `${TWIN}-${CONTRACT}-ztdata` ? { pool: "p1", name: id } : null), volumePath: () => Promise.resolve(null) },
     flist,
     containerCmdline: GUEST_CMDLINE,
   });

@@ -47,12 +47,17 @@ export interface NetworkPort {
   untap(twin: number, network: string, vmId: string): Promise<void>;
 }
 
+/** Where a disk or volume is: its path (CONTRACTS), or its pool and name for the driver to resolve. */
+export type StorageRef = string | { pool: string; name: string };
+
 export interface StoragePort {
-  /** the zmount disk's file, null when absent */
-  diskPath(owner: number, id: string): Promise<string | null>;
-  /** the volume's folder, null when absent */
-  volumePath(owner: number, id: string): Promise<string | null>;
+  /** the zmount disk, null when absent */
+  diskPath(owner: number, id: string): Promise<StorageRef | null>;
+  /** the volume, null when absent */
+  volumePath(owner: number, id: string): Promise<StorageRef | null>;
 }
+
+const ref = (r: StorageRef) => (typeof r === "string" ? { path: r } : { pool: r.pool, name: r.name });
 
 /** CONTRACTS "Flist": the flist driver's minimum interface. */
 export interface FlistInfo {
@@ -118,8 +123,8 @@ export function zmachineManager(o: ZmachineOptions): WorkloadManager {
     const mac = macFor(tap.tap);
 
     // mounts: other workloads of the same deployment, by name
-    const disks: { path: string; serial: string }[] = [];
-    const shares: { tag: string; path: string }[] = [];
+    const disks: ({ serial: string } & ReturnType<typeof ref>)[] = [];
+    const shares: ({ tag: string } & ReturnType<typeof ref>)[] = [];
     const seedMounts: { source: string; target: string; type: string }[] = [];
     for (const [i, m] of d.mounts.entries()) {
       const target = ctx.deployment.workloads.find((w) => w.name === m.name);
@@ -127,13 +132,13 @@ export function zmachineManager(o: ZmachineOptions): WorkloadManager {
       if (target?.type === "zmount") {
         const path = await o.storage.diskPath(ctx.twin, wlid);
         if (!path) throw new Error(`mounts[${i}]: zmount "${m.name}" has no disk on this node (did it fail?)`);
-        disks.push({ path, serial: mountTag(m.name) });
+        disks.push({ ...ref(path), serial: mountTag(m.name) });
         // the first zmount of a full VM is its boot disk, not a mount
         if (!(flist.kind === "vm" && disks.length === 1)) seedMounts.push({ source: mountTag(m.name), target: m.mountpoint, type: "auto" });
       } else if (target?.type === "volume") {
         const path = await o.storage.volumePath(ctx.twin, wlid);
         if (!path) throw new Error(`mounts[${i}]: volume "${m.name}" has no subvolume on this node (did it fail?)`);
-        shares.push({ tag: mountTag(m.name), path });
+        shares.push({ tag: mountTag(m.name), ...ref(path) });
         seedMounts.push({ source: mountTag(m.name), target: m.mountpoint, type: "9p" });
       } else {
         throw new Error(`mounts[${i}]: "${m.name}" is not a zmount or volume workload of this deployment`);

@@ -11,41 +11,29 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import { startChain, type RunningChain } from "../../../grid/chain/mod.ts";
-import { startRelay, type RunningRelay } from "../../../grid/relay/mod.ts";
-import { type RunningActivation, startActivation } from "../../../grid/activation/mod.ts";
-import { ChainClient } from "../../../capabilities/chain/mod.ts";
-import { signerFromMnemonic } from "../../../capabilities/rmb/signer.ts";
-import { DevFaucet } from "../../../cli/commands/dev/faucet.ts";
-import { ensureDevUser } from "../../../cli/commands/dev/user.ts";
 import { writeEndpoints } from "../../../cli/commands/dev/endpoints.ts";
-import { openSession } from "../../../cli/commands/client/session.ts";
 import { cancelContract } from "../../../cli/commands/client/deploy.ts";
 import { Zdb$Client } from "../../../capabilities/schema/gen/zdb.ts";
 import { repoRoot } from "../../../kernel/sandbox.ts";
-import { tempDir } from "../../../tools/test-tmp.ts";
-import { type RunningNode, startNode } from "../../node.ts";
+import { startTestNode, type TestNode } from "../../../tools/test-node.ts";
+import type { RunningNode } from "../../node.ts";
 import { StorageClient } from "../../node/storage-client.ts";
+import { rootOnly } from "../../../tools/test-env.ts";
 
 /** The uid the kernel runs `name` under (its verified `spawned` facts). */
 function readSandboxUid(name: string): number {
   const e = events.findLast((x) => x.event === "spawned" && x.process === name);
   return (e?.sandbox as { uid: number }).uid;
 }
-import { rootOnly } from "../../../tools/test-env.ts";
 
-const dir = tempDir("zt-zdb-e2e-");
 const EXAMPLE = join(repoRoot, "examples", "zdb.json");
 const PASSWORD = (JSON.parse(readFileSync(EXAMPLE, "utf8")) as { workloads: { data: { password: string } }[] }).workloads[0].data.password;
-let chain: RunningChain;
-let relay: RunningRelay;
-let activation: RunningActivation;
+let tn: TestNode;
+let dir = "";
 let node: RunningNode;
-let client: ChainClient;
 let endpoints: string;
-let mnemonic: string;
-const lines: string[] = [];
-const events: Record<string, unknown>[] = [];
+let lines: string[] = [];
+let events: Record<string, unknown>[] = [];
 const redis: Redis[] = [];
 let contractId = 0;
 let result: { Namespace: string; IPs: string[]; Port: number };
@@ -53,43 +41,18 @@ let result: { Namespace: string; IPs: string[]; Port: number };
 const t = suite("zdb workload end to end");
 
 t.before(async () => {
-  chain = await startChain({ blockTimeMs: 0, log: () => {} });
-  relay = await startRelay({ chainUrl: chain.url });
-  const alice = chain.devAccounts.find((a) => a.name === "alice") ?? chain.devAccounts[0];
-  const bob = chain.devAccounts.find((a) => a.name === "bob")!;
-  activation = await startActivation({ chainUrl: chain.url, funderMnemonic: bob.mnemonic, log: () => {} });
-  node = await startNode({
-    stateDir: join(dir, "node"),
-    chainUrl: chain.url,
-    relayUrl: relay.url,
-    farmId: 1,
-    activationUrl: activation.url,
-    registerTimeoutMs: 90_000,
-    onEvent: (e) => {
-      events.push(e as unknown as Record<string, unknown>);
-      if (e.event === "output") lines.push(`${e.process}: ${e.line}`);
-    },
-  }).catch((err) => {
-    console.error(lines.slice(-40).join("\n"));
-    throw err;
-  });
-  client = await ChainClient.connect({ urls: [chain.url] });
-  const faucet = new DevFaucet(client, await signerFromMnemonic(alice.mnemonic, "sr25519"));
-  const u = await ensureDevUser(join(dir, "user"), client, faucet, relay.url);
-  mnemonic = u.mnemonic;
+  tn = await startTestNode({ prefix: "zt-zdb-e2e-", officialRmb: false });
+  ({ dir, node, lines } = tn);
+  events = tn.events as unknown as Record<string, unknown>[];
   endpoints = writeEndpoints(join(dir, "dev"), {
-    chain_url: chain.url, relay_url: relay.url, node_twin_id: node.twinId, node_id: node.nodeId, farm_id: 1,
-    user_mnemonic: u.mnemonic, user_twin_id: u.twinId, user_key_type: "sr25519",
+    chain_url: tn.chain.url, relay_url: tn.relay.url, node_twin_id: node.twinId, node_id: node.nodeId, farm_id: 1,
+    user_mnemonic: tn.user.mnemonic, user_twin_id: tn.user.twinId, user_key_type: "sr25519",
   });
 });
 
 t.after(async () => {
   for (const r of redis) r.disconnect();
-  await client?.close().catch(() => {});
-  await node?.stop();
-  await activation?.stop();
-  await relay?.stop();
-  await chain?.stop();
+  await tn?.stop();
 });
 
 function zos(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -164,7 +127,7 @@ t("the namespace lives in a volume of its size on the HDD pool, handed to the 0-
   assert.ok(existsSync(join(path, "zdb-namespace")), "the namespace's files are in the volume");
   const st = statSync(path);
   assert.is(st.mode & 0o777, 0o700);
-  if (process.getuid?.() === 0) assert.is(st.uid, readSandboxUid("zdb"), "owned by the 0-db server's uid");
+  if (rootOnly("a zdb volume owned by the 0-db server's uid")) assert.is(st.uid, readSandboxUid("zdb"), "owned by the 0-db server's uid");
   const c = connect();
   await c.call("SELECT", result.Namespace, PASSWORD);
   const nsinfo = String(await c.call("NSINFO", result.Namespace));
@@ -231,12 +194,7 @@ t("escape: the control capability refuses names outside the server's folder", as
 });
 
 t("cancelling the contract deletes the namespace", async () => {
-  const s = await openSession({ chainUrl: chain.url, relayUrl: relay.url, mnemonic, keyType: "sr25519", nodeId: node.nodeId });
-  try {
-    await cancelContract(s, contractId);
-  } finally {
-    await s.close();
-  }
+  await cancelContract(tn.session, contractId);
   const zdb = new Zdb$Client(await node.kernel.grantFor("provision", "zdb"));
   const deadline = Date.now() + 30_000;
   for (;;) {

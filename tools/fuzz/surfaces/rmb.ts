@@ -85,7 +85,13 @@ function upgrade(url: string, token: string): Promise<{ status: number; text: st
       res.on("data", (d: Buffer) => (text += d));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
     });
-    ws.on("error", (e) => reject(new Error(`upgrade failed without an HTTP answer: ${e.message}`)));
+    ws.on("error", (e) => {
+      // a request line beyond the HTTP server's header limit (16 KiB) is cut by the HTTP layer, before the relay
+      // reads it: a reset is that layer's refusal (documented in docs/TESTING.md), anything else is a finding
+      if (/ECONNRESET|socket hang up/.test(e.message) && encodeURIComponent(token.toWellFormed()).length > 16 * 1024) {
+        resolve({ status: 431, text: `request line of ${token.length} characters over the HTTP header limit: connection reset` });
+      } else reject(new Error(`upgrade failed without an HTTP answer: ${e.message} (a token of ${token.length} characters)`));
+    });
   });
 }
 

@@ -1,6 +1,7 @@
-// rtnetlink messages as bytes: requests for links (bridge, veth, macvlan, dummy; up/down, master, MTU,
-// moving into a namespace by fd, delete), IPv4/IPv6 addresses and routes, and decoding of the dumps and
-// acks that come back. Pure byte work, no I/O: the socket lives in sys.ts, the sequencing in rtnl-socket.ts.
+// rtnetlink messages as bytes, shared by the netlink driver (capabilities/netlink) and PID 1's boot network
+// (kernel/pid1/net-setup.ts): requests for links (bridge, veth, macvlan, dummy; up/down, master, MTU, moving
+// into a namespace by fd, delete), IPv4/IPv6 addresses and routes, and decoding of the dumps and acks that
+// come back. Pure byte work, no I/O: the socket is libc.ts's, the sequencing the caller's.
 
 export const RTM_NEWLINK = 16, RTM_DELLINK = 17, RTM_GETLINK = 18;
 export const RTM_NEWADDR = 20, RTM_DELADDR = 21, RTM_GETADDR = 22;
@@ -14,7 +15,9 @@ const IFLA_ADDRESS = 1, IFLA_IFNAME = 3, IFLA_MTU = 4, IFLA_LINK = 5, IFLA_MASTE
 const IFLA_NET_NS_FD = 28, IFLA_INFO_KIND = 1, IFLA_INFO_DATA = 2, VETH_INFO_PEER = 1, IFLA_MACVLAN_MODE = 1;
 const IFA_ADDRESS = 1, IFA_LOCAL = 2, IFA_FLAGS = 8, IFA_F_NODAD = 0x02;
 const RTA_DST = 1, RTA_OIF = 4, RTA_GATEWAY = 5, RTA_TABLE = 15;
-const RT_TABLE_MAIN = 254, RTPROT_STATIC = 4, RT_SCOPE_UNIVERSE = 0, RT_SCOPE_LINK = 253, RT_SCOPE_NOWHERE = 255, RTN_UNICAST = 1;
+const IFA_BROADCAST = 4;
+export const RTPROT_STATIC = 4, RTPROT_DHCP = 16;
+const RT_TABLE_MAIN = 254, RT_SCOPE_UNIVERSE = 0, RT_SCOPE_LINK = 253, RT_SCOPE_NOWHERE = 255, RTN_UNICAST = 1;
 const NLA_F_NESTED = 0x8000;
 export const MACVLAN_MODE_BRIDGE = 4;
 
@@ -132,7 +135,7 @@ function ifinfo(index: number, flags = 0, change = 0): Uint8Array {
 
 export interface NewLink {
   name: string;
-  kind: "bridge" | "veth" | "macvlan" | "dummy";
+  kind: "bridge" | "veth" | "macvlan" | "dummy" | (string & {});
   /** veth: the peer's name, and optionally the fd of the namespace the peer is created in */
   peer?: string;
   peerNsFd?: number;
@@ -213,6 +216,8 @@ export interface RouteSpec {
   dst: string;
   via?: string;
   oif?: number;
+  /** who added it (RTPROT_STATIC unless given; PID 1 marks its DHCP routes RTPROT_DHCP) */
+  protocol?: number;
 }
 
 /** RTM_NEWROUTE (replace) / RTM_DELROUTE in the main table: via a gateway, or straight on a device. */
@@ -225,7 +230,7 @@ export function route(seq: number, r: RouteSpec, del = false): Uint8Array {
   hdr[1] = dst?.prefix ?? 0;
   hdr[4] = RT_TABLE_MAIN;
   // a delete matches any protocol and scope (as `ip route del` does), else link-scope routes are missed
-  hdr[5] = del ? 0 : RTPROT_STATIC;
+  hdr[5] = del ? 0 : r.protocol ?? RTPROT_STATIC;
   hdr[6] = del ? RT_SCOPE_NOWHERE : gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
   hdr[7] = RTN_UNICAST;
   const attrs = [attr(RTA_TABLE, u32(RT_TABLE_MAIN))];
@@ -346,4 +351,43 @@ export function decodeRoute(body: Uint8Array): RouteInfo {
     else if (a.type === RTA_TABLE) r.table = u32At(a.data);
   }
   return r;
+}
+
+// --- PID 1's boot network (the `zos` bridge with its DHCP lease) ------------------------------------
+
+/** RTM_NEWLINK creating a link of `kind` named `name`, optionally with a MAC (fails with EEXIST when it exists). */
+export function createLink(seq: number, name: string, kind: string, mac?: Uint8Array): Uint8Array {
+  return newLink(seq, { name, kind, mac });
+}
+
+/** RTM_NEWADDR (replace) of IPv4 `ip/prefix` on link `index`, with the subnet's broadcast address (as DHCP clients set it). */
+export function addAddress4(seq: number, index: number, ip: string, prefix: number): Uint8Array {
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > 32) throw new Error(`bad prefix length ${prefix}`);
+  const a = ipBytes(ip);
+  if (a.family !== AF_INET) throw new Error(`bad IPv4 address "${ip}"`);
+  const n = new DataView(a.bytes.buffer).getUint32(0);
+  const hostMask = prefix === 32 ? 0 : (0xffffffff >>> prefix);
+  const bcast = new Uint8Array(4);
+  new DataView(bcast.buffer).setUint32(0, (n | hostMask) >>> 0);
+  return message(
+    RTM_NEWADDR, F_REQUEST | F_ACK | F_CREATE | F_REPLACE, seq,
+    concat([ifaddr(AF_INET, prefix, index), attr(IFA_LOCAL, a.bytes), attr(IFA_ADDRESS, a.bytes), attr(IFA_BROADCAST, bcast)]),
+  );
+}
+
+/** RTM_NEWROUTE (replace) via `gateway` on link `oif`: the default route unless `dst` is given; marked DHCP. */
+export function addRoute(seq: number, oif: number, gateway: string, dst?: { ip: string; prefix: number }): Uint8Array {
+  return route(seq, { dst: dst ? `${dst.ip}/${dst.prefix}` : "default", via: gateway, oif, protocol: RTPROT_DHCP });
+}
+
+export interface NetlinkReply {
+  type: number;
+  seq: number;
+  /** For NLMSG_ERROR: 0 = ack, otherwise a positive errno. */
+  errno: number | null;
+}
+
+/** Splits a datagram into messages and reads acks/errors (throws on a malformed one). */
+export function parseReplies(buf: Uint8Array): NetlinkReply[] {
+  return splitMessages(buf).map((m) => ({ type: m.type, seq: m.seq, errno: m.type === NLMSG_ERROR && m.body.length >= 4 ? errorOf(m.body).errno : null }));
 }

@@ -1,0 +1,260 @@
+// A farm of QEMU nodes (`zos vm-test --nodes N`, `zos farm up --nodes N`): N images boot over iPXE from the
+// dev grid's boot server, each with its own state and data disks, on one bridge inside a private network
+// namespace (vm-tests/lib/farm-netns.ts). Everything of the farm runs inside that namespace: the dev grid
+// (chain, relay, activation service, boot server) on its loopback, reached by the nodes through the bridge's
+// gateway address (a TCP relay in this process), a DHCP server that leases each node its address and the
+// iPXE boot file, and the QEMUs. All nodes register in farm 1; each answers over RMB; every guest's TCP
+// ports are scanned from the bridge (only the 0-db server's 9900 may answer).
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { connect, createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createFarmNetns, FARM_GATEWAY, type FarmNode, farmNode, removeFarmNetns } from "./lib/farm-netns.ts";
+import { DEFAULT_PORTS } from "./lib/port-probe.ts";
+import { Vm } from "./lib/qemu.ts";
+import { GATEWAY_PORT, ZDB_PORT } from "../kernel/pid1/init.ts";
+
+const HERE = fileURLToPath(new URL(".", import.meta.url));
+const ROOT = join(HERE, "..");
+
+export interface FarmOptions {
+  nodes: number;
+  outDir: string;
+  /** per-node hard timeout for boot + registration */
+  timeoutMs: number;
+  keepLogs?: boolean;
+  /** guest TCP ports scanned from the bridge */
+  ports?: number[];
+  /** `zos farm up`: keep the farm running until SIGINT/SIGTERM */
+  hold?: boolean;
+}
+
+export interface FarmNodeResult {
+  index: number;
+  ip: string;
+  readyMs?: number;
+  log?: string | null;
+}
+
+export interface FarmResult {
+  name: string;
+  ok: boolean;
+  seconds: number;
+  namespace: string;
+  nodes: FarmNodeResult[];
+  /** the farm's nodes on the chain (node id, twin id) */
+  registered?: { nodeId: number; twinId: number }[];
+  milestones: Record<string, number>;
+  notes: string[];
+  error?: string;
+}
+
+/** Host side: make the namespace, run the farm inside it, remove the namespace (and whatever still runs there). */
+export async function runFarm(o: FarmOptions, log: (line: string) => void = (l) => console.error(l)): Promise<FarmResult> {
+  if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > 8) throw new Error(`--nodes must be 1-8, got ${o.nodes}`);
+  if (process.getuid?.() !== 0) throw new Error("a QEMU farm needs root (a network namespace, a bridge and taps)");
+  const ns = `zt-farm-image-${process.pid % 100000}`;
+  const work = mkdtempSync(join(tmpdir(), "zt-farm-image-"));
+  const resultFile = join(work, "result.json");
+  createFarmNetns(ns, o.nodes);
+  log(`farm: namespace ${ns}, bridge with ${FARM_GATEWAY}/24, ${o.nodes} tap(s)`);
+  try {
+    const deno = join(ROOT, "node_modules", "deno", "deno");
+    const child = spawn("ip", ["netns", "exec", ns, deno, "run", "-A", "--quiet", "--no-lock", join(HERE, "farm.ts"), "--inner",
+      JSON.stringify({ ...o, resultFile, work, namespace: ns })], { stdio: ["ignore", "inherit", "inherit"] });
+    const stop = () => child.kill("SIGTERM");
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    const code = await new Promise<number>((resolve) => child.on("exit", (c) => resolve(c ?? 1)));
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+    if (!existsSync(resultFile)) {
+      return { name: `farm-${o.nodes}`, ok: false, seconds: 0, namespace: ns, nodes: [], milestones: {}, notes: [], error: `the farm runner exited ${code} without a result` };
+    }
+    return JSON.parse(readFileSync(resultFile, "utf8")) as FarmResult;
+  } finally {
+    removeFarmNetns(ns);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** A TCP relay from the bridge's gateway address to the same port on loopback (the dev grid listens there only). */
+function relayPort(port: number): Promise<Server> {
+  const server = createServer((inbound) => {
+    const out = connect(port, "127.0.0.1");
+    inbound.pipe(out).pipe(inbound);
+    const close = () => {
+      inbound.destroy();
+      out.destroy();
+    };
+    inbound.on("error", close);
+    out.on("error", close);
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, FARM_GATEWAY, () => resolve(server));
+  });
+}
+
+/** TCP connect scan of `ip` from the bridge: open ports (those that accepted), with what they answered a RESP PING. */
+export async function scanTcp(ip: string, ports: number[], concurrency = 128): Promise<{ port: number; answer: string }[]> {
+  const open: { port: number; answer: string }[] = [];
+  let next = 0;
+  const one = (port: number) =>
+    new Promise<void>((resolve) => {
+      const s = connect({ host: ip, port });
+      let answer = "";
+      const done = (isOpen: boolean) => {
+        clearTimeout(timer);
+        s.destroy();
+        if (isOpen) open.push({ port, answer });
+        resolve();
+      };
+      const timer = setTimeout(() => done(s.readyState === "open"), 3000);
+      s.on("connect", () => s.write("*1\r\n$4\r\nPING\r\n"));
+      s.on("data", (d: Buffer) => {
+        answer += d.toString("latin1");
+        done(true);
+      });
+      s.on("error", () => done(false));
+      s.on("close", () => done(answer.length > 0));
+    });
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < ports.length) await one(ports[next++]);
+  }));
+  return open.sort((a, b) => a.port - b.port);
+}
+
+/** Namespace side: the grid, the relays, DHCP, the boot server, the nodes, the checks. */
+async function inner(o: FarmOptions & { resultFile: string; work: string; namespace: string }): Promise<void> {
+  const { writeFileSync } = await import("node:fs");
+  const t0 = performance.now();
+  const since = () => Math.round(performance.now() - t0);
+  const result: FarmResult = { name: `farm-${o.nodes}`, ok: false, seconds: 0, namespace: o.namespace, nodes: [], milestones: {}, notes: [] };
+  const sc = await import("./scenarios.ts");
+  const probe = await import("./lib/node-probe.ts");
+  const { startDhcpServer } = await import("./lib/dhcp-server.ts");
+  const { ChainClient } = await import("../capabilities/chain/mod.ts");
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const vms: Vm[] = [];
+  const nodes: FarmNode[] = Array.from({ length: o.nodes }, (_, i) => farmNode(i + 1));
+  let failed = true;
+  try {
+    const grid = await sc.startGrid();
+    cleanups.push(() => grid.stop());
+    const portOf = (u: string) => Number(new URL(u).port);
+    const onBridge = (u: string) => u.replace(/\/\/(127\.0\.0\.1|localhost)/, `//${FARM_GATEWAY}`);
+    const cmdline = `${sc.BASE_CMDLINE} runmode=dev farmer_id=1 zos-debug-vm substrate=${onBridge(grid.chainUrl)} ` +
+      `relay=${onBridge(grid.relayUrl)} activation=${onBridge(grid.activationUrl)}`;
+    const bs = await sc.bootServer(o.outDir, cmdline);
+    cleanups.push(() => new Promise<void>((r) => bs.server.close(() => r())));
+    for (const port of [portOf(grid.chainUrl), portOf(grid.relayUrl), portOf(grid.activationUrl), bs.port]) {
+      const s = await relayPort(port);
+      cleanups.push(() => new Promise<void>((r) => s.close(() => r())));
+    }
+    const dhcp = await startDhcpServer({
+      serverIp: FARM_GATEWAY,
+      netmask: "255.255.255.0",
+      leases: nodes.map((n) => ({ mac: n.mac, ip: n.ip })),
+      bootFile: `http://${FARM_GATEWAY}:${bs.port}/boot.ipxe`,
+      log: (l) => console.error(`farm: ${l}`),
+    });
+    cleanups.push(() => dhcp.close());
+    result.notes.push(`grid on the farm's bridge ${FARM_GATEWAY}: chain :${portOf(grid.chainUrl)}, relay :${portOf(grid.relayUrl)}, boot server :${bs.port}`);
+
+    const client = await ChainClient.connect({ urls: [grid.chainUrl] });
+    cleanups.push(() => client.close());
+    const userP = probe.rmbUser(grid.chainUrl, grid.relayUrl, grid.userFunderMnemonic, client);
+    userP.catch(() => {});
+    cleanups.push(async () => {
+      await userP.then((u) => u.close(), () => {});
+    });
+
+    for (const n of nodes) {
+      const own = sc.makeStateDisk(o.work, 256, `node${n.index}-state.img`);
+      const data = sc.makeDataDisk(o.work, `node${n.index}-data.img`);
+      vms.push(new Vm({
+        name: `farm-node${n.index}`,
+        extra: [
+          "-netdev", `tap,id=n0,ifname=${n.tap},script=no,downscript=no`,
+          "-device", `virtio-net-pci,netdev=n0,mac=${n.mac}`,
+          "-boot", "n",
+          "-drive", `file=${own},if=virtio,format=raw`,
+          "-drive", `file=${data},if=virtio,format=raw`,
+        ],
+        noReboot: true,
+        timeoutMs: o.hold ? 365 * 86_400_000 : o.timeoutMs + 300_000,
+      }));
+    }
+    for (const [i, vm] of vms.entries()) {
+      const ready = await vm.waitFor(/zos-boot: READY/, o.timeoutMs);
+      const addr = /addr=(\S+)/.exec(ready.text)?.[1];
+      if (addr !== nodes[i].ip) throw new Error(`node ${i + 1} came up with address ${addr}, the farm's DHCP leases it ${nodes[i].ip}`);
+      result.nodes.push({ index: i + 1, ip: nodes[i].ip, readyMs: Math.round(ready.t) });
+    }
+    for (const want of ["/boot.ipxe", "/bzImage", "/initramfs.cpio.zst"]) {
+      const n = bs.requests.filter((r) => r === want).length;
+      if (n < o.nodes) throw new Error(`the boot server served ${want} ${n} time(s) for ${o.nodes} node(s)`);
+    }
+    result.milestones.all_ready = since();
+    result.notes.push(`every node booted over iPXE from the boot server (${bs.requests.length} requests) and got its DHCP lease: ${nodes.map((n) => n.ip).join(", ")}`);
+
+    const deadline = Date.now() + o.timeoutMs;
+    let onChain: { nodeId: number; twinId: number }[] = [];
+    while (onChain.length < o.nodes) {
+      onChain = await probe.nodesOfFarm(client, 1);
+      if (Date.now() > deadline) throw new Error(`only ${onChain.length} of ${o.nodes} nodes registered in farm 1 within ${o.timeoutMs / 1000} s`);
+      if (onChain.length < o.nodes) await new Promise((r) => setTimeout(r, 2000));
+    }
+    result.milestones.all_registered = since();
+    result.notes.push(`all ${o.nodes} registered in farm 1: ${onChain.map((n) => `node ${n.nodeId} (twin ${n.twinId})`).join(", ")}`);
+
+    const ports = o.ports ?? DEFAULT_PORTS;
+    const scan = async (when: string) => {
+      for (const n of nodes) {
+        const open = await scanTcp(n.ip, ports);
+        const bad = open.filter((p) => p.port !== ZDB_PORT && p.port !== GATEWAY_PORT);
+        if (bad.length) throw new Error(`${when}: ${n.ip} answers on undeclared TCP ports ${bad.map((p) => p.port).join(", ")}`);
+        const zdb = open.find((p) => p.port === ZDB_PORT);
+        if (ports.includes(ZDB_PORT) && !zdb?.answer.startsWith("+PONG")) throw new Error(`${when}: ${n.ip}'s 0-db server did not answer PING on ${ZDB_PORT}`);
+      }
+      result.notes.push(`scan ${when}: ${ports.length} TCP ports of each node from the bridge, none open but the manifest's (${ZDB_PORT}, ${GATEWAY_PORT})`);
+    };
+    await scan("after registration");
+    const user = await userP;
+    for (const n of onChain) await probe.callUntilAnswer(user, n.twinId, "zos.system.version", o.timeoutMs);
+    result.registered = onChain;
+    result.milestones.all_answer = since();
+    result.notes.push(`every node answers zos.system.version over the relay`);
+    await scan("after the RMB calls");
+    if (o.hold) {
+      console.error(`farm up: ${o.nodes} node(s) in namespace ${o.namespace}; chain ${grid.chainUrl}, relay ${grid.relayUrl} (inside it). Ctrl-C stops the farm.`);
+      console.log(JSON.stringify({ namespace: o.namespace, chain_url: grid.chainUrl, relay_url: grid.relayUrl, nodes: result.nodes, registered: onChain }));
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", () => resolve());
+        process.once("SIGTERM", () => resolve());
+      });
+    }
+    result.ok = true;
+    failed = false;
+  } catch (err) {
+    result.error = (err as Error).message;
+  } finally {
+    for (const [i, vm] of vms.entries()) {
+      const logFile = await vm.finish(failed || Boolean(o.keepLogs));
+      const r = result.nodes.find((x) => x.index === i + 1);
+      if (r) r.log = logFile;
+      else result.nodes.push({ index: i + 1, ip: nodes[i].ip, log: logFile });
+    }
+    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
+    result.seconds = (performance.now() - t0) / 1000;
+    writeFileSync(o.resultFile, JSON.stringify(result, null, 2));
+  }
+}
+
+if (import.meta.main && process.argv[2] === "--inner") {
+  await inner(JSON.parse(process.argv[3]));
+  process.exit(0);
+}
