@@ -5,7 +5,7 @@
 //   filter: substrings; only files whose path contains one of them run.
 // A file that dies without uvu's summary, or exceeds its timeout, counts as one failure.
 import { spawn } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
@@ -58,8 +58,18 @@ function denoBinary(): string {
   return deno;
 }
 
-function runFile(file: string, timeoutS: number): Promise<FileResult> {
+/**
+ * A file may ask for a longer limit than the runner's default with a `// test-timeout: SECONDS` line in its
+ * first lines (the QEMU boot test: a TCG boot, a reboot and workloads take longer than any host suite).
+ */
+export function declaredTimeoutS(source: string): number | null {
+  const m = /^\/\/ test-timeout: (\d+)\s*$/m.exec(source.slice(0, 4096));
+  return m ? Number(m[1]) : null;
+}
+
+function runFile(file: string, defaultTimeoutS: number): Promise<FileResult> {
   const started = performance.now();
+  const timeoutS = Math.max(defaultTimeoutS, declaredTimeoutS(readFileSync(file, "utf8")) ?? 0);
   return new Promise((resolve) => {
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" };
     delete env.NODE_EXTRA_CA_CERTS;

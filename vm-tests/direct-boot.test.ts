@@ -1,3 +1,4 @@
+// test-timeout: 1500
 // The CI vm-test (runs in `npm test`): builds the image twice (same hashes = reproducible), checks
 // the no-shell promise and the image's manifest against the reviewed golden, then boots it once in
 // QEMU (direct PVH boot + btrfs state disk + a blank data disk) against the local grid on the host (dev chain, relay,
