@@ -2,18 +2,10 @@
 // JSON in, typed objects out. `use` runs a call on the granted reference (re-acquired after a restart).
 import type * as $ from "capnp-es";
 import { Flist$Client } from "../schema/gen/flist.ts";
+import type { RootInfo } from "./cache.ts";
 
-export interface FlistRoot {
-  hash: string;
-  root: string;
-  kind: "container" | "vm";
-  kernel?: string;
-  initrd?: string;
-  image?: string;
-  format: "fl" | "flist";
-  files: number;
-  bytes: number;
-}
+/** What `prepare` answers: the driver's own record of a cached root. */
+export type FlistRoot = RootInfo;
 
 type Use = <T>(fn: (c: $.Client) => Promise<T>) => Promise<T>;
 

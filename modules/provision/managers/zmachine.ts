@@ -13,6 +13,8 @@ import type { ZMachineData } from "../../lib/gridtypes/workloads/zmachine.ts";
 import { goIPString } from "../../lib/gridtypes/ip.ts";
 import { macFor } from "../../../capabilities/lib/vm-names.ts";
 import { type WorkloadContext, type WorkloadManager } from "../interfaces.ts";
+import type { FlistRoot } from "../../../capabilities/flist/client.ts";
+import type { TapInfo } from "../../network/taps.ts";
 
 export interface VmInfo {
   id: string;
@@ -34,13 +36,7 @@ export interface HypervisorPort {
   unstream(id: string, url: string): Promise<boolean>;
 }
 
-export interface TapInfo {
-  tap: string;
-  bridge: string;
-  subnet: string;
-  gateway: string;
-  ip_range: string;
-}
+export type { TapInfo };
 
 export interface NetworkPort {
   tap(twin: number, network: string, vmId: string, user: number): Promise<TapInfo>;
@@ -59,15 +55,8 @@ export interface StoragePort {
 
 const ref = (r: StorageRef) => (typeof r === "string" ? { path: r } : { pool: r.pool, name: r.name });
 
-/** CONTRACTS "Flist": the flist driver's minimum interface. */
-export interface FlistInfo {
-  hash: string;
-  root: string;
-  kind: "container" | "vm";
-  kernel?: string;
-  initrd?: string;
-  image?: string;
-}
+/** CONTRACTS "Flist": the part of the flist driver's answer the manager uses. */
+export type FlistInfo = Pick<FlistRoot, "hash" | "root" | "kind" | "kernel" | "initrd" | "image">;
 
 export interface FlistPort {
   prepare(url: string): Promise<FlistInfo>;
