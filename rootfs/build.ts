@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CODE_FOLDERS, DEVICE_MODULES, FEATURE_MODULES, FORBIDDEN_BASENAMES, KERNEL, NODE_TOOLS } from "./image-config.ts";
+import { CODE_FOLDERS, DEVICE_MODULES, FEATURE_MODULES, FORBIDDEN_BASENAMES, KERNEL, HELPER_ENTRIES, NODE_TOOLS } from "./image-config.ts";
 import { bundle, BundleError } from "./lib/bundle.ts";
 import { checkTree, formatViolations, type ImportViolation } from "./lib/import-guard.ts";
 import { type KernelWant, newestKernelPackage, prepareKernel } from "./lib/kernel-package.ts";
@@ -254,6 +254,29 @@ export function bootIpxe(cmdline: string): string {
   return ["#!ipxe", `kernel bzImage ${cmdline}`, "initrd initramfs.cpio.zst", "boot", ""].join("\n");
 }
 
+/**
+ * Scripts the image's code starts as Deno programs of their own (`new URL("./x.ts", import.meta.url)`) that are
+ * neither a manifest entry nor listed in HELPER_ENTRIES: each would be missing from the image.
+ */
+export function unlistedHelperScripts(root: string, listed: string[]): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) {
+        if (name !== "test" && name !== "node_modules") walk(p);
+      } else if (name.endsWith(".ts") && !name.endsWith(".test.ts")) {
+        for (const m of readFileSync(p, "utf8").matchAll(/new URL\("(\.\.?\/[^"]+\.ts)", import\.meta\.url\)/g)) {
+          const rel = relative(root, join(dirname(p), m[1]));
+          if (!listed.includes(rel)) out.push(`${relative(root, p)} starts ${rel}`);
+        }
+      }
+    }
+  };
+  for (const f of CODE_FOLDERS) walk(join(root, f));
+  return out.sort();
+}
+
 /** Entry files (relative to the repo) of every process in the node manifest, via the kernel's own loader. */
 async function manifestEntries(root: string, manifest: string): Promise<string[]> {
   const { loadManifest, formatErrors } = await import("../kernel/mod.ts");
@@ -315,7 +338,12 @@ export async function buildImage(o: BuildOptions = {}): Promise<BuildResult> {
       bundleTo(root, "kernel/mod.ts", join(work, "kernel.js"));
       // Each process of the node manifest becomes one self-contained file at the same path under
       // /lib/zos (npm packages inlined), so the image needs no node_modules and no source tree.
-      for (const entry of await manifestEntries(root, manifest)) {
+      const entries = await manifestEntries(root, manifest);
+      const unlisted = unlistedHelperScripts(root, [...entries, ...HELPER_ENTRIES]);
+      if (unlisted.length) {
+        throw new BuildError(`programs the drivers start are not in the image:\n  ${unlisted.join("\n  ")}\nFix: add them to HELPER_ENTRIES in rootfs/image-config.ts`);
+      }
+      for (const entry of [...entries, ...HELPER_ENTRIES]) {
         const out = join(work, "procs", bundlePath(entry));
         mkdirSync(dirname(out), { recursive: true });
         bundleTo(root, entry, out);

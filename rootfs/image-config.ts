@@ -46,6 +46,14 @@ export const NODE_TOOLS = [
   "/usr/sbin/nft", "/usr/sbin/ip", "/usr/bin/nsenter", "/usr/bin/unshare", "/usr/bin/wireguard-go",
 ];
 
+/**
+ * Deno programs a driver starts itself (by this path next to its own entry, with `${root}/node_modules/deno/deno`
+ * from its `sandbox.run`), bundled like the manifest's entries: the gateway's :443 proxy and the hypervisor's
+ * zlogs streamer. Without them in the image the gateway driver crash-loops and every process holding a
+ * gateway grant waits for it.
+ */
+export const HELPER_ENTRIES = ["capabilities/gateway/proxy.ts", "capabilities/hypervisor/zlogs-stream.ts"];
+
 /** Source folders whose code may go into the image (checked for escaping `file:` imports). */
 export const CODE_FOLDERS = ["kernel", "capabilities", "modules"];
 

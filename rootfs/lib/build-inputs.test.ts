@@ -9,8 +9,8 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { bundle, bundleArgs, esbuildBinary } from "./bundle.ts";
 import { debFileName, ensureDeb } from "./kernel-package.ts";
-import { KERNEL } from "../image-config.ts";
-import { bundlePath, kernelWant, processStub, REPO_ROOT } from "../build.ts";
+import { HELPER_ENTRIES, KERNEL } from "../image-config.ts";
+import { bundlePath, kernelWant, processStub, REPO_ROOT, unlistedHelperScripts } from "../build.ts";
 import { denoBinary } from "../../kernel/sandbox.ts";
 import { tempDir } from "../../tools/test-tmp.ts";
 
@@ -86,6 +86,13 @@ test("the pinned kernel: only the pin's sha256 is ever used", () => {
 
 test("epochs in a version are escaped the way apt-get download names the file", () => {
   assert.is(debFileName("linux-image-x", "1:6.1-2"), "linux-image-x_1%3a6.1-2_amd64.deb");
+});
+
+test("every Deno program a driver starts itself is bundled into the image (HELPER_ENTRIES), and the check sees a missing one", () => {
+  assert.equal(unlistedHelperScripts(REPO_ROOT, HELPER_ENTRIES), []);
+  for (const h of HELPER_ENTRIES) assert.ok(existsSync(join(REPO_ROOT, h)), `${h} exists`);
+  const without = unlistedHelperScripts(REPO_ROOT, HELPER_ENTRIES.filter((h) => !h.includes("gateway")));
+  assert.equal(without, ["capabilities/gateway/proxy-process.ts starts capabilities/gateway/proxy.ts"]);
 });
 
 test.run();
