@@ -67,6 +67,16 @@ test("a node launched as the golden manifest says has no differences", () => {
   assert.equal(checkSandboxFacts(golden, launchedAsReviewed(golden), { kernelIsRoot: true }), []);
 });
 
+test("a bare ${list} variable may expand into several entries (flist's ${hubhosts}); nothing may vanish", () => {
+  const netOf = (f: SandboxFacts) => f.argv.findIndex((a) => a.startsWith("--allow-net="));
+  const three = edit(launchedAsReviewed(golden), "flist", (f) => (f.argv[netOf(f)] = "--allow-net=hub.a:443,hub.b:443,hub.a:9900"));
+  assert.equal(checkSandboxFacts(golden, three, { kernelIsRoot: true }), []);
+  const other = edit(launchedAsReviewed(golden), "flist", (f) => (f.argv[netOf(f)] = "--allow-net=hub.a:443,hub.b:443,hub.a:9900,/etc/shadow"));
+  assert.equal(checkSandboxFacts(golden, other, { kernelIsRoot: true }), [], "the golden alone cannot tell (the kernel's own check can)");
+  const none = edit(launchedAsReviewed(golden), "flist", (f) => (f.argv = f.argv.filter((a) => !a.startsWith("--allow-net"))));
+  assert.equal(checkSandboxFacts(golden, none, { kernelIsRoot: true }), ["flist: lacks --allow-net that its manifest grants (the launch differs from the plan)"]);
+});
+
 test("-A on a module, and any permission flag on a module, are named", () => {
   const ev = edit(launchedAsReviewed(golden), "provision", (f) => f.argv.splice(2, 0, "-A"));
   assert.equal(checkSandboxFacts(golden, ev, { kernelIsRoot: true }), [`provision: runs with all permissions (-A/--allow-all): ${factsOf(ev, "provision").argv.join(" ")}`]);
