@@ -173,6 +173,9 @@ function baseEntries(root: string, initSource: Uint8Array): ImageEntry[] {
     // as on a host): the blockdev driver opens the data disks through group disk.
     { path: "etc/group", type: "file", mode: 0o644, data: new TextEncoder().encode(IMAGE_GROUPS) },
     { path: "var/cache", type: "dir", mode: 0o755 },
+    // wireguard-go keeps its UAPI sockets in /var/run/wireguard (PID 1 links /run/wireguard to the netlink
+    // driver's folder); without /var/run the driver's uid cannot create it and every NR fails at wg.up.
+    { path: "var/run", type: "symlink", mode: 0o777, target: "/run" },
     { path: IMAGE_PATHS.runtime, type: "file", mode: 0o755, source: deno },
     { path: IMAGE_PATHS.init, type: "file", mode: 0o755, data: initSource },
   ];
