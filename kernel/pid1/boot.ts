@@ -89,7 +89,22 @@ export async function boot(o: BootOptions): Promise<never> {
         await kernel?.stop();
       },
       umount: () => {
-        if (stateMounted) sys.umount(STATE_MOUNT);
+        if (!stateMounted) return;
+        // Programs the drivers started (wireguard-go, QEMU) can outlive the kernel's stop, and pools and pinned
+        // namespaces are mounted below the state disk: end every other process, then unmount deepest first.
+        try {
+          process.kill(-1, "SIGKILL");
+        } catch (err) {
+          log(`zos-boot: could not end the remaining processes: ${(err as Error).message}`);
+        }
+        for (const m of mountsBelow(readFileSync("/proc/self/mountinfo", "utf8"), STATE_MOUNT)) {
+          try {
+            sys.umount(m);
+          } catch (err) {
+            log(`zos-boot: unmount ${m}: ${(err as Error).message}`);
+          }
+        }
+        sys.umount(STATE_MOUNT);
       },
     });
   // With C-A-D off, Ctrl-Alt-Del arrives as SIGINT: reboot in order instead of a hard reset.
@@ -223,4 +238,11 @@ export async function boot(o: BootOptions): Promise<never> {
   // PID 1 never exits; the kernel's children keep the event loop busy, this keeps it alive without them.
   setInterval(() => {}, 1 << 30);
   return new Promise<never>(() => {});
+}
+
+/** Mount points strictly below `dir` in /proc/self/mountinfo text, deepest first (the order to unmount them). */
+export function mountsBelow(mountinfo: string, dir: string): string[] {
+  const unescape = (p: string) => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  const points = mountinfo.split("\n").map((l) => l.split(" ")[4]).filter((p): p is string => !!p).map(unescape);
+  return [...new Set(points.filter((p) => p.startsWith(dir + "/")))].sort((a, b) => b.split("/").length - a.split("/").length || b.localeCompare(a));
 }
