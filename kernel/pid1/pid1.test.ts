@@ -352,4 +352,21 @@ test("init refuses to run when it is not PID 1", () => {
   }
 });
 
+test("reboot unmounts what is below the state disk deepest first, and only that", async () => {
+  const { mountsBelow } = await import("./boot.ts");
+  const info = [
+    "22 1 0:20 / / rw - rootfs rootfs rw",
+    "30 22 254:0 / /var/cache rw - btrfs /dev/vda rw",
+    "31 30 254:16 / /var/cache/zos/kernel/blockdev/mnt/pool-a rw - btrfs /dev/vdb rw",
+    "32 30 0:4 net:[4026532] /var/cache/zos/kernel/netlink/ns/host rw - nsfs nsfs rw",
+    "33 31 254:16 /sub /var/cache/zos/kernel/blockdev/mnt/pool-a/vol\\040one rw - btrfs /dev/vdb rw",
+    "34 22 0:21 / /var/cachex rw - tmpfs tmpfs rw",
+  ].join("\n");
+  assert.equal(mountsBelow(info, "/var/cache"), [
+    "/var/cache/zos/kernel/blockdev/mnt/pool-a/vol one",
+    "/var/cache/zos/kernel/netlink/ns/host",
+    "/var/cache/zos/kernel/blockdev/mnt/pool-a",
+  ]);
+});
+
 test.run();
