@@ -50,21 +50,17 @@ export class BlockError extends Error {
   override name = "BlockError";
 }
 
-/** Checks the stored bytes against `id`, decrypts and decompresses with `key`, checks the plaintext
- * against `key`. Any mismatch throws BlockError naming the block: never a wrong plaintext. */
-export function decodeBlock(id: Uint8Array, key: Uint8Array, data: Uint8Array): Uint8Array {
+/** The checks before decryption, shared by both decoders; returns the block's name for errors. */
+function checkStored(id: Uint8Array, key: Uint8Array, data: Uint8Array): string {
   const name = hex(id);
   if (key.length !== 32 || id.length !== 32) throw new BlockError(`block ${name}: id and key must be 32 bytes`);
   if (!equal(blake2b256(data), id)) throw new BlockError(`block ${name}: stored bytes do not match their id (corrupt or tampered)`);
   if (data.length < 16) throw new BlockError(`block ${name}: too short to hold an AES-GCM tag`);
-  let packed: Uint8Array;
-  try {
-    const d = createDecipheriv("aes-256-gcm", key, key.subarray(0, 12));
-    d.setAuthTag(data.subarray(data.length - 16));
-    packed = Buffer.concat([d.update(data.subarray(0, data.length - 16)), d.final()]);
-  } catch {
-    throw new BlockError(`block ${name}: AES-GCM authentication failed (wrong key or tampered block)`);
-  }
+  return name;
+}
+
+/** After decryption, shared by both decoders: bounded snappy, then the plaintext checked against its key. */
+function unpack(name: string, packed: Uint8Array, key: Uint8Array): Uint8Array {
   let plain: Uint8Array;
   try {
     plain = snappyDecompress(packed, BLOCK_SIZE);
@@ -75,14 +71,26 @@ export function decodeBlock(id: Uint8Array, key: Uint8Array, data: Uint8Array): 
   return plain;
 }
 
+/** Checks the stored bytes against `id`, decrypts and decompresses with `key`, checks the plaintext
+ * against `key`. Any mismatch throws BlockError naming the block: never a wrong plaintext. */
+export function decodeBlock(id: Uint8Array, key: Uint8Array, data: Uint8Array): Uint8Array {
+  const name = checkStored(id, key, data);
+  let packed: Uint8Array;
+  try {
+    const d = createDecipheriv("aes-256-gcm", key, key.subarray(0, 12));
+    d.setAuthTag(data.subarray(data.length - 16));
+    packed = Buffer.concat([d.update(data.subarray(0, data.length - 16)), d.final()]);
+  } catch {
+    throw new BlockError(`block ${name}: AES-GCM authentication failed (wrong key or tampered block)`);
+  }
+  return unpack(name, packed, key);
+}
+
 /** decodeBlock with AES-GCM through WebCrypto: native, off the JS thread (Deno runs it on a worker
  * thread), so decryption of one block overlaps hashing and decompressing the next — the materialiser's
  * path. Same checks, same errors. */
 export async function decodeBlockAsync(id: Uint8Array, key: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
-  const name = hex(id);
-  if (key.length !== 32 || id.length !== 32) throw new BlockError(`block ${name}: id and key must be 32 bytes`);
-  if (!equal(blake2b256(data), id)) throw new BlockError(`block ${name}: stored bytes do not match their id (corrupt or tampered)`);
-  if (data.length < 16) throw new BlockError(`block ${name}: too short to hold an AES-GCM tag`);
+  const name = checkStored(id, key, data);
   let packed: Uint8Array;
   try {
     const k = await crypto.subtle.importKey("raw", key as Uint8Array<ArrayBuffer>, "AES-GCM", false, ["decrypt"]);
@@ -90,12 +98,5 @@ export async function decodeBlockAsync(id: Uint8Array, key: Uint8Array, data: Ui
   } catch {
     throw new BlockError(`block ${name}: AES-GCM authentication failed (wrong key or tampered block)`);
   }
-  let plain: Uint8Array;
-  try {
-    plain = snappyDecompress(packed, BLOCK_SIZE);
-  } catch (e) {
-    throw new BlockError(`block ${name}: ${(e as Error).message}`);
-  }
-  if (!equal(blake2b256(plain), key)) throw new BlockError(`block ${name}: plaintext does not match its key`);
-  return plain;
+  return unpack(name, packed, key);
 }
