@@ -76,6 +76,7 @@ if (RMB > 0) {
   console.log("| operation | p50 ms | p99 ms |\n|---|---|---|");
   console.log(`| zos.deployment.deploy answered (accepted) | ${pct(t.accept, 50).toFixed(1)} | ${pct(t.accept, 99).toFixed(1)} |`);
   console.log(`| deploy sent → both workloads ok (read back over RMB) | ${pct(t.deploy, 50).toFixed(1)} | ${pct(t.deploy, 99).toFixed(1)} |`);
+  console.log(`| contract cancelled → the node reports the space free (statistics + pools over RMB) | ${pct(t.freed, 50).toFixed(1)} | ${pct(t.freed, 99).toFixed(1)} |`);
   });
   process.exit(0); // the official clients may leave handles open
 }
