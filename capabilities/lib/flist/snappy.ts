@@ -78,8 +78,11 @@ export function snappyCompress(input: Uint8Array): Uint8Array {
   return out.slice(0, o);
 }
 
-/** Decompresses raw snappy; throws on any malformed input and never produces more than `maxLength` bytes. */
-export function snappyDecompress(input: Uint8Array, maxLength = 1 << 20): Uint8Array {
+/**
+ * Decompresses raw snappy; throws on any malformed input and never produces more than `maxLength` bytes.
+ * With `into` (large enough) the result is a view of it instead of fresh memory.
+ */
+export function snappyDecompress(input: Uint8Array, maxLength = 1 << 20, into?: Uint8Array): Uint8Array {
   let p = 0;
   let len = 0;
   for (let shift = 0; ; shift += 7) {
@@ -89,7 +92,7 @@ export function snappyDecompress(input: Uint8Array, maxLength = 1 << 20): Uint8A
     if (b < 0x80) break;
   }
   if (len > maxLength) throw new Error(`snappy: block claims ${len} bytes, more than the ${maxLength} allowed`);
-  const out = new Uint8Array(len);
+  const out = into && into.length >= len ? into.subarray(0, len) : new Uint8Array(len);
   let o = 0;
   while (p < input.length) {
     const tag = input[p++];
