@@ -4,7 +4,7 @@
 // tree is never edited: each defect gets its own copy (the files git tracks or would track, node_modules
 // linked), removed afterwards.
 //
-// usage: npm run defects [-- --json] [--keep] [id ...]   (no id: all of them; exit 0 = every defect caught)
+// usage: npm run defects [-- --json] [--keep] [--baseline] [id ...]   (no id: all of them; exit 0 = every defect caught)
 import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -84,6 +84,23 @@ function runSuites(dir: string, suites: string[]): Promise<{ code: number; outpu
   });
 }
 
+/** The suites of `d` on the copy without the defect: they must pass, or a red run proves nothing. */
+export async function checkBaseline(d: Defect): Promise<{ green: boolean; detail: string }> {
+  const dir = copyTree();
+  try {
+    const run = await runSuites(dir, d.tests);
+    const red = run.results.filter((r) => r.failed > 0);
+    const missing = d.tests.filter((t) => !run.results.some((r) => r.suite.includes(t)));
+    const fails = [...run.output.matchAll(/FAIL\s+(.*)/g)].map((m) => m[1].trim().slice(0, 160));
+    if (red.length || missing.length) {
+      return { green: false, detail: `without the defect: ${[...red.map((r) => `${r.suite} ${r.failed} failed`), ...missing.map((m) => `${m} did not run`)].join(", ")}${fails.length ? `; failing: ${fails.slice(0, 4).join("; ")}` : ""}` };
+    }
+    return { green: true, detail: `without the defect: ${run.results.map((r) => `${r.suite} ${r.passed} passed`).join(", ")}` };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function checkDefect(d: Defect, keep = false): Promise<DefectResult> {
   const t0 = Date.now();
   const dir = copyTree();
@@ -97,10 +114,10 @@ export async function checkDefect(d: Defect, keep = false): Promise<DefectResult
     if (green.length) {
       return done("missed", `still green with the defect made: ${green.join(", ")}`, run.results);
     }
-    // uvu names the first failing test: the claim the defect broke
-    const first = /FAIL\s+(.*)/.exec(run.output)?.[1]?.trim();
+    // uvu names the failing tests: the claims the defect broke
+    const fails = [...run.output.matchAll(/FAIL\s+(.*)/g)].map((m) => m[1].trim().slice(0, 160));
     const red = run.results.map((r) => `${r.suite} ${r.failed} failed`).join(", ");
-    return done("caught", `red: ${red}${first ? `; first failure: ${first.slice(0, 200)}` : ""}`, run.results);
+    return done("caught", `red: ${red}${fails.length ? `; failing: ${fails.slice(0, 4).join("; ")}${fails.length > 4 ? " …" : ""}` : ""}`, run.results);
   } finally {
     if (keep) console.error(`defect ${d.id}: tree kept at ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
@@ -110,14 +127,15 @@ export async function checkDefect(d: Defect, keep = false): Promise<DefectResult
 async function main(): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ options: { json: { type: "boolean" }, keep: { type: "boolean" }, help: { type: "boolean" } }, allowPositionals: true });
+    parsed = parseArgs({ options: { json: { type: "boolean" }, keep: { type: "boolean" }, baseline: { type: "boolean" }, help: { type: "boolean" } }, allowPositionals: true });
   } catch (e) {
     console.error(`defects: ${(e as Error).message} (see --help)`);
     return 2;
   }
   const { values, positionals } = parsed;
   if (values.help) {
-    console.log(`usage: npm run defects [-- --json] [--keep] [id ...]\nMakes each defect in a copy of the tree and expects every suite listed to fail.\n` +
+    console.log(`usage: npm run defects [-- --json] [--keep] [--baseline] [id ...]\nMakes each defect in a copy of the tree and expects every suite listed to fail.\n` +
+      `--baseline: first runs the suites on the copy without the defect (they must pass)\n` +
       DEFECTS.map((d) => `  ${d.id}  ${d.what}\n     suites: ${d.tests.join(", ")}`).join("\n"));
     return 0;
   }
@@ -130,6 +148,14 @@ async function main(): Promise<number> {
   const results: DefectResult[] = [];
   for (const d of chosen) {
     if (!values.json) console.log(`defect ${d.id}: ${d.what} … (${d.tests.join(", ")})`);
+    if (values.baseline) {
+      const b = await checkBaseline(d);
+      if (!values.json) console.log(`  baseline ${b.green ? "green" : "RED"}: ${b.detail}`);
+      if (!b.green) {
+        results.push({ id: d.id, what: d.what, verdict: "missed", detail: `baseline red (${b.detail}): the defect's red run would prove nothing`, suites: [], seconds: 0 });
+        continue;
+      }
+    }
     const r = await checkDefect(d, Boolean(values.keep));
     results.push(r);
     if (!values.json) console.log(`  ${r.verdict === "caught" ? "caught" : r.verdict.toUpperCase()} in ${r.seconds} s: ${r.detail}`);
