@@ -33,8 +33,10 @@ export interface DefectResult {
 }
 
 /** Copies the files git tracks (and untracked, not ignored ones) into a fresh temp folder. */
-function copyTree(): string {
+export function copyTree(): string {
   const dir = mkdtempSync(join(tmpdir(), "zt-defects-"));
+  // under root the kernel runs each process as its own uid: they must reach the tree like the real one
+  chmodSync(dir, 0o755);
   const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: root, encoding: "utf8" })
     .split("\0").filter(Boolean);
   for (const f of files) {
