@@ -44,6 +44,18 @@ test("a failed call is counted as an error and leaves nothing in flight; the pro
   assert.equal(counters, { calls: 2, errors: 1, inflight: 0, overloaded: 0 });
 });
 
+test("an answer can be read again; one nobody reads, failed, does not end the process", async () => {
+  const { counters, membrane } = driver();
+  const echo = new Echo$Client(membrane());
+  const answer = echo.echo((p) => (p.text = "twice"));
+  assert.is((await answer.promise()).text, "twice");
+  assert.is((await answer.promise()).text, "twice");
+  echo.fail((p) => (p.reason = "unread")); // never read: an unhandled rejection would end this test process
+  for (let i = 0; i < 100 && counters.errors === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(counters, { calls: 2, errors: 1, inflight: 0, overloaded: 0 });
+});
+
 test("the interface check names the interface granted, or says 'different interface' when it has no name", async () => {
   const { counters, membrane } = driver();
   const id = Kv$Client.interfaceId.toString(16);
@@ -87,18 +99,23 @@ test("revocation: the first reason stays; calls, pipelined calls and results rea
   const echo = new Echo$Client(membrane());
   const answered = echo.echo((p) => (p.text = "before"));
   assert.is((await answered.promise()).text, "before");
+  const failed = echo.fail((p) => (p.reason = "own reason"));
+  assert.match((await failure(failed.promise())).message, /own reason/);
   const slow = echo.sleep((p) => (p.ms = 50));
   const pending = echo.newCounter((p) => { p.name = "late"; p.delayMs = 50; });
   revoker.revoke("provider crashed");
   revoker.revoke("second reason");
   assert.equal([revoker.revoked, revoker.reason], [true, "provider crashed"]);
   const msg = `disconnected: ${LABEL} was revoked (provider crashed); ask your Session again`;
+  const calls = counters.calls;
   assert.equal(await failure(answered.promise()), { type: "disconnected", message: msg }, "results read after the revocation");
+  assert.equal(await failure(failed.promise()), { type: "disconnected", message: msg }, "a failure read after the revocation");
   assert.equal(await failure(slow.promise()), { type: "disconnected", message: msg }, "answered after the revocation");
   assert.equal(await failure(pending.getCounter().inc((p) => (p.by = 1)).promise()), { type: "disconnected", message: msg }, "pipelined after");
   assert.equal(await failure(echo.echo((p) => (p.text = "x")).promise()), { type: "disconnected", message: msg });
   await failure(pending.promise());
   assert.is(counters.inflight, 0);
+  assert.is(counters.calls, calls, "nothing after the revocation was let through and counted");
 });
 
 test("a capability that flowed through carries its own label and dies with the grant", async () => {
