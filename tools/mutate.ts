@@ -62,7 +62,8 @@ export const AREAS: Record<string, Area> = {
     get mutate() {
       return [linesOf("kernel/kernel.ts", "private sessionFor(", "private acquire(")];
     },
-    tests: ["kernel/kernel.test.ts"],
+    // sandbox-check: a process whose /proc differs from its plan is given nothing (the `verified` gate)
+    tests: ["kernel/kernel.test.ts", "kernel/test/sandbox-check.test.ts"],
   },
   drivers: {
     why: "the node identity and its signers, RMB envelope signatures and JWT checks",
