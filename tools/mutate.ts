@@ -70,7 +70,7 @@ export const AREAS: Record<string, Area> = {
     mutate: ["capabilities/identity/identity.ts", "capabilities/rmb/jwt.ts", "capabilities/rmb/challenge.ts"],
     // jwt-challenge.test.ts checks the challenge against the official client's known answers without loading
     // it (wire.test.ts compares live, 25 s a run: too slow to run per mutant here)
-    tests: ["capabilities/identity/identity.test.ts", "capabilities/rmb/jwt-challenge.test.ts"],
+    tests: ["capabilities/identity/identity.test.ts", "capabilities/identity/signers.test.ts", "capabilities/rmb/jwt-challenge.test.ts"],
   },
   deployment: {
     why: "what the node accepts: signature verification and the challenge hash of a deployment",
