@@ -110,6 +110,7 @@ export const DEFECTS: Defect[] = [
       find: "const grant = p.spec.grants.find((g) => g.name === name);",
       replace: "const grant = [...this.procs.values()].flatMap((x) => x.spec.grants).find((g) => g.name === name);",
     }],
-    tests: ["kernel/kernel.test.ts", "kernel/test/escape.test.ts"],
+    // (the escape suite catches a Session that serves any name, not this narrower defect)
+    tests: ["kernel/kernel.test.ts"],
   },
 ];
