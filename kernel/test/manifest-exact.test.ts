@@ -223,6 +223,28 @@ test("entry points must be files that exist, relative to the root (checked unles
   assert.not.ok(validateManifest(raw, { path }).ok, "checked by default");
 });
 
+test("names: processes, capabilities and grants 1-32 of a-z, 0-9 and - from a letter; groups also _ and a leading _", () => {
+  const n32 = "a" + "b-9".repeat(10) + "c";
+  const n33 = n32 + "d";
+  const ok = (name: string, group = "disk") => validateManifest({
+    version: 1,
+    processes: {
+      [name]: { kind: "driver", entry: LOG, exposes: { [name]: { interface: "X" } }, linux: { groups: [group] } },
+      m: { kind: "module", entry: LOG, grants: { [name]: { from: name, cap: name } } },
+    },
+  }, { path, checkFiles: false });
+  assert.is(n32.length, 32);
+  assert.ok(ok(n32).ok);
+  assert.ok(ok("a").ok);
+  for (const bad of [n33, "-a", "9a", "a_b", "aB", ""]) {
+    const r = ok(bad);
+    assert.not.ok(r.ok, bad);
+    if (!r.ok) assert.equal(r.errors.filter((e) => e.key === "(name)" || e.key.startsWith("exposes.") || e.key.startsWith("grants.")).map((e) => e.key).slice(0, 3), ["(name)", `exposes.${bad}`, `grants.${bad}`], bad);
+  }
+  for (const g of ["_x", "a_b-9", "v".repeat(32)]) assert.ok(ok("a", g).ok, g);
+  for (const g of ["v".repeat(33), "9a", "-a", "a.b"]) assert.not.ok(ok("a", g).ok, g);
+});
+
 test("formatErrors: one line per error, with the file and the process when there is one", () => {
   assert.is(formatErrors([E(null, "version", "must be 1"), E("a", "kind", "bad")], "m.json"), 'm.json: version: must be 1\nm.json: process "a", kind: bad');
   assert.is(formatErrors([E(null, "x", "y")]), "manifest: x: y");
