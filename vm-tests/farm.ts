@@ -237,7 +237,7 @@ async function inner(o: FarmOptions & { resultFile: string; work: string; namesp
     if (o.nodes > 1 && !o.hold) await scan("with the network and the 0-db deployed");
     if (o.hold) {
       console.error(`farm up: ${o.nodes} node(s) in namespace ${o.namespace}; chain ${grid.chainUrl}, relay ${grid.relayUrl} (inside it). Ctrl-C stops the farm.`);
-      console.log(JSON.stringify({ namespace: o.namespace, chain_url: grid.chainUrl, relay_url: grid.relayUrl, nodes: result.nodes, registered: onChain }));
+      console.log(JSON.stringify({ namespace: o.namespace, chain_url: grid.chainUrl, relay_url: grid.relayUrl, nodes: result.nodes, registered: onChain, access_node: result.access }));
       await new Promise<void>((resolve) => {
         process.once("SIGINT", () => resolve());
         process.once("SIGTERM", () => resolve());
