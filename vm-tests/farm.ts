@@ -7,7 +7,7 @@
 // ports are scanned from the bridge (only the 0-db server's 9900 may answer).
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { connect, createServer, type Server } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -84,8 +84,13 @@ export async function runFarm(o: FarmOptions, log: (line: string) => void = (l) 
 
 /** A TCP relay from the bridge's gateway address to the same port on loopback (the dev grid listens there only). */
 function relayPort(port: number): Promise<Server> {
+  // A node killed mid-connection never closes its end: close() alone would wait for those forever.
+  const open = new Set<Socket>();
   const server = createServer((inbound) => {
     const out = connect(port, "127.0.0.1");
+    open.add(inbound).add(out);
+    inbound.once("close", () => open.delete(inbound));
+    out.once("close", () => open.delete(out));
     inbound.pipe(out).pipe(inbound);
     const close = () => {
       inbound.destroy();
@@ -94,6 +99,11 @@ function relayPort(port: number): Promise<Server> {
     inbound.on("error", close);
     out.on("error", close);
   });
+  const close = server.close.bind(server);
+  server.close = (cb?: (err?: Error) => void) => {
+    for (const s of open) s.destroy();
+    return close(cb);
+  };
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, FARM_GATEWAY, () => resolve(server));
@@ -148,10 +158,15 @@ async function inner(o: FarmOptions & { resultFile: string; work: string; namesp
     cleanups.push(() => grid.stop());
     const portOf = (u: string) => Number(new URL(u).port);
     const onBridge = (u: string) => u.replace(/\/\/(127\.0\.0\.1|localhost)/, `//${FARM_GATEWAY}`);
-    const cmdline = `${sc.BASE_CMDLINE} runmode=dev farmer_id=1 zos-debug-vm substrate=${onBridge(grid.chainUrl)} ` +
+    // no_timer_check: on a loaded host TCG is too slow for the guest kernel's IO-APIC timer check, which then
+    // panics ("IO-APIC + timer doesn't work!"); a node of a farm booting next to others hit it
+    const cmdline = `${sc.BASE_CMDLINE} no_timer_check runmode=dev farmer_id=1 zos-debug-vm substrate=${onBridge(grid.chainUrl)} ` +
       `relay=${onBridge(grid.relayUrl)} activation=${onBridge(grid.activationUrl)}`;
     const bs = await sc.bootServer(o.outDir, cmdline);
-    cleanups.push(() => new Promise<void>((r) => bs.server.close(() => r())));
+    cleanups.push(() => new Promise<void>((r) => {
+      bs.server.close(() => r());
+      bs.server.closeAllConnections?.();
+    }));
     for (const port of [portOf(grid.chainUrl), portOf(grid.relayUrl), portOf(grid.activationUrl), bs.port]) {
       const s = await relayPort(port);
       cleanups.push(() => new Promise<void>((r) => s.close(() => r())));
@@ -189,7 +204,8 @@ async function inner(o: FarmOptions & { resultFile: string; work: string; namesp
           "-drive", `file=${data},if=virtio,format=raw`,
         ],
         noReboot: true,
-        timeoutMs: o.hold ? 365 * 86_400_000 : o.timeoutMs + 300_000,
+        // a hard cap against a hung run: boot and registration (timeoutMs), then the network, 0-db and laptop steps
+        timeoutMs: o.hold ? 365 * 86_400_000 : 3 * o.timeoutMs,
       }));
     }
     for (const [i, vm] of vms.entries()) {
@@ -254,7 +270,10 @@ async function inner(o: FarmOptions & { resultFile: string; work: string; namesp
       if (r) r.log = logFile;
       else result.nodes.push({ index: i + 1, ip: nodes[i].ip, log: logFile });
     }
-    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
+    // each step bounded: a cleanup that hangs must not keep the farm (and its namespace) up
+    for (const c of cleanups.reverse()) {
+      await Promise.race([Promise.resolve().then(c).catch(() => {}), new Promise((r) => setTimeout(r, 20_000))]);
+    }
     result.seconds = (performance.now() - t0) / 1000;
     writeFileSync(o.resultFile, JSON.stringify(result, null, 2));
   }
