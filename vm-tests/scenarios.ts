@@ -30,6 +30,8 @@ export interface Grid {
   activationUrl: string;
   /** a genesis-funded dev account (alice) for the host-side grid user */
   userFunderMnemonic: string;
+  /** the dev account whose twin owns farm 1 (the farmer signs the access node's public config) */
+  farmerMnemonic: string;
   stop(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export async function startGrid(opts: { log?: (line: string) => void } = {}): Pr
       relayUrl: relay.url,
       activationUrl: activation.url,
       userFunderMnemonic: account("alice"),
+      farmerMnemonic: account("farmer"),
       stop: stopAll,
     };
   } catch (err) {

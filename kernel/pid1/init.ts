@@ -6,6 +6,7 @@ import { boot, type BootOptions } from "./boot.ts";
 import { activationUrls, type BootParams, relayUrls, substrateUrls } from "./cmdline.ts";
 import { denoSys } from "./libc.ts";
 import { diskVars, prepareWireguard } from "./node-devices.ts";
+import { setupUplink } from "./uplink.ts";
 
 /** Where the image build puts the bundled capability kernel (exports startKernel). */
 export const KERNEL_BUNDLE = "/lib/zos/kernel/mod.js";
@@ -81,6 +82,15 @@ export async function main(): Promise<void> {
       for (const d of ["", "chain", "hostfacts", "kv", "identity"]) mkdirSync(`${stateDir}/${d}`, { recursive: true, mode: 0o700 });
       // wireguard-go's control sockets land in the netlink driver's UAPI folder (its manifest args)
       prepareWireguard(`${stateDir}/netlink/wg`);
+      // Zero-OS's single-NIC public side (br-pub on zos, the public and ndmz namespaces' uplinks), before the
+      // netlink driver starts and finds the namespaces pinned in its folder
+      try {
+        const u = await setupUplink(opts.sys, { pinDir: `${stateDir}/netlink/ns`, uapiDir: `${stateDir}/netlink/wg`, nicMac: ctx.net.mac });
+        ctx.trace.note(`uplink: br-pub on zos; public ${u.public || "no lease"}; ndmz npub4 ${u.npub4 || "no lease"}${u.gateway ? ` via ${u.gateway}` : ""}` +
+          (u.stale.length ? `; stale pins removed: ${u.stale.join(",")}` : "") + (u.notes.length ? `; ${u.notes.join("; ")}` : ""));
+      } catch (err) {
+        ctx.trace.note(`uplink: not made (${(err as Error).message}): the node's networks cannot leave it`);
+      }
       const handle = await mod.startKernel({
         manifest: MANIFEST_PATH,
         stateDir,
