@@ -87,6 +87,12 @@ interface Proc {
   served: Set<{ revoker: Revoker; grantee: string; grant: string }>;
   exited: Promise<void>;
   restartTimer: ReturnType<typeof setTimeout> | null;
+  /**
+   * Starts killed for not answering health in time. Each one doubles the next start's health timeout (up to 8×):
+   * on a machine under load a process that needs longer than its manifest says would otherwise be killed at
+   * the same point of every start, forever (the fault suite saw the chain driver do that at load 30).
+   */
+  slowStarts: number;
   /** Resolves true once /proc matched the launch plan (this generation), false on a mismatch or exit. */
   verified: Promise<boolean>;
   settleVerified: (ok: boolean) => void;
@@ -188,7 +194,7 @@ export class Kernel {
       this.procs.set(spec.name, {
         spec, index, state: "pending", identity: null, child: null, conn: null, connClosed: false, control: null, generation: 0,
         restarts: 0, startedAt: 0, readyWaiters: [], held: new Map(), pendingAcquire: new Map(), served: new Set(),
-        exited: Promise.resolve(), restartTimer: null, verified: Promise.resolve(false), settleVerified: () => {}, sandbox: null,
+        exited: Promise.resolve(), restartTimer: null, slowStarts: 0, verified: Promise.resolve(false), settleVerified: () => {}, sandbox: null,
       });
       for (const g of spec.grants) this.counters.set(`${spec.name}.${g.name}`, { calls: 0, errors: 0, inflight: 0, overloaded: 0 });
     });
@@ -385,7 +391,8 @@ export class Kernel {
     // Readiness is a health call, polled until it says ready (a sleep would be a guess). The first answer
     // proves the process is Deno running its entry: then /proc is checked against the plan, before the
     // process is announced as spawned or given anything through its Session.
-    const deadline = performance.now() + spec.healthTimeoutMs;
+    const healthMs = spec.healthTimeoutMs * 2 ** Math.min(p.slowStarts, 3);
+    const deadline = performance.now() + healthMs;
     const alive = () => !this.stopping && p.generation === generation && !p.connClosed;
     while (alive()) {
       const left = deadline - performance.now();
@@ -402,7 +409,8 @@ export class Kernel {
       if (ready === "ready") break;
       if (performance.now() > deadline) {
         if (alive()) {
-          this.emit("unhealthy", { process: spec.name, afterMs: spec.healthTimeoutMs });
+          this.emit("unhealthy", { process: spec.name, afterMs: healthMs });
+          p.slowStarts++;
           child.kill("SIGKILL");
         }
         return;
