@@ -82,12 +82,14 @@ export async function startGatewayAccess(o: {
   domain: string;
   /** the port of the last start, tried first */
   port?: number;
+  /** the LAN namespace's link the demo backends' addresses go on (default "lan", dev/underlay.ts) */
+  lanLink?: string;
   log: (l: string) => void;
 }): Promise<{ access: GatewayAccess; stop: () => Promise<void> }> {
   const lanNs = (...args: string[]) => execFileSync("nsenter", [`--net=${o.lanNetns}`, "--", "ip", ...args], { stdio: ["ignore", "ignore", "pipe"] });
   for (const a of [DEMO_HTTP, DEMO_TLS]) {
     try {
-      lanNs("addr", "add", `${a.split(":")[0]}/24`, "dev", "lan");
+      lanNs("addr", "add", `${a.split(":")[0]}/24`, "dev", o.lanLink ?? "lan");
     } catch (e) {
       if (!/File exists/.test(String((e as { stderr?: Buffer }).stderr ?? ""))) throw e;
     }
@@ -98,6 +100,7 @@ export async function startGatewayAccess(o: {
   const leaf = issueLeaf(demoCa, DEMO_TLS_NAME, 30);
   writeFileAtomic(join(demoDir, "ca.pem"), demoCa.certPem, { mode: 0o644 });
   const socket = join(o.stateDir, "lan", "gateway.sock");
+  mkdirSync(join(o.stateDir, "lan"), { recursive: true, mode: 0o700 });
   const cfg = { socket, forward: `${o.publicIp}:443`, http: [DEMO_HTTP], tls: [{ listen: DEMO_TLS, cert: leaf.certPem, key: leaf.keyPem, name: DEMO_TLS_NAME }] };
   const entry = fileURLToPath(new URL("./lan-services.ts", import.meta.url));
   const child: ChildProcess = spawn("nsenter", [

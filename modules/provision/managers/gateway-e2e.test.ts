@@ -13,7 +13,7 @@
 //   - cancelling a contract removes its route while the others keep serving.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
@@ -25,7 +25,8 @@ import { ensureDevUser } from "../../../cli/commands/dev/user.ts";
 import { openSession } from "../../../cli/commands/client/session.ts";
 import { cancelContract } from "../../../cli/commands/client/deploy.ts";
 import { submitTx } from "../../../cli/commands/client/chain_tx.ts";
-import { repoRoot } from "../../../kernel/sandbox.ts";
+import { denoBinary, repoRoot } from "../../../kernel/sandbox.ts";
+import { networkId } from "../../lib/gridtypes/names.ts";
 import { tempDir } from "../../../tools/test-tmp.ts";
 
 const root = process.getuid?.() === 0;
@@ -37,6 +38,10 @@ let grid: DevGrid;
 let ca = "";
 let demoCa = "";
 const log: string[] = [];
+const NR_BACKEND = "10.40.1.2:8080";
+const VM_NS = `zt-gwvm${process.pid}`;
+const VM_LINK = `zt-gwv${process.pid}`.slice(0, 15);
+let vmBackend: ChildProcess | null = null;
 const deployed: Record<string, number> = {};
 
 function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -87,6 +92,12 @@ t.before(async () => {
 });
 
 t.after(async () => {
+  if (vmBackend && vmBackend.exitCode === null) vmBackend.kill("SIGKILL");
+  if (root) {
+    try {
+      execFileSync("ip", ["netns", "del", VM_NS], { stdio: "ignore" }); // its veth (and the peer on the bridge) go with it
+    } catch { /* not made */ }
+  }
   await grid?.stop();
 });
 
@@ -155,6 +166,55 @@ t("examples/gateway-fqdn.json: TLS passed through, the client sees the backend's
   assert.ok(h.ok, h.error);
   assert.is(h.body, "passthrough app.example.test");
   assert.not.ok((await curl("app.example.test", ca)).ok, "the node's CA did not sign what the client saw");
+});
+
+t("the network field: a backend inside the user's NR, reached through the gateway", async () => {
+  if (!root) return;
+  // one deployment: the NR (this node joins the user's network) and a name proxy to a private IP in it
+  const file = join(dir, "nr-gateway.json");
+  writeFileSync(file, JSON.stringify({
+    version: 0, metadata: "", description: "gateway to a backend on the user's network",
+    workloads: [
+      {
+        version: 0, name: "gwnet", type: "network", metadata: "", description: "",
+        data: { ip_range: "10.40.0.0/16", subnet: "10.40.1.0/24", wireguard_private_key: "IP9a9XyrZPF+X6F5/wvchvW3a1DLJA9EfEZb8qMKrlA=", wireguard_listen_port: 3401, peers: [] },
+      },
+      {
+        version: 0, name: "nrweb", type: "gateway-name-proxy", metadata: "", description: "",
+        data: { name: "nrapp", tls_passthrough: false, backends: [`http://${NR_BACKEND}`], network: "gwnet" },
+      },
+    ],
+  }));
+  const r = await zos(["client", "deploy", file, "--endpoints", grid.endpointsFile!, "--json"]);
+  assert.is(r.code, 0, `deploy failed: ${r.stdout}\n${r.stderr}`);
+  const wls = JSON.parse(r.stdout.trim().split("\n").at(-1)!).deployment.workloads;
+  assert.equal(wls.map((w: { name: string; result: { state: string } }) => [w.name, w.result.state]), [["gwnet", "ok"], ["nrweb", "ok"]], JSON.stringify(wls));
+  // a VM stand-in on the NR's bridge (in the node's host namespace): 10.40.1.2, default via the NR
+  const netId = networkId(grid.user.twinId, "gwnet");
+  const hostNs = join(dir, "dev", "node", "netlink", "ns", "host");
+  const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+  sh("ip", ["netns", "add", VM_NS]);
+  sh("nsenter", [`--net=${hostNs}`, "--", "ip", "link", "add", VM_LINK, "type", "veth", "peer", "name", "eth0", "netns", VM_NS]);
+  sh("nsenter", [`--net=${hostNs}`, "--", "ip", "link", "set", VM_LINK, "master", `b-${netId}`, "up"]);
+  for (const a of [["addr", "add", `${NR_BACKEND.split(":")[0]}/24`, "dev", "eth0"], ["link", "set", "eth0", "up"], ["link", "set", "lo", "up"], ["route", "add", "default", "via", "10.40.1.1"]]) {
+    sh("ip", ["-n", VM_NS, ...a]);
+  }
+  vmBackend = spawn("ip", ["netns", "exec", VM_NS, denoBinary(), "run", "--quiet", "--no-lock", "--allow-net", join(repoRoot, "capabilities", "gateway", "test", "backends.ts"), JSON.stringify({ http: [NR_BACKEND], tls: [] })], { stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise<void>((resolve, reject) => {
+    vmBackend!.stdout!.on("data", (d) => String(d).includes("ready") && resolve());
+    vmBackend!.once("exit", (c) => reject(new Error(`backend exited (${c})`)));
+  });
+  const h = await curl(`nrapp.${DOMAIN}`, ca, "/private");
+  assert.ok(h.ok, h.error);
+  assert.is(h.body, `backend ${NR_BACKEND} /private host=nrapp.${DOMAIN}:${grid.gateway!.host_port}`);
+  // a network this twin does not have on the node is refused with what to do
+  const bad = JSON.parse(readFileSync(join(repoRoot, "examples", "gateway-name.json"), "utf8"));
+  bad.workloads[0].data = { name: "nrbad", tls_passthrough: false, backends: [`http://${NR_BACKEND}`], network: "nosuchnet" };
+  writeFileSync(file, JSON.stringify(bad));
+  const r2 = await zos(["client", "deploy", file, "--endpoints", grid.endpointsFile!, "--json"]);
+  assert.is(r2.code, 1, r2.stdout + r2.stderr);
+  const wl = JSON.parse(r2.stdout.trim().split("\n").at(-1)!).deployment.workloads[0];
+  assert.match(wl.result.message, /network "nosuchnet" of twin \d+ does not exist on this node: add this node to the network/);
 });
 
 t("a name whose contract belongs to another twin is refused", async () => {
