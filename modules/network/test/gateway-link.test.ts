@@ -4,6 +4,8 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { checkBackends, GW_LINK_PUBLIC, linkName, linkOps, unlinkOps } from "../gateway-link.ts";
+import { NetworkService } from "../service.ts";
+import { networkId } from "../../lib/gridtypes/names.ts";
 
 const t = suite("gateway link into an NR");
 const layout = { host: "host", public: "public", ndmz: "ndmz" };
@@ -41,3 +43,64 @@ t("unlink: routes no other gateway of the NR needs; the link itself with the las
 });
 
 t.run();
+
+// The service's checks, with test doubles for the netlink grant (records the ops, answers route.list and
+// link.list from what it was told) and the kv store (a Map): which twin's network a gateway may reach.
+
+function serviceWith(routes: { dst: string; dev: string }[]) {
+  const applied: Record<string, unknown>[][] = [];
+  const kv = new Map<string, Uint8Array>();
+  const store = {
+    get: (k: string) => Promise.resolve(kv.get(k) ?? null),
+    put: (k: string, v: Uint8Array) => Promise.resolve(void kv.set(k, v)),
+    delete: (k: string) => Promise.resolve(void kv.delete(k)),
+    list: (p: string) => Promise.resolve([...kv.keys()].filter((k) => k.startsWith(p))),
+  };
+  const apply = (ops: Record<string, unknown>[]) => {
+    applied.push(ops);
+    return Promise.resolve(ops.map((o) => (o.op === "route.list" ? routes : o.op === "link.list" ? [] : null)));
+  };
+  const svc = new NetworkService(layout, apply, store);
+  const nr = (twin: number, name: string, subnet: string) => {
+    const netId = networkId(twin, name);
+    kv.set(`nr/${netId}`, new TextEncoder().encode(JSON.stringify({ workloadId: `${twin}-1-${name}`, twin, name, netId, port: 1, ndmzIp: "", subnet, config: {} })));
+    return netId;
+  };
+  return { svc, applied, kv, nr };
+}
+
+const t2 = suite("gateway link: whose network");
+
+t2("another twin's network of the same name is not reachable: it does not exist for this twin", async () => {
+  const { svc, nr, applied } = serviceWith([]);
+  nr(7, "net1", "10.40.1.0/24");
+  const req = { twin: 8, workloadId: "8-2-gw", name: "net1", type: "gateway-link", data: { backends: ["10.40.1.2"] } };
+  try {
+    await svc.provision(req);
+    assert.unreachable("twin 8 reached twin 7's network");
+  } catch (e) {
+    assert.match((e as Error).message, /network "net1" of twin 8 does not exist on this node/);
+  }
+  assert.equal(applied, [], "nothing changed");
+});
+
+t2("a backend IP already routed to another network is refused; the twin's own link is made", async () => {
+  const mine = networkId(8, "net1");
+  const { svc, nr, applied, kv } = serviceWith([{ dst: "10.40.1.2/32", dev: "g-someoneelse" }]);
+  nr(8, "net1", "10.40.1.0/24");
+  const req = { twin: 8, workloadId: "8-2-gw", name: "net1", type: "gateway-link", data: { backends: ["10.40.1.2"] } };
+  try {
+    await svc.provision(req);
+    assert.unreachable("a second network took over 10.40.1.2");
+  } catch (e) {
+    assert.match((e as Error).message, /backend 10\.40\.1\.2 is already reached through another network on this gateway/);
+  }
+  assert.not.ok(kv.has("gwlink/8-2-gw"));
+  const ok = await svc.provision({ ...req, data: { backends: ["10.40.1.3"] } });
+  assert.equal(ok, { link: `g-${mine}`, source: GW_LINK_PUBLIC });
+  assert.ok(applied.at(-1)!.some((o) => o.op === "link.add" && o.peerNs === `n-${mine}`));
+  await svc.deprovision({ twin: 8, name: "", workloadId: "8-2-gw", type: "gateway-link" });
+  assert.not.ok(kv.has("gwlink/8-2-gw"), "record removed on delete");
+});
+
+t2.run();
