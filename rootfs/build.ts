@@ -18,12 +18,13 @@ import { type KernelWant, newestKernelPackage, prepareKernel } from "./lib/kerne
 import { selectModules } from "./lib/modules-select.ts";
 import { canonicalEntries, type ImageEntry, writeNewc } from "./lib/newc.ts";
 import { readImageManifest } from "./lib/read-image-manifest.ts";
+import { KERNEL_GROUPS } from "../capabilities/lib/linux-groups.ts";
 
 export const REPO_ROOT = join(fileURLToPath(new URL(".", import.meta.url)), "..");
 export const DEFAULT_OUT = join(REPO_ROOT, "rootfs", "out");
 export const DEFAULT_CACHE = join(REPO_ROOT, "rootfs", "cache");
-/** /etc/group of the image: only groups with Debian's static gids (base-passwd), no members. */
-export const IMAGE_GROUPS = "root:x:0:\ndisk:x:6:\n";
+/** /etc/group of the image: root and the kernel's group table (disk: Debian's static gid; vm), no members. */
+export const IMAGE_GROUPS = `root:x:0:\n${Object.entries(KERNEL_GROUPS).map(([n, gid]) => `${n}:x:${gid}:\n`).join("")}`;
 /** Paths inside the image that other parts rely on. */
 export const IMAGE_PATHS = {
   runtime: "usr/bin/deno",

@@ -6,6 +6,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, stat
 import { basename, join } from "node:path";
 import { must, run } from "./tools.ts";
 import { parseBlkidExport, parseFsUsage, parseQgroups, parseSubvolumes } from "./parse.ts";
+import { VM_GID } from "../lib/linux-groups.ts";
 import { chmod, chown, mountBtrfs, qgroupLimit, subvolumeCreate, subvolumeDelete, unmount } from "./syscalls.ts";
 import { measureSeekTime, type SeekTime } from "./seektime.ts";
 import { writeFileAtomic } from "../lib/fs/atomic.ts";
@@ -221,6 +222,7 @@ export class BlockDevDriver {
     if (!this.#isSubvolume(path)) {
       subvolumeCreate(mnt, name);
       qgroupLimit(path, limit);
+      shareWithVm(path, 0o2770); // a VM's 9p share: QEMU writes it through the vm group (set-gid: new files stay in it)
       return;
     }
     // a replay after a crash between create and limit lands here: the limit is (re)applied, through the pool
@@ -292,6 +294,9 @@ export class BlockDevDriver {
     if (!(await this.#subvols(mnt)).some((s) => s.name === VDISKS)) {
       await must("btrfs", ["subvolume", "create", dir], "subvolume create vdisks");
     }
+    // QEMU (the vm group) reaches a vdisk by its path; nobody lists them
+    const st = statSync(dir);
+    if (st.gid !== VM_GID || (st.mode & 0o777) !== 0o710) shareWithVm(dir, 0o710);
     return dir;
   }
 
@@ -311,6 +316,9 @@ export class BlockDevDriver {
       closeSync(openSync(path, "wx", 0o600));
       current = 0;
     }
+    // read-write for QEMU through the vm group (again on a replay: a crash may have come between)
+    const st = statSync(path);
+    if (st.gid !== VM_GID || (st.mode & 0o777) !== 0o660) shareWithVm(path, 0o660);
     // NOCOW only takes on an empty file (WORKLOADS.md §1); an empty leftover of a crash gets it again
     if (current === 0) await must("chattr", ["+C", path], `chattr +C ${name}`);
     if (current < size) await this.#allocate(path, name, size);
@@ -343,4 +351,10 @@ export class BlockDevDriver {
     rmSync(join(dir, name), { force: true });
     await run("btrfs", ["filesystem", "sync", this.#mnt(pool)]);
   }
+}
+
+/** Hands `path` to the vm group (the driver keeps its uid; chgrp to a group it is in needs no capability). */
+function shareWithVm(path: string, mode: number): void {
+  chown(path, 0xffffffff, VM_GID); // (uid_t)-1: owner unchanged
+  chmod(path, mode); // after chown, which clears set-gid
 }
