@@ -131,12 +131,14 @@ function ownDir(dir: string, mode: number): void {
  * elsewhere) and without crossing into another filesystem: what a driver mounted in its folder (the
  * blockdev driver's pools) holds other owners' data and is not the kernel's to hand over.
  */
-function chownTree(path: string, uid: number, gid: number, dev?: number): void {
+function chownTree(path: string, uid: number, gid: number, keepGroups: readonly number[], dev?: number): void {
   const st = lstatSync(path);
   // A mount point inside (pools, the netlink driver's namespace pins) is not a file to hand over.
   if (dev !== undefined && st.dev !== dev) return;
-  if (st.uid !== uid || st.gid !== gid) lchownSync(path, uid, gid);
-  if (st.isDirectory()) for (const name of readdirSync(path)) chownTree(join(path, name), uid, gid, st.dev);
+  // A file the driver gave to one of its own groups (flist roots to `vm`) keeps that group.
+  const group = keepGroups.includes(st.gid) ? st.gid : gid;
+  if (st.uid !== uid || st.gid !== group) lchownSync(path, uid, group);
+  if (st.isDirectory()) for (const name of readdirSync(path)) chownTree(join(path, name), uid, gid, keepGroups, st.dev);
 }
 
 /**
@@ -288,7 +290,7 @@ export class Kernel {
     const groups: number[] = [];
     for (const name of p.spec.linux.groups) {
       const gid = groupId(name);
-      if (gid === null) throw new Error(`process "${p.spec.name}": linux.groups names "${name}", which this host does not have (/etc/group)`);
+      if (gid === null) throw new Error(`process "${p.spec.name}": linux.groups names "${name}", which is not in the kernel's group table (capabilities/lib/linux-groups.ts)`);
       groups.push(gid);
     }
     return { uid: id, gid: id, groups, capabilities: [...p.spec.linux.capabilities] };
@@ -305,8 +307,9 @@ export class Kernel {
     const st = lstatSync(dir);
     if (!st.isDirectory()) throw new Error(`${dir} (state of ${p.spec.name}) is not a directory; move it away`);
     chmodSync(dir, 0o700);
-    // Files the kernel's caller wrote since (the dev faucet) are handed over too, at every start.
-    if (p.identity) chownTree(dir, p.identity.uid, p.identity.gid);
+    // Files the kernel's caller wrote since (the dev faucet) are handed over too, at every start; files the
+    // driver gave to one of its groups (flist roots to `vm`) keep that group.
+    if (p.identity) chownTree(dir, p.identity.uid, p.identity.gid, p.identity.groups);
   }
 
   private async launch(p: Proc, onAnswered?: () => void): Promise<void> {
