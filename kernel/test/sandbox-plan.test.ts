@@ -2,6 +2,7 @@
 // without a kernel: the exact command line a process gets, started for real (as this user, and under root
 // through setpriv as its own uid with one capability), and read back from /proc. The kernel suites run the
 // same code with whole manifests; this one is fast enough to run for every mutant (`npm run mutate -- sandbox`).
+import { VM_GID } from "../../capabilities/lib/linux-groups.ts";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn } from "node:child_process";
@@ -102,17 +103,14 @@ test("capability masks and names as /proc/PID/status prints them", () => {
   assert.is(setprivCapName("CAP_NET_BIND_SERVICE"), "net_bind_service");
 });
 
-test("group names resolve through the group file; numbers pass through; unknown or unreadable is null", () => {
-  const file = join(tmp, "group");
-  writeFileSync(file, "root:x:0:\ndisk:x:6:a,b\nbroken:x:seven:\nvm:x:991:\n");
-  assert.is(groupId("disk", file), 6);
-  assert.is(groupId("vm", file), 991);
-  assert.is(groupId("root", file), 0);
-  assert.is(groupId("42", file), 42);
-  assert.is(groupId("broken", file), null);
-  assert.is(groupId("dis", file), null);
-  assert.is(groupId("nobody-here", file), null);
-  assert.is(groupId("disk", join(tmp, "no-such-file")), null);
+test("group names resolve through the kernel's fixed table, never the host's /etc/group; anything else is null", () => {
+  assert.is(groupId("disk"), 6);
+  assert.is(groupId("vm"), VM_GID);
+  assert.is(groupId("root"), null);
+  assert.is(groupId("6"), null, "a number is not a group name");
+  assert.is(groupId("dis"), null);
+  assert.is(groupId("toString"), null, "the table's prototype is not a group");
+  assert.is(groupId("__proto__"), null);
 });
 
 const base: SandboxFacts = {
