@@ -6,6 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
 import { basename, join } from "node:path";
 import { must, run } from "./tools.ts";
 import { parseBlkidExport, parseFsUsage, parseQgroups, parseSubvolumes } from "./parse.ts";
+import { VM_GID } from "../lib/linux-groups.ts";
 import { chmod, chown, ENOSPC, mountBtrfs, nocowAllocate, qgroupLimit, subvolumeCreate, subvolumeDelete, SyscallError, unmount } from "./syscalls.ts";
 import { measureSeekTime, type SeekTime } from "./seektime.ts";
 import { writeFileAtomic } from "../lib/fs/atomic.ts";
@@ -221,6 +222,7 @@ export class BlockDevDriver {
     if (!this.#isSubvolume(path)) {
       subvolumeCreate(mnt, name);
       qgroupLimit(path, limit);
+      shareWithVm(path, 0o2770); // a VM's 9p share: QEMU writes it through the vm group (set-gid: new files stay in it)
       return;
     }
     // a replay after a crash between create and limit lands here: the limit is (re)applied, through the pool
@@ -291,6 +293,9 @@ export class BlockDevDriver {
     const mnt = this.#root(pool);
     const dir = join(mnt, VDISKS);
     if (!this.#isSubvolume(dir)) subvolumeCreate(mnt, VDISKS);
+    // QEMU (the vm group) reaches a vdisk by its path; nobody lists them
+    const st = statSync(dir);
+    if (st.gid !== VM_GID || (st.mode & 0o777) !== 0o710) shareWithVm(dir, 0o710);
     return dir;
   }
 
@@ -304,7 +309,11 @@ export class BlockDevDriver {
     if (!(size > 0)) deny("a vdisk needs a size > 0");
     // create, NOCOW while empty (WORKLOADS.md §1: it only takes on an empty file; an empty leftover of a crash
     // gets it again) and preallocate: open + two ioctls + fallocate(2), no chattr/fallocate processes
-    this.#allocate(join(this.#vdiskDir(pool), name), name, size);
+    const path = join(this.#vdiskDir(pool), name);
+    this.#allocate(path, name, size);
+    // read-write for QEMU through the vm group (again on a replay: a crash may have come between)
+    const st = statSync(path);
+    if (st.gid !== VM_GID || (st.mode & 0o777) !== 0o660) shareWithVm(path, 0o660);
   }
 
   #allocate(path: string, name: string, size: number): void {
@@ -335,4 +344,10 @@ export class BlockDevDriver {
     rmSync(join(dir, name), { force: true });
     await run("btrfs", ["filesystem", "sync", this.#mnt(pool)]);
   }
+}
+
+/** Hands `path` to the vm group (the driver keeps its uid; chgrp to a group it is in needs no capability). */
+function shareWithVm(path: string, mode: number): void {
+  chown(path, 0xffffffff, VM_GID); // (uid_t)-1: owner unchanged
+  chmod(path, mode); // after chown, which clears set-gid
 }
