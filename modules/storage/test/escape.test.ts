@@ -170,7 +170,7 @@ t("`zos caps audit` shows every storage grant with its restrictions and the driv
   assert.ok(p("attacker").reach.some((x) => x.capability === "blockdev.blockdev"), "the audit says storage's grantees reach the driver through it");
   assert.equal(p("attacker").linux.capabilities, []);
   assert.equal([...p("blockdev").linux.capabilities].sort(), ["CAP_CHOWN", "CAP_SYS_ADMIN"]);
-  assert.equal(p("blockdev").linux.groups, ["disk"]);
+  assert.equal(p("blockdev").linux.groups, ["disk", "vm"]); // disk: the data disks; vm: vdisks and volumes QEMU opens
 });
 
 t.run();
