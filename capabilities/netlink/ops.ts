@@ -243,7 +243,8 @@ export class NetOps {
 
   /** Sets net.* sysctl `key` (dotted, e.g. net.ipv4.ip_forward) inside the namespace. */
   sysctl(ns: string, key: string, value: string): void {
-    if (!/^net\.[a-z0-9_.-]+$/.test(key) || key.includes("..")) throw new Error(`"${key}" is not a net.* sysctl`);
+    // interface names (net.ipv4.conf.<ifname>.*) may carry capitals (NR ids are base58); never "/" or ".."
+    if (!/^net\.[A-Za-z0-9_.-]+$/.test(key) || key.includes("..")) throw new Error(`"${key}" is not a net.* sysctl`);
     if (!/^[0-9a-z -]{1,64}$/.test(value)) throw new Error(`"${value}" is not a sysctl value`);
     this.#sys.writeInNamespace(this.pin(ns), `/proc/sys/${key.replaceAll(".", "/")}`, value);
   }
