@@ -88,6 +88,12 @@ interface Proc {
   served: Set<{ revoker: Revoker; grantee: string; grant: string }>;
   exited: Promise<void>;
   restartTimer: ReturnType<typeof setTimeout> | null;
+  /**
+   * Starts killed for not answering health in time. Each one doubles the next start's health timeout (up to 8×):
+   * on a machine under load a process that needs longer than its manifest says would otherwise be killed at
+   * the same point of every start, forever (the fault suite saw the chain driver do that at load 30).
+   */
+  slowStarts: number;
   /** Resolves true once /proc matched the launch plan (this generation), false on a mismatch or exit. */
   verified: Promise<boolean>;
   settleVerified: (ok: boolean) => void;
@@ -128,12 +134,14 @@ function ownDir(dir: string, mode: number): void {
  * elsewhere) and without crossing into another filesystem: what a driver mounted in its folder (the
  * blockdev driver's pools) holds other owners' data and is not the kernel's to hand over.
  */
-function chownTree(path: string, uid: number, gid: number, dev?: number): void {
+function chownTree(path: string, uid: number, gid: number, keepGroups: readonly number[], dev?: number): void {
   const st = lstatSync(path);
   // A mount point inside (pools, the netlink driver's namespace pins) is not a file to hand over.
   if (dev !== undefined && st.dev !== dev) return;
-  if (st.uid !== uid || st.gid !== gid) lchownSync(path, uid, gid);
-  if (st.isDirectory()) for (const name of readdirSync(path)) chownTree(join(path, name), uid, gid, st.dev);
+  // A file the driver gave to one of its own groups (flist roots to `vm`) keeps that group.
+  const group = keepGroups.includes(st.gid) ? st.gid : gid;
+  if (st.uid !== uid || st.gid !== group) lchownSync(path, uid, group);
+  if (st.isDirectory()) for (const name of readdirSync(path)) chownTree(join(path, name), uid, gid, keepGroups, st.dev);
 }
 
 /**
@@ -194,7 +202,7 @@ export class Kernel {
       this.procs.set(spec.name, {
         spec, index, state: "pending", identity: null, child: null, conn: null, connClosed: false, control: null, generation: 0,
         restarts: 0, startedAt: 0, readyWaiters: [], held: new Map(), pendingAcquire: new Map(), served: new Set(),
-        exited: Promise.resolve(), restartTimer: null, verified: Promise.resolve(false), settleVerified: () => {}, sandbox: null,
+        exited: Promise.resolve(), restartTimer: null, slowStarts: 0, verified: Promise.resolve(false), settleVerified: () => {}, sandbox: null,
         root: opts.manifest.root,
       });
       for (const g of spec.grants) this.counters.set(`${spec.name}.${g.name}`, { calls: 0, errors: 0, inflight: 0, overloaded: 0 });
@@ -289,7 +297,7 @@ export class Kernel {
     const groups: number[] = [];
     for (const name of p.spec.linux.groups) {
       const gid = groupId(name);
-      if (gid === null) throw new Error(`process "${p.spec.name}": linux.groups names "${name}", which this host does not have (/etc/group)`);
+      if (gid === null) throw new Error(`process "${p.spec.name}": linux.groups names "${name}", which is not in the kernel's group table (capabilities/lib/linux-groups.ts)`);
       groups.push(gid);
     }
     return { uid: id, gid: id, groups, capabilities: [...p.spec.linux.capabilities] };
@@ -306,8 +314,9 @@ export class Kernel {
     const st = lstatSync(dir);
     if (!st.isDirectory()) throw new Error(`${dir} (state of ${p.spec.name}) is not a directory; move it away`);
     chmodSync(dir, 0o700);
-    // Files the kernel's caller wrote since (the dev faucet) are handed over too, at every start.
-    if (p.identity) chownTree(dir, p.identity.uid, p.identity.gid);
+    // Files the kernel's caller wrote since (the dev faucet) are handed over too, at every start; files the
+    // driver gave to one of its groups (flist roots to `vm`) keep that group.
+    if (p.identity) chownTree(dir, p.identity.uid, p.identity.gid, p.identity.groups);
   }
 
   private async launch(p: Proc, onAnswered?: () => void): Promise<void> {
@@ -392,7 +401,8 @@ export class Kernel {
     // Readiness is a health call, polled until it says ready (a sleep would be a guess). The first answer
     // proves the process is Deno running its entry: then /proc is checked against the plan, before the
     // process is announced as spawned or given anything through its Session.
-    const deadline = performance.now() + spec.healthTimeoutMs;
+    const healthMs = spec.healthTimeoutMs * 2 ** Math.min(p.slowStarts, 3);
+    const deadline = performance.now() + healthMs;
     const alive = () => !this.stopping && p.generation === generation && !p.connClosed;
     while (alive()) {
       const left = deadline - performance.now();
@@ -409,7 +419,8 @@ export class Kernel {
       if (ready === "ready") break;
       if (performance.now() > deadline) {
         if (alive()) {
-          this.emit("unhealthy", { process: spec.name, afterMs: spec.healthTimeoutMs });
+          this.emit("unhealthy", { process: spec.name, afterMs: healthMs });
+          p.slowStarts++;
           child.kill("SIGKILL");
         }
         return;

@@ -125,6 +125,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     ...flistHubVars(o.hubUrl),
     gatewaylisten: o.gatewayListen ?? "127.0.0.1:0",
     gatewayns: o.gatewayNs ?? "-",
+    // the hypervisor's QEMU: the host's (the netboot image fetches it as a pinned extension flist instead)
+    qemu: "/usr/bin/qemu-system-x86_64",
   };
   for (const d of ["", "chain", "hostfacts", "kv", "zdb"]) mkdirSync(join(stateDir, d), { recursive: true, mode: 0o700 });
   ensureTunNode(stateDir);

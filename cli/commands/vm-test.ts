@@ -25,7 +25,9 @@ scenarios (all by default):
 
   --nodes N     instead of the scenarios: a farm of N nodes booted over iPXE from the dev grid's boot server,
                 each with its own disks, on one bridge in a private zt- network namespace (root): all register in
-                farm 1, each answers over RMB, each one's TCP ports scanned from the bridge (only 0-db's 9900 open)
+                farm 1, each answers over RMB, each one's TCP ports scanned from the bridge (only 0-db's 9900 open);
+                the first is made the access node; with N ≥ 2 a network spans the nodes, a WireGuard "laptop"
+                pings every NR and reaches a 0-db on the last node through the access node's NR (redis-cli)
   --out DIR     the image folder (default rootfs/out)
   --build       rebuild the image first (otherwise only when the folder has no SHA256SUMS)
   --keep-logs   keep serial logs of passing runs too (failing runs always keep theirs, in vm-tests/out/)
