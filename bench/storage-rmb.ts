@@ -4,8 +4,8 @@
 // contract is created on the dev chain (not timed), then the clock runs from sending it to the node over RMB
 // (`zos.deployment.deploy`) until `zos.deployment.get` over RMB shows both workloads `ok`; the contract is
 // cancelled afterwards and the next round waits until the node itself says the space is back: its
-// `zos.statistics.get` (used sru/hru, deployments) back to what it was before the round and the zmount's
-// bytes gone from `zos.storage.pools` (timed separately: the node's contract sync runs every 5 s).
+// `zos.statistics.get` (used sru/hru, deployments) back to what it was before the round (timed separately:
+// the node's contract sync runs every 5 s).
 // Root only (loop devices).
 import { createRequire } from "node:module";
 import { randomBytes } from "node:crypto";
@@ -87,10 +87,10 @@ export async function benchStorageOverRmb(stateDir: string, n: number, report: (
       if (during.sru < before.sru + 2 * GiB) throw new Error(`deployment ${i} is ok but the node counts ${during.sru - before.sru} bytes of sru for it (expected ≥ 2 GiB)`);
       await (await tf.contracts.cancel({ id: d.contract_id })).apply();
       const t1 = performance.now();
-      // the node's word, not a guess: its capacity accounting back where it was, and the zmount's preallocated
-      // GiB gone from the pool (btrfs counts what fallocate reserved; metadata may keep a few MiB)
+      // the node's word, not a guess: its capacity accounting back where it was
       for (let last = during;;) {
-        if (last.sru <= before.sru && last.hru <= before.hru && last.deployments <= before.deployments && last.ssdUsed < during.ssdUsed - GiB / 2) break;
+        // (btrfs's `used` of the pool barely moves for a preallocated zmount here: reported, not waited on)
+        if (last.sru <= before.sru && last.hru <= before.hru && last.deployments <= before.deployments) break;
         if (performance.now() - t1 > 120_000) {
           throw new Error(`deployment ${i}: 120 s after its contract was cancelled the node still reports its space used (before ${JSON.stringify(before)}, now ${JSON.stringify(last)})`);
         }
