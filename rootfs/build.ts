@@ -20,14 +20,15 @@ import { canonicalEntries, type ImageEntry, writeNewc } from "./lib/newc.ts";
 import { readImageManifest } from "./lib/read-image-manifest.ts";
 import { runtimeLibs } from "./lib/ldd.ts";
 import { buildQemuExtension, type QemuExtensionPin } from "./extensions/qemu.ts";
+import { KERNEL_GROUPS } from "../capabilities/lib/linux-groups.ts";
 
 export { runtimeLibs };
 
 export const REPO_ROOT = join(fileURLToPath(new URL(".", import.meta.url)), "..");
 export const DEFAULT_OUT = join(REPO_ROOT, "rootfs", "out");
 export const DEFAULT_CACHE = join(REPO_ROOT, "rootfs", "cache");
-/** /etc/group of the image: only groups with Debian's static gids (base-passwd), no members. */
-export const IMAGE_GROUPS = "root:x:0:\ndisk:x:6:\n";
+/** /etc/group of the image: root and the kernel's group table (disk: Debian's static gid; vm), no members. */
+export const IMAGE_GROUPS = `root:x:0:\n${Object.entries(KERNEL_GROUPS).map(([n, gid]) => `${n}:x:${gid}:\n`).join("")}`;
 /** Paths inside the image that other parts rely on. */
 export const IMAGE_PATHS = {
   runtime: "usr/bin/deno",

@@ -31,6 +31,9 @@ export interface Grid {
   activationUrl: string;
   /** a genesis-funded dev account (alice) for the host-side grid user */
   userFunderMnemonic: string;
+  /** the dev account whose twin owns farm 1 (the farmer signs the access node's public config; it may call
+   *  zos.admin.*, vm-tests/upgrade.ts) */
+  farmerMnemonic: string;
   stop(): Promise<void>;
 }
 
@@ -59,6 +62,7 @@ export async function startGrid(opts: { log?: (line: string) => void } = {}): Pr
       relayUrl: relay.url,
       activationUrl: activation.url,
       userFunderMnemonic: account("alice"),
+      farmerMnemonic: account("farmer"),
       stop: stopAll,
     };
   } catch (err) {
@@ -117,7 +121,7 @@ function verifySandbox(ctx: ScenarioContext, vm: Vm, r: ScenarioResult, vars: Re
 
 const NET = ["-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"];
 
-function nodeCmdline(ctx: ScenarioContext, extra: string): string {
+export function nodeCmdline(ctx: ScenarioContext, extra: string): string {
   return `${BASE_CMDLINE} runmode=dev farmer_id=1 substrate=${guestUrl(ctx.grid.chainUrl)} relay=${guestUrl(ctx.grid.relayUrl)} ` +
     `activation=${guestUrl(ctx.grid.activationUrl)} ${extra}`.trim();
 }
@@ -159,7 +163,7 @@ export function makeStateDisk(dir: string, sizeMb = 256, name = "state.img"): st
   return img;
 }
 
-async function withVm(
+export async function withVm(
   name: string,
   ctx: ScenarioContext,
   vmOpts: Omit<ConstructorParameters<typeof Vm>[0], "name" | "timeoutMs"> & { timeoutMs?: number },
@@ -183,7 +187,7 @@ async function withVm(
 }
 
 /** Milestones of one boot, starting at serial line index `from`. */
-async function bootMilestones(vm: Vm, r: ScenarioResult, prefix: string, timeoutMs: number, from = 0): Promise<number> {
+export async function bootMilestones(vm: Vm, r: ScenarioResult, prefix: string, timeoutMs: number, from = 0): Promise<number> {
   const kernel = await vm.waitFor(/Linux version/, timeoutMs, from);
   r.milestones[`${prefix}kernel`] = Math.round(kernel.t);
   const pid1 = await vm.waitFor(/zos-boot: PID 1 up/, timeoutMs, from);
@@ -230,7 +234,7 @@ async function expectPoweroff(vm: Vm, timeoutMs: number): Promise<void> {
  * Ctrl-Alt-Del through the monitor: PID 1 gets SIGINT and reboots in order (stop kernel, sync, unmount,
  * reboot(2)); QEMU runs with -no-reboot, so an orderly reboot ends it with status 0.
  */
-async function orderlyReboot(vm: Vm, from: number): Promise<void> {
+export async function orderlyReboot(vm: Vm, from: number): Promise<void> {
   await vm.monitorCommand("sendkey ctrl-alt-delete");
   const line = await vm.waitFor(/zos-boot: rebooting/, 30_000, from);
   const exit = await vm.exited;

@@ -6,6 +6,8 @@ import { boot, type BootOptions } from "./boot.ts";
 import { activationUrls, type BootParams, relayUrls, substrateUrls } from "./cmdline.ts";
 import { denoSys } from "./libc.ts";
 import { diskVars, prepareWireguard } from "./node-devices.ts";
+import { setupUplink } from "./uplink.ts";
+import { bootRelease } from "../upgrade/boot.ts";
 
 /** Where the image build puts the bundled capability kernel (exports startKernel). */
 export const KERNEL_BUNDLE = "/lib/zos/kernel/mod.js";
@@ -93,16 +95,29 @@ export async function main(): Promise<void> {
   };
   if (existsSync(KERNEL_BUNDLE)) {
     opts.startKernel = async (ctx) => {
-      // Computed at run time on purpose: the kernel bundle is optional in an image.
-      const mod = await import("file://" + KERNEL_BUNDLE);
       // Kernel state (process run dirs, Deno cache, the drivers' data) lives on the state disk when
       // there is one. The drivers' folders exist before they start (their sandboxes name them).
       const stateDir = ctx.stateDisk ? `${ctx.stateDisk}/zos/kernel` : "/run/zos/kernel";
+      // Live upgrade (kernel/upgrade/, docs/upgrade.md): the active release when its tree verifies, with its kernel.
+      const release = bootRelease(stateDir, MANIFEST_PATH);
+      if (release.note) ctx.trace.note(`upgrade: ${release.note}`);
+      const bundle = release.hash ? `${release.manifest.slice(0, -"manifests/node.json".length)}kernel/mod.js` : KERNEL_BUNDLE;
+      // Computed at run time on purpose: the kernel bundle is optional in an image.
+      const mod = await import("file://" + bundle);
       for (const d of ["", "chain", "hostfacts", "kv", "identity"]) mkdirSync(`${stateDir}/${d}`, { recursive: true, mode: 0o700 });
       // wireguard-go's control sockets land in the netlink driver's UAPI folder (its manifest args)
       prepareWireguard(`${stateDir}/netlink/wg`);
+      // Zero-OS's single-NIC public side (br-pub on zos, the public and ndmz namespaces' uplinks), before the
+      // netlink driver starts and finds the namespaces pinned in its folder
+      try {
+        const u = await setupUplink(opts.sys, { pinDir: `${stateDir}/netlink/ns`, uapiDir: `${stateDir}/netlink/wg`, nicMac: ctx.net.mac });
+        ctx.trace.note(`uplink: br-pub on zos; public ${u.public || "no lease"}; ndmz npub4 ${u.npub4 || "no lease"}${u.gateway ? ` via ${u.gateway}` : ""}` +
+          (u.stale.length ? `; stale pins removed: ${u.stale.join(",")}` : "") + (u.notes.length ? `; ${u.notes.join("; ")}` : ""));
+      } catch (err) {
+        ctx.trace.note(`uplink: not made (${(err as Error).message}): the node's networks cannot leave it`);
+      }
       const handle = await mod.startKernel({
-        manifest: MANIFEST_PATH,
+        manifest: release.manifest,
         stateDir,
         onEvent: (e: unknown) => ctx.trace.event(e),
         // What the node learnt from its command line, for the manifest's ${chainurl} ${farm} …
@@ -118,6 +133,18 @@ export async function main(): Promise<void> {
         // at 90 s started the same race again (every process restarted, none ever ready).
         minHealthTimeoutMs: PID1_HEALTH_TIMEOUT_MS,
       });
+      // hub=URL on the command line: follow the release channel upgrade=REPO/NAME.fl (default tf-zos/zos-<runmode>.fl)
+      if (ctx.params.hub && mod.Upgrader) {
+        const channel = ctx.params.raw.get("upgrade")?.at(-1) || `tf-zos/zos-${ctx.params.runmode}.fl`;
+        try {
+          const upgrader = new mod.Upgrader({ kernel: handle.kernel, stateDir, hubUrl: ctx.params.hub, channel, installedVersion: release.version });
+          handle.kernel.upgrade = upgrader;
+          upgrader.start();
+          ctx.trace.note(`upgrade: following ${channel} on ${ctx.params.hub} (release ${release.version})`);
+        } catch (err) {
+          ctx.trace.note(`upgrade: not following ${channel}: ${(err as Error).message}`);
+        }
+      }
       const notReady: string[] = handle.notReady ?? [];
       if (notReady.length) ctx.trace.note(`kernel: not ready after start-up: ${notReady.join(", ")}`);
       return { stop: () => handle.stop(), notReady };
