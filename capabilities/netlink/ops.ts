@@ -153,7 +153,7 @@ export class NetOps {
    * Creates a link in `ns` (or, with `into`, straight inside that namespace while its parent stays in `ns`);
    * when one of that name and kind exists already where it should end up, it is kept (idempotent).
    */
-  linkAdd(ns: string, l: { name: string; kind: "bridge" | "veth" | "macvlan" | "dummy"; peer?: string; peerNs?: string; parent?: string; mtu?: number; into?: string }): void {
+  linkAdd(ns: string, l: { name: string; kind: "bridge" | "veth" | "macvlan" | "dummy"; peer?: string; peerNs?: string; parent?: string; mtu?: number; into?: string; mac?: Uint8Array }): void {
     const s = this.#sock(ns);
     const where = l.into ?? ns;
     const existing = this.#sock(where).get(`link ${l.name}`, m.getLink(seq(), l.name), [ENODEV, ENOENT]);
@@ -167,7 +167,7 @@ export class NetOps {
     if (l.kind === "veth" && l.peerNs !== undefined && l.peerNs !== ns) peerFd = this.#nsFd(l.peerNs);
     const intoFd = where !== ns ? this.#nsFd(where) : undefined;
     try {
-      s.request(`create ${l.kind} ${l.name}`, m.newLink(seq(), { name: l.name, kind: l.kind, peer: l.peer, peerNsFd: peerFd, parentIndex, mtu: l.mtu, nsFd: intoFd }));
+      s.request(`create ${l.kind} ${l.name}`, m.newLink(seq(), { name: l.name, kind: l.kind, peer: l.peer, peerNsFd: peerFd, parentIndex, mtu: l.mtu, nsFd: intoFd, mac: l.mac }));
     } finally {
       if (peerFd !== undefined) this.#sys.closeFd(peerFd);
       if (intoFd !== undefined) this.#sys.closeFd(intoFd);
