@@ -52,9 +52,10 @@ export const AREAS: Record<string, Area> = {
   sandbox: {
     why: "how a process is started (permission flags, heap limit, setpriv identity) and the check of /proc against that plan",
     mutate: ["kernel/sandbox.ts", "kernel/sandbox-check.ts", "kernel/linux.ts"],
-    // sandbox-plan starts real processes from launch plans (under root through setpriv) in seconds; the
-    // kernel-level suites (sandbox-check, linux, escape) run the same code but take a kernel start each
-    tests: ["kernel/test/sandbox-plan.test.ts"],
+    // sandbox-plan checks plans exactly (no processes: most mutants die there), sandbox-run starts real
+    // processes from plans (under root through setpriv); the kernel-level suites (sandbox-check, linux,
+    // escape) run the same code but take a kernel start each
+    tests: ["kernel/test/sandbox-plan.test.ts", "kernel/test/sandbox-run.test.ts"],
   },
   session: {
     why: "the bootstrap Session: a process gets exactly its grants (issue 17 defect 8), nothing before its sandbox is verified",
