@@ -3,6 +3,7 @@
 // and the provider acts with its own grants and runtime permissions), and the runtime permissions behind.
 import type { Manifest, Permission, ProcessSpec } from "./manifest.ts";
 import { KERNEL_EXPOSES, KERNEL_PROVIDER, PERMISSIONS } from "./manifest.ts";
+import { KERNEL_GROUPS } from "./linux.ts";
 
 export interface AuditGrant {
   name: string;
@@ -120,7 +121,7 @@ export function renderAudit(a: Audit): string {
     const perms = Object.entries(p.permissions).map(([k, v]) => `${k}=${v!.join(",")}`);
     const mem = p.memoryMb ? `, heap ≤ ${p.memoryMb} MiB` : "";
     const caps = p.linux.capabilities.length ? `Linux capabilities ${p.linux.capabilities.join(",")}` : "no Linux capabilities";
-    const groups = p.linux.groups.length ? `groups ${p.linux.groups.join(",")}` : "no groups";
+    const groups = p.linux.groups.length ? `groups ${p.linux.groups.map((g) => `${g}(gid ${KERNEL_GROUPS[g]})`).join(",")}` : "no groups";
     out.push(`${p.name}  (${p.kind}, uid ${p.uid}, ${groups}, ${caps}${mem}, entry ${p.entry})`);
     out.push(`  runtime permissions: ${perms.length ? perms.join("  ") : "none"}`);
     if (Object.keys(p.exposes).length) out.push(`  exposes: ${Object.entries(p.exposes).map(([k, v]) => `${k} (${v})`).join(", ")}`);

@@ -1,7 +1,9 @@
 // Linux identity facts a process may be given beyond its own uid: capabilities (raised as ambient so they
 // survive exec into Deno) and supplementary groups, both named in the manifest's `linux` key. Kept apart
 // from the launcher because the verifier (sandbox-check.ts), the audit and the diff read the same names.
-import { readFileSync } from "node:fs";
+import { KERNEL_GROUPS } from "../capabilities/lib/linux-groups.ts";
+
+export { KERNEL_GROUPS };
 
 /** Bit numbers from <linux/capability.h>. */
 export const LINUX_CAPABILITIES: Record<string, number> = {
@@ -33,18 +35,7 @@ export function setprivCapName(name: string): string {
   return name.replace(/^CAP_/, "").toLowerCase();
 }
 
-/** Group name → gid from /etc/group (numbers pass through); null when the host has no such group. */
-export function groupId(name: string, groupFile = "/etc/group"): number | null {
-  if (/^\d+$/.test(name)) return Number(name);
-  let text = "";
-  try {
-    text = readFileSync(groupFile, "utf8");
-  } catch {
-    return null;
-  }
-  for (const line of text.split("\n")) {
-    const [n, , gid] = line.split(":");
-    if (n === name && gid && /^\d+$/.test(gid)) return Number(gid);
-  }
-  return null;
+/** Group name → gid from the kernel's fixed table (capabilities/lib/linux-groups.ts); null for any other name. */
+export function groupId(name: string): number | null {
+  return Object.hasOwn(KERNEL_GROUPS, name) ? KERNEL_GROUPS[name] : null;
 }

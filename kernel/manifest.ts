@@ -3,7 +3,7 @@
 // the process and the key (JSON path) at fault. Format reference: kernel/README.md.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { LINUX_CAPABILITIES } from "./linux.ts";
+import { KERNEL_GROUPS, LINUX_CAPABILITIES } from "./linux.ts";
 
 export type ProcessKind = "driver" | "module";
 
@@ -85,6 +85,7 @@ export type LoadResult = { ok: true; manifest: Manifest } | { ok: false; errors:
 export const KERNEL_PROVIDER = "kernel";
 export const KERNEL_EXPOSES: Record<string, { interface: string }> = {
   memory: { interface: "ProcessMemory" },
+  upgrade: { interface: "Upgrade" },
 };
 
 export const DEFAULT_RESTART: RestartPolicy = { backoffMs: 200, maxBackoffMs: 10_000, maxRestarts: 10, resetAfterMs: 10_000 };
@@ -197,6 +198,9 @@ export function validateManifest(raw: unknown, opts: { path: string; checkFiles?
     const spec = validateProcess(name, p, root, opts.checkFiles ?? true, err);
     if (spec) procs.push({ ...spec, v8Flags: [...new Set([...commonV8, ...spec.v8Flags])] });
   }
+  // A process's own gid (uidBase + index) must never be one of the shared groups: it would join that group.
+  const clash = Object.entries(KERNEL_GROUPS).find(([, gid]) => gid >= uidBase && gid < uidBase + Object.keys(rawProcs).length);
+  if (clash) err(null, "uidBase", `uidBase ${uidBase} gives a process gid ${clash[1]}, the gid of group "${clash[0]}"; choose a uidBase above it`);
   // Cross-process checks: grants name a real process that exposes the cap; depends exist.
   const byName = new Map(procs.map((p) => [p.name, p]));
   if (KERNEL_PROVIDER in rawProcs) err(KERNEL_PROVIDER, "(name)", `"${KERNEL_PROVIDER}" names the kernel itself in grants; choose another process name`);
@@ -371,7 +375,12 @@ function validateLinux(p: Record<string, unknown>, kind: unknown, e: (key: strin
     if (!Object.hasOwn(LINUX_CAPABILITIES, c)) e("linux.capabilities", `"${c}" is not a Linux capability (names as in capabilities(7), e.g. CAP_NET_ADMIN)`);
   }
   const groups = stringList(p.linux.groups, "linux.groups", e) ?? [];
-  for (const g of groups) if (!GROUP.test(g)) e("linux.groups", `"${g}" is not a group name (1-32 of a-z, 0-9, _ and -)`);
+  for (const g of groups) {
+    if (!GROUP.test(g)) e("linux.groups", `"${g}" is not a group name (1-32 of a-z, 0-9, _ and -)`);
+    else if (!Object.hasOwn(KERNEL_GROUPS, g)) {
+      e("linux.groups", `"${g}" is not a group the kernel knows (known: ${Object.keys(KERNEL_GROUPS).join(", ")}; the table is capabilities/lib/linux-groups.ts, mirrored in the image's /etc/group)`);
+    }
+  }
   if (kind === "module" && (caps.length || groups.length)) {
     e("linux", "modules run with no Linux capabilities or groups; move the work into a driver and grant its capability");
   }

@@ -1,9 +1,12 @@
 // The flist driver's state: downloaded flists cached by md5, read-only roots materialised once per md5
 // and shared (reference-counted per grantee), and per-VM writable roots. Layout under the driver's
-// state dir (it owns it; mode 0711 so the hypervisor can reach roots by path, nothing is listable):
-//   flists/<md5>.fl|.flist   downloads (0700)        roots/<md5>/   read-only trees (0711)
-//   rw/<owner>-<vm>/         writable copies (0711)  tmp/           scratch (0700)
-//   state.json               refs and writables (written atomically)
+// state dir (it owns it; group vm, mode 0710, so QEMU under the hypervisor's uid reaches roots by path
+// through the vm group, nothing is listable, and no other uid gets in):
+//   flists/<md5>.fl|.flist   downloads (0700)        roots/<md5>/   read-only trees (0750, group-readable)
+//   rw/<owner>-<vm>/         writable copies (2770, group-read-write)  tmp/  scratch (0700)
+//   state.json               refs and writables (written atomically, 0600)
+// Where this process may not chgrp to vm (not root and not in the group: a test outside the kernel), the
+// folders stay reachable by others instead (0711/0755), as before the vm group.
 // Every operation runs one at a time (a queue): a materialise is long but rare, and serialising keeps
 // the reference counts and the directories in step even when calls race.
 import { execFile, spawn } from "node:child_process";
@@ -22,6 +25,7 @@ import {
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { writeFileAtomic } from "../lib/fs/atomic.ts";
+import { joinVmGroup, shareTreeWithVmGroup } from "../lib/fs/vm-group.ts";
 import { type BlockStore, materialise, openFlist, RoutedStore, storeForUrl } from "../lib/flist/mod.ts";
 import { symlinkTar } from "../lib/flist/legacy/tar.ts";
 import { downloadChecked, remoteMd5 } from "./download.ts";
@@ -90,14 +94,21 @@ export class FlistCache {
   readonly #o: FlistCacheOptions;
   #state: State;
   #queue: Promise<unknown> = Promise.resolve();
+  /** roots and writable copies go to the vm group (false: this process may not chgrp to it) */
+  readonly #group: boolean;
 
   constructor(o: FlistCacheOptions) {
     this.#o = o;
     this.dir = o.dir;
-    mkdirSync(o.dir, { recursive: true, mode: 0o711 });
-    chmodSync(o.dir, 0o711); // the kernel made it 0700; roots must be reachable (not listable) by path
-    for (const [d, mode] of [["flists", 0o700], ["roots", 0o711], ["rw", 0o711], ["tmp", 0o700]] as const) {
+    mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+    // the kernel made it 0700: roots must be reachable (not listable) by path, by the vm group only
+    this.#group = joinVmGroup(o.dir);
+    const reach = this.#group ? 0o710 : 0o711;
+    chmodSync(o.dir, reach);
+    for (const [d, mode] of [["flists", 0o700], ["roots", reach], ["rw", reach], ["tmp", 0o700]] as const) {
       mkdirSync(join(o.dir, d), { recursive: true, mode });
+      if (mode !== 0o700 && this.#group) joinVmGroup(join(o.dir, d));
+      chmodSync(join(o.dir, d), mode);
     }
     const file = join(o.dir, "state.json");
     this.#state = existsSync(file)
@@ -180,7 +191,10 @@ export class FlistCache {
         stripSetId: true,
         symlinks: tarSymlinks(this.#o.tar),
       });
-      chmodSync(root, 0o755);
+      if (this.#group) {
+        shareTreeWithVmGroup(root, false);
+        chmodSync(root, 0o750);
+      } else chmodSync(root, 0o755);
       const rec: RootRecord = { url, format: flist.format ?? "fl", files: m.files, bytes: m.bytes, refs: {} };
       this.#state.roots[md5] = rec;
       this.#save();
@@ -348,7 +362,10 @@ export class FlistCache {
         info.root,
         stage,
       ], { env: TOOL_ENV });
-      chmodSync(stage, 0o755);
+      if (this.#group) {
+        shareTreeWithVmGroup(stage, true);
+        chmodSync(stage, 0o2770);
+      } else chmodSync(stage, 0o755);
       renameSync(stage, path);
     } catch (e) {
       rmSync(stage, { recursive: true, force: true });

@@ -17,6 +17,9 @@ import { pushToHub } from "../../grid/hub/push.ts";
 import { DirStore, hex, packFlist, readFlist } from "../lib/flist/mod.ts";
 import { describeTree, makeSourceTree } from "../lib/flist/test-helpers.ts";
 import { flistClient } from "./client.ts";
+import { VM_GID } from "../lib/linux-groups.ts";
+import { canAs } from "../lib/fs/test/as-uid.ts";
+import { rootOnly } from "../../tools/test-env.ts";
 
 const t = suite("flist driver");
 const dir = tempDir("zt-flist-drv-");
@@ -139,7 +142,7 @@ t("prepare: the verified tree, shared per md5, reference-counted", async () => {
   assert.is(a.format, "fl");
   assert.is(a.hash, createHash("md5").update(readFileSync(join(dir, "hub", "flists", "t", "box.fl"))).digest("hex"));
   assert.is(a.root, join(rootsDir(), a.hash));
-  assert.equal(describeTree(a.root), describeTree(srcs["t/box.fl"]));
+  assert.equal(describeTree(a.root), describeTree(srcs["t/box.fl"], "ro"), "the tree, its owner's bits given to the vm group");
   const b = await prepare(urls["t/box.fl"]);
   assert.is(b.root, a.root, "the same flist shares one root");
   assert.is((await list()).find((r) => r.hash === a.hash)!.refs, 2);
@@ -152,7 +155,7 @@ t("prepare: the verified tree, shared per md5, reference-counted", async () => {
 t("a legacy .flist (blocks from the configured store) gives the same tree", async () => {
   const l = await prepare(urls["t/legacy.flist"]);
   assert.is(l.format, "flist");
-  assert.equal(describeTree(l.root), describeTree(srcs["t/legacy.flist"]));
+  assert.equal(describeTree(l.root), describeTree(srcs["t/legacy.flist"], "ro"));
   await release(l.hash);
 });
 
@@ -174,7 +177,7 @@ t("VM flists: kernel, initrd and image paths inside the root; set-id bits never 
 t("writable roots: a copy per VM, limited, idempotent, dropped with the last reference", async () => {
   const w = await writable(7, "vm1", urls["t/box.fl"], 64 * 2 ** 20);
   assert.is(w.path, join(dir, "state", "flist", "rw", "7-vm1"));
-  assert.equal(describeTree(w.path), describeTree(srcs["t/box.fl"]));
+  assert.equal(describeTree(w.path), describeTree(srcs["t/box.fl"], "rw"), "the tree, read-write for the vm group");
   writeFileSync(join(w.path, "etc/hostname"), "changed\n");
   const root = join(rootsDir(), w.hash);
   assert.is(readFileSync(join(root, "etc/hostname"), "utf8"), "flist-test\n", "the shared root is untouched");
@@ -188,6 +191,38 @@ t("writable roots: a copy per VM, limited, idempotent, dropped with the last ref
   await drop(7, "vm1", "twin7");
   assert.not.ok(existsSync(w.path));
   assert.not.ok(existsSync(root), "no reference left: the root went too");
+});
+
+t("the vm group: it reads roots and writes writable copies, nothing else of the driver's; without it, nothing", async () => {
+  if (!rootOnly("the vm group under a root kernel")) return;
+  const groups = readFileSync(`/proc/${kernel.kernel.pid("flist")}/status`, "utf8").match(/^Groups:\s*(.*)$/m)![1].trim();
+  assert.is(groups, String(VM_GID), "the flist driver runs with the vm group only");
+  const a = await prepare(urls["t/box.fl"]);
+  const w = await writable(7, "vmg", urls["t/box.fl"], 64 * 2 ** 20);
+  const state = join(dir, "state", "flist");
+  const qemu = [VM_GID]; // as QEMU runs: the hypervisor's uid, the vm group
+  const uid = 62991;
+  try {
+    assert.ok(canAs(uid, qemu, "read", join(a.root, "etc/ssl/key.pem")), "a 0600 file of the flist is readable by the group");
+    assert.ok(canAs(uid, qemu, "read", join(a.root, "usr/bin/tool")));
+    assert.not.ok(canAs(uid, qemu, "write", join(a.root, "etc/hostname")), "a shared root is read-only");
+    assert.not.ok(canAs(uid, qemu, "create", join(a.root, "new")), "nothing is added to a shared root");
+    assert.ok(canAs(uid, qemu, "write", join(w.path, "etc/ssl/key.pem")), "the VM's writable copy is read-write");
+    assert.ok(canAs(uid, qemu, "create", join(w.path, "etc/new")));
+    // the group grants no more than that: not the driver's downloads, state or listings
+    assert.not.ok(canAs(uid, qemu, "read", join(state, "state.json")));
+    assert.not.ok(canAs(uid, qemu, "read", join(state, "flists", `${a.hash}.fl`)));
+    assert.not.ok(canAs(uid, qemu, "list", join(state, "roots")), "roots are reached by path, never listed");
+    assert.not.ok(canAs(uid, qemu, "list", state));
+    // without the group: nothing at all
+    for (const p of [join(a.root, "etc/hostname"), join(a.root, "usr/bin/tool"), join(w.path, "etc/hostname")]) {
+      assert.not.ok(canAs(uid, [], "read", p), `${p} is closed to a uid without the vm group`);
+    }
+    assert.not.ok(canAs(uid, [], "write", join(w.path, "etc/hostname")));
+  } finally {
+    await drop(7, "vmg");
+    await release(a.hash);
+  }
 });
 
 t("md5 mismatch, hub down, unknown flist: clear errors, nothing cached", async () => {

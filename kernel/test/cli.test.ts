@@ -52,6 +52,9 @@ test("caps audit: text matrix and --json, default manifest", () => {
   const hostfacts = node.processes.find((p: { name: string }) => p.name === "hostfacts");
   assert.equal(hostfacts.linux, { capabilities: ["CAP_DAC_READ_SEARCH"], groups: [] });
   assert.is(typeof hostfacts.uid, "number");
+  // the vm group: exactly the hypervisor, flist and blockdev drivers, with its gid in the text
+  assert.equal(node.processes.filter((p: { linux: { groups: string[] } }) => p.linux.groups.includes("vm")).map((p: { name: string }) => p.name).sort(), ["blockdev", "flist", "hypervisor"]);
+  assert.match(zos("caps", "audit").out, /^hypervisor {2}\(driver, uid \d+, groups vm\(gid 60990\), /m);
 });
 
 test("caps diff: 0 when equal or narrower, 1 when widened, 2 on bad input", () => {
@@ -70,6 +73,10 @@ test("caps diff: 0 when equal or narrower, 1 when widened, 2 on bad input", () =
   const c = zos("caps", "diff", example, capable);
   assert.is(c.code, 1, "an added Linux capability widens");
   assert.match(c.out, /\+ linux capability CAP_NET_ADMIN {3}\(widens\)/);
+  const grouped = variant("grouped.json", (m) => (m.processes.log.linux = { groups: ["vm"] }));
+  const g = zos("caps", "diff", example, grouped);
+  assert.is(g.code, 1, "joining the vm group widens");
+  assert.match(g.out, /\+ linux group vm {3}\(widens\)/);
   const missing = zos("caps", "diff", example, join(tmp, "nope.json"));
   assert.is(missing.code, 2);
   assert.match(missing.err, /does not exist/);

@@ -112,7 +112,7 @@ test("a process: every wrong key and value named with its process and path", () 
       "1bad": 5,
       p: {
         kind: "daemon", entry: "", args: [1], sandbox: { read: "x", exec: [], write: ["/a,/b", "/c"] }, user: "root",
-        linux: { capabilities: ["CAP_FLY", "CAP_CHOWN"], groups: ["Disk", "ok"], extra: 1 },
+        linux: { capabilities: ["CAP_FLY", "CAP_CHOWN"], groups: ["Disk", "disk"], extra: 1 },
         exposes: { Caps: { interface: "" }, x: { interface: "X", extra: 1 } },
         grants: { "G!": "kv", g: { from: "", cap: 5, restrictions: [], extra: 1 } },
         depends: "q", restart: { backoffMs: -1, maxRestarts: 1.5, tries: 1 }, healthTimeoutMs: 0, memoryMb: 15,
@@ -196,7 +196,7 @@ test("across processes: grants and depends name real processes and capabilities;
     E("b", "grants.none.cap", '"c" does not expose "none" (it exposes: nothing)'),
     E("b", "grants.nope.cap", '"a" does not expose "y" (it exposes: x)'),
     E("b", "grants.who.from", 'no process named "ghost" (processes: kernel, a, b, c)'),
-    E("b", "grants.disk.cap", 'the kernel does not serve "disk" (it serves: memory)'),
+    E("b", "grants.disk.cap", 'the kernel does not serve "disk" (it serves: memory, upgrade)'),
     E("b", "grants.mem.restrictions", 'the kernel\'s "memory" takes no restrictions'),
     E("b", "depends", 'no process named "ghost"'),
     E("a", "depends", "dependency cycle: a → a (grants and depends both order start-up)"),
@@ -241,8 +241,14 @@ test("names: processes, capabilities and grants 1-32 of a-z, 0-9 and - from a le
     assert.not.ok(r.ok, bad);
     if (!r.ok) assert.equal(r.errors.filter((e) => e.key === "(name)" || e.key.startsWith("exposes.") || e.key.startsWith("grants.")).map((e) => e.key).slice(0, 3), ["(name)", `exposes.${bad}`, `grants.${bad}`], bad);
   }
-  for (const g of ["_x", "a_b-9", "v".repeat(32)]) assert.ok(ok("a", g).ok, g);
-  for (const g of ["v".repeat(33), "9a", "-a", "a.b"]) assert.not.ok(ok("a", g).ok, g);
+  const groupError = (g: string) => {
+    const r = ok("a", g);
+    return r.ok ? "accepted" : r.errors.find((e) => e.key === "linux.groups")?.message ?? "";
+  };
+  assert.is(groupError("vm"), "accepted");
+  // a valid name the kernel has no gid for, and names that are no group names at all
+  for (const g of ["_x", "a_b-9", "v".repeat(32)]) assert.match(groupError(g), `"${g}" is not a group the kernel knows (known: `, g);
+  for (const g of ["v".repeat(33), "9a", "-a", "a.b"]) assert.is(groupError(g), `"${g}" is not a group name (1-32 of a-z, 0-9, _ and -)`, g);
 });
 
 test("more wrong values: each named, none crashes the validator", () => {

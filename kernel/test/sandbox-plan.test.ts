@@ -2,10 +2,10 @@
 // without a kernel and without starting anything: the exact command line and environment a process gets, the
 // setpriv identity, capability masks and group ids, the facts /proc must show and every way they can differ.
 // sandbox-run.test.ts starts such plans for real; the kernel suites run the same code with whole manifests.
+import { VM_GID } from "../../capabilities/lib/linux-groups.ts";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { realpathSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync, realpathSync } from "node:fs";
 import process from "node:process";
 import { denoBinary, launchPlan, permissionFlags, v8FlagsArg } from "../sandbox.ts";
 import { expectedFacts, readSandboxFacts, sandboxDifferences, type SandboxFacts } from "../sandbox-check.ts";
@@ -73,17 +73,14 @@ test("capability masks and names as /proc/PID/status prints them", () => {
   assert.is(setprivCapName("CAP_NET_BIND_SERVICE"), "net_bind_service");
 });
 
-test("group names resolve through the group file; numbers pass through; unknown or unreadable is null", () => {
-  const file = join(tmp, "group");
-  writeFileSync(file, "root:x:0:\ndisk:x:6:a,b\nbroken:x:seven:\nvm:x:991:\n");
-  assert.is(groupId("disk", file), 6);
-  assert.is(groupId("vm", file), 991);
-  assert.is(groupId("root", file), 0);
-  assert.is(groupId("42", file), 42);
-  assert.is(groupId("broken", file), null);
-  assert.is(groupId("dis", file), null);
-  assert.is(groupId("nobody-here", file), null);
-  assert.is(groupId("disk", join(tmp, "no-such-file")), null);
+test("group names resolve through the kernel's fixed table, never the host's /etc/group; anything else is null", () => {
+  assert.is(groupId("disk"), 6);
+  assert.is(groupId("vm"), VM_GID);
+  assert.is(groupId("root"), null);
+  assert.is(groupId("6"), null, "a number is not a group name");
+  assert.is(groupId("dis"), null);
+  assert.is(groupId("toString"), null, "the table's prototype is not a group");
+  assert.is(groupId("__proto__"), null);
 });
 
 const base: SandboxFacts = {
@@ -97,10 +94,14 @@ test("every difference between planned and actual facts is named; equal facts ha
   assert.equal(diff({ argv: ["deno", "run", "-A", "x.ts"] }), ["argv differs; added: -A"]);
   assert.equal(diff({ argv: ["deno", "x.ts"] }), ["argv differs; missing: run"]);
   assert.equal(diff({ argv: ["deno", "x.ts", "run"] }), ["argv differs; reordered"]);
+  assert.equal(diff({ argv: ["deno", "run", "x.ts", "-A", "--x"] }), ["argv differs; added: -A --x"]);
+  assert.equal(diff({ argv: ["deno"] }), ["argv differs; missing: run x.ts"]);
   assert.equal(diff({ uid: 0 }), ["uid 0, expected 1"]);
   assert.equal(diff({ gid: 0 }), ["gid 0, expected 2"]);
   assert.equal(diff({ groups: [6, 0] }), ["groups [6,0], expected [6]"]);
   assert.equal(diff({ capEff: "0000000000003000" }), ["capEff 0000000000003000, expected 0000000000001000 (extra: CAP_NET_RAW)"]);
+  assert.equal(diff({ capEff: "0000000000007000" }), ["capEff 0000000000007000, expected 0000000000001000 (extra: CAP_NET_RAW,CAP_IPC_LOCK)"]);
+  assert.equal(sandboxDifferences({ ...base, capBnd: "0000000000007000" }, base), ["capBnd 0000000000001000, expected 0000000000007000 (lacking: CAP_NET_RAW,CAP_IPC_LOCK)"]);
   assert.equal(diff({ capBnd: "0000000000000000" }), ["capBnd 0000000000000000, expected 0000000000001000 (lacking: CAP_NET_ADMIN)"]);
   assert.equal(diff({ capInh: "0000000000001000" }), ["capInh 0000000000001000, expected 0000000000000000 (extra: CAP_NET_ADMIN)"]);
   assert.equal(diff({ capPrm: "0000000000002000" }), ["capPrm 0000000000002000, expected 0000000000001000 (extra: CAP_NET_RAW) (lacking: CAP_NET_ADMIN)"]);
@@ -138,6 +139,8 @@ test("this process's facts read from /proc: its ids, sorted groups, 16-digit mas
   for (const k of ["capInh", "capPrm", "capEff", "capBnd", "capAmb"] as const) assert.match(f[k], /^[0-9a-f]{16}$/, k);
   assert.is(realpathSync(f.argv[0]), realpathSync(process.execPath)); // argv[0] may be a linked node_modules
   assert.ok(!f.argv.includes(""), "no empty trailing argument");
+  const status = readFileSync("/proc/self/status", "utf8");
+  assert.is(f.noNewPrivs, /^NoNewPrivs:\s*1$/m.test(status));
 });
 
 test.run();

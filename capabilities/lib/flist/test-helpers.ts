@@ -2,6 +2,7 @@
 // that looks at content, type, permission bits and symlink targets.
 import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { vmGroupMode } from "../fs/vm-group.ts";
 
 /** Writes a tree with empty, small, exact-block, multi-block, duplicate and random files, nested
  * directories, odd modes and relative/absolute symlinks. */
@@ -31,15 +32,17 @@ export function makeSourceTree(root: string, scale = 1): void {
   symlinkSync("/usr/text", join(root, "usr/abs-link"));
 }
 
-/** path → "type perm content-or-target" for every entry under root. */
-export function describeTree(root: string): Record<string, string> {
+/** path → "type perm content-or-target" for every entry under root. `vmGroup`: the perms the tree gets once
+ * shared with the vm group (capabilities/lib/fs/vm-group.ts), read-only or read-write. */
+export function describeTree(root: string, vmGroup?: "ro" | "rw"): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (dir: string, rel: string) => {
     for (const name of readdirSync(dir).sort()) {
       const p = join(dir, name);
       const r = rel ? `${rel}/${name}` : name;
       const st = lstatSync(p);
-      const perm = (st.mode & 0o7777).toString(8);
+      const bits = st.mode & 0o7777;
+      const perm = (vmGroup ? vmGroupMode(bits, st.isDirectory(), vmGroup === "rw") : bits).toString(8);
       if (st.isSymbolicLink()) out[r] = `link ${readlinkSync(p)}`;
       else if (st.isDirectory()) {
         out[r] = `dir ${perm}`;

@@ -5,8 +5,8 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import process from "node:process";
 import { Buffer } from "node:buffer";
 import { tempDir } from "../../../tools/test-tmp.ts";
@@ -17,6 +17,8 @@ import { classify, HDD_THRESHOLD_US } from "../../../capabilities/blockdev/seekt
 import { Store } from "../../../capabilities/zdb/store.ts";
 import { CommandServer } from "../../../capabilities/zdb/commands.ts";
 import { needs } from "../../../tools/test-env.ts";
+import { VM_GID } from "../../../capabilities/lib/linux-groups.ts";
+import { canAs } from "../../../capabilities/lib/fs/test/as-uid.ts";
 
 /** uvu has no rejects(): the promise must reject with a message matching `re` (or passing the check). */
 async function rejects(p: Promise<unknown>, re: RegExp | ((e: Error) => boolean)): Promise<void> {
@@ -37,6 +39,11 @@ let dir = "";
 let disks: DevDisks | null = null;
 let other: DevDisks | null = null;
 const root = () => join(dir, "blockdev", "mnt");
+
+/** Search permission on the test's folders above the pools (the kernel gives it on `${state}`). */
+function traversable(): void {
+  for (const d of [dir, join(dir, "blockdev")]) chmodSync(d, 0o711);
+}
 
 /** The 0-db server's state folder: the driver hands zdb volumes to its owner. */
 const zdbState = () => join(dir, "zdb");
@@ -110,6 +117,12 @@ t("volume: subvolume with a qgroup limit; writing past it fails with EDQUOT; res
   const v = await p.volumeCreate("volume", "7-1-vol", 64 * MiB);
   assert.is(p.pools.get(v.pool)!.type, "ssd");
   const path = join(root(), v.pool, "7-1-vol");
+  // a VM's 9p share: QEMU writes it through the vm group (set-gid: what it makes stays in the group)
+  traversable();
+  assert.is(statSync(path).mode & 0o7777, 0o2770);
+  assert.ok(canAs(62992, [VM_GID], "create", join(path, "from-qemu")), "the vm group writes a volume");
+  assert.is(statSync(join(path, "from-qemu")).gid, VM_GID);
+  assert.not.ok(canAs(62992, [], "read", join(path, "from-qemu")), "a uid without the vm group cannot");
   const dd = spawnSync("dd", ["if=/dev/zero", `of=${path}/big`, "bs=1M", "count=100", "oflag=sync"], { encoding: "utf8" });
   assert.is.not(dd.status, 0);
   assert.match(dd.stderr, /Disk quota exceeded/);
@@ -194,7 +207,14 @@ t("vdisk: NOCOW, preallocated, grows never shrinks; a pool that cannot hold it s
   const file = join(root(), d.pool, "vdisks", "7-2-disk");
   assert.is(statSync(file).size, 256 * MiB);
   assert.ok(statSync(file).blocks * 512 >= 256 * MiB, "preallocated, not sparse");
-  assert.match(execFileSync("lsattr", [file], { encoding: "utf8" }).split(" ")[0], /C/);
+  assert.match(lsattr(file), /C/);
+  // QEMU under the hypervisor's uid opens it through the vm group, read-write; without the group nothing;
+  // the group lists no vdisks (the test's own folders are made searchable, as the kernel does for ${state})
+  traversable();
+  assert.is(statSync(file).gid, VM_GID);
+  assert.ok(canAs(62992, [VM_GID], "write", file), "the vm group opens a vdisk read-write");
+  assert.not.ok(canAs(62992, [], "read", file), "a uid without the vm group cannot read a vdisk");
+  assert.not.ok(canAs(62992, [VM_GID], "list", dirname(file)), "nobody lists the vdisks");
   await p.diskResize("7-2-disk", 512 * MiB);
   assert.is(statSync(file).size, 512 * MiB);
   await rejects(p.diskResize("7-2-disk", 128 * MiB), /not safe to shrink/);
@@ -202,7 +222,25 @@ t("vdisk: NOCOW, preallocated, grows never shrinks; a pool that cannot hold it s
   // a full pool: promise nothing past its size, and a disk that fills it is refused by fallocate
   await p.diskDelete("7-2-disk");
   assert.not.ok(existsSync(file));
+  // the driver alone (no policy in front): fallocate(2) past the pool's space is ENOSPC, said plainly
+  const bd = driver();
+  await rejects(bd.vdiskCreate(d.pool, "7-4-full", 4 * GiB), /fallocate 7-4-full to \d+ bytes: no space left on the pool/);
+  await bd.vdiskDelete(d.pool, "7-4-full");
+  // an empty leftover of a crash (made before NOCOW was set) gets NOCOW and its space on the replay
+  const left = join(root(), d.pool, "vdisks", "7-5-left");
+  writeFileSync(left, "");
+  assert.not.match(lsattr(left), /C/);
+  await bd.vdiskCreate(d.pool, "7-5-left", 8 * MiB);
+  assert.match(lsattr(left), /C/);
+  assert.is(statSync(left).size, 8 * MiB);
+  assert.ok(statSync(left).blocks * 512 >= 8 * MiB, "preallocated, not sparse");
+  await bd.vdiskDelete(d.pool, "7-5-left");
 });
+
+/** The attribute letters lsattr prints for a file (C = NOCOW). */
+function lsattr(file: string): string {
+  return execFileSync("lsattr", [file], { encoding: "utf8" }).split(" ")[0];
+}
 
 t("a second start keeps the pools and the data; no SSD → a problem that says why", async () => {
   if (skip()) return;

@@ -19,6 +19,7 @@ import { command as clientCommand } from "../../../cli/commands/client.ts";
 import { canAttachLoops, mountsOf } from "../../node/dev-disks.ts";
 import { tempDir } from "../../../tools/test-tmp.ts";
 import { needs } from "../../../tools/test-env.ts";
+import { VM_GID } from "../../../capabilities/lib/linux-groups.ts";
 
 const require = createRequire(import.meta.url);
 // deno-lint-ignore no-explicit-any
@@ -192,12 +193,12 @@ t("pools: three disks → three pools (2 SSD, 1 HDD); statistics count SRU/HRU f
   assert.ok(features.includes("zmount") && features.includes("volume"), JSON.stringify(features));
 });
 
-t("least privilege from /proc: blockdev runs under its own uid with only CAP_SYS_ADMIN + CAP_CHOWN and group disk; storage with nothing", () => {
+t("least privilege from /proc: blockdev runs under its own uid with only CAP_SYS_ADMIN + CAP_CHOWN and groups disk, vm; storage with nothing", () => {
   if (skip()) return;
   const status = (pid: number) => Object.fromEntries(readFileSync(`/proc/${pid}/status`, "utf8").split("\n").map((l) => l.split(":\t")).filter((x) => x.length === 2));
   const bd = status(childPid("capabilities/blockdev/main.ts")!);
   assert.ok(Number(bd.Uid.split("\t")[0]) !== 0, "not root");
-  assert.is(bd.Groups.trim(), "6", "only group disk");
+  assert.is(bd.Groups.trim(), `6 ${VM_GID}`, "only groups disk and vm");
   const bits = (1n << 21n) | 1n; // CAP_SYS_ADMIN, CAP_CHOWN
   for (const k of ["CapPrm", "CapEff", "CapBnd", "CapAmb"]) assert.is(BigInt(`0x${bd[k]}`), bits, k);
   assert.is(bd.NoNewPrivs.trim(), "1");
