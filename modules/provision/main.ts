@@ -39,10 +39,8 @@ function ready(): Engine {
 // Workload managers by type, each bound to the capabilities it was granted; types without one fail with
 // the engine's "not supported" message while deployments are still stored.
 const managers = new Map<string, WorkloadManager>();
-// Types not listed in node_features_get: qsfs and zmachine-light only ever answer "not supported"; zmachine runs
-// in the driver tests but not yet on the kernel-hosted node (QEMU under the hypervisor's uid cannot open the flist
-// and blockdev drivers' files: docs/vms.md "Known gaps"), so clients are not told to send VMs here.
-const unadvertised = new Set<string>(["qsfs", "zmachine-light", "zmachine"]);
+// Types not listed in node_features_get: qsfs and zmachine-light only ever answer "not supported".
+const unadvertised = new Set<string>(["qsfs", "zmachine-light"]);
 managers.set("qsfs", qsfsManager);
 
 const server = new DeploymentEngine$Server({
