@@ -4,7 +4,10 @@
 //   - route add → first good HTTPS response (setRoute call, then a client polling with new connections);
 //   - a request through the gateway vs straight to the backend: terminated (HTTPS at the gateway, HTTP
 //     behind it) vs plain HTTP direct, and passthrough vs HTTPS direct; with keep-alive and with a new
-//     connection (and TLS handshake) per request.
+//     connection (and TLS handshake) per request;
+//   - the path a client on the host takes under `npm start` (endpoints.json gateway_url: 127.0.0.1:PORT →
+//     unix socket → the dev LAN's services process → :443, cli/commands/dev/gateway-access.ts) against the
+//     same route reached at :443 from the LAN side.
 // usage: deno run -A bench/gateway.ts [--no-write] [--quick]
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
@@ -17,6 +20,7 @@ import { Gateway$Client } from "../capabilities/schema/gen/gateway.ts";
 import { BACKEND2_IP, BACKEND_IP, GatewayLab, gatewayManifest, PUBLIC_IP } from "../capabilities/gateway/test/lab.ts";
 import { issueLeaf, makeRoot } from "../capabilities/gateway/x509.ts";
 import { tempDir } from "../tools/test-tmp.ts";
+import { startGatewayAccess } from "../cli/commands/dev/gateway-access.ts";
 import { machineLine, percentile, writeSection } from "./lib/report.ts";
 
 const { values } = parseArgs({ args: process.argv.slice(2), options: { "no-write": { type: "boolean" }, quick: { type: "boolean" } } });
@@ -31,6 +35,8 @@ const tmp = tempDir("zt-gateway-bench-");
 const lab = new GatewayLab(tmp, "bench");
 let kernel: Awaited<ReturnType<typeof startKernel>> | null = null;
 let client: ChildProcess | null = null;
+let hostClient: ChildProcess | null = null;
+let access: Awaited<ReturnType<typeof startGatewayAccess>> | null = null;
 try {
   const own = makeRoot();
   const leaf = issueLeaf(own, "pass.gw.test");
@@ -40,31 +46,39 @@ try {
   const gw = new Gateway$Client(await kernel.kernel.grantFor("probe", "gateway"));
   const ca = JSON.parse((await gw.info().promise()).json).ca as string;
 
-  // the client lives in the world namespace, one long-running process
-  client = spawn("ip", ["netns", "exec", lab.world, denoBinary(), "run", "-A", "--quiet", "--no-lock", join(repoRoot, "bench", "lib", "gateway-client.ts")], { stdio: ["pipe", "pipe", "inherit"] });
-  const lines: string[] = [];
-  const waiters: ((l: string) => void)[] = [];
-  let buf = "";
-  client.stdout!.setEncoding("utf8");
-  client.stdout!.on("data", (c: string) => {
-    buf += c;
-    let nl: number;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      const l = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      const w = waiters.shift();
-      if (w) w(l);
-      else lines.push(l);
-    }
-  });
-  const next = () => new Promise<string>((r) => (lines.length ? r(lines.shift()!) : waiters.push(r)));
-  await next(); // ready
-  const ask = async (o: Record<string, unknown>) => {
-    client!.stdin!.write(JSON.stringify(o) + "\n");
-    const a = JSON.parse(await next());
-    if (a.error) throw new Error(`client: ${a.error}`);
-    return a;
+  /** A long-running client process (bench/lib/gateway-client.ts) in `netns` (null = this host's namespace). */
+  const startClient = async (netns: string | null) => {
+    const entry = [denoBinary(), "run", "-A", "--quiet", "--no-lock", join(repoRoot, "bench", "lib", "gateway-client.ts")];
+    const child = netns ? spawn("ip", ["netns", "exec", netns, ...entry], { stdio: ["pipe", "pipe", "inherit"] }) : spawn(entry[0], entry.slice(1), { stdio: ["pipe", "pipe", "inherit"] });
+    const lines: string[] = [];
+    const waiters: ((l: string) => void)[] = [];
+    let buf = "";
+    child.stdout!.setEncoding("utf8");
+    child.stdout!.on("data", (c: string) => {
+      buf += c;
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const l = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        const w = waiters.shift();
+        if (w) w(l);
+        else lines.push(l);
+      }
+    });
+    const next = () => new Promise<string>((r) => (lines.length ? r(lines.shift()!) : waiters.push(r)));
+    await next(); // ready
+    const ask = async (o: Record<string, unknown>) => {
+      child.stdin!.write(JSON.stringify(o) + "\n");
+      const a = JSON.parse(await next());
+      if (a.error) throw new Error(`client: ${a.error}`);
+      return a;
+    };
+    return { child, ask };
   };
+  // the client lives in the world namespace, one long-running process
+  const world = await startClient(lab.world);
+  client = world.child;
+  const ask = world.ask;
 
   // 1. route add → first good HTTPS response
   const addMs: number[] = [];
@@ -101,6 +115,26 @@ try {
       rows.push(`| ${c.name}, ${keepAlive ? "keep-alive" : "new connection each"} | ${c.directLabel} | ${p50d.toFixed(2)} / ${p99d.toFixed(2)} | ${p50v.toFixed(2)} / ${p99v.toFixed(2)} | +${(p50v - p50d).toFixed(2)} ms (${(p50v / p50d).toFixed(2)}×) |`);
     }
   }
+  // 3. npm start's host path: 127.0.0.1:PORT → unix socket → LAN services → :443, vs :443 from the LAN
+  access = await startGatewayAccess({
+    stateDir: join(tmp, "dev"), nodeDir: join(tmp, "state"), lanNetns: `/run/netns/${lab.world}`, lanLink: "world",
+    publicIp: PUBLIC_IP, domain: "gw.test", log: () => {},
+  });
+  const host = await startClient(null);
+  hostClient = host.child;
+  const hostRows: string[] = [];
+  for (const keepAlive of [true, false]) {
+    const d: number[] = [];
+    const v: number[] = [];
+    for (let round = 0; round < N / 10; round++) {
+      d.push(...(await ask({ op: "load", url: `https://${PUBLIC_IP}/`, ca, servername: "r0.gw.test", n: 10, keepAlive })).lat);
+      v.push(...(await host.ask({ op: "load", url: `https://127.0.0.1:${access.access.host_port}/`, ca, servername: "r0.gw.test", n: 10, keepAlive })).lat);
+    }
+    d.sort((a, b) => a - b);
+    v.sort((a, b) => a - b);
+    const p50d = percentile(d, 50), p50v = percentile(v, 50);
+    hostRows.push(`| terminated, ${keepAlive ? "keep-alive" : "new connection each"} | ${p50d.toFixed(2)} / ${percentile(d, 99).toFixed(2)} | ${p50v.toFixed(2)} / ${percentile(v, 99).toFixed(2)} | +${(p50v - p50d).toFixed(2)} ms (${(p50v / p50d).toFixed(2)}×) |`);
+  }
   addMs.sort((a, b) => a - b);
   firstMs.sort((a, b) => a - b);
   const md = `## Gateway (capabilities/gateway)
@@ -120,11 +154,21 @@ Per request (${N} requests per cell, sequential, p50 / p99 ms):
 | route | direct | direct p50 / p99 | via :443 p50 / p99 | overhead (p50) |
 |---|---|---|---|---|
 ${rows.join("\n")}
+
+The host's way in under \`npm start\` (endpoints.json \`gateway_url\`: 127.0.0.1:PORT on the host → unix socket → the dev
+LAN's services process → :443; cli/commands/dev/gateway-access.ts), same route, against :443 reached from the LAN side
+(${N} requests per cell, p50 / p99 ms):
+
+| request | :443 from the LAN | via gateway_url from the host | extra (p50) |
+|---|---|---|---|
+${hostRows.join("\n")}
 `;
   console.log(md);
   if (!values["no-write"]) writeSection("gateway", md);
 } finally {
   client?.kill("SIGKILL");
+  hostClient?.kill("SIGKILL");
+  await access?.stop();
   await kernel?.stop();
   lab.close();
 }

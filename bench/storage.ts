@@ -18,6 +18,7 @@ const N = Number(values.n);
 const RMB = Number(values.rmb);
 const MiB = 1024 ** 2;
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
+const ratio = (x: number) => `${x < 0.1 ? x.toFixed(3) : x.toFixed(2)}×`;
 const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: "ignore" });
 
 const dir = mkdtempSync(join(tmpdir(), "zt-storage-bench-"));
@@ -58,7 +59,7 @@ try {
     r.vol.push(performance.now() - s);
   }
   const row = (name: string, xs: number[], base?: number[]) =>
-    `| ${name} | ${pct(xs, 50).toFixed(1)} | ${pct(xs, 99).toFixed(1)} | ${base ? (pct(xs, 50) / pct(base, 50)).toFixed(2) + "×" : ""} |`;
+    `| ${name} | ${pct(xs, 50).toFixed(1)} | ${pct(xs, 99).toFixed(1)} | ${base ? ratio(pct(xs, 50) / pct(base, 50)) : ""} |`;
   console.log(`storage bench: n=${N} per row, 64 MiB each, loop devices over sparse files, one run`);
   console.log("| operation | p50 ms | p99 ms | ratio to raw (p50) |\n|---|---|---|---|");
   console.log(row("raw zmount: touch + chattr +C + fallocate", r.rawVdisk));
@@ -75,6 +76,7 @@ if (RMB > 0) {
   console.log("| operation | p50 ms | p99 ms |\n|---|---|---|");
   console.log(`| zos.deployment.deploy answered (accepted) | ${pct(t.accept, 50).toFixed(1)} | ${pct(t.accept, 99).toFixed(1)} |`);
   console.log(`| deploy sent → both workloads ok (read back over RMB) | ${pct(t.deploy, 50).toFixed(1)} | ${pct(t.deploy, 99).toFixed(1)} |`);
+  console.log(`| contract cancelled → the node reports the space free (statistics + pools over RMB) | ${pct(t.freed, 50).toFixed(1)} | ${pct(t.freed, 99).toFixed(1)} |`);
   });
   process.exit(0); // the official clients may leave handles open
 }

@@ -15,6 +15,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ command:
   client: { summary: "deploy to a node as a grid user", load: () => import("./commands/client.ts") },
   dev: { summary: "local grid + one node on this host (npm start)", load: () => import("./commands/dev.ts") },
   hub: { summary: "publish flists on the dev grid's hub", load: () => import("./commands/hub.ts") },
+  release: { summary: "build, verify and publish node releases for live upgrade", load: () => import("./commands/release.ts") },
   image: { summary: "build the bootable node image", load: () => import("./commands/image.ts") },
   "vm-test": { summary: "boot the image in QEMU and run scenarios", load: () => import("./commands/vm-test.ts") },
   farm: { summary: "a farm of QEMU nodes on one private bridge (zos farm up)", load: () => import("./commands/farm.ts") },

@@ -11,6 +11,7 @@ import { GridModel } from "./indexer/model.ts";
 import { startIndexer } from "./indexer/mod.ts";
 import { type RunningHub, startHub } from "./hub/mod.ts";
 import { buildGuests, publishGuests } from "./hub/guests.ts";
+import { buildQemuExtension, publishQemuExtension } from "../rootfs/extensions/qemu.ts";
 import { repoRoot } from "../kernel/sandbox.ts";
 import { KYC_HOSTS, type RunningKyc, startKyc, writeClientEnv } from "./kyc/mod.ts";
 
@@ -75,7 +76,17 @@ export async function startGridServices(o: GridServicesOptions): Promise<GridSer
     const guests = o.guestCache === null
       ? Promise.resolve({})
       : buildGuests(o.guestCache ?? join(repoRoot, "rootfs", "cache"), (l) => o.log?.(l))
-        .then((b) => publishGuests(b, join(o.stateDir, "hub"), hub.url))
+        .then(async (b) => {
+          const urls = publishGuests(b, join(o.stateDir, "hub"), hub.url);
+          // the QEMU extension flist a netboot node fetches for its hypervisor (the image pins its digest)
+          try {
+            const ext = await buildQemuExtension(o.guestCache ?? join(repoRoot, "rootfs", "cache"), (l) => o.log?.(l));
+            Object.assign(urls, publishQemuExtension(ext, join(o.stateDir, "hub"), hub.url));
+          } catch (e) {
+            o.log?.(`qemu extension: not published (${(e as Error).message})`);
+          }
+          return urls;
+        })
         .catch((e) => {
           o.log?.(`guests: not built (${(e as Error).message}); the hub has no ready-made guests`);
           return {};

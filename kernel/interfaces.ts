@@ -16,6 +16,7 @@ import { Flist$Client } from "../capabilities/schema/gen/flist.ts";
 import { Gateway$Client } from "../capabilities/schema/gen/gateway.ts";
 import { ProcessMemory$Client } from "../capabilities/schema/gen/system.ts";
 import { Hypervisor$Client } from "../capabilities/schema/gen/hypervisor.ts";
+import { Upgrade$Client } from "../capabilities/schema/gen/upgrade.ts";
 
 const registry = new Map<string, bigint>([
   ["Session", Session$Client.interfaceId],
@@ -45,6 +46,7 @@ const registry = new Map<string, bigint>([
   ["Gateway", Gateway$Client.interfaceId],
   ["ProcessMemory", ProcessMemory$Client.interfaceId],
   ["Hypervisor", Hypervisor$Client.interfaceId],
+  ["Upgrade", Upgrade$Client.interfaceId],
 ]);
 
 export function interfaceId(name: string): bigint | undefined {

@@ -28,7 +28,7 @@ function manifest(): Manifest {
     version: 1, root: repoRoot,
     processes: {
       log: { kind: "driver", entry: "capabilities/log/main.ts", exposes: { log: { interface: "Log" } } },
-      probe: { kind: "module", entry: "kernel/test/fixtures/session-probe/main.ts", args: ["log", "kv", "clock", "counter"], grants: { log: { from: "log", cap: "log" } } },
+      probe: { kind: "module", entry: "kernel/test/fixtures/session-probe/main.ts", args: ["log", "kv", "clock", "counter", "x".repeat(100)], grants: { log: { from: "log", cap: "log" } } },
     },
   }, { path: join(repoRoot, "manifests", "probe.json") });
   if (!probe.ok) throw new Error(JSON.stringify(probe.errors));
@@ -129,7 +129,9 @@ test("a process's own Session.get hands out exactly its grants", async () => {
   const line = await waitFor((e) => e.event === "output" && e.process === "probe" && String(e.line).includes('"probe"'));
   const { got, list } = JSON.parse(String(line.line)).probe as { got: Record<string, string>; list: string[] };
   assert.is(got.log, "granted");
-  for (const name of ["kv", "clock", "counter"]) assert.match(got[name], new RegExp(`denied: process "probe" has no grant named "${name}"`), name);
+  // the refusal names the process, the name asked (cut at 64 characters) and what it was granted
+  for (const name of ["kv", "clock", "counter"]) assert.match(got[name], new RegExp(`denied: process "probe" has no grant named "${name}" \\(granted: log\\)$`), name);
+  assert.match(got["x".repeat(100)], new RegExp(`denied: process "probe" has no grant named "${"x".repeat(64)}" \\(granted: log\\)$`));
   assert.equal(list, ["log"]);
   assert.not.ok(events.some((e) => e.event === "granted" && e.process === "probe" && e.grant !== "log"), "the kernel granted nothing else");
 });
@@ -140,9 +142,11 @@ test("the embedding host's grantFor refuses what is not granted, like Session.ge
       await handle.kernel.grantFor(proc, name);
       assert.unreachable(`${proc} got ${name}`);
     } catch (err) {
-      assert.match((err as Error).message, new RegExp(`^denied: process "${proc}" has no grant named "${name}"`));
+      assert.is((err as Error).message, `denied: process "${proc}" has no grant named "${name}"`);
     }
   }
+  const ghost = await handle.kernel.grantFor("ghost", "log").then(() => "granted", (e: Error) => e.message);
+  assert.is(ghost, 'denied: no process named "ghost"');
 });
 
 test("kv crashes (kill -9): its grants are revoked, it restarts with backoff, callers re-acquire, data persists", async () => {

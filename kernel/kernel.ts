@@ -17,6 +17,7 @@ import { getCap, setCap } from "../capabilities/lib/rpc/captable.ts";
 import { interfaceId } from "./interfaces.ts";
 import { type Grant, KERNEL_EXPOSES, KERNEL_PROVIDER, type Manifest, type ProcessSpec } from "./manifest.ts";
 import { ProcessMemory$Server } from "../capabilities/schema/gen/system.ts";
+import { upgradeServer, type UpgradeService } from "./upgrade/serve.ts";
 import { MembraneClient, Revoker, type GrantCounters } from "./membrane.ts";
 import { launchPlan, type Identity, type LaunchPlan } from "./sandbox.ts";
 import { groupId } from "./linux.ts";
@@ -87,11 +88,19 @@ interface Proc {
   served: Set<{ revoker: Revoker; grantee: string; grant: string }>;
   exited: Promise<void>;
   restartTimer: ReturnType<typeof setTimeout> | null;
+  /**
+   * Starts killed for not answering health in time. Each one doubles the next start's health timeout (up to 8×):
+   * on a machine under load a process that needs longer than its manifest says would otherwise be killed at
+   * the same point of every start, forever (the fault suite saw the chain driver do that at load 30).
+   */
+  slowStarts: number;
   /** Resolves true once /proc matched the launch plan (this generation), false on a mismatch or exit. */
   verified: Promise<boolean>;
   settleVerified: (ok: boolean) => void;
   /** The facts read from /proc at verification. */
   sandbox: SandboxFacts | null;
+  /** `${root}` for this process: the manifest's, or the release a live upgrade started it from. */
+  root: string;
 }
 
 /** Lines of a process's stderr forwarded as events per second; more are counted, not forwarded. */
@@ -160,7 +169,8 @@ function openStateDirForDrivers(stateDir: string): string[] {
 }
 
 export class Kernel {
-  readonly manifest: Manifest;
+  /** The running manifest (a live upgrade swaps it: adoptManifest). */
+  manifest: Manifest;
   private readonly opts: KernelOptions;
   private readonly procs = new Map<string, Proc>();
   private readonly counters = new Map<string, GrantCounters>();
@@ -171,6 +181,8 @@ export class Kernel {
   private readonly isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   private readonly rss: RssWatch;
   private readonly slots: StartSlots;
+  /** What the kernel serves as "upgrade": the upgrade agent its host runs beside it (kernel/upgrade/), if any. */
+  upgrade: UpgradeService | null = null;
 
   constructor(opts: KernelOptions) {
     this.opts = opts;
@@ -190,7 +202,8 @@ export class Kernel {
       this.procs.set(spec.name, {
         spec, index, state: "pending", identity: null, child: null, conn: null, connClosed: false, control: null, generation: 0,
         restarts: 0, startedAt: 0, readyWaiters: [], held: new Map(), pendingAcquire: new Map(), served: new Set(),
-        exited: Promise.resolve(), restartTimer: null, verified: Promise.resolve(false), settleVerified: () => {}, sandbox: null,
+        exited: Promise.resolve(), restartTimer: null, slowStarts: 0, verified: Promise.resolve(false), settleVerified: () => {}, sandbox: null,
+        root: opts.manifest.root,
       });
       for (const g of spec.grants) this.counters.set(`${spec.name}.${g.name}`, { calls: 0, errors: 0, inflight: 0, overloaded: 0 });
     });
@@ -319,7 +332,7 @@ export class Kernel {
       rmSync(cwd, { recursive: true, force: true });
       mkdirSync(cwd, { recursive: true, mode: 0o700 });
       if (p.identity) chownSync(cwd, p.identity.uid, p.identity.gid);
-      const vars = { ...(this.opts.vars ?? {}), state: resolve(this.opts.stateDir), root: this.manifest.root };
+      const vars = { ...(this.opts.vars ?? {}), state: resolve(this.opts.stateDir), root: p.root };
       // Deno's transpile cache is a SQLite database it must write; each uid gets its own so no process can
       // write into a cache another uid reads.
       const uid = p.identity?.uid ?? (typeof process.getuid === "function" ? process.getuid() : 0);
@@ -388,7 +401,8 @@ export class Kernel {
     // Readiness is a health call, polled until it says ready (a sleep would be a guess). The first answer
     // proves the process is Deno running its entry: then /proc is checked against the plan, before the
     // process is announced as spawned or given anything through its Session.
-    const deadline = performance.now() + spec.healthTimeoutMs;
+    const healthMs = spec.healthTimeoutMs * 2 ** Math.min(p.slowStarts, 3);
+    const deadline = performance.now() + healthMs;
     const alive = () => !this.stopping && p.generation === generation && !p.connClosed;
     while (alive()) {
       const left = deadline - performance.now();
@@ -405,7 +419,8 @@ export class Kernel {
       if (ready === "ready") break;
       if (performance.now() > deadline) {
         if (alive()) {
-          this.emit("unhealthy", { process: spec.name, afterMs: spec.healthTimeoutMs });
+          this.emit("unhealthy", { process: spec.name, afterMs: healthMs });
+          p.slowStarts++;
           child.kill("SIGKILL");
         }
         return;
@@ -606,6 +621,7 @@ export class Kernel {
         },
       });
     }
+    if (name === "upgrade") return upgradeServer(() => this.upgrade);
     throw new Error(`the kernel does not serve "${name}"`);
   }
 
@@ -661,6 +677,50 @@ export class Kernel {
       interfaceName: iface,
       ownsInner: false,
     });
+  }
+
+  /**
+   * Live upgrade (kernel/upgrade/): ends `name`'s running process the way a crash would — SIGTERM, then
+   * SIGKILL after 3 s; not shutdown(), which tells a driver the node is going down for good (the hypervisor
+   * would stop its VMs instead of leaving them for the next version to adopt) — revoking what it served and
+   * held, then starts `spec` with `${root}` = `root` in its place under the same uid. Resolves true when the
+   * new process answered ready within its healthTimeoutMs; otherwise the kernel supervises it as a crash.
+   */
+  async replaceProcess(name: string, spec: ProcessSpec, root: string): Promise<boolean> {
+    const p = this.procs.get(name);
+    if (!p || spec.name !== name) throw new Error(`replaceProcess: no process "${name}" to replace (or the new spec is named "${spec.name}")`);
+    if (this.stopping) return false;
+    if (p.restartTimer) clearTimeout(p.restartTimer);
+    p.restartTimer = null;
+    p.state = "stopping";
+    const child = p.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = p.exited;
+      try {
+        child.kill("SIGTERM");
+      } catch { /* gone */ }
+      const gone = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
+      if (!gone) {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* gone */ }
+        await exited;
+      }
+    }
+    p.spec = spec;
+    p.root = root;
+    p.restarts = 0;
+    for (const g of spec.grants) {
+      const key = `${name}.${g.name}`;
+      if (!this.counters.has(key)) this.counters.set(key, { calls: 0, errors: 0, inflight: 0, overloaded: 0 });
+    }
+    await this.launch(p);
+    return (p.state as State) === "ready";
+  }
+
+  /** Live upgrade: the manifest every process now runs from (stop order, defaults), once all were replaced. */
+  adoptManifest(m: Manifest): void {
+    this.manifest = m;
   }
 
   /** Stops every process in reverse start order; each wave gets the time left until the deadline. */

@@ -125,7 +125,7 @@ test("the kernel serves `memory` itself: no dependency, no restrictions, and no 
   bad.processes.web.grants.memory = { from: "kernel", cap: "memory", restrictions: { only: "web" } };
   bad.processes.kernel = { kind: "driver", entry: "capabilities/log/main.ts" };
   const e = errorsOf(bad);
-  has(e, "web", "grants.all.cap", /the kernel does not serve "everything" \(it serves: memory\)/);
+  has(e, "web", "grants.all.cap", /the kernel does not serve "everything" \(it serves: memory, upgrade\)/);
   has(e, "web", "grants.memory.restrictions", /takes no restrictions/);
   has(e, "kernel", "(name)", /names the kernel itself/);
 });

@@ -85,6 +85,7 @@ export type LoadResult = { ok: true; manifest: Manifest } | { ok: false; errors:
 export const KERNEL_PROVIDER = "kernel";
 export const KERNEL_EXPOSES: Record<string, { interface: string }> = {
   memory: { interface: "ProcessMemory" },
+  upgrade: { interface: "Upgrade" },
 };
 
 export const DEFAULT_RESTART: RestartPolicy = { backoffMs: 200, maxBackoffMs: 10_000, maxRestarts: 10, resetAfterMs: 10_000 };

@@ -5,6 +5,8 @@ import { Kernel, type KernelEvent, type KernelOptions } from "./kernel.ts";
 export type { KernelEvent } from "./kernel.ts";
 export type { Manifest, ManifestError, ProcessSpec, Grant } from "./manifest.ts";
 export { loadManifest, formatErrors } from "./manifest.ts";
+// PID 1 starts the live upgrade agent from the kernel bundle it booted (kernel/pid1/init.ts).
+export { Upgrader } from "./upgrade/agent.ts";
 
 export interface StartOptions {
   /** A manifest path or an already validated manifest. */

@@ -8,6 +8,8 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { StatusReport$Client } from "../capabilities/schema/gen/node.ts";
 import { type KernelEvent, type KernelHandle, startKernel } from "../kernel/mod.ts";
+import { bootRelease } from "../kernel/upgrade/boot.ts";
+import { Upgrader } from "../kernel/upgrade/agent.ts";
 import { attachDevDisks, canAttachLoops, type DevDiskOptions, type DevDisks } from "./node/dev-disks.ts";
 
 export const NODE_MANIFEST = fileURLToPath(new URL("../manifests/node.json", import.meta.url));
@@ -35,6 +37,12 @@ export interface NodeOptions {
   registerTimeoutMs?: number;
   manifest?: string;
   /**
+   * Live upgrade from `hubUrl` (kernel/upgrade/, docs/upgrade.md): the release channel to follow, e.g.
+   * `tf-zos/zos-dev.fl`; checked every intervalMs (default 60 min; 0 = only on demand). Without `manifest`,
+   * the node starts from the active release when one was installed.
+   */
+  upgrade?: { channel: string; intervalMs?: number; settleMs?: number; healthTimeoutMs?: number };
+  /**
    * The node's data disks. Default (as root): sparse files under `${stateDir}/disks` on loop devices, two
    * of 20 GiB, the last one HDD (`DevDiskOptions` changes that); "none" gives no disk (the node then
    * does not register: no SSD); or given devices and the names of those to treat as HDD.
@@ -48,6 +56,10 @@ export interface RunningNode {
   kernel: KernelHandle["kernel"];
   /** the loop devices this node got (empty when given devices or none) */
   disks: string[];
+  /** the live upgrade agent (null without `upgrade`) */
+  upgrader: Upgrader | null;
+  /** the release the node started from: its version and hash (null: the installed one) */
+  release: { version: string; hash: string | null };
   /** the registrar's state (zos.system.diagnostics shows the same) */
   registration(): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
@@ -113,6 +125,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     ...flistHubVars(o.hubUrl),
     gatewaylisten: o.gatewayListen ?? "127.0.0.1:0",
     gatewayns: o.gatewayNs ?? "-",
+    // the hypervisor's QEMU: the host's (the netboot image fetches it as a pinned extension flist instead)
+    qemu: "/usr/bin/qemu-system-x86_64",
   };
   for (const d of ["", "chain", "hostfacts", "kv", "zdb"]) mkdirSync(join(stateDir, d), { recursive: true, mode: 0o700 });
   ensureTunNode(stateDir);
@@ -137,15 +151,28 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     hdd = dev.hdd;
   }
   const diskVars = { disks: devices.join(",") || "-", hdd: hdd.join(",") || "-", requiressd: "yes" };
+  // A reboot boots the active release (the last upgrade that held), else the installed one.
+  const boot = bootRelease(stateDir, NODE_MANIFEST);
+  if (boot.note) onEvent({ t: 0, event: "upgrade-boot-fallback", note: boot.note });
   let handle: KernelHandle;
   try {
-    handle = await startKernel({ manifest: o.manifest ?? NODE_MANIFEST, stateDir, onEvent, vars: { ...vars, ...diskVars }, bootTimeoutMs: 60_000 });
+    handle = await startKernel({ manifest: o.manifest ?? boot.manifest, stateDir, onEvent, vars: { ...vars, ...diskVars }, bootTimeoutMs: 60_000 });
   } catch (err) {
     await dev?.detach();
     throw err;
   }
+  let upgrader: Upgrader | null = null;
+  if (o.upgrade) {
+    if (!o.hubUrl) throw new Error("upgrade: a release channel needs the hub (hubUrl) to follow it on");
+    upgrader = new Upgrader({
+      kernel: handle.kernel, stateDir, hubUrl: o.hubUrl, channel: o.upgrade.channel, intervalMs: o.upgrade.intervalMs,
+      settleMs: o.upgrade.settleMs, healthTimeoutMs: o.upgrade.healthTimeoutMs, installedVersion: boot.version,
+    });
+    handle.kernel.upgrade = upgrader;
+  }
   const stopAll = async (ms: number) => {
     try {
+      await upgrader?.stop();
       await handle.stop(ms);
     } finally {
       await dev?.detach();
@@ -160,6 +187,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
     const timeout = o.registerTimeoutMs ?? 120_000;
     const deadline = Date.now() + timeout;
     let last: Record<string, unknown> = {};
+    upgrader?.start();
     for (;;) {
       try {
         last = await registration();
@@ -178,6 +206,8 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       twinId: last.twin_id as number,
       kernel: handle.kernel,
       disks: dev?.devices ?? [],
+      upgrader,
+      release: { version: boot.version, hash: o.manifest ? null : boot.hash },
       registration,
       stop: () => stopAll(10_000),
     };

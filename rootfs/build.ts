@@ -18,7 +18,11 @@ import { type KernelWant, newestKernelPackage, prepareKernel } from "./lib/kerne
 import { selectModules } from "./lib/modules-select.ts";
 import { canonicalEntries, type ImageEntry, writeNewc } from "./lib/newc.ts";
 import { readImageManifest } from "./lib/read-image-manifest.ts";
+import { runtimeLibs } from "./lib/ldd.ts";
+import { buildQemuExtension, type QemuExtensionPin } from "./extensions/qemu.ts";
 import { KERNEL_GROUPS } from "../capabilities/lib/linux-groups.ts";
+
+export { runtimeLibs };
 
 export const REPO_ROOT = join(fileURLToPath(new URL(".", import.meta.url)), "..");
 export const DEFAULT_OUT = join(REPO_ROOT, "rootfs", "out");
@@ -40,6 +44,8 @@ export const IMAGE_PATHS = {
   /** The kernel looks for the runtime under <its root>/node_modules/deno/deno (kernel/sandbox.ts). */
   kernelRuntimeLink: "lib/zos/node_modules/deno/deno",
   info: "lib/zos/image.json",
+  /** the extension flists the image pins (kernel/pid1/init.ts reads it): `{ qemu: {name, tree_sha256, …} }` */
+  extensions: "lib/zos/extensions.json",
 };
 export const DEFAULT_CMDLINE = "console=ttyS0 panic=-1 mitigations=off";
 
@@ -88,16 +94,6 @@ function run(cmd: string, args: string[], cwd: string): string {
   if (r.error) throw new BuildError(`${cmd} could not run: ${r.error.message}`);
   if (r.status !== 0) throw new BuildError(`${cmd} ${args.join(" ")} failed (exit ${r.status}):\n${(r.stderr || r.stdout).trim().slice(-2000)}`);
   return r.stdout;
-}
-
-/** The shared libraries a binary needs, as [path in image, file on host]. */
-export function runtimeLibs(binary: string): [string, string][] {
-  const out: [string, string][] = [];
-  for (const line of run("ldd", [binary], "/").split("\n")) {
-    const m = /=>\s+(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s+\(/.exec(line);
-    if (m) out.push([m[1].replace(/^\/+/, ""), realpathSync(m[1])]);
-  }
-  return out.sort((a, b) => (a[0] < b[0] ? -1 : 1));
 }
 
 /** Source folders that count as one module each for the import guard. */
@@ -309,7 +305,7 @@ export async function buildImage(o: BuildOptions = {}): Promise<BuildResult> {
   const level = o.zstdLevel ?? 19;
   const progress = o.progress ?? (() => {});
   let step = 0;
-  const steps = 9;
+  const steps = 10;
   const say = (m: string) => progress(`[${++step}/${steps}] ${m}`);
 
   say("checking module sources for literal file: imports outside their folder");
@@ -324,6 +320,13 @@ export async function buildImage(o: BuildOptions = {}): Promise<BuildResult> {
 
   say("kernel");
   const kernel = prepareKernel(cacheDir, kernelWant(o.kernelPackage), (m) => progress(`      ${m}`));
+
+  say("the QEMU extension flist (not in the image: pinned by its tree digest, fetched from the hub)");
+  const qemuExt: QemuExtensionPin | null = (o.withKernel ?? true)
+    ? await buildQemuExtension(cacheDir, (m) => progress(`      ${m}`)).then((b) => b.pin, (e) => {
+      throw new BuildError((e as Error).message);
+    })
+    : null;
 
   say(`selecting kernel modules for ${kernel.release}`);
   const mods = selectModules(kernel.modulesDir, [...DEVICE_MODULES, ...FEATURE_MODULES]);
@@ -381,6 +384,7 @@ export async function buildImage(o: BuildOptions = {}): Promise<BuildResult> {
         entries.push({ path: bundled, type: "file", mode: 0o644, source: file });
       }
     }
+    if (qemuExt) entries.push({ path: IMAGE_PATHS.extensions, type: "file", mode: 0o644, data: enc.encode(JSON.stringify({ qemu: qemuExt }, null, 2) + "\n") });
     const info = {
       kernel_package: kernel.package,
       kernel_version: kernel.version,
@@ -393,6 +397,7 @@ export async function buildImage(o: BuildOptions = {}): Promise<BuildResult> {
       capability_kernel: withKernel,
       processes: processBundles.map(([p]) => "/" + p),
       manifest: existsSync(manifest) ? "/" + IMAGE_PATHS.manifest : null,
+      extensions: qemuExt ? { qemu: qemuExt } : {},
     };
     entries.push({ path: IMAGE_PATHS.info, type: "file", mode: 0o644, data: enc.encode(JSON.stringify(info, null, 2) + "\n") });
 

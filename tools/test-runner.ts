@@ -1,7 +1,7 @@
 // Runs every uvu suite file (`*.test.ts`) under Deno — the runtime the OS ships — each in its own
 // process, and ends with the one line CI reads: `N passed, N failed`.
 //
-// usage: deno run -A tools/test-runner.ts [--jobs N] [--timeout SECONDS] [filter ...]
+// usage: deno run -A tools/test-runner.ts [--jobs N] [--timeout SECONDS] [--bail] [filter ...]
 //   filter: substrings; only files whose path contains one of them run.
 // A file that dies without uvu's summary, or exceeds its timeout, counts as one failure.
 import { spawn } from "node:child_process";
@@ -128,6 +128,8 @@ async function main(): Promise<number> {
       jobs: { type: "string", default: process.env.ZOS_TEST_JOBS ?? "2" },
       timeout: { type: "string", default: "600" },
       verbose: { type: "boolean", short: "v" },
+      // stop starting files after the first failure (mutation runs: one red file kills the mutant)
+      bail: { type: "boolean" },
     },
     allowPositionals: true,
   });
@@ -140,7 +142,7 @@ async function main(): Promise<number> {
   const results: FileResult[] = [];
   let next = 0;
   async function worker(): Promise<void> {
-    while (next < selected.length) {
+    while (next < selected.length && !(values.bail && results.some((r) => r.failed))) {
       const file = selected[next++];
       const r = await runFile(file, timeoutS);
       results.push(r);

@@ -62,7 +62,8 @@ test("the image's own kernel, setpriv and bundles start its drivers in their ver
   // Wave 1 of the node (the drivers that need no grid): fast and independent of QEMU's speed on a busy
   // machine; the QEMU boot below checks all ten processes of the booted node.
   const r = runImageProcesses(outA, ["kv", "log", "clock", "identity", "hostfacts"], work);
-  assert.equal(checkSandboxFacts(r.manifest, r.events, { kernelIsRoot: true }), [], r.output.slice(-2000));
+  // exact: the image chroot's kernel runs with ${state} = /run/zos/kernel and ${root} = /lib/zos, no other variable
+  assert.equal(checkSandboxFacts(r.manifest, r.events, { kernelIsRoot: true, vars: { state: "/run/zos/kernel", root: "/lib/zos" } }), [], r.output.slice(-2000));
   const hostfacts = r.events.find((e) => e.process === "hostfacts" && e.sandbox)!.sandbox!;
   assert.is(hostfacts.capAmb, "0000000000000004", "hostfacts holds CAP_DAC_READ_SEARCH (its manifest's linux.capabilities) and nothing else");
 });

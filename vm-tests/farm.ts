@@ -7,11 +7,11 @@
 // ports are scanned from the bridge (only the 0-db server's 9900 may answer).
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { connect, createServer, type Server } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createFarmNetns, FARM_GATEWAY, type FarmNode, farmNode, removeFarmNetns } from "./lib/farm-netns.ts";
+import { createFarmNetns, FARM_GATEWAY, FARM_SUBNET, type FarmNode, farmNode, removeFarmNetns } from "./lib/farm-netns.ts";
 import { DEFAULT_PORTS } from "./lib/port-probe.ts";
 import { Vm } from "./lib/qemu.ts";
 import { GATEWAY_PORT, ZDB_PORT } from "../kernel/pid1/init.ts";
@@ -46,6 +46,8 @@ export interface FarmResult {
   nodes: FarmNodeResult[];
   /** the farm's nodes on the chain (node id, twin id) */
   registered?: { nodeId: number; twinId: number }[];
+  /** the access node and the public config it applied */
+  access?: { nodeId: number; publicConfig: unknown };
   milestones: Record<string, number>;
   notes: string[];
   error?: string;
@@ -82,8 +84,13 @@ export async function runFarm(o: FarmOptions, log: (line: string) => void = (l) 
 
 /** A TCP relay from the bridge's gateway address to the same port on loopback (the dev grid listens there only). */
 function relayPort(port: number): Promise<Server> {
+  // A node killed mid-connection never closes its end: close() alone would wait for those forever.
+  const open = new Set<Socket>();
   const server = createServer((inbound) => {
     const out = connect(port, "127.0.0.1");
+    open.add(inbound).add(out);
+    inbound.once("close", () => open.delete(inbound));
+    out.once("close", () => open.delete(out));
     inbound.pipe(out).pipe(inbound);
     const close = () => {
       inbound.destroy();
@@ -92,6 +99,11 @@ function relayPort(port: number): Promise<Server> {
     inbound.on("error", close);
     out.on("error", close);
   });
+  const close = server.close.bind(server);
+  server.close = (cb?: (err?: Error) => void) => {
+    for (const s of open) s.destroy();
+    return close(cb);
+  };
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, FARM_GATEWAY, () => resolve(server));
@@ -146,10 +158,15 @@ async function inner(o: FarmOptions & { resultFile: string; work: string; namesp
     cleanups.push(() => grid.stop());
     const portOf = (u: string) => Number(new URL(u).port);
     const onBridge = (u: string) => u.replace(/\/\/(127\.0\.0\.1|localhost)/, `//${FARM_GATEWAY}`);
-    const cmdline = `${sc.BASE_CMDLINE} runmode=dev farmer_id=1 zos-debug-vm substrate=${onBridge(grid.chainUrl)} ` +
+    // no_timer_check: on a loaded host TCG is too slow for the guest kernel's IO-APIC timer check, which then
+    // panics ("IO-APIC + timer doesn't work!"); a node of a farm booting next to others hit it
+    const cmdline = `${sc.BASE_CMDLINE} no_timer_check runmode=dev farmer_id=1 zos-debug-vm substrate=${onBridge(grid.chainUrl)} ` +
       `relay=${onBridge(grid.relayUrl)} activation=${onBridge(grid.activationUrl)}`;
     const bs = await sc.bootServer(o.outDir, cmdline);
-    cleanups.push(() => new Promise<void>((r) => bs.server.close(() => r())));
+    cleanups.push(() => new Promise<void>((r) => {
+      bs.server.close(() => r());
+      bs.server.closeAllConnections?.();
+    }));
     for (const port of [portOf(grid.chainUrl), portOf(grid.relayUrl), portOf(grid.activationUrl), bs.port]) {
       const s = await relayPort(port);
       cleanups.push(() => new Promise<void>((r) => s.close(() => r())));
@@ -159,6 +176,8 @@ async function inner(o: FarmOptions & { resultFile: string; work: string; namesp
       netmask: "255.255.255.0",
       leases: nodes.map((n) => ({ mac: n.mac, ip: n.ip })),
       bootFile: `http://${FARM_GATEWAY}:${bs.port}/boot.ipxe`,
+      // each node's `public` and `npub4` macvlans (kernel/pid1/uplink.ts) ask with MACs of their own
+      pool: { subnet: FARM_SUBNET, from: 100, to: 199 },
       log: (l) => console.error(`farm: ${l}`),
     });
     cleanups.push(() => dhcp.close());
@@ -185,7 +204,8 @@ async function inner(o: FarmOptions & { resultFile: string; work: string; namesp
           "-drive", `file=${data},if=virtio,format=raw`,
         ],
         noReboot: true,
-        timeoutMs: o.hold ? 365 * 86_400_000 : o.timeoutMs + 300_000,
+        // a hard cap against a hung run: boot and registration (timeoutMs), then the network, 0-db and laptop steps
+        timeoutMs: o.hold ? 365 * 86_400_000 : 3 * o.timeoutMs,
       }));
     }
     for (const [i, vm] of vms.entries()) {
@@ -229,9 +249,11 @@ async function inner(o: FarmOptions & { resultFile: string; work: string; namesp
     result.milestones.all_answer = since();
     result.notes.push(`every node answers zos.system.version over the relay`);
     await scan("after the RMB calls");
+    await accessAndNetwork({ o, grid, client, user, onChain, nodes, result, since, dhcpLeased: () => dhcp.leased(), cleanups });
+    if (o.nodes > 1 && !o.hold) await scan("with the network and the 0-db deployed");
     if (o.hold) {
       console.error(`farm up: ${o.nodes} node(s) in namespace ${o.namespace}; chain ${grid.chainUrl}, relay ${grid.relayUrl} (inside it). Ctrl-C stops the farm.`);
-      console.log(JSON.stringify({ namespace: o.namespace, chain_url: grid.chainUrl, relay_url: grid.relayUrl, nodes: result.nodes, registered: onChain }));
+      console.log(JSON.stringify({ namespace: o.namespace, chain_url: grid.chainUrl, relay_url: grid.relayUrl, nodes: result.nodes, registered: onChain, access_node: result.access }));
       await new Promise<void>((resolve) => {
         process.once("SIGINT", () => resolve());
         process.once("SIGTERM", () => resolve());
@@ -248,10 +270,92 @@ async function inner(o: FarmOptions & { resultFile: string; work: string; namesp
       if (r) r.log = logFile;
       else result.nodes.push({ index: i + 1, ip: nodes[i].ip, log: logFile });
     }
-    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
+    // each step bounded: a cleanup that hangs must not keep the farm (and its namespace) up
+    for (const c of cleanups.reverse()) {
+      await Promise.race([Promise.resolve().then(c).catch(() => {}), new Promise((r) => setTimeout(r, 20_000))]);
+    }
     result.seconds = (performance.now() - t0) / 1000;
     writeFileSync(o.resultFile, JSON.stringify(result, null, 2));
   }
+}
+
+/**
+ * The farm's networking, after every node answered: the first node on chain becomes the access node (its
+ * public config signed by the farmer, applied by its network module); with two nodes or more, a user network
+ * with an NR on every node reaches ok on each, the laptop (a WireGuard peer of that network on this side of
+ * the bridge, vm-tests/farm-net.ts) pings every NR's gateway across the mesh, and a 0-db namespace deployed
+ * on the last node answers a redis-cli session from the laptop through the access node's NR.
+ */
+async function accessAndNetwork(x: {
+  o: FarmOptions & { work: string };
+  grid: { chainUrl: string; relayUrl: string; farmerMnemonic: string };
+  client: import("../capabilities/chain/mod.ts").ChainClient;
+  user: { mnemonic: string };
+  onChain: { nodeId: number; twinId: number }[];
+  nodes: FarmNode[];
+  result: FarmResult;
+  since: () => number;
+  dhcpLeased: () => { mac: string; ip: string }[];
+  cleanups: (() => Promise<void> | void)[];
+}): Promise<void> {
+  const { o, grid, result, onChain } = x;
+  const net = await import("./farm-net.ts");
+  const wl = await import("./lib/workloads.ts");
+  const users = [];
+  for (const n of onChain) {
+    const u = await wl.nodeUser(grid.chainUrl, grid.relayUrl, x.user.mnemonic, n.nodeId);
+    x.cleanups.push(() => u.close());
+    users.push(u);
+  }
+  const access = onChain[0];
+  const pc = await net.makeAccessNode(x.client, grid.farmerMnemonic, 1, access.nodeId, users[0], o.timeoutMs);
+  result.milestones.access_node = x.since();
+  result.access = { nodeId: access.nodeId, publicConfig: pc };
+  result.notes.push(`node ${access.nodeId} is the access node: public config ${net.ACCESS_IP}/24 gw ${FARM_GATEWAY} signed by the farmer, ` +
+    `applied by its network module (zos.network.public_config_get = ${JSON.stringify(pc)}); the nodes' own DHCP leases on the bridge ` +
+    `(public and ndmz uplinks): ${x.dhcpLeased().map((l) => l.ip).join(", ") || "none"}`);
+  if (onChain.length < 2 || o.hold) return;
+
+  // every node, then the laptop: a subnet, keys, a port each
+  const members = [...onChain.map((_, i) => i), onChain.length].map((i) => ({
+    keys: net.wgKeys(), subnet: net.subnetOf(i), port: 3400 + i * 7 + Math.floor(Math.random() * 400),
+  }));
+  const endpoint = `${net.ACCESS_IP}:${members[0].port}`;
+  const contracts: number[] = [];
+  for (const [i, u] of users.entries()) {
+    const r = await u.deploy(net.networkOn(i, members, endpoint), o.timeoutMs);
+    net.failIfNotOk(`the network's NR on node ${onChain[i].nodeId}`, r);
+    contracts.push(r.contract_id);
+  }
+  result.milestones.network_ok = x.since();
+  result.notes.push(`network farmnet ${net.NET_RANGE} ok on every node (contracts ${contracts.join(", ")}): ` +
+    onChain.map((n, i) => `node ${n.nodeId} ${members[i].subnet}`).join(", ") + `; hidden nodes peer with ${endpoint}`);
+
+  // the 0-db namespace on the last node, reached by its address on the bridge
+  const last = users.length - 1;
+  const zr = await users[last].deploy(readFileSync(join(ROOT, "examples", "zdb.json"), "utf8"), o.timeoutMs);
+  net.failIfNotOk(`examples/zdb.json on node ${onChain[last].nodeId}`, zr);
+  const zw = (await import("../cli/commands/client/deploy.ts")).workloadViews(zr.deployment).find((w) => w.type === "zdb")!;
+  const z = zw.data as { Namespace: string; IPs: string[]; Port: number };
+  const zip = z.IPs.find((ip) => ip.startsWith(`${FARM_SUBNET}.`));
+  if (!zip) throw new Error(`the 0-db result lists no address on the farm's bridge: ${JSON.stringify(z)}`);
+  const password = (JSON.parse(readFileSync(join(ROOT, "examples", "zdb.json"), "utf8")).workloads[0].data as { password: string }).password;
+  result.milestones.zdb_ok = x.since();
+
+  const lap = await net.startLaptop(o.work, { me: onChain.length, member: members[onChain.length], access: members[0], endpoint, via: [zip] });
+  x.cleanups.push(() => lap.close());
+  const pings: string[] = [];
+  for (const i of onChain.keys()) {
+    const gw = members[i].subnet.replace(/0\/24$/, "1");
+    const ms = await net.pingUntil(lap, gw, 120_000);
+    pings.push(`${gw} (node ${onChain[i].nodeId}) after ${(ms / 1000).toFixed(1)} s`);
+  }
+  result.milestones.mesh_ping = x.since();
+  result.notes.push(`the laptop (WireGuard peer ${net.wgIpOf(onChain.length)} of farmnet, on the access node's endpoint) pings every NR's gateway: ${pings.join(", ")}`);
+  const got = await net.zdbSession(lap, { ip: zip, port: z.Port, ns: z.Namespace, password });
+  result.milestones.zdb_through_nr = x.since();
+  result.notes.push(`redis-cli from the laptop, routed through node ${access.nodeId}'s NR: 0-db namespace ${z.Namespace} on node ${onChain[last].nodeId} ` +
+    `(${zip}:${z.Port}) answered PING, SELECT with its password, SET and GET (${got})`);
 }
 
 if (import.meta.main && process.argv[2] === "--inner") {

@@ -13,6 +13,7 @@ import { forbiddenFiles } from "../rootfs/build.ts";
 import { NODE_TOOLS } from "../rootfs/image-config.ts";
 import { checkSandboxFacts, type KernelEventLike, kernelEventsFromConsole } from "./lib/sandbox-facts.ts";
 import { DEFAULT_PORTS, sweepGuestPorts } from "./lib/port-probe.ts";
+import { imageKernelVars } from "./lib/image-vars.ts";
 import { GATEWAY_PORT, ZDB_PORT } from "../kernel/pid1/init.ts";
 
 /** The reviewed node manifest the booted image's processes are checked against. */
@@ -30,6 +31,9 @@ export interface Grid {
   activationUrl: string;
   /** a genesis-funded dev account (alice) for the host-side grid user */
   userFunderMnemonic: string;
+  /** the dev account whose twin owns farm 1 (the farmer signs the access node's public config; it may call
+   *  zos.admin.*, vm-tests/upgrade.ts) */
+  farmerMnemonic: string;
   stop(): Promise<void>;
 }
 
@@ -58,6 +62,7 @@ export async function startGrid(opts: { log?: (line: string) => void } = {}): Pr
       relayUrl: relay.url,
       activationUrl: activation.url,
       userFunderMnemonic: account("alice"),
+      farmerMnemonic: account("farmer"),
       stop: stopAll,
     };
   } catch (err) {
@@ -103,19 +108,20 @@ export interface ScenarioContext {
  * The verified sandbox facts of every process (the kernel's spawned/ready events on the console)
  * against the golden manifest; throws naming every difference. Call once every process answered.
  */
-function verifySandbox(ctx: ScenarioContext, vm: Vm, r: ScenarioResult, from = 0): void {
+function verifySandbox(ctx: ScenarioContext, vm: Vm, r: ScenarioResult, vars: Record<string, string>, from = 0): void {
   const golden = ctx.golden ?? readFileSync(GOLDEN_MANIFEST, "utf8");
   const events = kernelEventsFromConsole(vm.lines.slice(from).map((l) => l.text));
   // In the image the kernel runs as root (PID 1's child), so every process must have switched identity.
-  const diffs = checkSandboxFacts(golden, events, { kernelIsRoot: true });
+  // exact: every ${…} of the golden substituted with the variables PID 1 gives the kernel (vm-tests/lib/image-vars.ts)
+  const diffs = checkSandboxFacts(golden, events, { kernelIsRoot: true, vars });
   if (diffs.length) throw new Error(`the processes' verified sandbox differs from the golden manifest:\n  - ${diffs.join("\n  - ")}`);
   const n = new Set(events.filter((e) => e.sandbox).map((e) => e.process)).size;
-  r.notes.push(`sandbox: ${n} processes verified against the golden manifest (no -A, modules without permissions, own uid, capabilities as listed, no_new_privs)`);
+  r.notes.push(`sandbox: ${n} processes verified against the golden manifest (no -A, modules without permissions, permissions and arguments exactly as substituted, own uid, capabilities as listed, no_new_privs)`);
 }
 
 const NET = ["-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"];
 
-function nodeCmdline(ctx: ScenarioContext, extra: string): string {
+export function nodeCmdline(ctx: ScenarioContext, extra: string): string {
   return `${BASE_CMDLINE} runmode=dev farmer_id=1 substrate=${guestUrl(ctx.grid.chainUrl)} relay=${guestUrl(ctx.grid.relayUrl)} ` +
     `activation=${guestUrl(ctx.grid.activationUrl)} ${extra}`.trim();
 }
@@ -157,7 +163,7 @@ export function makeStateDisk(dir: string, sizeMb = 256, name = "state.img"): st
   return img;
 }
 
-async function withVm(
+export async function withVm(
   name: string,
   ctx: ScenarioContext,
   vmOpts: Omit<ConstructorParameters<typeof Vm>[0], "name" | "timeoutMs"> & { timeoutMs?: number },
@@ -181,7 +187,7 @@ async function withVm(
 }
 
 /** Milestones of one boot, starting at serial line index `from`. */
-async function bootMilestones(vm: Vm, r: ScenarioResult, prefix: string, timeoutMs: number, from = 0): Promise<number> {
+export async function bootMilestones(vm: Vm, r: ScenarioResult, prefix: string, timeoutMs: number, from = 0): Promise<number> {
   const kernel = await vm.waitFor(/Linux version/, timeoutMs, from);
   r.milestones[`${prefix}kernel`] = Math.round(kernel.t);
   const pid1 = await vm.waitFor(/zos-boot: PID 1 up/, timeoutMs, from);
@@ -228,7 +234,7 @@ async function expectPoweroff(vm: Vm, timeoutMs: number): Promise<void> {
  * Ctrl-Alt-Del through the monitor: PID 1 gets SIGINT and reboots in order (stop kernel, sync, unmount,
  * reboot(2)); QEMU runs with -no-reboot, so an orderly reboot ends it with status 0.
  */
-async function orderlyReboot(vm: Vm, from: number): Promise<void> {
+export async function orderlyReboot(vm: Vm, from: number): Promise<void> {
   await vm.monitorCommand("sendkey ctrl-alt-delete");
   const line = await vm.waitFor(/zos-boot: rebooting/, 30_000, from);
   const exit = await vm.exited;
@@ -286,7 +292,7 @@ export async function directBootWithDisk(ctx: ScenarioContext): Promise<Scenario
       r.notes.push(`zos.system.version: ${JSON.stringify(version)}`);
       // the api module answered over RMB, so every process of the node has started by now
       await waitAllReady(vm, 60_000);
-      verifySandbox(ctx, vm, r);
+      verifySandbox(ctx, vm, r, imageKernelVars({ outDir: ctx.outDir, cmdline: vmOpts.append, dataDisks: ["vdb"] }));
       if (ctx.workloads === false) return await orderlyReboot(vm, next);
       await probeListeners(vm, r, "after registration");
       // storage and networks on the image: the data disk became a pool; a zmount, a volume and a network

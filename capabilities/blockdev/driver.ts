@@ -2,12 +2,12 @@
 // pools mounted under the driver's own mount root; subvolumes with qgroup limits and NOCOW preallocated
 // files inside them. Callers name disks by their kernel name ("loop3"), pools by label and volumes by a
 // plain name; every name is checked here, so no caller can make the driver touch another device or path.
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { must, run } from "./tools.ts";
 import { parseBlkidExport, parseFsUsage, parseQgroups, parseSubvolumes } from "./parse.ts";
 import { VM_GID } from "../lib/linux-groups.ts";
-import { chmod, chown, mountBtrfs, qgroupLimit, subvolumeCreate, subvolumeDelete, unmount } from "./syscalls.ts";
+import { chmod, chown, ENOSPC, mountBtrfs, nocowAllocate, qgroupLimit, subvolumeCreate, subvolumeDelete, SyscallError, unmount } from "./syscalls.ts";
 import { measureSeekTime, type SeekTime } from "./seektime.ts";
 import { writeFileAtomic } from "../lib/fs/atomic.ts";
 
@@ -288,12 +288,11 @@ export class BlockDevDriver {
 
   // ------------------------------------------------------------------ vdisks
 
-  async #vdiskDir(pool: string): Promise<string> {
+  /** The pool's vdisks subvolume, made on first use (a stat, not a `btrfs subvolume list`, per call). */
+  #vdiskDir(pool: string): string {
     const mnt = this.#root(pool);
     const dir = join(mnt, VDISKS);
-    if (!(await this.#subvols(mnt)).some((s) => s.name === VDISKS)) {
-      await must("btrfs", ["subvolume", "create", dir], "subvolume create vdisks");
-    }
+    if (!this.#isSubvolume(dir)) subvolumeCreate(mnt, VDISKS);
     // QEMU (the vm group) reaches a vdisk by its path; nobody lists them
     const st = statSync(dir);
     if (st.gid !== VM_GID || (st.mode & 0o777) !== 0o710) shareWithVm(dir, 0o710);
@@ -301,40 +300,34 @@ export class BlockDevDriver {
   }
 
   async vdiskList(pool: string): Promise<{ name: string; size: number }[]> {
-    const dir = await this.#vdiskDir(pool);
+    const dir = this.#vdiskDir(pool);
     return readdirSync(dir).filter((n) => NAME.test(n)).map((n) => ({ name: n, size: statSync(join(dir, n)).size }));
   }
 
   async vdiskCreate(pool: string, name: string, size: number): Promise<void> {
     checkName("vdisk", name);
     if (!(size > 0)) deny("a vdisk needs a size > 0");
-    const path = join(await this.#vdiskDir(pool), name);
-    let current = -1;
-    try {
-      current = statSync(path).size;
-    } catch {
-      closeSync(openSync(path, "wx", 0o600));
-      current = 0;
-    }
+    // create, NOCOW while empty (WORKLOADS.md §1: it only takes on an empty file; an empty leftover of a crash
+    // gets it again) and preallocate: open + two ioctls + fallocate(2), no chattr/fallocate processes
+    const path = join(this.#vdiskDir(pool), name);
+    this.#allocate(path, name, size);
     // read-write for QEMU through the vm group (again on a replay: a crash may have come between)
     const st = statSync(path);
     if (st.gid !== VM_GID || (st.mode & 0o777) !== 0o660) shareWithVm(path, 0o660);
-    // NOCOW only takes on an empty file (WORKLOADS.md §1); an empty leftover of a crash gets it again
-    if (current === 0) await must("chattr", ["+C", path], `chattr +C ${name}`);
-    if (current < size) await this.#allocate(path, name, size);
   }
 
-  async #allocate(path: string, name: string, size: number): Promise<void> {
-    const r = await run("fallocate", ["-l", String(size), path]);
-    if (r.code !== 0) {
-      const full = /No space left/i.test(r.stderr);
-      throw new Error(`failed: blockdev: fallocate ${name} to ${size} bytes: ${full ? "no space left on the pool" : r.stderr.trim()}`);
+  #allocate(path: string, name: string, size: number): void {
+    try {
+      nocowAllocate(path, size);
+    } catch (e) {
+      if (e instanceof SyscallError && e.errno === ENOSPC) throw new Error(`failed: blockdev: fallocate ${name} to ${size} bytes: no space left on the pool`);
+      throw e;
     }
   }
 
   async vdiskResize(pool: string, name: string, size: number): Promise<void> {
     checkName("vdisk", name);
-    const path = join(await this.#vdiskDir(pool), name);
+    const path = join(this.#vdiskDir(pool), name);
     let current: number;
     try {
       current = statSync(path).size;
@@ -342,12 +335,12 @@ export class BlockDevDriver {
       deny(`no vdisk ${JSON.stringify(name)} in pool ${pool}`);
     }
     if (size < current) throw new Error(`failed: blockdev: vdisk ${name} is ${current} bytes; shrinking a disk is not safe`);
-    if (size > current) await this.#allocate(path, name, size);
+    if (size > current) this.#allocate(path, name, size);
   }
 
   async vdiskDelete(pool: string, name: string): Promise<void> {
     checkName("vdisk", name);
-    const dir = await this.#vdiskDir(pool);
+    const dir = this.#vdiskDir(pool);
     rmSync(join(dir, name), { force: true });
     await run("btrfs", ["filesystem", "sync", this.#mnt(pool)]);
   }

@@ -1,5 +1,6 @@
-// The block-device driver: the only process that runs mkfs, mount, btrfs, chattr and fallocate. It may
-// touch exactly the data disks in its second argument and mounts pools under its own state folder.
+// The block-device driver: the only process that runs mkfs and btrfs and makes the mount, btrfs, file-flag
+// and fallocate system calls (syscalls.ts). It may touch exactly the data disks in its second argument and
+// mounts pools under its own state folder.
 // Args: <state dir> <disks: comma-separated device paths, "-" for none> [<recipients: name=state folder of
 // the driver that may receive subvolumes, comma-separated, e.g. zdb=/var/state/zdb; "-" for none>].
 // Grant: blockdev {} — one grantee (the storage module); no restrictions to widen or narrow.

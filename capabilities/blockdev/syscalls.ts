@@ -4,7 +4,9 @@
 // - the two btrfs ioctls a volume is made of (BTRFS_IOC_SUBVOL_CREATE, BTRFS_IOC_QGROUP_LIMIT): the same
 //   calls `btrfs subvolume create` and `btrfs qgroup limit` make, without starting two processes per volume;
 // - open/pread/posix_fadvise on a data disk for the seek-time probe (seektime.ts); the disk is opened by the
-//   uid's `disk` group membership, never through a path a caller sent.
+//   uid's `disk` group membership, never through a path a caller sent;
+// - a zmount's NOCOW preallocated file: FS_IOC_GETFLAGS/FS_IOC_SETFLAGS (FS_NOCOW_FL, as `chattr +C`) and
+//   fallocate(2) (as `fallocate -l`) on one descriptor, without starting two processes per disk.
 // Errors carry the errno name.
 
 interface FfiLib {
@@ -17,13 +19,19 @@ interface DenoFfi {
 
 export const LIBC = "/usr/lib/x86_64-linux-gnu/libc.so.6"; // absolute: Deno resolves a bare name from the cwd
 const MS_NOSUID = 2, MS_NODEV = 4;
-const O_RDONLY = 0, O_DIRECTORY = 0o200000, O_CLOEXEC = 0o2000000;
+const O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0o100, O_DIRECTORY = 0o200000, O_CLOEXEC = 0o2000000;
 const POSIX_FADV_DONTNEED = 4;
+const SEEK_END = 2;
 // _IOW(0x94, 14, struct btrfs_ioctl_vol_args /* 4096 */), _IOR(0x94, 43, struct btrfs_ioctl_qgroup_limit_args /* 48 */)
 const BTRFS_IOC_SUBVOL_CREATE = 0x5000940en;
 const BTRFS_IOC_QGROUP_LIMIT = 0x8030942bn;
 const BTRFS_IOC_SNAP_DESTROY = 0x5000940fn; // _IOW(0x94, 15, struct btrfs_ioctl_vol_args)
 const BTRFS_QGROUP_LIMIT_MAX_RFER = 1n;
+// _IOR('f', 1, long), _IOW('f', 2, long): the kernel reads and writes an int through them (as chattr does)
+const FS_IOC_GETFLAGS = 0x80086601n;
+const FS_IOC_SETFLAGS = 0x40086602n;
+const FS_NOCOW_FL = 0x00800000;
+export const ENOSPC = 28;
 const ERRNO: Record<number, string> = {
   1: "EPERM", 2: "ENOENT", 5: "EIO", 9: "EBADF", 13: "EACCES", 16: "EBUSY", 17: "EEXIST", 19: "ENODEV", 20: "ENOTDIR",
   22: "EINVAL", 25: "ENOTTY", 28: "ENOSPC", 30: "EROFS", 36: "ENAMETOOLONG", 122: "EDQUOT",
@@ -46,14 +54,25 @@ function libc(): Libc {
     ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
     pread: { parameters: ["i32", "buffer", "u64", "i64"], result: "i64" },
     posix_fadvise: { parameters: ["i32", "i64", "i64", "i32"], result: "i32" },
+    lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
+    fallocate: { parameters: ["i32", "i32", "i64", "i64"], result: "i32" },
     __errno_location: { parameters: [], result: "pointer" },
   });
   lib = { s: l.symbols, errno: () => new deno.UnsafePointerView(l.symbols.__errno_location()).getInt32() };
   return lib;
 }
 
+/** A failed system call; `errno` lets a caller tell "no space" from the rest. */
+export class SyscallError extends Error {
+  readonly errno: number;
+  constructor(what: string, errno: number) {
+    super(`failed: blockdev: ${what}: ${ERRNO[errno] ?? `errno ${errno}`}`);
+    this.errno = errno;
+  }
+}
+
 function fail(what: string, e = libc().errno()): never {
-  throw new Error(`failed: blockdev: ${what}: ${ERRNO[e] ?? `errno ${e}`}`);
+  throw new SyscallError(what, e);
 }
 
 function check(what: string, r: unknown): void {
@@ -79,8 +98,8 @@ export function chmod(path: string, mode: number): void {
   check(`chmod ${path}`, libc().s.chmod(cstr(path), mode));
 }
 
-function openFd(path: string, flags: number, what: string): number {
-  const fd = Number(libc().s.open(cstr(path), flags | O_CLOEXEC, 0));
+function openFd(path: string, flags: number, what: string, mode = 0): number {
+  const fd = Number(libc().s.open(cstr(path), flags | O_CLOEXEC, mode));
   if (fd < 0) fail(`${what}: open ${path}`);
   return fd;
 }
@@ -130,6 +149,31 @@ export function qgroupLimit(dir: string, limit: number, subvolId = 0): void {
   args[2] = limit > 0 ? BigInt(limit) : 0xffffffffffffffffn; // (u64)-1 clears the limit, as btrfs-progs "none"
   const buf = new Uint8Array(args.buffer);
   withDir(subvolume, `qgroup limit ${subvolume}`, (fd) => check(`qgroup limit ${subvolume}`, libc().s.ioctl(fd, BTRFS_IOC_QGROUP_LIMIT, buf)));
+}
+
+/**
+ * A NOCOW preallocated file, as `touch F; chattr +C F; fallocate -l SIZE F`: created (mode 0600) when absent;
+ * NOCOW set while the file is empty (btrfs only takes it then; a non-empty file keeps what it has); then
+ * space for `size` bytes allocated (mode 0: the size grows, never shrinks). ENOSPC surfaces as a SyscallError.
+ */
+export function nocowAllocate(path: string, size: number): void {
+  const { s } = libc();
+  const fd = openFd(path, O_WRONLY | O_CREAT, "zmount file", 0o600);
+  try {
+    const end = Number(s.lseek(fd, 0n, SEEK_END)); // the current size, without a stat buffer's layout
+    if (end < 0) fail(`zmount file: size of ${path}`);
+    if (end === 0) {
+      const flags = new Int32Array(2);
+      check(`chattr +C ${path}`, s.ioctl(fd, FS_IOC_GETFLAGS, new Uint8Array(flags.buffer)));
+      if (!(flags[0] & FS_NOCOW_FL)) {
+        flags[0] |= FS_NOCOW_FL;
+        check(`chattr +C ${path}`, s.ioctl(fd, FS_IOC_SETFLAGS, new Uint8Array(flags.buffer)));
+      }
+    }
+    if (size > end) check(`fallocate ${path} to ${size} bytes`, s.fallocate(fd, 0, 0n, BigInt(size)));
+  } finally {
+    s.close(fd);
+  }
 }
 
 /** Timed 512-byte reads at the given offsets of a device, after dropping its cached pages (seektime's probe). */

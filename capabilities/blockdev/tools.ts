@@ -8,8 +8,6 @@ export const TOOLS = {
   btrfs: "/usr/bin/btrfs",
   blkid: "/usr/sbin/blkid",
   lsblk: "/usr/bin/lsblk",
-  chattr: "/usr/bin/chattr",
-  fallocate: "/usr/bin/fallocate",
 } as const;
 
 export type Tool = keyof typeof TOOLS;

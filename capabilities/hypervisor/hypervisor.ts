@@ -19,6 +19,8 @@ export type VmState = "starting" | "running" | "paused" | "restarting" | "failed
 export interface HypervisorOptions {
   stateDir: string;
   qemu?: string;
+  /** the command that runs QEMU (default `[qemu]`); the node's image fetches it as a pinned extension (qemu-extension.ts) */
+  qemuCommand?: () => Promise<string[]>;
   accel?: Accel;
   /** a network namespace file QEMU runs in (the node's host side, where the NR bridges are); "" = ours */
   netns?: string;
@@ -148,6 +150,7 @@ export class Hypervisor {
   constructor(o: HypervisorOptions) {
     this.#o = {
       qemu: "/usr/bin/qemu-system-x86_64",
+      qemuCommand: () => Promise.resolve([o.qemu ?? "/usr/bin/qemu-system-x86_64"]),
       accel: { kind: "tcg" },
       netns: "",
       tun: "",
@@ -406,7 +409,7 @@ export class Hypervisor {
     rmSync(files.pidfile, { force: true });
     vm.stopping = false;
     vm.state = "starting";
-    const qemu = [this.#o.qemu, ...qemuArgs(vm.rec.spec, files, this.#o.accel)];
+    const qemu = [...await this.#o.qemuCommand(), ...qemuArgs(vm.rec.spec, files, this.#o.accel)];
     // no Linux capabilities for QEMU, whatever this driver holds
     let argv = [SETPRIV, "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all", "--", ...qemu];
     if (this.#o.netns) argv = [NSENTER, `--net=${this.#o.netns}`, "--", ...argv];

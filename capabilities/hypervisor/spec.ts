@@ -210,6 +210,7 @@ export function parseSpec(json: string, scope: Scope): VmSpec {
 }
 
 const PRINTABLE = /^[^\x00-\x1f\x7f]*$/;
+const ENV_VALUE = /^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$/;
 
 function parseSeed(s: Record<string, unknown>): SeedSpec {
   onlyKeys(s, ["hostname", "network", "sshKeys", "env", "entrypoint", "mounts", "marker"], "seed");
@@ -254,7 +255,11 @@ function parseSeed(s: Record<string, unknown>): SeedSpec {
   if (s.env !== undefined) {
     for (const [k, v] of Object.entries(obj(s.env, "seed.env"))) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) bad("seed.env", `"${k}" is not a variable name`);
-      env[k] = text(v, `seed.env.${k}`);
+      // an env value may hold several lines (SSH_KEY: one key a line); it reaches the guest JSON-quoted in
+      // user-data and single-quoted in /etc/zosrc, where a newline stays inside its value
+      const t = str(v, `seed.env.${k}`);
+      if (!ENV_VALUE.test(t) || t.length > 65536) bad(`seed.env.${k}`, "must be text lines (no control characters but tab and line ends), at most 64 KiB");
+      env[k] = t;
     }
   }
   const mounts = ((s.mounts ?? []) as unknown[]);
@@ -262,7 +267,16 @@ function parseSeed(s: Record<string, unknown>): SeedSpec {
   return {
     hostname,
     network,
-    sshKeys: list(s.sshKeys, "seed.sshKeys"),
+    // authorized_keys lines: fields may be tab-separated
+    sshKeys: ((): string[] => {
+      if (s.sshKeys === undefined) return [];
+      if (!Array.isArray(s.sshKeys)) bad("seed.sshKeys", "must be a list");
+      return s.sshKeys.map((x, i) => {
+        const t = str(x, `seed.sshKeys[${i}]`);
+        if (!/^[^\x00-\x08\x0a-\x1f\x7f]*$/.test(t) || t.length > 65536) bad(`seed.sshKeys[${i}]`, "must be one line (tabs allowed), at most 64 KiB");
+        return t;
+      });
+    })(),
     env,
     entrypoint: s.entrypoint === undefined ? "" : text(s.entrypoint, "seed.entrypoint"),
     mounts: mounts.map((m, i) => {

@@ -153,7 +153,7 @@ export class NetOps {
    * Creates a link in `ns` (or, with `into`, straight inside that namespace while its parent stays in `ns`);
    * when one of that name and kind exists already where it should end up, it is kept (idempotent).
    */
-  linkAdd(ns: string, l: { name: string; kind: "bridge" | "veth" | "macvlan" | "dummy"; peer?: string; peerNs?: string; parent?: string; mtu?: number; into?: string }): void {
+  linkAdd(ns: string, l: { name: string; kind: "bridge" | "veth" | "macvlan" | "dummy"; peer?: string; peerNs?: string; parent?: string; mtu?: number; into?: string; mac?: Uint8Array }): void {
     const s = this.#sock(ns);
     const where = l.into ?? ns;
     const existing = this.#sock(where).get(`link ${l.name}`, m.getLink(seq(), l.name), [ENODEV, ENOENT]);
@@ -167,7 +167,7 @@ export class NetOps {
     if (l.kind === "veth" && l.peerNs !== undefined && l.peerNs !== ns) peerFd = this.#nsFd(l.peerNs);
     const intoFd = where !== ns ? this.#nsFd(where) : undefined;
     try {
-      s.request(`create ${l.kind} ${l.name}`, m.newLink(seq(), { name: l.name, kind: l.kind, peer: l.peer, peerNsFd: peerFd, parentIndex, mtu: l.mtu, nsFd: intoFd }));
+      s.request(`create ${l.kind} ${l.name}`, m.newLink(seq(), { name: l.name, kind: l.kind, peer: l.peer, peerNsFd: peerFd, parentIndex, mtu: l.mtu, nsFd: intoFd, mac: l.mac }));
     } finally {
       if (peerFd !== undefined) this.#sys.closeFd(peerFd);
       if (intoFd !== undefined) this.#sys.closeFd(intoFd);
@@ -243,7 +243,8 @@ export class NetOps {
 
   /** Sets net.* sysctl `key` (dotted, e.g. net.ipv4.ip_forward) inside the namespace. */
   sysctl(ns: string, key: string, value: string): void {
-    if (!/^net\.[a-z0-9_.-]+$/.test(key) || key.includes("..")) throw new Error(`"${key}" is not a net.* sysctl`);
+    // interface names (net.ipv4.conf.<ifname>.*) may carry capitals (NR ids are base58); never "/" or ".."
+    if (!/^net\.[A-Za-z0-9_.-]+$/.test(key) || key.includes("..")) throw new Error(`"${key}" is not a net.* sysctl`);
     if (!/^[0-9a-z -]{1,64}$/.test(value)) throw new Error(`"${value}" is not a sysctl value`);
     this.#sys.writeInNamespace(this.pin(ns), `/proc/sys/${key.replaceAll(".", "/")}`, value);
   }

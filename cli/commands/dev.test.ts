@@ -107,7 +107,9 @@ t("comes up with the node under the kernel, registers it, writes endpoints.json 
   assert.is(r.code, 0, r.stderr);
   const ready = r.events.find((e) => e.event === "ready")!;
   assert.ok(ready, "ready event");
-  assert.equal(r.events.filter((e) => e.event === "up").map((e) => e.phase), ["chain", "services", "relay", "node", "user"]);
+  // as root the node is also the access node with its gateway reachable from this host (docs/gateways.md)
+  const asRoot = process.getuid?.() === 0;
+  assert.equal(r.events.filter((e) => e.event === "up").map((e) => e.phase), ["chain", "services", "relay", "node", ...(asRoot ? ["access-node", "gateway"] : []), "user"]);
   assert.is(ready.node_mode, "kernel");
   assert.is(r.events.at(-1)?.event, "stopped");
   assert.is(ready.new_node, true);
@@ -116,6 +118,10 @@ t("comes up with the node under the kernel, registers it, writes endpoints.json 
   for (const k of ["chain_url", "relay_url", "node_twin_id", "node_id", "user_mnemonic"]) assert.ok(e[k], k);
   assert.match(e.chain_url, /^ws:\/\/127\.0\.0\.1:\d+$/);
   assert.match(e.relay_url, /^ws:\/\/127\.0\.0\.1:\d+$/);
+  if (asRoot) {
+    assert.match(e.gateway_url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    assert.is(e.access_node.domain, "node1.zos.test");
+  } else assert.not.ok(e.gateway_url, "not root: no access node, no gateway_url");
   assert.is(e.user_mnemonic.split(" ").length, 12);
   assert.is(statSync(file).mode & 0o777, 0o600, "holds a mnemonic: owner only");
   assert.is(statSync(join(dir, "node", "identity", "seed.txt")).mode & 0o777, 0o400, "node seed is read-only for the owner");

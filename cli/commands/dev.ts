@@ -2,6 +2,7 @@
 // funded dev user; writes .zos-dev/endpoints.json once the node is registered and stays in the
 // foreground until Ctrl-C. A second start reuses .zos-dev (same node identity, chain state, user).
 import { resolve } from "node:path";
+import process from "node:process";
 import type { Command } from "../zos.ts";
 import { parse, str } from "../lib/args.ts";
 import { UserError } from "../lib/errors.ts";
@@ -21,9 +22,12 @@ start reuses it: same node identity, chain, deployments and user.
   --nodes N         run N nodes in the dev farm (default 1; DIR/node, DIR/node2 …); as root their public
                     namespaces are joined by a private underlay (198.18.0.N, nothing leaves this machine),
                     so network workloads can peer across them; endpoints.json lists them under "nodes"
-  --access-node K   as root, node K (default 1 when N > 1; 0 = none) gets the farmer's public config on chain
+  --access-node K   as root, node K (default 1; 0 = none) gets the farmer's public config on chain
                     (198.18.0.K/24, 2001:db8:18::K/64, domain nodeK.zos.test) and the farm 4 public IPs for
-                    ip workloads; endpoints.json: "access_node", and "lan_netns" (nsenter --net=… reaches them)
+                    ip workloads; endpoints.json: "access_node", and "lan_netns" (nsenter --net=… reaches them).
+                    Its gateway proxy serves :443 of its public namespace, reached from this host at
+                    endpoints.json "gateway_url" (https://127.0.0.1:PORT; CA in "gateway".ca_pem); demo
+                    backends for examples/gateway-*.json run on the dev LAN. Not root: no access node
   --block-time MS   block time of the dev chain in ms (default 1000; 0 = a block per extrinsic)
   --chain-port P    chain WebSocket port (default: any free port)
   --relay-port P    relay WebSocket port (default: any free port)
@@ -125,7 +129,9 @@ export const command: Command = {
         relayPort,
         disks: diskCount ? { count: diskCount, hdd: hddCount, sizeGiB: diskSize } : "none",
         nodes,
-        accessNode: accessText === undefined ? undefined : Number(accessText),
+        // as root the first node is the access node (a public config with a gateway domain), so the gateway
+        // examples serve after a plain `npm start`; not root: no underlay, no access node
+        accessNode: accessText === undefined ? (process.getuid?.() === 0 ? 1 : undefined) : Number(accessText),
         log: verbose ? (l) => console.error(l) : undefined,
         onPhase: (phase, ms) => {
           emit("up", { phase, ms: Math.round(ms) });
@@ -154,6 +160,7 @@ export const command: Command = {
         `  node       id ${e.node_id}, twin ${e.node_twin_id}, farm ${e.farm_id}${grid.node.newIdentity ? " (new identity)" : " (identity reused)"}`,
         ...(grid.nodes.length > 1 ? grid.nodes.slice(1).map((n) => `  node       id ${n.node_id}, twin ${n.twin_id}${n.public_ip ? `, public ${n.public_ip}` : ""}`) : []),
         ...(grid.accessNode ? [`  access     node ${grid.accessNode.node_id}: ${grid.accessNode.public_ipv4} ${grid.accessNode.public_ipv6}, domain ${grid.accessNode.domain} (nsenter --net=${grid.lanNetns} reaches it)`] : []),
+        ...(grid.gateway ? [`  gateway    ${grid.gateway.url} = ${grid.gateway.public_address} (*.${grid.gateway.domain}; CA ${grid.gateway.ca_pem})`] : []),
         `  dev user   twin ${e.user_twin_id} (mnemonic in ${grid.endpointsFile})`,
         "  runs       under the capability kernel (manifests/node.json), one sandboxed process per driver and module",
         "",

@@ -4,7 +4,9 @@ import type { Command } from "../zos.ts";
 import { parse, str } from "../lib/args.ts";
 import { UserError } from "../lib/errors.ts";
 
-const NAMES = ["no-shell", "direct-disk", "no-disk", "ipxe-http"] as const;
+const DEFAULT_NAMES = ["no-shell", "direct-disk", "no-disk", "ipxe-http"] as const;
+/** Every scenario; the ones not in DEFAULT_NAMES run with --all or --scenario only (too slow for CI). */
+const NAMES = [...DEFAULT_NAMES, "upgrade"] as const;
 
 const HELP = `zos vm-test — boot the node image in QEMU and check what it does
 
@@ -18,10 +20,14 @@ scenarios (all by default):
                 every process's verified sandbox equals rootfs/golden/manifest.json, reboot, state survives
   no-disk       no disk: the node boots and says why it will not register
   ipxe-http     network boot through QEMU's iPXE ROM from an HTTP boot server on loopback
+  upgrade       (--all or --scenario upgrade only) live upgrade from the host's hub: the farmer's signed call installs a
+                release built from this tree, a bad one rolls back by itself, a reboot boots the upgraded release
 
   --nodes N     instead of the scenarios: a farm of N nodes booted over iPXE from the dev grid's boot server,
                 each with its own disks, on one bridge in a private zt- network namespace (root): all register in
-                farm 1, each answers over RMB, each one's TCP ports scanned from the bridge (only 0-db's 9900 open)
+                farm 1, each answers over RMB, each one's TCP ports scanned from the bridge (only 0-db's 9900 open);
+                the first is made the access node; with N ≥ 2 a network spans the nodes, a WireGuard "laptop"
+                pings every NR and reaches a 0-db on the last node through the access node's NR (redis-cli)
   --out DIR     the image folder (default rootfs/out)
   --build       rebuild the image first (otherwise only when the folder has no SHA256SUMS)
   --keep-logs   keep serial logs of passing runs too (failing runs always keep theirs, in vm-tests/out/)
@@ -47,7 +53,7 @@ export const command: Command = {
       return 0;
     }
     if (p.positionals.length) throw new UserError(`zos vm-test: unexpected argument "${p.positionals[0]}". Run \`zos vm-test --help\`.`, 2);
-    const wanted = (str(p, "scenario") ?? NAMES.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
+    const wanted = (str(p, "scenario") ?? (p.values.all ? NAMES : DEFAULT_NAMES).join(",")).split(",").map((s) => s.trim()).filter(Boolean);
     for (const w of wanted) {
       if (!(NAMES as readonly string[]).includes(w)) throw new UserError(`zos vm-test: unknown scenario "${w}" (known: ${NAMES.join(", ")})`, 2);
     }
@@ -74,6 +80,8 @@ export const command: Command = {
           console.error(`── ${name}`);
           const r = name === "no-shell"
             ? sc.noShell(outDir)
+            : name === "upgrade"
+            ? await (await import("../../vm-tests/upgrade.ts")).upgradeScenario(ctx)
             : await ({ "direct-disk": sc.directBootWithDisk, "no-disk": sc.noDisk, "ipxe-http": sc.ipxeHttp } as const)[name as "no-disk"](ctx);
           results.push(r);
           if (!p.json) {

@@ -109,7 +109,7 @@ try {
         remove = () => grid.machines.delete({ name: n });
       } else if (type === "gateway") {
         const n = name("gw");
-        const r = await grid.gateway.deploy_name({ name: n, node_id: node.nodeId, tls_passthrough: false, backends: ["http://10.0.0.2:9000"] });
+        const r = await grid.gateway.deploy_name({ name: n, node_id: node.nodeId, tls_passthrough: false, backends: ["http://198.18.0.250:8080"] });
         contractId = r.contracts.created.find((c) => c.contractType?.nodeContract)?.contractId ?? r.contracts.created[0].contractId;
         remove = () => grid.gateway.delete_name({ name: n });
       } else throw new Error(`unknown type "${type}" (zdb, vm, gateway)`);

@@ -1,15 +1,28 @@
 // The image's PID 1 program (bundled by the image build; /init, run as `#!/usr/bin/deno -A`, imports it
 // and calls main()). It refuses to do
 // anything unless it is PID 1: on a host it would mount filesystems and power the machine off.
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { boot, type BootOptions } from "./boot.ts";
 import { activationUrls, type BootParams, relayUrls, substrateUrls } from "./cmdline.ts";
 import { denoSys } from "./libc.ts";
 import { diskVars, prepareWireguard } from "./node-devices.ts";
+import { setupUplink } from "./uplink.ts";
+import { bootRelease } from "../upgrade/boot.ts";
 
 /** Where the image build puts the bundled capability kernel (exports startKernel). */
 export const KERNEL_BUNDLE = "/lib/zos/kernel/mod.js";
 export const MANIFEST_PATH = "/lib/zos/manifests/node.json";
+/** The extension flists the image pins (rootfs/build.ts writes it): `{ qemu: { name, tree_sha256, … } }`. */
+export const EXTENSIONS_PATH = "/lib/zos/extensions.json";
+/** Zero-OS's hub (ZOS-REFERENCE §1: bootstrap's fallback) when the command line names none. */
+export const DEFAULT_HUB = "https://hub.grid.tf";
+/** Where QEMU is on a host; the image has none unless it pins the extension. */
+export const HOST_QEMU = "/usr/bin/qemu-system-x86_64";
+
+export interface ExtensionPin {
+  name: string;
+  tree_sha256: string;
+}
 /** The readiness timeout floor PID 1 gives the kernel (see startKernel's minHealthTimeoutMs). */
 export const PID1_HEALTH_TIMEOUT_MS = 300_000;
 
@@ -29,7 +42,8 @@ export const ZDB_PORT = 9900;
 /** The gateway proxy's port (capabilities/gateway): HTTPS for gateway workloads, as traefik on Zero-OS. */
 export const GATEWAY_PORT = 443;
 
-export function kernelVars(p: BootParams): Record<string, string> {
+export function kernelVars(p: BootParams, extensions: { qemu?: ExtensionPin } = {}): Record<string, string> {
+  const hub = (p.hub ?? "").replace(/\/+$/, "");
   return {
     chainurl: substrateUrls(p)[0],
     chainhost: hostPort(substrateUrls(p)[0]),
@@ -40,9 +54,12 @@ export function kernelVars(p: BootParams): Record<string, string> {
     activationhost: hostPort(activationUrls(p)[0]),
     // the node's 0-db server (capabilities/zdb) on every address, as Zero-OS serves zdb namespaces
     zdblisten: `[::]:${ZDB_PORT}`,
-    // the flist driver's hubs (Zero-OS's; legacy .flist blocks come from the hub's 0-db)
-    hubhosts: "hub.threefold.me:443,v4.hub.threefold.me:443,hub.threefold.me:9900",
-    hubstore: "zdb://hub.threefold.me:9900",
+    // the flist driver's hubs: `hub=` (its blocks over HTTP, as the dev hub serves them) or Zero-OS's
+    // (legacy .flist blocks come from the hub's 0-db)
+    hubhosts: hub ? hostPort(hub) : "hub.threefold.me:443,v4.hub.threefold.me:443,hub.threefold.me:9900",
+    hubstore: hub ? `${hub}/blocks` : "zdb://hub.threefold.me:9900",
+    // the hypervisor's QEMU: the extension flist the image pins, on the node's hub (capabilities/hypervisor/qemu-extension.ts)
+    qemu: extensions.qemu ? `${hub || DEFAULT_HUB}/${extensions.qemu.name}#tree-sha256=${extensions.qemu.tree_sha256}` : HOST_QEMU,
     // the gateway proxy: the image has no separate public namespace of its own yet, so the host one
     gatewaylisten: `0.0.0.0:${GATEWAY_PORT}`,
     gatewayns: "-",
@@ -53,6 +70,11 @@ export function kernelVars(p: BootParams): Record<string, string> {
     runmode: p.runmode,
     flavour: p.version,
   };
+}
+
+/** The image's extension pins; none when the image was built without them. */
+function imageExtensions(): { qemu?: ExtensionPin } {
+  return existsSync(EXTENSIONS_PATH) ? JSON.parse(readFileSync(EXTENSIONS_PATH, "utf8")) : {};
 }
 
 /** PID 1's program; the image's /init imports the bundle and calls this (rootfs/build.ts). */
@@ -73,21 +95,34 @@ export async function main(): Promise<void> {
   };
   if (existsSync(KERNEL_BUNDLE)) {
     opts.startKernel = async (ctx) => {
-      // Computed at run time on purpose: the kernel bundle is optional in an image.
-      const mod = await import("file://" + KERNEL_BUNDLE);
       // Kernel state (process run dirs, Deno cache, the drivers' data) lives on the state disk when
       // there is one. The drivers' folders exist before they start (their sandboxes name them).
       const stateDir = ctx.stateDisk ? `${ctx.stateDisk}/zos/kernel` : "/run/zos/kernel";
+      // Live upgrade (kernel/upgrade/, docs/upgrade.md): the active release when its tree verifies, with its kernel.
+      const release = bootRelease(stateDir, MANIFEST_PATH);
+      if (release.note) ctx.trace.note(`upgrade: ${release.note}`);
+      const bundle = release.hash ? `${release.manifest.slice(0, -"manifests/node.json".length)}kernel/mod.js` : KERNEL_BUNDLE;
+      // Computed at run time on purpose: the kernel bundle is optional in an image.
+      const mod = await import("file://" + bundle);
       for (const d of ["", "chain", "hostfacts", "kv", "identity"]) mkdirSync(`${stateDir}/${d}`, { recursive: true, mode: 0o700 });
       // wireguard-go's control sockets land in the netlink driver's UAPI folder (its manifest args)
       prepareWireguard(`${stateDir}/netlink/wg`);
+      // Zero-OS's single-NIC public side (br-pub on zos, the public and ndmz namespaces' uplinks), before the
+      // netlink driver starts and finds the namespaces pinned in its folder
+      try {
+        const u = await setupUplink(opts.sys, { pinDir: `${stateDir}/netlink/ns`, uapiDir: `${stateDir}/netlink/wg`, nicMac: ctx.net.mac });
+        ctx.trace.note(`uplink: br-pub on zos; public ${u.public || "no lease"}; ndmz npub4 ${u.npub4 || "no lease"}${u.gateway ? ` via ${u.gateway}` : ""}` +
+          (u.stale.length ? `; stale pins removed: ${u.stale.join(",")}` : "") + (u.notes.length ? `; ${u.notes.join("; ")}` : ""));
+      } catch (err) {
+        ctx.trace.note(`uplink: not made (${(err as Error).message}): the node's networks cannot leave it`);
+      }
       const handle = await mod.startKernel({
-        manifest: MANIFEST_PATH,
+        manifest: release.manifest,
         stateDir,
         onEvent: (e: unknown) => ctx.trace.event(e),
         // What the node learnt from its command line, for the manifest's ${chainurl} ${farm} …
         // Data disks: every disk but the state disk; no SSD pool → the node does not register (Zero-OS).
-        vars: { ...kernelVars(ctx.params), ...diskVars(ctx.dataDisks, ctx.params.debugVm) },
+        vars: { ...kernelVars(ctx.params, imageExtensions()), ...diskVars(ctx.dataDisks, ctx.params.debugVm) },
         // PID 1 waits this long for every process to be ready, then reports which are not and moves
         // on: the kernel keeps supervising and restarting them.
         bootTimeoutMs: 60_000,
@@ -98,6 +133,18 @@ export async function main(): Promise<void> {
         // at 90 s started the same race again (every process restarted, none ever ready).
         minHealthTimeoutMs: PID1_HEALTH_TIMEOUT_MS,
       });
+      // hub=URL on the command line: follow the release channel upgrade=REPO/NAME.fl (default tf-zos/zos-<runmode>.fl)
+      if (ctx.params.hub && mod.Upgrader) {
+        const channel = ctx.params.raw.get("upgrade")?.at(-1) || `tf-zos/zos-${ctx.params.runmode}.fl`;
+        try {
+          const upgrader = new mod.Upgrader({ kernel: handle.kernel, stateDir, hubUrl: ctx.params.hub, channel, installedVersion: release.version });
+          handle.kernel.upgrade = upgrader;
+          upgrader.start();
+          ctx.trace.note(`upgrade: following ${channel} on ${ctx.params.hub} (release ${release.version})`);
+        } catch (err) {
+          ctx.trace.note(`upgrade: not following ${channel}: ${(err as Error).message}`);
+        }
+      }
       const notReady: string[] = handle.notReady ?? [];
       if (notReady.length) ctx.trace.note(`kernel: not ready after start-up: ${notReady.join(", ")}`);
       return { stop: () => handle.stop(), notReady };

@@ -13,9 +13,9 @@ import { type KernelEvent, startKernel } from "../mod.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "zt-health-"));
 
-function impatientManifest() {
+function impatientManifest(restart: Record<string, number> = { backoffMs: 10_000, maxRestarts: 1 }) {
   const m = JSON.parse(stripComments(readFileSync(join(repoRoot, "manifests", "dev-example.json"), "utf8")));
-  const log = { ...m.processes.log, healthTimeoutMs: 1, restart: { backoffMs: 10_000, maxRestarts: 1 } };
+  const log = { ...m.processes.log, healthTimeoutMs: 1, restart };
   const r = validateManifest({ version: 1, root: repoRoot, processes: { log } }, { path: join(tmp, "m.json") });
   if (!r.ok) throw new Error(JSON.stringify(r.errors));
   return r.manifest;
@@ -49,6 +49,20 @@ test("minHealthTimeoutMs raises it: the same manifest comes up ready; bad values
     () => assert.unreachable("0 accepted"),
     (e) => assert.match((e as Error).message, /minHealthTimeoutMs must be a positive integer/),
   );
+});
+
+test("each start killed as unhealthy gives the next one twice the time, up to 8× (no endless kill at the same point under load)", async () => {
+  const events: KernelEvent[] = [];
+  const state = join(tmp, "c");
+  const h = await startKernel({ manifest: impatientManifest({ backoffMs: 10, maxRestarts: 4 }), stateDir: state, bootTimeoutMs: 3000, onEvent: (e) => events.push(e) });
+  try {
+    const unhealthy = () => events.filter((e) => e.event === "unhealthy" && e.process === "log").map((e) => e.afterMs);
+    for (let i = 0; i < 200 && unhealthy().length < 5; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(unhealthy(), [1, 2, 4, 8, 8]);
+  } finally {
+    await h.stop(2000);
+    rmSync(defaultRunDir(state), { recursive: true, force: true });
+  }
 });
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));

@@ -29,10 +29,10 @@ test("unsetVariables names each unset variable and where it is used; built-ins a
   const r = loadManifest(join(repoRoot, "manifests", "node.json"));
   if (!r.ok) throw new Error("node manifest invalid");
   const unset = unsetVariables(r.manifest, { chainurl: "ws://x:1", farm: "1" });
-  assert.equal(unset.map((u) => u.name), ["activationhost", "activationurl", "chainhost", "disks", "gatewaylisten", "gatewayns", "hdd", "hubhosts", "hubstore", "relayhost", "relayurl", "requiressd", "zdblisten"]);
+  assert.equal(unset.map((u) => u.name), ["activationhost", "activationurl", "chainhost", "disks", "gatewaylisten", "gatewayns", "hdd", "hubhosts", "hubstore", "qemu", "relayhost", "relayurl", "requiressd", "zdblisten"]);
   assert.equal(unset.find((u) => u.name === "chainhost")!.usedIn, ["chain sandbox.net"]);
   assert.equal(unset.find((u) => u.name === "relayurl")!.usedIn, ["rmb args"]);
-  const all = { chainurl: "", chainhost: "", relayurl: "", relayhost: "", farm: "", activationurl: "", activationhost: "", zdblisten: "", gatewaylisten: "", gatewayns: "", disks: "", hdd: "", requiressd: "", hubhosts: "", hubstore: "" };
+  const all = { chainurl: "", chainhost: "", relayurl: "", relayhost: "", farm: "", activationurl: "", activationhost: "", zdblisten: "", gatewaylisten: "", gatewayns: "", disks: "", hdd: "", requiressd: "", hubhosts: "", hubstore: "", qemu: "" };
   assert.equal(unsetVariables(r.manifest, all), []);
 });
 

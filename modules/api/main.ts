@@ -5,6 +5,7 @@
 import "../node/no-env.ts"; // first: no environment in the sandbox
 import * as $ from "capnp-es";
 import { ProcessMemory$Client } from "../../capabilities/schema/gen/system.ts";
+import { Upgrade$Client } from "../../capabilities/schema/gen/upgrade.ts";
 import { DeploymentEngine$Client, Rmb$Client, RmbHandler$Server, type RmbHandler$Server$Target } from "../../capabilities/schema/gen/node.ts";
 import { ChainReaderClient } from "../../capabilities/chain/reader-client.ts";
 import { RpcError } from "../../capabilities/lib/rpc/mod.ts";
@@ -96,6 +97,10 @@ let version = { zos: "unknown", zinit: "unknown" };
 const net = (await session.list()).includes("network") ? networkClient(granted(session, "network")) : null;
 
 // zos.vm.logs: consoles of the VMs provision started, through a read-only hypervisor grant
+// zos.admin.upgrade_*: the kernel's live upgrade (farmer only), when the manifest grants it
+const upgradeUse = (await session.list()).includes("upgrade") ? granted(session, "upgrade") : null;
+const upgradeJson = (call: (c: Upgrade$Client) => Promise<{ json: string }>) =>
+  upgradeUse!(async (c) => JSON.parse((await call(new Upgrade$Client(c))).json) as unknown);
 const hvRead = (await session.list()).includes("hypervisor") ? hypervisorClient(granted(session, "hypervisor")) : null;
 const vms = hvRead
   ? {
@@ -161,6 +166,16 @@ const router = createRouter({
     },
   },
   storage: { pools: () => storage.pools() },
+  ...(upgradeUse ? {
+    upgrade: {
+      status: () => upgradeJson((c) => c.status().promise()),
+      check: () => upgradeJson((c) => c.check().promise()),
+      approve: (hash: string, twin: number) => upgradeJson((c) => c.approve((p) => {
+        p.hash = hash;
+        p.twin = twin;
+      }).promise()),
+    },
+  } : {}),
   diagnostics: {
     processes: () => memory(async (c) => JSON.parse((await new ProcessMemory$Client(c).sample().promise()).json)),
     async modules() {

@@ -140,6 +140,13 @@ export interface VmConsoles {
   consoleLog(id: string, offset: number, max: number): Promise<{ log: string; next: number; state: string } | null>;
 }
 
+/** The node's live upgrade (the kernel's "upgrade" capability; kernel/upgrade/), for zos.admin.upgrade_*. */
+export interface UpgradeControl {
+  status(): Promise<unknown>;
+  check(): Promise<unknown>;
+  approve(hash: string, twin: number): Promise<unknown>;
+}
+
 export interface ApiDeps {
   vms?: VmConsoles;
   codec?: DeploymentCodec;
@@ -151,6 +158,7 @@ export interface ApiDeps {
   network?: NetworkInfo;
   storage?: StorageInfo;
   location?: LocationInfo;
+  upgrade?: UpgradeControl;
   /** Largest accepted payload in bytes (default 1 MiB). */
   maxPayloadBytes?: number;
   /** Open RMB connections (zos.statistics.get open_connections); 0 when unknown. */

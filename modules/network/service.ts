@@ -7,6 +7,7 @@ import {
   type IpResult, macOf, pubipFilterOp, pubipUnfilterOp, pubNames, type PublicConfig, publicConfigOf, publicOps, reservedIpsOf, slaacOf,
 } from "./public.ts";
 import { networkId, tapOps, untapOps } from "./taps.ts";
+import { checkBackends, type GatewayLinkRecord, GW_LINK_PUBLIC, linkName, linkOps, unlinkOps } from "./gateway-link.ts";
 
 export type Apply = (ops: Record<string, unknown>[]) => Promise<unknown[]>;
 
@@ -129,6 +130,7 @@ export class NetworkService {
       if (req.type === "network-light") {
         throw new WorkloadInputError("network-light is not supported on this node: it is the v3light/v4 flavour (mycelium-only NRs), and this node runs the full v3 network stack; deploy a `network` workload instead");
       }
+      if (req.type === "gateway-link") return await this.#gatewayLink(req);
       if (req.type === "vm-tap") {
         const nr = (await this.records()).find((r) => r.netId === networkId(req.twin, req.name));
         const t = tapOps(this.layout, req, nr && { netId: nr.netId, subnet: nr.subnet, ipRange: nr.config.ipRange });
@@ -163,6 +165,7 @@ export class NetworkService {
 
   deprovision(req: { twin: number; name: string; workloadId: string; type?: string; data?: Record<string, unknown> }): Promise<void> {
     return this.#serial(async () => {
+      if (req.type === "gateway-link") return await this.#gatewayUnlink(req.workloadId);
       if (req.type === "vm-tap") {
         const present = new Set((await this.#links(this.layout.host)).map((l) => l.name));
         await this.#apply(untapOps(this.layout, { ...req, data: req.data ?? {} }, present));
@@ -183,6 +186,47 @@ export class NetworkService {
     });
   }
 
+  async #gatewayLinks(): Promise<GatewayLinkRecord[]> {
+    const out: GatewayLinkRecord[] = [];
+    for (const k of await this.#store.list("gwlink/")) {
+      const v = await this.#getJson<GatewayLinkRecord>(k);
+      if (v) out.push(v);
+    }
+    return out;
+  }
+
+  /** The gateway's way into the twin's NR `name` for `data.backends` (gateway-link.ts); answers {link, source}. */
+  async #gatewayLink(req: WorkloadRequest): Promise<unknown> {
+    const pub = this.layout.public;
+    if (!pub) throw new WorkloadInputError("backends over a user network need the node's public namespace, which this node does not have");
+    const nr = (await this.records()).find((r) => r.netId === networkId(req.twin, req.name));
+    if (!nr) {
+      throw new WorkloadInputError(`network "${req.name}" of twin ${req.twin} does not exist on this node: add this node to the network (deploy its network workload here) first`);
+    }
+    const backends = checkBackends(req.data?.backends, { name: req.name, subnet: nr.subnet });
+    const g = linkName(nr.netId);
+    const [routes] = (await this.#apply([{ op: "route.list", ns: pub }])) as { dst: string; dev: string }[][];
+    for (const ip of backends) {
+      const r = routes.find((x) => x.dst === `${ip}/32`);
+      if (r && r.dev !== g) throw new WorkloadInputError(`backend ${ip} is already reached through another network on this gateway; a gateway node reaches one network per private address`);
+    }
+    const present = (await this.#links(pub)).some((l) => l.name === g);
+    const add = backends.filter((ip) => !routes.some((x) => x.dst === `${ip}/32` && x.dev === g));
+    // recorded before it is built: a crash half-way is converged by delete or restore
+    await this.#putJson(`gwlink/${req.workloadId}`, { workloadId: req.workloadId, netId: nr.netId, backends } satisfies GatewayLinkRecord);
+    await this.#apply(linkOps(this.layout, nr.netId, present, add));
+    return { link: g, source: GW_LINK_PUBLIC };
+  }
+
+  async #gatewayUnlink(workloadId: string): Promise<void> {
+    const rec = await this.#getJson<GatewayLinkRecord>(`gwlink/${workloadId}`);
+    if (!rec) return;
+    const others = (await this.#gatewayLinks()).filter((r) => r.workloadId !== workloadId);
+    const present = this.layout.public !== "" && (await this.#links(this.layout.public)).some((l) => l.name === linkName(rec.netId));
+    await this.#apply(unlinkOps(this.layout, rec, others, present));
+    await this.#store.delete(`gwlink/${workloadId}`);
+  }
+
   /** Re-applies every recorded NR and public IP filter (module restart: converge what a crash may have left half-built). */
   async restore(): Promise<void> {
     for (const r of await this.ipRecords()) {
@@ -193,6 +237,13 @@ export class NetworkService {
       await this.provision({ twin: r.twin, workloadId: r.workloadId, name: r.name, type: "network", data: rawData(r.config) }).catch((e) =>
         console.error(`network: restoring ${r.workloadId}: ${(e as Error).message}`)
       );
+    }
+    const nrs = await this.records();
+    for (const g of await this.#gatewayLinks()) {
+      const nr = nrs.find((r) => r.netId === g.netId);
+      if (!nr) continue; // its network is gone: the link went with the namespace
+      await this.provision({ twin: nr.twin, workloadId: g.workloadId, name: nr.name, type: "gateway-link", data: { backends: g.backends } })
+        .catch((e) => console.error(`network: restoring gateway link ${g.workloadId}: ${(e as Error).message}`));
     }
   }
 

@@ -177,8 +177,14 @@ if ((await session.list()).includes("gateway")) {
       return c ? { contractId: id, twinId: Number(c.twinId) } : null;
     },
   };
-  managers.set("gateway-name-proxy", gatewayNameManager({ backend, chain }));
-  managers.set("gateway-fqdn-proxy", gatewayFqdnManager({ backend, chain }));
+  // the `network` field: the network module links the gateway to the twin's NR (modules/network/gateway-link.ts)
+  const netClient = grants.includes("network") ? networkClient(granted(session, "network")) : null;
+  const network = netClient && {
+    link: (twin: number, name: string, workloadId: string, ips: string[]) => netClient.provision({ twin, workloadId, name, type: "gateway-link", data: { backends: ips } }),
+    unlink: (twin: number, name: string, workloadId: string) => netClient.deprovision({ twin, workloadId, name, type: "gateway-link", data: {} }),
+  };
+  managers.set("gateway-name-proxy", gatewayNameManager({ backend, chain, network }));
+  managers.set("gateway-fqdn-proxy", gatewayFqdnManager({ backend, chain, network }));
 }
 
 // The node id is known once the registrar put the node on chain; contract checks wait for it.

@@ -11,6 +11,13 @@ import { startChain } from "../../grid/chain/mod.ts";
 import { startHub } from "../../grid/hub/mod.ts";
 import { tempDir } from "../test-tmp.ts";
 import { request } from "node:http";
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseSpec, type Scope, type SeedSpec as VmSeed } from "../../capabilities/hypervisor/spec.ts";
+import { userData, zosrc } from "../../capabilities/hypervisor/seed.ts";
+import { zmachineSeedIdentity } from "../../modules/provision/managers/zmachine-seed.ts";
+import { parseDeployment } from "../../modules/lib/gridtypes/mod.ts";
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
@@ -106,6 +113,41 @@ test("rpc: a pipelined call to a method the server lacks fails that call, never 
   la.resolve({} as never); // delivers the queued call and close to the capability: must not throw
   const err = await queued.struct().then(() => null, (e: Error) => e);
   assert.is(err, failed, "the pipelined call fails with the server's error");
+});
+
+// cloud-init (tools/fuzz/surfaces/cloudinit.ts): valid zmachines whose seed the hypervisor driver refused, so the VM
+// failed: a workload name starting with "_" (host name "-vm"), and SSH_KEY with several keys (one a line, as the
+// grid clients send them; CRLF too) or a tab between a key's fields.
+function seedOf(name: string, env: Record<string, string>): VmSeed {
+  const wl = parseDeployment(JSON.stringify({
+    version: 0, twin_id: 42, contract_id: 1, metadata: "", description: "", expiration: 0,
+    signature_requirement: { requests: [{ twin_id: 42, weight: 1 }], weight_required: 1, signatures: [], signature_style: "" },
+    workloads: [{ version: 0, name, type: "zmachine", data: { flist: "x", network: { interfaces: [], planetary: false }, size: 0, compute_capacity: { cpu: 1, memory: 268435456 }, mounts: [], entrypoint: "", env, corex: false }, metadata: "", description: "" }],
+  })).workloads[0];
+  const dir = tempDir("zt-faults-findings-");
+  writeFileSync(join(dir, "vmlinuz"), "");
+  const seed = { ...zmachineSeedIdentity(wl), network: [], mounts: [] };
+  const scope = { roots: new Map([["flist", dir]]), tapPrefix: "t-", owners: null } as unknown as Scope;
+  return parseSpec(JSON.stringify({ id: "42-1-vm", owner: 42, cpu: 1, memory: 268435456, kernel: join(dir, "vmlinuz"), seed }), scope).seed!;
+}
+
+test("cloud-init: a zmachine named \"_vm\" gets a valid host name (the driver refused \"-vm\")", () => {
+  assert.is(seedOf("_vm", {}).hostname, "vm");
+  assert.is(seedOf("my_vm_", {}).hostname, "my-vm");
+  assert.is(seedOf("___", {}).hostname, "vm");
+});
+
+test("cloud-init: SSH_KEY with several keys (LF, CRLF) and tab-separated fields reaches the guest whole", () => {
+  const keys = ["ssh-ed25519 AAAAC3Nza one@host", "ssh-rsa\tAAAAB3Nza two@host"];
+  for (const sep of ["\n", "\r\n"]) {
+    const s = seedOf("vm", { SSH_KEY: keys.join(sep) });
+    assert.equal(s.sshKeys, keys);
+    const ud = userData(s);
+    for (const k of keys) assert.ok(ud.includes(`      - ${JSON.stringify(k)}\n`), ud);
+    const rcFile = join(tempDir("zt-faults-findings-"), "zosrc");
+    writeFileSync(rcFile, zosrc(s));
+    assert.is(execFileSync("sh", ["-c", '. "$1"; printf %s "$SSH_KEY"', "sh", rcFile], { encoding: "utf8" }), keys.join(sep));
+  }
 });
 
 test.run();

@@ -16,6 +16,11 @@ export interface DhcpServerOptions {
   serverIp: string;
   netmask: string;
   leases: DhcpLease[];
+  /**
+   * Addresses `<subnet>.<from>` … `<subnet>.<to>` for MACs without a fixed lease (a node's `public` and `npub4`
+   * macvlans), one per MAC for the server's life, in the order they ask; none when absent.
+   */
+  pool?: { subnet: string; from: number; to: number };
   /** option 67 for iPXE (e.g. http://10.99.0.1:8080/boot.ipxe) */
   bootFile?: string;
   log?: (line: string) => void;
@@ -61,17 +66,38 @@ export function parseRequest(b: Uint8Array): { type: number; chaddr: Uint8Array 
   return null;
 }
 
+/** Who gets which address: the fixed leases, then the pool's next free address for a MAC seen first. */
+export function leaseBook(o: Pick<DhcpServerOptions, "leases" | "pool">): { leaseFor(mac: string): DhcpLease | undefined; leased(): DhcpLease[] } {
+  const dynamic = new Map<string, DhcpLease>();
+  return {
+    leaseFor(mac) {
+      const m = mac.toLowerCase();
+      const fixed = o.leases.find((l) => l.mac.toLowerCase() === m);
+      if (fixed || !o.pool) return fixed;
+      const had = dynamic.get(m);
+      if (had) return had;
+      const n = o.pool.from + dynamic.size;
+      if (n > o.pool.to) return undefined;
+      const lease = { mac: m, ip: `${o.pool.subnet}.${n}` };
+      dynamic.set(m, lease);
+      return lease;
+    },
+    leased: () => [...dynamic.values()],
+  };
+}
+
 const macText = (b: Uint8Array) => Array.from(b.subarray(0, 6), (x) => x.toString(16).padStart(2, "0")).join(":");
 
-export async function startDhcpServer(o: DhcpServerOptions): Promise<{ close(): Promise<void>; served: string[] }> {
+export async function startDhcpServer(o: DhcpServerOptions): Promise<{ close(): Promise<void>; served: string[]; leased(): DhcpLease[] }> {
   const log = o.log ?? (() => {});
   const served: string[] = [];
+  const book = leaseBook(o);
   const sock: Socket = createSocket({ type: "udp4", reuseAddr: true });
   sock.on("message", (msg) => {
     const req = parseRequest(new Uint8Array(msg));
     if (!req) return log(`dhcp: ignored a ${msg.length}-byte message that is no BOOTREQUEST`);
     const mac = macText(req.chaddr);
-    const lease = o.leases.find((l) => l.mac.toLowerCase() === mac);
+    const lease = book.leaseFor(mac);
     if (!lease) return log(`dhcp: no lease for ${mac}`);
     const type = req.type === DHCP_DISCOVER ? DHCP_OFFER : req.type === DHCP_REQUEST ? DHCP_ACK : 0;
     if (!type) return;
@@ -88,5 +114,5 @@ export async function startDhcpServer(o: DhcpServerOptions): Promise<{ close(): 
       resolve();
     });
   });
-  return { served, close: () => new Promise((resolve) => sock.close(() => resolve())) };
+  return { served, leased: book.leased, close: () => new Promise((resolve) => sock.close(() => resolve())) };
 }

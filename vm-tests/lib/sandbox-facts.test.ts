@@ -77,6 +77,36 @@ test("a bare ${list} variable may expand into several entries (flist's ${hubhost
   assert.equal(checkSandboxFacts(golden, none, { kernelIsRoot: true }), ["flist: lacks --allow-net that its manifest grants (the launch differs from the plan)"]);
 });
 
+test("with the image's variables the comparison is exact: a bare ${list} entry, extra entries and arguments", () => {
+  // launched by the kernel's own plan (kernel/sandbox.ts: substitute each entry, join with commas)
+  const vars: Record<string, string> = {
+    state: "/var/cache/zos/kernel", root: "/lib/zos", hubhosts: "hub.a:443,hub.b:443,hub.a:9900", hubstore: "http://hub.a/blocks",
+  };
+  const procs = (parseJsonc(golden) as { processes: Record<string, Proc & { args?: string[] }> }).processes;
+  const sub = (v: string) => v.replace(/\$\{(\w+)\}/g, (_, k) => vars[k] ?? "10.0.2.2:8080");
+  for (const k of Object.keys(procs)) vars[k] ??= "";
+  const events = launchedAsReviewed(golden).map((e) => {
+    if (!e.sandbox || !e.process) return e;
+    const p = procs[e.process];
+    const flags = p.kind === "module" ? [] : Object.entries(p.sandbox ?? {}).filter(([, v]) => v.length)
+      .map(([k, v]) => `--allow-${k}=${v.map(sub).join(",")}`);
+    return { ...e, sandbox: { ...e.sandbox, argv: ["/usr/bin/deno", "run", ...flags, `/lib/zos/${p.entry}`, ...(p.args ?? []).map(sub)] } };
+  });
+  const all = new Proxy(vars, { get: (t, k: string) => t[k] ?? "10.0.2.2:8080", has: () => true, getOwnPropertyDescriptor: (t, k: string) => ({ value: t[k] ?? "10.0.2.2:8080", enumerable: true, configurable: true, writable: true }) });
+  assert.equal(checkSandboxFacts(golden, events, { kernelIsRoot: true, vars: all }), []);
+  const netOf = (f: SandboxFacts) => f.argv.findIndex((a) => a.startsWith("--allow-net="));
+  const extra = edit(events, "flist", (f) => (f.argv[netOf(f)] += ",evil.example:443"));
+  assert.equal(checkSandboxFacts(golden, extra, { kernelIsRoot: true, vars: all }), [
+    "flist: --allow-net is hub.a:443,hub.b:443,hub.a:9900,evil.example:443, its manifest with the image's variables says hub.a:443,hub.b:443,hub.a:9900",
+  ], "the lax check lets this pass; the exact one does not");
+  const fewer = edit(events, "flist", (f) => (f.argv[netOf(f)] = "--allow-net=hub.a:443,hub.b:443"));
+  assert.is(checkSandboxFacts(golden, fewer, { kernelIsRoot: true, vars: all }).length, 1);
+  const args = edit(events, "flist", (f) => (f.argv[f.argv.length - 1] = "http://evil.example/blocks"));
+  assert.match(checkSandboxFacts(golden, args, { kernelIsRoot: true, vars: all }).join("\n"), /^flist: runs with arguments .*evil\.example.*its manifest with the image's variables says/);
+  const unset = checkSandboxFacts(golden, events, { kernelIsRoot: true, vars: { state: "/var/cache/zos/kernel", root: "/lib/zos" } });
+  assert.ok(unset.some((d) => /^flist: --allow-net: the manifest's \$\{hubhosts\} has no value/.test(d)), unset.join("\n"));
+});
+
 test("-A on a module, and any permission flag on a module, are named", () => {
   const ev = edit(launchedAsReviewed(golden), "provision", (f) => f.argv.splice(2, 0, "-A"));
   assert.equal(checkSandboxFacts(golden, ev, { kernelIsRoot: true }), [`provision: runs with all permissions (-A/--allow-all): ${factsOf(ev, "provision").argv.join(" ")}`]);

@@ -7,6 +7,7 @@
 import { parseJsonc } from "../../rootfs/lib/read-image-manifest.ts";
 import { LINUX_CAPABILITIES } from "../../kernel/linux.ts";
 import type { SandboxFacts } from "../../kernel/sandbox-check.ts";
+import { substitute } from "../../kernel/manifest.ts";
 
 /** The facts of one process as the kernel reports them (its `sandbox` of spawned/ready). */
 export type { SandboxFacts };
@@ -24,6 +25,7 @@ const DENO_PERMISSIONS = ["read", "write", "net", "run", "env", "sys", "ffi"] as
 interface GoldenProcess {
   kind?: string;
   entry?: string;
+  args?: string[];
   sandbox?: Partial<Record<(typeof DENO_PERMISSIONS)[number], string[]>>;
   linux?: { capabilities?: string[]; groups?: string[] };
 }
@@ -79,12 +81,21 @@ export function kernelEventsFromConsole(lines: string[]): KernelEventLike[] {
   return out;
 }
 
+/** A manifest list as the kernel launches it: each entry substituted, the whole joined by commas (so a bare
+ * `${list}` variable holding "a,b" becomes two entries), then split again as Deno reads the flag. */
+export function expandList(list: string[], vars: Record<string, string>): string[] {
+  return list.map((v) => substitute(v, vars)).join(",").split(",");
+}
+
 /**
  * Every difference between the reported facts and the golden manifest (empty = every process runs
  * exactly as reviewed). `kernelIsRoot`: in the image the kernel runs as root, so each process must
- * have switched to its own uid.
+ * have switched to its own uid. `vars`: the variables the kernel was given (with `state` and `root`);
+ * then every permission list and the arguments after the entry must equal the golden's, substituted,
+ * exactly and in order. Without them only the literal entries are compared (a bare `${list}` may be
+ * several entries).
  */
-export function checkSandboxFacts(goldenText: string, events: KernelEventLike[], opts: { kernelIsRoot: boolean }): string[] {
+export function checkSandboxFacts(goldenText: string, events: KernelEventLike[], opts: { kernelIsRoot: boolean; vars?: Record<string, string> }): string[] {
   const golden = parseJsonc(goldenText) as { processes?: Record<string, GoldenProcess> };
   const procs = golden.processes ?? {};
   const facts = factsByProcess(events);
@@ -110,7 +121,12 @@ export function checkSandboxFacts(goldenText: string, events: KernelEventLike[],
       const w = want.get(k);
       if (!w) out.push(`${p} has --allow-${k}${vals ? "=" + vals.join(",") : ""} but its manifest ${spec.kind === "module" ? "is a module (no runtime permissions)" : `grants no ${k}`}`);
       else if (vals === null) out.push(`${p} has --allow-${k} without a list (all of ${k}); its manifest lists ${w.join(",")}`);
-      else if (w.some((v) => /^\$\{[a-z]+\}$/.test(v))) {
+      else if (opts.vars) {
+        const exp = expandList(w, opts.vars);
+        const unset = exp.filter((v) => /\$\{[A-Za-z_]/.test(v));
+        if (unset.length) out.push(`${p} --allow-${k}: the manifest's ${unset.join(",")} has no value in the variables given to the check`);
+        else if (vals.join(",") !== exp.join(",")) out.push(`${p} --allow-${k} is ${vals.join(",")}, its manifest with the image's variables says ${exp.join(",")}`);
+      } else if (w.some((v) => /^\$\{[a-z]+\}$/.test(v))) {
         // An entry that is a bare ${variable} may expand into several (the kernel splits a comma list, e.g.
         // ${hubhosts}; "${state}/kv" stays one path), and
         // the golden holds only the placeholders: at least as many entries, every literal one present. The kernel
@@ -123,6 +139,13 @@ export function checkSandboxFacts(goldenText: string, events: KernelEventLike[],
         w.forEach((v, i) => {
           if (!v.includes("${") && vals[i] !== v) out.push(`${p} --allow-${k} entry ${i + 1} is ${vals[i]}, its manifest says ${v}`);
         });
+      }
+    }
+    if (opts.vars && spec.entry) {
+      const at = f.argv.findIndex((a) => a === spec.entry || a.endsWith("/" + spec.entry));
+      const want = (spec.args ?? []).map((a) => substitute(a, opts.vars!));
+      if (at >= 0 && f.argv.slice(at + 1).join("\0") !== want.join("\0")) {
+        out.push(`${p} runs with arguments ${JSON.stringify(f.argv.slice(at + 1))}, its manifest with the image's variables says ${JSON.stringify(want)}`);
       }
     }
     for (const k of want.keys()) if (!flags.has(k)) out.push(`${p} lacks --allow-${k} that its manifest grants (the launch differs from the plan)`);

@@ -1,7 +1,9 @@
 // The rfs v2 `.fl` library with real files: pack → read → verify → materialise equals the source;
 // block ids checked against Python's hashlib BLAKE2b and the .fl readable by the sqlite3 CLI; a
 // tampered block, a wrong key and every malicious-entry case are refused with nothing extracted.
+import { Buffer } from "node:buffer";
 import { execFileSync } from "node:child_process";
+import { createCipheriv, randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +12,8 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { BlockError, decodeBlock, DirStore, encodeBlock, FlistError, hex, materialise, packFlist, readFlist } from "./mod.ts";
 import { snappyCompress, snappyDecompress } from "./snappy.ts";
+import { nativeAesGcm, setNativeAesGcm } from "./aes-gcm-native.ts";
+import { needs } from "../../../tools/test-env.ts";
 import { describeTree, makeSourceTree } from "./test-helpers.ts";
 
 const t = suite("flist library");
@@ -90,6 +94,41 @@ t("a block whose bytes match their id but not the key (forged .fl key) is refuse
   const b = encodeBlock(new TextEncoder().encode("real"));
   const other = encodeBlock(new TextEncoder().encode("other"));
   assert.throws(() => decodeBlock(b.id, other.key, b.data), /authentication failed/);
+});
+
+t("libcrypto's AES-256-GCM (the fast path) seals and opens exactly as node:crypto and WebCrypto do", async () => {
+  const aes = nativeAesGcm();
+  if (!needs("AES-GCM through libcrypto", aes !== null, "Deno's FFI with libcrypto.so.3 (libssl3)")) return;
+  const key = new Uint8Array(randomBytes(32));
+  const iv = key.subarray(0, 12);
+  for (const size of [0, 1, 15, 16, 4097, 512 * 1024 + 3]) {
+    const plain = new Uint8Array(randomBytes(size));
+    const c = createCipheriv("aes-256-gcm", key, iv);
+    const ref = new Uint8Array(Buffer.concat([c.update(plain), c.final(), c.getAuthTag()]));
+    assert.equal(aes!.encrypt(key, iv, plain), ref, `${size} bytes sealed as node:crypto seals them`);
+    assert.equal(aes!.decrypt(key, iv, ref), plain);
+    const k = await crypto.subtle.importKey("raw", key, "AES-GCM", false, ["decrypt"]);
+    assert.equal(new Uint8Array(await crypto.subtle.decrypt({ name: "AES-GCM", iv }, k, ref)), plain, "WebCrypto opens what libcrypto sealed");
+    // a flipped bit anywhere (body or tag), or another key: no plaintext at all
+    for (const at of [0, Math.floor(ref.length / 2), ref.length - 1]) {
+      const bad = ref.slice();
+      bad[at] ^= 1;
+      assert.is(aes!.decrypt(key, iv, bad), null, `bit flipped at ${at} of ${ref.length}`);
+    }
+    assert.is(aes!.decrypt(new Uint8Array(randomBytes(32)), iv, ref), null);
+  }
+  // a block sealed with a forged key but whose id matches its bytes: the decoder says so, on either path
+  const b = encodeBlock(new TextEncoder().encode("native"));
+  const other = encodeBlock(new TextEncoder().encode("other"));
+  for (const on of [true, false]) {
+    setNativeAesGcm(on);
+    try {
+      assert.throws(() => decodeBlock(b.id, other.key, b.data), /authentication failed/);
+      assert.equal(decodeBlock(b.id, b.key, b.data), new TextEncoder().encode("native"));
+    } finally {
+      setNativeAesGcm(true);
+    }
+  }
 });
 
 let good: Promise<{ fl: string }> | null = null;

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../../capabilities/lib/fs/atomic.ts";
+import type { GatewayAccess } from "./gateway-access.ts";
 
 export interface Endpoints {
   chain_url: string;
@@ -20,6 +21,10 @@ export interface Endpoints {
   access_node?: { node_id: number; public_ipv4: string; gw4: string; public_ipv6: string; gw6: string; domain: string; farm_ips: string[] };
   /** the dev underlay's network namespace: `nsenter --net=<lan_netns>` reaches every node's public address */
   lan_netns?: string;
+  /** the access node's gateway :443 as a client on this host reaches it (root, access node): https://127.0.0.1:PORT */
+  gateway_url?: string;
+  /** the same with its facts: host_port, public_address (IP:443 on the dev LAN), domain, ca_pem (the node's CA), demo_backends */
+  gateway?: GatewayAccess;
   /** GridClient's `network` for this grid (it names the KYC host client_env routes): always "dev" */
   network?: "dev";
   /** the explorer (grid proxy REST API): GridClient's proxyURL (no trailing slash) */

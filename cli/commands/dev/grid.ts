@@ -18,6 +18,8 @@ import { DevFaucet } from "./faucet.ts";
 import { type DevUser, ensureDevUser } from "./user.ts";
 import { startMoreNodes } from "./nodes.ts";
 import { type AccessNode, setUpAccessNode } from "./access-node.ts";
+import { type GatewayAccess, startGatewayAccess } from "./gateway-access.ts";
+import { publicIpOf } from "./underlay.ts";
 
 export interface DevGridOptions {
   stateDir: string;
@@ -80,6 +82,8 @@ export interface DevGrid {
   accessNode: AccessNode | null;
   /** the underlay's namespace (nsenter --net=… reaches the nodes' public addresses), else null */
   lanNetns: string | null;
+  /** the access node's gateway :443 as this host reaches it (root, access node), else null */
+  gateway: GatewayAccess | null;
   /** dev accounts of the chain (name → mnemonic), e.g. for tests that need a second user */
   devAccounts: { name: string; mnemonic: string }[];
   stop(): Promise<void>;
@@ -88,11 +92,11 @@ export interface DevGrid {
 export const DEV_FARM_ID = 1; // created at genesis by grid/chain
 
 /** Ports of the last start, so a second start gives the same URLs (and nothing to update on chain). */
-function lastPorts(stateDir: string): { chain?: number; relay?: number } {
+function lastPorts(stateDir: string): { chain?: number; relay?: number; gateway?: number } {
   try {
     const v = JSON.parse(readFileSync(join(stateDir, "ports.json"), "utf8"));
     const ok = (n: unknown) => (Number.isInteger(n) && (n as number) > 0 && (n as number) < 65536 ? (n as number) : undefined);
-    return { chain: ok(v.chain), relay: ok(v.relay) };
+    return { chain: ok(v.chain), relay: ok(v.relay), gateway: ok(v.gateway) };
   } catch {
     return {};
   }
@@ -174,8 +178,8 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       faucetMnemonic: faucetAccount.mnemonic,
       onEvent: (e) => log(`[kernel] ${JSON.stringify(e)}`),
       disks: o.disks,
-      gatewayListen: o.gateway?.listen,
-      gatewayNs: o.gateway?.ns,
+      gatewayListen: (o.gateway ?? more.gatewayOf(0))?.listen,
+      gatewayNs: (o.gateway ?? more.gatewayOf(0))?.ns,
       registerTimeoutMs: o.registerTimeoutMs,
     });
     const node: NodeHandle = { twinId: n.twinId, nodeId: n.nodeId, newIdentity: fresh, mode: "kernel", running: n, stop: () => n.stop() };
@@ -186,6 +190,7 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
     const client = await ChainClient.connect({ urls: [chain.url] });
     let user: DevUser;
     let accessNode: AccessNode | null = null;
+    let gateway: GatewayAccess | null = null;
     try {
       // the farmer's part (signed by the farm's twin, before the explorer's setup uses that account)
       if (accessIndex >= 0 && more.lanNetns) {
@@ -194,6 +199,16 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
           farmId: DEV_FARM_ID, nodeId: nodes[accessIndex].node_id, index: accessIndex, nodeDir: more.dirs[accessIndex], farmerMnemonic: farmer.mnemonic,
         });
         phase("access-node");
+      }
+      if (accessNode && more.lanNetns && more.gatewayOf(accessIndex)) {
+        const gw = await startGatewayAccess({
+          stateDir: o.stateDir, nodeDir: more.dirs[accessIndex], lanNetns: more.lanNetns, publicIp: publicIpOf(accessIndex),
+          domain: accessNode.domain, port: remembered.gateway, log,
+        });
+        stops.push(gw.stop);
+        gateway = gw.access;
+        writeFileAtomic(join(o.stateDir, "ports.json"), JSON.stringify({ ...JSON.parse(readFileSync(join(o.stateDir, "ports.json"), "utf8")), gateway: gw.access.host_port }) + "\n");
+        phase("gateway");
       }
       user = await ensureDevUser(o.stateDir, client, new DevFaucet(client, faucetSigner), relay.url);
     } finally {
@@ -251,6 +266,7 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       ...(count > 1 ? { nodes } : {}), // "nodes" once several nodes run (DESIGN: stable interfaces)
       ...(accessNode ? { access_node: accessNode } : {}),
       ...(more.lanNetns ? { lan_netns: more.lanNetns } : {}),
+      ...(gateway ? { gateway_url: gateway.url, gateway } : {}),
     };
     const endpointsFile = o.writeEndpoints === false ? null : writeEndpoints(o.stateDir, endpoints);
     return {
@@ -267,6 +283,7 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
       nodes,
       accessNode,
       lanNetns: more.lanNetns,
+      gateway,
       devAccounts: chain.devAccounts.map((a) => ({ name: a.name, mnemonic: a.mnemonic })),
       stop: stopAll,
     };

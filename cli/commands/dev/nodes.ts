@@ -3,6 +3,7 @@
 // nodes 2…N (DIR/node2 …) in the same farm once the first is registered. Their stops run before the
 // underlay's, which removes whatever namespaces are left.
 import { join } from "node:path";
+import { pinPublicForGateway } from "./gateway-access.ts";
 import { prepareUnderlay } from "./underlay.ts";
 
 export function nodeDirs(stateDir: string, count: number): string[] {
@@ -25,9 +26,15 @@ export async function startMoreNodes(stateDir: string, count: number, o: NodeSta
   // appear with the first network workload
   const underlay = count > 1 || accessIndex >= 0 ? prepareUnderlay(stateDir, dirs, accessIndex) : null;
   if (underlay) stops.push(() => Promise.resolve(underlay.stop()));
+  // the access node's gateway proxy listens on :443 of its public namespace (dev/gateway-access.ts)
+  const gwPin = underlay && accessIndex >= 0 ? pinPublicForGateway(dirs[accessIndex]) : null;
+  if (gwPin) stops.push(() => Promise.resolve(gwPin.unpin()));
+  const gatewayOf = (i: number): { listen: string; ns: string } | undefined =>
+    gwPin && i === accessIndex ? { listen: "0.0.0.0:443", ns: gwPin.pin } : undefined;
   const publicIp = (i: number): string | null => underlay?.publicIps[i] ?? null;
   return {
     publicIp,
+    gatewayOf,
     dirs,
     lanNetns: underlay?.lanNetns ?? null,
     async startOthers(): Promise<{ node_id: number; twin_id: number; public_ip: string | null }[]> {
@@ -36,6 +43,7 @@ export async function startMoreNodes(stateDir: string, count: number, o: NodeSta
       for (let i = 1; i < count; i++) {
         const n = await startNode({
           stateDir: dirs[i], chainUrl: o.chainUrl, relayUrl: o.relayUrl, farmId: o.farmId, faucetMnemonic: o.faucetMnemonic, hubUrl: o.hubUrl,
+          gatewayListen: gatewayOf(i)?.listen, gatewayNs: gatewayOf(i)?.ns,
           onEvent: (e) => o.log(`[kernel node${i + 1}] ${JSON.stringify(e)}`),
         });
         stops.push(() => n.stop());

@@ -41,8 +41,27 @@ const admin: Record<string, Handler> = {
     await fn.call(ctx.deps.network, ifname);
     return null;
   }),
+  // Live upgrade (docs/upgrade.md): the RMB envelope is signed by the farmer's twin and checked by the rmb
+  // driver, so an approval is the farmer's signed word naming one release hash.
+  upgrade_status: farmerOnly((ctx) => {
+    if (!ctx.deps.upgrade) throw notSupported(ctx.command);
+    return ctx.deps.upgrade.status();
+  }),
+  upgrade_check: farmerOnly((ctx) => {
+    if (!ctx.deps.upgrade) throw notSupported(ctx.command);
+    return ctx.deps.upgrade.check();
+  }),
+  upgrade_approve: farmerOnly((ctx) => {
+    if (!ctx.deps.upgrade) throw notSupported(ctx.command);
+    const b = ctx.body as unknown;
+    const hash = typeof b === "string" ? b : (b as { hash?: unknown } | null)?.hash;
+    if (typeof hash !== "string" || !/^[0-9a-f]{64}$/.test(hash)) {
+      throw new ApiError(`${ctx.command}: the payload must be {"hash": "<64 hex: the release flist's sha256, as zos.admin.upgrade_status shows it>"}`);
+    }
+    return ctx.deps.upgrade.approve(hash, ctx.twin);
+  }),
 };
 
 export const adminHandlers: Record<string, Handler> = Object.fromEntries(
-  Object.entries(admin).flatMap(([k, h]) => [[`zos.admin.${k}`, h], [`zos.network.admin.${k}`, h]]),
+  Object.entries(admin).flatMap(([k, h]) => [[`zos.admin.${k}`, h], ...(k.startsWith("upgrade_") ? [] : [[`zos.network.admin.${k}`, h]])]),
 );

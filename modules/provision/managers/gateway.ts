@@ -22,9 +22,49 @@ export interface GatewayChain {
   nameContract(name: string): Promise<{ contractId: number; twinId: number } | null>;
 }
 
+/**
+ * The `network` field: the network module links the gateway's public namespace to the twin's NR on this
+ * node for the backends' private IPs (modules/network/gateway-link.ts); null when not granted.
+ */
+export interface GatewayNetwork {
+  link(twin: number, network: string, workloadId: string, ips: string[]): Promise<unknown>;
+  unlink(twin: number, network: string, workloadId: string): Promise<void>;
+}
+
 export interface GatewayManagerOptions {
   backend: GatewayBackend;
   chain: GatewayChain;
+  network?: GatewayNetwork | null;
+}
+
+/** The IP of each backend (`http://IP[:PORT]` or `IP:PORT`); the gateway driver checks the rest. */
+export function backendIps(backends: string[]): string[] {
+  return backends.map((b) => {
+    const m = /^(?:http:\/\/)?\[?([0-9a-fA-F:.]+?)\]?(?::\d+)?\/?$/.exec(b);
+    if (!m) throw new Error(`backend "${b}": expected http://IP[:PORT] or IP:PORT`);
+    return m[1];
+  });
+}
+
+/** Sets the route, first linking the gateway to the twin's NR when the workload names one. */
+async function route(o: GatewayManagerOptions, ctx: WorkloadContext, d: GatewayData, host: string): Promise<void> {
+  const network = d.network ?? "";
+  if (network !== "") {
+    if (!o.network) throw new Error(`backends over a user network ("network": "${network}") are not supported on this node: use backends on public addresses`);
+    await o.network.link(ctx.twin, network, ctx.workloadId, backendIps(d.backends));
+  }
+  try {
+    await o.backend.setRoute({ id: ctx.workloadId, host, tlsPassthrough: d.tls_passthrough, backends: d.backends });
+  } catch (err) {
+    if (network !== "") await o.network!.unlink(ctx.twin, network, ctx.workloadId).catch(() => {});
+    throw err;
+  }
+}
+
+async function unroute(o: GatewayManagerOptions, ctx: WorkloadContext): Promise<void> {
+  await o.backend.deleteRoute(ctx.workloadId);
+  // the network module keeps the link per workload id: a workload without one answers at once
+  await o.network?.unlink(ctx.twin, "", ctx.workloadId);
 }
 
 function decode(wl: Workload, handler: typeof gatewayNameHandler): GatewayData {
@@ -32,10 +72,6 @@ function decode(wl: Workload, handler: typeof gatewayNameHandler): GatewayData {
   const d = handler.decode(wl.data, "data");
   const bad = handler.validate(d, { get: () => undefined, byType: () => [] });
   if (bad) throw new Error(bad);
-  if (d.network !== null && d.network !== "") {
-    // Zero-OS reaches NR backends from the gateway through the node's NR plumbing; not built here yet
-    throw new Error(`backends over a user network ("network": "${d.network}") are not supported on this node yet: use backends on public addresses`);
-  }
   return d;
 }
 
@@ -58,12 +94,10 @@ export function gatewayNameManager(o: GatewayManagerOptions): WorkloadManager {
         throw new Error(`the name "${d.name}" belongs to twin ${nc.twinId} (name contract ${nc.contractId}), not to this deployment's twin ${ctx.twin}`);
       }
       const fqdn = `${d.name.toLowerCase()}.${domain}`;
-      await o.backend.setRoute({ id: ctx.workloadId, host: fqdn, tlsPassthrough: d.tls_passthrough, backends: d.backends });
+      await route(o, ctx, d, fqdn);
       return { fqdn };
     },
-    async deprovision(ctx) {
-      await o.backend.deleteRoute(ctx.workloadId);
-    },
+    deprovision: (ctx) => unroute(o, ctx),
   };
 }
 
@@ -76,12 +110,10 @@ export function gatewayFqdnManager(o: GatewayManagerOptions): WorkloadManager {
       if (fqdn === domain || fqdn.endsWith(`.${domain}`)) {
         throw new Error(`fqdn "${d.name}" is under this node's gateway domain ${domain}: use a gateway-name-proxy with a name contract for it`);
       }
-      await o.backend.setRoute({ id: ctx.workloadId, host: fqdn, tlsPassthrough: d.tls_passthrough, backends: d.backends });
+      await route(o, ctx, d, fqdn);
       return {};
     },
-    async deprovision(ctx) {
-      await o.backend.deleteRoute(ctx.workloadId);
-    },
+    deprovision: (ctx) => unroute(o, ctx),
   };
 }
 

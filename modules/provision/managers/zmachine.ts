@@ -13,6 +13,7 @@ import { minRootSize, type ZMachineData } from "../../lib/gridtypes/workloads/zm
 import { goIPString } from "../../lib/gridtypes/ip.ts";
 import { macFor } from "../../../capabilities/lib/vm-names.ts";
 import { type WorkloadContext, type WorkloadManager } from "../interfaces.ts";
+import { zmachineSeedIdentity } from "./zmachine-seed.ts";
 import type { FlistRoot } from "../../../capabilities/flist/client.ts";
 import type { TapInfo } from "../../network/taps.ts";
 
@@ -134,9 +135,9 @@ export function zmachineManager(o: ZmachineOptions): WorkloadManager {
       }
     }
 
-    const env = Object.fromEntries(d.env);
+    const id = zmachineSeedIdentity(wl);
     const seed = {
-      hostname: wl.name.replace(/[^A-Za-z0-9-]/g, "-").slice(0, 63),
+      hostname: id.hostname,
       network: [{
         mac,
         addresses: [`${ip}/${tap.subnet.split("/")[1]}`],
@@ -144,9 +145,9 @@ export function zmachineManager(o: ZmachineOptions): WorkloadManager {
         routes: [{ to: tap.ip_range, via: tap.gateway }, { to: "100.64.0.0/16", via: tap.gateway }],
         nameservers: NAMESERVERS,
       }],
-      sshKeys: (env.SSH_KEY ?? "").split("\n").map((k) => k.trim()).filter(Boolean),
-      env,
-      entrypoint: d.corex ? "/corex" : d.entrypoint,
+      sshKeys: id.sshKeys,
+      env: id.env,
+      entrypoint: id.entrypoint,
       mounts: seedMounts,
     };
     const memory = Number(((d.compute_capacity.memory + MiB - 1n) / MiB) * MiB);

@@ -5,7 +5,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { Buffer } from "node:buffer";
@@ -207,7 +207,7 @@ t("vdisk: NOCOW, preallocated, grows never shrinks; a pool that cannot hold it s
   const file = join(root(), d.pool, "vdisks", "7-2-disk");
   assert.is(statSync(file).size, 256 * MiB);
   assert.ok(statSync(file).blocks * 512 >= 256 * MiB, "preallocated, not sparse");
-  assert.match(execFileSync("lsattr", [file], { encoding: "utf8" }).split(" ")[0], /C/);
+  assert.match(lsattr(file), /C/);
   // QEMU under the hypervisor's uid opens it through the vm group, read-write; without the group nothing;
   // the group lists no vdisks (the test's own folders are made searchable, as the kernel does for ${state})
   traversable();
@@ -222,7 +222,25 @@ t("vdisk: NOCOW, preallocated, grows never shrinks; a pool that cannot hold it s
   // a full pool: promise nothing past its size, and a disk that fills it is refused by fallocate
   await p.diskDelete("7-2-disk");
   assert.not.ok(existsSync(file));
+  // the driver alone (no policy in front): fallocate(2) past the pool's space is ENOSPC, said plainly
+  const bd = driver();
+  await rejects(bd.vdiskCreate(d.pool, "7-4-full", 4 * GiB), /fallocate 7-4-full to \d+ bytes: no space left on the pool/);
+  await bd.vdiskDelete(d.pool, "7-4-full");
+  // an empty leftover of a crash (made before NOCOW was set) gets NOCOW and its space on the replay
+  const left = join(root(), d.pool, "vdisks", "7-5-left");
+  writeFileSync(left, "");
+  assert.not.match(lsattr(left), /C/);
+  await bd.vdiskCreate(d.pool, "7-5-left", 8 * MiB);
+  assert.match(lsattr(left), /C/);
+  assert.is(statSync(left).size, 8 * MiB);
+  assert.ok(statSync(left).blocks * 512 >= 8 * MiB, "preallocated, not sparse");
+  await bd.vdiskDelete(d.pool, "7-5-left");
 });
+
+/** The attribute letters lsattr prints for a file (C = NOCOW). */
+function lsattr(file: string): string {
+  return execFileSync("lsattr", [file], { encoding: "utf8" }).split(" ")[0];
+}
 
 t("a second start keeps the pools and the data; no SSD → a problem that says why", async () => {
   if (skip()) return;

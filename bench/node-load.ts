@@ -1,0 +1,242 @@
+// A node under load (issue 14 item 5), the real one: startNode() under the kernel with loop-device pools (root),
+// the dev chain, relay and activation service.
+//   (a) --users N,M,…: that many grid users (each an account, a twin, its own RMB session) send one deployment each
+//       at the same moment (a zmount of 1 MiB: a real vdisk on a pool); per step, the time until every one is "ok",
+//       each user's send → ok latency, and the refusals. Steps stop where a step fails ("gives out").
+//   (b) --stored K: one user stores K deployments (contracts made in batches of 100), then the node is stopped and
+//       started again on the same state: time to registered-and-serving, and zos.deployment.list latency (the
+//       user's K deployments) and zos.deployment.get before and after.
+//   node_modules/deno/deno run -A bench/node-load.ts [--users 10,50,100] [--stored 10000] [--no-write]
+// Busy machine: numbers taken while other engineers' suites ran on the same 2 cores; the load average is printed.
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { randomBytes } from "node:crypto";
+import os from "node:os";
+import process from "node:process";
+import { Keyring } from "@polkadot/keyring";
+import type { KeyringPair } from "@polkadot/keyring/types";
+import { ApiPromise, WsProvider } from "@polkadot/api";
+import { startTestNode } from "../tools/test-node.ts";
+import { ensureDevUser } from "../cli/commands/dev/user.ts";
+import { prepareDeployment, signDeployment, wireJson } from "../cli/commands/client/deploy.ts";
+import type { UserSession } from "../cli/commands/client/session.ts";
+import { submitTx } from "../cli/commands/client/chain_tx.ts";
+import { challengeHash } from "../modules/lib/gridtypes/deployment.ts";
+import { RmbPeer } from "../capabilities/rmb/peer.ts";
+import { CachedTwins } from "../capabilities/rmb/twins.ts";
+import { ChainTwins } from "../capabilities/rmb/chain-twins.ts";
+import { e2eKeyFromSecret } from "../capabilities/rmb/e2e.ts";
+import { miniSecretFromMnemonic, signerFromMnemonic } from "../capabilities/rmb/signer.ts";
+import { startNode } from "../modules/node.ts";
+import { machineLine, percentile, writeSection } from "./lib/report.ts";
+
+const { values } = parseArgs({ options: { users: { type: "string", default: "10,50,100" }, stored: { type: "string", default: "10000" }, "no-write": { type: "boolean" } } });
+const userSteps = values.users!.split(",").filter(Boolean).map(Number);
+const STORED = Number(values.stored);
+// deno-lint-ignore no-explicit-any
+type Any = any;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const MiB = 1024 * 1024;
+
+const tn = await startTestNode({ prefix: "zt-faults-load-", officialRmb: false, node: { registerTimeoutMs: 300_000, disks: { count: 2, hdd: 1, sizeGiB: 40 } } });
+const api = await ApiPromise.create({ provider: new WsProvider(tn.chain.url), noInitWarn: true });
+const twins = new CachedTwins(ChainTwins.fromApi(api), { ttlMs: 600_000 });
+const sessions: UserSession[] = [];
+
+/** A user sharing this process's chain connection: account, twin, own RMB session to the node. */
+async function user(i: number): Promise<UserSession> {
+  const u = await ensureDevUser(join(tn.dir, "users", String(i)), tn.client, tn.faucet, tn.relay.url);
+  const pair: KeyringPair = new Keyring({ type: "sr25519", ss58Format: 42 }).addFromUri(u.mnemonic);
+  const signer = await signerFromMnemonic(u.mnemonic, "sr25519");
+  const peer = new RmbPeer({ relayUrls: [tn.relay.url], twinId: u.twinId, signer, twins, e2e: e2eKeyFromSecret(miniSecretFromMnemonic(u.mnemonic)), session: randomBytes(8).toString("hex") });
+  await peer.start(60_000);
+  const s: UserSession = { api, pair, signer, twinId: u.twinId, nodeId: tn.node.nodeId, nodeTwinId: tn.node.twinId, peer, close: () => peer.close() };
+  sessions.push(s);
+  return s;
+}
+
+function doc(name: string): string {
+  return JSON.stringify({ version: 0, metadata: "", description: "", workloads: [{ version: 0, name, type: "zmount", data: { size: MiB }, metadata: "", description: "" }] });
+}
+
+/** Node contracts for `hashes`, in batches of 100 per extrinsic; their ids in order. */
+async function contracts(s: UserSession, hashes: string[]): Promise<number[]> {
+  const ids: number[] = [];
+  for (let i = 0; i < hashes.length; i += 100) {
+    const calls = hashes.slice(i, i + 100).map((h) => api.tx.smartContractModule.createNodeContract(s.nodeId, h, "", 0, null));
+    const events = await submitTx(api, calls.length === 1 ? calls[0] : api.tx.utility.batch(calls), s.pair, 120_000);
+    for (const e of events) if (e.section === "smartContractModule" && e.method === "ContractCreated") ids.push(Number((e.data[0] as Any).contractId ?? (e.data[0] as Any).contract_id));
+  }
+  if (ids.length !== hashes.length) throw new Error(`asked for ${hashes.length} contracts, the chain made ${ids.length}`);
+  return ids;
+}
+
+async function signed(s: UserSession, names: string[]): Promise<{ contract: number; wire: unknown }[]> {
+  const ds = names.map((n) => prepareDeployment(doc(n), s.twinId));
+  const ids = await contracts(s, ds.map((d) => challengeHash(d)));
+  const out = [];
+  for (const [k, d] of ds.entries()) {
+    d.contract_id = BigInt(ids[k]);
+    await signDeployment(d, s);
+    out.push({ contract: ids[k], wire: wireJson(d) });
+  }
+  return out;
+}
+
+const call = (s: UserSession, cmd: string, payload: unknown = "", timeoutMs = 60_000): Promise<Any> => s.peer.request(s.nodeTwinId, cmd, payload, { timeoutMs });
+
+async function okAfter(s: UserSession, contract: number, t0: number, deadline: number): Promise<number> {
+  for (;;) {
+    const d = await call(s, "zos.deployment.get", { contract_id: contract }).catch(() => null);
+    const st = d?.workloads?.[0]?.result?.state;
+    if (st === "ok") return performance.now() - t0;
+    if (st === "error") throw new Error(`error: ${d.workloads[0].result.message}`);
+    if (Date.now() > deadline) throw new Error(`not ok after ${(deadline - t0) / 1000} s (state ${st ?? "none"})`);
+    await sleep(250);
+  }
+}
+
+interface UserRow {
+  users: number;
+  allOkS: number;
+  p50: number;
+  p99: number;
+  failures: number;
+  firstError: string;
+}
+const userRows: UserRow[] = [];
+let usersGaveOut = "";
+const md: string[] = [];
+try {
+  // (a) many users at once
+  let made = 0;
+  for (const n of userSteps) {
+    while (sessions.length < n) await user(made++);
+    const batch = sessions.slice(0, n);
+    const docs = await Promise.all(batch.map((s) => signed(s, [`u${n}x${s.twinId}`]).then((x) => x[0])));
+    const t0 = performance.now();
+    const deadline = Date.now() + 600_000;
+    const lat: number[] = [];
+    let failures = 0;
+    let firstError = "";
+    await Promise.all(batch.map(async (s, k) => {
+      try {
+        await call(s, "zos.deployment.deploy", docs[k].wire);
+        lat.push(await okAfter(s, docs[k].contract, t0, deadline));
+      } catch (e) {
+        failures++;
+        firstError ||= (e as Error).message;
+      }
+    }));
+    lat.sort((a, b) => a - b);
+    const row = { users: n, allOkS: (performance.now() - t0) / 1000, p50: percentile(lat, 50), p99: percentile(lat, 99), failures, firstError };
+    userRows.push(row);
+    console.log(`${n} users at once: all ok after ${row.allOkS.toFixed(1)} s; send→ok p50 ${(row.p50 / 1000).toFixed(1)} s p99 ${(row.p99 / 1000).toFixed(1)} s; ${failures} failed ${firstError}`);
+    if (failures) {
+      usersGaveOut = `${n} users: ${failures} failed — ${firstError}`;
+      break;
+    }
+  }
+  md.push(`### ${userSteps.join(", ")} users deploying at once
+
+Each user its own account, twin and RMB session; one zmount (1 MiB vdisk on a pool) each, all sent at the same moment.
+
+| users | all ok after | send → ok p50 | p99 | failures |
+|---|---|---|---|---|
+${userRows.map((r) => `| ${r.users} | ${r.allOkS.toFixed(1)} s | ${(r.p50 / 1000).toFixed(1)} s | ${(r.p99 / 1000).toFixed(1)} s | ${r.failures} |`).join("\n")}
+
+Where it gives out: ${usersGaveOut || `not reached up to ${userRows.at(-1)?.users ?? 0} users`}.`);
+
+  // (b) K stored deployments: restart time and list latency
+  if (STORED > 0) {
+    const s = sessions[0] ?? await user(made++);
+    const t0 = performance.now();
+    let sent = 0;
+    for (let i = 0; i < STORED; i += 500) {
+      const docs = await signed(s, Array.from({ length: Math.min(500, STORED - i) }, (_, k) => `s${i + k}`));
+      let next = 0;
+      await Promise.all(Array.from({ length: 16 }, async () => {
+        while (next < docs.length) {
+          const d = docs[next++];
+          for (let a = 0; ; a++) {
+            try {
+              await call(s, "zos.deployment.deploy", d.wire);
+              break;
+            } catch (e) {
+              if (a > 5) throw e;
+              await sleep(1000);
+            }
+          }
+          sent++;
+        }
+      }));
+      console.log(`${sent} deployments stored (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    }
+    const storeS = (performance.now() - t0) / 1000;
+    const listLatency = async () => {
+      const xs: number[] = [];
+      let count = 0;
+      for (let i = 0; i < 5; i++) {
+        const t = performance.now();
+        count = (await call(s, "zos.deployment.list", "", 120_000)).length;
+        xs.push(performance.now() - t);
+      }
+      xs.sort((a, b) => a - b);
+      const g: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const t = performance.now();
+        await call(s, "zos.deployment.get", { contract_id: 1 + Math.floor(Math.random() * 10) }).catch(() => {});
+        g.push(performance.now() - t);
+      }
+      g.sort((a, b) => a - b);
+      return { count, listMs: xs[2], getMs: g[10] };
+    };
+    const before = await listLatency();
+    console.log(`list of ${before.count}: median ${before.listMs.toFixed(0)} ms; get median ${before.getMs.toFixed(0)} ms`);
+    const state = join(tn.dir, "node");
+    await tn.node.stop();
+    const r0 = performance.now();
+    const again = await startNode({ stateDir: state, chainUrl: tn.chain.url, relayUrl: tn.relay.url, farmId: 1, activationUrl: tn.activation.url, registerTimeoutMs: 600_000 });
+    const restartS = (performance.now() - r0) / 1000;
+    let firstListS = 0;
+    try {
+      for (;;) {
+        try {
+          await call(s, "zos.deployment.list", "", 120_000);
+          break;
+        } catch { await sleep(500); }
+      }
+      firstListS = (performance.now() - r0) / 1000;
+      const after = await listLatency();
+      console.log(`restart: serving after ${restartS.toFixed(1)} s, first list answered at ${firstListS.toFixed(1)} s; list of ${after.count}: ${after.listMs.toFixed(0)} ms`);
+      md.push(`### ${STORED.toLocaleString("en")} stored deployments: restart and \`zos.deployment.list\`
+
+One user, ${STORED.toLocaleString("en")} zmount deployments (1 MiB vdisks) stored through the node in ${storeS.toFixed(0)} s
+(contracts in batches of 100, 16 deploys in flight). Then \`startNode()\` again on the same state.
+
+| | before restart | after restart |
+|---|---|---|
+| deployments listed | ${before.count} | ${after.count} |
+| \`zos.deployment.list\` (median of 5, all ${before.count}) | ${before.listMs.toFixed(0)} ms | ${after.listMs.toFixed(0)} ms |
+| \`zos.deployment.get\` (median of 20) | ${before.getMs.toFixed(0)} ms | ${after.getMs.toFixed(0)} ms |
+| node stop → registered and serving | — | ${restartS.toFixed(1)} s (first list answered at ${firstListS.toFixed(1)} s) |`);
+    } finally {
+      await again.stop();
+    }
+  }
+} finally {
+  for (const s of sessions) await s.close().catch(() => {});
+  await api.disconnect().catch(() => {});
+  await tn.stop();
+}
+const text = `## Node under load: users at once, stored deployments (issue 14 item 5)
+
+\`node_modules/deno/deno run -A bench/node-load.ts --users ${values.users} --stored ${STORED}\` (root: loop-device pools)
+— ${machineLine()}, load ${os.loadavg()[0].toFixed(1)} at the end: **the machine was shared with other engineers' test
+runs**; the users, the chain and the relay run in the bench's process on the same 2 cores as the node's processes.
+
+${md.join("\n\n")}
+`;
+console.log(text);
+if (!values["no-write"]) writeSection("node-load", text);
+process.exit(0);

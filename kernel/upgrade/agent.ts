@@ -1,0 +1,235 @@
+// The node's upgrade agent, run beside the kernel (startNode on a host, PID 1 in the image): every
+// `intervalMs` and on demand (the farmer's `zos.admin.upgrade_check`), it asks the hub which release the
+// channel names, downloads and verifies it, refuses it if it widens authority without the farmer's approval
+// of its hash, then replaces the processes one by one in start order and rolls back by itself when one is
+// not ready within its health timeout or any falls over while the release settles. Only a release that
+// held is written as active (state.ts), so the next boot runs it.
+import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, symlinkSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { Kernel } from "../kernel.ts";
+import type { Manifest, ProcessSpec } from "../manifest.ts";
+import { denoBinary } from "../sandbox.ts";
+import { checkAuthority } from "./authority.ts";
+import { channelHead, downloadRelease, installRelease } from "./fetch.ts";
+import { RUNTIME_LINK, type VerifiedRelease } from "./release.ts";
+import {
+  addApproval, ensureUpgradeDirs, readApprovals, readState, type ReleaseRef, type UpgradeState, writeState,
+} from "./state.ts";
+
+export interface UpgraderOptions {
+  kernel: Kernel;
+  stateDir: string;
+  hubUrl: string;
+  /** `<repo>/<name>.fl` on the hub, e.g. `tf-zos/zos-dev.fl` (Zero-OS follows the run mode's name in tf-zos) */
+  channel: string;
+  /** automatic checks (default 60 min, as Zero-OS; 0 = only on demand) */
+  intervalMs?: number;
+  /**
+   * how long each new process may take to answer ready (default 60 s; never below its manifest's
+   * healthTimeoutMs or the running one's): at boot the kernel restarts a slow starter until it gets there,
+   * an upgrade rolls back instead, so it must not count a busy machine's slow start as a bad release
+   */
+  healthTimeoutMs?: number;
+  /** a replaced set must stay up this long before the release counts as healthy (default 5 s) */
+  settleMs?: number;
+  /** the version of the installed release (the manifest root's package.json) when no release is active */
+  installedVersion?: string;
+}
+
+export type CheckResult =
+  | { result: "up-to-date"; version: string; hash: string | null }
+  | { result: "upgraded"; version: string; hash: string; from: string; replaced: string[]; ms: number }
+  | { result: "refused"; version: string; hash: string; reason: string; widening: string[] }
+  | { result: "rolled-back"; version: string; hash: string; process: string; reason: string }
+  | { result: "failed-before"; version: string; hash: string; reason: string }
+  | { result: "error"; reason: string };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class Upgrader {
+  readonly #o: UpgraderOptions;
+  readonly #dir: string;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #running: Promise<CheckResult> | null = null;
+  #stopped = false;
+  #last: CheckResult | null = null;
+
+  constructor(o: UpgraderOptions) {
+    this.#o = o;
+    this.#dir = ensureUpgradeDirs(o.stateDir);
+  }
+
+  start(): void {
+    const every = this.#o.intervalMs ?? 3_600_000;
+    if (!every) return;
+    const tick = () => {
+      this.#timer = setTimeout(async () => {
+        await this.check().catch(() => {});
+        if (!this.#stopped) tick();
+      }, every);
+    };
+    tick();
+  }
+
+  /** Ends the interval and waits for an upgrade in progress to finish (or roll back). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    await this.#running?.catch(() => {});
+  }
+
+  status(): Record<string, unknown> {
+    const s = readState(this.#o.stateDir);
+    return {
+      channel: this.#o.channel,
+      version: s.active?.version ?? this.#o.installedVersion ?? "installed",
+      active: s.active,
+      previous: s.previous,
+      failed: s.failed,
+      approvals: readApprovals(this.#o.stateDir),
+      upgrading: this.#running !== null,
+      last: this.#last,
+    };
+  }
+
+  /** Records the farmer's approval of a widening release (the api module calls this for `zos.admin.upgrade_approve`). */
+  approve(hash: string, twin: number): void {
+    if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error(`release hash must be the 64 hex characters of its sha256 (zos.admin.upgrade_status shows it), got "${hash.slice(0, 80)}"`);
+    addApproval(this.#o.stateDir, { hash, twin, at: new Date().toISOString() });
+    this.#o.kernel.emit("upgrade-approved", { hash, twin });
+  }
+
+  /** One check (and upgrade); concurrent callers share the one in progress. */
+  check(): Promise<CheckResult> {
+    if (!this.#running) {
+      this.#running = this.#check()
+        .catch((e): CheckResult => ({ result: "error", reason: (e as Error).message }))
+        .then((r) => {
+          this.#last = r;
+          if (r.result === "error") this.#o.kernel.emit("upgrade-error", { reason: r.reason });
+          return r;
+        })
+        .finally(() => (this.#running = null));
+    }
+    return this.#running;
+  }
+
+  async #check(): Promise<CheckResult> {
+    const k = this.#o.kernel;
+    const state = readState(this.#o.stateDir);
+    const head = await channelHead(this.#o.hubUrl, this.#o.channel);
+    const runningVersion = state.active?.version ?? this.#o.installedVersion ?? "installed";
+    if (state.active?.md5 === head.md5) return { result: "up-to-date", version: runningVersion, hash: state.active.hash };
+    const { file, hash } = await downloadRelease(head, this.#dir);
+    if (state.active?.hash === hash) return { result: "up-to-date", version: runningVersion, hash };
+    const failed = state.failed.find((f) => f.hash === hash);
+    if (failed) return { result: "failed-before", version: failed.version, hash, reason: failed.reason };
+    const release = await installRelease(file, hash, this.#o.hubUrl, this.#dir);
+    linkRuntime(release.dir);
+    const { version } = release.info;
+    k.emit("upgrade-available", { hash, md5: head.md5, version, from: runningVersion });
+    const auth = checkAuthority(k.manifest, release.manifest);
+    if (auth.structural) {
+      k.emit("upgrade-refused", { hash, version, reason: auth.structural, widening: auth.widening });
+      return { result: "refused", version, hash, reason: auth.structural, widening: auth.widening };
+    }
+    if (auth.widening.length && !readApprovals(this.#o.stateDir).some((a) => a.hash === hash)) {
+      const reason = `release ${version} widens authority (${auth.widening.length} item(s): ${auth.widening.join("; ")}); ` +
+        `the farmer approves it with zos.admin.upgrade_approve {"hash": "${hash}"}`;
+      k.emit("upgrade-refused", { hash, version, reason, widening: auth.widening });
+      return { result: "refused", version, hash, reason, widening: auth.widening };
+    }
+    return this.#apply(release, { hash, md5: head.md5, version, dir: release.dir }, state, runningVersion);
+  }
+
+  async #apply(release: VerifiedRelease, ref: ReleaseRef, state: UpgradeState, from: string): Promise<CheckResult> {
+    const k = this.#o.kernel;
+    const t0 = performance.now();
+    const old = k.manifest;
+    const upgradeMs = this.#o.healthTimeoutMs ?? 60_000;
+    // going back gets the same patience: a busy machine must not turn a rollback into a crash loop
+    const oldSpecs = new Map(withHealthFloor(old, old, upgradeMs).processes.map((p) => [p.name, p]));
+    const next = withHealthFloor(release.manifest, old, upgradeMs);
+    const order = next.waves.flat();
+    k.emit("upgrade-starting", { hash: ref.hash, version: ref.version, from, order });
+    const replaced: string[] = [];
+    let failure: { process: string; reason: string } | null = null;
+    // Dependencies first (the manifest's start order: drivers before the modules that use them), so each new
+    // process asks for its grants from providers already running the release's code.
+    for (const name of order) {
+      const spec = next.processes.find((p) => p.name === name)!;
+      replaced.push(name);
+      const ok = await k.replaceProcess(name, spec, next.root);
+      k.emit("upgrade-replaced", { process: name, ok, pid: k.pid(name), version: ref.version });
+      if (!ok) {
+        failure = { process: name, reason: `${name} was not ready within ${spec.healthTimeoutMs} ms` };
+        break;
+      }
+    }
+    if (!failure) failure = await this.#settle(order);
+    if (failure) {
+      k.emit("upgrade-rolling-back", { hash: ref.hash, version: ref.version, ...failure });
+      for (const name of order.filter((n) => replaced.includes(n))) {
+        const ok = await k.replaceProcess(name, oldSpecs.get(name)!, old.root);
+        k.emit("upgrade-restored", { process: name, ok, pid: k.pid(name), version: from });
+      }
+      k.adoptManifest(old);
+      writeState(this.#o.stateDir, {
+        ...state,
+        failed: [...state.failed, { hash: ref.hash, version: ref.version, reason: failure.reason, at: new Date().toISOString() }],
+      });
+      k.emit("upgrade-rolled-back", { hash: ref.hash, version: ref.version, to: from, ...failure });
+      return { result: "rolled-back", version: ref.version, hash: ref.hash, ...failure };
+    }
+    k.adoptManifest(next);
+    writeState(this.#o.stateDir, { active: ref, previous: state.active, failed: state.failed });
+    this.#prune([ref, state.active]);
+    const ms = Math.round(performance.now() - t0);
+    k.emit("upgrade-done", { hash: ref.hash, version: ref.version, from, replaced, ms });
+    return { result: "upgraded", version: ref.version, hash: ref.hash, from, replaced, ms };
+  }
+
+  /** Drops downloaded flists and release trees other than the active and the previous one. */
+  #prune(keep: (ReleaseRef | null)[]): void {
+    const hashes = new Set(keep.filter((r): r is ReleaseRef => r !== null).map((r) => r.hash));
+    const md5s = new Set(keep.filter((r): r is ReleaseRef => r !== null).map((r) => r.md5));
+    for (const name of readdirSync(join(this.#dir, "releases"))) {
+      if (!hashes.has(name)) rmSync(join(this.#dir, "releases", name), { recursive: true, force: true });
+    }
+    for (const name of readdirSync(join(this.#dir, "downloads"))) {
+      if (!md5s.has(name.replace(/\.fl$/, ""))) rmSync(join(this.#dir, "downloads", name), { recursive: true, force: true });
+    }
+  }
+
+  /** Every replaced process stays ready for settleMs (a release that crashes after its first answer is bad too). */
+  async #settle(order: string[]): Promise<{ process: string; reason: string } | null> {
+    const k = this.#o.kernel;
+    const pids = new Map(order.map((n) => [n, k.pid(n)]));
+    const end = performance.now() + (this.#o.settleMs ?? 5000);
+    while (performance.now() < end) {
+      await sleep(250);
+      const states = k.states();
+      for (const n of order) {
+        if (states[n] !== "ready" || k.pid(n) !== pids.get(n)) {
+          return { process: n, reason: `${n} fell over within ${this.#o.settleMs ?? 5000} ms of the upgrade (${states[n]})` };
+        }
+      }
+    }
+    return null;
+  }
+}
+
+/** The release's specs with the running ones' readiness timeouts (PID 1 raises them under TCG) and the upgrade's as a floor. */
+function withHealthFloor(next: Manifest, running: Manifest, upgradeMs: number): Manifest {
+  const floor = new Map(running.processes.map((p) => [p.name, p.healthTimeoutMs]));
+  const processes: ProcessSpec[] = next.processes.map((p) => ({ ...p, healthTimeoutMs: Math.max(p.healthTimeoutMs, floor.get(p.name) ?? 0, upgradeMs) }));
+  return { ...next, processes };
+}
+
+/** A release carries no runtime: drivers that start helpers find the node's at `${root}/node_modules/deno/deno`. */
+export function linkRuntime(dir: string): void {
+  const link = join(dir, RUNTIME_LINK);
+  if (existsSync(link)) return;
+  mkdirSync(dirname(link), { recursive: true, mode: 0o755 });
+  symlinkSync(realpathSync(denoBinary()), link);
+}

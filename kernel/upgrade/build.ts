@@ -1,0 +1,70 @@
+// `zos release build`: a release tree (kernel/upgrade/release.ts) from this repository, bundled the way the
+// image bundles /lib/zos (rootfs/build.ts): one self-contained module per process entry beside a stub at
+// the entry's manifest path, the helper programs drivers start, the kernel's bundle, the manifest as is,
+// a package.json carrying the version and release.json listing every file's sha256.
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { spawnSync } from "node:child_process";
+import { bundle, bundleArgs, esbuildBinary } from "../../rootfs/lib/bundle.ts";
+import { bundlePath, processStub } from "../../rootfs/build.ts";
+import { HELPER_ENTRIES } from "../../rootfs/image-config.ts";
+import { formatErrors, loadManifest } from "../manifest.ts";
+import { hashTree, RELEASE_FILE, RELEASE_FORMAT, RELEASE_KERNEL, RELEASE_MANIFEST, ReleaseError, type ReleaseInfo } from "./release.ts";
+
+export interface BuildReleaseOptions {
+  /** the repository to build from */
+  root: string;
+  /** a new (or empty) folder */
+  out: string;
+  version: string;
+  /** the manifest to ship (default the repository's manifests/node.json) */
+  manifest?: string;
+  progress?: (msg: string) => void;
+}
+
+/** Writes release.json for the tree in `dir` (after any change to it: tests derive releases this way). */
+export function writeReleaseInfo(dir: string, version: string): ReleaseInfo {
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "zos-ts", version, private: true }, null, 2) + "\n");
+  const info: ReleaseInfo = { format: RELEASE_FORMAT, version, manifest: RELEASE_MANIFEST, kernel: RELEASE_KERNEL, files: hashTree(dir) };
+  writeFileSync(join(dir, RELEASE_FILE), JSON.stringify(info, null, 2) + "\n");
+  return info;
+}
+
+/** One esbuild run for every entry (it bundles them in parallel), each to `<out>/<entry dir>/<name>.bundle.js`
+ * with the image's flags (rootfs/lib/bundle.ts). */
+function bundleAll(root: string, entries: string[], out: string): void {
+  const flags = bundleArgs("x", "y").slice(1).filter((a) => !a.startsWith("--outfile="));
+  const args = [...entries, ...flags, `--outdir=${out}`, `--outbase=.`, "--entry-names=[dir]/[name].bundle"];
+  const r = spawnSync(esbuildBinary(root), args, { cwd: root, encoding: "utf8", maxBuffer: 64 << 20, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NO_COLOR: "1" } });
+  if (r.error) throw new ReleaseError(`esbuild could not run: ${r.error.message}`);
+  if (r.status !== 0) throw new ReleaseError(`bundling failed (esbuild exit ${r.status}):\n${(r.stderr || r.stdout).trim().slice(-2000)}`);
+}
+
+export function buildRelease(o: BuildReleaseOptions): ReleaseInfo {
+  const root = resolve(o.root);
+  const out = resolve(o.out);
+  if (existsSync(out) && readdirSync(out).length) throw new ReleaseError(`${out} is not empty; give a new folder for the release`);
+  const manifestPath = resolve(o.manifest ?? join(root, "manifests/node.json"));
+  const r = loadManifest(manifestPath);
+  if (!r.ok) throw new ReleaseError(`the manifest is invalid:\n${formatErrors(r.errors, manifestPath)}`);
+  const entries = new Set<string>();
+  for (const p of r.manifest.processes) {
+    const rel = relative(r.manifest.root, p.entryPath);
+    if (rel.startsWith("..")) throw new ReleaseError(`process ${p.name}: entry ${p.entryPath} is outside ${r.manifest.root}`);
+    entries.add(rel);
+  }
+  mkdirSync(out, { recursive: true });
+  const all = [...entries, ...HELPER_ENTRIES].sort();
+  o.progress?.(`bundling ${all.length} entries`);
+  bundleAll(r.manifest.root, all, out);
+  for (const entry of all) {
+    if (!existsSync(join(out, bundlePath(entry)))) throw new ReleaseError(`bundling ${entry}: esbuild wrote no ${bundlePath(entry)}`);
+    writeFileSync(join(out, entry), processStub(bundlePath(entry).split("/").pop()!));
+  }
+  o.progress?.("bundling kernel/mod.ts");
+  mkdirSync(join(out, "kernel"), { recursive: true });
+  bundle(root, "kernel/mod.ts", join(out, RELEASE_KERNEL));
+  mkdirSync(join(out, "manifests"), { recursive: true });
+  copyFileSync(manifestPath, join(out, RELEASE_MANIFEST));
+  return writeReleaseInfo(out, o.version);
+}

@@ -1,0 +1,126 @@
+// The release format and the decisions around it, without a node: verifyRelease refuses a tampered, padded
+// or escaping tree; checkAuthority names what widens and what cannot be replaced live; bootRelease boots the
+// active release only while it verifies; state writes are whole files.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { tempDir } from "../../tools/test-tmp.ts";
+import { loadManifest, type Manifest } from "../manifest.ts";
+import { checkAuthority } from "./authority.ts";
+import { bootRelease } from "./boot.ts";
+import { writeReleaseInfo } from "./build.ts";
+import { ReleaseError, verifyRelease } from "./release.ts";
+import { readState, writeState } from "./state.ts";
+import { channelUrl } from "./fetch.ts";
+
+type Raw = { version: 1; processes: Record<string, Record<string, unknown>> };
+const BASE: Raw = {
+  version: 1,
+  processes: {
+    store: { kind: "driver", entry: "capabilities/store/main.ts", sandbox: { read: ["${state}/store"] }, exposes: { kv: { interface: "Kv" } } },
+    app: { kind: "module", entry: "modules/app/main.ts", grants: { kv: { from: "store", cap: "kv" } } },
+  },
+};
+
+function release(version: string, raw: Raw = BASE): string {
+  const dir = tempDir("zt-upgrade-rel-");
+  for (const f of ["capabilities/store/main.ts", "modules/app/main.ts", "kernel/mod.js", "manifests/node.json"]) mkdirSync(join(dir, f, ".."), { recursive: true });
+  writeFileSync(join(dir, "capabilities/store/main.ts"), "// store\n");
+  writeFileSync(join(dir, "modules/app/main.ts"), "// app\n");
+  writeFileSync(join(dir, "kernel/mod.js"), "export {};\n");
+  writeFileSync(join(dir, "manifests/node.json"), JSON.stringify(raw, null, 2));
+  writeReleaseInfo(dir, version);
+  return dir;
+}
+
+function manifestOf(raw: Raw): Manifest {
+  const r = loadManifest(join(release("0.0.1", raw), "manifests/node.json"));
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return r.manifest;
+}
+
+function throwsRelease(fn: () => unknown, re: RegExp): void {
+  try {
+    fn();
+  } catch (e) {
+    assert.instance(e, ReleaseError);
+    assert.match((e as Error).message, re);
+    return;
+  }
+  assert.unreachable(`expected ${re}`);
+}
+
+test("a built tree verifies: version, manifest rooted in the release, every entry inside it", () => {
+  const dir = release("1.2.3");
+  const r = verifyRelease(dir);
+  assert.is(r.info.version, "1.2.3");
+  assert.is(r.manifest.root, dir);
+  assert.equal(Object.keys(r.info.files).sort(), ["capabilities/store/main.ts", "kernel/mod.js", "manifests/node.json", "modules/app/main.ts", "package.json"]);
+});
+
+test("a changed byte, a missing file, an unlisted file or a symlink are refused, naming the file", () => {
+  const a = release("1.0.0");
+  appendFileSync(join(a, "modules/app/main.ts"), "globalThis.evil = 1;\n");
+  throwsRelease(() => verifyRelease(a), /modules\/app\/main\.ts has sha256 [0-9a-f]{64}, release\.json says [0-9a-f]{64} \(corrupt or tampered\)/);
+  const b = release("1.0.0");
+  writeFileSync(join(b, "modules/extra.js"), "x");
+  throwsRelease(() => verifyRelease(b), /1 file\(s\) not listed in release\.json, first modules\/extra\.js/);
+  const c = release("1.0.0");
+  const info = JSON.parse(readFileSync(join(c, "release.json"), "utf8"));
+  info.version = "2.0.0";
+  writeFileSync(join(c, "release.json"), JSON.stringify(info));
+  throwsRelease(() => verifyRelease(c), /package\.json version "1\.0\.0" differs from release\.json's 2\.0\.0/);
+  throwsRelease(() => verifyRelease(tempDir("zt-upgrade-empty-")), /no release\.json \(not a release/);
+});
+
+test("a manifest whose entries or root point outside the release is refused", () => {
+  const raw = structuredClone(BASE);
+  (raw as Record<string, unknown>).root = "/";
+  const dir = tempDir("zt-upgrade-rel-");
+  mkdirSync(join(dir, "manifests"), { recursive: true });
+  mkdirSync(join(dir, "kernel"), { recursive: true });
+  writeFileSync(join(dir, "kernel/mod.js"), "");
+  writeFileSync(join(dir, "manifests/node.json"), JSON.stringify({ ...raw, root: "/", processes: { app: { kind: "module", entry: "etc/hostname" } } }));
+  writeReleaseInfo(dir, "1.0.0");
+  throwsRelease(() => verifyRelease(dir), /manifest's root must be the release folder/);
+});
+
+test("checkAuthority: a new permission, grant or capability widens; a narrowing does not; the process list must stay", () => {
+  const base = manifestOf(BASE);
+  assert.equal(checkAuthority(base, manifestOf(BASE)), { widening: [], structural: null });
+  const wider = structuredClone(BASE);
+  wider.processes.store.sandbox = { read: ["${state}/store", "/etc"] };
+  wider.processes.store.linux = { capabilities: ["CAP_NET_ADMIN"] };
+  assert.equal(checkAuthority(base, manifestOf(wider)).widening, ["store: linux capability CAP_NET_ADMIN", "store: permission read=/etc"]);
+  const narrower = structuredClone(BASE);
+  narrower.processes.store.sandbox = { read: [] };
+  assert.equal(checkAuthority(base, manifestOf(narrower)).widening, []);
+  const added = structuredClone(BASE);
+  added.processes.extra = { kind: "module", entry: "modules/app/main.ts" };
+  const c = checkAuthority(base, manifestOf(added));
+  assert.ok(c.widening.includes("extra: process added"));
+  assert.match(String(c.structural), /changes the process list \(running: store, app; release: store, app, extra\)/);
+});
+
+test("bootRelease: the active release while it verifies, else the installed one with a note", () => {
+  const state = tempDir("zt-upgrade-state-");
+  const installed = join(release("0.9.0"), "manifests/node.json");
+  assert.equal(bootRelease(state, installed), { manifest: installed, version: "0.9.0", hash: null, note: null });
+  const dir = release("1.0.0");
+  writeState(state, { active: { hash: "a".repeat(64), md5: "b".repeat(32), version: "1.0.0", dir }, previous: null, failed: [] });
+  assert.equal(readState(state).active?.version, "1.0.0");
+  const b = bootRelease(state, installed);
+  assert.equal(b, { manifest: join(dir, "manifests/node.json"), version: "1.0.0", hash: "a".repeat(64), note: null });
+  appendFileSync(join(dir, "kernel/mod.js"), "// tampered\n");
+  const f = bootRelease(state, installed);
+  assert.is(f.manifest, installed);
+  assert.match(String(f.note), /active release 1\.0\.0 \(a{64}\) does not verify, booting the installed release: .*kernel\/mod\.js has sha256/);
+});
+
+test("channel names are <repo>/<name>.fl on the hub", () => {
+  assert.is(channelUrl("http://127.0.0.1:1/", "tf-zos/zos-dev.fl"), "http://127.0.0.1:1/tf-zos/zos-dev.fl");
+  for (const bad of ["zos-dev.fl", "../x/y.fl", "tf-zos/zos-dev.flist", "a/b/c.fl"]) throwsRelease(() => channelUrl("http://h", bad), /must be <repo>\/<name>\.fl/);
+});
+
+test.run();
