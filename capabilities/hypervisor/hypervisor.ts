@@ -4,7 +4,7 @@
 // QEMU runs in its own session, so it outlives this driver: after a restart the driver adopts every VM
 // whose pidfile names a live QEMU with that VM's name in its argv (and reconnects QMP) instead of
 // starting a duplicate. QEMU runs with no Linux capabilities (setpriv) and QEMU's seccomp sandbox.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, fsyncSync, writeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, linkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";
@@ -102,12 +102,19 @@ const SH = "/bin/sh";
 
 export function pidAlive(pid: number, name: string): boolean {
   if (!pid) return false;
+  let argv: string;
   try {
-    // a zombie has an empty cmdline; argv is NUL-separated
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes(name);
-  } catch {
-    return false;
+    argv = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch (e) {
+    if ((e as Error).name !== "NotCapable") return false;
+    // Deno reads /proc/<pid>/ only with --allow-all: the driver's sandbox asks the shell it may run (one
+    // fixed script, the pid as its only argument)
+    const r = spawnSync(SH, ["-c", 'exec /bin/cat "/proc/$1/cmdline"', "sh", String(pid)], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], env: {} });
+    if (r.status !== 0) return false;
+    argv = r.stdout;
   }
+  // a zombie has an empty cmdline; argv is NUL-separated
+  return argv.split("\0").includes(name);
 }
 
 /** Copies a VM image onto a disk whose first MiB is blank (Zero-OS writes the image once, then the disk is the VM's). */
