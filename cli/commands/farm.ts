@@ -11,8 +11,10 @@ usage: zos farm up [--nodes N] [--out DIR] [--timeout S] [--json]
 Boots N node images (default 2) over iPXE from the dev grid's boot server, each with a state disk and a
 data disk, on one bridge (10.99.0.0/24) inside a new network namespace zt-farm-image-<pid> that nothing
 outside this machine can reach. The dev grid (chain, relay, activation service) runs inside that namespace;
-every node registers in farm 1. When all answer over the relay it prints the namespace, the grid's URLs and
-the nodes, then keeps the farm up until Ctrl-C (SIGINT/SIGTERM), and removes everything.
+every node registers in farm 1. When all answer over the relay, the first node becomes the access node (the
+farmer's public config 10.99.0.201/24 gw 10.99.0.1, applied by the node); then it prints the namespace, the
+grid's URLs, the nodes and the access node, keeps the farm up until Ctrl-C (SIGINT/SIGTERM), and removes
+everything.
 
 Reach the farm from the namespace, e.g.:
   ip netns exec zt-farm-image-<pid> npx zos client deploy examples/zmount.json \\

@@ -196,7 +196,7 @@ test("across processes: grants and depends name real processes and capabilities;
     E("b", "grants.none.cap", '"c" does not expose "none" (it exposes: nothing)'),
     E("b", "grants.nope.cap", '"a" does not expose "y" (it exposes: x)'),
     E("b", "grants.who.from", 'no process named "ghost" (processes: kernel, a, b, c)'),
-    E("b", "grants.disk.cap", 'the kernel does not serve "disk" (it serves: memory)'),
+    E("b", "grants.disk.cap", 'the kernel does not serve "disk" (it serves: memory, upgrade)'),
     E("b", "grants.mem.restrictions", 'the kernel\'s "memory" takes no restrictions'),
     E("b", "depends", 'no process named "ghost"'),
     E("a", "depends", "dependency cycle: a → a (grants and depends both order start-up)"),

@@ -13,6 +13,13 @@ import { writeReleaseInfo } from "./build.ts";
 import { ReleaseError, verifyRelease } from "./release.ts";
 import { readState, writeState } from "./state.ts";
 import { channelUrl } from "./fetch.ts";
+import { spawnSync } from "node:child_process";
+import { repoRoot } from "../sandbox.ts";
+
+function zos(...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [join(repoRoot, "bin", "zos.js"), ...args], { cwd: repoRoot, encoding: "utf8" });
+  return { code: r.status ?? 1, out: r.stdout, err: r.stderr };
+}
 
 type Raw = { version: 1; processes: Record<string, Record<string, unknown>> };
 const BASE: Raw = {
@@ -121,6 +128,22 @@ test("bootRelease: the active release while it verifies, else the installed one 
 test("channel names are <repo>/<name>.fl on the hub", () => {
   assert.is(channelUrl("http://127.0.0.1:1/", "tf-zos/zos-dev.fl"), "http://127.0.0.1:1/tf-zos/zos-dev.fl");
   for (const bad of ["zos-dev.fl", "../x/y.fl", "tf-zos/zos-dev.flist", "a/b/c.fl"]) throwsRelease(() => channelUrl("http://h", bad), /must be <repo>\/<name>\.fl/);
+});
+
+test("`zos release`: --help, --json, exit 0 verified / 1 refused / 2 bad usage, errors without stack traces", () => {
+  assert.is(zos("release", "--help").code, 0);
+  const dir = release("3.1.4");
+  const ok = zos("release", "verify", dir, "--json");
+  assert.is(ok.code, 0, ok.err);
+  assert.equal(JSON.parse(ok.out), { dir, version: "3.1.4", files: 5, processes: 2 });
+  appendFileSync(join(dir, "kernel/mod.js"), "x");
+  const bad = zos("release", "verify", dir);
+  assert.is(bad.code, 1);
+  assert.match(bad.err, /zos release verify: release .*: kernel\/mod\.js has sha256 [0-9a-f]{64}, release\.json says/);
+  assert.not.match(bad.err, /\n\s+at /, "no stack trace");
+  assert.is(zos("release", "verify").code, 2);
+  assert.is(zos("release", "build", dir).code, 2, "no --version");
+  assert.is(zos("release", "frobnicate").code, 2);
 });
 
 test.run();
