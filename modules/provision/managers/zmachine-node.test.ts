@@ -3,7 +3,7 @@
 // hypervisor's with the vm group and no capabilities), the dev hub with its ready-made guests (as `npm start`
 // publishes them), then `zos client deploy examples/vm.json` as a real CLI process: network + zmount +
 // zmachine from the hub's `guests/debian-guest.fl` end `ok` with the VM's IP, and the guest answers ping
-// from inside its NR namespace. zmachine is listed in node_features_get. Cancelling the contract removes the
+// from inside its NR namespace. Cancelling the contract removes the
 // VM, its tap and its writable root.
 // test-timeout: 900
 import { suite } from "uvu";
@@ -94,12 +94,6 @@ async function until(what: string, ok: () => boolean, ms: number): Promise<void>
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
-
-t("zmachine is listed in node_features_get", async () => {
-  if (!tn) return;
-  const features = await tn.call("zos.system.node_features_get");
-  assert.ok(features.includes("zmachine"), JSON.stringify(features));
-});
 
 t("`zos client deploy examples/vm.json`: network + zmount + zmachine from the dev hub end ok; the guest answers ping from its NR", async () => {
   if (!tn) return;
