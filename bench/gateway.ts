@@ -162,6 +162,15 @@ LAN's services process → :443; cli/commands/dev/gateway-access.ts), same route
 | request | :443 from the LAN | via gateway_url from the host | extra (p50) |
 |---|---|---|---|
 ${hostRows.join("\n")}
+
+Reading it: with keep-alive the proxy adds a fraction of a millisecond per request. A new connection each time
+through a terminated route pays the extra TLS handshake at the gateway (the direct side is plain HTTP), plus leaf
+key and SNI work on a loaded machine; a passthrough row faster via :443 than direct means the machine's load swung
+(other engineers' suites were running): read it as "no measurable cost", not a gain. Route add → first good
+response is dominated by the setRoute call through the kernel (P-256 leaf issuance in pure TypeScript + Cap'n
+Proto + the proxy's JSON line). The host path under \`npm start\` adds two local hops (a loopback TCP accept in the
+dev grid's process and a unix socket into the dev LAN's namespace); it exists only on a dev machine: a real
+node's :443 is reached on its public address directly.
 `;
   console.log(md);
   if (!values["no-write"]) writeSection("gateway", md);

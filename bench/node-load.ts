@@ -3,7 +3,7 @@
 //   (a) --users N,M,…: that many grid users (each an account, a twin, its own RMB session) send one deployment each
 //       at the same moment (a zmount of 1 MiB: a real vdisk on a pool); per step, the time until every one is "ok",
 //       each user's send → ok latency, and the refusals. Steps stop where a step fails ("gives out").
-//   (b) --stored K: one user stores K deployments (contracts made in batches of 100), then the node is stopped and
+//   (b) --stored K: one user stores K deployments (contracts made in batches of 50), then the node is stopped and
 //       started again on the same state: time to registered-and-serving, and zos.deployment.list latency (the
 //       user's K deployments) and zos.deployment.get before and after.
 //   node_modules/deno/deno run -A bench/node-load.ts [--users 10,50,100] [--stored 10000] [--no-write]
@@ -59,11 +59,11 @@ function doc(name: string): string {
   return JSON.stringify({ version: 0, metadata: "", description: "", workloads: [{ version: 0, name, type: "zmount", data: { size: MiB }, metadata: "", description: "" }] });
 }
 
-/** Node contracts for `hashes`, in batches of 100 per extrinsic; their ids in order. */
+/** Node contracts for `hashes`, in batches of 50 per extrinsic (the dev chain decodes at most 4 KiB of nested calls: 100 are 4.5 KiB); their ids in order. */
 async function contracts(s: UserSession, hashes: string[]): Promise<number[]> {
   const ids: number[] = [];
-  for (let i = 0; i < hashes.length; i += 100) {
-    const calls = hashes.slice(i, i + 100).map((h) => api.tx.smartContractModule.createNodeContract(s.nodeId, h, "", 0, null));
+  for (let i = 0; i < hashes.length; i += 50) {
+    const calls = hashes.slice(i, i + 50).map((h) => api.tx.smartContractModule.createNodeContract(s.nodeId, h, "", 0, null));
     const events = await submitTx(api, calls.length === 1 ? calls[0] : api.tx.utility.batch(calls), s.pair, 120_000);
     for (const e of events) if (e.section === "smartContractModule" && e.method === "ContractCreated") ids.push(Number((e.data[0] as Any).contractId ?? (e.data[0] as Any).contract_id));
   }
@@ -212,7 +212,7 @@ Where it gives out: ${usersGaveOut || `not reached up to ${userRows.at(-1)?.user
       md.push(`### ${STORED.toLocaleString("en")} stored deployments: restart and \`zos.deployment.list\`
 
 One user, ${STORED.toLocaleString("en")} zmount deployments (1 MiB vdisks) stored through the node in ${storeS.toFixed(0)} s
-(contracts in batches of 100, 16 deploys in flight). Then \`startNode()\` again on the same state.
+(contracts in batches of 50, 16 deploys in flight). Then \`startNode()\` again on the same state.
 
 | | before restart | after restart |
 |---|---|---|

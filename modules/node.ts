@@ -10,7 +10,7 @@ import { StatusReport$Client } from "../capabilities/schema/gen/node.ts";
 import { type KernelEvent, type KernelHandle, startKernel } from "../kernel/mod.ts";
 import { bootRelease } from "../kernel/upgrade/boot.ts";
 import { Upgrader } from "../kernel/upgrade/agent.ts";
-import { attachDevDisks, canAttachLoops, type DevDiskOptions, type DevDisks } from "./node/dev-disks.ts";
+import { attachDevDisks, canAttachLoops, type DevDiskOptions, type DevDisks, unmountBelow } from "./node/dev-disks.ts";
 
 export const NODE_MANIFEST = fileURLToPath(new URL("../manifests/node.json", import.meta.url));
 
@@ -175,6 +175,10 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       await upgrader?.stop();
       await handle.stop(ms);
     } finally {
+      // what the drivers left mounted below the state dir (the netlink driver's namespace pins, among them the
+      // mount namespace wireguard-go shares, which holds a copy of the pool mounts): unmounted deepest first, or
+      // the loop devices stay busy after the node stopped (found by the fault suite), as PID 1 does at reboot
+      if (dev) unmountBelow(stateDir);
       await dev?.detach();
     }
   };

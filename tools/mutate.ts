@@ -52,9 +52,10 @@ export const AREAS: Record<string, Area> = {
   sandbox: {
     why: "how a process is started (permission flags, heap limit, setpriv identity) and the check of /proc against that plan",
     mutate: ["kernel/sandbox.ts", "kernel/sandbox-check.ts", "kernel/linux.ts"],
-    // sandbox-plan starts real processes from launch plans (under root through setpriv) in seconds; the
-    // kernel-level suites (sandbox-check, linux, escape) run the same code but take a kernel start each
-    tests: ["kernel/test/sandbox-plan.test.ts"],
+    // sandbox-plan checks plans exactly (no processes: most mutants die there), sandbox-run starts real
+    // processes from plans (under root through setpriv); the kernel-level suites (sandbox-check, linux,
+    // escape) run the same code but take a kernel start each
+    tests: ["kernel/test/sandbox-plan.test.ts", "kernel/test/sandbox-run.test.ts"],
   },
   session: {
     why: "the bootstrap Session: a process gets exactly its grants (issue 17 defect 8), nothing before its sandbox is verified",
@@ -65,12 +66,17 @@ export const AREAS: Record<string, Area> = {
     // sandbox-check: a process whose /proc differs from its plan is given nothing (the `verified` gate)
     tests: ["kernel/kernel.test.ts", "kernel/test/sandbox-check.test.ts"],
   },
-  drivers: {
-    why: "the node identity and its signers, RMB envelope signatures and JWT checks",
-    mutate: ["capabilities/identity/identity.ts", "capabilities/rmb/jwt.ts", "capabilities/rmb/challenge.ts"],
+  identity: {
+    why: "the node identity and its attenuated signers (chain, rmb): what they sign, and that the secret stays inside",
+    mutate: ["capabilities/identity/identity.ts"],
+    tests: ["capabilities/identity/identity.test.ts", "capabilities/identity/signers.test.ts"],
+  },
+  rmb: {
+    why: "RMB envelope signatures (the challenge) and the relay JWT checks",
+    mutate: ["capabilities/rmb/jwt.ts", "capabilities/rmb/challenge.ts"],
     // jwt-challenge.test.ts checks the challenge against the official client's known answers without loading
     // it (wire.test.ts compares live, 25 s a run: too slow to run per mutant here)
-    tests: ["capabilities/identity/identity.test.ts", "capabilities/identity/signers.test.ts", "capabilities/rmb/jwt-challenge.test.ts"],
+    tests: ["capabilities/rmb/jwt-challenge.test.ts"],
   },
   deployment: {
     why: "what the node accepts: signature verification and the challenge hash of a deployment",
@@ -89,9 +95,10 @@ export const AREAS: Record<string, Area> = {
   },
 };
 
-/** Names for several areas at once: the issue's "kernel" is the manifest, membrane, sandbox and session. */
+/** Names for several areas at once: the issue's "kernel" (membrane, sandbox, manifest, session) and "drivers". */
 export const GROUPS: Record<string, string[]> = {
   kernel: ["manifest", "membrane", "sandbox", "session"],
+  drivers: ["identity", "rmb"],
 };
 
 export function strykerOptions(area: string, concurrency: number, force = false): PartialStrykerOptions {

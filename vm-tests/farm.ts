@@ -5,6 +5,7 @@
 // gateway address (a TCP relay in this process), a DHCP server that leases each node its address and the
 // iPXE boot file, and the QEMUs. All nodes register in farm 1; each answers over RMB; every guest's TCP
 // ports are scanned from the bridge (only the 0-db server's 9900 may answer).
+import { netbootInitrd } from "../rootfs/build.ts";
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
@@ -214,7 +215,7 @@ async function inner(o: FarmOptions & { resultFile: string; work: string; namesp
       if (addr !== nodes[i].ip) throw new Error(`node ${i + 1} came up with address ${addr}, the farm's DHCP leases it ${nodes[i].ip}`);
       result.nodes.push({ index: i + 1, ip: nodes[i].ip, readyMs: Math.round(ready.t) });
     }
-    for (const want of ["/boot.ipxe", "/bzImage", "/initramfs.cpio.zst"]) {
+    for (const want of ["/boot.ipxe", "/bzImage", `/${netbootInitrd(o.outDir)}`]) {
       const n = bs.requests.filter((r) => r === want).length;
       if (n < o.nodes) throw new Error(`the boot server served ${want} ${n} time(s) for ${o.nodes} node(s)`);
     }

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Vm } from "./lib/qemu.ts";
-import { forbiddenFiles } from "../rootfs/build.ts";
+import { forbiddenFiles, netbootInitrd } from "../rootfs/build.ts";
 import { NODE_TOOLS } from "../rootfs/image-config.ts";
 import { checkSandboxFacts, type KernelEventLike, kernelEventsFromConsole } from "./lib/sandbox-facts.ts";
 import { DEFAULT_PORTS, sweepGuestPorts } from "./lib/port-probe.ts";
@@ -394,12 +394,13 @@ export function noDisk(ctx: ScenarioContext, opts: { ctrlAltDel?: boolean; allRe
 /** A farmer's boot server: serves the image files and a boot.ipxe carrying the farm's command line. */
 export async function bootServer(outDir: string, cmdline: string): Promise<{ server: Server; port: number; requests: string[] }> {
   const requests: string[] = [];
-  const files: Record<string, string> = { "/bzImage": "bzImage", "/initramfs.cpio.zst": "initramfs.cpio.zst" };
+  const initrd = netbootInitrd(outDir);
+  const files: Record<string, string> = { "/bzImage": "bzImage", [`/${initrd}`]: initrd };
   const server = createServer((req, res) => {
     requests.push(req.url ?? "");
     if (req.url === "/boot.ipxe") {
       res.writeHead(200, { "content-type": "text/plain" });
-      res.end(`#!ipxe\nkernel bzImage ${cmdline}\ninitrd initramfs.cpio.zst\nboot\n`);
+      res.end(`#!ipxe\nkernel bzImage ${cmdline}\ninitrd ${initrd}\nboot\n`);
       return;
     }
     const f = files[req.url ?? ""];
@@ -416,7 +417,7 @@ export async function bootServer(outDir: string, cmdline: string): Promise<{ ser
   return { server, port: typeof addr === "object" && addr ? addr.port : 0, requests };
 }
 
-/** Network boot as farmers do it: QEMU's iPXE ROM fetches boot.ipxe, bzImage and the zstd initramfs over HTTP. */
+/** Network boot as farmers do it: QEMU's iPXE ROM fetches boot.ipxe, bzImage and the compressed initramfs over HTTP. */
 export async function ipxeHttp(ctx: ScenarioContext): Promise<ScenarioResult> {
   const timeout = (ctx.bootTimeoutMs ?? 150_000) + 60_000;
   const bs = await bootServer(ctx.outDir, nodeCmdline(ctx, "zos-vmtest=poweroff"));
@@ -433,7 +434,7 @@ export async function ipxeHttp(ctx: ScenarioContext): Promise<ScenarioResult> {
       timeoutMs: timeout,
     }, async (vm, r) => {
       await bootMilestones(vm, r, "", timeout);
-      for (const want of ["/boot.ipxe", "/bzImage", "/initramfs.cpio.zst"]) {
+      for (const want of ["/boot.ipxe", "/bzImage", `/${netbootInitrd(ctx.outDir)}`]) {
         if (!bs.requests.includes(want)) throw new Error(`the boot server never served ${want} (requests: ${bs.requests.join(" ")})`);
       }
       r.notes.push(`boot server requests: ${bs.requests.join(" ")}`);

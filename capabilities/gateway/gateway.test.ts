@@ -37,7 +37,7 @@ test("under the kernel: own uid, exact capabilities, terminate + passthrough on 
   let h = await startKernel({ manifest, stateDir: state, vars, bootTimeoutMs: 30_000, onEvent });
   try {
     assert.equal(h.notReady, [], log.join("\n"));
-    const pid = h.kernel.pid("gateway")!;
+    let pid = h.kernel.pid("gateway")!;
     const st = Object.fromEntries(readFileSync(`/proc/${pid}/status`, "utf8").split("\n").map((l) => [l.split(":")[0], (l.split(":")[1] ?? "").trim()]));
     const mask = capabilityMask(["CAP_NET_BIND_SERVICE", "CAP_SYS_ADMIN"]);
     for (const set of ["CapPrm", "CapEff", "CapAmb", "CapBnd"]) assert.is(st[set], mask, `gateway ${set}`);
@@ -104,6 +104,15 @@ test("under the kernel: own uid, exact capabilities, terminate + passthrough on 
     assert.not.ok(lab.curl("b.gw.test", info.ca).ok);
     assert.ok(lab.curl("a.gw.test", info.ca).ok);
     assert.equal(JSON.parse((await gw.list().promise()).json).map((x: { id: string }) => x.id).sort(), ["1-1-a", "1-2-p"]);
+
+    // kill -9 of the proxy process (found by the fault suite: the driver kept answering with every route down):
+    // the driver ends, the kernel restarts it, and its new proxy serves the stored routes
+    const firstProxy = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/)[0]);
+    process.kill(firstProxy, "SIGKILL");
+    for (let i = 0; i < 300 && !(h.kernel.pid("gateway") !== pid && h.kernel.states().gateway === "ready"); i++) await new Promise((res) => setTimeout(res, 100));
+    assert.is.not(h.kernel.pid("gateway"), pid, "the driver was restarted after its proxy died");
+    pid = h.kernel.pid("gateway")!;
+    assert.is(lab.curl("a.gw.test", info.ca).body, `backend ${BACKEND2_IP}:8080 / host=a.gw.test`);
 
     // restart: the proxy process dies with the driver; the stored routes serve again, same CA
     const proxyPids = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).map(Number).filter(Boolean);

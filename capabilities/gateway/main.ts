@@ -25,6 +25,13 @@ const proxy = new ProxyProcess({
   netns: nsArg === "-" ? null : nsArg,
   cacheDir: join(stateDir, "deno-cache"),
   log: (l) => console.error(l),
+  // Every route lives in the proxy: without it the driver serves nothing. Ending the driver lets the kernel
+  // restart it, and the new driver starts a proxy and sets the stored routes again (the fault suite's kill -9
+  // of the proxy left every gateway down while the driver still answered its callers).
+  onUnexpectedExit: (why) => {
+    console.error(`gateway: the proxy process ${why}; exiting so the kernel restarts the driver with a new proxy`);
+    process.exit(1);
+  },
 });
 const service = new GatewayService(stateDir, proxy);
 let ready = false;

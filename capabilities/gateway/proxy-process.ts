@@ -12,6 +12,8 @@ export interface ProxyOptions {
   /** where the proxy's Deno keeps its transpile cache (the driver's state) */
   cacheDir: string;
   log: (line: string) => void;
+  /** the proxy ended without stop() (killed, crashed): the routes it served are down */
+  onUnexpectedExit?: (why: string) => void;
 }
 
 export const NSENTER = "/usr/bin/nsenter";
@@ -21,6 +23,7 @@ export class ProxyProcess {
   readonly #waiting = new Map<number, { resolve: (v: Record<string, unknown>) => void; reject: (e: Error) => void }>();
   #n = 0;
   #exited: string | null = null;
+  #stopping = false;
 
   constructor(o: ProxyOptions) {
     const entry = fileURLToPath(new URL("./proxy.ts", import.meta.url));
@@ -58,7 +61,10 @@ export class ProxyProcess {
     this.#child.stderr!.setEncoding("utf8");
     this.#child.stderr!.on("data", (d: string) => o.log(`gateway proxy: ${d.trimEnd()}`));
     this.#child.on("error", (e) => this.#fail(`cannot start: ${e.message}`));
-    this.#child.on("exit", (code, sig) => this.#fail(`exited (${sig ?? code})`));
+    this.#child.on("exit", (code, sig) => {
+      this.#fail(`exited (${sig ?? code})`);
+      if (!this.#stopping) o.onUnexpectedExit?.(`exited (${sig ?? code})`);
+    });
   }
 
   get pid(): number | undefined {
@@ -100,6 +106,7 @@ export class ProxyProcess {
 
   /** Ends the proxy: closing stdin ends it; SIGKILL by PID if it lingers. */
   async stop(): Promise<void> {
+    this.#stopping = true;
     if (this.#exited) return;
     const gone = new Promise<void>((r) => this.#child.once("exit", () => r()));
     this.#child.stdin!.end();

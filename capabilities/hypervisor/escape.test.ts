@@ -106,7 +106,7 @@ test("grant restrictions: unknown keys and unknown roots are refused", () => {
 test("the seed takes only typed values: no YAML or shell breaks out of its field", () => {
   refused(req({ seed: { hostname: "a b", network: [] } }), /not a host name/);
   refused(req({ seed: { hostname: "h", network: [], env: { "A;rm": "x" } } }), /not a variable name/);
-  refused(req({ seed: { hostname: "h", network: [], sshKeys: ["ssh-ed25519 AAAA\nruncmd: [x]"] } }), /one printable line/);
+  refused(req({ seed: { hostname: "h", network: [], sshKeys: ["ssh-ed25519 AAAA\nruncmd: [x]"] } }), /must be one line/);
   refused(req({ seed: { hostname: "h", network: [{ mac: "52:54:00:00:00:01", addresses: ["10.0.0.2/24; x"] }] } }), /not an IP address/);
 });
 

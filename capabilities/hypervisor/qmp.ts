@@ -19,9 +19,16 @@ export class Qmp {
     this.#sock = sock;
   }
 
-  /** Connects and negotiates capabilities; rejects after `timeoutMs`. */
-  static async connect(path: string, timeoutMs = 5000): Promise<Qmp> {
+  /**
+   * Connects and negotiates capabilities; rejects after `timeoutMs`. `connected` (when given) is told once
+   * the socket is connected or has failed to: the path is no longer looked at from then on.
+   */
+  static async connect(path: string, timeoutMs = 5000, connected?: () => void): Promise<Qmp> {
     const sock = connect(path);
+    if (connected) {
+      sock.once("connect", connected);
+      sock.once("error", connected);
+    }
     const q = new Qmp(sock);
     const greeting = new Promise<unknown>((resolve, reject) => q.#waiting.push({ resolve, reject }));
     sock.setEncoding("utf8");

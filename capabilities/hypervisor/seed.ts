@@ -59,8 +59,10 @@ export function buildSeed(dir: string, id: string, s: SeedSpec): string {
     const img = join(work, "seed.vfat");
     writeFileSync(img, "");
     truncateSync(img, 2 * 1024 * 1024);
-    execFileSync(MKFS_VFAT, ["-n", "CIDATA", img], { stdio: ["ignore", "ignore", "pipe"] });
-    execFileSync(MCOPY, ["-i", img, ...["meta-data", "network-config", "user-data", "zosrc"].map((f) => join(work, f)), "::/"], { stdio: ["ignore", "ignore", "pipe"] });
+    // a fixed environment: the driver's sandbox grants no env access (inheriting would read it)
+    const env = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" };
+    execFileSync(MKFS_VFAT, ["-n", "CIDATA", img], { stdio: ["ignore", "ignore", "pipe"], env });
+    execFileSync(MCOPY, ["-i", img, ...["meta-data", "network-config", "user-data", "zosrc"].map((f) => join(work, f)), "::/"], { stdio: ["ignore", "ignore", "pipe"], env });
     const out = join(dir, "seed.vfat");
     renameSync(img, out);
     return out;

@@ -1,6 +1,5 @@
 // The Hypervisor capability (capabilities/schema/hypervisor.capnp) for one grant: its scope decides which
 // paths and taps a request may name; the grantee's name scopes which VMs it sees.
-import process from "node:process";
 import { Hypervisor$Server } from "../schema/gen/hypervisor.ts";
 import type { Hypervisor } from "./hypervisor.ts";
 import { parseSpec, type Scope } from "./spec.ts";
@@ -53,7 +52,7 @@ export function hypervisorServer(hv: Hypervisor, scope: Scope, holder: string): 
       return Promise.resolve();
     },
     uid(_p, r) {
-      r.uid = process.getuid?.() ?? 0;
+      r.uid = hv.uid();
       return Promise.resolve();
     },
   });

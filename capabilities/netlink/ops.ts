@@ -304,7 +304,12 @@ export class NetOps {
   async tapAdd(ns: string, name: string, master?: string, user?: number): Promise<void> {
     if (this.index(ns, name) === null) {
       const ip = ["ip", "tuntap", "add", "dev", name, "mode", "tap", ...(user === undefined ? [] : ["user", String(user)])];
-      await run(ns ? ["nsenter", `--net=${this.pin(ns)}`, "--", ...ip] : ip);
+      // ip opens /dev/net/tun, root-only without udev: under its own uid the driver goes through its own TUN
+      // node, bound over /dev/net/tun in the mount namespace its wireguard-go processes share
+      const tun = join(dirname(this.uapiDir), "tun");
+      const mnt = existsSync(tun) ? await this.#wgMount(tun) : "";
+      const enter = [...(ns ? [`--net=${this.pin(ns)}`] : []), ...(mnt ? [`--mount=${mnt}`] : [])];
+      await run(enter.length ? ["nsenter", ...enter, "--", ...ip] : ip);
     }
     if (master) this.linkSet(ns, name, { master, up: true });
   }

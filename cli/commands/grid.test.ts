@@ -85,7 +85,10 @@ t("up --json prints chain_url and a funded mnemonic, keeps state, stops cleanly"
     // with the ready-made guests (grid/hub/guests.ts; an empty hub when they could not be built here)
     const listed = (await (await fetch(`${a.info.hub_url}/api/flist`)).json() as string[]).sort();
     assert.equal(Object.keys(a.info.flists).sort(), listed);
-    if (listed.length) assert.equal(listed, ["guests/base.fl", "guests/busybox-vm.fl", "guests/busybox.fl", "guests/busybox.flist"]);
+    // and the QEMU extension flist a netbooted node fetches (rootfs/extensions/qemu.ts)
+    if (listed.length) {
+      assert.equal(listed, ["extensions/qemu.fl", "guests/base.fl", "guests/busybox-vm.fl", "guests/busybox.fl", "guests/busybox.flist", "guests/debian-guest.fl"]);
+    }
     assert.match(a.info.client_env.NODE_OPTIONS, /--require ".*preload\.cjs"/);
     assert.ok(existsSync(a.info.client_env.NODE_EXTRA_CA_CERTS));
     assert.is(await rpc(a.info.chain_http_url, "system_chain"), "zos-ts dev chain");

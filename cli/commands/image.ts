@@ -11,12 +11,13 @@ usage: zos image build [--out DIR] [--kernel-package NAME] [--zstd-level N] [--n
   --kernel-package NAME  build with another Debian kernel package, unpinned ("auto": the newest
                          linux-image-<abi>-amd64 apt knows). Default: the pinned KERNEL of
                          rootfs/image-config.ts, whose .deb must match its sha256
-  --zstd-level N         netboot initramfs compression level 1..22 (default 19)
+  --zstd-level N         netboot initramfs as initramfs.cpio.zst at zstd level 1..22 (fast builds; default:
+                         initramfs.cpio.xz, xz -9 with the x86 filter, the smallest download)
   --no-kernel            leave the capability kernel bundle out (PID 1 duties only)
   --json                 print the result as JSON (progress still goes to stderr)
 
-Outputs: bzImage, vmlinux (PVH, for direct boot), initramfs.cpio (raw, direct boot), initramfs.cpio.zst
-(netboot), boot.ipxe, image-files.txt (every file in the image), image.json, manifest.json (the node
+Outputs: bzImage, vmlinux (PVH, for direct boot), initramfs.cpio (raw, direct boot), initramfs.cpio.xz
+(netboot; .zst with --zstd-level), boot.ipxe, image-files.txt (every file in the image), image.json, manifest.json (the node
 manifest as stored in the image), hello-initramfs.cpio (benchmark baseline) and SHA256SUMS. Building twice from the same inputs gives the same hashes.
 Needs apt-get (kernel download), dpkg, xz, zstd and ldd on the build host. Downloads nothing but the kernel
 .deb: the bundles are made by the esbuild that \`npm ci\` installed, so an empty Deno cache is fine.`;
@@ -38,7 +39,7 @@ export const command: Command = {
     if (sub !== "build" || extra.length) {
       throw new UserError(`zos image: expected \`zos image build\`, got \`zos image ${p.positionals.join(" ")}\`. Run \`zos image --help\`.`, 2);
     }
-    let level = 19;
+    let level: number | undefined;
     const lv = str(p, "zstd-level");
     if (lv !== undefined) {
       if (!/^\d+$/.test(lv) || Number(lv) < 1 || Number(lv) > 22) throw new UserError(`zos image build: --zstd-level must be 1..22, got "${lv}"`, 2);

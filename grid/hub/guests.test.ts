@@ -28,7 +28,7 @@ t("built once from Debian packages, published, and each flist holds what its gue
   const hub = await startHub({ dir: join(dir, "hub") });
   try {
     const urls = publishGuests(again, join(dir, "hub"), hub.url);
-    assert.equal(Object.keys(urls).sort(), ["guests/base.fl", "guests/busybox-vm.fl", "guests/busybox.fl", "guests/busybox.flist"]);
+    assert.equal(Object.keys(urls).sort(), ["guests/base.fl", "guests/busybox-vm.fl", "guests/busybox.fl", "guests/busybox.flist", "guests/debian-guest.fl"]);
     assert.equal(Object.keys(hub.flists()).sort(), Object.keys(urls).sort());
     const fetchTree = async (name: string) => {
       const file = join(dir, name.replace("/", "-"));
@@ -51,6 +51,9 @@ t("built once from Debian packages, published, and each flist holds what its gue
     assert.match(readFileSync(join(root, "etc/rc"), "utf8"), /LABEL=cidata/);
     const legacy = await fetchTree("guests/busybox.flist");
     assert.equal(describeTree(legacy), describeTree(root), "the legacy copy is the same tree");
+    const guest = await fetchTree("guests/debian-guest.fl");
+    assert.equal(readFileSync(join(guest, "boot/vmlinuz")), readFileSync(join(base, "boot/vmlinuz")), "its own kernel");
+    assert.is(readlinkSync(join(guest, "sbin/init")), "../bin/busybox", "and the busybox root");
     const vm = await fetchTree("guests/busybox-vm.fl");
     const fs = execFileSync("blkid", ["-o", "export", join(vm, "image.raw")], { encoding: "utf8" });
     assert.match(fs, /LABEL=zosroot/);

@@ -6,6 +6,8 @@
 //   guests/busybox.fl     a small busybox root (container mode: shared over 9p, tag "vroot")
 //   guests/busybox.flist  the same root in the legacy 0-fs format
 //   guests/busybox-vm.fl  /image.raw (ext4, LABEL=zosroot, the busybox root) + /boot/vmlinuz + initrd (full VM)
+//   guests/debian-guest.fl  the busybox root with that kernel and initrd in its /boot: a container-mode guest
+//                         that boots on any node, with or without a base flist (examples/vm.json)
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -21,7 +23,7 @@ import { writeNewc, type ImageEntry } from "../../rootfs/lib/newc.ts";
 import { INITRD_INIT, INITTAB, ROOT_RC } from "./guest-init.ts";
 
 /** Bump when what is built changes (the cache key). */
-const RECIPE = "guests-v1";
+const RECIPE = "guests-v2";
 const GUEST_MODULES = ["virtio_pci", "virtio_net", "virtio_blk", "9p", "9pnet_virtio", "ext4", "vfat", "nls_cp437", "nls_ascii", "crc32c_generic"];
 const BUSYBOX = "/usr/bin/busybox";
 const PLACEHOLDER = "http://hub.invalid/blocks";
@@ -82,7 +84,7 @@ export async function buildGuests(cacheDir: string, log: (l: string) => void = (
   const key = createHash("sha256").update(`${RECIPE}\n${KERNEL.package}\n${KERNEL.version}\n${KERNEL.sha256}\n`)
     .update(readFileSync(BUSYBOX)).update(INITRD_INIT + ROOT_RC + INITTAB).digest("hex").slice(0, 16);
   const dir = join(cacheDir, `${RECIPE}-${key}`);
-  const names = ["guests/base.fl", "guests/busybox.fl", "guests/busybox.flist", "guests/busybox-vm.fl"];
+  const names = ["guests/base.fl", "guests/busybox.fl", "guests/busybox.flist", "guests/busybox-vm.fl", "guests/debian-guest.fl"];
   const result = (): GuestBuild => ({
     dir,
     blocks: join(dir, "blocks"),
@@ -118,6 +120,10 @@ export async function buildGuests(cacheDir: string, log: (l: string) => void = (
     // an ext4 image of the busybox root, made without mounting (mke2fs -d); sparse, 32 MiB
     sh("mkfs.ext4", ["-q", "-F", "-L", "zosroot", "-E", "root_owner=0:0", "-d", root, join(vm, "image.raw"), "32M"]);
     await packFlist({ source: vm, output: join(tmp, "flists/busybox-vm.fl"), store, routes, tags: { description: "zos dev hub: full-VM busybox guest (image.raw)" } });
+    mkdirSync(join(root, "boot"), { recursive: true });
+    copyFileSync(join(base, "boot/vmlinuz"), join(root, "boot/vmlinuz"));
+    copyFileSync(join(base, "boot/initrd.img"), join(root, "boot/initrd.img"));
+    await packFlist({ source: root, output: join(tmp, "flists/debian-guest.fl"), store, routes, tags: { description: "zos dev hub: container-mode guest with its own kernel (Debian's) and the busybox root" } });
     for (const d of [base, root, vm]) rmSync(d, { recursive: true, force: true });
     writeFileSync(join(tmp, ".complete"), `${key}\n`);
     rmSync(dir, { recursive: true, force: true });

@@ -112,7 +112,7 @@ test("a process: every wrong key and value named with its process and path", () 
       "1bad": 5,
       p: {
         kind: "daemon", entry: "", args: [1], sandbox: { read: "x", exec: [], write: ["/a,/b", "/c"] }, user: "root",
-        linux: { capabilities: ["CAP_FLY", "CAP_CHOWN"], groups: ["Disk", "ok"], extra: 1 },
+        linux: { capabilities: ["CAP_FLY", "CAP_CHOWN"], groups: ["Disk", "disk"], extra: 1 },
         exposes: { Caps: { interface: "" }, x: { interface: "X", extra: 1 } },
         grants: { "G!": "kv", g: { from: "", cap: 5, restrictions: [], extra: 1 } },
         depends: "q", restart: { backoffMs: -1, maxRestarts: 1.5, tries: 1 }, healthTimeoutMs: 0, memoryMb: 15,
@@ -241,8 +241,73 @@ test("names: processes, capabilities and grants 1-32 of a-z, 0-9 and - from a le
     assert.not.ok(r.ok, bad);
     if (!r.ok) assert.equal(r.errors.filter((e) => e.key === "(name)" || e.key.startsWith("exposes.") || e.key.startsWith("grants.")).map((e) => e.key).slice(0, 3), ["(name)", `exposes.${bad}`, `grants.${bad}`], bad);
   }
-  for (const g of ["_x", "a_b-9", "v".repeat(32)]) assert.ok(ok("a", g).ok, g);
-  for (const g of ["v".repeat(33), "9a", "-a", "a.b"]) assert.not.ok(ok("a", g).ok, g);
+  const groupError = (g: string) => {
+    const r = ok("a", g);
+    return r.ok ? "accepted" : r.errors.find((e) => e.key === "linux.groups")?.message ?? "";
+  };
+  assert.is(groupError("vm"), "accepted");
+  // a valid name the kernel has no gid for, and names that are no group names at all
+  for (const g of ["_x", "a_b-9", "v".repeat(32)]) assert.match(groupError(g), `"${g}" is not a group the kernel knows (known: `, g);
+  for (const g of ["v".repeat(33), "9a", "-a", "a.b"]) assert.is(groupError(g), `"${g}" is not a group name (1-32 of a-z, 0-9, _ and -)`, g);
+});
+
+test("more wrong values: each named, none crashes the validator", () => {
+  const got = errors({
+    version: 1,
+    processes: {
+      p: {
+        kind: "driver", entry: 5, sandbox: "all", linux: { capabilities: "CAP_CHOWN", groups: "disk" },
+        exposes: { y: "Log", z: { interface: 5 }, a: { interface: "A" }, b: { interface: "B" } },
+        grants: { g1: { cap: "x" }, g2: { from: 5 }, g3: { from: "p", cap: null } },
+        v8Flags: ["x--lite-mode"],
+      },
+      q: { kind: "module", entry: LOG, linux: {}, grants: { w: { from: "p", cap: "w" } } },
+    },
+  });
+  assert.equal(got, [
+    E("p", "entry", "missing entry point (a path to the process's main .ts file)"),
+    E("p", "sandbox", "must be an object of permission lists"),
+    E("p", "linux.capabilities", "must be a list of non-empty strings"),
+    E("p", "linux.groups", "must be a list of non-empty strings"),
+    E("p", "exposes.y.interface", "missing: the Cap'n Proto interface name (e.g. \"Kv\")"),
+    E("p", "exposes.z.interface", "missing: the Cap'n Proto interface name (e.g. \"Kv\")"),
+    E("p", "grants.g1.from", "missing: the process that provides it"),
+    E("p", "grants.g2.from", "missing: the process that provides it"),
+    E("p", "grants.g3.cap", "must be the name of a capability the provider exposes"),
+    E("p", "v8Flags", `"x--lite-mode" is not an allowed V8 flag (allowed: --single-threaded, --single-threaded-gc, --optimize-for-size, --lite-mode, --max-lazy, --max-semi-space-size=N, --min-semi-space-size=N, --initial-heap-size=N, --stack-size=N)`),
+    E("p", "grants.g1.from", 'no process named "" (processes: p, q)'),
+    E("p", "grants.g2.from", 'no process named "5" (processes: p, q)'),
+    E("p", "grants.g3.from", "a process cannot be granted its own capability"),
+    E("p", "depends", 'no process named ""'),
+    E("p", "depends", 'no process named "5"'),
+    E("p", "depends", "a process cannot depend on itself"),
+    E("q", "grants.w.cap", '"p" does not expose "w" (it exposes: a, b)'),
+    E("p", "depends", "dependency cycle: p → p (grants and depends both order start-up)"),
+  ]);
+});
+
+test("every allowed V8 flag is accepted; depends are sorted; a module may have an empty linux key", () => {
+  const m = accepted({
+    version: 1,
+    processes: {
+      a: { kind: "driver", entry: LOG, depends: ["c", "b"], v8Flags: ["--single-threaded", "--single-threaded-gc", "--optimize-for-size", "--lite-mode", "--max-lazy", "--max-semi-space-size=1", "--min-semi-space-size=0", "--initial-heap-size=2", "--stack-size=3"] },
+      c: { kind: "driver", entry: LOG },
+      b: { kind: "module", entry: LOG, linux: { capabilities: [], groups: [] } },
+    },
+  });
+  assert.equal(m.processes[0].depends, ["b", "c"]);
+  assert.is(m.processes[0].v8Flags.length, 9);
+  assert.equal(m.processes[2].linux, { capabilities: [], groups: [] });
+});
+
+test("dependency cycles are named from where they close, not from where the search began", () => {
+  const p = (depends: string[]) => ({ kind: "driver", entry: LOG, depends });
+  assert.equal(errors({ version: 1, processes: { x: p(["y"]), y: p(["z"]), z: p(["y"]) } }), [
+    E("y", "depends", "dependency cycle: y → z → y (grants and depends both order start-up)"),
+  ]);
+  assert.equal(errors({ version: 1, processes: { a: p(["s", "b"]), s: p([]), b: p(["a"]) } }), [
+    E("a", "depends", "dependency cycle: a → b → a (grants and depends both order start-up)"),
+  ]);
 });
 
 test("formatErrors: one line per error, with the file and the process when there is one", () => {
@@ -265,6 +330,11 @@ test("loadManifest: unreadable file and JSON syntax errors name the file, line a
     assert.equal([bad.errors.length, bad.errors[0].process, bad.errors[0].key], [1, null, "(syntax)"]);
     assert.match(bad.errors[0].message, /^not valid JSON at line 4, column 19: /);
   }
+  // a message without a position (this V8's "Unexpected token") still names the problem, without a line
+  writeFileSync(join(dir, "token.json"), '{"version": x}');
+  const token = loadManifest(join(dir, "token.json"));
+  assert.not.ok(token.ok);
+  if (!token.ok) assert.match(token.errors[0].message, /^not valid JSON: Unexpected token/);
   // the default root is the manifest folder's parent; files are checked
   mkdirSync(join(dir, "m"));
   writeFileSync(join(dir, "m", "x.json"), '// explained\n{"version": 1, "processes": {"a": {"kind": "driver", "entry": "m/x.json"}}}');

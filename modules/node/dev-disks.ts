@@ -3,7 +3,7 @@
 // driver as its only devices. Loop devices always measure as SSD (WORKLOADS.md §1), so the last `hdd` of
 // them are declared HDD to the storage module. Detach unmounts the pools on them and frees the loops; a
 // second start reuses the same files (pools and data kept) and any loop still attached to them.
-import { execFile, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import process from "node:process";
@@ -139,4 +139,15 @@ export function releaseUnder(dir: string): { unmounted: string[]; detached: stri
     if (spawnSync("losetup", ["-d", `/dev/${n}`], { env }).status === 0) done.detached.push(`/dev/${n}`);
   }
   return done;
+}
+
+/** Unmounts (lazily, deepest first) everything mounted below `dir` in this mount namespace. */
+export function unmountBelow(dir: string): void {
+  const unescape = (p: string) => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  const points = readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((l) => l.split(" ")[4]).filter((p): p is string => !!p).map(unescape);
+  for (const p of [...new Set(points.filter((x) => x.startsWith(dir + "/")))].sort((a, b) => b.split("/").length - a.split("/").length || b.localeCompare(a))) {
+    try {
+      execFileSync("umount", ["-l", p], { stdio: "ignore" });
+    } catch { /* gone meanwhile */ }
+  }
 }

@@ -39,9 +39,9 @@ function ready(): Engine {
 // Workload managers by type, each bound to the capabilities it was granted; types without one fail with
 // the engine's "not supported" message while deployments are still stored.
 const managers = new Map<string, WorkloadManager>();
-// Types not listed in node_features_get: qsfs and zmachine-light only ever answer "not supported"; zmachine runs
-// in the driver tests but not yet on the kernel-hosted node (QEMU under the hypervisor's uid cannot open the flist
-// and blockdev drivers' files: docs/vms.md "Known gaps"), so clients are not told to send VMs here.
+// Types not listed in node_features_get: qsfs and zmachine-light only ever answer "not supported"; zmachine
+// deploys on the kernel-hosted node (the vm group) but its guest does not mount its 9p root there yet
+// (docs/vms.md "Known gaps"), so clients are not told to send VMs here.
 const unadvertised = new Set<string>(["qsfs", "zmachine-light", "zmachine"]);
 managers.set("qsfs", qsfsManager);
 

@@ -11,18 +11,18 @@ const ZOS_TREE = "lib/zos/";
 
 export class ImageReadError extends Error {}
 
-/** The initramfs entries of the image in `dir` (raw cpio preferred, else the zstd one). */
+/** The initramfs entries of the image in `dir` (raw cpio preferred, else the xz or zstd one). */
 export function readImageEntries(dir: string): ReadEntry[] {
   const raw = join(dir, "initramfs.cpio");
-  const zst = join(dir, "initramfs.cpio.zst");
+  const packed = [["initramfs.cpio.xz", "xz"], ["initramfs.cpio.zst", "zstd"]].map(([f, tool]) => [join(dir, f), tool]).find(([f]) => existsSync(f));
   let bytes: Uint8Array;
   if (existsSync(raw)) bytes = readFileSync(raw);
-  else if (existsSync(zst)) {
-    const r = spawnSync("zstd", ["-dcq", zst], { maxBuffer: 1 << 30 });
-    if (r.error || r.status !== 0) throw new ImageReadError(`cannot decompress ${zst}: ${r.error?.message ?? r.stderr}`);
+  else if (packed) {
+    const r = spawnSync(packed[1], ["-dcq", packed[0]], { maxBuffer: 1 << 30 });
+    if (r.error || r.status !== 0) throw new ImageReadError(`cannot decompress ${packed[0]}: ${r.error?.message ?? r.stderr}`);
     bytes = r.stdout;
   } else {
-    throw new ImageReadError(`${dir} holds no image (no initramfs.cpio or initramfs.cpio.zst). Build one with \`zos image build\`.`);
+    throw new ImageReadError(`${dir} holds no image (no initramfs.cpio, initramfs.cpio.xz or initramfs.cpio.zst). Build one with \`zos image build\`.`);
   }
   try {
     return readNewc(bytes);

@@ -260,7 +260,11 @@ export async function runFaults(o: FaultOptions): Promise<FaultReport> {
       await until("the node to answer again", 180_000, () => call("zos.system.version", "", 10_000));
       report.outage.answeringAfterS = Math.round((Date.now() - upAt) / 1000);
       await until(`contract ${victim}, cancelled while the node was away, to be freed`, 180_000, async () => {
-        const dep = await call("zos.deployment.get", { contract_id: victim });
+        // freed: its workloads "deleted", or the deployment gone from the store
+        const dep = await call("zos.deployment.get", { contract_id: victim }).catch((e: Error) => {
+          if (/no deployment with contract id/.test(e.message)) return { workloads: [] };
+          throw e;
+        });
         return dep.workloads.every((w: Any) => w.result?.state === "deleted");
       });
       report.outage.freedAfterS = Math.round((Date.now() - upAt) / 1000);

@@ -94,5 +94,10 @@ export function readEndpoints(path: string): Endpoints {
     ...(typeof v.kyc_url === "string" ? { kyc_url: v.kyc_url } : {}),
     ...(v.client_env && typeof v.client_env === "object" ? { client_env: v.client_env as Record<string, string> } : {}),
     ...(v.network === "dev" ? { network: "dev" as const } : {}),
+    // the dev hub and its flists: deployment files name flists by these names (cli/commands/client/flists.ts)
+    ...(typeof v.hub_url === "string" ? { hub_url: v.hub_url } : {}),
+    ...(v.flists && typeof v.flists === "object" && Object.values(v.flists).every((u) => typeof u === "string")
+      ? { flists: v.flists as Record<string, string> }
+      : {}),
   };
 }

@@ -102,10 +102,12 @@ export async function startGatewayAccess(o: {
   const socket = join(o.stateDir, "lan", "gateway.sock");
   mkdirSync(join(o.stateDir, "lan"), { recursive: true, mode: 0o700 });
   const cfg = { socket, forward: `${o.publicIp}:443`, http: [DEMO_HTTP], tls: [{ listen: DEMO_TLS, cert: leaf.certPem, key: leaf.keyPem, name: DEMO_TLS_NAME }] };
+  const cfgFile = join(o.stateDir, "lan", "services.json");
+  writeFileAtomic(cfgFile, JSON.stringify(cfg), { mode: 0o600 });
   const entry = fileURLToPath(new URL("./lan-services.ts", import.meta.url));
   const child: ChildProcess = spawn("nsenter", [
     `--net=${o.lanNetns}`, "--", denoBinary(), "run", "--quiet", "--no-lock", "--no-prompt",
-    "--allow-net", `--allow-read=${socket}`, `--allow-write=${socket}`, entry, JSON.stringify(cfg),
+    "--allow-net", `--allow-read=${socket},${cfgFile}`, `--allow-write=${socket}`, entry, cfgFile,
   ], { stdio: ["pipe", "pipe", "pipe"] });
   child.stderr!.on("data", (d) => o.log(`[lan] ${String(d).trimEnd()}`));
   const stopChild = async () => {

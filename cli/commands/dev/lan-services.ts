@@ -7,12 +7,13 @@
 //   - the demo backends the gateway examples point at: HTTP on 198.18.0.250:8080 answering
 //     "demo backend <addr> <path> host=<Host>", and HTTPS on 198.18.0.251:8443 with its own certificate for
 //     app.example.test (a CA of its own, not the gateway's), answering "passthrough app.example.test".
-// Arg: JSON {socket, forward: "IP:PORT", http: ["IP:PORT"], tls: [{listen, cert, key, name}]}. Prints
-// "ready" once every listener is open; runs until its stdin closes or it is killed by its PID.
+// Arg: a JSON file {socket, forward: "IP:PORT", http: ["IP:PORT"], tls: [{listen, cert, key, name}]} (a file, so
+// the TLS key is not in the world-readable command line). Prints "ready" once every listener is open; runs
+// until its stdin closes or it is killed by its PID.
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import process from "node:process";
 
 interface LanServices {
@@ -22,7 +23,7 @@ interface LanServices {
   tls: { listen: string; cert: string; key: string; name: string }[];
 }
 
-const cfg = JSON.parse(process.argv[2] ?? "{}") as LanServices;
+const cfg = JSON.parse(readFileSync(process.argv[2], "utf8")) as LanServices;
 const split = (a: string) => {
   const i = a.lastIndexOf(":");
   return { host: a.slice(0, i), port: Number(a.slice(i + 1)) };

@@ -9,7 +9,7 @@
 // config, env, SSH keys (env SSH_KEY) and mounts; result {id, ip, planetary_ip, mycelium_ip, console_url}.
 // Not supported, with the reason: public IPs, planetary (yggdrasil), mycelium, GPUs, zmachine-light.
 import { type Workload, workloadData } from "../../lib/gridtypes/mod.ts";
-import type { ZMachineData } from "../../lib/gridtypes/workloads/zmachine.ts";
+import { minRootSize, type ZMachineData } from "../../lib/gridtypes/workloads/zmachine.ts";
 import { goIPString } from "../../lib/gridtypes/ip.ts";
 import { macFor } from "../../../capabilities/lib/vm-names.ts";
 import { type WorkloadContext, type WorkloadManager } from "../interfaces.ts";
@@ -176,7 +176,10 @@ export function zmachineManager(o: ZmachineOptions): WorkloadManager {
       req.kernel = kernel;
       if (initrd) req.initrd = initrd;
       req.cmdline = o.containerCmdline ?? "console=ttyS0 panic=-1 quiet";
-      const root = o.flist.writable ? (await o.flist.writable(ctx.twin, ctx.workloadId, d.flist, d.size)).path : flist.root;
+      // the writable root has the rootfs size the workload pays for (SRU): `size`, or the minimum when 0/below
+      const min = minRootSize(d);
+      const rootSize = d.size > min ? d.size : min;
+      const root = o.flist.writable ? (await o.flist.writable(ctx.twin, ctx.workloadId, d.flist, rootSize)).path : flist.root;
       req.root = { path: root, readOnly: !o.flist.writable };
     }
     return { json: JSON.stringify(req), ip, network: ifc.network };
