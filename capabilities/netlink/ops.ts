@@ -3,7 +3,7 @@
 // WireGuard devices. rtnetlink messages go straight to the kernel over a socket opened inside the target
 // namespace (sys.ts); nft, tap creation and wireguard-go are the only processes spawned.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { type Sys } from "./sys.ts";
 import { bin } from "./bins.ts";
@@ -341,7 +341,12 @@ export class NetOps {
   wgStart(listenNs: string, name: string): Promise<void> {
     const pending = this.#starting.get(name);
     if (pending) return pending;
-    if (existsSync(this.wgSocket(name))) return Promise.resolve();
+    const sock = this.wgSocket(name);
+    if (existsSync(sock)) {
+      if (this.#wgAnswers(sock)) return Promise.resolve();
+      // a socket file nobody answers on: its wireguard-go was killed (kill -9 leaves the file), start anew
+      rmSync(sock, { force: true });
+    }
     const tun = join(dirname(this.uapiDir), "tun");
     const tunNode = existsSync(tun) ? tun : "";
     const start = async () => {
@@ -362,6 +367,16 @@ export class NetOps {
     }).finally(() => this.#starting.delete(name));
     this.#starting.set(name, started);
     return started;
+  }
+
+  /** Whether a wireguard-go answers a UAPI get on `sock` (refused or silent: none runs behind the file). */
+  #wgAnswers(sock: string): boolean {
+    try {
+      this.#sys.unixExchange(sock, "get=1\n\n", 2000);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** The shared wireguard-go mount namespace's pin ("" = none here), made once by this instance. */

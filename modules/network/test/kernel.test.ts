@@ -76,6 +76,23 @@ test("under the kernel: exact capabilities, NR up, kill -9 converges, restart re
     const net2 = new NetworkManager$Client(await h.kernel.grantFor("probe", "network"));
     const ports = JSON.parse((await net2.query((x) => { x.what = "wg_ports"; x.args = "null"; }).promise()).json);
     assert.equal(ports, [4300]);
+    // kill -9 of wireguard-go leaves its UAPI socket file behind; the next restore must not take that file for a
+    // running device (the fault suite's finding: the NR stayed without its wireguard-go)
+    for (const pid of wireguardPids(wg)) process.kill(pid, "SIGKILL");
+    for (let i = 0; i < 60 && wireguardPids(wg).length; i++) await new Promise((res) => setTimeout(res, 50));
+    const socks = readdirSync(wg).filter((f) => f.endsWith(".sock"));
+    assert.is(socks.length, 1, "the killed wireguard-go left its socket file (the case under test)");
+    process.kill(h.kernel.pid("network")!, "SIGKILL");
+    const { denoSys: sysOf } = await import("../../../capabilities/netlink/sys.ts");
+    let answer = "";
+    for (let i = 0; i < 150 && !answer; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      try {
+        answer = sysOf().unixExchange(join(wg, socks[0]), "get=1\n\n", 1000);
+      } catch { /* not yet */ }
+    }
+    assert.match(answer, /listen_port=4300/, "a new wireguard-go runs the NR's device, configured");
+    assert.equal(wireguardPids(wg).length, 1, "exactly one wireguard-go for the NR");
     // node restart: an orderly stop removes every namespace and wireguard-go; the next start rebuilds the NR
     await h.stop();
     assert.equal(existsSync(pins) ? readdirSync(pins) : [], [], "nothing left after stop");
