@@ -1,11 +1,12 @@
 // `zos hub push DIR NAME`: packs a directory into an rfs v2 `.fl` and publishes it, with its blocks,
 // on the dev grid's flist hub (hub_url of endpoints.json, or --hub).
 import { existsSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { Command } from "../zos.ts";
-import { parse, str } from "../lib/args.ts";
+import { parse } from "../lib/args.ts";
 import { UserError } from "../lib/errors.ts";
-import { DEFAULT_STATE_DIR, endpointsPath, readEndpoints } from "./dev/endpoints.ts";
+import { hubUrlFrom } from "../lib/hub-url.ts";
+import { DEFAULT_STATE_DIR } from "./dev/endpoints.ts";
 
 const HELP = `zos hub — flists on the dev grid's hub
 
@@ -46,23 +47,7 @@ async function push(argv: string[]): Promise<number> {
   const dir = resolve(dirArg);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`zos hub push: ${dirArg} is not a directory`, 2);
   const name = flistName(nameArg);
-  let hub = str(p, "hub");
-  if (!hub) {
-    const state = resolve(str(p, "state") ?? DEFAULT_STATE_DIR);
-    let e;
-    try {
-      e = readEndpoints(endpointsPath(state));
-    } catch (err) {
-      throw new UserError(`zos hub push: ${(err as Error).message}`, 2);
-    }
-    if (!e.hub_url) throw new UserError(`zos hub push: ${join(state, "endpoints.json")} has no hub_url; restart \`npm start\` or pass --hub URL`, 2);
-    hub = e.hub_url;
-  }
-  try {
-    if (!/^https?:$/.test(new URL(hub).protocol)) throw new Error("not http");
-  } catch {
-    throw new UserError(`zos hub push: --hub "${hub}" is not an http(s) URL`, 2);
-  }
+  const hub = hubUrlFrom(p, "zos hub push");
   const { pushToHub } = await import("../../grid/hub/push.ts");
   let r;
   try {

@@ -2,12 +2,13 @@
 // processes' bundles, the kernel's, the manifest; kernel/upgrade/, docs/upgrade.md) built from this tree and
 // published on a hub, where nodes following the channel pick it up.
 import { existsSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { Command } from "../zos.ts";
 import { parse, str } from "../lib/args.ts";
 import { UserError } from "../lib/errors.ts";
+import { hubUrlFrom } from "../lib/hub-url.ts";
 import { repoRoot } from "../../kernel/sandbox.ts";
-import { DEFAULT_STATE_DIR, endpointsPath, readEndpoints } from "./dev/endpoints.ts";
+import { DEFAULT_STATE_DIR } from "./dev/endpoints.ts";
 
 const HELP = `zos release — node releases for live upgrade (docs/upgrade.md)
 
@@ -25,27 +26,6 @@ usage: zos release build OUT --version V [--manifest F] [--json]
   --json       print one JSON object
 
 Exit codes: 0 done, 1 the release or the hub said no, 2 bad usage.`;
-
-function hubFrom(p: ReturnType<typeof parse>): string {
-  let hub = str(p, "hub");
-  if (!hub) {
-    const state = resolve(str(p, "state") ?? DEFAULT_STATE_DIR);
-    let e;
-    try {
-      e = readEndpoints(endpointsPath(state));
-    } catch (err) {
-      throw new UserError(`zos release push: ${(err as Error).message} (or pass --hub URL)`, 2);
-    }
-    if (!e.hub_url) throw new UserError(`zos release push: ${join(state, "endpoints.json")} has no hub_url; pass --hub URL`, 2);
-    hub = e.hub_url;
-  }
-  try {
-    if (!/^https?:$/.test(new URL(hub).protocol)) throw new Error("not http");
-  } catch {
-    throw new UserError(`zos release push: --hub "${hub}" is not an http(s) URL`, 2);
-  }
-  return hub;
-}
 
 function folder(arg: string | undefined, sub: string): string {
   if (!arg) throw new UserError(`zos release ${sub}: needs the release folder. Run \`zos release --help\`.`, 2);
@@ -82,7 +62,7 @@ async function run(sub: string, argv: string[]): Promise<number> {
     if (sub === "push") {
       const dir = folder(p.positionals[0], sub);
       const { pushRelease } = await import("../../kernel/upgrade/push.ts");
-      const r = await pushRelease({ hubUrl: hubFrom(p), dir, channel: str(p, "channel") ?? "tf-zos/zos-dev.fl" });
+      const r = await pushRelease({ hubUrl: hubUrlFrom(p, "zos release push"), dir, channel: str(p, "channel") ?? "tf-zos/zos-dev.fl" });
       if (p.json) console.log(JSON.stringify(r));
       else console.log(`pushed release ${r.version}: ${r.url} (and ${r.versioned})\nmd5    ${r.md5}\nsha256 ${r.hash}`);
       return 0;

@@ -8,7 +8,6 @@
 // restart of the node (a reboot on a host) starts the active release.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, cpSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
@@ -26,6 +25,7 @@ import { repoRoot } from "../sandbox.ts";
 import type { KernelEvent } from "../mod.ts";
 import { buildRelease, writeReleaseInfo } from "./build.ts";
 import { pushRelease } from "./push.ts";
+import { runZos } from "../../tools/zos-cli.ts";
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
@@ -64,16 +64,7 @@ function freePort(): Promise<number> {
   });
 }
 
-function zos(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(repoRoot, "bin", "zos.js"), ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d) => (stdout += d));
-    p.stderr.on("data", (d) => (stderr += d));
-    p.on("exit", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
+const zos = runZos;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

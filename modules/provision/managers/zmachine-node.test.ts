@@ -8,7 +8,7 @@
 // test-timeout: 900
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
@@ -22,6 +22,7 @@ import { startHub, type RunningHub } from "../../../grid/hub/mod.ts";
 import { buildGuests, publishGuests } from "../../../grid/hub/guests.ts";
 import { networkId } from "../../lib/gridtypes/names.ts";
 import { VM_GID } from "../../../capabilities/lib/linux-groups.ts";
+import { runZos } from "../../../tools/zos-cli.ts";
 
 const EXAMPLE = join(repoRoot, "examples", "vm.json");
 const t = suite("zmachine on the kernel-hosted node");
@@ -73,16 +74,7 @@ function qemuPids(text: string): string[] {
   });
 }
 
-function zos(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(repoRoot, "bin", "zos.js"), ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d) => (stdout += d));
-    p.stderr.on("data", (d) => (stderr += d));
-    p.on("exit", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
+const zos = runZos;
 
 const nrPin = () => join(tn!.dir, "node", "netlink", "ns", `n-${networkId(twin, "vmnet")}`);
 const ping = (ip: string) => spawnSync("nsenter", [`--net=${nrPin()}`, "--", "ping", "-c", "1", "-W", "2", ip], { stdio: "ignore" }).status === 0;

@@ -6,7 +6,6 @@
 // contract frees the namespace.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -19,6 +18,7 @@ import { startTestNode, type TestNode } from "../../../tools/test-node.ts";
 import type { RunningNode } from "../../node.ts";
 import { StorageClient } from "../../node/storage-client.ts";
 import { rootOnly } from "../../../tools/test-env.ts";
+import { runZos } from "../../../tools/zos-cli.ts";
 
 /** The uid the kernel runs `name` under (its verified `spawned` facts). */
 function readSandboxUid(name: string): number {
@@ -55,16 +55,7 @@ t.after(async () => {
   await tn?.stop();
 });
 
-function zos(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(repoRoot, "bin", "zos.js"), ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d) => (stdout += d));
-    p.stderr.on("data", (d) => (stderr += d));
-    p.on("exit", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
+const zos = runZos;
 
 function connect(): Redis {
   const r = new Redis({ host: result.IPs[0], port: result.Port, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: false });
