@@ -74,14 +74,14 @@ try {
   const nodes = await grid.nodes.filter({ nodeId: ep.node_id });
   const node = nodes.find((n) => n.nodeId === ep.node_id);
   if (!node) throw new Error(`nodes.filter does not find node ${ep.node_id} (status up): is its uptime reported?`);
-  out.node = { nodeId: node.nodeId, features: node.features, total: node.total_resources, used: node.used_resources };
+  out.node = { nodeId: node.nodeId, features: node.features, domain: node.publicConfig?.domain ?? "", total: node.total_resources, used: node.used_resources };
   say(`node ${node.nodeId}: ${node.total_resources.cru} cores, ${(node.total_resources.mru / 2 ** 30).toFixed(1)} GiB RAM, features ${node.features.join(",") || "(none)"}`);
 
   // 3. every type the node runs (or the ones asked for)
   const offered = {
     zdb: node.features.includes("zdb"),
     vm: node.features.includes("zmachine") && node.features.includes("network"),
-    gateway: node.features.includes("gateway-name-proxy") && node.publicConfig.domain !== "",
+    gateway: node.features.includes("gateway-name-proxy") && out.node.domain !== "",
   };
   const types = args.types ? args.types.split(",") : Object.keys(offered).filter((t) => offered[t]);
   const name = (p) => `${p}${Date.now().toString(36)}`;

@@ -87,13 +87,8 @@ export async function startGatewayAccess(o: {
   log: (l: string) => void;
 }): Promise<{ access: GatewayAccess; stop: () => Promise<void> }> {
   const lanNs = (...args: string[]) => execFileSync("nsenter", [`--net=${o.lanNetns}`, "--", "ip", ...args], { stdio: ["ignore", "ignore", "pipe"] });
-  for (const a of [DEMO_HTTP, DEMO_TLS]) {
-    try {
-      lanNs("addr", "add", `${a.split(":")[0]}/24`, "dev", o.lanLink ?? "lan");
-    } catch (e) {
-      if (!/File exists/.test(String((e as { stderr?: Buffer }).stderr ?? ""))) throw e;
-    }
-  }
+  // `replace`: a start after a kill -9 finds the LAN namespace with these addresses still on it
+  for (const a of [DEMO_HTTP, DEMO_TLS]) lanNs("addr", "replace", `${a.split(":")[0]}/24`, "dev", o.lanLink ?? "lan");
   const demoDir = join(o.stateDir, "demo-backends");
   mkdirSync(demoDir, { recursive: true, mode: 0o755 });
   const demoCa = makeRoot();
