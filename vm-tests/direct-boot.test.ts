@@ -34,7 +34,7 @@ test("image build is reproducible (two builds, identical SHA256SUMS)", async () 
   const lines: string[] = [];
   const a = await buildImage({ outDir: outA, zstdLevel: 3, progress: (m) => lines.push(m) });
   const b = await buildImage({ outDir: outB, zstdLevel: 3 });
-  assert.ok(lines.some((l) => /\[1\/9\]/.test(l)) && lines.some((l) => /SHA256SUMS/.test(l)), "progress is reported");
+  assert.ok(lines.some((l) => /^\[1\/\d+\]/.test(l)) && lines.some((l) => /SHA256SUMS/.test(l)), "progress is reported");
   const sumsA = readFileSync(join(outA, "SHA256SUMS"), "utf8");
   assert.is(sumsA, readFileSync(join(outB, "SHA256SUMS"), "utf8"));
   for (const f of ["bzImage", "vmlinux", "initramfs.cpio", "initramfs.cpio.zst", "boot.ipxe", "image-files.txt", "manifest.json", "hello-initramfs.cpio"]) {
