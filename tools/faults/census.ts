@@ -34,9 +34,17 @@ function loopsUnder(dir: string): string[] {
   }
 }
 
-function parentOf(pid: string): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+/** pid → parent pid of every process in /proc now (ones that exit while it is read are left out). */
+export function processParents(): Map<number, number> {
+  const parents = new Map<number, number>();
+  for (const p of readdirSync("/proc")) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+      parents.set(Number(p), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch { /* gone */ }
+  }
+  return parents;
 }
 
 /** What a process runs, without pids, temp paths or flags: the program and its script, if any. */
@@ -50,13 +58,7 @@ function label(pid: number): string {
 /** The process tree under `root` (excluded), by label. */
 function descendants(root: number): Map<number, string> {
   const children = new Map<number, number[]>();
-  for (const p of readdirSync("/proc")) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      const pp = parentOf(p);
-      children.set(pp, [...(children.get(pp) ?? []), Number(p)]);
-    } catch { /* gone */ }
-  }
+  for (const [pid, pp] of processParents()) children.set(pp, [...(children.get(pp) ?? []), pid]);
   const out = new Map<number, string>();
   const walk = (pid: number) => {
     for (const c of children.get(pid) ?? []) {

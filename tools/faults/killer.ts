@@ -1,10 +1,11 @@
 // kill -9 of one node process and the wait for it to be back. Targets: every kernel child (by manifest name; the
 // kernel restarts it) and every distinct program running below them (wireguard-go, the gateway's proxy, the
 // 0-db server: whoever started it must start it again).
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import process from "node:process";
 import type { RunningNode } from "../../modules/node.ts";
+import { processParents } from "./census.ts";
 
 export interface KillTarget {
   /** "kernel:<name>" or "below:<program>" */
@@ -23,11 +24,6 @@ export interface KillRecord {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function parentOf(pid: string): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-}
-
 /** What a process runs: its program, and its script when it is a Deno program. */
 function program(pid: number): string {
   const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
@@ -38,13 +34,7 @@ function program(pid: number): string {
 /** pid → program of every process below the kernel's children (and wireguard-go wherever it runs). */
 export function belowKernel(node: RunningNode): Map<number, string> {
   const kernelPids = new Set(Object.keys(node.kernel.states()).map((n) => node.kernel.pid(n)).filter((p): p is number => !!p));
-  const parent = new Map<number, number>();
-  for (const p of readdirSync("/proc")) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      parent.set(Number(p), parentOf(p));
-    } catch { /* gone */ }
-  }
+  const parent = processParents();
   const out = new Map<number, string>();
   for (const pid of parent.keys()) {
     if (kernelPids.has(pid) || pid === process.pid) continue;
