@@ -7,6 +7,7 @@ import { basename, join } from "node:path";
 import { must, run } from "./tools.ts";
 import { parseBlkidExport, parseFsUsage, parseQgroups, parseSubvolumes } from "./parse.ts";
 import { VM_GID } from "../lib/linux-groups.ts";
+import { joinVmGroup } from "../lib/fs/vm-group.ts";
 import { chmod, chown, ENOSPC, mountBtrfs, nocowAllocate, qgroupLimit, subvolumeCreate, subvolumeDelete, SyscallError, unmount } from "./syscalls.ts";
 import { measureSeekTime, type SeekTime } from "./seektime.ts";
 import { writeFileAtomic } from "../lib/fs/atomic.ts";
@@ -348,6 +349,6 @@ export class BlockDevDriver {
 
 /** Hands `path` to the vm group (the driver keeps its uid; chgrp to a group it is in needs no capability). */
 function shareWithVm(path: string, mode: number): void {
-  chown(path, 0xffffffff, VM_GID); // (uid_t)-1: owner unchanged
+  if (!joinVmGroup(path)) throw new Error(`failed: blockdev: cannot hand ${path} to the vm group (the driver is not in it: its manifest lists linux.groups)`);
   chmod(path, mode); // after chown, which clears set-gid
 }
