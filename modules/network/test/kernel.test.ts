@@ -85,7 +85,8 @@ test("under the kernel: exact capabilities, NR up, kill -9 converges, restart re
     process.kill(h.kernel.pid("network")!, "SIGKILL");
     const { denoSys: sysOf } = await import("../../../capabilities/netlink/sys.ts");
     let answer = "";
-    for (let i = 0; i < 150 && !answer; i++) {
+    // the new wireguard-go answers before the driver has configured it: poll until the configuration is there
+    for (let i = 0; i < 150 && !/listen_port=4300/.test(answer); i++) {
       await new Promise((res) => setTimeout(res, 100));
       try {
         answer = sysOf().unixExchange(join(wg, socks[0]), "get=1\n\n", 1000);
