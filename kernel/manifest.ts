@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { KERNEL_GROUPS, LINUX_CAPABILITIES } from "./linux.ts";
+import { findJsonSyntaxError } from "./json-syntax.ts";
 
 export type ProcessKind = "driver" | "module";
 
@@ -74,6 +75,9 @@ export interface ManifestError {
   process: string | null;
   key: string;
   message: string;
+  /** where a JSON syntax error is (1-based), shown as file:line:column */
+  line?: number;
+  column?: number;
 }
 
 export type LoadResult = { ok: true; manifest: Manifest } | { ok: false; errors: ManifestError[] };
@@ -133,7 +137,9 @@ const GRANT_KEYS = new Set(["from", "cap", "restrictions", "$comment"]);
 const RESTART_KEYS = new Set(["backoffMs", "maxBackoffMs", "maxRestarts", "resetAfterMs"]);
 
 export function formatErrors(errors: ManifestError[], path = "manifest"): string {
-  return errors.map((e) => `${path}: ${e.process ? `process "${e.process}", ` : ""}${e.key}: ${e.message}`).join("\n");
+  return errors.map((e) => e.line !== undefined
+    ? `${path}:${e.line}:${e.column}: ${e.message}`
+    : `${path}: ${e.process ? `process "${e.process}", ` : ""}${e.key}: ${e.message}`).join("\n");
 }
 
 /** Removes whole-line `//` comments so a manifest can explain itself; the rest is strict JSON. */
@@ -154,14 +160,11 @@ export function loadManifest(path: string, opts: { checkFiles?: boolean } = {}):
   try {
     raw = JSON.parse(stripped);
   } catch (err) {
-    const msg = (err as Error).message;
-    const pos = /position (\d+)/.exec(msg);
-    let where = "";
-    if (pos) {
-      const before = stripped.slice(0, Number(pos[1]));
-      where = ` at line ${before.split("\n").length}, column ${before.length - before.lastIndexOf("\n")}`;
-    }
-    return { ok: false, errors: [{ process: null, key: "(syntax)", message: `not valid JSON${where}: ${msg}` }] };
+    // V8's message names a position only for some errors and never the fix: find both ourselves (the
+    // stripped comment lines are empty lines, so lines and columns are the file's own)
+    const at = findJsonSyntaxError(stripped);
+    if (!at) return { ok: false, errors: [{ process: null, key: "(syntax)", message: `not valid JSON: ${(err as Error).message}` }] };
+    return { ok: false, errors: [{ process: null, key: "(syntax)", message: `not valid JSON: ${at.problem}`, line: at.line, column: at.column }] };
   }
   return validateManifest(raw, { path: abs, checkFiles: opts.checkFiles ?? true });
 }
