@@ -106,7 +106,9 @@ export function strykerOptions(area: string, concurrency: number, force = false)
   const out = join("reports", "mutation");
   return {
     testRunner: "command",
-    commandRunner: { command: `node_modules/deno/deno run -A --quiet --no-lock tools/test-runner.ts --jobs 1 --bail ${a.tests.join(" ")}` },
+    // Stryker makes its sandbox folder 0700: under root the kernel runs each process as its own uid, which
+    // must reach the tree like the real one (else every kernel-starting suite waits for its health timeouts)
+    commandRunner: { command: `chmod 755 . && node_modules/deno/deno run -A --quiet --no-lock tools/test-runner.ts --jobs 1 --bail ${a.tests.join(" ")}` },
     mutate: a.mutate,
     coverageAnalysis: "off", // the command runner cannot report per-test coverage
     concurrency,
