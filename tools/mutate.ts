@@ -68,8 +68,16 @@ export const AREAS: Record<string, Area> = {
   },
   identity: {
     why: "the node identity and its attenuated signers (chain, rmb): what they sign, and that the secret stays inside",
-    mutate: ["capabilities/identity/identity.ts"],
-    tests: ["capabilities/identity/identity.test.ts", "capabilities/identity/signers.test.ts"],
+    // seed.ts: the seed file formats (Zero-OS 1.0.0, 1.1.0 mnemonic, legacy raw); rmb-signer.ts: what the
+    // rmb purpose signs (envelopes, bounded JWT claims, the e2e secret)
+    mutate: ["capabilities/identity/identity.ts", "capabilities/identity/seed.ts", "capabilities/rmb/rmb-signer.ts"],
+    tests: ["capabilities/identity/signers.test.ts", "capabilities/identity/identity.test.ts", "capabilities/identity/chain-policy.test.ts"],
+  },
+  chain: {
+    why: "what the chain signer agrees to sign (the payload decoded with TFChain's metadata, the allow-list, batches) and the chain driver's submitter",
+    mutate: ["capabilities/identity/chain-policy.ts", "capabilities/identity/allow-list.ts", "capabilities/chain/submitter.ts"],
+    // chain-policy.test decodes real payloads (4 s); chain.test submits to the dev chain (≈ 30 s a run here)
+    tests: ["capabilities/identity/chain-policy.test.ts", "capabilities/chain/chain.test.ts"],
   },
   rmb: {
     why: "RMB envelope signatures (the challenge) and the relay JWT checks",
@@ -98,7 +106,7 @@ export const AREAS: Record<string, Area> = {
 /** Names for several areas at once: the "kernel" (membrane, sandbox, manifest, session) and "drivers". */
 export const GROUPS: Record<string, string[]> = {
   kernel: ["manifest", "membrane", "sandbox", "session"],
-  drivers: ["identity", "rmb"],
+  drivers: ["identity", "chain", "rmb"],
 };
 
 export function strykerOptions(area: string, concurrency: number, force = false): PartialStrykerOptions {
