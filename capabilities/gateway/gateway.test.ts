@@ -14,8 +14,9 @@ import { Gateway$Client } from "../schema/gen/gateway.ts";
 import { tempDir } from "../../tools/test-tmp.ts";
 import { BACKEND2_IP, BACKEND_IP, GatewayLab, gatewayManifest } from "./test/lab.ts";
 import { issueLeaf, makeRoot } from "./x509.ts";
+import { rootOnly } from "../../tools/test-env.ts";
 
-const root = process.getuid?.() === 0;
+const root = rootOnly("the gateway driver under a root kernel (namespaces)");
 
 const alive = (pid: number) => {
   try {
