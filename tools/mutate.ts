@@ -86,6 +86,13 @@ export const AREAS: Record<string, Area> = {
     // it (wire.test.ts compares live, 25 s a run: too slow to run per mutant here)
     tests: ["capabilities/rmb/jwt-challenge.test.ts"],
   },
+  kv: {
+    why: "the kv driver's grant: exactly one namespace, read-only when granted so, restrictions checked fail-closed",
+    // the driver's storage (store.ts) is in `stores`; main.ts only starts the process (kernel-hosted drivers
+    // cannot be mutated through the kernel, so the grant rules live in grant.ts)
+    mutate: ["capabilities/kv/grant.ts"],
+    tests: ["capabilities/kv/grant.test.ts"],
+  },
   deployment: {
     why: "what the node accepts: signature verification and the challenge hash of a deployment",
     // deployment.ts: only the challenge/hash path (writeWorkload .. challengeHash); decoding is fuzzed elsewhere
