@@ -74,10 +74,16 @@ export const AREAS: Record<string, Area> = {
     tests: ["capabilities/identity/signers.test.ts", "capabilities/identity/identity.test.ts", "capabilities/identity/chain-policy.test.ts"],
   },
   chain: {
-    why: "what the chain signer agrees to sign (the payload decoded with TFChain's metadata, the allow-list, batches) and the chain driver's submitter",
-    mutate: ["capabilities/identity/chain-policy.ts", "capabilities/identity/allow-list.ts", "capabilities/chain/submitter.ts"],
-    // chain-policy.test decodes real payloads (4 s); chain.test submits to the dev chain (≈ 30 s a run here)
-    tests: ["capabilities/identity/chain-policy.test.ts", "capabilities/chain/chain.test.ts"],
+    why: "what the chain signer agrees to sign: the payload decoded with TFChain's metadata, the allow-list, batches",
+    mutate: ["capabilities/identity/chain-policy.ts", "capabilities/identity/allow-list.ts"],
+    // chain-policy.test decodes real payloads built with the chain's metadata (4 s a run)
+    tests: ["capabilities/identity/chain-policy.test.ts"],
+  },
+  submitter: {
+    why: "the chain driver's submitter: the signature it attaches (MultiSignature tag, hashing over 256 bytes), nonces, inclusion, dispatch errors",
+    mutate: ["capabilities/chain/submitter.ts"],
+    // chain.test submits to the dev chain (≈ 30 s a run here, more under load)
+    tests: ["capabilities/chain/chain.test.ts"],
   },
   rmb: {
     why: "RMB envelope signatures (the challenge) and the relay JWT checks",
@@ -113,7 +119,7 @@ export const AREAS: Record<string, Area> = {
 /** Names for several areas at once: the "kernel" (membrane, sandbox, manifest, session) and "drivers". */
 export const GROUPS: Record<string, string[]> = {
   kernel: ["manifest", "membrane", "sandbox", "session"],
-  drivers: ["identity", "chain", "rmb"],
+  drivers: ["identity", "chain", "submitter", "rmb", "kv"],
 };
 
 export function strykerOptions(area: string, concurrency: number, force = false): PartialStrykerOptions {
