@@ -20,7 +20,9 @@ test("a rewritten command line (-A inserted) is caught from /proc: killed, faile
     version: 1, root: repoRoot,
     processes: {
       log: { kind: "driver", entry: "capabilities/log/main.ts", exposes: { log: { interface: "Log" } } },
-      probe: { kind: "module", entry: "kernel/test/fixtures/session-probe/main.ts", args: ["log"], grants: { log: { from: "log", cap: "log" } }, restart: { backoffMs: 10 } },
+      // asks its Session at once, before the kernel's first health call is answered: the ask waits for the
+      // /proc check. "memory" is served by the kernel itself, so without the wait it would be granted at once.
+      probe: { kind: "module", entry: "kernel/test/fixtures/session-probe/main.ts", args: ["memory", "log"], grants: { log: { from: "log", cap: "log" }, memory: { from: "kernel", cap: "memory" } }, restart: { backoffMs: 10 } },
     },
   }, { path: join(tmp, "m.json") });
   if (!r.ok) throw new Error(JSON.stringify(r.errors));
