@@ -5,7 +5,7 @@
 // tests only mutants whose code or tests changed. Reports: reports/mutation/<area>.json and .html.
 // Runs on Deno like the rest of the tools (Stryker 10 wants Node >= 22; Deno provides that API).
 //
-// usage: npm run mutate [-- --concurrency N] [--force] [area ...]   (no area: all of them, one after the other)
+// usage: npm run mutate [-- --concurrency N] [--force] [--only FILE-PART ...] [area ...]   (no area: all of them, one after the other)
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -122,15 +122,18 @@ export const GROUPS: Record<string, string[]> = {
   drivers: ["identity", "chain", "submitter", "rmb", "kv"],
 };
 
-export function strykerOptions(area: string, concurrency: number, force = false): PartialStrykerOptions {
+export function strykerOptions(area: string, concurrency: number, force = false, only: string[] = []): PartialStrykerOptions {
   const a = AREAS[area];
+  // --only: a part of an area (e.g. the one file that changed since the last run); an error when it matches nothing
+  const mutate = only.length ? a.mutate.filter((m) => only.some((o) => m.includes(o))) : a.mutate;
+  if (!mutate.length) throw new Error(`mutate: --only ${only.join(", ")} matches none of ${area}'s files (${a.mutate.join(", ")})`);
   const out = join("reports", "mutation");
   return {
     testRunner: "command",
     // Stryker makes its sandbox folder 0700: under root the kernel runs each process as its own uid, which
     // must reach the tree like the real one (else every kernel-starting suite waits for its health timeouts)
     commandRunner: { command: `chmod 755 . && node_modules/deno/deno run -A --quiet --no-lock tools/test-runner.ts --jobs 1 --bail ${a.tests.join(" ")}` },
-    mutate: a.mutate,
+    mutate,
     coverageAnalysis: "off", // the command runner cannot report per-test coverage
     concurrency,
     incremental: true,
@@ -152,9 +155,9 @@ export function strykerOptions(area: string, concurrency: number, force = false)
 }
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({ options: { concurrency: { type: "string" }, force: { type: "boolean" }, help: { type: "boolean" } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ options: { concurrency: { type: "string" }, force: { type: "boolean" }, only: { type: "string", multiple: true }, help: { type: "boolean" } }, allowPositionals: true });
   if (values.help) {
-    console.log(`usage: npm run mutate [-- --concurrency N] [--force] [area ...]\nareas:\n${Object.entries(AREAS).map(([k, a]) => `  ${k.padEnd(11)} ${a.why}`).join("\n")}\n` +
+    console.log(`usage: npm run mutate [-- --concurrency N] [--force] [--only FILE-PART ...] [area ...]\nareas:\n${Object.entries(AREAS).map(([k, a]) => `  ${k.padEnd(11)} ${a.why}`).join("\n")}\n` +
       `groups:\n${Object.entries(GROUPS).map(([k, g]) => `  ${k.padEnd(11)} ${g.join(", ")}`).join("\n")}`);
     return 0;
   }
@@ -174,7 +177,14 @@ async function main(): Promise<number> {
   const summary: string[] = [];
   for (const area of areas) {
     const t0 = Date.now();
-    const results = await new Stryker(strykerOptions(area, concurrency, Boolean(values.force))).runMutationTest();
+    let options: PartialStrykerOptions;
+    try {
+      options = strykerOptions(area, concurrency, Boolean(values.force), values.only ?? []);
+    } catch (err) {
+      console.error((err as Error).message);
+      return 2;
+    }
+    const results = await new Stryker(options).runMutationTest();
     const count = (s: string) => results.filter((r) => r.status === s).length;
     const killed = count("Killed") + count("Timeout");
     const survived = count("Survived");
