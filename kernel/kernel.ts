@@ -593,6 +593,32 @@ export class Kernel {
     return this.acquire(p, g);
   }
 
+  /**
+   * A reference the kernel itself holds (grantee "kernel") on `from`'s `cap`, narrowed by `restrictions`:
+   * its live upgrade agent's flist grant (kernel/upgrade/fetch.ts), so the kernel never fetches nor decodes
+   * anything itself. Through a membrane like any grant, revoked when the provider ends; the caller closes it.
+   */
+  async kernelGrant(from: string, cap: string, restrictions: Record<string, unknown>): Promise<$.Client> {
+    const provider = this.procs.get(from);
+    const iface = provider?.spec.exposes[cap]?.interface;
+    if (!provider || !iface) throw new Error(`denied: no process "${from}" exposing "${cap}" in the running manifest`);
+    if (provider.state !== "ready" || !provider.control) throw disconnectedError(`"${from}" (provider of the kernel's ${cap}) is ${provider.state}`);
+    const res = await provider.control.provide((q) => {
+      q.name = cap;
+      q.restrictions = JSON.stringify(restrictions);
+      q.grantee = KERNEL_PROVIDER;
+    }).promise();
+    const revoker = new Revoker();
+    provider.served.add({ revoker, grantee: KERNEL_PROVIDER, grant: cap });
+    const key = `${KERNEL_PROVIDER}.${from}.${cap}`;
+    if (!this.counters.has(key)) this.counters.set(key, { calls: 0, errors: 0, inflight: 0, overloaded: 0 });
+    this.emit("granted", { process: KERNEL_PROVIDER, grant: cap, provider: from, cap, restrictions });
+    return new MembraneClient(getCap(res.cap), {
+      label: `the kernel's ${cap} (${from}.${cap})`, revoker, counters: this.counters.get(key)!,
+      interfaceId: interfaceId(iface), interfaceName: iface, ownsInner: true,
+    });
+  }
+
   private acquire(p: Proc, grant: Grant): Promise<MembraneClient> {
     const held = p.held.get(grant.name);
     if (held && !held.revoker.revoked) {

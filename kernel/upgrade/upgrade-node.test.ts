@@ -203,7 +203,9 @@ t("a harmless release: every process replaced one by one, the deployment keeps i
   const done = await outcome(since);
   assert.is(done.event, "upgrade-done", JSON.stringify(done));
   assert.is(done.version, V1);
-  assert.is(done.hash, pushed[V1].hash, "the node pinned the sha256 of the flist the hub serves");
+  assert.is(done.hash, pushed[V1].hash, "the node pinned the release's tree digest (what push printed)");
+  const fetched = events.slice(since).find((e) => e.event === "granted" && e.process === "kernel");
+  assert.equal([fetched?.provider, fetched?.restrictions], ["flist", { hubs: [new URL(hub.url).host] }], "the flist driver fetched it, for the kernel, from the hub only");
   const replaced = events.slice(since).filter((e) => e.event === "upgrade-replaced").map((e) => e.process);
   assert.equal(replaced, node.kernel.manifest.waves.flat(), "replaced one by one, in start order (dependencies first)");
   for (const [name, pid] of Object.entries(before)) assert.not.equal(node.kernel.pid(name), pid, `${name} runs a new process`);
