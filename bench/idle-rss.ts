@@ -4,9 +4,9 @@
 // against its manifest memoryMb budget, next to one bare Deno process that only waits (the floor per process).
 // In one run, one node after the other on the same grid, each variant of manifests/node.json:
 //   "every process at boot" (the manifest with every `start` removed: the node before on-demand start),
-//   "as the manifest says" (on-demand processes idle until used), and with --v8 FLAGS the latter with those
-//   V8 flags for every process (the manifest's top-level v8Flags).
-//   node_modules/deno/deno run -A bench/idle-rss.ts [--idle 60] [--v8 "--max-semi-space-size=1"]
+//   "as the manifest says" (on-demand processes idle until used), and for each --v8=FLAGS (repeatable) the latter
+//   with those V8 flags for every process (the manifest's top-level v8Flags).
+//   node_modules/deno/deno run -A bench/idle-rss.ts [--idle 60] [--v8="--max-semi-space-size=1" ...]
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os, { tmpdir } from "node:os";
@@ -21,10 +21,10 @@ import { machineLine, writeSection } from "./lib/report.ts";
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
-  options: { idle: { type: "string", default: "60" }, v8: { type: "string" } },
+  options: { idle: { type: "string", default: "60" }, v8: { type: "string", multiple: true } },
 });
 const idleS = Math.max(5, Number(values.idle) || 60);
-const v8 = values.v8 ? values.v8.split(/[\s,]+/).filter(Boolean) : [];
+const v8Sets = (values.v8 ?? []).map((v) => v.split(/[\s,]+/).filter(Boolean)).filter((v) => v.length);
 const work = mkdtempSync(join(tmpdir(), "zt-footprint-idle-rss-"));
 const load0 = os.loadavg()[0].toFixed(1);
 
@@ -45,9 +45,9 @@ const variants: Variant[] = [
   { name: "every process at boot", manifest: variantManifest("eager", (m) => Object.values(m.processes).forEach((p) => delete p.start)), rows: [], overBudget: [], idle: [] },
   { name: "on-demand (the manifest)", manifest: variantManifest("on-demand", () => {}), rows: [], overBudget: [], idle: [] },
 ];
-if (v8.length) {
-  variants.push({ name: `on-demand + ${v8.join(" ")}`, manifest: variantManifest("v8", (m) => (m.v8Flags = v8)), rows: [], overBudget: [], idle: [] });
-}
+v8Sets.forEach((v8, i) => {
+  variants.push({ name: `on-demand + ${v8.join(" ")}`, manifest: variantManifest(`v8-${i}`, (m) => (m.v8Flags = v8)), rows: [], overBudget: [], idle: [] });
+});
 
 const grid = await startGrid();
 const bare = spawn(denoBinary(), ["eval", "setInterval(() => {}, 1 << 30)"], { stdio: "ignore" });
@@ -95,7 +95,7 @@ const base = variants[0];
 const md = `
 ## Idle memory of the node (\`bench/idle-rss.ts\`)
 
-Reproduce: \`node_modules/deno/deno run -A bench/idle-rss.ts --idle ${idleS}${v8.length ? ` --v8 "${v8.join(" ")}"` : ""}\` (as root: every process under its own uid).
+Reproduce: \`node_modules/deno/deno run -A bench/idle-rss.ts --idle ${idleS}${v8Sets.map((v8) => ` --v8="${v8.join(" ")}"`).join("")}\` (as root: every process under its own uid).
 Machine: ${machineLine()}; load average (1 min) ${load0} → ${os.loadavg()[0].toFixed(1)} (**shared with other engineers**; memory
 barely depends on it). The dev grid on loopback; in the same run, one node after the other on that grid, each
 registered on the dev chain and then idle ${idleS} s: ${variants.map((v) => `**${v.name}**`).join(", ")}. As the kernel measures
