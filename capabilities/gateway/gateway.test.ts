@@ -39,6 +39,8 @@ test("under the kernel: own uid, exact capabilities, terminate + passthrough on 
   let h = await startKernel({ manifest, stateDir: state, vars, bootTimeoutMs: 30_000, onEvent });
   try {
     assert.equal(h.notReady, [], log.join("\n"));
+    // the node starts the gateway on demand: the first use of a grant to it starts it
+    const gw = new Gateway$Client(await h.kernel.grantFor("probe", "gateway"));
     let pid = h.kernel.pid("gateway")!;
     const st = Object.fromEntries(readFileSync(`/proc/${pid}/status`, "utf8").split("\n").map((l) => [l.split(":")[0], (l.split(":")[1] ?? "").trim()]));
     const mask = capabilityMask(["CAP_NET_BIND_SERVICE", "CAP_SYS_ADMIN"]);
@@ -57,7 +59,6 @@ test("under the kernel: own uid, exact capabilities, terminate + passthrough on 
       tls: [{ listen: `${BACKEND2_IP}:8443`, cert: leaf.certPem, key: leaf.keyPem, name: "pass.gw.test" }],
     });
 
-    const gw = new Gateway$Client(await h.kernel.grantFor("probe", "gateway"));
     const info = JSON.parse((await gw.info().promise()).json);
     assert.is(info.listen, "0.0.0.0:443");
     assert.match(info.ca, /BEGIN CERTIFICATE/);

@@ -240,6 +240,8 @@ export class Upgrader {
       await sleep(250);
       const states = k.states();
       for (const n of order) {
+        // an on-demand process nobody used stays idle through an upgrade: its first use starts the new release
+        if (states[n] === "idle" && pids.get(n) === undefined) continue;
         if (states[n] !== "ready" || k.pid(n) !== pids.get(n)) {
           return { process: n, reason: `${n} fell over within ${this.#o.settleMs ?? 5000} ms of the upgrade (${states[n]})` };
         }
