@@ -89,6 +89,7 @@ function check(g: Grant, o: Op, i: number): void {
     case "wg.set":
     case "wg.get":
     case "wg.down":
+    case "wg.alive":
       checkLink(g, ns(o, "ns", i), ifname(o, "name", i), w);
       return;
     default:
@@ -171,6 +172,7 @@ async function run1(ops: NetOps, g: Grant, o: Op, i: number): Promise<unknown> {
       return await ops.wgUp({ listenNs: ns(o, "listenNs", i), into: ns(o, "into", i), name: s(o, "name", i), address: o.address as string | undefined, config: wgConfig(o, i) });
     case "wg.set": return await ops.wgSet(wgIn(ops, o, i), wgConfig(o, i));
     case "wg.get": return await ops.wgGet(wgIn(ops, o, i));
+    case "wg.alive": return ops.wgAlive(n, s(o, "name", i));
     case "wg.down":
       // already gone (namespace removed, or never built): nothing to stop in the caller's namespace
       if (!ops.nsExists(n) && n !== "" || ops.index(n, s(o, "name", i)) === null) return null;

@@ -418,6 +418,21 @@ export class NetOps {
     return started;
   }
 
+  /**
+   * Whether device `name` in `ns` has a live wireguard-go behind it: its link is there and the process is
+   * running — our child not exited, or (one a previous instance of this driver started) its UAPI socket
+   * answers. A start under way counts as alive. Callers (the network module's watch) rebuild what is not.
+   */
+  wgAlive(ns: string, name: string): boolean {
+    if (this.#starting.has(name)) return true;
+    if (!this.nsExists(ns) && ns !== "") return false;
+    if (this.index(ns, name) === null) return false;
+    const mine = this.#wg.get(name);
+    if (mine) return mine.child.exitCode === null && mine.child.signalCode === null;
+    const sock = this.wgSocket(name);
+    return existsSync(sock) && this.#wgAnswers(sock);
+  }
+
   /** Whether a wireguard-go answers a UAPI get on `sock` (refused or silent: none runs behind the file). */
   #wgAnswers(sock: string): boolean {
     try {

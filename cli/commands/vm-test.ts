@@ -6,7 +6,7 @@ import { UserError } from "../lib/errors.ts";
 
 const DEFAULT_NAMES = ["no-shell", "direct-disk", "no-disk", "ipxe-http"] as const;
 /** Every scenario; the ones not in DEFAULT_NAMES run with --all or --scenario only (too slow for CI). */
-const NAMES = [...DEFAULT_NAMES, "upgrade"] as const;
+const NAMES = [...DEFAULT_NAMES, "upgrade", "power-cut"] as const;
 
 const HELP = `zos vm-test — boot the node image in QEMU and check what it does
 
@@ -22,6 +22,8 @@ scenarios (all by default):
   ipxe-http     network boot through QEMU's iPXE ROM from an HTTP boot server on loopback
   upgrade       (--all or --scenario upgrade only) live upgrade from the host's hub: the farmer's signed call installs a
                 release built from this tree, a bad one rolls back by itself, a reboot boots the upgraded release
+  power-cut     (--all or --scenario power-cut only) QEMU killed -9 right after the node accepted a deployment; a new
+                QEMU on the same disks: same identity, pools, NR, every deployment ok, workload logs intact
 
   --nodes N     instead of the scenarios: a farm of N nodes booted over iPXE from the dev grid's boot server,
                 each with its own disks, on one bridge in a private zt- network namespace (root): all register in
@@ -82,6 +84,8 @@ export const command: Command = {
             ? sc.noShell(outDir)
             : name === "upgrade"
             ? await (await import("../../vm-tests/upgrade.ts")).upgradeScenario(ctx)
+            : name === "power-cut"
+            ? await (await import("../../vm-tests/power-cut.ts")).powerCutScenario(ctx)
             : await ({ "direct-disk": sc.directBootWithDisk, "no-disk": sc.noDisk, "ipxe-http": sc.ipxeHttp } as const)[name as "no-disk"](ctx);
           results.push(r);
           if (!p.json) {
