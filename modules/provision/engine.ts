@@ -102,6 +102,8 @@ export class Engine {
   private wake: (() => void) | null = null;
   /** record key → the pending retry of its failed deletes */
   private readonly retries = new Map<string, ReturnType<typeof setTimeout>>();
+  /** workload ids with a decommission job queued (decommission() queues one at a time) */
+  private readonly decommissioning = new Set<string>();
 
   private constructor(o: EngineOptions) {
     this.o = o;
@@ -265,6 +267,30 @@ export class Engine {
     return this.enqueue("resume", twin, contract);
   }
 
+  /**
+   * Zero-OS's DecommissionCached: a workload that died on its own (a VM its hypervisor marked failed after
+   * crashing 4 times in 2 minutes) is taken down and its result becomes `error` with `reason`. Queued like
+   * every other change, so it is durable and never races a job on the same deployment. Returns false (and
+   * queues nothing) when no such workload is up: unknown, already deleted or in error, or already queued.
+   */
+  async decommission(workloadId: string, reason: string): Promise<boolean> {
+    const m = /^(\d+)-(\d+)-(.+)$/.exec(workloadId);
+    if (!m) return false;
+    const [twin, contract, name] = [Number(m[1]), BigInt(m[2]), m[3]];
+    const wl = this.records.get(depKey(twin, contract))?.deployment.workloads.find((w) => w.name === name);
+    if (!wl || wl.result.state === "deleted" || wl.result.state === "error" || this.decommissioning.has(workloadId)) return false;
+    this.decommissioning.add(workloadId);
+    const ops = this.enqueueOps({ op: "decommission", twin, contract: String(contract), name, reason }, []);
+    try {
+      await this.o.store.commit(ops);
+    } catch (e) {
+      this.decommissioning.delete(workloadId);
+      throw e;
+    }
+    this.afterEnqueue(ops);
+    return true;
+  }
+
   /** First start after a reboot: re-provision all active deployments without chain validation. */
   async replayAll(): Promise<void> {
     for (const r of this.records.values()) await this.enqueue("replay", r.deployment.twin_id, r.deployment.contract_id);
@@ -408,6 +434,24 @@ export class Engine {
       case "pause":
       case "resume":
         return this.pauseResume(key, rec, job);
+      case "decommission":
+        return this.decommissionOne(key, rec, job);
+    }
+  }
+
+  /** Takes one workload down (its manager frees what it held) and stores `error` with the reason. */
+  private async decommissionOne(key: string, rec: DeploymentRecord, job: Job): Promise<void> {
+    const wl = rec.deployment.workloads.find((w) => w.name === job.name);
+    try {
+      if (!wl || rec.applied[wl.name] === job.id || wl.result.state === "deleted" || wl.result.state === "error") return;
+      try {
+        await this.o.managers.get(wl.type)?.deprovision(this.ctx(rec, wl, false, false), wl);
+      } catch (e) {
+        this.o.onError?.(e);
+      }
+      await this.setResult(key, rec, wl, job.id, { state: "error", message: job.reason ?? "decommissioned" });
+    } finally {
+      this.decommissioning.delete(workloadId(job.twin, BigInt(job.contract), job.name ?? ""));
     }
   }
 

@@ -29,15 +29,17 @@ export interface DeploymentRecord {
   deleting?: Record<string, string>;
 }
 
-export type JobOp = "provision" | "update" | "deprovision" | "replay" | "pause" | "resume";
+export type JobOp = "provision" | "update" | "deprovision" | "replay" | "pause" | "resume" | "decommission";
 
 export interface Job {
   id: number;
   op: JobOp;
   twin: number;
   contract: string;
-  /** deprovision: why (becomes the workloads' message). */
+  /** deprovision, decommission: why (becomes the workloads' message). */
   reason?: string;
+  /** decommission: the one workload it takes down. */
+  name?: string;
   /** update: the new deployment JSON and the planned operations by workload name. */
   next?: string;
   ops?: { op: "add" | "update" | "remove"; name: string }[];
