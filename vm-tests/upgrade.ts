@@ -31,6 +31,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Status = { version: string; upgrading: boolean; last: { result: string; version?: string; reason?: string; process?: string } | null };
 
+/** Retries `f` every 2 s until it resolves; after `ms` fails with its last error (what the node said). */
+async function eventually(what: string, ms: number, f: () => Promise<void>): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      return await f();
+    } catch (e) {
+      if (Date.now() > end) throw new Error(`${what}: ${(e as Error).message} (still after ${ms / 1000} s)`);
+    }
+    await sleep(2000);
+  }
+}
+
 /** A TCP port free on the host's loopback now (QEMU's forward binds it). */
 function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -158,10 +171,11 @@ export async function upgradeScenario(ctx: ScenarioContext): Promise<ScenarioRes
     let user: import("./lib/workloads.ts").NodeUser | null = null;
     const wl = await import("./lib/workloads.ts");
     /** The user's deployment: every workload ok, as zos.deployment.get reports it. */
-    const deploymentOk = async (when: string): Promise<void> => {
-      const states = await wl.workloadStates(user!, contract);
-      if (!Object.values(states).length || !Object.values(states).every((s) => s === "ok")) throw new Error(`${when}: the 0-db deployment (contract ${contract}) is ${JSON.stringify(states)}`);
-    };
+    const deploymentOk = (when: string): Promise<void> =>
+      eventually(when, timeout, async () => {
+        const states = await wl.workloadStates(user!, contract);
+        if (!Object.values(states).length || !Object.values(states).every((s) => s === "ok")) throw new Error(`the 0-db deployment (contract ${contract}) is ${JSON.stringify(states)}`);
+      });
     let farmer: (cmd: string, payload?: unknown) => Promise<unknown> = () => Promise.reject(new Error("no farmer client"));
     const until = async (what: string, ok: (s: Status) => boolean, ms: number): Promise<Status> => {
       const end = Date.now() + ms;
@@ -209,7 +223,7 @@ export async function upgradeScenario(ctx: ScenarioContext): Promise<ScenarioRes
       const zd = workloadViews(zr.deployment).find((w) => w.type === "zdb")!.data as { Namespace: string; Port: number };
       const password = (JSON.parse(readFileSync(join(repoRoot, "examples", "zdb.json"), "utf8")).workloads[0].data as { password: string }).password;
       zdb = { ns: zd.Namespace, password, hostPort: zdbHostPort, key: "kept", value: `release-a-${randomBytes(4).toString("hex")}` };
-      await zdbSet(zdb);
+      await eventually("storing the key", 60_000, () => zdbSet(zdb!));
       await zdbHolds(zdb, "before the upgrade", 30_000);
       r.milestones.deployed = since();
       r.notes.push(`deployment: 0-db namespace ${zd.Namespace} (contract ${contract}) ok, key "kept" stored through the node's ${ZDB_PORT}`);
