@@ -105,7 +105,7 @@ t("grid.machines.deploy (Network + DiskPrimitive + VMPrimitive) ends ok; the gue
   if (!dev) return;
   const r = await runNode([example, "--endpoints", join(dir, "endpoints.json"), "--name", "ztgcvm", "--json"]);
   vm = last(r.stdout);
-  assert.is(r.status, 0, `${vm.error ?? ""}\n${r.stderr.slice(-1500)}`);
+  assert.is(r.status, 0, `${vm.error ?? ""} (node features ${JSON.stringify(vm.features)})\n${r.stderr.slice(-1500)}`);
   assert.is(vm.state, "ok", vm.message);
   assert.match(vm.ip, /^10\.249\.\d+\.\d+$/);
   const pin = join(dir, "node", "netlink", "ns", `n-${networkId(vm.twin_id, vm.network)}`);
