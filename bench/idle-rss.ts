@@ -128,7 +128,7 @@ ${names.map((n) => `| ${n} | ${first.find((r) => r.process === n)?.budgetMb ?? "
 RSS counts the pages of the Deno binary every process maps once per process; PSS divides each shared page among
 the processes that map it, so Σ PSS is the node's honest footprint (what the machine would get back if the node
 stopped) and Σ USS what its processes hold alone. A process started on demand costs its share again once used
-(a zdb, gateway or VM deployment starts its driver).
+(a gateway or VM deployment starts its driver).
 `;
 writeSection("idle-rss", md);
 console.log(md);
