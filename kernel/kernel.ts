@@ -681,7 +681,7 @@ export class Kernel {
     const iface = provider?.spec.exposes[cap]?.interface;
     if (!provider || !iface) throw new Error(`denied: no process "${from}" exposing "${cap}" in the running manifest`);
     if (provider.state === "idle" || provider.demand) {
-      // an on-demand provider (the upgrade agent's flist driver) starts at this first use, as for any grantee
+      // The kernel's own use starts an on-demand provider like any holder's first use does.
       try {
         await this.startOnDemand(provider, KERNEL_PROVIDER, cap);
       } catch (err) {
