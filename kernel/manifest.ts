@@ -8,6 +8,15 @@ import { findJsonSyntaxError } from "./json-syntax.ts";
 
 export type ProcessKind = "driver" | "module";
 
+/**
+ * When a process starts: "boot" (default) with the kernel, in dependency order, and READY waits for it;
+ * "on-demand" when a holder first uses a grant to it (Session.get): the kernel spawns it then, under the same
+ * plan and /proc verification, and holds that call until its first ready health answer (as Fuchsia starts a
+ * component on first connection). Nothing waits for an on-demand process at boot.
+ */
+export type StartPolicy = "boot" | "on-demand";
+export const START_POLICIES: readonly StartPolicy[] = ["boot", "on-demand"];
+
 export const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys"] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 export type Sandbox = Record<Permission, string[]>;
@@ -52,6 +61,8 @@ export interface ProcessSpec {
   memoryMb: number | null;
   /** V8 flags (from V8_FLAGS_ALLOWED): the manifest's top-level `v8Flags`, then the process's own. */
   v8Flags: string[];
+  /** "boot" (default) or "on-demand": started at the first use of a grant to it (see StartPolicy). */
+  start: StartPolicy;
 }
 
 export interface LinuxGrant {
@@ -97,7 +108,7 @@ const NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const TOP_KEYS = new Set(["version", "root", "uidBase", "processes", "v8Flags", "description", "$comment"]);
 const PROC_KEYS = new Set([
   "kind", "entry", "args", "sandbox", "linux", "user", "exposes", "grants", "depends", "restart", "healthTimeoutMs",
-  "memoryMb", "v8Flags", "description", "$comment",
+  "memoryMb", "v8Flags", "start", "description", "$comment",
 ]);
 
 /**
@@ -194,7 +205,7 @@ export function validateManifest(raw: unknown, opts: { path: string; checkFiles?
     err(null, "processes", "must be an object with at least one process");
     return { ok: false, errors };
   }
-  const procs: ProcessSpec[] = [];
+  const procs: (ProcessSpec & { explicitDepends: string[] })[] = [];
   const rawProcs = raw.processes;
   const commonV8 = validateV8Flags(raw.v8Flags, "v8Flags", (k, m) => err(null, k, m));
   for (const [name, p] of Object.entries(rawProcs)) {
@@ -225,11 +236,21 @@ export function validateManifest(raw: unknown, opts: { path: string; checkFiles?
       if (!(d in rawProcs)) err(p.name, "depends", `no process named "${d}"`);
       else if (d === p.name) err(p.name, "depends", "a process cannot depend on itself");
     }
+    // Grants to an on-demand process start it on first use; an explicit depends would wait at boot for a
+    // process that boot never starts.
+    for (const d of p.explicitDepends) {
+      if (byName.get(d)?.start === "on-demand" && p.start === "boot") {
+        err(p.name, "depends", `"${d}" starts on demand (its first use starts it), so nothing waits for it at boot; drop it from depends (a grant to it is enough) or remove "start": "on-demand" from "${d}"`);
+      }
+    }
   }
   const cycle = findCycle(procs);
   if (cycle) err(cycle[0], "depends", `dependency cycle: ${cycle.join(" → ")} (grants and depends both order start-up)`);
   if (errors.length) return { ok: false, errors };
-  return { ok: true, manifest: { path: opts.path, root, version: 1, uidBase, processes: procs, waves: startWaves(procs) } };
+  return {
+    ok: true,
+    manifest: { path: opts.path, root, version: 1, uidBase, processes: procs.map(({ explicitDepends: _, ...spec }) => spec), waves: startWaves(procs) },
+  };
 }
 
 function validateProcess(
@@ -238,7 +259,7 @@ function validateProcess(
   root: string,
   checkFiles: boolean,
   err: (process: string | null, key: string, message: string) => void,
-): ProcessSpec | null {
+): (ProcessSpec & { explicitDepends: string[] }) | null {
   const e = (key: string, msg: string) => err(name, key, msg);
   if (!NAME.test(name)) e("(name)", "process names are 1-32 of a-z, 0-9 and -, starting with a letter");
   if (!isObject(p)) {
@@ -343,6 +364,15 @@ function validateProcess(
     } else memoryMb = p.memoryMb as number;
   }
   const v8Flags = validateV8Flags(p.v8Flags, "v8Flags", e);
+  let start: StartPolicy = "boot";
+  if (p.start !== undefined) {
+    if (!(START_POLICIES as readonly unknown[]).includes(p.start)) {
+      e("start", `must be "boot" (start with the kernel, the default) or "on-demand" (start at the first use of a grant to it); got ${JSON.stringify(p.start)}`);
+    } else start = p.start as StartPolicy;
+  }
+  if (start === "on-demand" && Object.keys(exposes).length === 0) {
+    e("start", "an on-demand process starts at the first use of a grant to it, and this one exposes nothing, so nothing could ever start it; expose a capability or start it at boot");
+  }
   // Returned even when this process has errors, so cross-process checks (grants, cycles) still run.
   return {
     name,
@@ -359,6 +389,8 @@ function validateProcess(
     healthTimeoutMs,
     memoryMb,
     v8Flags,
+    start,
+    explicitDepends: explicit,
   };
 }
 

@@ -15,6 +15,8 @@ export interface VmFiles {
   pidfile: string;
   console: string;
   seed?: string;
+  /** the fds QEMU inherits, attached to the VM's taps in nic order (the driver opens them: sys.ts) */
+  tapFds?: number[];
 }
 
 export function vmFiles(dir: string): VmFiles {
@@ -47,7 +49,8 @@ export function qemuArgs(spec: VmSpec, files: VmFiles, accel: Accel): string[] {
     a.push("-append", spec.cmdline ?? "console=ttyS0 panic=-1");
   }
   spec.nics.forEach((n, i) => {
-    a.push("-netdev", `tap,id=net${i},ifname=${n.tap},script=no,downscript=no`);
+    const fd = files.tapFds?.[i];
+    a.push("-netdev", fd === undefined ? `tap,id=net${i},ifname=${n.tap},script=no,downscript=no` : `tap,id=net${i},fd=${fd}`);
     a.push("-device", `virtio-net-pci,netdev=net${i},mac=${n.mac}`);
   });
   // disks by serial (the guest must never rely on order: WORKLOADS.md §3 "disk naming trap")

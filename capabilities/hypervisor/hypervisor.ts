@@ -4,7 +4,7 @@
 // QEMU runs in its own session, so it outlives this driver: after a restart the driver adopts every VM
 // whose pidfile names a live QEMU with that VM's name in its argv (and reconnects QMP) instead of
 // starting a duplicate. QEMU runs with no Linux capabilities (setpriv) and QEMU's seccomp sandbox.
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, fsyncSync, writeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, linkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";
@@ -12,6 +12,7 @@ import { writeFileAtomic } from "../lib/fs/atomic.ts";
 import { type Accel, guestName, qemuArgs, vmFiles } from "./cmdline.ts";
 import { Qmp } from "./qmp.ts";
 import { buildSeed } from "./seed.ts";
+import { closeFd, inNamespace, killPid, openTap, procCmdline } from "./sys.ts";
 import type { VmSpec } from "./spec.ts";
 
 export type VmState = "starting" | "running" | "paused" | "restarting" | "failed" | "stopped";
@@ -24,7 +25,7 @@ export interface HypervisorOptions {
   accel?: Accel;
   /** a network namespace file QEMU runs in (the node's host side, where the NR bridges are); "" = ours */
   netns?: string;
-  /** a TUN device node QEMU sees as /dev/net/tun (bound over it in a private mount namespace); "" = the real one */
+  /** the TUN device node the driver opens VM taps through (its own where /dev/net/tun is root-only); "" = /dev/net/tun */
   tun?: string;
   /** backoff before each restart, the last repeats */
   restartDelaysMs?: number[];
@@ -79,7 +80,6 @@ interface Vm {
   lastExit: string;
 }
 
-const NSENTER = "/usr/bin/nsenter";
 const ZLOGS_SCRIPT = new URL("./zlogs-stream.ts", import.meta.url).pathname;
 const ZLOGS = ZLOGS_SCRIPT;
 
@@ -96,9 +96,6 @@ export function zlogsTarget(url: string): string {
   return u.toString();
 }
 const SETPRIV = "/usr/bin/setpriv";
-const KILL = "/usr/bin/kill";
-const UNSHARE = "/usr/bin/unshare";
-const SH = "/bin/sh";
 
 export function pidAlive(pid: number, name: string): boolean {
   if (!pid) return false;
@@ -107,11 +104,8 @@ export function pidAlive(pid: number, name: string): boolean {
     argv = readFileSync(`/proc/${pid}/cmdline`, "utf8");
   } catch (e) {
     if ((e as Error).name !== "NotCapable") return false;
-    // Deno reads /proc/<pid>/ only with --allow-all: the driver's sandbox asks the shell it may run (one
-    // fixed script, the pid as its only argument)
-    const r = spawnSync(SH, ["-c", 'exec /bin/cat "/proc/$1/cmdline"', "sh", String(pid)], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], env: {} });
-    if (r.status !== 0) return false;
-    argv = r.stdout;
+    // Deno reads /proc/<pid>/ only with --allow-all: the driver reads it through libc (sys.ts)
+    argv = procCmdline(pid);
   }
   // a zombie has an empty cmdline; argv is NUL-separated
   return argv.split("\0").includes(name);
@@ -345,11 +339,13 @@ export class Hypervisor {
       "--deny-write", "--deny-run", "--deny-env", "--deny-sys", "--deny-ffi",
       ZLOGS_SCRIPT, vmFiles(dir).console, st.url,
     ];
-    let argv = [SETPRIV, "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", ...deno];
-    if (st.netns) argv = [NSENTER, `--net=${join(this.#o.nsDir, st.netns)}`, "--", ...argv];
+    const argv = [SETPRIV, "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", ...deno];
     const errFd = openSync(join(dir, "zlogs.err"), "a");
     try {
-      const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "ignore", errFd], cwd: dir, env: { DENO_DIR: denoDir, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" } });
+      // started from this thread while it is in the VM's NR namespace (sys.ts): the child is born there, no nsenter
+      const child = inNamespace(st.netns ? join(this.#o.nsDir, st.netns) : "", () =>
+        spawn(argv[0], argv.slice(1), { stdio: ["ignore", "ignore", errFd], cwd: dir, env: { DENO_DIR: denoDir, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" } })
+      );
       st.pid = child.pid ?? 0;
       child.unref();
       child.on("error", (e) => this.#o.log(`hypervisor: zlogs for ${vm.rec.spec.id}: ${e.message}`));
@@ -416,18 +412,23 @@ export class Hypervisor {
     rmSync(files.pidfile, { force: true });
     vm.stopping = false;
     vm.state = "starting";
-    const qemu = [...await this.#o.qemuCommand(), ...qemuArgs(vm.rec.spec, files, this.#o.accel)];
-    // no Linux capabilities for QEMU, whatever this driver holds
-    let argv = [SETPRIV, "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all", "--", ...qemu];
-    if (this.#o.netns) argv = [NSENTER, `--net=${this.#o.netns}`, "--", ...argv];
-    // a fixed script, values only as positional arguments: bind the TUN node, then exec the rest
-    if (this.#o.tun) argv = [UNSHARE, "--mount", "--propagation", "private", "--", SH, "-c", 'mount --bind "$0" /dev/net/tun && exec "$@"', this.#o.tun, ...argv];
+    const command = await this.#o.qemuCommand();
     const errFd = openSync(join(dir, "qemu.err"), "w");
+    // the taps, attached here and inherited by QEMU (sys.ts): QEMU needs no shell, no mount namespace and no
+    // setns; between their open and close nothing else is spawned (all synchronous on this thread)
+    const tapFds: number[] = [];
     let child: ChildProcess;
     try {
+      for (const n of vm.rec.spec.nics) tapFds.push(openTap(this.#o.tun || "/dev/net/tun", this.#o.netns, n.tap));
+      files.tapFds = tapFds;
+      // no Linux capabilities for QEMU, whatever this driver holds
+      const argv = [SETPRIV, "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all", "--", ...command, ...qemuArgs(vm.rec.spec, files, this.#o.accel)];
       child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ["ignore", "ignore", errFd], cwd: dir, env: {} });
+    } catch (e) {
+      throw new Error(`failed: vm "${id}": ${(e as Error).message}`);
     } finally {
       closeSync(errFd);
+      for (const fd of tapFds) closeFd(fd);
     }
     vm.child = child;
     vm.pid = child.pid ?? 0;
@@ -567,13 +568,8 @@ export class Hypervisor {
     try {
       process.kill(pid, "SIGKILL");
     } catch (e) {
-      // Deno allows kill(2) only with unscoped --allow-run; under the manifest's run list, kill(1) does it
-      if ((e as Error).name !== "NotCapable") return; // already gone
-      try {
-        execFileSync(KILL, ["-KILL", String(pid)], { stdio: "ignore", env: {} });
-      } catch {
-        // already gone
-      }
+      // Deno allows kill(2) only with unscoped --allow-run: the driver calls it through libc (sys.ts)
+      if ((e as Error).name === "NotCapable") killPid(pid, 9);
     }
   }
 

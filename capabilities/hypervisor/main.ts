@@ -36,7 +36,8 @@ const tun = join(stateDir, "tun");
 const hv = new Hypervisor({
   stateDir,
   netns: netns === "-" ? "" : netns,
-  // without udev /dev/net/tun is root-only: the kernel's root caller makes this node (modules/node/tun-node.ts)
+  // without udev /dev/net/tun is root-only: the kernel's root caller makes this node (modules/node/tun-node.ts),
+  // through which the driver opens VM taps (sys.ts); on the image /dev/net/tun is 0666 and none is made
   tun: existsSync(tun) ? tun : "",
   accel: { kind: "tcg" },
   qemuCommand: () => qemu.command(),

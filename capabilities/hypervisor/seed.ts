@@ -1,14 +1,12 @@
 // The cloud-init NoCloud seed Zero-OS gives every VM (zosbase pkg/vm/cloudinit): a 2 MB FAT image labelled
 // CIDATA holding meta-data, network-config (v2) and user-data. Built without mounting: mkfs.vfat on a
-// sparse file, then mcopy (WORKLOADS.md §3: 17 ms). Strings are written as JSON strings, which YAML reads
+// sparse file, then mcopy (WORKLOADS.md §3: 17 ms) in the first versions; now written in memory (fat.ts), as
+// the netbooted image carries neither tool. Strings are written as JSON strings, which YAML reads
 // as double-quoted scalars, so no value can break out of its field.
-import { execFileSync } from "node:child_process";
-import { mkdirSync, renameSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomic } from "../lib/fs/atomic.ts";
+import { fatImage } from "./fat.ts";
 import type { SeedSpec } from "./spec.ts";
-
-export const MKFS_VFAT = "/usr/sbin/mkfs.vfat";
-export const MCOPY = "/usr/bin/mcopy";
 
 const q = (s: string) => JSON.stringify(s);
 
@@ -46,27 +44,16 @@ export function userData(s: SeedSpec): string {
   return out.join("\n") + "\n";
 }
 
-/** Writes `<dir>/seed.vfat` (replacing it atomically). */
+/** Writes `<dir>/seed.vfat` (replacing it atomically): a FAT image labelled CIDATA, written in TypeScript (fat.ts). */
 export function buildSeed(dir: string, id: string, s: SeedSpec): string {
-  const work = join(dir, "seed.d");
-  rmSync(work, { recursive: true, force: true });
-  mkdirSync(work, { recursive: true });
-  try {
-    writeFileSync(join(work, "meta-data"), metaData(id, s));
-    writeFileSync(join(work, "network-config"), networkConfig(s));
-    writeFileSync(join(work, "user-data"), userData(s));
-    writeFileSync(join(work, "zosrc"), zosrc(s));
-    const img = join(work, "seed.vfat");
-    writeFileSync(img, "");
-    truncateSync(img, 2 * 1024 * 1024);
-    // a fixed environment: the driver's sandbox grants no env access (inheriting would read it)
-    const env = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C" };
-    execFileSync(MKFS_VFAT, ["-n", "CIDATA", img], { stdio: ["ignore", "ignore", "pipe"], env });
-    execFileSync(MCOPY, ["-i", img, ...["meta-data", "network-config", "user-data", "zosrc"].map((f) => join(work, f)), "::/"], { stdio: ["ignore", "ignore", "pipe"], env });
-    const out = join(dir, "seed.vfat");
-    renameSync(img, out);
-    return out;
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  const enc = new TextEncoder();
+  const files = [
+    ["meta-data", metaData(id, s)],
+    ["network-config", networkConfig(s)],
+    ["user-data", userData(s)],
+    ["zosrc", zosrc(s)],
+  ].map(([name, text]) => ({ name, data: enc.encode(text) }));
+  const out = join(dir, "seed.vfat");
+  writeFileAtomic(out, fatImage("CIDATA", files), { mode: 0o600 });
+  return out;
 }

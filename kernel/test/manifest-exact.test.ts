@@ -36,7 +36,7 @@ test("defaults: root is the manifest's parent folder, uid base 61000, no permiss
       sandbox: { read: [], write: [], net: [], env: [], run: [], ffi: [], sys: [] },
       linux: { capabilities: [], groups: [] }, exposes: {}, grants: [], depends: [],
       restart: { backoffMs: 200, maxBackoffMs: 10_000, maxRestarts: 10, resetAfterMs: 10_000 },
-      healthTimeoutMs: 10_000, memoryMb: null, v8Flags: [],
+      healthTimeoutMs: 10_000, memoryMb: null, v8Flags: [], start: "boot",
     }],
   });
   assert.equal(DEFAULT_RESTART, { backoffMs: 200, maxBackoffMs: 10_000, maxRestarts: 10, resetAfterMs: 10_000 });
@@ -127,7 +127,7 @@ test("a process: every wrong key and value named with its process and path", () 
     E(null, "v8Flags", "must be a list of non-empty strings"),
     E("1bad", "(name)", "process names are 1-32 of a-z, 0-9 and -, starting with a letter"),
     E("1bad", "(process)", "must be an object"),
-    E("p", "size", "unknown key (allowed: kind, entry, args, sandbox, linux, user, exposes, grants, depends, restart, healthTimeoutMs, memoryMb, v8Flags, description, $comment)"),
+    E("p", "size", "unknown key (allowed: kind, entry, args, sandbox, linux, user, exposes, grants, depends, restart, healthTimeoutMs, memoryMb, v8Flags, start, description, $comment)"),
     E("p", "kind", 'must be "driver" or "module" (got "daemon")'),
     E("p", "entry", "missing entry point (a path to the process's main .ts file)"),
     E("p", "args", "must be a list of non-empty strings"),
