@@ -54,7 +54,8 @@ t("a malformed allow-list is refused when the signer is made, before any payload
   assert.match(await refusal(fresh.signExtrinsic("x" as unknown as Uint8Array)), /takes a Uint8Array/);
 });
 
-t("signs an allow-listed call's payload, as Substrate verifies it", async () => {
+t("signs an allow-listed call's payload, as Substrate verifies it (counted as chain signatures)", async () => {
+  const [chainBefore, rmbBefore] = [id.signatures("chain"), id.signatures("rmb")];
   const p = payload(tx.tfgridModule.reportUptimeV2(100, 200));
   const sig = await signer.signExtrinsic(p);
   assert.ok(ed25519Verify(p, sig, signer.publicKey));
@@ -63,6 +64,7 @@ t("signs an allow-listed call's payload, as Substrate verifies it", async () => 
   const big = payload(tx.utility.batch(calls));
   assert.ok(big.length > 256);
   assert.ok(ed25519Verify(blake2AsU8a(big, 256), await signer.signExtrinsic(big), signer.publicKey));
+  assert.equal([id.signatures("chain"), id.signatures("rmb")], [chainBefore + 2, rmbBefore]);
 });
 
 t("refuses a call outside the allow-list, also inside a batch", async () => {
