@@ -15,6 +15,7 @@ import { audit, renderAudit } from "../audit.ts";
 import { diffManifests } from "../diff.ts";
 import { startKernel, type KernelEvent, type KernelHandle } from "../mod.ts";
 import { launchPlan, repoRoot } from "../sandbox.ts";
+import { rootOnly } from "../../tools/test-env.ts";
 
 const state = mkdtempSync(join(tmpdir(), "zt-footprint-ondemand-"));
 const events: KernelEvent[] = [];
@@ -142,7 +143,7 @@ test("a call through a grant starts the provider, holds the call until it is rea
   const m = manifest();
   const spec = { ...m.processes.find((p) => p.name === "kv")!, start: "boot" as const };
   const sandbox = spawned[0].sandbox as { argv: string[]; uid: number; noNewPrivs: boolean };
-  const root = process.getuid?.() === 0;
+  const root = rootOnly("an on-demand process's own uid and no_new_privs");
   const plan = launchPlan(spec, { vars: { state, root: repoRoot }, cwd: "/", identity: null, denoDir: "/" });
   assert.equal(sandbox.argv.slice(1), plan.args, "argv as at boot");
   if (root) {
