@@ -46,6 +46,10 @@ t("the embedded metadata is the dev chain's TFChain metadata (run tools/gen-tfch
 
 t("a malformed allow-list is refused when the signer is made, before any payload (the decoder loads lazily)", async () => {
   assert.throws(() => id.chainSigner(["tfgridModule.createNode", "balances"]), /allow-list entry "balances" is not section\.method/);
+  // a wrapper the policy does not open would sign whatever it carries unchecked
+  for (const wrapper of ["utility.asDerivative", "utility.dispatchAs", "utility.withWeight", "sudo.sudo", "proxy.proxy"]) {
+    assert.throws(() => id.chainSigner(["tfgridModule.createNode", wrapper]), new RegExp(`"${wrapper.replace(".", "\\.")}" wraps another call`));
+  }
   assert.throws(() => id.chainSigner(["Tfgrid.createNode"]), /is not section\.method/);
   // a fresh signer decodes its first payload with the lazily loaded TFChain decoder
   const fresh = id.chainSigner(["tfgridModule.reportUptimeV2"]);
