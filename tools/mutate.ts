@@ -71,7 +71,7 @@ export const AREAS: Record<string, Area> = {
     // seed.ts: the seed file formats (Zero-OS 1.0.0, 1.1.0 mnemonic, legacy raw); rmb-signer.ts: what the
     // rmb purpose signs (envelopes, bounded JWT claims, the e2e secret)
     mutate: ["capabilities/identity/identity.ts", "capabilities/identity/seed.ts", "capabilities/rmb/rmb-signer.ts"],
-    tests: ["capabilities/identity/signers.test.ts", "capabilities/identity/identity.test.ts", "capabilities/identity/chain-policy.test.ts"],
+    tests: ["capabilities/identity/signers.test.ts", "capabilities/identity/seed.test.ts", "capabilities/rmb/rmb-signer.test.ts", "capabilities/identity/identity.test.ts", "capabilities/identity/chain-policy.test.ts"],
   },
   chain: {
     why: "what the chain signer agrees to sign: the payload decoded with TFChain's metadata, the allow-list, batches",

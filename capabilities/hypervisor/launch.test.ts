@@ -12,6 +12,7 @@ import { NODE_MANIFEST } from "../../modules/node.ts";
 import { qemuArgs, vmFiles } from "./cmdline.ts";
 import type { VmSpec } from "./spec.ts";
 import { closeFd, openTap, procCmdline } from "./sys.ts";
+import { rootOnly } from "../../tools/test-env.ts";
 
 const loaded = loadManifest(NODE_MANIFEST);
 if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
@@ -34,7 +35,7 @@ test("taps reach QEMU as the fds the driver opened, in nic order", () => {
   assert.not.ok(args.some((a) => a.includes("ifname=")));
 });
 
-const root = process.getuid?.() === 0;
+const root = rootOnly("the tap opener (namespaces, taps)");
 const NS = `zt-pi-tap-${process.pid}`;
 
 test("openTap attaches the named tap inside its namespace; a bad name or a missing namespace is an error", () => {

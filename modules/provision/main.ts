@@ -245,7 +245,13 @@ try {
   engine.start();
   console.error("provision: engine open");
   const e = engine;
-  if (listVms) watchFailedVms({ list: listVms, decommission: (id, reason) => e.decommission(id, reason), log: (l) => console.error(l) });
+  if (listVms) {
+    const list = listVms;
+    // only while VM workloads are deployed here: the hypervisor starts on demand (kernel/README.md), and
+    // listing an empty driver every 5 s would start it at boot for nothing
+    const hasVms = () => e.list().some((d) => d.workloads.some((w) => w.type.startsWith("zmachine")));
+    watchFailedVms({ list: async () => (hasVms() ? await list() : []), decommission: (id, reason) => e.decommission(id, reason), log: (l) => console.error(l) });
+  }
   // contracts cancelled on chain: their deployments are uninstalled (delete frees what they held)
   let syncing = false;
   setInterval(() => {

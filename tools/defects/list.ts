@@ -65,8 +65,8 @@ export const DEFECTS: Defect[] = [
     what: "no write-ahead record in KvDurableStore.commit() (keys applied one by one)",
     edits: [{
       file: "modules/provision/kv-store.ts",
-      find: "if (ops.length === 1) return this.apply(ops); // a single key is already atomic in kv",
-      replace: "return this.apply(ops); // defect 3: no write-ahead record",
+      find: "if (final.length === 1 && !walKey) return await this.apply(final); // a single key is already atomic in kv",
+      replace: "return await this.apply(final); // defect 3: no write-ahead record",
     }],
     tests: ["modules/provision/test/kv-store.test.ts"],
   },
