@@ -11,6 +11,7 @@ import { cryptoWaitReady } from "@polkadot/util-crypto";
 import { type RunningChain, startChain } from "../../grid/chain/mod.ts";
 import { NodeIdentity } from "../identity/mod.ts";
 import { ChainClient, ChainDispatchError, type ChainEvent, NODE_CHAIN_CALLS, type Signer } from "./mod.ts";
+import { MORTAL_ERA_BLOCKS } from "./submitter.ts";
 
 async function rejects(f: () => Promise<unknown>, re: RegExp): Promise<void> {
   try {
@@ -87,6 +88,21 @@ t("a node registers with its identity's chain signer", async () => {
   assert.is(node.location.city, "Cairo");
   assert.is(await client.read.nodeIdByTwin(twinId), nodeId);
   assert.ok(identity.signatures("chain") >= 3);
+});
+
+t("a submitted call carries the submitter's mortal era (long enough for a slow signer on a fast dev chain)", async () => {
+  const inc = await client.submitter(alice).submit("balances", "transfer", nodeAddress, 1n);
+  const { ApiPromise, WsProvider } = await import("@polkadot/api");
+  const api = await ApiPromise.create({ provider: new WsProvider(chain.url), noInitWarn: true });
+  try {
+    const block = await api.rpc.chain.getBlock(inc.blockHash);
+    const xt = block.block.extrinsics.find((x) => x.isSigned && x.method.section === "balances");
+    assert.ok(xt, "the transfer is in its block");
+    assert.ok(xt!.era.isMortalEra);
+    assert.is(Number(xt!.era.asMortalEra.period), MORTAL_ERA_BLOCKS);
+  } finally {
+    await api.disconnect();
+  }
 });
 
 t("module errors come back named", async () => {

@@ -10,6 +10,14 @@ import type { ChainEvent } from "./reader.ts";
 import type { ExtrinsicSigner, Signer } from "../lib/signer.ts";
 export type { ExtrinsicSigner, Signer };
 
+/**
+ * A transaction's mortal era, in blocks. polkadot-js defaults to 64, which is 6.4 min on TFChain's 6 s blocks but
+ * 32 s on the dev chain's 0.5 s blocks: a node signing slowly (a netbooted node under TCG) saw its first call
+ * refused as a bad signature (the era it signed had died). 1024 blocks ≈ 8.5 min on the dev chain, 1.7 h on
+ * TFChain; replays stay impossible (the nonce), only a stuck transaction lives longer in the pool.
+ */
+export const MORTAL_ERA_BLOCKS = 1024;
+
 export class ChainDispatchError extends Error {
   /** e.g. "tfgridModule" + "TwinExists"; for non-module errors "dispatch" + "Token", "BadOrigin", ... */
   readonly section: string;
@@ -91,7 +99,7 @@ export class ChainSubmitter {
         unsub?.();
         f();
       };
-      tx.signAndSend(this.address, { signer: this.#adapter(), nonce }, (result) => {
+      tx.signAndSend(this.address, { signer: this.#adapter(), nonce, era: MORTAL_ERA_BLOCKS }, (result) => {
         const s = result.status;
         if (s.isInvalid || s.isDropped || s.isUsurped) {
           done(() =>
