@@ -1,78 +1,128 @@
 // Idle memory of the node on the host: the dev grid on loopback (chain, relay, activation service),
 // the node under the capability kernel (startNode, what `npm start` runs) registered, then left idle;
-// every process's resident set as the kernel measures it (Kernel.memory(): VmRSS from /proc) against
-// its manifest memoryMb budget, next to one bare Deno process that only waits (the floor per process).
-//   node_modules/deno/deno run -A bench/idle-rss.ts [--idle 60]
+// every process's resident set as the kernel measures it (Kernel.memory(): VmRSS, PSS and USS from /proc)
+// against its manifest memoryMb budget, next to one bare Deno process that only waits (the floor per process).
+// In one run, one node after the other on the same grid, each variant of manifests/node.json:
+//   "every process at boot" (the manifest with every `start` removed: the node before on-demand start),
+//   "as the manifest says" (on-demand processes idle until used), and for each --v8=FLAGS (repeatable) the latter
+//   with those V8 flags for every process (the manifest's top-level v8Flags).
+//   node_modules/deno/deno run -A bench/idle-rss.ts [--idle 60] [--v8="--max-semi-space-size=1" ...]
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { startNode } from "../modules/node.ts";
-import { denoBinary } from "../kernel/sandbox.ts";
+import { NODE_MANIFEST, startNode } from "../modules/node.ts";
+import { denoBinary, repoRoot } from "../kernel/sandbox.ts";
+import { stripComments } from "../kernel/manifest.ts";
 import { readPssUssMb, readRssMb } from "../kernel/rss.ts";
 import { startGrid } from "../vm-tests/scenarios.ts";
 import { machineLine, writeSection } from "./lib/report.ts";
 
-const { values } = parseArgs({ args: process.argv.slice(2), options: { idle: { type: "string", default: "60" } } });
+const { values } = parseArgs({
+  args: process.argv.slice(2),
+  options: { idle: { type: "string", default: "60" }, v8: { type: "string", multiple: true } },
+});
 const idleS = Math.max(5, Number(values.idle) || 60);
-const state = mkdtempSync(join(tmpdir(), "zt-image-idle-rss-"));
+const v8Sets = (values.v8 ?? []).map((v) => v.split(/[\s,]+/).filter(Boolean)).filter((v) => v.length);
+const work = mkdtempSync(join(tmpdir(), "zt-footprint-idle-rss-"));
 const load0 = os.loadavg()[0].toFixed(1);
+
+interface Row { process: string; rssMb: number; pssMb: number | null; ussMb: number | null; budgetMb: number | null }
+interface Variant { name: string; manifest: string; rows: Row[]; overBudget: string[]; idle: string[] }
+
+/** manifests/node.json rewritten for a variant (absolute root, so it can live in the temp dir). */
+function variantManifest(name: string, edit: (m: { v8Flags?: string[]; processes: Record<string, Record<string, unknown>> }) => void): string {
+  const m = JSON.parse(stripComments(readFileSync(NODE_MANIFEST, "utf8")));
+  m.root = repoRoot;
+  edit(m);
+  const path = join(work, `${name}.json`);
+  writeFileSync(path, JSON.stringify(m, null, 2));
+  return path;
+}
+
+const variants: Variant[] = [
+  { name: "every process at boot", manifest: variantManifest("eager", (m) => Object.values(m.processes).forEach((p) => delete p.start)), rows: [], overBudget: [], idle: [] },
+  { name: "on-demand (the manifest)", manifest: variantManifest("on-demand", () => {}), rows: [], overBudget: [], idle: [] },
+];
+v8Sets.forEach((v8, i) => {
+  variants.push({ name: `on-demand + ${v8.join(" ")}`, manifest: variantManifest(`v8-${i}`, (m) => (m.v8Flags = v8)), rows: [], overBudget: [], idle: [] });
+});
+
 const grid = await startGrid();
 const bare = spawn(denoBinary(), ["eval", "setInterval(() => {}, 1 << 30)"], { stdio: "ignore" });
-let rows: { process: string; rssMb: number; pssMb: number | null; ussMb: number | null; budgetMb: number | null }[] = [];
 let bareMb = 0;
 let bareShared: { pssMb: number; ussMb: number } | null = null;
-let overBudget: string[] = [];
 try {
-  const node = await startNode({
-    stateDir: state, chainUrl: grid.chainUrl, relayUrl: grid.relayUrl, activationUrl: grid.activationUrl, farmId: 1,
-    registerTimeoutMs: 600_000, // a busy shared machine starts ten processes slowly
-    onEvent: (e) => {
-      if (e.event === "memory-over-budget") overBudget.push(`${e.process} ${e.rssMb} MiB > ${e.budgetMb} MiB`);
-    },
-  });
-  try {
-    console.error(`node ${node.nodeId} registered; idle for ${idleS} s`);
-    await new Promise((r) => setTimeout(r, idleS * 1000));
-    rows = node.kernel.memory().map((s) => ({ process: s.process, rssMb: s.rssMb, pssMb: s.pssMb, ussMb: s.ussMb, budgetMb: s.budgetMb }));
-    bareMb = readRssMb(bare.pid!) ?? NaN;
-    bareShared = readPssUssMb(bare.pid!);
-  } finally {
-    await node.stop();
+  for (const v of variants) {
+    const state = join(work, v.name.replace(/\W+/g, "-"));
+    const node = await startNode({
+      stateDir: state, chainUrl: grid.chainUrl, relayUrl: grid.relayUrl, activationUrl: grid.activationUrl, farmId: 1,
+      manifest: v.manifest,
+      registerTimeoutMs: 600_000, // a busy shared machine starts the processes slowly
+      onEvent: (e) => {
+        if (e.event === "memory-over-budget") v.overBudget.push(`${e.process} ${e.rssMb} MiB > ${e.budgetMb} MiB`);
+      },
+    });
+    try {
+      console.error(`${v.name}: node ${node.nodeId} registered; idle for ${idleS} s`);
+      await new Promise((r) => setTimeout(r, idleS * 1000));
+      v.rows = node.kernel.memory().map((s) => ({ process: s.process, rssMb: s.rssMb, pssMb: s.pssMb, ussMb: s.ussMb, budgetMb: s.budgetMb }));
+      v.idle = Object.entries(node.kernel.states()).filter(([, s]) => s === "idle").map(([n]) => n);
+      bareMb = readRssMb(bare.pid!) ?? NaN;
+      bareShared = readPssUssMb(bare.pid!);
+    } finally {
+      await node.stop();
+    }
   }
 } finally {
   bare.kill("SIGKILL");
   await grid.stop();
-  rmSync(state, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
 }
 
-const total = rows.reduce((a, r) => a + r.rssMb, 0);
-const totalPss = rows.reduce((a, r) => a + (r.pssMb ?? NaN), 0);
-const totalUss = rows.reduce((a, r) => a + (r.ussMb ?? NaN), 0);
 const f1 = (n: number | null | undefined) => (n === null || n === undefined || !Number.isFinite(n) ? "—" : n.toFixed(1));
 const meets = (mib: number) => (mib * 1.048576 <= 300 ? "meets" : "MISSES");
+const sum = (rows: Row[], k: "rssMb" | "pssMb" | "ussMb") => rows.reduce((a, r) => a + (r[k] ?? NaN), 0);
+const names = [...new Set(variants.flatMap((v) => v.rows.map((r) => r.process)))];
+const first = variants[0].rows;
+names.sort((a, b) => (first.find((r) => r.process === b)?.rssMb ?? 0) - (first.find((r) => r.process === a)?.rssMb ?? 0));
+const cell = (v: Variant, n: string) => {
+  const r = v.rows.find((x) => x.process === n);
+  return r ? `${f1(r.rssMb)} / ${f1(r.pssMb)} / ${f1(r.ussMb)}` : v.idle.includes(n) ? "idle (not started)" : "—";
+};
+const base = variants[0];
 const md = `
 ## Idle memory of the node (\`bench/idle-rss.ts\`)
 
-Reproduce: \`node_modules/deno/deno run -A bench/idle-rss.ts --idle ${idleS}\` (as root: every process under its own uid).
-Machine: ${machineLine()}; load average (1 min) ${load0} → ${os.loadavg()[0].toFixed(1)} (shared with other engineers).
-The dev grid on loopback, the node under the capability kernel (\`startNode\`, as \`npm start\`) registered on the dev
-chain, then idle ${idleS} s; as the kernel measures it (\`Kernel.memory()\`): RSS from /proc/PID/status, PSS and USS
-(private pages) from /proc/PID/smaps_rollup. On the host the kernel runs the source \`.ts\` entries (Deno's module
-graph and transpile cache); the image runs one pre-bundled \`.js\` per process (section v8-flags measures those).
+Reproduce: \`node_modules/deno/deno run -A bench/idle-rss.ts --idle ${idleS}${v8Sets.map((v8) => ` --v8="${v8.join(" ")}"`).join("")}\` (as root: every process under its own uid).
+Machine: ${machineLine()}; load average (1 min) ${load0} → ${os.loadavg()[0].toFixed(1)} (**shared with other engineers**; memory
+barely depends on it). The dev grid on loopback; in the same run, one node after the other on that grid, each
+registered on the dev chain and then idle ${idleS} s: ${variants.map((v) => `**${v.name}**`).join(", ")}. As the kernel measures
+it (\`Kernel.memory()\`): RSS from /proc/PID/status, PSS and USS (private pages) from /proc/PID/smaps_rollup. On the host
+the kernel runs the source \`.ts\` entries (Deno's module graph and transpile cache); the image runs one pre-bundled
+\`.js\` per process (section v8-flags measures those).
 
-| process | idle RSS MiB | PSS MiB | USS MiB | memoryMb budget (RSS) |
-|---|---|---|---|---|
-${[...rows].sort((a, b) => b.rssMb - a.rssMb).map((r) => `| ${r.process} | ${f1(r.rssMb)} | ${f1(r.pssMb)} | ${f1(r.ussMb)} | ${r.budgetMb ?? "none"} |`).join("\n")}
-| **all ${rows.length} processes** | **${total.toFixed(0)}** (${meets(total)} ≤ 300 MB) | **${f1(totalPss)}** (${meets(totalPss)} ≤ 300 MB) | ${f1(totalUss)} | |
-| one bare Deno process (\`deno eval\` waiting, same binary) | ${f1(bareMb)} | ${f1(bareShared?.pssMb)} | ${f1(bareShared?.ussMb)} | ${rows.length} × its RSS = ${(rows.length * bareMb).toFixed(0)} MiB |
+| | ${variants.map((v) => v.name).join(" | ")} |
+|---|${variants.map(() => "---|").join("")}
+| processes running at idle | ${variants.map((v) => `${v.rows.length}${v.idle.length ? ` (idle: ${v.idle.join(", ")})` : ""}`).join(" | ")} |
+| **Σ PSS MiB** (the honest footprint; goal ≤ 300 MB = 286 MiB) | ${variants.map((v) => `**${f1(sum(v.rows, "pssMb"))}** (${meets(sum(v.rows, "pssMb"))}${v === base ? "" : `, ${((sum(v.rows, "pssMb") / sum(base.rows, "pssMb") - 1) * 100).toFixed(0)} %`})`).join(" | ")} |
+| Σ RSS MiB | ${variants.map((v) => `${sum(v.rows, "rssMb").toFixed(0)} (${meets(sum(v.rows, "rssMb"))}${v === base ? "" : `, ${((sum(v.rows, "rssMb") / sum(base.rows, "rssMb") - 1) * 100).toFixed(0)} %`})`).join(" | ")} |
+| Σ USS MiB | ${variants.map((v) => f1(sum(v.rows, "ussMb"))).join(" | ")} |
+| memory-over-budget events | ${variants.map((v) => (v.overBudget.length ? v.overBudget.join("; ") : "none")).join(" | ")} |
+
+One bare Deno process (\`deno eval\` waiting, same binary) next to them: RSS ${f1(bareMb)} / PSS ${f1(bareShared?.pssMb)} / USS ${f1(bareShared?.ussMb)} MiB.
+
+Per process, idle RSS / PSS / USS MiB (budget = the manifest's memoryMb, RSS):
+
+| process | budget | ${variants.map((v) => v.name).join(" | ")} |
+|---|---|${variants.map(() => "---|").join("")}
+${names.map((n) => `| ${n} | ${first.find((r) => r.process === n)?.budgetMb ?? "none"} | ${variants.map((v) => cell(v, n)).join(" | ")} |`).join("\n")}
 
 RSS counts the pages of the Deno binary every process maps once per process; PSS divides each shared page among
 the processes that map it, so Σ PSS is the node's honest footprint (what the machine would get back if the node
-stopped) and Σ USS what its processes hold alone.
-
-${overBudget.length ? `memory-over-budget events: ${overBudget.join("; ")}.` : "No memory-over-budget event."}
+stopped) and Σ USS what its processes hold alone. A process started on demand costs its share again once used
+(a zdb, gateway or VM deployment starts its driver).
 `;
 writeSection("idle-rss", md);
 console.log(md);

@@ -9,6 +9,7 @@
 //   node_modules/deno/deno run -A bench/node-load.ts [--users 10,50,100] [--stored 10000] [--no-write]
 // Busy machine: numbers taken while other engineers' suites ran on the same 2 cores; the load average is printed.
 import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { randomBytes } from "node:crypto";
 import os from "node:os";
@@ -96,9 +97,34 @@ async function okAfter(s: UserSession, contract: number, t0: number, deadline: n
   }
 }
 
+/** CPU seconds (user + system) each node process has used so far, by kernel name. */
+function cpuByProcess(): Map<string, number> {
+  const out = new Map<string, number>();
+  const tick = 100; // USER_HZ
+  for (const name of Object.keys(tn.node.kernel.states())) {
+    const pid = tn.node.kernel.pid(name);
+    if (!pid) continue;
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      out.set(name, (Number(f[11]) + Number(f[12])) / tick);
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+/** The node processes that used the most CPU between two readings: "api 12.3 s, provision 8.1 s, …". */
+function topCpu(a: Map<string, number>, b: Map<string, number>, n = 5): string {
+  return [...b].map(([k, v]) => [k, v - (a.get(k) ?? 0)] as const).filter(([, v]) => v > 0).sort((x, y) => y[1] - x[1]).slice(0, n)
+    .map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(", ");
+}
+
 interface UserRow {
   users: number;
   allOkS: number;
+  /** send → the node's answer to zos.deployment.deploy (stored and queued) */
+  ans50: number;
+  ans99: number;
+  cpu: string;
   p50: number;
   p99: number;
   failures: number;
@@ -117,11 +143,14 @@ try {
     const t0 = performance.now();
     const deadline = Date.now() + 600_000;
     const lat: number[] = [];
+    const ans: number[] = [];
     let failures = 0;
     let firstError = "";
+    const cpu0 = cpuByProcess();
     await Promise.all(batch.map(async (s, k) => {
       try {
         await call(s, "zos.deployment.deploy", docs[k].wire);
+        ans.push(performance.now() - t0);
         lat.push(await okAfter(s, docs[k].contract, t0, deadline));
       } catch (e) {
         failures++;
@@ -129,9 +158,11 @@ try {
       }
     }));
     lat.sort((a, b) => a - b);
-    const row = { users: n, allOkS: (performance.now() - t0) / 1000, p50: percentile(lat, 50), p99: percentile(lat, 99), failures, firstError };
+    ans.sort((a, b) => a - b);
+    const cpu = topCpu(cpu0, cpuByProcess());
+    const row = { users: n, allOkS: (performance.now() - t0) / 1000, ans50: percentile(ans, 50), ans99: percentile(ans, 99), cpu, p50: percentile(lat, 50), p99: percentile(lat, 99), failures, firstError };
     userRows.push(row);
-    console.log(`${n} users at once: all ok after ${row.allOkS.toFixed(1)} s; send→ok p50 ${(row.p50 / 1000).toFixed(1)} s p99 ${(row.p99 / 1000).toFixed(1)} s; ${failures} failed ${firstError}`);
+    console.log(`${n} users at once: all ok after ${row.allOkS.toFixed(1)} s; send→answer p50 ${(row.ans50 / 1000).toFixed(1)} s p99 ${(row.ans99 / 1000).toFixed(1)} s; send→ok p50 ${(row.p50 / 1000).toFixed(1)} s p99 ${(row.p99 / 1000).toFixed(1)} s; ${failures} failed ${firstError}; node CPU: ${cpu}`);
     if (failures) {
       usersGaveOut = `${n} users: ${failures} failed — ${firstError}`;
       break;
@@ -141,9 +172,9 @@ try {
 
 Each user its own account, twin and RMB session; one zmount (1 MiB vdisk on a pool) each, all sent at the same moment.
 
-| users | all ok after | send → ok p50 | p99 | failures |
-|---|---|---|---|---|
-${userRows.map((r) => `| ${r.users} | ${r.allOkS.toFixed(1)} s | ${(r.p50 / 1000).toFixed(1)} s | ${(r.p99 / 1000).toFixed(1)} s | ${r.failures} |`).join("\n")}
+| users | all ok after | send → deploy answered p50 | p99 | send → ok p50 | p99 | failures | node CPU in the step (top 5) |
+|---|---|---|---|---|---|---|---|
+${userRows.map((r) => `| ${r.users} | ${r.allOkS.toFixed(1)} s | ${(r.ans50 / 1000).toFixed(1)} s | ${(r.ans99 / 1000).toFixed(1)} s | ${(r.p50 / 1000).toFixed(1)} s | ${(r.p99 / 1000).toFixed(1)} s | ${r.failures} | ${r.cpu} |`).join("\n")}
 
 Where it gives out: ${usersGaveOut || `not reached up to ${userRows.at(-1)?.users ?? 0} users`}.`);
 

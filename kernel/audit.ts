@@ -31,6 +31,8 @@ export interface AuditProcess {
   /** Supplementary groups and Linux capabilities (ambient) beyond the own uid. */
   linux: { capabilities: string[]; groups: string[] };
   entry: string;
+  /** "boot", or "on-demand": started at the first use of a grant to it (the same sandbox either way). */
+  start: "boot" | "on-demand";
   memoryMb: number | null;
   permissions: Partial<Record<Permission, string[]>>;
   exposes: Record<string, string>;
@@ -86,6 +88,7 @@ export function audit(m: Manifest): Audit {
       uid: m.uidBase + index,
       linux: { capabilities: [...p.linux.capabilities], groups: [...p.linux.groups] },
       entry: p.entry,
+      start: p.start,
       memoryMb: p.memoryMb,
       permissions: permissionsOf(p),
       exposes: Object.fromEntries(Object.entries(p.exposes).map(([k, v]) => [k, v.interface])),
@@ -122,7 +125,8 @@ export function renderAudit(a: Audit): string {
     const mem = p.memoryMb ? `, heap ≤ ${p.memoryMb} MiB` : "";
     const caps = p.linux.capabilities.length ? `Linux capabilities ${p.linux.capabilities.join(",")}` : "no Linux capabilities";
     const groups = p.linux.groups.length ? `groups ${p.linux.groups.map((g) => `${g}(gid ${KERNEL_GROUPS[g]})`).join(",")}` : "no groups";
-    out.push(`${p.name}  (${p.kind}, uid ${p.uid}, ${groups}, ${caps}${mem}, entry ${p.entry})`);
+    const start = p.start === "on-demand" ? ", starts on demand (first use of a grant to it)" : "";
+    out.push(`${p.name}  (${p.kind}, uid ${p.uid}, ${groups}, ${caps}${mem}${start}, entry ${p.entry})`);
     out.push(`  runtime permissions: ${perms.length ? perms.join("  ") : "none"}`);
     if (Object.keys(p.exposes).length) out.push(`  exposes: ${Object.entries(p.exposes).map(([k, v]) => `${k} (${v})`).join(", ")}`);
     if (!p.grants.length) out.push("  grants: none");

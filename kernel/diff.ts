@@ -44,6 +44,8 @@ function facets(p: ProcessSpec): Map<string, boolean> {
   for (const c of p.linux.capabilities) f.set(`linux capability ${c}`, true);
   for (const g of p.linux.groups) f.set(`linux group ${g}`, true);
   f.set(`entry ${p.entry}`, true);
+  // When it starts changes no authority: an on-demand process runs in the same sandbox once used.
+  f.set(`start ${p.start}`, false);
   for (const g of p.grants) f.set(grantText(g), true);
   for (const k of PERMISSIONS) for (const v of p.sandbox[k]) f.set(`permission ${k}=${v}`, true);
   for (const [c, v] of Object.entries(p.exposes)) f.set(`exposes ${c} (${v.interface})`, false);

@@ -23,18 +23,20 @@ function manifest(): Manifest {
   // The reporter reports once at start, then not again during the test (its counter use would race ours).
   r.manifest.processes.find((p) => p.name === "reporter")!.args = ["600000"];
   for (const p of r.manifest.processes) p.restart = { ...p.restart, backoffMs: 50 };
-  // A module granted only `log` that asks its own Session for that and for what it was not granted.
+  // A module granted `log` and the kernel's `memory` that asks its own Session for `log` and for what it was
+  // not granted; and one granted nothing that asks for `log`.
   const probe = validateManifest({
     version: 1, root: repoRoot,
     processes: {
       log: { kind: "driver", entry: "capabilities/log/main.ts", exposes: { log: { interface: "Log" } } },
-      probe: { kind: "module", entry: "kernel/test/fixtures/session-probe/main.ts", args: ["log", "kv", "clock", "counter", "x".repeat(100)], grants: { log: { from: "log", cap: "log" } } },
+      probe: { kind: "module", entry: "kernel/test/fixtures/session-probe/main.ts", args: ["log", "kv", "clock", "counter", "x".repeat(100)], grants: { log: { from: "log", cap: "log" }, memory: { from: "kernel", cap: "memory" } } },
+      bare: { kind: "module", entry: "kernel/test/fixtures/session-probe/main.ts", args: ["log"] },
     },
   }, { path: join(repoRoot, "manifests", "probe.json") });
   if (!probe.ok) throw new Error(JSON.stringify(probe.errors));
-  // Started last, so it cannot disturb the order the first test checks.
-  const spec = { ...probe.manifest.processes.find((p) => p.name === "probe")!, depends: ["log", "reporter"] };
-  return { ...r.manifest, processes: [...r.manifest.processes, spec], waves: [...r.manifest.waves, ["probe"]] };
+  // Started last, so they cannot disturb the order the first test checks.
+  const specs = ["probe", "bare"].map((n) => ({ ...probe.manifest.processes.find((p) => p.name === n)!, depends: ["log", "reporter"] }));
+  return { ...r.manifest, processes: [...r.manifest.processes, ...specs], waves: [...r.manifest.waves, ["probe", "bare"]] };
 }
 
 function waitFor(pred: (e: KernelEvent) => boolean, ms = 10_000): Promise<KernelEvent> {
@@ -130,10 +132,13 @@ test("a process's own Session.get hands out exactly its grants", async () => {
   const { got, list } = JSON.parse(String(line.line)).probe as { got: Record<string, string>; list: string[] };
   assert.is(got.log, "granted");
   // the refusal names the process, the name asked (cut at 64 characters) and what it was granted
-  for (const name of ["kv", "clock", "counter"]) assert.match(got[name], new RegExp(`denied: process "probe" has no grant named "${name}" \\(granted: log\\)$`), name);
-  assert.match(got["x".repeat(100)], new RegExp(`denied: process "probe" has no grant named "${"x".repeat(64)}" \\(granted: log\\)$`));
-  assert.equal(list, ["log"]);
-  assert.not.ok(events.some((e) => e.event === "granted" && e.process === "probe" && e.grant !== "log"), "the kernel granted nothing else");
+  for (const name of ["kv", "clock", "counter"]) assert.match(got[name], new RegExp(`denied: process "probe" has no grant named "${name}" \\(granted: log, memory\\)$`), name);
+  assert.match(got["x".repeat(100)], new RegExp(`denied: process "probe" has no grant named "${"x".repeat(64)}" \\(granted: log, memory\\)$`));
+  assert.equal(list, ["log", "memory"]);
+  assert.not.ok(events.some((e) => e.event === "granted" && e.process === "probe" && e.grant !== "log"), "the kernel granted nothing else (memory was not asked for)");
+  const bare = await waitFor((e) => e.event === "output" && e.process === "bare" && String(e.line).includes('"probe"'));
+  assert.equal(JSON.parse(String(bare.line)).probe, { got: { log: 'denied: process "bare" has no grant named "log" (granted: nothing)' }, list: [] });
+  assert.not.ok(events.some((e) => e.event === "granted" && e.process === "bare"));
 });
 
 test("the embedding host's grantFor refuses what is not granted, like Session.get", async () => {

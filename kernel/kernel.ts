@@ -61,7 +61,8 @@ export interface KernelOptions {
   startSlots?: number;
 }
 
-type State = "pending" | "starting" | "ready" | "backoff" | "stopping" | "stopped" | "failed";
+/** "idle": an on-demand process nobody has used yet (or whose on-demand start failed; the next use tries again). */
+type State = "pending" | "idle" | "starting" | "ready" | "backoff" | "stopping" | "stopped" | "failed";
 
 interface HeldGrant {
   grant: Grant;
@@ -101,6 +102,14 @@ interface Proc {
   sandbox: SandboxFacts | null;
   /** `${root}` for this process: the manifest's, or the release a live upgrade started it from. */
   root: string;
+  /** An on-demand start in progress (shared by every caller that needs the process meanwhile). */
+  demand: Promise<void> | null;
+  /** This generation was started on demand and has not answered ready yet: an exit goes back to idle. */
+  demanding: boolean;
+  /** Why the last start of this process did not get it ready (for the caller that was waiting). */
+  startFailure: string | null;
+  /** The last lines it wrote to stderr (a failed start's error message quotes them). */
+  lastOutput: string[];
 }
 
 /** Lines of a process's stderr forwarded as events per second; more are counted, not forwarded. */
@@ -203,7 +212,7 @@ export class Kernel {
         spec, index, state: "pending", identity: null, child: null, conn: null, connClosed: false, control: null, generation: 0,
         restarts: 0, startedAt: 0, readyWaiters: [], held: new Map(), pendingAcquire: new Map(), served: new Set(),
         exited: Promise.resolve(), restartTimer: null, slowStarts: 0, verified: Promise.resolve(false), settleVerified: () => {}, sandbox: null,
-        root: opts.manifest.root,
+        root: opts.manifest.root, demand: null, demanding: false, startFailure: null, lastOutput: [],
       });
       for (const g of spec.grants) this.counters.set(`${spec.name}.${g.name}`, { calls: 0, errors: 0, inflight: 0, overloaded: 0 });
     });
@@ -253,12 +262,18 @@ export class Kernel {
     claimRunDir(this.runDir);
     const swept = sweepStaleRunDirs(this.runDir);
     if (swept.length) this.emit("swept-stale-run-dirs", { dirs: swept });
-    this.emit("kernel-starting", { processes: this.manifest.processes.length, waves: this.manifest.waves, root: this.isRoot, startSlots: this.opts.startSlots ?? defaultStartSlots() });
+    const onDemand = this.manifest.processes.filter((p) => p.start === "on-demand").map((p) => p.name);
+    this.emit("kernel-starting", { processes: this.manifest.processes.length, waves: this.manifest.waves, root: this.isRoot, startSlots: this.opts.startSlots ?? defaultStartSlots(), onDemand });
     this.rss.start();
-    const all = [...this.procs.values()].map(async (p) => {
-      await Promise.all(p.spec.depends.map((d) => this.whenSettled(d)));
+    for (const name of onDemand) {
+      this.procs.get(name)!.state = "idle";
+      this.emit("idle", { process: name, start: "on-demand" });
+    }
+    const all = [...this.procs.values()].filter((p) => p.spec.start === "boot").map(async (p) => {
+      const bootDeps = this.bootDepends(p);
+      await Promise.all(bootDeps.map((d) => this.whenSettled(d)));
       if (this.stopping) return;
-      const missing = p.spec.depends.filter((d) => this.procs.get(d)!.state !== "ready");
+      const missing = bootDeps.filter((d) => this.procs.get(d)!.state !== "ready");
       if (missing.length) {
         // A dependency gave up (restart policy exhausted): this process would only fail to get its grants.
         this.emit("blocked", { process: p.spec.name, waitingFor: missing });
@@ -278,9 +293,47 @@ export class Kernel {
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([Promise.all(all), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
     clearTimeout(timer);
-    const notReady = [...this.procs.values()].filter((p) => p.state !== "ready").map((p) => p.spec.name);
+    // An on-demand process nobody used yet is not late: it is meant to be idle.
+    const notReady = [...this.procs.values()].filter((p) => p.state !== "ready" && p.state !== "idle").map((p) => p.spec.name);
     this.emit("kernel-ready", { ms: Math.round(performance.now() - this.t0), notReady });
     return notReady;
+  }
+
+  /** The processes `p` waits for before it starts: its dependencies that start at boot (on-demand ones start at first use). */
+  private bootDepends(p: Proc): string[] {
+    return p.spec.depends.filter((d) => this.procs.get(d)?.spec.start === "boot");
+  }
+
+  /**
+   * Starts an idle on-demand process for its first use and resolves once it answered ready; rejects with why
+   * it did not (it then goes back to idle, so the next use tries again, until its restart policy is spent).
+   * Concurrent users share one start. Its boot dependencies are waited for as at boot.
+   */
+  private startOnDemand(p: Proc, by: string, grant: string): Promise<void> {
+    if (p.state === "ready") return Promise.resolve();
+    if (p.demand) return p.demand;
+    const run = async () => {
+      const deps = this.bootDepends(p);
+      await Promise.all(deps.map((d) => this.whenSettled(d)));
+      const missing = deps.filter((d) => this.procs.get(d)!.state !== "ready");
+      if (missing.length) throw new Error(`it needs ${missing.join(", ")}, which failed`);
+      if (this.stopping) throw new Error("the kernel is stopping");
+      if (p.state !== "idle") return; // started meanwhile (a live upgrade) or failed for good: the caller re-checks
+      this.emit("starting-on-demand", { process: p.spec.name, by, grant });
+      p.startFailure = null;
+      p.demanding = true;
+      const release = await this.slots.acquire();
+      try {
+        await this.launch(p, release);
+      } finally {
+        release();
+      }
+      // Not ready: wait for its exit to be handled (back to idle, or failed) before saying why.
+      if ((p.state as State) !== "ready" && p.child) await p.exited;
+      if ((p.state as State) !== "ready") throw new Error(p.startFailure ?? `it is ${p.state}`);
+    };
+    p.demand = run().finally(() => (p.demand = null));
+    return p.demand;
   }
 
   /** Resolves when `name` is ready, or has failed for good (callers check the state). */
@@ -347,6 +400,8 @@ export class Kernel {
     } catch (err) {
       // A host that cannot give the process what its manifest says: it does not start at all.
       p.state = "failed";
+      p.demanding = false;
+      p.startFailure = (err as Error).message;
       this.emit("failed", { process: spec.name, restarts: p.restarts, reason: (err as Error).message });
       for (const w of p.readyWaiters.splice(0)) w();
       return;
@@ -420,6 +475,7 @@ export class Kernel {
       if (performance.now() > deadline) {
         if (alive()) {
           this.emit("unhealthy", { process: spec.name, afterMs: healthMs });
+          p.startFailure = `it did not answer ready within ${healthMs} ms (healthTimeoutMs) and was killed`;
           p.slowStarts++;
           child.kill("SIGKILL");
         }
@@ -429,6 +485,7 @@ export class Kernel {
     }
     if (!alive()) return;
     p.state = "ready";
+    p.demanding = false;
     this.emit(generation > 1 ? "restarted" : "ready", { process: spec.name, ms: Math.round((performance.now() - started) * 10) / 10, generation, pid: child.pid, sandbox: p.sandbox });
     for (const w of p.readyWaiters.splice(0)) w();
   }
@@ -454,6 +511,8 @@ export class Kernel {
     }
     p.settleVerified(false);
     p.state = "failed";
+    p.demanding = false;
+    p.startFailure = `its sandbox did not match the launch plan: ${differences.join("; ")}`;
     this.emit("sandbox-mismatch", { process: p.spec.name, pid, generation, differences, ...(facts ? { sandbox: facts } : {}) });
     this.emit("failed", { process: p.spec.name, restarts: p.restarts, reason: `sandbox mismatch: ${differences.join("; ")}` });
     try {
@@ -481,6 +540,8 @@ export class Kernel {
         windowStart = now;
         inWindow = 0;
       }
+      p.lastOutput.push(line.slice(0, 300));
+      if (p.lastOutput.length > 3) p.lastOutput.shift();
       if (++inWindow <= OUTPUT_LINES_PER_S) this.emit("output", { process: p.spec.name, line });
       else if (dropped++ === 0) setTimeout(report, Math.max(0, 1000 - (now - windowStart)));
     };
@@ -522,6 +583,23 @@ export class Kernel {
     }
     this.emit("crashed", { process: p.spec.name, code, signal, generation: p.generation });
     const policy = p.spec.restart;
+    if (p.demanding) {
+      // Its on-demand start failed: the caller waiting for it gets why; the process goes back to idle and the
+      // next use starts it again (no restart loop for a process nobody is using), until the policy is spent.
+      p.demanding = false;
+      const output = p.lastOutput.length ? `; its last output: ${p.lastOutput.map((l) => JSON.stringify(l)).join(" ")}` : "";
+      p.startFailure = `${p.startFailure ?? `it exited (${signal ?? `code ${code}`}) before it answered ready`}${output}`;
+      p.restarts++;
+      if (p.restarts > policy.maxRestarts) {
+        p.state = "failed";
+        this.emit("failed", { process: p.spec.name, restarts: p.restarts, reason: `started on demand ${p.restarts} times in a row without getting ready; restart.maxRestarts is ${policy.maxRestarts}` });
+      } else {
+        p.state = "idle";
+        this.emit("on-demand-failed", { process: p.spec.name, attempt: p.restarts, reason: p.startFailure });
+      }
+      for (const w of p.readyWaiters.splice(0)) w();
+      return;
+    }
     if (Date.now() - p.startedAt > policy.resetAfterMs) p.restarts = 0;
     if (p.restarts >= policy.maxRestarts) {
       p.state = "failed";
@@ -593,6 +671,32 @@ export class Kernel {
     return this.acquire(p, g);
   }
 
+  /**
+   * A reference the kernel itself holds (grantee "kernel") on `from`'s `cap`, narrowed by `restrictions`:
+   * its live upgrade agent's flist grant (kernel/upgrade/fetch.ts), so the kernel never fetches nor decodes
+   * anything itself. Through a membrane like any grant, revoked when the provider ends; the caller closes it.
+   */
+  async kernelGrant(from: string, cap: string, restrictions: Record<string, unknown>): Promise<$.Client> {
+    const provider = this.procs.get(from);
+    const iface = provider?.spec.exposes[cap]?.interface;
+    if (!provider || !iface) throw new Error(`denied: no process "${from}" exposing "${cap}" in the running manifest`);
+    if (provider.state !== "ready" || !provider.control) throw disconnectedError(`"${from}" (provider of the kernel's ${cap}) is ${provider.state}`);
+    const res = await provider.control.provide((q) => {
+      q.name = cap;
+      q.restrictions = JSON.stringify(restrictions);
+      q.grantee = KERNEL_PROVIDER;
+    }).promise();
+    const revoker = new Revoker();
+    provider.served.add({ revoker, grantee: KERNEL_PROVIDER, grant: cap });
+    const key = `${KERNEL_PROVIDER}.${from}.${cap}`;
+    if (!this.counters.has(key)) this.counters.set(key, { calls: 0, errors: 0, inflight: 0, overloaded: 0 });
+    this.emit("granted", { process: KERNEL_PROVIDER, grant: cap, provider: from, cap, restrictions });
+    return new MembraneClient(getCap(res.cap), {
+      label: `the kernel's ${cap} (${from}.${cap})`, revoker, counters: this.counters.get(key)!,
+      interfaceId: interfaceId(iface), interfaceName: iface, ownsInner: true,
+    });
+  }
+
   private acquire(p: Proc, grant: Grant): Promise<MembraneClient> {
     const held = p.held.get(grant.name);
     if (held && !held.revoker.revoked) {
@@ -635,6 +739,14 @@ export class Kernel {
       return membrane;
     }
     const provider = this.procs.get(grant.from)!;
+    if (provider.state === "idle" || provider.demand) {
+      // The first use of a grant to an on-demand process starts it; this call is held until it is ready.
+      try {
+        await this.startOnDemand(provider, p.spec.name, grant.name);
+      } catch (err) {
+        throw new Error(`"${grant.from}" (provider of ${grant.name}, started on demand) did not start: ${(err as Error).message}`);
+      }
+    }
     if (provider.state !== "ready") {
       const timeout = this.opts.acquireTimeoutMs ?? 10_000;
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -690,6 +802,17 @@ export class Kernel {
     const p = this.procs.get(name);
     if (!p || spec.name !== name) throw new Error(`replaceProcess: no process "${name}" to replace (or the new spec is named "${spec.name}")`);
     if (this.stopping) return false;
+    if (p.state === "idle" && spec.start === "on-demand" && !p.demand) {
+      // Not running, nobody used it: it stays idle and its first use starts the new spec.
+      p.spec = spec;
+      p.root = root;
+      p.restarts = 0;
+      for (const g of spec.grants) {
+        const key = `${name}.${g.name}`;
+        if (!this.counters.has(key)) this.counters.set(key, { calls: 0, errors: 0, inflight: 0, overloaded: 0 });
+      }
+      return true;
+    }
     if (p.restartTimer) clearTimeout(p.restartTimer);
     p.restartTimer = null;
     p.state = "stopping";

@@ -4,8 +4,18 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { KERNEL_GROUPS, LINUX_CAPABILITIES } from "./linux.ts";
+import { findJsonSyntaxError } from "./json-syntax.ts";
 
 export type ProcessKind = "driver" | "module";
+
+/**
+ * When a process starts: "boot" (default) with the kernel, in dependency order, and READY waits for it;
+ * "on-demand" when a holder first uses a grant to it (Session.get): the kernel spawns it then, under the same
+ * plan and /proc verification, and holds that call until its first ready health answer (as Fuchsia starts a
+ * component on first connection). Nothing waits for an on-demand process at boot.
+ */
+export type StartPolicy = "boot" | "on-demand";
+export const START_POLICIES: readonly StartPolicy[] = ["boot", "on-demand"];
 
 export const PERMISSIONS = ["read", "write", "net", "env", "run", "ffi", "sys"] as const;
 export type Permission = (typeof PERMISSIONS)[number];
@@ -51,6 +61,8 @@ export interface ProcessSpec {
   memoryMb: number | null;
   /** V8 flags (from V8_FLAGS_ALLOWED): the manifest's top-level `v8Flags`, then the process's own. */
   v8Flags: string[];
+  /** "boot" (default) or "on-demand": started at the first use of a grant to it (see StartPolicy). */
+  start: StartPolicy;
 }
 
 export interface LinuxGrant {
@@ -74,6 +86,9 @@ export interface ManifestError {
   process: string | null;
   key: string;
   message: string;
+  /** where a JSON syntax error is (1-based), shown as file:line:column */
+  line?: number;
+  column?: number;
 }
 
 export type LoadResult = { ok: true; manifest: Manifest } | { ok: false; errors: ManifestError[] };
@@ -93,7 +108,7 @@ const NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const TOP_KEYS = new Set(["version", "root", "uidBase", "processes", "v8Flags", "description", "$comment"]);
 const PROC_KEYS = new Set([
   "kind", "entry", "args", "sandbox", "linux", "user", "exposes", "grants", "depends", "restart", "healthTimeoutMs",
-  "memoryMb", "v8Flags", "description", "$comment",
+  "memoryMb", "v8Flags", "start", "description", "$comment",
 ]);
 
 /**
@@ -133,7 +148,9 @@ const GRANT_KEYS = new Set(["from", "cap", "restrictions", "$comment"]);
 const RESTART_KEYS = new Set(["backoffMs", "maxBackoffMs", "maxRestarts", "resetAfterMs"]);
 
 export function formatErrors(errors: ManifestError[], path = "manifest"): string {
-  return errors.map((e) => `${path}: ${e.process ? `process "${e.process}", ` : ""}${e.key}: ${e.message}`).join("\n");
+  return errors.map((e) => e.line !== undefined
+    ? `${path}:${e.line}:${e.column}: ${e.message}`
+    : `${path}: ${e.process ? `process "${e.process}", ` : ""}${e.key}: ${e.message}`).join("\n");
 }
 
 /** Removes whole-line `//` comments so a manifest can explain itself; the rest is strict JSON. */
@@ -154,14 +171,11 @@ export function loadManifest(path: string, opts: { checkFiles?: boolean } = {}):
   try {
     raw = JSON.parse(stripped);
   } catch (err) {
-    const msg = (err as Error).message;
-    const pos = /position (\d+)/.exec(msg);
-    let where = "";
-    if (pos) {
-      const before = stripped.slice(0, Number(pos[1]));
-      where = ` at line ${before.split("\n").length}, column ${before.length - before.lastIndexOf("\n")}`;
-    }
-    return { ok: false, errors: [{ process: null, key: "(syntax)", message: `not valid JSON${where}: ${msg}` }] };
+    // V8's message names a position only for some errors and never the fix: find both ourselves (the
+    // stripped comment lines are empty lines, so lines and columns are the file's own)
+    const at = findJsonSyntaxError(stripped);
+    if (!at) return { ok: false, errors: [{ process: null, key: "(syntax)", message: `not valid JSON: ${(err as Error).message}` }] };
+    return { ok: false, errors: [{ process: null, key: "(syntax)", message: `not valid JSON: ${at.problem}`, line: at.line, column: at.column }] };
   }
   return validateManifest(raw, { path: abs, checkFiles: opts.checkFiles ?? true });
 }
@@ -191,7 +205,7 @@ export function validateManifest(raw: unknown, opts: { path: string; checkFiles?
     err(null, "processes", "must be an object with at least one process");
     return { ok: false, errors };
   }
-  const procs: ProcessSpec[] = [];
+  const procs: (ProcessSpec & { explicitDepends: string[] })[] = [];
   const rawProcs = raw.processes;
   const commonV8 = validateV8Flags(raw.v8Flags, "v8Flags", (k, m) => err(null, k, m));
   for (const [name, p] of Object.entries(rawProcs)) {
@@ -222,11 +236,21 @@ export function validateManifest(raw: unknown, opts: { path: string; checkFiles?
       if (!(d in rawProcs)) err(p.name, "depends", `no process named "${d}"`);
       else if (d === p.name) err(p.name, "depends", "a process cannot depend on itself");
     }
+    // Grants to an on-demand process start it on first use; an explicit depends would wait at boot for a
+    // process that boot never starts.
+    for (const d of p.explicitDepends) {
+      if (byName.get(d)?.start === "on-demand" && p.start === "boot") {
+        err(p.name, "depends", `"${d}" starts on demand (its first use starts it), so nothing waits for it at boot; drop it from depends (a grant to it is enough) or remove "start": "on-demand" from "${d}"`);
+      }
+    }
   }
   const cycle = findCycle(procs);
   if (cycle) err(cycle[0], "depends", `dependency cycle: ${cycle.join(" → ")} (grants and depends both order start-up)`);
   if (errors.length) return { ok: false, errors };
-  return { ok: true, manifest: { path: opts.path, root, version: 1, uidBase, processes: procs, waves: startWaves(procs) } };
+  return {
+    ok: true,
+    manifest: { path: opts.path, root, version: 1, uidBase, processes: procs.map(({ explicitDepends: _, ...spec }) => spec), waves: startWaves(procs) },
+  };
 }
 
 function validateProcess(
@@ -235,7 +259,7 @@ function validateProcess(
   root: string,
   checkFiles: boolean,
   err: (process: string | null, key: string, message: string) => void,
-): ProcessSpec | null {
+): (ProcessSpec & { explicitDepends: string[] }) | null {
   const e = (key: string, msg: string) => err(name, key, msg);
   if (!NAME.test(name)) e("(name)", "process names are 1-32 of a-z, 0-9 and -, starting with a letter");
   if (!isObject(p)) {
@@ -340,6 +364,15 @@ function validateProcess(
     } else memoryMb = p.memoryMb as number;
   }
   const v8Flags = validateV8Flags(p.v8Flags, "v8Flags", e);
+  let start: StartPolicy = "boot";
+  if (p.start !== undefined) {
+    if (!(START_POLICIES as readonly unknown[]).includes(p.start)) {
+      e("start", `must be "boot" (start with the kernel, the default) or "on-demand" (start at the first use of a grant to it); got ${JSON.stringify(p.start)}`);
+    } else start = p.start as StartPolicy;
+  }
+  if (start === "on-demand" && Object.keys(exposes).length === 0) {
+    e("start", "an on-demand process starts at the first use of a grant to it, and this one exposes nothing, so nothing could ever start it; expose a capability or start it at boot");
+  }
   // Returned even when this process has errors, so cross-process checks (grants, cycles) still run.
   return {
     name,
@@ -356,6 +389,8 @@ function validateProcess(
     healthTimeoutMs,
     memoryMb,
     v8Flags,
+    start,
+    explicitDepends: explicit,
   };
 }
 

@@ -42,6 +42,13 @@ export interface MembraneOptions {
   maxInflight?: number;
 }
 
+/**
+ * Params of pipelined calls a membrane's answer has already admitted, with that grant's counters. The RPC
+ * library delivers such a call, once the answer is in, to the capability in the results — which this same
+ * grant wrapped — so without this mark the call would be counted (and take an in-flight slot) twice.
+ */
+const admitted = new WeakMap<object, GrantCounters>();
+
 export class MembraneClient implements $.Client {
   private readonly inner: $.Client;
   readonly opts: MembraneOptions;
@@ -83,9 +90,12 @@ export class MembraneClient implements $.Client {
     if (this.opts.interfaceId !== undefined && call.method.interfaceId !== this.opts.interfaceId) {
       return new FailedAnswer<R>(new Error(`denied: ${this.opts.label} is a ${this.opts.interfaceName ?? "different interface"}; calls on interface 0x${call.method.interfaceId.toString(16)} are refused`));
     }
+    const dc = asDataCall(call);
+    // A pipelined call this grant's answer admitted and now delivers here: counted there, and its answer
+    // (that MembraneAnswer) wraps the results and settles the in-flight count.
+    if (admitted.get(dc.params) === this.opts.counters) return this.inner.call(dc) as Answer<R>;
     const refused = this.admit();
     if (refused) return new FailedAnswer<R>(refused);
-    const dc = asDataCall(call);
     this.wrapTable(dc.params.segment.message);
     return new MembraneAnswer<R>(this.inner.call(dc) as Answer<R>, this);
   }
@@ -155,6 +165,7 @@ class MembraneAnswer<R extends $.Struct> implements Answer<R> {
     if (refused) return new FailedAnswer<Q>(refused);
     const dc = asDataCall(call);
     this.m.wrapTable(dc.params.segment.message);
+    admitted.set(dc.params, this.m.opts.counters);
     return new MembraneAnswer<Q>(this.inner.pipelineCall(transform, dc), this.m);
   }
 

@@ -31,7 +31,8 @@ export interface NodeOptions {
   hubUrl?: string;
   /** HOST:PORT of the gateway proxy (default 127.0.0.1:0: loopback, any free port) */
   gatewayListen?: string;
-  /** a pinned network namespace the gateway proxy runs in (default "-": the kernel's own) */
+  /** the namespace the gateway proxy runs in: "public" (the netlink driver shares its pin through the gateway's
+   * grant netns), a pin file, or "-" (default: the kernel's own) */
   gatewayNs?: string;
   /** how long to wait for registration (default 120 s) */
   registerTimeoutMs?: number;

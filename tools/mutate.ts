@@ -5,7 +5,7 @@
 // tests only mutants whose code or tests changed. Reports: reports/mutation/<area>.json and .html.
 // Runs on Deno like the rest of the tools (Stryker 10 wants Node >= 22; Deno provides that API).
 //
-// usage: npm run mutate [-- --concurrency N] [--force] [area ...]   (no area: all of them, one after the other)
+// usage: npm run mutate [-- --concurrency N] [--force] [--only FILE-PART ...] [area ...]   (no area: all of them, one after the other)
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -68,8 +68,22 @@ export const AREAS: Record<string, Area> = {
   },
   identity: {
     why: "the node identity and its attenuated signers (chain, rmb): what they sign, and that the secret stays inside",
-    mutate: ["capabilities/identity/identity.ts"],
-    tests: ["capabilities/identity/identity.test.ts", "capabilities/identity/signers.test.ts"],
+    // seed.ts: the seed file formats (Zero-OS 1.0.0, 1.1.0 mnemonic, legacy raw); rmb-signer.ts: what the
+    // rmb purpose signs (envelopes, bounded JWT claims, the e2e secret)
+    mutate: ["capabilities/identity/identity.ts", "capabilities/identity/seed.ts", "capabilities/rmb/rmb-signer.ts"],
+    tests: ["capabilities/identity/signers.test.ts", "capabilities/identity/identity.test.ts", "capabilities/identity/chain-policy.test.ts"],
+  },
+  chain: {
+    why: "what the chain signer agrees to sign: the payload decoded with TFChain's metadata, the allow-list, batches",
+    mutate: ["capabilities/identity/chain-policy.ts", "capabilities/identity/allow-list.ts"],
+    // chain-policy.test decodes real payloads built with the chain's metadata (4 s a run)
+    tests: ["capabilities/identity/chain-policy.test.ts"],
+  },
+  submitter: {
+    why: "the chain driver's submitter: the signature it attaches (MultiSignature tag, hashing over 256 bytes), nonces, inclusion, dispatch errors",
+    mutate: ["capabilities/chain/submitter.ts"],
+    // chain.test submits to the dev chain (≈ 30 s a run here, more under load)
+    tests: ["capabilities/chain/chain.test.ts"],
   },
   rmb: {
     why: "RMB envelope signatures (the challenge) and the relay JWT checks",
@@ -77,6 +91,13 @@ export const AREAS: Record<string, Area> = {
     // jwt-challenge.test.ts checks the challenge against the official client's known answers without loading
     // it (wire.test.ts compares live, 25 s a run: too slow to run per mutant here)
     tests: ["capabilities/rmb/jwt-challenge.test.ts"],
+  },
+  kv: {
+    why: "the kv driver's grant: exactly one namespace, read-only when granted so, restrictions checked fail-closed",
+    // the driver's storage (store.ts) is in `stores`; main.ts only starts the process (kernel-hosted drivers
+    // cannot be mutated through the kernel, so the grant rules live in grant.ts)
+    mutate: ["capabilities/kv/grant.ts"],
+    tests: ["capabilities/kv/grant.test.ts"],
   },
   deployment: {
     why: "what the node accepts: signature verification and the challenge hash of a deployment",
@@ -98,16 +119,21 @@ export const AREAS: Record<string, Area> = {
 /** Names for several areas at once: the issue's "kernel" (membrane, sandbox, manifest, session) and "drivers". */
 export const GROUPS: Record<string, string[]> = {
   kernel: ["manifest", "membrane", "sandbox", "session"],
-  drivers: ["identity", "rmb"],
+  drivers: ["identity", "chain", "submitter", "rmb", "kv"],
 };
 
-export function strykerOptions(area: string, concurrency: number, force = false): PartialStrykerOptions {
+export function strykerOptions(area: string, concurrency: number, force = false, only: string[] = []): PartialStrykerOptions {
   const a = AREAS[area];
+  // --only: a part of an area (e.g. the one file that changed since the last run); an error when it matches nothing
+  const mutate = only.length ? a.mutate.filter((m) => only.some((o) => m.includes(o))) : a.mutate;
+  if (!mutate.length) throw new Error(`mutate: --only ${only.join(", ")} matches none of ${area}'s files (${a.mutate.join(", ")})`);
   const out = join("reports", "mutation");
   return {
     testRunner: "command",
-    commandRunner: { command: `node_modules/deno/deno run -A --quiet --no-lock tools/test-runner.ts --jobs 1 --bail ${a.tests.join(" ")}` },
-    mutate: a.mutate,
+    // Stryker makes its sandbox folder 0700: under root the kernel runs each process as its own uid, which
+    // must reach the tree like the real one (else every kernel-starting suite waits for its health timeouts)
+    commandRunner: { command: `chmod 755 . && node_modules/deno/deno run -A --quiet --no-lock tools/test-runner.ts --jobs 1 --bail ${a.tests.join(" ")}` },
+    mutate,
     coverageAnalysis: "off", // the command runner cannot report per-test coverage
     concurrency,
     incremental: true,
@@ -129,9 +155,9 @@ export function strykerOptions(area: string, concurrency: number, force = false)
 }
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({ options: { concurrency: { type: "string" }, force: { type: "boolean" }, help: { type: "boolean" } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ options: { concurrency: { type: "string" }, force: { type: "boolean" }, only: { type: "string", multiple: true }, help: { type: "boolean" } }, allowPositionals: true });
   if (values.help) {
-    console.log(`usage: npm run mutate [-- --concurrency N] [--force] [area ...]\nareas:\n${Object.entries(AREAS).map(([k, a]) => `  ${k.padEnd(11)} ${a.why}`).join("\n")}\n` +
+    console.log(`usage: npm run mutate [-- --concurrency N] [--force] [--only FILE-PART ...] [area ...]\nareas:\n${Object.entries(AREAS).map(([k, a]) => `  ${k.padEnd(11)} ${a.why}`).join("\n")}\n` +
       `groups:\n${Object.entries(GROUPS).map(([k, g]) => `  ${k.padEnd(11)} ${g.join(", ")}`).join("\n")}`);
     return 0;
   }
@@ -151,7 +177,14 @@ async function main(): Promise<number> {
   const summary: string[] = [];
   for (const area of areas) {
     const t0 = Date.now();
-    const results = await new Stryker(strykerOptions(area, concurrency, Boolean(values.force))).runMutationTest();
+    let options: PartialStrykerOptions;
+    try {
+      options = strykerOptions(area, concurrency, Boolean(values.force), values.only ?? []);
+    } catch (err) {
+      console.error((err as Error).message);
+      return 2;
+    }
+    const results = await new Stryker(options).runMutationTest();
     const count = (s: string) => results.filter((r) => r.status === s).length;
     const killed = count("Killed") + count("Timeout");
     const survived = count("Survived");

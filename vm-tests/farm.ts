@@ -6,7 +6,7 @@
 // iPXE boot file, and the QEMUs. All nodes register in farm 1; each answers over RMB; every guest's TCP
 // ports are scanned from the bridge (only the 0-db server's 9900 may answer).
 import { netbootInitrd } from "../rootfs/build.ts";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -76,11 +76,32 @@ export async function runFarm(o: FarmOptions, log: (line: string) => void = (l) 
     if (!existsSync(resultFile)) {
       return { name: `farm-${o.nodes}`, ok: false, seconds: 0, namespace: ns, nodes: [], milestones: {}, notes: [], error: `the farm runner exited ${code} without a result` };
     }
-    return JSON.parse(readFileSync(resultFile, "utf8")) as FarmResult;
+    const r = JSON.parse(readFileSync(resultFile, "utf8")) as FarmResult;
+    removeFarmNetns(ns);
+    const left = farmLeftovers(ns, work);
+    if (left.length) {
+      r.ok = false;
+      r.error = `${r.error ? r.error + "; " : ""}the farm left behind: ${left.join("; ")}`;
+    } else r.notes.push(`nothing of the farm left: its namespace, QEMUs and the laptop's wireguard-go are gone`);
+    return r;
   } finally {
     removeFarmNetns(ns);
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * What a farm must not leave behind, checked after it was removed: its namespace, a QEMU with a disk in its
+ * work folder, the laptop's wireguard-go. Empty when the farm cleaned up.
+ */
+export function farmLeftovers(namespace: string, work: string): string[] {
+  const left: string[] = [];
+  if (new RegExp(`^${namespace}( |$)`, "m").test(execFileSync("ip", ["netns"], { encoding: "utf8" }))) left.push(`namespace ${namespace}`);
+  for (const l of execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" }).split("\n")) {
+    if (/qemu-system/.test(l) && l.includes(work)) left.push(`QEMU: ${l.trim().slice(0, 120)}`);
+    if (/wireguard-go zt-lap/.test(l)) left.push(`the laptop's wireguard-go: ${l.trim().slice(0, 120)}`);
+  }
+  return left;
 }
 
 /** A TCP relay from the bridge's gateway address to the same port on loopback (the dev grid listens there only). */

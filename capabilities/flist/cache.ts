@@ -143,6 +143,16 @@ export class FlistCache {
     return join(this.dir, "roots", hash);
   }
 
+  /** The hub's md5 of `url` now (no download, no reference): a change check. */
+  async md5(url: string, policy: HubPolicy): Promise<string> {
+    policy.checkFlistUrl(url);
+    try {
+      return await remoteMd5(url);
+    } catch (e) {
+      throw new Error(`failed: flist: ${(e as Error).message}`);
+    }
+  }
+
   /** Downloads, verifies and materialises `url`; takes one reference for `grantee`. */
   prepare(url: string, policy: HubPolicy, grantee: string): Promise<RootInfo> {
     policy.checkFlistUrl(url);

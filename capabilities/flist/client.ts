@@ -30,6 +30,7 @@ export function flistClient(use: Use) {
           p.vm = vm;
         }).promise()
       ),
+    md5: (url: string) => call(async (c) => (await c.md5((p) => (p.url = url)).promise()).md5),
     list: () => call(async (c) => JSON.parse((await c.list().promise()).json) as { hash: string; url: string; root: string; refs: number; writables: string[] }[]),
   };
 }

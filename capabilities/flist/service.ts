@@ -36,6 +36,9 @@ export function flistServer(cache: FlistCache, hubs: HubPolicy, restrictions: Re
       mayAct(p.owner);
       await cache.dropWritable(p.owner, p.vm);
     },
+    async md5(p, r) {
+      r.md5 = await cache.md5(p.url, policy);
+    },
     list(_p, r) {
       r.json = JSON.stringify(cache.list(Array.isArray(owners) ? owners as number[] : undefined));
       return Promise.resolve();

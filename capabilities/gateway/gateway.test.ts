@@ -5,7 +5,7 @@
 // restart serves the stored routes again; the proxy dies with the driver.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { readFileSync } from "node:fs";
+import { readFileSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { capabilityMask } from "../../kernel/linux.ts";
@@ -14,8 +14,9 @@ import { Gateway$Client } from "../schema/gen/gateway.ts";
 import { tempDir } from "../../tools/test-tmp.ts";
 import { BACKEND2_IP, BACKEND_IP, GatewayLab, gatewayManifest } from "./test/lab.ts";
 import { issueLeaf, makeRoot } from "./x509.ts";
+import { rootOnly } from "../../tools/test-env.ts";
 
-const root = process.getuid?.() === 0;
+const root = rootOnly("the gateway driver under a root kernel (namespaces)");
 
 const alive = (pid: number) => {
   try {
@@ -31,17 +32,24 @@ test("under the kernel: own uid, exact capabilities, terminate + passthrough on 
   const tmp = tempDir("zt-gateway-drv-");
   const lab = new GatewayLab(tmp, "drv");
   const state = join(tmp, "state");
-  const { manifest, vars } = gatewayManifest(tmp, lab.pin, "0.0.0.0:443");
+  // the node's way: the netlink driver shares its pin of `public` with the gateway (grant netns)
+  const { manifest, vars } = gatewayManifest(tmp, lab.pinForNetlink(state), "0.0.0.0:443");
   const log: string[] = [];
   const onEvent = (e: { event: string; process?: string; line?: unknown }) => e.process === "gateway" && log.push(`${e.event} ${e.line ?? ""}`);
   let h = await startKernel({ manifest, stateDir: state, vars, bootTimeoutMs: 30_000, onEvent });
   try {
     assert.equal(h.notReady, [], log.join("\n"));
+    // the node starts the gateway on demand: the first use of a grant to it starts it
+    const gw = new Gateway$Client(await h.kernel.grantFor("probe", "gateway"));
     let pid = h.kernel.pid("gateway")!;
     const st = Object.fromEntries(readFileSync(`/proc/${pid}/status`, "utf8").split("\n").map((l) => [l.split(":")[0], (l.split(":")[1] ?? "").trim()]));
     const mask = capabilityMask(["CAP_NET_BIND_SERVICE", "CAP_SYS_ADMIN"]);
     for (const set of ["CapPrm", "CapEff", "CapAmb", "CapBnd"]) assert.is(st[set], mask, `gateway ${set}`);
     assert.is.not(st.Uid.split(/\s+/)[0], "0");
+    // its proxy runs in the lab's public namespace, entered through the pin the netlink driver shared
+    const proxyPid = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/)[0]);
+    assert.is(readlinkSync(`/proc/${proxyPid}/ns/net`), `net:[${statSync(lab.pin).ino}]`, "the proxy is in the public namespace");
+    assert.ok(log.some((l) => /in the public namespace/.test(l)), log.join("\n"));
 
     // backends: two plain HTTP servers and one TLS server with a certificate of its own CA
     const own = makeRoot();
@@ -51,7 +59,6 @@ test("under the kernel: own uid, exact capabilities, terminate + passthrough on 
       tls: [{ listen: `${BACKEND2_IP}:8443`, cert: leaf.certPem, key: leaf.keyPem, name: "pass.gw.test" }],
     });
 
-    const gw = new Gateway$Client(await h.kernel.grantFor("probe", "gateway"));
     const info = JSON.parse((await gw.info().promise()).json);
     assert.is(info.listen, "0.0.0.0:443");
     assert.match(info.ca, /BEGIN CERTIFICATE/);
@@ -120,6 +127,7 @@ test("under the kernel: own uid, exact capabilities, terminate + passthrough on 
     await h.stop();
     for (let i = 0; i < 40 && proxyPids.some(alive); i++) await new Promise((res) => setTimeout(res, 50));
     assert.not.ok(proxyPids.some(alive), "no proxy process left after stop");
+    lab.pinForNetlink(state); // the netlink driver's stop removed its pins, as a node's shutdown does
     h = await startKernel({ manifest, stateDir: state, vars, bootTimeoutMs: 30_000 });
     assert.equal(h.notReady, []);
     const gw2 = new Gateway$Client(await h.kernel.grantFor("probe", "gateway"));

@@ -16,8 +16,9 @@ import { guestName } from "./cmdline.ts";
 import { Hypervisor, pidAlive } from "./hypervisor.ts";
 import { parseSpec, type Scope } from "./spec.ts";
 import { buildGuest, GUEST_CMDLINE } from "./test/guest.ts";
+import { rootOnly } from "../../tools/test-env.ts";
 
-const root = process.getuid?.() === 0;
+const root = rootOnly("the hypervisor driver (namespaces, taps, QEMU)");
 const HERE = new URL(".", import.meta.url).pathname;
 const NS = `zt-vm-${process.pid}`;
 const ID = "7-1-vmtest";

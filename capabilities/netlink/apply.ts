@@ -1,6 +1,6 @@
 // The netlink driver's operations as JSON: each checked against the caller's grant (all of a batch before
 // any runs, so a refused batch changes nothing), then run in order on NetOps.
-import { checkLink, checkNotHost, checkNs, type Grant, nsAllowed } from "./grant.ts";
+import { checkLink, checkNotHost, checkNs, checkShare, type Grant, nsAllowed } from "./grant.ts";
 import { IFNAME_RE, type NetOps } from "./ops.ts";
 import type { WgConfig } from "./wireguard.ts";
 
@@ -30,6 +30,10 @@ function check(g: Grant, o: Op, i: number): void {
       checkNs(g, ns(o, "name", i), w);
       return;
     case "ns.list":
+      return;
+    case "ns.share":
+      if (!ns(o, "name", i)) throw new Error(`${w}: "name" is required`);
+      checkShare(g, ns(o, "name", i), w);
       return;
     case "link.list":
     case "route.list":
@@ -85,6 +89,7 @@ function check(g: Grant, o: Op, i: number): void {
     case "wg.set":
     case "wg.get":
     case "wg.down":
+    case "wg.alive":
       checkLink(g, ns(o, "ns", i), ifname(o, "name", i), w);
       return;
     default:
@@ -136,6 +141,7 @@ async function run1(ops: NetOps, g: Grant, o: Op, i: number): Promise<unknown> {
     case "ns.add": return ops.nsAdd(s(o, "name", i));
     case "ns.del": return ops.nsDel(s(o, "name", i));
     case "ns.list": return ops.nsList().filter((x) => nsAllowed(g, x));
+    case "ns.share": return { pin: ops.nsShare(s(o, "name", i)) };
     case "link.list": return ops.links(n);
     case "route.list": return ops.routes(n);
     case "link.add":
@@ -166,6 +172,7 @@ async function run1(ops: NetOps, g: Grant, o: Op, i: number): Promise<unknown> {
       return await ops.wgUp({ listenNs: ns(o, "listenNs", i), into: ns(o, "into", i), name: s(o, "name", i), address: o.address as string | undefined, config: wgConfig(o, i) });
     case "wg.set": return await ops.wgSet(wgIn(ops, o, i), wgConfig(o, i));
     case "wg.get": return await ops.wgGet(wgIn(ops, o, i));
+    case "wg.alive": return ops.wgAlive(n, s(o, "name", i));
     case "wg.down":
       // already gone (namespace removed, or never built): nothing to stop in the caller's namespace
       if (!ops.nsExists(n) && n !== "" || ops.index(n, s(o, "name", i)) === null) return null;

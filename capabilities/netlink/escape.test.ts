@@ -5,7 +5,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
-import { join } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { tempDir } from "../../tools/test-tmp.ts";
 import { applyOps } from "./apply.ts";
 import { parseGrant } from "./grant.ts";
@@ -72,8 +73,48 @@ test("a grant's prefixes bound everything it can name; refused batches change no
   }
 });
 
+test("ns.share: a share-only grant gets a pin of exactly the namespaces it names, by an unguessable path, and nothing else", async () => {
+  if (!rootOnly("namespace pins")) return;
+  const dir = tempDir("zt-network-share-");
+  const ops = new NetOps(denoSys(), join(dir, "netlink", "ns"), join(dir, "netlink", "wg"));
+  const owner = parseGrant({ namespaces: ["zt-sh-"] });
+  const gateway = parseGrant({ share: ["zt-sh-public"] });
+  const run = (g: typeof owner, list: Record<string, unknown>[]) => applyOps(ops, g, JSON.stringify(list));
+  const refusal = (g: typeof owner, list: Record<string, unknown>[]) => run(g, list).then(() => "", (e: Error) => e.message);
+  try {
+    await run(owner, [{ op: "ns.add", name: "zt-sh-public" }, { op: "ns.add", name: "zt-sh-other" }]);
+    const [{ pin }] = await run(gateway, [{ op: "ns.share", name: "zt-sh-public" }]) as { pin: string }[];
+    assert.match(relative(dir, pin), /^netlink\/shared\/[0-9a-f]{32}\/zt-sh-public$/);
+    // the same namespace as the driver's own pin, reachable by path only: folders traversable, not listable
+    assert.is(statSync(pin).ino, statSync(join(dir, "netlink", "ns", "zt-sh-public")).ino);
+    const inside = execFileSync("nsenter", [`--net=${pin}`, "--", "readlink", "/proc/self/ns/net"], { encoding: "utf8" }).trim();
+    assert.is(inside, execFileSync("nsenter", [`--net=${join(dir, "netlink", "ns", "zt-sh-public")}`, "--", "readlink", "/proc/self/ns/net"], { encoding: "utf8" }).trim());
+    for (const d of [join(dir, "netlink"), join(dir, "netlink", "shared"), dirname(pin)]) assert.is(statSync(d).mode & 0o777, 0o711, d);
+    for (const d of [join(dir, "netlink", "ns"), join(dir, "netlink", "wg")]) assert.is(statSync(d).mode & 0o777, 0o700, d);
+    assert.equal(await run(gateway, [{ op: "ns.share", name: "zt-sh-public" }]), [{ pin }], "one pin per namespace");
+    // nothing else: another namespace, configuring the shared one, creating or listing
+    assert.match(await refusal(gateway, [{ op: "ns.share", name: "zt-sh-other" }]), /denied: .*namespace "zt-sh-other" is not shared with this grant \(shared: zt-sh-public\)/);
+    assert.match(await refusal(gateway, [{ op: "link.add", ns: "zt-sh-public", name: "x", kind: "dummy" }]), /denied/);
+    assert.match(await refusal(gateway, [{ op: "addr.add", ns: "zt-sh-public", dev: "lo", cidr: "10.9.9.9/32" }]), /denied/);
+    assert.match(await refusal(gateway, [{ op: "ns.add", name: "zt-sh-public2" }]), /denied/);
+    assert.equal(await run(gateway, [{ op: "ns.list" }]), [[]]);
+    assert.match(await refusal(owner, [{ op: "ns.share", name: "zt-sh-public" }]), /denied: .*not shared with this grant \(shared: none\)/);
+    // removing the namespace removes its shared pin too (else the pin would keep it alive)
+    ops.nsDel("zt-sh-public");
+    assert.not.ok(existsSync(pin));
+    // a restarted driver starts with nothing shared (holders ask again)
+    const [{ pin: other }] = await run(parseGrant({ share: ["zt-sh-other"] }), [{ op: "ns.share", name: "zt-sh-other" }]) as { pin: string }[];
+    await ops.close();
+    new NetOps(denoSys(), join(dir, "netlink", "ns"), join(dir, "netlink", "wg"));
+    assert.not.ok(existsSync(other));
+  } finally {
+    await ops.close();
+    for (const n of ops.nsList()) ops.nsDel(n);
+  }
+});
+
 test("grants must name prefixes; unknown restrictions are refused", () => {
-  assert.throws(() => parseGrant({}), /must name namespace or host link prefixes/);
+  assert.throws(() => parseGrant({}), /must name namespace or host link prefixes, or namespaces to share/);
   assert.throws(() => parseGrant({ namespaces: [""] }), /non-empty name prefixes/);
   assert.throws(() => parseGrant({ namespaces: ["n-"], all: true }), /unknown restriction "all"/);
 });

@@ -1,17 +1,21 @@
 // What a holder of a netlink grant may touch. Restrictions (manifest `grants.<x>.restrictions`):
 //   namespaces: [prefix…]  namespaces it may create, remove and configure; inside them, every link
 //   hostLinks:  [prefix…]  links of the host namespace it may create, change, move or delete (absent = none)
+//   share:      [name…]    namespaces (exact names) whose pin it may ask for (`ns.share`) to run a process
+//                          inside them — the gateway's proxy in `public` — without configuring them
 // The host namespace's routes, sysctls and firewall are never reachable through a grant, and a
 // namespace outside the prefixes cannot be named at all (not even listed).
 
 export interface Grant {
   namespaces: string[];
   hostLinks: string[];
+  /** absent = none */
+  share?: string[];
 }
 
 export function parseGrant(r: Record<string, unknown>): Grant {
-  const known = new Set(["namespaces", "hostLinks"]);
-  for (const k of Object.keys(r)) if (!known.has(k)) throw new Error(`denied: netlink: unknown restriction "${k}" (known: namespaces, hostLinks)`);
+  const known = new Set(["namespaces", "hostLinks", "share"]);
+  for (const k of Object.keys(r)) if (!known.has(k)) throw new Error(`denied: netlink: unknown restriction "${k}" (known: namespaces, hostLinks, share)`);
   const list = (k: string): string[] => {
     const v = r[k];
     if (v === undefined) return [];
@@ -20,8 +24,8 @@ export function parseGrant(r: Record<string, unknown>): Grant {
     }
     return v as string[];
   };
-  const g = { namespaces: list("namespaces"), hostLinks: list("hostLinks") };
-  if (!g.namespaces.length && !g.hostLinks.length) throw new Error("denied: netlink: a grant must name namespace or host link prefixes");
+  const g = { namespaces: list("namespaces"), hostLinks: list("hostLinks"), share: list("share") };
+  if (!g.namespaces.length && !g.hostLinks.length && !g.share.length) throw new Error("denied: netlink: a grant must name namespace or host link prefixes, or namespaces to share");
   return g;
 }
 
@@ -43,6 +47,12 @@ export function checkLink(g: Grant, ns: string, link: string, what: string): voi
   if (ns === "" && !matches(link, g.hostLinks)) {
     throw new Error(`denied: ${what}: link "${link}" of the host namespace is outside this grant (allowed prefixes: ${g.hostLinks.join(", ") || "none"})`);
   }
+}
+
+/** Refuses sharing a namespace the grant does not name exactly. */
+export function checkShare(g: Grant, ns: string, what: string): void {
+  const shared = g.share ?? [];
+  if (!shared.includes(ns)) throw new Error(`denied: ${what}: namespace "${ns}" is not shared with this grant (shared: ${shared.join(", ") || "none"})`);
 }
 
 /** Host-wide state (routes, sysctls, firewall) is never granted. */

@@ -3,7 +3,8 @@
 // WireGuard devices. rtnetlink messages go straight to the kernel over a socket opened inside the target
 // namespace (sys.ts); nft, tap creation and wireguard-go are the only processes spawned.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import { type Sys } from "./sys.ts";
 import { bin } from "./bins.ts";
@@ -63,6 +64,8 @@ export class NetOps {
   readonly #wg = new Map<string, { child: ChildProcess; socket: string }>();
   readonly #starting = new Map<string, Promise<void>>();
   #mnt: Promise<string> | null = null;
+  /** namespace → its shared pin (nsShare), made once per driver start */
+  readonly #shares = new Map<string, string>();
 
   constructor(sys: Sys, pinDir: string, uapiDir: string) {
     this.#sys = sys;
@@ -70,6 +73,46 @@ export class NetOps {
     this.uapiDir = uapiDir;
     mkdirSync(pinDir, { recursive: true, mode: 0o700 });
     mkdirSync(uapiDir, { recursive: true, mode: 0o700 });
+    this.#unshareAll(); // what an earlier run shared (a killed driver): its holders ask again
+  }
+
+  /** Where shared pins live: `<state>/shared/<random>/<namespace>`, beside the pin folder. */
+  get shareDir(): string {
+    return join(dirname(this.pinDir), "shared");
+  }
+
+  /**
+   * A pin of `ns` another uid can open by path — the gateway driver's nsenter (it holds CAP_SYS_ADMIN) puts
+   * its proxy in `public` with it — at `<state>/shared/<128 random bits>/<ns>`: the driver's state folder and
+   * `shared/` become traversable but not listable (0711), so only a holder told the path reaches the pin;
+   * the namespace pins and the UAPI folder stay 0700. Nothing else of the namespace is handed out.
+   */
+  nsShare(ns: string): string {
+    if (!ns) throw new Error("the host namespace is not shared");
+    if (!this.nsExists(ns)) throw new Error(`namespace "${ns}" does not exist`);
+    const known = this.#shares.get(ns);
+    if (known && existsSync(known)) return known;
+    chmodSync(this.pinDir, 0o700);
+    chmodSync(this.uapiDir, 0o700);
+    chmodSync(dirname(this.pinDir), 0o711);
+    mkdirSync(this.shareDir, { recursive: true, mode: 0o711 });
+    chmodSync(this.shareDir, 0o711);
+    const dir = join(this.shareDir, randomBytes(16).toString("hex"));
+    mkdirSync(dir, { mode: 0o711 });
+    const pin = join(dir, ns);
+    this.#sys.bindPin(this.pin(ns), pin);
+    this.#shares.set(ns, pin);
+    return pin;
+  }
+
+  #unshareAll(): void {
+    if (!existsSync(this.shareDir)) return;
+    for (const d of readdirSync(this.shareDir)) {
+      const dir = join(this.shareDir, d);
+      for (const f of existsSync(dir) ? readdirSync(dir) : []) this.#sys.removePin(join(dir, f));
+      rmSync(dir, { recursive: true, force: true });
+    }
+    this.#shares.clear();
   }
 
   pin(ns: string): string {
@@ -116,6 +159,12 @@ export class NetOps {
   nsDel(ns: string): void {
     if (!ns) throw new Error("the host namespace cannot be removed");
     this.#dropSocket(ns);
+    const shared = this.#shares.get(ns);
+    if (shared) {
+      this.#sys.removePin(shared); // else the shared pin would keep the namespace alive
+      rmSync(dirname(shared), { recursive: true, force: true });
+      this.#shares.delete(ns);
+    }
     if (!this.nsExists(ns)) return;
     this.#sys.removePin(this.pin(ns));
   }
@@ -369,6 +418,21 @@ export class NetOps {
     return started;
   }
 
+  /**
+   * Whether device `name` in `ns` has a live wireguard-go behind it: its link is there and the process is
+   * running — our child not exited, or (one a previous instance of this driver started) its UAPI socket
+   * answers. A start under way counts as alive. Callers (the network module's watch) rebuild what is not.
+   */
+  wgAlive(ns: string, name: string): boolean {
+    if (this.#starting.has(name)) return true;
+    if (!this.nsExists(ns) && ns !== "") return false;
+    if (this.index(ns, name) === null) return false;
+    const mine = this.#wg.get(name);
+    if (mine) return mine.child.exitCode === null && mine.child.signalCode === null;
+    const sock = this.wgSocket(name);
+    return existsSync(sock) && this.#wgAnswers(sock);
+  }
+
   /** Whether a wireguard-go answers a UAPI get on `sock` (refused or silent: none runs behind the file). */
   #wgAnswers(sock: string): boolean {
     try {
@@ -445,6 +509,7 @@ export class NetOps {
   /** Orderly node stop: nothing of the node's network stays behind (the network module rebuilds it at start). */
   async teardown(): Promise<void> {
     await this.close();
+    this.#unshareAll();
     for (const ns of this.nsList()) this.nsDel(ns);
   }
 }

@@ -14,6 +14,8 @@ export interface Sys {
   netlink(nsPath: string, protocol?: number): NetlinkFd;
   /** Creates a fresh network namespace and bind-mounts it on `pinPath` (which must not exist). */
   createNamespace(pinPath: string): void;
+  /** Pins the namespace pinned at `srcPath` again at `pinPath` (which must not exist): a bind mount. */
+  bindPin(srcPath: string, pinPath: string): void;
   /** Unmounts (lazily) and removes a pin file. */
   removePin(pinPath: string): void;
   /** An O_RDONLY fd on a file (a namespace pin for IFLA_NET_NS_FD); close it with closeFd. */
@@ -99,6 +101,16 @@ export function denoSys(): Sys {
         throw err;
       } finally {
         s.close(self);
+      }
+    },
+    bindPin(srcPath, pinPath) {
+      const pin = open(pinPath, O_WRONLY | O_CREAT | O_EXCL, 0o444);
+      s.close(pin);
+      try {
+        check(`mount --bind ${srcPath} ${pinPath}`, s.mount(cstr(srcPath), cstr(pinPath), cstr("none"), BigInt(MS_BIND), cstr("")));
+      } catch (err) {
+        s.unlink(cstr(pinPath));
+        throw err;
       }
     },
     removePin(pinPath) {

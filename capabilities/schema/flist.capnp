@@ -18,4 +18,7 @@ interface Flist {
   dropWritable @3 (owner :UInt32, vm :Text) -> ();
   # [{hash, url, root, refs, writables: ["owner/vm"]}]
   list @4 () -> (json :Text);
+  # The md5 the hub publishes for the flist at `url` now (its `.md5`), without downloading it: a change
+  # check (the kernel's upgrade agent asks it before preparing a release flist). Same hub rules as prepare.
+  md5 @5 (url :Text) -> (md5 :Text);
 }

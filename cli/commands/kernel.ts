@@ -58,8 +58,13 @@ export const command: Command = {
         return 0;
       }
       const m = loadOrExplain(str(p, "manifest"), "check");
-      if (p.json) console.log(JSON.stringify({ ok: true, processes: m.processes.map((x) => x.name), waves: m.waves }));
-      else console.log(`ok: ${m.processes.length} processes; start order: ${m.waves.map((w) => w.join(", ")).join(" → ")}`);
+      const onDemand = m.processes.filter((x) => x.start === "on-demand").map((x) => x.name);
+      if (p.json) console.log(JSON.stringify({ ok: true, processes: m.processes.map((x) => x.name), waves: m.waves, onDemand }));
+      else {
+        const bootWaves = m.waves.map((w) => w.filter((n) => !onDemand.includes(n))).filter((w) => w.length);
+        const later = onDemand.length ? `; on demand (at the first use of a grant to it): ${onDemand.join(", ")}` : "";
+        console.log(`ok: ${m.processes.length} processes; start order: ${bootWaves.map((w) => w.join(", ")).join(" → ")}${later}`);
+      }
       return 0;
     }
     if (sub !== "run") throw new UserError(`zos kernel: unknown subcommand "${sub}" (run, check). Run \`zos kernel --help\`.`, 2);

@@ -17,10 +17,10 @@ usage: zos release build OUT --version V [--manifest F] [--json]
        zos release push DIR [--channel REPO/NAME.fl] [--hub URL] [--state DIR] [--json]
 
   build     bundle every process of the manifest (default manifests/node.json), the helpers drivers start and
-            the kernel into OUT (a new folder), with package.json (version V) and release.json (every file's sha256)
+            the kernel into OUT (a new folder), with package.json (version V) and release.json (its tree sha256 and every file's)
   verify    check a release folder: release.json, every file's hash, the manifest, entries inside the folder
   push      publish a release folder on the hub as an flist under the channel (default tf-zos/zos-dev.fl) and
-            as REPO/zos-<version>.fl; prints the sha256 nodes pin (and a farmer approves when it widens authority)
+            as REPO/zos-<version>.fl; prints the tree sha256 nodes pin (and a farmer approves when it widens authority)
   --hub URL    the hub (default: hub_url of DIR/endpoints.json, written by \`npm start\`)
   --state DIR  the dev state folder holding endpoints.json (default ${DEFAULT_STATE_DIR})
   --json       print one JSON object
@@ -49,14 +49,14 @@ async function run(sub: string, argv: string[]): Promise<number> {
       const { buildRelease } = await import("../../kernel/upgrade/build.ts");
       const manifest = str(p, "manifest");
       const info = buildRelease({ root: repoRoot, out, version, manifest: manifest ? resolve(manifest) : undefined, progress: p.json ? undefined : (m) => console.error(m) });
-      if (p.json) console.log(JSON.stringify({ out: resolve(out), version, files: Object.keys(info.files).length }));
-      else console.log(`release ${version} in ${resolve(out)}: ${Object.keys(info.files).length} files`);
+      if (p.json) console.log(JSON.stringify({ out: resolve(out), version, files: Object.keys(info.files).length, tree_sha256: info.tree_sha256 }));
+      else console.log(`release ${version} in ${resolve(out)}: ${Object.keys(info.files).length} files, tree sha256 ${info.tree_sha256}`);
       return 0;
     }
     if (sub === "verify") {
       const r = verifyRelease(folder(p.positionals[0], sub));
-      if (p.json) console.log(JSON.stringify({ dir: r.dir, version: r.info.version, files: Object.keys(r.info.files).length, processes: r.manifest.processes.length }));
-      else console.log(`release ${r.info.version} in ${r.dir}: ${Object.keys(r.info.files).length} files verified, ${r.manifest.processes.length} processes`);
+      if (p.json) console.log(JSON.stringify({ dir: r.dir, version: r.info.version, files: Object.keys(r.info.files).length, processes: r.manifest.processes.length, tree_sha256: r.info.tree_sha256 }));
+      else console.log(`release ${r.info.version} in ${r.dir}: ${Object.keys(r.info.files).length} files verified, ${r.manifest.processes.length} processes, tree sha256 ${r.info.tree_sha256}`);
       return 0;
     }
     if (sub === "push") {
@@ -64,7 +64,7 @@ async function run(sub: string, argv: string[]): Promise<number> {
       const { pushRelease } = await import("../../kernel/upgrade/push.ts");
       const r = await pushRelease({ hubUrl: hubUrlFrom(p, "zos release push"), dir, channel: str(p, "channel") ?? "tf-zos/zos-dev.fl" });
       if (p.json) console.log(JSON.stringify(r));
-      else console.log(`pushed release ${r.version}: ${r.url} (and ${r.versioned})\nmd5    ${r.md5}\nsha256 ${r.hash}`);
+      else console.log(`pushed release ${r.version}: ${r.url} (and ${r.versioned})\nmd5          ${r.md5}\ntree sha256  ${r.hash}  (what nodes pin and the farmer approves)`);
       return 0;
     }
   } catch (err) {

@@ -6,13 +6,13 @@ import { UserError } from "../lib/errors.ts";
 
 const DEFAULT_NAMES = ["no-shell", "direct-disk", "no-disk", "ipxe-http"] as const;
 /** Every scenario; the ones not in DEFAULT_NAMES run with --all or --scenario only (too slow for CI). */
-const NAMES = [...DEFAULT_NAMES, "upgrade"] as const;
+const NAMES = [...DEFAULT_NAMES, "upgrade", "power-cut"] as const;
 
 const HELP = `zos vm-test — boot the node image in QEMU and check what it does
 
 usage: zos vm-test [--scenario NAME[,NAME]] [--out DIR] [--build] [--keep-logs] [--timeout S] [--json]
        zos vm-test --nodes N [--out DIR] [--keep-logs] [--timeout S] [--json]
-       zos vm-test --all     every scenario, then the farm with 2 nodes (not in CI: too slow on 2 shared cores)
+       zos vm-test --all     every scenario, then the farm with 2 nodes (CI runs the farm: .ci/run)
 
 scenarios (all by default):
   no-shell      the image listing holds no shell, interpreter or package manager, nothing executable but the runtime
@@ -20,8 +20,12 @@ scenarios (all by default):
                 every process's verified sandbox equals rootfs/golden/manifest.json, reboot, state survives
   no-disk       no disk: the node boots and says why it will not register
   ipxe-http     network boot through QEMU's iPXE ROM from an HTTP boot server on loopback
-  upgrade       (--all or --scenario upgrade only) live upgrade from the host's hub: the farmer's signed call installs a
-                release built from this tree, a bad one rolls back by itself, a reboot boots the upgraded release
+  upgrade       (--all or --scenario upgrade only) live upgrade from the host's hub: a grid user's 0-db deployment
+                holds a key; the farmer's signed call makes the node install release B built from this tree (every
+                process replaced, the deployment ok and its key readable), a bad release C rolls back by itself,
+                a reboot boots B (the deployment still there). Under TCG on a busy machine pass --timeout 1800
+  power-cut     (--all or --scenario power-cut only) QEMU killed -9 right after the node accepted a deployment; a new
+                QEMU on the same disks: same identity, pools, NR, every deployment ok, workload logs intact
 
   --nodes N     instead of the scenarios: a farm of N nodes booted over iPXE from the dev grid's boot server,
                 each with its own disks, on one bridge in a private zt- network namespace (root): all register in
@@ -82,6 +86,8 @@ export const command: Command = {
             ? sc.noShell(outDir)
             : name === "upgrade"
             ? await (await import("../../vm-tests/upgrade.ts")).upgradeScenario(ctx)
+            : name === "power-cut"
+            ? await (await import("../../vm-tests/power-cut.ts")).powerCutScenario(ctx)
             : await ({ "direct-disk": sc.directBootWithDisk, "no-disk": sc.noDisk, "ipxe-http": sc.ipxeHttp } as const)[name as "no-disk"](ctx);
           results.push(r);
           if (!p.json) {

@@ -103,7 +103,7 @@ try {
         const r = await grid.machines.deploy({
           name: n,
           network: { name: name("net"), ip_range: "10.249.0.0/16", addAccess: false },
-          machines: [{ name: n, node_id: node.nodeId, disks: [{ name: name("d"), size: 1, mountpoint: "/data" }], public_ip: false, public_ip6: false, planetary: false, mycelium: false, cpu: 1, memory: 256, rootfs_size: 0, flist: ep.flists?.alpine ?? "https://hub.grid.tf/tf-official-apps/base:latest.flist", entrypoint: "/sbin/zinit init", env: {} }],
+          machines: [{ name: n, node_id: node.nodeId, disks: [{ name: name("d"), size: 1, mountpoint: "/data" }], public_ip: false, public_ip6: false, planetary: false, mycelium: false, cpu: 1, memory: 256, rootfs_size: 0, flist: ep.flists?.["guests/debian-guest.fl"] ?? "https://hub.grid.tf/tf-official-apps/base:latest.flist", entrypoint: "/sbin/init", env: {} }],
         });
         contractId = r.contracts.created[0].contractId;
         remove = () => grid.machines.delete({ name: n });

@@ -4,7 +4,7 @@
  * the flist root shared by the host); `zos.root=LABEL=x` or `zos.root=9p:TAG` on the command line overrides. */
 export const INITRD_INIT = `#!/bin/busybox sh
 /bin/busybox --install -s /bin
-mkdir -p /proc /sys /dev /newroot
+mkdir -p /proc /sys /dev /newroot /tmp
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
@@ -14,13 +14,20 @@ tags="root vroot"
 label=zosroot
 case "$want" in 9p:*) tags=\${want#9p:}; label= ;; LABEL=*) label=\${want#LABEL=}; tags= ;; esac
 dev=
+why=
 [ -n "$label" ] && dev=$(findfs LABEL=$label 2>/dev/null)
 if [ -n "$dev" ]; then
-  mount -t ext4 "$dev" /newroot
+  mount -t ext4 "$dev" /newroot 2>/tmp/err || why="mount $dev: $(cat /tmp/err)"
 else
+  [ -n "$label" ] && why="no disk labelled $label;"
+  # sysfs ends each mount_tag with a NUL (no newline): compare words, never whole lines
+  offered=" $(cat /sys/bus/virtio/drivers/9pnet_virtio/*/mount_tag 2>/dev/null | tr '\\0\\n' '  ') "
   for tag in $tags; do
-    if grep -qs "^$tag\\$" /sys/bus/virtio/drivers/9pnet_virtio/*/mount_tag; then
-      mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=loose "$tag" /newroot && break
+    if [ "\${offered#* $tag }" != "$offered" ]; then
+      mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=loose "$tag" /newroot 2>/tmp/err && break
+      why="$why 9p tag $tag: $(cat /tmp/err);"
+    else
+      why="$why no 9p tag $tag (offered:\${offered% });"
     fi
   done
 fi
@@ -28,7 +35,8 @@ if [ -x /newroot/sbin/init ]; then
   umount /proc /sys 2>/dev/null
   exec switch_root /newroot /sbin/init
 fi
-echo "zos guest: no root (no disk labelled $label, no 9p tag of: $tags); a shell on the initramfs"
+grep -qs " /newroot " /proc/mounts && why="$why /sbin/init is not executable on the root: $(ls -ld /newroot /newroot/sbin /newroot/sbin/init 2>&1 | tr '\\n' ' ')"
+echo "zos guest: no root ($why); a shell on the initramfs"
 exec sh
 `;
 

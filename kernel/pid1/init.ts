@@ -60,9 +60,10 @@ export function kernelVars(p: BootParams, extensions: { qemu?: ExtensionPin } = 
     hubstore: hub ? `${hub}/blocks` : "zdb://hub.threefold.me:9900",
     // the hypervisor's QEMU: the extension flist the image pins, on the node's hub (capabilities/hypervisor/qemu-extension.ts)
     qemu: extensions.qemu ? `${hub || DEFAULT_HUB}/${extensions.qemu.name}#tree-sha256=${extensions.qemu.tree_sha256}` : HOST_QEMU,
-    // the gateway proxy: the image has no separate public namespace of its own yet, so the host one
+    // the gateway proxy: :443 in the node's public namespace (setupUplink pins it where the netlink driver finds
+    // it; the driver shares that pin with the gateway through its grant netns), as Zero-OS runs traefik there
     gatewaylisten: `0.0.0.0:${GATEWAY_PORT}`,
-    gatewayns: "-",
+    gatewayns: "public",
     substrate_url: substrateUrls(p)[0],
     substrate_urls: substrateUrls(p).join(" "),
     relay_url: relayUrls(p)[0],

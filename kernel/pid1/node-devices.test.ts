@@ -9,6 +9,7 @@ import { dataDisks, DISK_GID, diskVars, NODE_MODULES, prepareWireguard, shareDat
 import type { DiskInfo } from "./state-disk.ts";
 import { FEATURE_MODULES } from "../../rootfs/image-config.ts";
 import { tempDir } from "../../tools/test-tmp.ts";
+import { rootOnly } from "../../tools/test-env.ts";
 
 const disk = (name: string, fs: DiskInfo["fs"] = null): DiskInfo => ({ name, sizeBytes: 4 << 30, rotational: true, fs });
 
@@ -33,7 +34,7 @@ test("every module PID 1 loads for the drivers is in the image", () => {
 test("data disks get root:disk 0660 (as udev would), /run/wireguard points at the netlink driver's UAPI folder", () => {
   const dir = tempDir("zt-image-devices-");
   writeFileSync(join(dir, "vdb"), "");
-  if (process.getuid?.() === 0) {
+  if (rootOnly("data disks chgrp to disk")) {
     assert.equal(shareDataDisks([disk("vdb")], dir), ["vdb"]);
     const st = statSync(join(dir, "vdb"));
     assert.is(st.gid, DISK_GID);

@@ -330,7 +330,7 @@ test("kernel variables from the command line", () => {
     activationurl: "http://10.0.2.2:8099/activation/activate", activationhost: "10.0.2.2:8099",
     substrate_url: "ws://a:1", substrate_urls: "ws://a:1 ws://b:2", relay_url: "ws://r:3", farmer_id: "9", runmode: "dev", flavour: "v3",
     hubhosts: "hub.threefold.me:443,v4.hub.threefold.me:443,hub.threefold.me:9900", hubstore: "zdb://hub.threefold.me:9900",
-    zdblisten: "[::]:9900", gatewaylisten: "0.0.0.0:443", gatewayns: "-", qemu: "/usr/bin/qemu-system-x86_64",
+    zdblisten: "[::]:9900", gatewaylisten: "0.0.0.0:443", gatewayns: "public", qemu: "/usr/bin/qemu-system-x86_64",
   });
   // hub= → the flist driver's hub and block store; the image's QEMU extension pin → ${qemu} on that hub
   const pin = { name: "extensions/qemu.fl", tree_sha256: "ab".repeat(32) };

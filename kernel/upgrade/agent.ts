@@ -1,6 +1,7 @@
 // The node's upgrade agent, run beside the kernel (startNode on a host, PID 1 in the image): every
-// `intervalMs` and on demand (the farmer's `zos.admin.upgrade_check`), it asks the hub which release the
-// channel names, downloads and verifies it, refuses it if it widens authority without the farmer's approval
+// `intervalMs` and on demand (the farmer's `zos.admin.upgrade_check`), it asks the hub — through the flist
+// driver, by a reference narrowed to that hub (fetch.ts) — which release the channel names, has the driver
+// fetch and materialise it, copies and verifies the tree, refuses it if it widens authority without the farmer's approval
 // of its hash, then replaces the processes one by one in start order and rolls back by itself when one is
 // not ready within its health timeout or any falls over while the release settles. Only a release that
 // held is written as active (state.ts), so the next boot runs it.
@@ -10,8 +11,10 @@ import type { Kernel } from "../kernel.ts";
 import type { Manifest, ProcessSpec } from "../manifest.ts";
 import { denoBinary } from "../sandbox.ts";
 import { checkAuthority } from "./authority.ts";
-import { channelHead, downloadRelease, installRelease } from "./fetch.ts";
-import { RUNTIME_LINK, type VerifiedRelease } from "./release.ts";
+import * as $ from "capnp-es";
+import { Flist$Client } from "../../capabilities/schema/gen/flist.ts";
+import { channelUrl, hubHostPort, installRelease, type ReleaseFlist } from "./fetch.ts";
+import { RUNTIME_LINK, type VerifiedRelease, verifyRelease } from "./release.ts";
 import {
   addApproval, ensureUpgradeDirs, readApprovals, readState, type ReleaseRef, type UpgradeState, writeState,
 } from "./state.ts";
@@ -34,6 +37,8 @@ export interface UpgraderOptions {
   settleMs?: number;
   /** the version of the installed release (the manifest root's package.json) when no release is active */
   installedVersion?: string;
+  /** the flist driver's process name in the manifest (default "flist"): it fetches and decodes releases */
+  flistProcess?: string;
 }
 
 export type CheckResult =
@@ -53,6 +58,8 @@ export class Upgrader {
   #running: Promise<CheckResult> | null = null;
   #stopped = false;
   #last: CheckResult | null = null;
+  /** flist md5 → the tree digest it held: a refused release is not fetched again at every check */
+  readonly #byMd5 = new Map<string, string>();
 
   constructor(o: UpgraderOptions) {
     this.#o = o;
@@ -117,17 +124,29 @@ export class Upgrader {
   async #check(): Promise<CheckResult> {
     const k = this.#o.kernel;
     const state = readState(this.#o.stateDir);
-    const head = await channelHead(this.#o.hubUrl, this.#o.channel);
+    const url = channelUrl(this.#o.hubUrl, this.#o.channel);
     const runningVersion = state.active?.version ?? this.#o.installedVersion ?? "installed";
-    if (state.active?.md5 === head.md5) return { result: "up-to-date", version: runningVersion, hash: state.active.hash };
-    const { file, hash } = await downloadRelease(head, this.#dir);
+    // the flist driver's reference, narrowed to the hub, for this check only (the upgrade may replace the driver)
+    const cap = await k.kernelGrant(this.#o.flistProcess ?? "flist", "flist", { hubs: [hubHostPort(this.#o.hubUrl)] });
+    let installed;
+    try {
+      const flist = releaseFlist(cap);
+      const md5 = await flist.md5(url);
+      if (state.active?.md5 === md5) return { result: "up-to-date", version: runningVersion, hash: state.active.hash };
+      const failed = state.failed.find((f) => f.md5 === md5);
+      if (failed) return { result: "failed-before", version: failed.version, hash: failed.hash, reason: failed.reason };
+      installed = this.#installedByMd5(md5) ?? await installRelease(flist, url, this.#dir);
+      this.#byMd5.set(md5, installed.hash);
+    } finally {
+      cap.close();
+    }
+    const { release, hash, md5 } = installed;
     if (state.active?.hash === hash) return { result: "up-to-date", version: runningVersion, hash };
     const failed = state.failed.find((f) => f.hash === hash);
     if (failed) return { result: "failed-before", version: failed.version, hash, reason: failed.reason };
-    const release = await installRelease(file, hash, this.#o.hubUrl, this.#dir);
     linkRuntime(release.dir);
     const { version } = release.info;
-    k.emit("upgrade-available", { hash, md5: head.md5, version, from: runningVersion });
+    k.emit("upgrade-available", { hash, md5, version, from: runningVersion });
     const auth = checkAuthority(k.manifest, release.manifest);
     if (auth.structural) {
       k.emit("upgrade-refused", { hash, version, reason: auth.structural, widening: auth.widening });
@@ -139,7 +158,7 @@ export class Upgrader {
       k.emit("upgrade-refused", { hash, version, reason, widening: auth.widening });
       return { result: "refused", version, hash, reason, widening: auth.widening };
     }
-    return this.#apply(release, { hash, md5: head.md5, version, dir: release.dir }, state, runningVersion);
+    return this.#apply(release, { hash, md5, version, dir: release.dir }, state, runningVersion);
   }
 
   async #apply(release: VerifiedRelease, ref: ReleaseRef, state: UpgradeState, from: string): Promise<CheckResult> {
@@ -176,7 +195,7 @@ export class Upgrader {
       k.adoptManifest(old);
       writeState(this.#o.stateDir, {
         ...state,
-        failed: [...state.failed, { hash: ref.hash, version: ref.version, reason: failure.reason, at: new Date().toISOString() }],
+        failed: [...state.failed, { hash: ref.hash, md5: ref.md5, version: ref.version, reason: failure.reason, at: new Date().toISOString() }],
       });
       k.emit("upgrade-rolled-back", { hash: ref.hash, version: ref.version, to: from, ...failure });
       return { result: "rolled-back", version: ref.version, hash: ref.hash, ...failure };
@@ -187,6 +206,17 @@ export class Upgrader {
     const ms = Math.round(performance.now() - t0);
     k.emit("upgrade-done", { hash: ref.hash, version: ref.version, from, replaced, ms });
     return { result: "upgraded", version: ref.version, hash: ref.hash, from, replaced, ms };
+  }
+
+  /** The copy of the release the flist `md5` held, when one is kept and still verifies. */
+  #installedByMd5(md5: string): { release: VerifiedRelease; hash: string; md5: string } | null {
+    const hash = this.#byMd5.get(md5);
+    if (!hash) return null;
+    try {
+      return { release: verifyRelease(join(this.#dir, "releases", hash), hash), hash, md5 };
+    } catch {
+      return null;
+    }
   }
 
   /** Drops downloaded flists and release trees other than the active and the previous one. */
@@ -210,6 +240,8 @@ export class Upgrader {
       await sleep(250);
       const states = k.states();
       for (const n of order) {
+        // an on-demand process nobody used stays idle through an upgrade: its first use starts the new release
+        if (states[n] === "idle" && pids.get(n) === undefined) continue;
         if (states[n] !== "ready" || k.pid(n) !== pids.get(n)) {
           return { process: n, reason: `${n} fell over within ${this.#o.settleMs ?? 5000} ms of the upgrade (${states[n]})` };
         }
@@ -224,6 +256,16 @@ function withHealthFloor(next: Manifest, running: Manifest, upgradeMs: number): 
   const floor = new Map(running.processes.map((p) => [p.name, p.healthTimeoutMs]));
   const processes: ProcessSpec[] = next.processes.map((p) => ({ ...p, healthTimeoutMs: Math.max(p.healthTimeoutMs, floor.get(p.name) ?? 0, upgradeMs) }));
   return { ...next, processes };
+}
+
+/** The Flist capability as the agent uses it (the calls the kernel makes on the driver's reference). */
+function releaseFlist(cap: $.Client): ReleaseFlist {
+  const c = new Flist$Client(cap);
+  return {
+    md5: async (url) => (await c.md5((p) => (p.url = url)).promise()).md5,
+    prepare: async (url) => JSON.parse((await c.prepare((p) => (p.url = url)).promise()).json),
+    release: async (hash) => void await c.release((p) => (p.hash = hash)).promise(),
+  };
 }
 
 /** A release carries no runtime: drivers that start helpers find the node's at `${root}/node_modules/deno/deno`. */

@@ -1,5 +1,6 @@
 // Which release a starting node runs: the active one of state.json when its tree still verifies, else the
-// installed one (the image's /lib/zos, or the source tree on a host) — never a half-written or tampered tree.
+// installed one (the image's /lib/zos, or the source tree on a host) — never a half-written or tampered tree,
+// nor another release's: its tree must still have the digest state.json pinned.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { verifyRelease } from "./release.ts";
@@ -34,7 +35,7 @@ export function bootRelease(stateDir: string, installedManifest: string): BootCh
   }
   if (!active) return { ...installed, note: null };
   try {
-    const r = verifyRelease(active.dir);
+    const r = verifyRelease(active.dir, active.hash);
     return { manifest: r.manifest.path, version: r.info.version, hash: active.hash, note: null };
   } catch (e) {
     return { ...installed, note: `active release ${active.version} (${active.hash}) does not verify, booting the installed release: ${(e as Error).message}` };

@@ -1,7 +1,7 @@
 // `zos release build`: a release tree (kernel/upgrade/release.ts) from this repository, bundled the way the
 // image bundles /lib/zos (rootfs/build.ts): one self-contained module per process entry beside a stub at
 // the entry's manifest path, the helper programs drivers start, the kernel's bundle, the manifest as is,
-// a package.json carrying the version and release.json listing every file's sha256.
+// a package.json carrying the version and release.json pinning the tree's sha256 and listing every file's.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { spawnSync } from "node:child_process";
@@ -9,7 +9,7 @@ import { bundle, bundleArgs, esbuildBinary } from "../../rootfs/lib/bundle.ts";
 import { bundlePath, processStub } from "../../rootfs/build.ts";
 import { HELPER_ENTRIES } from "../../rootfs/image-config.ts";
 import { formatErrors, loadManifest } from "../manifest.ts";
-import { hashTree, RELEASE_FILE, RELEASE_FORMAT, RELEASE_KERNEL, RELEASE_MANIFEST, ReleaseError, type ReleaseInfo } from "./release.ts";
+import { describeTree, RELEASE_FILE, RELEASE_FORMAT, RELEASE_KERNEL, RELEASE_MANIFEST, ReleaseError, type ReleaseInfo } from "./release.ts";
 
 export interface BuildReleaseOptions {
   /** the repository to build from */
@@ -25,7 +25,7 @@ export interface BuildReleaseOptions {
 /** Writes release.json for the tree in `dir` (after any change to it: tests derive releases this way). */
 export function writeReleaseInfo(dir: string, version: string): ReleaseInfo {
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "zos-ts", version, private: true }, null, 2) + "\n");
-  const info: ReleaseInfo = { format: RELEASE_FORMAT, version, manifest: RELEASE_MANIFEST, kernel: RELEASE_KERNEL, files: hashTree(dir) };
+  const info: ReleaseInfo = { format: RELEASE_FORMAT, version, manifest: RELEASE_MANIFEST, kernel: RELEASE_KERNEL, ...describeTree(dir) };
   writeFileSync(join(dir, RELEASE_FILE), JSON.stringify(info, null, 2) + "\n");
   return info;
 }

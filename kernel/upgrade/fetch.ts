@@ -1,20 +1,23 @@
-// Getting a release from the hub as Zero-OS gets its upgrade flist: `<hub>/<repo>/<name>.md5` says which
-// flist the channel names now; the flist itself is downloaded and checked against that md5, pinned by its
-// sha256 (md5 is a change check, not a security hash), and materialised with every block checked against
-// its BLAKE2b id, from block stores on the same hub only. The tree is then verified (release.ts).
-import { createHash } from "node:crypto";
-import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+// Getting a release from the hub as Zero-OS gets its upgrade flist, without the kernel touching the network or
+// an flist itself: the flist driver does both, through a reference the kernel holds narrowed to the hub
+// (Kernel.kernelGrant: "flist" with {"hubs": [the hub]}). The driver answers the channel's `.md5` (the change
+// check), downloads the flist, checks its md5, materialises it with every block checked against its id and
+// fetched from that hub only. The kernel then copies the materialised tree into its own folder (files and
+// folders only, nothing followed) and verifies the copy against the digest its release.json pins
+// (release.ts) — the tree digest is the release's identity — before anything in it is trusted.
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { downloadChecked, remoteMd5 } from "../../capabilities/flist/download.ts";
-import { materialise, openFlist, RoutedStore } from "../../capabilities/lib/flist/mod.ts";
 import { ReleaseError, verifyRelease, type VerifiedRelease } from "./release.ts";
 
-/** A release flist larger than this is refused (the node's whole code is a few MB). */
-export const MAX_RELEASE_FLIST = 32 << 20;
+/** A release tree larger than this is refused (the node's whole code is a few MB). */
+export const MAX_RELEASE_BYTES = 64 << 20;
+export const MAX_RELEASE_FILES = 20_000;
 
-export interface ChannelHead {
-  url: string;
-  md5: string;
+/** What the agent needs of the Flist capability (capabilities/flist/client.ts has this shape). */
+export interface ReleaseFlist {
+  md5(url: string): Promise<string>;
+  prepare(url: string): Promise<{ hash: string; root: string; format: "fl" | "flist" }>;
+  release(hash: string): Promise<void>;
 }
 
 /** `<hub>/<name>` of a channel name such as `tf-zos/zos-dev.fl`. */
@@ -25,64 +28,85 @@ export function channelUrl(hubUrl: string, channel: string): string {
   return `${hubUrl.replace(/\/+$/, "")}/${channel}`;
 }
 
-export async function channelHead(hubUrl: string, channel: string): Promise<ChannelHead> {
-  const url = channelUrl(hubUrl, channel);
-  return { url, md5: await remoteMd5(url) };
-}
-
-/** Downloads the flist into `downloads/` and returns its path and sha256. */
-export async function downloadRelease(head: ChannelHead, upgradeDir: string): Promise<{ file: string; hash: string }> {
-  const file = join(upgradeDir, "downloads", `${head.md5}.fl`);
-  if (!existsSync(file)) await downloadChecked(head.url, head.md5, file, MAX_RELEASE_FLIST);
-  const hash = createHash("sha256").update(readFileSync(file)).digest("hex");
-  return { file, hash };
-}
-
-/** Everything readable by every process's uid, nothing writable but by root (the kernel). */
-function publish(dir: string): void {
-  const walk = (d: string) => {
-    chmodSync(d, 0o755);
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      const st = lstatSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (st.isFile()) chmodSync(p, 0o644);
-    }
-  };
-  walk(dir);
+/** host:port of the hub, as the flist driver's `hubs` restriction names it. */
+export function hubHostPort(hubUrl: string): string {
+  const u = new URL(hubUrl);
+  return `${u.hostname}:${u.port || (u.protocol === "https:" ? "443" : "80")}`;
 }
 
 /**
- * The verified tree of the release in `file` (sha256 `hash`) under `releases/<hash>`, materialised once.
- * Its blocks must come from `hubUrl`'s origin; a tree that fails verification is removed.
+ * Copies the driver's tree into `to`, owned by the kernel: folders 0755, files 0644 (0755 when
+ * owner-executable, so the tree digest is kept), readable by every process's uid, writable by none.
+ * Anything but files and folders (a symlink the driver made, a device) is refused, never followed.
  */
-export async function installRelease(file: string, hash: string, hubUrl: string, upgradeDir: string): Promise<VerifiedRelease> {
+export function copyReleaseTree(from: string, to: string): void {
+  let bytes = 0;
+  let files = 0;
+  const walk = (src: string, dst: string, rel: string) => {
+    mkdirSync(dst, { mode: 0o755 });
+    chmodSync(dst, 0o755);
+    for (const name of readdirSync(src).sort()) {
+      const s = join(src, name);
+      const d = join(dst, name);
+      const r = rel ? `${rel}/${name}` : name;
+      const st = lstatSync(s);
+      if (st.isDirectory()) walk(s, d, r);
+      else if (st.isFile()) {
+        bytes += st.size;
+        if (++files > MAX_RELEASE_FILES || bytes > MAX_RELEASE_BYTES) {
+          throw new ReleaseError(`release tree: more than ${MAX_RELEASE_FILES} files or ${MAX_RELEASE_BYTES} bytes (the node's whole code is a few MB)`);
+        }
+        copyFileSync(s, d);
+        chmodSync(d, st.mode & 0o100 ? 0o755 : 0o644);
+      } else throw new ReleaseError(`release tree: ${r} is not a regular file (a release holds only files and folders)`);
+    }
+  };
+  walk(from, to, "");
+}
+
+export interface InstalledRelease {
+  release: VerifiedRelease;
+  /** the release's tree digest (release.json tree_sha256): its identity */
+  hash: string;
+  /** the md5 of the flist the driver prepared (the hub's change check) */
+  md5: string;
+}
+
+/**
+ * The verified tree of the release flist at `url` under `releases/<tree sha256>`, copied once. The driver's
+ * root is given back at once; a tree that fails verification is removed.
+ */
+export async function installRelease(flist: ReleaseFlist, url: string, upgradeDir: string): Promise<InstalledRelease> {
+  const root = await flist.prepare(url);
+  const staging = join(upgradeDir, "downloads", `${root.hash}.partial`);
+  rmSync(staging, { recursive: true, force: true });
+  try {
+    if (root.format !== "fl") throw new ReleaseError(`release flist ${url}: a release is an rfs v2 .fl flist`);
+    copyReleaseTree(root.root, staging);
+  } catch (e) {
+    rmSync(staging, { recursive: true, force: true });
+    throw e;
+  } finally {
+    await flist.release(root.hash).catch(() => {});
+  }
+  let hash: string;
+  try {
+    hash = verifyRelease(staging).info.tree_sha256;
+  } catch (e) {
+    rmSync(staging, { recursive: true, force: true });
+    throw e;
+  }
   const target = join(upgradeDir, "releases", hash);
-  if (!existsSync(target)) {
-    const scratch = join(upgradeDir, "downloads", `${hash}.scratch`);
-    rmSync(scratch, { recursive: true, force: true });
-    const flist = openFlist(file, scratch);
+  let kept = false;
+  if (existsSync(target)) {
     try {
-      if (flist.format !== "fl") throw new ReleaseError(`release flist ${hash}: a release is an rfs v2 .fl flist`);
-      const origin = new URL(hubUrl).origin;
-      const foreign = flist.routes.filter((r) => new URL(r.url).origin !== origin);
-      if (!flist.routes.length || foreign.length) {
-        throw new ReleaseError(`release flist ${hash}: its blocks must come from the hub ${origin} (routes: ${flist.routes.map((r) => r.url).join(", ") || "none"})`);
-      }
-      const staging = `${target}.partial`;
-      rmSync(staging, { recursive: true, force: true });
-      await materialise({ flist, store: new RoutedStore(flist.routes), target: staging, preserveOwner: false, stripSetId: true });
-      publish(staging);
-      try {
-        verifyRelease(staging);
-      } catch (e) {
-        rmSync(staging, { recursive: true, force: true });
-        throw e;
-      }
-      renameSync(staging, target);
-    } finally {
-      rmSync(scratch, { recursive: true, force: true });
+      verifyRelease(target, hash);
+      kept = true;
+    } catch {
+      rmSync(target, { recursive: true, force: true }); // a damaged copy of the same release: the new one replaces it
     }
   }
-  return verifyRelease(target);
+  if (kept) rmSync(staging, { recursive: true, force: true });
+  else renameSync(staging, target);
+  return { release: verifyRelease(target, hash), hash, md5: root.hash };
 }

@@ -1,8 +1,7 @@
 // `zos release push`: a verified release tree onto a hub as an rfs v2 flist — under the channel's name the
 // nodes follow (e.g. tf-zos/zos-dev.fl) and, the same bytes, under its version (tf-zos/zos-<version>.fl), as
-// the Zero-OS hub keeps one flist per release and a name per run mode. Prints the sha256 nodes pin and the
-// farmer approves when the release widens authority.
-import { createHash } from "node:crypto";
+// the Zero-OS hub keeps one flist per release and a name per run mode. Prints the release's tree sha256
+// (release.json's tree_sha256): what nodes pin and the farmer approves when the release widens authority.
 import { pushToHub } from "../../grid/hub/push.ts";
 import { channelUrl } from "./fetch.ts";
 import { verifyRelease } from "./release.ts";
@@ -13,7 +12,7 @@ export interface PushReleaseResult {
   url: string;
   versioned: string;
   md5: string;
-  /** sha256 of the flist file: what nodes pin and what approvals name */
+  /** the release's tree sha256 (release.json): what nodes pin and what approvals name, whichever hub serves it */
   hash: string;
   files: number;
   bytes: number;
@@ -37,6 +36,6 @@ export async function pushRelease(o: { hubUrl: string; dir: string; channel: str
   }
   return {
     version: r.info.version, channel: o.channel, url, versioned: `${hub}/${versioned}`, md5: pushed.md5,
-    hash: createHash("sha256").update(bytes).digest("hex"), files: pushed.files, bytes: pushed.bytes, uploaded: pushed.uploaded,
+    hash: r.info.tree_sha256, files: pushed.files, bytes: pushed.bytes, uploaded: pushed.uploaded,
   };
 }

@@ -3,7 +3,7 @@
 // active release only while it verifies; state writes are whole files.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../../tools/test-tmp.ts";
 import { loadManifest, type Manifest } from "../manifest.ts";
@@ -11,6 +11,7 @@ import { checkAuthority } from "./authority.ts";
 import { bootRelease } from "./boot.ts";
 import { writeReleaseInfo } from "./build.ts";
 import { ReleaseError, verifyRelease } from "./release.ts";
+import { digestLines, treeLines } from "../../capabilities/lib/flist/tree-digest.ts";
 import { readState, writeState } from "./state.ts";
 import { channelUrl } from "./fetch.ts";
 import { spawnSync } from "node:child_process";
@@ -66,6 +67,27 @@ test("a built tree verifies: version, manifest rooted in the release, every entr
   assert.equal(Object.keys(r.info.files).sort(), ["capabilities/store/main.ts", "kernel/mod.js", "manifests/node.json", "modules/app/main.ts", "package.json"]);
 });
 
+test("one tree hash: release.json pins the tree-digest.ts digest (the QEMU extension's scheme) of the tree without itself", () => {
+  const dir = release("1.2.4");
+  const r = verifyRelease(dir);
+  assert.is(r.info.tree_sha256, digestLines(treeLines(dir).filter((l) => !l.startsWith("f release.json "))));
+  // the runtime link the installer adds is not part of the release
+  mkdirSync(join(dir, "node_modules/deno"), { recursive: true });
+  symlinkSync(process.execPath, join(dir, "node_modules/deno/deno"));
+  assert.is(verifyRelease(dir, r.info.tree_sha256).info.tree_sha256, r.info.tree_sha256);
+  throwsRelease(() => verifyRelease(dir, "c".repeat(64)), /release\.json pins tree [0-9a-f]{64}, not the release c{64} expected here/);
+  // what the per-file list cannot see, the digest does: a new folder, a mode
+  const a = release("1.2.4");
+  mkdirSync(join(a, "empty"));
+  throwsRelease(() => verifyRelease(a), /its tree has sha256 [0-9a-f]{64}, release\.json pins [0-9a-f]{64} \(a folder or a file's mode differs\)/);
+  const b = release("1.2.4");
+  chmodSync(join(b, "kernel/mod.js"), 0o755);
+  throwsRelease(() => verifyRelease(b), /a folder or a file's mode differs/);
+  const c = release("1.2.4");
+  symlinkSync("/etc/passwd", join(c, "modules/passwd"));
+  throwsRelease(() => verifyRelease(c), /modules\/passwd is a symlink \(a release holds only files and folders\)/);
+});
+
 test("a changed byte, a missing file, an unlisted file or a symlink are refused, naming the file", () => {
   const a = release("1.0.0");
   appendFileSync(join(a, "modules/app/main.ts"), "globalThis.evil = 1;\n");
@@ -115,14 +137,21 @@ test("bootRelease: the active release while it verifies, else the installed one 
   const installed = join(release("0.9.0"), "manifests/node.json");
   assert.equal(bootRelease(state, installed), { manifest: installed, version: "0.9.0", hash: null, note: null });
   const dir = release("1.0.0");
-  writeState(state, { active: { hash: "a".repeat(64), md5: "b".repeat(32), version: "1.0.0", dir }, previous: null, failed: [] });
+  const hash = verifyRelease(dir).info.tree_sha256;
+  writeState(state, { active: { hash, md5: "b".repeat(32), version: "1.0.0", dir }, previous: null, failed: [] });
   assert.equal(readState(state).active?.version, "1.0.0");
   const b = bootRelease(state, installed);
-  assert.equal(b, { manifest: join(dir, "manifests/node.json"), version: "1.0.0", hash: "a".repeat(64), note: null });
+  assert.equal(b, { manifest: join(dir, "manifests/node.json"), version: "1.0.0", hash, note: null });
   appendFileSync(join(dir, "kernel/mod.js"), "// tampered\n");
   const f = bootRelease(state, installed);
   assert.is(f.manifest, installed);
-  assert.match(String(f.note), /active release 1\.0\.0 \(a{64}\) does not verify, booting the installed release: .*kernel\/mod\.js has sha256/);
+  assert.match(String(f.note), new RegExp(`active release 1\\.0\\.0 \\(${hash}\\) does not verify, booting the installed release: .*kernel/mod\\.js has sha256`));
+  // another release's tree in its place (consistent in itself) is not the pinned one
+  const other = release("1.0.0");
+  writeFileSync(join(other, "modules/app/main.ts"), "// another app\n");
+  writeReleaseInfo(other, "1.0.0");
+  writeState(state, { active: { hash, md5: "b".repeat(32), version: "1.0.0", dir: other }, previous: null, failed: [] });
+  assert.match(String(bootRelease(state, installed).note), /pins tree [0-9a-f]{64}, not the release [0-9a-f]{64} expected here/);
 });
 
 test("channel names are <repo>/<name>.fl on the hub", () => {
@@ -135,7 +164,7 @@ test("`zos release`: --help, --json, exit 0 verified / 1 refused / 2 bad usage, 
   const dir = release("3.1.4");
   const ok = zos("release", "verify", dir, "--json");
   assert.is(ok.code, 0, ok.err);
-  assert.equal(JSON.parse(ok.out), { dir, version: "3.1.4", files: 5, processes: 2 });
+  assert.equal(JSON.parse(ok.out), { dir, version: "3.1.4", files: 5, processes: 2, tree_sha256: verifyRelease(dir).info.tree_sha256 });
   appendFileSync(join(dir, "kernel/mod.js"), "x");
   const bad = zos("release", "verify", dir);
   assert.is(bad.code, 1);

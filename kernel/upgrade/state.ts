@@ -10,7 +10,7 @@ import { writeFileAtomic } from "../../capabilities/lib/fs/atomic.ts";
 export const UPGRADE_DIR = ".upgrade";
 
 export interface ReleaseRef {
-  /** sha256 of the release's flist file: what approvals name and what the node pins */
+  /** the release's tree sha256 (release.json tree_sha256): what approvals name and what the node pins */
   hash: string;
   /** the hub's md5 of that file (Zero-OS's change check) */
   md5: string;
@@ -24,7 +24,7 @@ export interface UpgradeState {
   active: ReleaseRef | null;
   previous: ReleaseRef | null;
   /** releases that failed health and were rolled back: never tried again */
-  failed: { hash: string; version: string; reason: string; at: string }[];
+  failed: { hash: string; md5?: string; version: string; reason: string; at: string }[];
 }
 
 export interface Approval {

@@ -78,8 +78,24 @@ service = new NetworkService(
   },
   await chainPort(),
 );
+// A wireguard-go that died (kill -9, crash) while this module and the driver stay up takes its NR's device
+// with it: every few seconds the driver says which devices lost theirs, and those NRs are rebuilt.
+const WG_WATCH_MS = 3000;
+
 // After a restart (crash, kill -9 mid-setup, node reboot) every recorded NR is converged again.
-service.restore().catch((e) => console.error(`network: restore: ${(e as Error).message}`)).finally(() => (ready = true));
+service.restore().catch((e) => console.error(`network: restore: ${(e as Error).message}`)).finally(() => {
+  ready = true;
+  setTimeout(watch, WG_WATCH_MS).unref?.();
+});
+
+async function watch(): Promise<void> {
+  try {
+    for (const netId of await service!.watchWireguard()) console.error(`network: the wireguard-go of NR ${netId} was gone; NR rebuilt`);
+  } catch (e) {
+    console.error(`network: wireguard watch: ${(e as Error).message}`);
+  }
+  setTimeout(watch, WG_WATCH_MS).unref?.();
+}
 
 // The farmer's public config: Zero-OS re-reads it on NodePublicConfigStored and every 2 h; one storage read
 // every few seconds serves both here. Applied once at start whatever the record says (a restart converges).

@@ -151,15 +151,45 @@ export class NetworkService {
       // recorded before it is built, so a crash half-way leaves a record that delete or replay converges
       await this.#store.put(`nr/${c.netId}`, enc.encode(JSON.stringify(rec)));
       await this.ensureHost();
-      const n = names(c.netId);
-      let routes: { dst: string; dev: string }[] = [];
-      if (mine) {
-        try {
-          [routes] = (await this.#apply([{ op: "route.list", ns: n.ns }])) as { dst: string; dev: string }[][];
-        } catch { /* namespace not there yet: built from scratch */ }
-      }
-      await this.#apply(nrOps(this.layout, c, ndmzIp, routes));
+      await this.#buildNr(rec, !!mine);
       return null; // a network workload has no result data (Zero-OS)
+    });
+  }
+
+  /** Converges NR `rec`; `exists`: it was built before, so its current routes are read to drop stale ones. */
+  async #buildNr(rec: NrRecord, exists: boolean): Promise<void> {
+    let routes: { dst: string; dev: string }[] = [];
+    if (exists) {
+      try {
+        [routes] = (await this.#apply([{ op: "route.list", ns: names(rec.netId).ns }])) as { dst: string; dev: string }[][];
+      } catch { /* namespace not there yet: built from scratch */ }
+    }
+    await this.#apply(nrOps(this.layout, rec.config, rec.ndmzIp, routes));
+  }
+
+  /**
+   * The WireGuard watch: asks the driver whether every recorded NR's device still has a live wireguard-go
+   * (wg.alive: our child not exited, or its UAPI socket answering) and rebuilds the NRs whose wireguard-go
+   * died — a kill -9 takes the TUN device, its address and the peer routes with it, and nothing else would
+   * notice while this module and the driver stay up. Answers the network ids it rebuilt.
+   */
+  watchWireguard(): Promise<string[]> {
+    return this.#serial(async () => {
+      const recs = await this.records();
+      if (!recs.length) return [];
+      const alive = await this.#apply(recs.map((r) => ({ op: "wg.alive", ns: names(r.netId).ns, name: names(r.netId).wg })));
+      const healed: string[] = [];
+      for (const [i, r] of recs.entries()) {
+        if (alive[i] === true) continue;
+        try {
+          await this.ensureHost();
+          await this.#buildNr(r, true);
+          healed.push(r.netId);
+        } catch (e) {
+          console.error(`network: rebuilding NR ${r.netId} after its wireguard-go died: ${(e as Error).message}`);
+        }
+      }
+      return healed;
     });
   }
 

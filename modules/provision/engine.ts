@@ -35,6 +35,7 @@ import {
   type WorkloadContext,
   type WorkloadManager,
 } from "./interfaces.ts";
+import { clearTimeout, setTimeout } from "node:timers";
 import type { DurableStore, StoreOp } from "./store.ts";
 import { cloneWorkload, decodeRecord, depKey, type DeploymentRecord, encodeRecord, type Job, type JobOp, jobKey, SEQ_KEY } from "./records.ts";
 import { capacityJson, type CapacityJson, isOkay, usableMemory } from "./capacity.ts";
@@ -48,7 +49,12 @@ export interface EngineOptions {
   clock?: Clock;
   /** Called with every error a job hit (the job itself goes on). */
   onError?: (e: unknown) => void;
+  /** How long after a failed delete it is tried again (default 30 s; again after each failure). */
+  deleteRetryMs?: number;
 }
+
+/** Why a workload goes when an update drops it (it then leaves the deployment, not only its state). */
+const REMOVED_BY_UPDATE = "deleted by an update";
 
 export interface Statistics {
   total: CapacityJson;
@@ -94,6 +100,10 @@ export class Engine {
   private running: Promise<void> | null = null;
   private stopping = false;
   private wake: (() => void) | null = null;
+  /** record key → the pending retry of its failed deletes */
+  private readonly retries = new Map<string, ReturnType<typeof setTimeout>>();
+  /** workload ids with a decommission job queued (decommission() queues one at a time) */
+  private readonly decommissioning = new Set<string>();
 
   private constructor(o: EngineOptions) {
     this.o = o;
@@ -111,6 +121,8 @@ export class Engine {
       e.indexSharable(k, rec.deployment);
       for (const wl of rec.deployment.workloads) e.recount(k, wl);
     }
+    // deletes that failed before the restart are tried again (with start(), like any job)
+    for (const [k, rec] of e.records) if (rec.deleting && Object.keys(rec.deleting).length) e.retryDeletes(k, rec);
     e.queue = (await o.store.list("job/")).map((k) => Number(k.slice(4)));
     const seq = await o.store.get(SEQ_KEY);
     e.seq = Math.max(seq ? Number(seq) : 1, (e.queue.at(-1) ?? 0) + 1);
@@ -255,6 +267,30 @@ export class Engine {
     return this.enqueue("resume", twin, contract);
   }
 
+  /**
+   * Zero-OS's DecommissionCached: a workload that died on its own (a VM its hypervisor marked failed after
+   * crashing 4 times in 2 minutes) is taken down and its result becomes `error` with `reason`. Queued like
+   * every other change, so it is durable and never races a job on the same deployment. Returns false (and
+   * queues nothing) when no such workload is up: unknown, already deleted or in error, or already queued.
+   */
+  async decommission(workloadId: string, reason: string): Promise<boolean> {
+    const m = /^(\d+)-(\d+)-(.+)$/.exec(workloadId);
+    if (!m) return false;
+    const [twin, contract, name] = [Number(m[1]), BigInt(m[2]), m[3]];
+    const wl = this.records.get(depKey(twin, contract))?.deployment.workloads.find((w) => w.name === name);
+    if (!wl || wl.result.state === "deleted" || wl.result.state === "error" || this.decommissioning.has(workloadId)) return false;
+    this.decommissioning.add(workloadId);
+    const ops = this.enqueueOps({ op: "decommission", twin, contract: String(contract), name, reason }, []);
+    try {
+      await this.o.store.commit(ops);
+    } catch (e) {
+      this.decommissioning.delete(workloadId);
+      throw e;
+    }
+    this.afterEnqueue(ops);
+    return true;
+  }
+
   /** First start after a reboot: re-provision all active deployments without chain validation. */
   async replayAll(): Promise<void> {
     for (const r of this.records.values()) await this.enqueue("replay", r.deployment.twin_id, r.deployment.contract_id);
@@ -358,6 +394,8 @@ export class Engine {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    for (const t of this.retries.values()) clearTimeout(t);
+    this.retries.clear();
     this.wake?.();
     await this.running;
     this.running = null;
@@ -396,6 +434,24 @@ export class Engine {
       case "pause":
       case "resume":
         return this.pauseResume(key, rec, job);
+      case "decommission":
+        return this.decommissionOne(key, rec, job);
+    }
+  }
+
+  /** Takes one workload down (its manager frees what it held) and stores `error` with the reason. */
+  private async decommissionOne(key: string, rec: DeploymentRecord, job: Job): Promise<void> {
+    const wl = rec.deployment.workloads.find((w) => w.name === job.name);
+    try {
+      if (!wl || rec.applied[wl.name] === job.id || wl.result.state === "deleted" || wl.result.state === "error") return;
+      try {
+        await this.o.managers.get(wl.type)?.deprovision(this.ctx(rec, wl, false, false), wl);
+      } catch (e) {
+        this.o.onError?.(e);
+      }
+      await this.setResult(key, rec, wl, job.id, { state: "error", message: job.reason ?? "decommissioned" });
+    } finally {
+      this.decommissioning.delete(workloadId(job.twin, BigInt(job.contract), job.name ?? ""));
     }
   }
 
@@ -491,24 +547,66 @@ export class Engine {
     }
   }
 
-  private async removeOne(key: string, rec: DeploymentRecord, wl: Workload, job: Job, reason: string): Promise<void> {
+  /**
+   * Deletes one workload. When the manager's delete throws, the workload is not marked deleted (its
+   * resources may still be there): it goes to `error` with the reason, stays in the deployment, is
+   * remembered in `rec.deleting` and tried again later (retryDeletes) until the delete succeeds, as
+   * Zero-OS keeps a workload whose decommission failed. Returns whether it is gone.
+   */
+  private async removeOne(key: string, rec: DeploymentRecord, wl: Workload, job: Job, reason: string): Promise<boolean> {
     const m = this.o.managers.get(wl.type);
     if (m && wl.result.state !== "deleted") {
       try {
         await m.deprovision(this.ctx(rec, wl, false, false), wl);
       } catch (e) {
         this.o.onError?.(e);
+        rec.deleting = { ...rec.deleting, [wl.name]: reason };
+        const retryS = Math.round((this.o.deleteRetryMs ?? 30_000) / 1000);
+        const message = `${reason}, but deleting it failed: ${(e as Error)?.message ?? String(e)} (tried again in ${retryS} s)`;
+        await this.setResult(key, rec, wl, job.id, { state: "error", message, data: wl.result.data });
+        return false;
       }
     }
+    if (rec.deleting?.[wl.name] !== undefined) delete rec.deleting[wl.name];
     await this.setResult(key, rec, wl, job.id, { state: "deleted", message: reason });
+    return true;
   }
 
+  /** Queues a deprovision of the workloads whose delete failed, after deleteRetryMs (once per record). */
+  private retryDeletes(key: string, rec: DeploymentRecord): void {
+    if (this.retries.has(key) || this.stopping) return;
+    const t = setTimeout(() => {
+      this.retries.delete(key);
+      const names = Object.keys(rec.deleting ?? {});
+      if (!names.length || this.records.get(key) !== rec) return;
+      const ops = this.enqueueOps({ op: "deprovision", twin: rec.deployment.twin_id, contract: String(rec.deployment.contract_id), names }, []);
+      this.o.store.commit(ops).then(() => this.afterEnqueue(ops), (e) => this.o.onError?.(e));
+    }, this.o.deleteRetryMs ?? 30_000);
+    t.unref(); // a pending retry does not keep the process alive
+    this.retries.set(key, t);
+  }
+
+  /**
+   * Contract cancelled: every workload, in reverse order; the deployment goes once all are deleted. A retry
+   * (job.names) deletes only the named ones, each for the reason it was first deleted; those an update
+   * dropped then leave the deployment.
+   */
   private async uninstall(key: string, rec: DeploymentRecord, job: Job): Promise<void> {
-    const reason = job.reason || "contract canceled";
+    const only = job.names ? new Set(job.names) : null;
+    let failed = false;
     for (const wl of installOrder(rec.deployment.workloads).reverse()) {
+      if (only && !only.has(wl.name)) continue;
       if (rec.applied[wl.name] === job.id || wl.result.state === "deleted") continue;
-      await this.removeOne(key, rec, wl, job, reason);
+      const reason = rec.deleting?.[wl.name] ?? job.reason ?? "contract canceled";
+      if (!(await this.removeOne(key, rec, wl, job, reason))) failed = true;
+      else if (only && reason === REMOVED_BY_UPDATE) {
+        rec.deployment.workloads = rec.deployment.workloads.filter((w) => w !== wl);
+        await this.save(key, rec);
+      }
     }
+    if (failed || Object.keys(rec.deleting ?? {}).length) return this.retryDeletes(key, rec);
+    const all = rec.deployment.workloads;
+    if (only && !(all.length && all.every((w) => w.result.state === "deleted"))) return;
     this.records.delete(key);
     await this.o.store.commit([{ op: "del", key }]);
   }
@@ -522,9 +620,11 @@ export class Engine {
     const byName = (n: string) => rec.deployment.workloads.find((w) => w.name === n);
     const removes = ops.filter((o) => o.op === "remove").map((o) => byName(o.name)).filter((w): w is Workload => !!w);
     for (const wl of installOrder(removes).reverse()) {
-      if (rec.applied[wl.name] !== job.id) await this.removeOne(key, rec, wl, job, "deleted by an update");
+      if (rec.applied[wl.name] !== job.id) await this.removeOne(key, rec, wl, job, REMOVED_BY_UPDATE);
     }
-    const gone = new Set(removes.map((w) => w.name));
+    // a workload whose delete failed stays (in error) until a retry deletes it
+    const gone = new Set(removes.filter((w) => rec.deleting?.[w.name] === undefined).map((w) => w.name));
+    if (removes.some((w) => rec.deleting?.[w.name] !== undefined)) this.retryDeletes(key, rec);
     if (rec.deployment.workloads.some((w) => gone.has(w.name))) {
       rec.deployment.workloads = rec.deployment.workloads.filter((w) => !gone.has(w.name));
       await this.save(key, rec);

@@ -20,7 +20,8 @@ import { zdbManager } from "./zdb/manager.ts";
 import { storagePlacement } from "./zdb/placement.ts";
 import { gatewayFqdnManager, gatewayNameManager, qsfsManager } from "./managers/gateway.ts";
 import { gatewayBackend } from "./managers/gateway-client.ts";
-import { zmachineLightManager, zmachineManager, type NetworkPort, type TapInfo } from "./managers/zmachine.ts";
+import { type NetworkPort, type TapInfo, type VmInfo, zmachineLightManager, zmachineManager } from "./managers/zmachine.ts";
+import { watchFailedVms } from "./vm-watch.ts";
 import { hypervisorClient } from "../node/hypervisor-client.ts";
 import { zlogsManager } from "./managers/zlogs.ts";
 import { flistClient } from "../node/flist-client.ts";
@@ -39,10 +40,9 @@ function ready(): Engine {
 // Workload managers by type, each bound to the capabilities it was granted; types without one fail with
 // the engine's "not supported" message while deployments are still stored.
 const managers = new Map<string, WorkloadManager>();
-// Types not listed in node_features_get: qsfs and zmachine-light only ever answer "not supported"; zmachine
-// deploys on the kernel-hosted node (the vm group) but its guest does not mount its 9p root there yet
-// (docs/vms.md "Known gaps"), so clients are not told to send VMs here.
-const unadvertised = new Set<string>(["qsfs", "zmachine-light", "zmachine"]);
+// Types not listed in node_features_get: qsfs and zmachine-light only ever answer "not supported" (zmachine is
+// listed when the hypervisor is granted: its manager exists only then).
+const unadvertised = new Set<string>(["qsfs", "zmachine-light"]);
 managers.set("qsfs", qsfsManager);
 
 const server = new DeploymentEngine$Server({
@@ -125,6 +125,8 @@ managers.set("volume", volumeManager(storage));
 // VMs: the hypervisor driver (when granted), taps through the network module, disk paths from storage;
 // flists through the flist driver (CONTRACTS "Flist"); without that grant zmachine says so.
 const grants = await session.list();
+/** this grant's VMs, when VMs run here: failed ones are decommissioned (vm-watch.ts) */
+let listVms: (() => Promise<VmInfo[]>) | null = null;
 if (grants.includes("hypervisor") && grants.includes("network")) {
   const net = networkClient(granted(session, "network"));
   const network: NetworkPort = {
@@ -141,6 +143,7 @@ if (grants.includes("hypervisor") && grants.includes("network")) {
     throw new Error(`the storage module reports neither a path nor a pool for ${id}`);
   };
   const hypervisor = hypervisorClient(granted(session, "hypervisor"));
+  listVms = () => hypervisor.list();
   managers.set("zlogs", zlogsManager(hypervisor));
   managers.set("zmachine", zmachineManager({
     hypervisor,
@@ -234,6 +237,8 @@ try {
   });
   engine.start();
   console.error("provision: engine open");
+  const e = engine;
+  if (listVms) watchFailedVms({ list: listVms, decommission: (id, reason) => e.decommission(id, reason), log: (l) => console.error(l) });
   // contracts cancelled on chain: their deployments are uninstalled (delete frees what they held)
   let syncing = false;
   setInterval(() => {

@@ -62,6 +62,8 @@ export async function killAndWait(node: RunningNode, t: KillTarget, timeoutMs: n
   if (t.kernelName) {
     const name = t.kernelName;
     const pid = node.kernel.pid(name);
+    // started on demand and nobody used it yet (kernel/README.md): nothing runs, nothing to kill or bring back
+    if (!pid && node.kernel.states()[name] === "idle") return { target: t.label, pid: 0, back: true, backAfterS: 0, note: "idle (on-demand, not used yet)" };
     if (!pid) return { target: t.label, pid: 0, back: false, backAfterS: 0, note: "not running when its turn came" };
     process.kill(pid, "SIGKILL");
     while (Date.now() - t0 < timeoutMs) {

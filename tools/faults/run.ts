@@ -161,7 +161,7 @@ export async function runFaults(o: FaultOptions): Promise<FaultReport> {
     for (const t of TYPES) if (!features.includes(t)) problems.push(`the node does not list ${t} in its features: ${features.join(", ")}`);
     // settle: the public config applied, every process ready, before the census everything is compared with
     await until("the public namespace", 60_000, async () => (await call("zos.network.public_config_get")).domain === "faults.test");
-    await until("every process ready", 60_000, async () => Object.values(node.kernel.states()).every((x) => x === "ready"));
+    await until("every process ready", 60_000, async () => Object.values(node.kernel.states()).every((x) => x === "ready" || x === "idle"));
     const before = census(dir, state);
     log(`census before: ${summary(before)}`);
 

@@ -26,6 +26,7 @@ interface Proc {
   entry: string;
   sandbox?: Record<string, string[]>;
   linux?: { capabilities?: string[]; groups?: string[] };
+  start?: string;
 }
 
 /** A node started exactly as `manifest` says, as a root kernel in the image would report it. */
@@ -65,6 +66,18 @@ function edit(events: KernelEventLike[], name: string, change: (f: SandboxFacts)
 
 test("a node launched as the golden manifest says has no differences", () => {
   assert.equal(checkSandboxFacts(golden, launchedAsReviewed(golden), { kernelIsRoot: true }), []);
+});
+
+test("an on-demand process nobody used is fine when the kernel said it left it idle; any other missing process is not", () => {
+  const procs = (parseJsonc(golden) as { processes: Record<string, Proc> }).processes;
+  const onDemand = Object.keys(procs).filter((n) => procs[n].start === "on-demand");
+  assert.ok(onDemand.includes("hypervisor"), "the node starts the hypervisor on demand");
+  const unused = launchedAsReviewed(golden).filter((e) => !onDemand.includes(String(e.process)));
+  const idle = [...unused, ...onDemand.map((process) => ({ event: "idle", process, start: "on-demand" }))];
+  assert.equal(checkSandboxFacts(golden, idle, { kernelIsRoot: true }), []);
+  assert.equal(checkSandboxFacts(golden, unused, { kernelIsRoot: true }), onDemand.map((n) => `${n}: no verified sandbox facts reported (no spawned/ready event with "sandbox")`));
+  const noKv = idle.filter((e) => e.process !== "kv").concat({ event: "idle", process: "kv" });
+  assert.equal(checkSandboxFacts(golden, noKv, { kernelIsRoot: true }), ["kv: no verified sandbox facts reported (no spawned/ready event with \"sandbox\")"], "kv starts at boot");
 });
 
 test("a bare ${list} variable may expand into several entries (flist's ${hubhosts}); nothing may vanish", () => {

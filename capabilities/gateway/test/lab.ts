@@ -3,7 +3,7 @@
 // backends (test/backends.ts, started by PID, on 10.251.0.2/.3) and an HTTPS client (curl, the way a user on
 // the internet reaches the node). Everything is removed in `close()`.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { denoBinary, repoRoot } from "../../../kernel/sandbox.ts";
@@ -19,6 +19,7 @@ export class GatewayLab {
   readonly pin: string;
   readonly dir: string;
   #children: ChildProcess[] = [];
+  #pins: string[] = [];
 
   constructor(dir: string, tag: string) {
     this.dir = dir;
@@ -67,8 +68,28 @@ export class GatewayLab {
     }
   }
 
+  /**
+   * Pins the lab's public namespace where the node's netlink driver finds its namespaces (`<state>/netlink/ns/
+   * public`, as dev/underlay.ts and PID 1's uplink do), so the driver can share it with the gateway (grant
+   * netns); the manifest's ${gatewayns} is then "public". Undone in close().
+   */
+  pinForNetlink(state: string): string {
+    const dir = join(state, "netlink", "ns");
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const pin = join(dir, "public");
+    writeFileSync(pin, "", { mode: 0o444 });
+    execFileSync("mount", ["--bind", this.pin, pin]);
+    this.#pins.push(pin);
+    return "public";
+  }
+
   close(): void {
     for (const c of this.#children) if (c.exitCode === null) c.kill("SIGKILL");
+    for (const pin of this.#pins) {
+      try {
+        execFileSync("umount", ["-l", pin], { stdio: "ignore" });
+      } catch { /* the netlink driver unpinned it at its stop */ }
+    }
     for (const ns of [this.ns, this.world]) {
       try {
         execFileSync("ip", ["netns", "del", ns]);
@@ -77,8 +98,11 @@ export class GatewayLab {
   }
 }
 
-/** The node manifest's gateway entry plus a probe module holding a full, a read-only and a widened grant. */
-export function gatewayManifest(tmp: string, pin: string, listen: string, extra: Record<string, unknown> = {}) {
+/**
+ * The node manifest's gateway and netlink entries (the gateway's grant netns needs its provider) plus a probe
+ * module holding a full, a read-only and a widened grant. `ns`: "public" (GatewayLab.pinForNetlink) or a pin file.
+ */
+export function gatewayManifest(tmp: string, ns: string, listen: string, extra: Record<string, unknown> = {}) {
   const node = JSON.parse(stripComments(readFileSync(join(repoRoot, "manifests", "node.json"), "utf8")));
   const probe = {
     kind: "module", entry: "kernel/test/fixtures/caveat/main.ts",
@@ -88,7 +112,7 @@ export function gatewayManifest(tmp: string, pin: string, listen: string, extra:
       widened: { from: "gateway", cap: "gateway", restrictions: { listen: "0.0.0.0:80" } },
     },
   };
-  const r = validateManifest({ version: 1, root: repoRoot, uidBase: 62400, processes: { gateway: node.processes.gateway, probe, ...extra } }, { path: join(tmp, "m.json") });
+  const r = validateManifest({ version: 1, root: repoRoot, uidBase: 62400, processes: { netlink: node.processes.netlink, gateway: node.processes.gateway, probe, ...extra } }, { path: join(tmp, "m.json") });
   if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return { manifest: r.manifest, vars: { gatewaylisten: listen, gatewayns: pin } };
+  return { manifest: r.manifest, vars: { gatewaylisten: listen, gatewayns: ns } };
 }

@@ -192,6 +192,43 @@ export class Flist_List$Results$Promise {
     return await this.pipeline.struct();
   }
 }
+export class Flist_Md5$Params extends $.Struct {
+  static override readonly _capnp = {
+    displayName: "md5$Params",
+    id: "9be0d32671d4ca89",
+    size: new $.ObjectSize(0, 1),
+  };
+  get url(): string {
+    return $.utils.getText(0, this);
+  }
+  set url(value: string) {
+    $.utils.setText(0, value, this);
+  }
+  override toString(): string { return "Flist_Md5$Params_" + super.toString(); }
+}
+export class Flist_Md5$Results extends $.Struct {
+  static override readonly _capnp = {
+    displayName: "md5$Results",
+    id: "bb34222e9dd1cf85",
+    size: new $.ObjectSize(0, 1),
+  };
+  get md5(): string {
+    return $.utils.getText(0, this);
+  }
+  set md5(value: string) {
+    $.utils.setText(0, value, this);
+  }
+  override toString(): string { return "Flist_Md5$Results_" + super.toString(); }
+}
+export class Flist_Md5$Results$Promise {
+  pipeline: $.Pipeline<any, any, Flist_Md5$Results>;
+  constructor(pipeline: $.Pipeline<any, any, Flist_Md5$Results>) {
+    this.pipeline = pipeline;
+  }
+  async promise(): Promise<Flist_Md5$Results> {
+    return await this.pipeline.struct();
+  }
+}
 export class Flist$Client {
   client: $.Client;
   static readonly interfaceId: bigint = 0xc1477ef25b03245cn;
@@ -203,7 +240,8 @@ export class Flist$Client {
     $.Method<Flist_Release$Params, Flist_Release$Results>,
     $.Method<Flist_Writable$Params, Flist_Writable$Results>,
     $.Method<Flist_DropWritable$Params, Flist_DropWritable$Results>,
-    $.Method<Flist_List$Params, Flist_List$Results>
+    $.Method<Flist_List$Params, Flist_List$Results>,
+    $.Method<Flist_Md5$Params, Flist_Md5$Results>
   ] = [
     {
       ParamsClass: Flist_Prepare$Params,
@@ -244,6 +282,14 @@ export class Flist$Client {
       methodId: 4,
       interfaceName: "flist.capnp:Flist",
       methodName: "list"
+    },
+    {
+      ParamsClass: Flist_Md5$Params,
+      ResultsClass: Flist_Md5$Results,
+      interfaceId: Flist$Client.interfaceId,
+      methodId: 5,
+      interfaceName: "flist.capnp:Flist",
+      methodName: "md5"
     }
   ];
   /**
@@ -291,6 +337,11 @@ export class Flist$Client {
     const pipeline = new $.Pipeline(Flist_DropWritable$Results, answer);
     return new Flist_DropWritable$Results$Promise(pipeline);
   }
+  /**
+* The md5 the hub publishes for the flist at `url` now (its `.md5`), without downloading it: a change
+* check (the kernel's upgrade agent asks it before preparing a release flist). Same hub rules as prepare.
+*
+*/
   list(paramsFunc?: (params: Flist_List$Params) => void): Flist_List$Results$Promise {
     const answer = this.client.call({
       method: Flist$Client.methods[4],
@@ -298,6 +349,14 @@ export class Flist$Client {
     });
     const pipeline = new $.Pipeline(Flist_List$Results, answer);
     return new Flist_List$Results$Promise(pipeline);
+  }
+  md5(paramsFunc?: (params: Flist_Md5$Params) => void): Flist_Md5$Results$Promise {
+    const answer = this.client.call({
+      method: Flist$Client.methods[5],
+      paramsFunc: paramsFunc
+    });
+    const pipeline = new $.Pipeline(Flist_Md5$Results, answer);
+    return new Flist_Md5$Results$Promise(pipeline);
   }
 }
 $.Registry.register(Flist$Client.interfaceId, Flist$Client);
@@ -307,6 +366,7 @@ export interface Flist$Server$Target {
   writable(params: Flist_Writable$Params, results: Flist_Writable$Results): Promise<void>;
   dropWritable(params: Flist_DropWritable$Params, results: Flist_DropWritable$Results): Promise<void>;
   list(params: Flist_List$Params, results: Flist_List$Results): Promise<void>;
+  md5(params: Flist_Md5$Params, results: Flist_Md5$Results): Promise<void>;
 }
 export class Flist$Server extends $.Server {
   override readonly target: Flist$Server$Target;
@@ -331,6 +391,10 @@ export class Flist$Server extends $.Server {
       {
         ...Flist$Client.methods[4],
         impl: target.list
+      },
+      {
+        ...Flist$Client.methods[5],
+        impl: target.md5
       }
     ]);
     this.target = target;

@@ -1,17 +1,16 @@
 // The access node's gateway under `npm start` (root): its proxy listens on :443 of the node's `public`
 // namespace, and a client on this host reaches it at https://127.0.0.1:<port>.
-//   - The pin: the node's namespaces are pinned under its netlink driver's 0700 state dir, which the gateway
-//     driver's uid cannot open. In the dev grid the `public` namespace is made by this (root) process
-//     before the node starts (dev/underlay.ts), so it is also pinned, by a bind mount, at
-//     `<node>/gateway-netns/public` (a root-owned 0711 dir; the gateway's nsenter needs CAP_SYS_ADMIN to use
-//     it, which only it and the netlink driver hold). The manifest is unchanged: ${gatewayns} names that pin.
+//   - The namespace: the node's namespaces are pinned under its netlink driver's state dir, which the gateway
+//     driver's uid cannot open. In the dev grid the `public` namespace is made by this (root) process before
+//     the node starts (dev/underlay.ts) and pinned there; ${gatewayns} = "public" and the netlink driver shares
+//     that pin with the gateway through its grant `netns` (`{"share": ["public"]}`), as in the image.
 //   - The way in: 127.0.0.1:<port> on the host (remembered across starts) → a unix socket → the dev LAN's
 //     services process (dev/lan-services.ts, in the `lan` namespace) → <public IP>:443. Nothing is added to
 //     the host's own network.
 //   - Demo backends on the dev LAN (198.18.0.250:8080 HTTP, 198.18.0.251:8443 TLS for app.example.test),
 //     which examples/gateway-name.json and gateway-fqdn.json point at, so both serve as they are.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,23 +32,6 @@ export interface GatewayAccess {
   /** the node's internal CA (terminated routes' certificates) */
   ca_pem: string;
   demo_backends: { http: string; tls: string; tls_name: string; ca_pem: string };
-}
-
-/** Pins the access node's `public` namespace where its gateway driver can open it; returns the pin. */
-export function pinPublicForGateway(nodeDir: string): { pin: string; unpin: () => void } {
-  const dir = join(nodeDir, "gateway-netns");
-  const pin = join(dir, "public");
-  const unpin = () => {
-    try {
-      execFileSync("umount", ["-l", pin], { stdio: "ignore" });
-    } catch { /* not mounted */ }
-    rmSync(pin, { force: true });
-  };
-  unpin(); // a stale pin of a killed run
-  mkdirSync(dir, { recursive: true, mode: 0o711 });
-  writeFileSync(pin, "", { mode: 0o444 });
-  execFileSync("mount", ["--bind", join(nodeDir, "netlink", "ns", "public"), pin]);
-  return { pin, unpin };
 }
 
 async function waitForFile(path: string, timeoutMs: number): Promise<void> {

@@ -3,7 +3,6 @@
 // nodes 2…N (DIR/node2 …) in the same farm once the first is registered. Their stops run before the
 // underlay's, which removes whatever namespaces are left.
 import { join } from "node:path";
-import { pinPublicForGateway } from "./gateway-access.ts";
 import { prepareUnderlay } from "./underlay.ts";
 
 export function nodeDirs(stateDir: string, count: number): string[] {
@@ -26,11 +25,10 @@ export async function startMoreNodes(stateDir: string, count: number, o: NodeSta
   // appear with the first network workload
   const underlay = count > 1 || accessIndex >= 0 ? prepareUnderlay(stateDir, dirs, accessIndex) : null;
   if (underlay) stops.push(() => Promise.resolve(underlay.stop()));
-  // the access node's gateway proxy listens on :443 of its public namespace (dev/gateway-access.ts)
-  const gwPin = underlay && accessIndex >= 0 ? pinPublicForGateway(dirs[accessIndex]) : null;
-  if (gwPin) stops.push(() => Promise.resolve(gwPin.unpin()));
+  // the access node's gateway proxy listens on :443 of its public namespace (dev/gateway-access.ts), which
+  // the underlay pinned in its netlink driver's folder: the driver shares that pin with the gateway (grant netns)
   const gatewayOf = (i: number): { listen: string; ns: string } | undefined =>
-    gwPin && i === accessIndex ? { listen: "0.0.0.0:443", ns: gwPin.pin } : undefined;
+    underlay && i === accessIndex ? { listen: "0.0.0.0:443", ns: "public" } : undefined;
   const publicIp = (i: number): string | null => underlay?.publicIps[i] ?? null;
   return {
     publicIp,

@@ -44,7 +44,9 @@ test("under the kernel: exact capabilities, NR up, kill -9 converges, restart re
     assert.is(st.NoNewPrivs, "1");
     const net = new NetworkManager$Client(await h.kernel.grantFor("probe", "network"));
     const k = wgKeys();
-    const data = { ip_range: "10.40.0.0/16", subnet: "10.40.3.0/24", wireguard_private_key: k.priv, wireguard_listen_port: 4300, peers: [] };
+    // one peer: its allowed range is routed through the WireGuard device, so a rebuilt device must bring the route back
+    const peer = { subnet: "10.40.5.0/24", wireguard_public_key: wgKeys().pub, allowed_ips: ["10.40.5.0/24", "100.64.40.5/32"], endpoint: "" };
+    const data = { ip_range: "10.40.0.0/16", subnet: "10.40.3.0/24", wireguard_private_key: k.priv, wireguard_listen_port: 4300, peers: [peer] };
     const req = { twin: 9, workloadId: "9-1-knet", name: "knet", type: "network", data };
     const n = names(networkId(9, "knet"));
     // wireguard-go uses the driver's own TUN node (ensureTunNode); without it, a root-only /dev/net/tun fails clearly
@@ -62,6 +64,19 @@ test("under the kernel: exact capabilities, NR up, kill -9 converges, restart re
     // wireguard-go runs under the driver's uid with the same capabilities, not as root
     const wst = readFileSync(`/proc/${wireguardPids(wg)[0]}/status`, "utf8");
     assert.match(wst, new RegExp(`CapEff:\\s+${mask}`));
+    // kill -9 of wireguard-go alone (module and driver stay up): the module's watch asks the driver (wg.alive: its
+    // child exited) and rebuilds the NR — device, address, peer route, configuration — with no restart of anyone
+    const pidsBefore = { network: h.kernel.pid("network"), netlink: h.kernel.pid("netlink") };
+    await killWireguardAndWaitHealed(wg, join(pins, n.ns), n.wg, "its child exited");
+    assert.equal({ network: h.kernel.pid("network"), netlink: h.kernel.pid("netlink") }, pidsBefore, "no module or driver restart");
+    // the driver killed (its wireguard-go lives on, orphaned), then that wireguard-go: the restarted driver did not
+    // start it, so it finds it dead by its UAPI socket going silent
+    process.kill(h.kernel.pid("netlink")!, "SIGKILL");
+    for (let i = 0; i < 300 && !(h.kernel.pid("netlink") !== pidsBefore.netlink && h.kernel.states().netlink === "ready"); i++) await new Promise((res) => setTimeout(res, 100));
+    assert.is(h.kernel.states().netlink, "ready", "the driver is back");
+    assert.equal(wireguardPids(wg).length, 1, "the orphaned wireguard-go still runs the NR");
+    await killWireguardAndWaitHealed(wg, join(pins, n.ns), n.wg, "its socket went silent");
+    assert.is(h.kernel.pid("network"), pidsBefore.network, "the network module was not restarted");
     // kill -9 the module, break the NR behind its back (as a crash mid-setup would leave it), restart converges
     process.kill(h.kernel.pid("network")!, "SIGKILL");
     inNs(join(pins, n.ns), ["ip", "addr", "flush", "dev", n.macvlan]);
@@ -114,5 +129,29 @@ test("under the kernel: exact capabilities, NR up, kill -9 converges, restart re
     for (const f of existsSync(pins) ? readdirSync(pins) : []) denoSys().removePin(join(pins, f));
   }
 });
+
+/** kill -9 of the NR's wireguard-go, then polls for the state asserted: one new wireguard-go, configured, the device with its address and peer route. */
+async function killWireguardAndWaitHealed(wg: string, pin: string, dev: string, why: string): Promise<void> {
+  const old = wireguardPids(wg);
+  assert.is(old.length, 1);
+  process.kill(old[0], "SIGKILL");
+  const { denoSys } = await import("../../../capabilities/netlink/sys.ts");
+  const sock = join(wg, `${dev}.sock`);
+  let seen = "";
+  for (let i = 0; i < 300; i++) {
+    await new Promise((res) => setTimeout(res, 100));
+    try {
+      const pids = wireguardPids(wg);
+      const conf = denoSys().unixExchange(sock, "get=1\n\n", 1000);
+      const addr = inNs(pin, ["ip", "-br", "addr", "show", "dev", dev]);
+      const routes = inNs(pin, ["ip", "route", "show", "dev", dev]);
+      seen = `pids ${pids}; ${addr.trim()}; routes ${routes.trim().replace(/\n/g, " | ")}; ${/listen_port=4300/.test(conf) ? "configured" : "not configured"}`;
+      if (pids.length === 1 && pids[0] !== old[0] && /listen_port=4300/.test(conf) && /public_key=/.test(conf) && /100\.64\.40\.3\/16/.test(addr) && /10\.40\.5\.0\/24/.test(routes)) return;
+    } catch (e) {
+      seen = (e as Error).message;
+    }
+  }
+  assert.unreachable(`after kill -9 of wireguard-go (${why}) the NR's device did not come back configured within 30 s: ${seen}`);
+}
 
 test.run();

@@ -28,8 +28,9 @@ import { submitTx } from "../../../cli/commands/client/chain_tx.ts";
 import { denoBinary, repoRoot } from "../../../kernel/sandbox.ts";
 import { networkId } from "../../lib/gridtypes/names.ts";
 import { tempDir } from "../../../tools/test-tmp.ts";
+import { rootOnly } from "../../../tools/test-env.ts";
 
-const root = process.getuid?.() === 0;
+const root = rootOnly("gateway workloads end to end (namespaces)");
 const DOMAIN = "node1.zos.test";
 const DEMO_HTTP = "198.18.0.250:8080";
 const t = suite("gateway workloads end to end (npm start as root)");

@@ -23,8 +23,9 @@ import { spawn } from "node:child_process";
 import { Buffer } from "node:buffer";
 import { zlogsManager } from "./zlogs.ts";
 import { type FlistPort, type HypervisorPort, zmachineLightManager, zmachineManager } from "./zmachine.ts";
+import { rootOnly } from "../../../tools/test-env.ts";
 
-const root = process.getuid?.() === 0;
+const root = rootOnly("zmachine end to end (namespaces, taps, QEMU)");
 const TWIN = 41;
 const CONTRACT = 9n;
 const WLID = `${TWIN}-${CONTRACT}-vm1`;

@@ -2,7 +2,7 @@
 // contract check, updates, pause/resume, deprovision, capacity, and FileStore durability rules.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, rmSync, appendFileSync, readdirSync, statSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, appendFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Engine } from "../engine.ts";
@@ -31,7 +31,7 @@ const vm = (ip = "10.1.1.2", memGiB = 1) => ({
 });
 const net = { ip_range: "10.1.0.0/16", subnet: "10.1.1.0/24", wireguard_private_key: "k", wireguard_listen_port: 3000 };
 
-async function setup(opts: { types?: string[]; memGiB?: number; store?: MemoryStore } = {}) {
+async function setup(opts: { types?: string[]; memGiB?: number; store?: MemoryStore; deleteRetryMs?: number } = {}) {
   const dir = tmp();
   const managers = new Map<string, WorkloadManager>();
   const mgr = new FileEffectManager(dir, "any");
@@ -39,7 +39,7 @@ async function setup(opts: { types?: string[]; memGiB?: number; store?: MemorySt
   const chain = new ChainContracts();
   const store = opts.store ?? new MemoryStore();
   let now = 1700000000;
-  const engine = await Engine.open({ store, keys, contracts: chain, managers, capacity: fixedCapacity(opts.memGiB ?? 16), clock: { now: () => now++ } });
+  const engine = await Engine.open({ store, keys, contracts: chain, managers, capacity: fixedCapacity(opts.memGiB ?? 16), clock: { now: () => now++ }, deleteRetryMs: opts.deleteRetryMs });
   return { engine, chain, mgr, store, dir };
 }
 
@@ -224,6 +224,76 @@ test("FileStore: torn tail dropped, corrupt line stops replay, compaction keeps 
 
 test.after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+
+// A delete that fails for real: the workload's resource is a folder holding a file where the manager
+// expects its file, so its rmSync throws until someone clears it (as a busy mount would).
+function blockDelete(dir: string, id: string): void {
+  rmSync(join(dir, id), { force: true });
+  mkdirSync(join(dir, id));
+  writeFileSync(join(dir, id, "busy"), "held");
+}
+
+test("a delete that fails keeps the workload (error, with the reason) and is retried until it succeeds", async () => {
+  const dir = tmp();
+  const managers = new Map<string, WorkloadManager>();
+  const mgr = new FileEffectManager(dir, "any");
+  for (const t of ["zmount", "network", "zmachine"]) managers.set(t, mgr);
+  const chain = new ChainContracts();
+  const store = new MemoryStore();
+  const errors: string[] = [];
+  const open = () => Engine.open({ store, keys, contracts: chain, managers, capacity: fixedCapacity(16), deleteRetryMs: 50, onError: (e) => errors.push((e as Error).message) });
+  const engine = await open();
+  await engine.deploy(signedDoc(alice, 70, [wl("net", "network", net), wl("big", "zmount", { size: 1 })], {}, chain));
+  await engine.drain();
+  blockDelete(dir, "42-70-big");
+  await engine.deprovision(42, 70n, "contract canceled event received");
+  await engine.drain();
+  const d = engine.get(42, 70n);
+  assert.ok(d, "the deployment stays while one of its workloads could not be deleted");
+  const big = d!.workloads.find((w) => w.name === "big")!;
+  assert.is(big.result.state, "error");
+  assert.match(big.result.message, /contract canceled event received, but deleting it failed: .*42-70-big/);
+  assert.is(d!.workloads.find((w) => w.name === "net")!.result.state, "deleted");
+  assert.ok(errors.length >= 1);
+  // the retry comes by itself, and fails again while the resource is still busy
+  const until = async (fn: () => boolean) => {
+    for (let i = 0; i < 200 && !fn(); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(fn());
+  };
+  await until(() => engine.pending() > 0);
+  await engine.drain();
+  assert.is(engine.get(42, 70n)!.workloads.find((w) => w.name === "big")!.result.state, "error");
+  // a restart keeps the pending delete (it is in the record) and retries it; once it can succeed the deployment goes
+  const again = await open();
+  rmSync(join(dir, "42-70-big"), { recursive: true });
+  await until(() => again.pending() > 0);
+  await again.drain();
+  assert.is(again.get(42, 70n), undefined, "deleted once the retry succeeded");
+  assert.ok(mgr.calls().filter((c) => c === "deprovision 42-70-big").length >= 3, "tried until it succeeded");
+  assert.equal(mgr.calls().filter((c) => c === "deprovision 42-70-net").length, 1, "what was deleted is not deleted again");
+  await engine.stop();
+  await again.stop();
+});
+
+test("a workload an update drops whose delete fails stays (error) and leaves once a retry deletes it", async () => {
+  const { engine: e2, chain, dir } = await setup({ deleteRetryMs: 50 });
+  await e2.deploy(signedDoc(alice, 71, [wl("net", "network", net), wl("big", "zmount", { size: 1 })], {}, chain));
+  await e2.drain();
+  blockDelete(dir, "42-71-big");
+  await e2.update(signedDoc(alice, 71, [wl("net", "network", net)], { version: 1 }, chain), 42);
+  await e2.drain();
+  const big = e2.get(42, 71n)!.workloads.find((w) => w.name === "big");
+  assert.ok(big, "still in the deployment");
+  assert.is(big!.result.state, "error");
+  assert.match(big!.result.message, /deleted by an update, but deleting it failed/);
+  rmSync(join(dir, "42-71-big"), { recursive: true });
+  for (let i = 0; i < 200 && e2.pending() === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await e2.drain();
+  assert.equal(e2.get(42, 71n)!.workloads.map((w) => w.name), ["net"], "gone from the deployment after the retry");
+  assert.is(e2.get(42, 71n)!.workloads[0].result.state, "ok");
+  await e2.stop();
 });
 
 test.run();

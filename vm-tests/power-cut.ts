@@ -1,0 +1,152 @@
+// vm-test scenario "power-cut" (issue 14 item 3, opt-in: `npm run vm-test -- --scenario power-cut`): the node's VM
+// loses power in the middle of a deployment and comes back on the same disks.
+//   boot 1: the image boots with a state disk and a data disk, registers, gets a zmount, a volume and a one-node
+//           network deployed over RMB (all ok), and its workload logs (zos.deployment.changes) are read; then a
+//           fourth deployment is sent and, the moment the node has accepted it (stored and queued, not yet
+//           provisioned), QEMU is killed -9: no shutdown, no sync, no unmount.
+//   boot 2: a new QEMU on the same two disks. The node must come back as itself (the same twin, still one node in
+//           the farm), with the same pools, the NR (its WireGuard port listed again), every deployment ok —
+//           including the one cut mid-deploy, which it had promised to keep — and every workload log entry it
+//           had written before the cut.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { challengeHash } from "../modules/lib/gridtypes/deployment.ts";
+import { createNodeContract, prepareDeployment, signDeployment, wireJson, workloadViews } from "../cli/commands/client/deploy.ts";
+import {
+  bootMilestones, makeDataDisk, makeStateDisk, nodeCmdline, orderlyReboot, type ScenarioContext, type ScenarioResult, withVm,
+} from "./scenarios.ts";
+
+const EXAMPLES = join(fileURLToPath(new URL(".", import.meta.url)), "..", "examples");
+const NET = ["-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A workload log entry as a comparable line: "<name> <version> <state> <created>". */
+function logLines(changes: unknown): string[] {
+  return (changes as { name: string; version: number; result?: { state?: string; created?: number | string } }[])
+    .map((c) => `${c.name} v${c.version} ${c.result?.state ?? "?"} ${c.result?.created ?? "?"}`);
+}
+
+export async function powerCutScenario(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const dir = mkdtempSync(join(tmpdir(), "zt-vm-powercut-"));
+  const disk = makeStateDisk(dir);
+  const data = makeDataDisk(dir, "data.img");
+  const timeout = ctx.bootTimeoutMs ?? 150_000;
+  const { ChainClient } = await import("../capabilities/chain/mod.ts");
+  const probe = await import("./lib/node-probe.ts");
+  const wl = await import("./lib/workloads.ts");
+  const client = await ChainClient.connect({ urls: [ctx.grid.chainUrl] });
+  const vmOpts = {
+    kernel: join(ctx.outDir, "vmlinux"),
+    initrd: join(ctx.outDir, "initramfs.cpio"),
+    append: nodeCmdline(ctx, "zos-debug-vm"),
+    extra: [...NET, "-drive", `file=${disk},if=virtio,format=raw`, "-drive", `file=${data},if=virtio,format=raw`],
+    monitor: true,
+    noReboot: true,
+    timeoutMs: timeout * 2 + 60_000,
+  };
+  const t0 = performance.now();
+  const userP = probe.rmbUser(ctx.grid.chainUrl, ctx.grid.relayUrl, ctx.grid.userFunderMnemonic, client);
+  userP.catch(() => {});
+  let node: { nodeId: number; twinId: number } | null = null;
+  type Before = { deployed: Awaited<ReturnType<typeof wl.deployStorageAndNetwork>>; logs: Record<number, string[]>; cut: number };
+  // set inside the first boot's callback (TypeScript does not see that assignment: hence the casts)
+  let before = null as Before | null;
+  try {
+    const first = await withVm("power-cut", ctx, vmOpts, async (vm, r) => {
+      const since = () => Math.round(performance.now() - vm.started);
+      await bootMilestones(vm, r, "", timeout);
+      if (!/boots=1 persistent=true/.test(r.notes.at(-1)!)) throw new Error(`first boot: ${r.notes.at(-1)}`);
+      node = await probe.waitForNodeOnChain(client, 1, timeout);
+      r.milestones.registered = since();
+      await probe.callUntilAnswer(await userP, node.twinId, "zos.system.version", timeout);
+      const u = await wl.nodeUser(ctx.grid.chainUrl, ctx.grid.relayUrl, (await userP).mnemonic, node.nodeId);
+      try {
+        const deployed = await wl.deployStorageAndNetwork(u, { minPoolBytes: 3 * wl.GiB, timeoutMs: timeout });
+        r.milestones.workloads_ok = since();
+        r.notes.push(...deployed.notes);
+        const logs: Record<number, string[]> = {};
+        for (const c of [deployed.zmount.contract, deployed.volume.contract, deployed.network.contract]) {
+          logs[c] = logLines(await u.call("zos.deployment.changes", { contract_id: c }));
+        }
+        // the deployment the power cut interrupts: accepted by the node (durably stored and queued), then the plug
+        const d = prepareDeployment(readFileSync(join(EXAMPLES, "volume.json"), "utf8"), u.session.twinId);
+        const cut = await createNodeContract(u.session, challengeHash(d));
+        d.contract_id = BigInt(cut);
+        await signDeployment(d, u.session);
+        await u.call("zos.deployment.deploy", wireJson(d));
+        vm.kill();
+        r.milestones.power_cut = since();
+        r.notes.push(`power cut (QEMU killed -9) right after the node accepted contract ${cut}`);
+        before = { deployed, logs, cut };
+      } finally {
+        await u.close();
+      }
+      const exit = await vm.exited;
+      if (exit.code === 0) throw new Error("QEMU exited 0: the node powered off in order, there was no power cut");
+    });
+    if (!first.ok || !node || !before) return first;
+    const b = before as Before;
+    const twinId = (node as { twinId: number }).twinId;
+    const nodeId = (node as { nodeId: number }).nodeId;
+    const offset = Math.round(performance.now() - t0);
+    const second = await withVm("power-cut-reboot", ctx, vmOpts, async (vm, r) => {
+      const since = () => Math.round(performance.now() - vm.started);
+      const next = await bootMilestones(vm, r, "reboot_", timeout);
+      if (!/boots=2 persistent=true/.test(r.notes.at(-1)!)) throw new Error(`after the power cut the state disk did not count boot #2: ${r.notes.at(-1)}`);
+      await probe.callUntilAnswer(await userP, twinId, "zos.system.version", timeout);
+      r.milestones.reboot_api_answers = since();
+      const nodes = await probe.nodesOfFarm(client, 1);
+      if (nodes.length !== 1 || nodes[0].twinId !== twinId) {
+        throw new Error(`after the power cut the node did not keep its identity: farm 1 has nodes ${JSON.stringify(nodes)} (expected only twin ${twinId})`);
+      }
+      r.notes.push(`identity: the same twin ${twinId} answers, still one node in the farm`);
+      const u = await wl.nodeUser(ctx.grid.chainUrl, ctx.grid.relayUrl, (await userP).mnemonic, nodeId);
+      try {
+        const pools = ((await u.call("zos.storage.pools")) as { name: string }[]).map((p) => p.name).sort();
+        const want = b.deployed.pools.map((p) => p.name).sort();
+        if (JSON.stringify(pools) !== JSON.stringify(want)) throw new Error(`after the power cut the pools are ${JSON.stringify(pools)}, before ${JSON.stringify(want)}`);
+        const contracts = [b.deployed.zmount.contract, b.deployed.volume.contract, b.deployed.network.contract, b.cut];
+        // every deployment ok, the cut one too (the node accepted it: it must provision it after the reboot)
+        let states: Record<number, Record<string, string>> = {};
+        const end = Date.now() + timeout;
+        for (;;) {
+          states = {};
+          for (const c of contracts) states[c] = await wl.workloadStates(u, c).catch((e) => ({ error: (e as Error).message }));
+          if (Object.values(states).every((s) => Object.keys(s).length && Object.values(s).every((x) => x === "ok"))) break;
+          if (Date.now() > end) throw new Error(`after the power cut not every deployment is ok: ${JSON.stringify(states)}`);
+          await sleep(2000);
+        }
+        r.milestones.reboot_all_ok = since();
+        r.notes.push(`pools ${want.join(",")} back; deployments ${JSON.stringify(states)} (contract ${b.cut} was cut mid-deploy)`);
+        const ports = (await u.call("zos.network.list_wg_ports")) as number[];
+        if (!ports.includes(b.deployed.network.port)) throw new Error(`the NR was not restored: zos.network.list_wg_ports ${JSON.stringify(ports)} lacks ${b.deployed.network.port}`);
+        const zm = workloadViews(await u.call("zos.deployment.get", { contract_id: b.deployed.zmount.contract })).find((w) => w.type === "zmount");
+        if ((zm?.data as { volume_id?: string })?.volume_id !== b.deployed.zmount.volumeId) throw new Error(`the zmount's volume changed: ${JSON.stringify(zm?.data)}`);
+        // the workload logs: every entry written before the cut is still there, in order
+        for (const [c, lines] of Object.entries(b.logs)) {
+          const now = logLines(await u.call("zos.deployment.changes", { contract_id: Number(c) }));
+          if (JSON.stringify(now.slice(0, lines.length)) !== JSON.stringify(lines)) {
+            throw new Error(`the workload log of contract ${c} lost entries in the power cut: before ${JSON.stringify(lines)}, after ${JSON.stringify(now)}`);
+          }
+        }
+        r.notes.push(`NR port ${b.deployed.network.port} listed again; the zmount keeps volume ${b.deployed.zmount.volumeId}; workload logs of ${Object.keys(b.logs).length} contracts intact`);
+      } finally {
+        await u.close();
+      }
+      await orderlyReboot(vm, next);
+    });
+    for (const [k, v] of Object.entries(second.milestones)) first.milestones[k] = v + offset;
+    first.notes.push(...second.notes);
+    first.ok = second.ok;
+    first.error = second.error;
+    first.log = second.log ?? first.log;
+    first.seconds = (performance.now() - t0) / 1000;
+    return first;
+  } finally {
+    await userP.then((u) => u.close(), () => {});
+    await client.close().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
