@@ -139,7 +139,8 @@ free. Starting a worker costs ≈ 0.2–0.35 s of CPU (block.ts's WASM; the util
 paid once per process: the flist driver is long-lived. The flist driver may start it (its manifest lets it
 read \`decode-worker.ts\`); the image's bundled driver has no worker file and stays on one thread. The hub
 path is bounded by one HTTP request per block (Deno \`fetch\` against the hub's \`node:http\` server, ≈ 2–5
-ms per block here), not by verification.
+ms per block here), not by verification. The image ships neither libcrypto (+4.7 MB uncompressed) nor the
+worker file, so its flist driver uses WebCrypto on one thread.
 
 Goal ≤ 2× ${hubMs / tarMs <= 2 ? "met" : "not met"} on this run.
 
