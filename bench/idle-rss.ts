@@ -29,7 +29,7 @@ const work = mkdtempSync(join(tmpdir(), "zt-footprint-idle-rss-"));
 const load0 = os.loadavg()[0].toFixed(1);
 
 interface Row { process: string; rssMb: number; pssMb: number | null; ussMb: number | null; budgetMb: number | null }
-interface Variant { name: string; manifest: string; rows: Row[]; overBudget: string[]; idle: string[] }
+interface Variant { name: string; manifest: string; rows: Row[]; overBudget: string[]; idle: string[]; error?: string }
 
 /** manifests/node.json rewritten for a variant (absolute root, so it can live in the temp dir). */
 function variantManifest(name: string, edit: (m: { v8Flags?: string[]; processes: Record<string, Record<string, unknown>> }) => void): string {
@@ -56,6 +56,7 @@ let bareShared: { pssMb: number; ussMb: number } | null = null;
 try {
   for (const v of variants) {
     const state = join(work, v.name.replace(/\W+/g, "-"));
+    // a variant that does not get the node registered is reported as such, the others still run
     const node = await startNode({
       stateDir: state, chainUrl: grid.chainUrl, relayUrl: grid.relayUrl, activationUrl: grid.activationUrl, farmId: 1,
       manifest: v.manifest,
@@ -63,7 +64,12 @@ try {
       onEvent: (e) => {
         if (e.event === "memory-over-budget") v.overBudget.push(`${e.process} ${e.rssMb} MiB > ${e.budgetMb} MiB`);
       },
+    }).catch((err: Error) => {
+      v.error = err.message.slice(0, 200);
+      console.error(`${v.name}: ${v.error}`);
+      return null;
     });
+    if (!node) continue;
     try {
       console.error(`${v.name}: node ${node.nodeId} registered; idle for ${idleS} s`);
       await new Promise((r) => setTimeout(r, idleS * 1000));
@@ -105,7 +111,7 @@ the kernel runs the source \`.ts\` entries (Deno's module graph and transpile ca
 
 | | ${variants.map((v) => v.name).join(" | ")} |
 |---|${variants.map(() => "---|").join("")}
-| processes running at idle | ${variants.map((v) => `${v.rows.length}${v.idle.length ? ` (idle: ${v.idle.join(", ")})` : ""}`).join(" | ")} |
+| processes running at idle | ${variants.map((v) => v.error ? `**failed**: ${v.error}` : `${v.rows.length}${v.idle.length ? ` (idle: ${v.idle.join(", ")})` : ""}`).join(" | ")} |
 | **Σ PSS MiB** (the honest footprint; goal ≤ 300 MB = 286 MiB) | ${variants.map((v) => `**${f1(sum(v.rows, "pssMb"))}** (${meets(sum(v.rows, "pssMb"))}${v === base ? "" : `, ${((sum(v.rows, "pssMb") / sum(base.rows, "pssMb") - 1) * 100).toFixed(0)} %`})`).join(" | ")} |
 | Σ RSS MiB | ${variants.map((v) => `${sum(v.rows, "rssMb").toFixed(0)} (${meets(sum(v.rows, "rssMb"))}${v === base ? "" : `, ${((sum(v.rows, "rssMb") / sum(base.rows, "rssMb") - 1) * 100).toFixed(0)} %`})`).join(" | ")} |
 | Σ USS MiB | ${variants.map((v) => f1(sum(v.rows, "ussMb"))).join(" | ")} |
@@ -122,7 +128,7 @@ ${names.map((n) => `| ${n} | ${first.find((r) => r.process === n)?.budgetMb ?? "
 RSS counts the pages of the Deno binary every process maps once per process; PSS divides each shared page among
 the processes that map it, so Σ PSS is the node's honest footprint (what the machine would get back if the node
 stopped) and Σ USS what its processes hold alone. A process started on demand costs its share again once used
-(a zdb, gateway or VM deployment starts its driver).
+(a gateway or VM deployment starts its driver).
 `;
 writeSection("idle-rss", md);
 console.log(md);

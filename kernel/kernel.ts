@@ -680,6 +680,14 @@ export class Kernel {
     const provider = this.procs.get(from);
     const iface = provider?.spec.exposes[cap]?.interface;
     if (!provider || !iface) throw new Error(`denied: no process "${from}" exposing "${cap}" in the running manifest`);
+    if (provider.state === "idle" || provider.demand) {
+      // The kernel's own use starts an on-demand provider like any holder's first use does.
+      try {
+        await this.startOnDemand(provider, KERNEL_PROVIDER, cap);
+      } catch (err) {
+        throw new Error(`"${from}" (provider of the kernel's ${cap}, started on demand) did not start: ${(err as Error).message}`);
+      }
+    }
     if (provider.state !== "ready" || !provider.control) throw disconnectedError(`"${from}" (provider of the kernel's ${cap}) is ${provider.state}`);
     const res = await provider.control.provide((q) => {
       q.name = cap;

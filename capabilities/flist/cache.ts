@@ -49,6 +49,8 @@ export interface FlistCacheOptions {
   cp?: string;
   /** the `tar` that creates symlinks (default /usr/bin/tar) */
   tar?: string;
+  /** the storage pools' mount root: writable roots may fill a quota-limited subvolume "<pool>/<id>" under it */
+  volumes?: string;
   log?: (line: string) => void;
 }
 
@@ -79,6 +81,8 @@ interface WritableRecord {
   hash: string;
   size: number;
   grantee: string;
+  /** "<pool>/<id>" when the copy fills a storage volume (dropped by deleting that subvolume) */
+  volume?: string;
 }
 
 interface State {
@@ -310,6 +314,7 @@ export class FlistCache {
     size: number,
     policy: HubPolicy,
     grantee: string,
+    volume = "",
   ): Promise<{ path: string; hash: string; size: number }> {
     if (!Number.isInteger(owner) || owner <= 0) {
       return Promise.reject(new Error(`failed: flist: owner must be a twin id, got ${owner}`));
@@ -325,11 +330,19 @@ export class FlistCache {
     }
     policy.checkFlistUrl(url);
     const name = `${owner}-${vm}`;
+    try {
+      if (volume) this.#volumePath(owner, volume); // a bad volume is refused before anything is fetched
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.#serial(async () => {
-      const path = join(this.dir, "rw", name);
       const existing = this.#state.writables[name];
+      // a VM keeps the root it has (one made before volumes were asked for stays in the driver's folder)
+      const inVolume = existing ? existing.volume ?? "" : volume;
+      const path = inVolume ? this.#volumePath(owner, inVolume) : join(this.dir, "rw", name);
       const info = await this.#ensureRoot(url, policy);
       try {
+        if (inVolume) return await this.#fillVolume(info, name, path, existing, url, size, owner, vm, grantee, inVolume);
         return await this.#copy(info, name, path, existing, url, size, owner, vm, grantee);
       } finally {
         this.#collect(info.hash); // a refused or failed copy must not leave an unreferenced root behind
@@ -386,6 +399,60 @@ export class FlistCache {
     return { path, hash: info.hash, size };
   }
 
+  /** `<volumes>/<pool>/<id>` for "<pool>/<id>": a folder of this owner's (id "<owner>-…"), no symlinks on the way. */
+  #volumePath(owner: number, volume: string): string {
+    const m = /^([A-Za-z0-9_][A-Za-z0-9_.-]{0,63})\/([A-Za-z0-9_][A-Za-z0-9_.:-]{0,127})$/.exec(volume);
+    if (!this.#o.volumes) throw new Error("failed: flist: this driver was started without a volumes root; writable roots in volumes are not available");
+    if (!m || volume.includes("..")) throw new Error(`failed: flist: volume ${JSON.stringify(volume)} must be "<pool>/<id>"`);
+    if (!m[2].startsWith(`${owner}-`)) throw new Error(`denied: flist: volume ${volume} is not twin ${owner}'s (ids start with "${owner}-")`);
+    const path = join(this.#o.volumes, m[1], m[2]);
+    let st;
+    try {
+      st = lstatSync(path);
+    } catch {
+      throw new Error(`failed: flist: no volume ${volume} under the pools (the storage module creates it first)`);
+    }
+    if (!st.isDirectory() || lstatSync(join(this.#o.volumes, m[1])).isSymbolicLink()) throw new Error(`denied: flist: volume ${volume} is not a folder`);
+    return path;
+  }
+
+  /** Copies the root's entries into a storage volume (its top folder is the storage side's: not touched). */
+  async #fillVolume(
+    info: RootInfo,
+    name: string,
+    path: string,
+    existing: WritableRecord | undefined,
+    url: string,
+    size: number,
+    owner: number,
+    vm: string,
+    grantee: string,
+    volume: string,
+  ) {
+    if (existing) {
+      if (existing.hash !== info.hash) {
+        throw new Error(`failed: flist: VM ${vm} of twin ${owner} already has a writable root from another flist (${existing.hash}); drop it first`);
+      }
+      return { path, hash: info.hash, size: existing.size };
+    }
+    if (info.bytes > size) {
+      throw new Error(`failed: flist: ${url} needs ${info.bytes} bytes, more than the ${size} bytes asked for the writable root`);
+    }
+    const entries = readdirSync(info.root);
+    try {
+      // into the folder, entry by entry: `cp -aT` would copy the root's mode onto a folder this driver does not own
+      if (entries.length) {
+        await run(this.#o.cp ?? "/usr/bin/cp", ["-a", "--reflink=auto", "-t", path, "--", ...entries.map((e) => join(info.root, e))], { env: TOOL_ENV });
+      }
+      if (this.#group) for (const e of entries) shareTreeWithVmGroup(join(path, e), true);
+    } catch (e) {
+      throw new Error(`failed: flist: copying the root for VM ${vm} into volume ${volume}: ${(e as Error).message}`);
+    }
+    this.#state.writables[name] = { owner, vm, hash: info.hash, size, grantee, volume };
+    this.#save();
+    return { path, hash: info.hash, size };
+  }
+
   dropWritable(owner: number, vm: string): Promise<boolean> {
     const name = `${owner}-${vm}`;
     if (!VM.test(vm)) {
@@ -394,7 +461,8 @@ export class FlistCache {
     return this.#serial(() => {
       const rec = this.#state.writables[name];
       if (!rec) return Promise.resolve(false);
-      rmSync(join(this.dir, "rw", name), { recursive: true, force: true });
+      // a volume goes with its subvolume (the storage module's delete), guest files included
+      if (!rec.volume) rmSync(join(this.dir, "rw", name), { recursive: true, force: true });
       delete this.#state.writables[name];
       this.#save();
       this.#collect(rec.hash);

@@ -14,13 +14,14 @@ export function flistClient(use: Use) {
   return {
     prepare: (url: string) => call(async (c) => JSON.parse((await c.prepare((p) => (p.url = url)).promise()).json) as FlistRoot),
     release: (hash: string) => call(async (c) => void await c.release((p) => (p.hash = hash)).promise()),
-    writable: (owner: number, vm: string, url: string, size: bigint) =>
+    writable: (owner: number, vm: string, url: string, size: bigint, volume = "") =>
       call(async (c) =>
         JSON.parse((await c.writable((p) => {
           p.owner = owner;
           p.vm = vm;
           p.url = url;
           p.size = size;
+          p.volume = volume;
         }).promise()).json) as { path: string; hash: string; size: number }
       ),
     dropWritable: (owner: number, vm: string) =>

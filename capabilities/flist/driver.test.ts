@@ -4,7 +4,8 @@
 // their release; md5 mismatch, hub down, a tampered block, and the escapes of its grant: hosts outside
 // the hubs, file:// and dir:// routes, another twin's VM, a narrowed grant.
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { suite } from "uvu";
@@ -222,6 +223,50 @@ t("the vm group: it reads roots and writes writable copies, nothing else of the 
   } finally {
     await drop(7, "vmg");
     await release(a.hash);
+  }
+});
+
+t("a writable root in a quota-limited volume: filled by the driver, writing past the limit fails (EDQUOT), the subvolume's delete removes the guest's files", async () => {
+  if (!rootOnly("a btrfs volume on a loop device")) return;
+  // as the blockdev driver makes a VM's rootfs volume: a subvolume with a qgroup limit, vm group 2770
+  const mnt = join(dir, "state", "blockdev", "mnt", "zp1");
+  const img = join(dir, "zp1.img");
+  mkdirSync(mnt, { recursive: true });
+  writeFileSync(img, "");
+  truncateSync(img, 300 * 2 ** 20);
+  execFileSync("mkfs.btrfs", ["-q", img]);
+  execFileSync("mount", ["-o", "loop", img, mnt]);
+  const vol = join(mnt, "7-vmq.rootfs");
+  const uid = 62992; // as QEMU runs: the hypervisor's uid with the vm group
+  const asQemu = (script: string) => spawnSync("setpriv", [`--reuid=${uid}`, `--regid=${uid}`, `--groups=${VM_GID}`, "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "/bin/sh", "-c", script, "sh", vol], { encoding: "utf8" });
+  try {
+    execFileSync("btrfs", ["quota", "enable", mnt]);
+    execFileSync("btrfs", ["-q", "subvolume", "create", vol]);
+    execFileSync("btrfs", ["qgroup", "limit", String(8 * 2 ** 20), vol]);
+    chownSync(vol, 0, VM_GID);
+    chmodSync(vol, 0o2770);
+    const w = await fc().writable(7, "vmq", urls["t/box.fl"], BigInt(8 * 2 ** 20), "zp1/7-vmq.rootfs");
+    assert.is(w.path, vol, "the root is the volume itself");
+    assert.equal(describeTree(vol), describeTree(srcs["t/box.fl"], "rw"), "the flist's tree, read-write for the vm group");
+    assert.equal(await fc().writable(7, "vmq", urls["t/box.fl"], BigInt(8 * 2 ** 20), "zp1/7-vmq.rootfs"), w, "idempotent");
+    // the guest's writes (QEMU's uid through 9p): a small file fits, 16 MiB into an 8 MiB volume does not
+    assert.is(asQemu('mkdir "$1/guest" && echo hi > "$1/guest/small"').status, 0);
+    const big = asQemu('dd if=/dev/zero of="$1/guest/big" bs=1M count=16 conv=fsync');
+    assert.is.not(big.status, 0, "writing past the volume's limit fails");
+    assert.match(big.stderr, /Disk quota exceeded/);
+    // refusals: another twin's volume, paths out of the pools, a volume that is not there
+    assert.match(await refusal(fc().writable(8, "vmq", urls["t/box.fl"], BigInt(2 ** 30), "zp1/7-vmq.rootfs")), /denied: flist: volume zp1\/7-vmq\.rootfs is not twin 8's/);
+    assert.match(await refusal(fc().writable(7, "vmx", urls["t/box.fl"], BigInt(2 ** 30), "zp1/../7-x")), /must be "<pool>\/<id>"/);
+    assert.match(await refusal(fc().writable(7, "vmx", urls["t/box.fl"], BigInt(2 ** 30), "zp1/7-none")), /no volume zp1\/7-none/);
+    assert.match(await refusal(fc("twin7").writable(8, "vmx", urls["t/box.fl"], BigInt(2 ** 30), "zp1/8-x")), /may not act for twin 8/);
+    // dropping leaves the volume to its owner (the storage module); its subvolume delete takes the guest's files too
+    await drop(7, "vmq");
+    assert.ok(existsSync(join(vol, "guest", "small")), "the guest's file (another uid's) is still there");
+    execFileSync("btrfs", ["-q", "subvolume", "delete", vol]);
+    assert.not.ok(existsSync(vol), "gone, whoever owned what was inside");
+  } finally {
+    spawnSync("umount", [mnt]);
+    rmSync(img, { force: true });
   }
 });
 

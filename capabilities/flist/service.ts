@@ -30,7 +30,7 @@ export function flistServer(cache: FlistCache, hubs: HubPolicy, restrictions: Re
     },
     async writable(p, r) {
       mayAct(p.owner);
-      r.json = JSON.stringify(await cache.writable(p.owner, p.vm, p.url, Number(p.size), policy, grantee));
+      r.json = JSON.stringify(await cache.writable(p.owner, p.vm, p.url, Number(p.size), policy, grantee, p.volume));
     },
     async dropWritable(p) {
       mayAct(p.owner);

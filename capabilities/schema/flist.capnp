@@ -14,7 +14,10 @@ interface Flist {
   release @1 (hash :Text) -> ();
   # A per-VM writable root: a copy (reflink where the filesystem shares extents) of the flist's root,
   # limited to `size` bytes. Idempotent per (owner, vm). -> {path, hash, size}
-  writable @2 (owner :UInt32, vm :Text, url :Text, size :UInt64) -> (json :Text);
+  # `volume` "" = a folder of the driver's own; else "<pool>/<id>": a quota-limited subvolume the storage
+  # module made for this VM (id "<owner>-…", vm-group 2770) under the driver's volumes root, which the copy
+  # fills (writing past its limit fails in the guest with EDQUOT; deleting the subvolume removes it all).
+  writable @2 (owner :UInt32, vm :Text, url :Text, size :UInt64, volume :Text) -> (json :Text);
   dropWritable @3 (owner :UInt32, vm :Text) -> ();
   # [{hash, url, root, refs, writables: ["owner/vm"]}]
   list @4 () -> (json :Text);

@@ -77,6 +77,7 @@ const grid = new GridClient({
   deploymentTimeoutMinutes: 3,
 });
 let out;
+let features = [];
 let failed = false;
 try {
   await grid.connect();
@@ -88,6 +89,7 @@ try {
     const nodes = await grid.nodes.filter({ nodeId: ep.node_id });
     const node = nodes.find((n) => n.nodeId === ep.node_id);
     if (!node) throw new Error(`nodes.filter does not find node ${ep.node_id} (status up): is its uptime reported?`);
+    features = node.features;
     if (!node.features.includes("zmachine")) throw new Error(`node ${node.nodeId} does not offer zmachine (features ${node.features.join(",")}): VMs need the node to run as root`);
     const name = args.name ?? `vm${Date.now().toString(36)}`;
     const network = `${name}net`;
@@ -110,7 +112,7 @@ try {
   }
 } catch (e) {
   failed = true;
-  out = { error: String(e?.message ?? e) };
+  out = { error: String(e?.message ?? e), features };
   if (!args.json) console.error(`error: ${out.error}`);
 } finally {
   await grid.disconnect().catch(() => {});

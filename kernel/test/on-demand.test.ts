@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { CounterClient } from "../../capabilities/lib/guest/clients.ts";
+import { Echo$Client } from "../../capabilities/schema/gen/kernel.ts";
 import { type Manifest, validateManifest } from "../manifest.ts";
 import { audit, renderAudit } from "../audit.ts";
 import { diffManifests } from "../diff.ts";
@@ -35,6 +36,8 @@ function raw(): Record<string, unknown> {
         kind: "driver", entry: "kernel/test/fixtures/fail-start/main.ts", start: "on-demand",
         exposes: { echo: { interface: "Echo" } }, restart: { maxRestarts: 1 },
       },
+      // nobody holds a grant to it: only the kernel itself uses it (as the upgrade agent uses flist)
+      echo: { kind: "driver", entry: "kernel/test/fixtures/echo/main.ts", start: "on-demand", exposes: { echo: { interface: "Echo" } } },
       counter: {
         kind: "module", entry: "modules/counter/main.ts",
         exposes: { counter: { interface: "Counter" } },
@@ -75,7 +78,7 @@ const of = (event: string, process: string) => events.filter((e) => e.event === 
 test("the manifest: start is \"boot\" (default) or \"on-demand\"; audit, check and diff show it, and it widens nothing", () => {
   const m = manifest();
   assert.equal(Object.fromEntries(m.processes.map((p) => [p.name, p.start])), {
-    kv: "on-demand", log: "boot", clock: "on-demand", broken: "on-demand", counter: "boot", greeter: "boot",
+    kv: "on-demand", log: "boot", clock: "on-demand", broken: "on-demand", echo: "on-demand", counter: "boot", greeter: "boot",
   });
   const a = audit(m);
   assert.is(a.processes.find((p) => p.name === "kv")!.start, "on-demand");
@@ -114,13 +117,13 @@ test("boot starts only the boot processes; READY does not wait for the on-demand
   assert.equal(handle.notReady, []);
   const states = handle.kernel.states();
   assert.equal([states.log, states.counter, states.greeter], ["ready", "ready", "ready"]);
-  assert.equal([states.kv, states.clock, states.broken], ["idle", "idle", "idle"]);
-  for (const n of ["kv", "clock", "broken"]) {
+  assert.equal([states.kv, states.clock, states.broken, states.echo], ["idle", "idle", "idle", "idle"]);
+  for (const n of ["kv", "clock", "broken", "echo"]) {
     assert.is(handle.kernel.pid(n), undefined, `${n} has no process`);
     assert.is(of("spawned", n).length, 0, n);
     assert.is(of("idle", n).length, 1, n);
   }
-  assert.equal(events.find((e) => e.event === "kernel-starting")!.onDemand, ["kv", "clock", "broken"]);
+  assert.equal(events.find((e) => e.event === "kernel-starting")!.onDemand, ["kv", "clock", "broken", "echo"]);
   assert.equal(events.find((e) => e.event === "kernel-ready")!.notReady, []);
 });
 
@@ -193,6 +196,14 @@ test("two callers at once share one on-demand start", async () => {
   assert.ok(a && b);
   assert.is(of("starting-on-demand", "clock").length, 1);
   assert.is(of("spawned", "clock").length, 1);
+});
+
+test("the kernel's own use (Kernel.kernelGrant, the upgrade agent's flist) starts an on-demand provider too", async () => {
+  const echo = new Echo$Client(await handle.kernel.kernelGrant("echo", "echo", {}));
+  const got = await echo.echo((p) => p._initData(3).copyBuffer(new Uint8Array([1, 2, 3]))).promise();
+  assert.equal([...got.data.toUint8Array()], [1, 2, 3]);
+  assert.equal(of("starting-on-demand", "echo").map((e) => [e.by, e.grant]), [["kernel", "echo"]]);
+  assert.is(handle.kernel.states().echo, "ready");
 });
 
 test.run();

@@ -91,6 +91,11 @@ t("the driver fetches and materialises the release; the kernel's verified copy i
   } finally {
     flist.close();
   }
+  // the node starts its flist driver on demand: the kernel's use starts it as any grantee's would
+  const node = JSON.parse(readFileSync(NODE_MANIFEST, "utf8").replace(/^\s*\/\/.*$/gm, ""));
+  if (node.processes.flist.start === "on-demand") {
+    assert.ok(events.some((e) => e.event === "starting-on-demand" && e.process === "flist" && e.by === "kernel"), "started on demand for the kernel");
+  }
   const granted = events.find((e) => e.event === "granted" && e.process === "kernel");
   assert.equal({ provider: granted?.provider, restrictions: granted?.restrictions }, { provider: "flist", restrictions: { hubs: [hubHostPort(hub.url)] } });
   const roots = readdirSync(join(dir, "state", "flist", "roots"));

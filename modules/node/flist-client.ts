@@ -8,11 +8,12 @@ export function flistClient(use: UseCap): FlistPort & { release(hash: string): P
   return {
     prepare: (url) => c(async (f) => JSON.parse((await f.prepare((p) => (p.url = url)).promise()).json) as FlistInfo),
     release: (hash) => c(async (f) => void (await f.release((p) => (p.hash = hash)).promise())),
-    writable: (owner, vm, url, size) => c(async (f) => JSON.parse((await f.writable((p) => {
+    writable: (owner, vm, url, size, volume) => c(async (f) => JSON.parse((await f.writable((p) => {
       p.owner = owner;
       p.vm = vm;
       p.url = url;
       p.size = size;
+      p.volume = volume ?? "";
     }).promise()).json) as { path: string }),
     dropWritable: (owner, vm) => c(async (f) => void (await f.dropWritable((p) => {
       p.owner = owner;

@@ -43,6 +43,9 @@ const managers = new Map<string, WorkloadManager>();
 // Types not listed in node_features_get: qsfs and zmachine-light only ever answer "not supported" (zmachine is
 // listed when the hypervisor is granted: its manager exists only then).
 const unadvertised = new Set<string>(["qsfs", "zmachine-light"]);
+// Features that are not workload types: "wireguard" says networks are full Zero-OS v3 NRs (WireGuard peers),
+// which is how grid_client's machines.deploy picks a `network` over `network-light` (EXPLORER.md).
+const capabilities = new Set<string>();
 managers.set("qsfs", qsfsManager);
 
 const server = new DeploymentEngine$Server({
@@ -62,7 +65,7 @@ const server = new DeploymentEngine$Server({
     return Promise.resolve();
   },
   features(_p, r) {
-    const names = [...managers.keys()].filter((k) => !unadvertised.has(k));
+    const names = [...[...managers.keys()].filter((k) => !unadvertised.has(k)), ...capabilities];
     const l = r._initNames(names.length);
     names.forEach((k, i) => l.set(i, k));
     return Promise.resolve();
@@ -101,6 +104,7 @@ if ((await session.list()).includes("network")) {
     deprovision: (ctx, wl) => net.deprovision(req(ctx, wl)),
   };
   managers.set("network", manager);
+  capabilities.add("wireguard");
   // public IPs (ip, and the deprecated ipv4): the network module assigns them from the contract's reserved IPs
   const ip: WorkloadManager = { provision: manager.provision, deprovision: manager.deprovision };
   managers.set("ip", ip);
@@ -151,6 +155,9 @@ if (grants.includes("hypervisor") && grants.includes("network")) {
     storage: {
       diskPath: async (owner, id) => where(await storage.diskInfo(owner, id), id),
       volumePath: async (owner, id) => where(await storage.volumeInfo(owner, id), id),
+      // the writable root in a quota-limited volume when the flist driver can fill one (its volumes root)
+      rootfsCreate: async (owner, id, size) => ({ pool: (await storage.volumeCreate(owner, "volume", id, size)).pool }),
+      rootfsDelete: (owner, id) => storage.volumeDelete(owner, id),
     },
     flist: grants.includes("flist") ? flistClient(granted(session, "flist")) : null,
   }));
@@ -238,7 +245,13 @@ try {
   engine.start();
   console.error("provision: engine open");
   const e = engine;
-  if (listVms) watchFailedVms({ list: listVms, decommission: (id, reason) => e.decommission(id, reason), log: (l) => console.error(l) });
+  if (listVms) {
+    const list = listVms;
+    // only while VM workloads are deployed here: the hypervisor starts on demand (kernel/README.md), and
+    // listing an empty driver every 5 s would start it at boot for nothing
+    const hasVms = () => e.list().some((d) => d.workloads.some((w) => w.type.startsWith("zmachine")));
+    watchFailedVms({ list: async () => (hasVms() ? await list() : []), decommission: (id, reason) => e.decommission(id, reason), log: (l) => console.error(l) });
+  }
   // contracts cancelled on chain: their deployments are uninstalled (delete frees what they held)
   let syncing = false;
   setInterval(() => {

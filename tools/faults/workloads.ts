@@ -1,5 +1,5 @@
 // The deployments of the fault suite: one workload each, cycling through every workload type this node runs
-// (zmachine is left out while the node does not list it in node_features_get: docs/vms.md known gaps).
+// (zmachine is left out: each one boots a VM under TCG from an flist a hub serves — too slow for 100 on 2 cores).
 // Names carry the run's tag so two runs on one chain never share a gateway name or a network.
 import { wgKeys } from "../../modules/network/test/lab.ts";
 

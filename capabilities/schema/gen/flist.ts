@@ -73,7 +73,7 @@ export class Flist_Writable$Params extends $.Struct {
   static override readonly _capnp = {
     displayName: "writable$Params",
     id: "9153d288c7a4f480",
-    size: new $.ObjectSize(16, 2),
+    size: new $.ObjectSize(16, 3),
   };
   get owner(): number {
     return $.utils.getUint32(0, this);
@@ -98,6 +98,12 @@ export class Flist_Writable$Params extends $.Struct {
   }
   set size(value: bigint) {
     $.utils.setUint64(8, value, this);
+  }
+  get volume(): string {
+    return $.utils.getText(2, this);
+  }
+  set volume(value: string) {
+    $.utils.setText(2, value, this);
   }
   override toString(): string { return "Flist_Writable$Params_" + super.toString(); }
 }
@@ -307,6 +313,9 @@ export class Flist$Client {
   /**
 * A per-VM writable root: a copy (reflink where the filesystem shares extents) of the flist's root,
 * limited to `size` bytes. Idempotent per (owner, vm). -> {path, hash, size}
+* `volume` "" = a folder of the driver's own; else "<pool>/<id>": a quota-limited subvolume the storage
+* module made for this VM (id "<owner>-…", vm-group 2770) under the driver's volumes root, which the copy
+* fills (writing past its limit fails in the guest with EDQUOT; deleting the subvolume removes it all).
 *
 */
   release(paramsFunc?: (params: Flist_Release$Params) => void): Flist_Release$Results$Promise {

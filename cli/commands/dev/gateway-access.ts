@@ -66,6 +66,8 @@ export async function startGatewayAccess(o: {
   port?: number;
   /** the LAN namespace's link the demo backends' addresses go on (default "lan", dev/underlay.ts) */
   lanLink?: string;
+  /** the node's gateway CA through its kernel (starting the on-demand gateway); default: wait for its ca.pem */
+  gatewayCa?: () => Promise<string>;
   log: (l: string) => void;
 }): Promise<{ access: GatewayAccess; stop: () => Promise<void> }> {
   const lanNs = (...args: string[]) => execFileSync("nsenter", [`--net=${o.lanNetns}`, "--", "ip", ...args], { stdio: ["ignore", "ignore", "pipe"] });
@@ -123,9 +125,15 @@ export async function startGatewayAccess(o: {
         s.on("close", end);
       }
     });
-    const ca = join(o.nodeDir, "gateway", "ca.pem");
-    await waitForFile(ca, 60_000);
-    writeFileAtomic(join(o.stateDir, "gateway-ca.pem"), readFileSync(ca, "utf8"), { mode: 0o644 });
+    // the node starts its gateway on demand: asking it for its CA starts it (and its proxy in `public`)
+    let caPem: string;
+    if (o.gatewayCa) caPem = await o.gatewayCa();
+    else {
+      const ca = join(o.nodeDir, "gateway", "ca.pem");
+      await waitForFile(ca, 60_000);
+      caPem = readFileSync(ca, "utf8");
+    }
+    writeFileAtomic(join(o.stateDir, "gateway-ca.pem"), caPem, { mode: 0o644 });
   } catch (err) {
     await stopChild();
     throw err;

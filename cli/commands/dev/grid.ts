@@ -19,6 +19,7 @@ import { type DevUser, ensureDevUser } from "./user.ts";
 import { startMoreNodes } from "./nodes.ts";
 import { type AccessNode, setUpAccessNode } from "./access-node.ts";
 import { type GatewayAccess, startGatewayAccess } from "./gateway-access.ts";
+import { Gateway$Client } from "../../../capabilities/schema/gen/gateway.ts";
 import { publicIpOf } from "./underlay.ts";
 
 export interface DevGridOptions {
@@ -204,6 +205,17 @@ export async function startDevGrid(o: DevGridOptions): Promise<DevGrid> {
         const gw = await startGatewayAccess({
           stateDir: o.stateDir, nodeDir: more.dirs[accessIndex], lanNetns: more.lanNetns, publicIp: publicIpOf(accessIndex),
           domain: accessNode.domain, port: remembered.gateway, log,
+          gatewayCa: async () => {
+            // the kernel's own read-only reference: the first use starts the on-demand gateway
+            const kernel = accessIndex === 0 ? n.kernel : more.kernelOf(accessIndex);
+            if (!kernel) throw new Error(`the access node ${accessIndex + 1} is not running`);
+            const cap = await kernel.kernelGrant("gateway", "gateway", { readOnly: true });
+            try {
+              return JSON.parse((await new Gateway$Client(cap).info().promise()).json).ca as string;
+            } finally {
+              cap.close();
+            }
+          },
         });
         stops.push(gw.stop);
         gateway = gw.access;

@@ -3,6 +3,7 @@
 // nodes 2…N (DIR/node2 …) in the same farm once the first is registered. Their stops run before the
 // underlay's, which removes whatever namespaces are left.
 import { join } from "node:path";
+import type { Kernel } from "../../../kernel/kernel.ts";
 import { prepareUnderlay } from "./underlay.ts";
 
 export function nodeDirs(stateDir: string, count: number): string[] {
@@ -30,9 +31,12 @@ export async function startMoreNodes(stateDir: string, count: number, o: NodeSta
   const gatewayOf = (i: number): { listen: string; ns: string } | undefined =>
     underlay && i === accessIndex ? { listen: "0.0.0.0:443", ns: "public" } : undefined;
   const publicIp = (i: number): string | null => underlay?.publicIps[i] ?? null;
+  const kernels = new Map<number, Kernel>();
   return {
     publicIp,
     gatewayOf,
+    /** node i's kernel once started here (nodes 2…N; grid.ts holds node 1's) */
+    kernelOf: (i: number): Kernel | undefined => kernels.get(i),
     dirs,
     lanNetns: underlay?.lanNetns ?? null,
     async startOthers(): Promise<{ node_id: number; twin_id: number; public_ip: string | null }[]> {
@@ -45,6 +49,7 @@ export async function startMoreNodes(stateDir: string, count: number, o: NodeSta
           onEvent: (e) => o.log(`[kernel node${i + 1}] ${JSON.stringify(e)}`),
         });
         stops.push(() => n.stop());
+        kernels.set(i, n.kernel);
         out.push({ node_id: n.nodeId, twin_id: n.twinId, public_ip: publicIp(i) });
       }
       return out;

@@ -105,7 +105,7 @@ t("grid.machines.deploy (Network + DiskPrimitive + VMPrimitive) ends ok; the gue
   if (!dev) return;
   const r = await runNode([example, "--endpoints", join(dir, "endpoints.json"), "--name", "ztgcvm", "--json"]);
   vm = last(r.stdout);
-  assert.is(r.status, 0, `${vm.error ?? ""}\n${r.stderr.slice(-1500)}`);
+  assert.is(r.status, 0, `${vm.error ?? ""} (node features ${JSON.stringify(vm.features)})\n${r.stderr.slice(-1500)}`);
   assert.is(vm.state, "ok", vm.message);
   assert.match(vm.ip, /^10\.249\.\d+\.\d+$/);
   const pin = join(dir, "node", "netlink", "ns", `n-${networkId(vm.twin_id, vm.network)}`);
@@ -129,8 +129,9 @@ t("grid.machines.deploy (Network + DiskPrimitive + VMPrimitive) ends ok; the gue
 t("--delete takes the deployment down: no QEMU left for the VM", async () => {
   if (!dev || !vm?.contract_id) return;
   const r = await runNode([example, "--endpoints", join(dir, "endpoints.json"), "--delete", vm.name, "--json"]);
-  assert.is(r.status, 0, r.stderr.slice(-1500));
-  assert.equal(last(r.stdout), { deleted: vm.name });
+  const out = last(r.stdout);
+  assert.is(r.status, 0, `${out.error ?? ""}\n${r.stderr.split("\n").filter((l) => !/polkadot|cjs|multiple versions|conflicting packages|dedupe/.test(l)).slice(-20).join("\n")}`);
+  assert.equal(out, { deleted: vm.name });
   const id = `${vm.twin_id}-${vm.contract_id}-${vm.name}`;
   const end = Date.now() + 60_000;
   while (qemuPids(`zos-vm.${id}`).length) {

@@ -107,6 +107,10 @@ t("`zos client deploy examples/vm.json`: network + zmount + zmachine from the de
   assert.is(pids.length, 1, "one QEMU process for the VM");
   const qemu = pids[0];
   const status = readFileSync(`/proc/${qemu}/status`, "utf8");
+  // the writable root is a quota-limited storage volume sized from the rootfs (Zero-OS's rootfs:<wlid>)
+  const argv = readFileSync(`/proc/${qemu}/cmdline`, "utf8").split("\0");
+  const root = argv.find((a) => a.includes("mount_tag=root"))!;
+  assert.match(root, new RegExp(`path=${tn.dir}/node/blockdev/mnt/[^/,]+/${twin}-${contractId}-vm1\\.rootfs,`), root);
   assert.is(/^Groups:\s*(.*)$/m.exec(status)![1].trim(), String(VM_GID));
   // none held, inheritable or left in the bounding set (the driver's CAP_SETPCAP empties it: docs/vms.md)
   for (const set of ["CapInh", "CapPrm", "CapEff", "CapAmb", "CapBnd"]) assert.is(new RegExp(`^${set}:\\s*(\\S+)`, "m").exec(status)![1], "0000000000000000", set);
@@ -134,7 +138,8 @@ t("cancel: the VM, its tap and its writable root go", async () => {
   const id = `${twin}-${contractId}-vm1`;
   const gone = () => qemuPids(`zos-vm.${id}`).length === 0;
   await until("QEMU stops after the cancel", gone, 60_000);
-  await until("the writable root is dropped", () => !existsSync(join(tn!.dir, "node", "flist", "rw", `${twin}-${id}`)), 30_000);
+  const rootfs = () => readdirSync(join(tn!.dir, "node", "blockdev", "mnt")).filter((p) => existsSync(join(tn!.dir, "node", "blockdev", "mnt", p, `${id}.rootfs`)));
+  await until("the writable root's volume is deleted", () => rootfs().length === 0 && !existsSync(join(tn!.dir, "node", "flist", "rw", `${twin}-${id}`)), 30_000);
   const host = join(tn.dir, "node", "netlink", "ns", "host");
   const taps = execFileSync("nsenter", [`--net=${host}`, "--", "ip", "-br", "link"], { encoding: "utf8" });
   assert.not.match(taps, /^t-/m, "no VM tap left");

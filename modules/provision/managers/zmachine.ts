@@ -52,6 +52,15 @@ export interface StoragePort {
   diskPath(owner: number, id: string): Promise<StorageRef | null>;
   /** the volume, null when absent */
   volumePath(owner: number, id: string): Promise<StorageRef | null>;
+  /** a quota-limited volume (btrfs subvolume + qgroup) for a VM's writable root, Zero-OS's `rootfs:<wlid>`;
+   * idempotent, a new size sets the new limit. Absent: the flist driver keeps the copy in its own folder. */
+  rootfsCreate?(owner: number, id: string, size: bigint): Promise<{ pool: string }>;
+  rootfsDelete?(owner: number, id: string): Promise<void>;
+}
+
+/** The storage volume id of a VM's writable root (the owner's prefix, as storage ids need). */
+export function rootfsVolumeId(workloadId: string): string {
+  return `${workloadId}.rootfs`;
 }
 
 const ref = (r: StorageRef) => (typeof r === "string" ? { path: r } : { pool: r.pool, name: r.name });
@@ -61,7 +70,8 @@ export type FlistInfo = Pick<FlistRoot, "hash" | "root" | "kind" | "kernel" | "i
 
 export interface FlistPort {
   prepare(url: string): Promise<FlistInfo>;
-  writable?(owner: number, vm: string, url: string, size: bigint): Promise<{ path: string }>;
+  /** `volume` "<pool>/<id>": fill that quota-limited storage volume instead of a folder of the driver's */
+  writable?(owner: number, vm: string, url: string, size: bigint, volume?: string): Promise<{ path: string }>;
   dropWritable?(owner: number, vm: string): Promise<void>;
 }
 
@@ -179,7 +189,14 @@ export function zmachineManager(o: ZmachineOptions): WorkloadManager {
       // the writable root has the rootfs size the workload pays for (SRU): `size`, or the minimum when 0/below
       const min = minRootSize(d);
       const rootSize = d.size > min ? d.size : min;
-      const root = o.flist.writable ? (await o.flist.writable(ctx.twin, ctx.workloadId, d.flist, rootSize)).path : flist.root;
+      // in a volume of that size when storage offers one: writing past it fails in the guest (EDQUOT), and
+      // deleting the subvolume removes what the guest wrote, whoever owns it
+      let volume: string | undefined;
+      if (o.flist.writable && o.storage.rootfsCreate) {
+        const id = rootfsVolumeId(ctx.workloadId);
+        volume = `${(await o.storage.rootfsCreate(ctx.twin, id, rootSize)).pool}/${id}`;
+      }
+      const root = o.flist.writable ? (await o.flist.writable(ctx.twin, ctx.workloadId, d.flist, rootSize, volume)).path : flist.root;
       req.root = { path: root, readOnly: !o.flist.writable };
     }
     return { json: JSON.stringify(req), ip, network: ifc.network };
@@ -205,6 +222,7 @@ export function zmachineManager(o: ZmachineOptions): WorkloadManager {
       const net = d.network.interfaces[0]?.network;
       if (net) await o.network.untap(ctx.twin, net, ctx.workloadId);
       await o.flist?.dropWritable?.(ctx.twin, ctx.workloadId);
+      await o.storage.rootfsDelete?.(ctx.twin, rootfsVolumeId(ctx.workloadId));
     },
     async pause(ctx) {
       await o.hypervisor.pause(ctx.workloadId);
