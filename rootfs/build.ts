@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CODE_FOLDERS, DEVICE_MODULES, FEATURE_MODULES, FORBIDDEN_BASENAMES, KERNEL, HELPER_ENTRIES, NODE_TOOLS } from "./image-config.ts";
+import { CODE_FOLDERS, DEVICE_MODULES, FEATURE_MODULES, FORBIDDEN_BASENAMES, KERNEL, HELPER_ENTRIES, NODE_TOOLS, OPTIONAL_HELPERS } from "./image-config.ts";
 import { bundle, BundleError } from "./lib/bundle.ts";
 import { checkTree, formatViolations, type ImportViolation } from "./lib/import-guard.ts";
 import { type KernelWant, newestKernelPackage, prepareKernel } from "./lib/kernel-package.ts";
@@ -367,7 +367,7 @@ export async function buildImage(o: BuildOptions = {}): Promise<BuildResult> {
       // Each process of the node manifest becomes one self-contained file at the same path under
       // /lib/zos (npm packages inlined), so the image needs no node_modules and no source tree.
       const entries = await manifestEntries(root, manifest);
-      const unlisted = unlistedHelperScripts(root, [...entries, ...HELPER_ENTRIES]);
+      const unlisted = unlistedHelperScripts(root, [...entries, ...HELPER_ENTRIES, ...OPTIONAL_HELPERS]);
       if (unlisted.length) {
         throw new BuildError(`programs the drivers start are not in the image:\n  ${unlisted.join("\n  ")}\nFix: add them to HELPER_ENTRIES in rootfs/image-config.ts`);
       }

@@ -54,6 +54,14 @@ export const NODE_TOOLS = [
  */
 export const HELPER_ENTRIES = ["capabilities/gateway/proxy.ts", "capabilities/hypervisor/zlogs-stream.ts"];
 
+/**
+ * Worker scripts the code starts only as an optimisation and does without: left out of the image on purpose.
+ * The flist materialiser's decode pool (capabilities/lib/flist/decode-pool.ts) falls back to one thread when
+ * its worker cannot start; in the image it would bundle block.ts's WASM again for a driver that has no
+ * libcrypto there and decodes through WebCrypto anyway.
+ */
+export const OPTIONAL_HELPERS = ["capabilities/lib/flist/decode-worker.ts"];
+
 /** Source folders whose code may go into the image (checked for escaping `file:` imports). */
 export const CODE_FOLDERS = ["kernel", "capabilities", "modules"];
 

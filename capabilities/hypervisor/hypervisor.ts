@@ -23,7 +23,7 @@ export interface HypervisorOptions {
   /** the command that runs QEMU (default `[qemu]`); the node's image fetches it as a pinned extension (qemu-extension.ts) */
   qemuCommand?: () => Promise<string[]>;
   accel?: Accel;
-  /** a network namespace file QEMU runs in (the node's host side, where the NR bridges are); "" = ours */
+  /** the network namespace file where the NR bridges and VM taps are (the node's host side): each tap is opened there and handed to QEMU; "" = ours */
   netns?: string;
   /** the TUN device node the driver opens VM taps through (its own where /dev/net/tun is root-only); "" = /dev/net/tun */
   tun?: string;

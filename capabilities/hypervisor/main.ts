@@ -1,5 +1,5 @@
 // The hypervisor driver: QEMU VMs from typed requests (hypervisor.ts), exposed as `hypervisor`
-// (capabilities/schema/hypervisor.capnp). Args: <state dir> <netns file QEMU runs in, "-" = this one>
+// (capabilities/schema/hypervisor.capnp). Args: <state dir> <netns file where the VM taps are (opened there, handed to QEMU as fds), "-" = this one>
 // <root NAME=/path>... (where a request's kernel, initrd, 9p root, disks and shares may be: the pools'
 // mount root, the flist cache) [--qemu=<path | extension URL#tree-sha256=HEX>] (qemu-extension.ts; with an
 // extension the grant `flist` fetches it, from driver start on, before the first VM needs it). Grant restrictions: {"roots": [...names], "tapPrefix": "t-", "owners"?: [...]}.

@@ -215,10 +215,11 @@ function setCmd(s: Session, a: Buffer[], srv: CommandServer): Reply {
     target = key;
   }
   const crc = crc32(value);
-  if (existing && existing.crc === crc && existing.length === value.length && ns.read(existing).equals(value)) return nil;
+  if (existing && existing.crc === crc && ns.holds(existing, value)) return nil;
   const ts = a.length === 4 ? Number(text(a[3])) >>> 0 : srv.now();
   ns.set(target, value, ts, crc);
-  return bulk(Buffer.from(target));
+  // no copy: the reply's parts are joined into one new buffer when it is written (server.ts)
+  return bulk(target);
 }
 
 function getOne(ns: Namespace, key: Buffer): Reply {

@@ -238,7 +238,9 @@ export class Namespace {
   }
 
   get(key: Uint8Array): Entry | undefined {
-    return this.index.get(Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1"));
+    // request arguments are Buffers already: no view made just to name the key (Buffer.from is µs in Deno)
+    const b = Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+    return this.index.get(b.toString("latin1"));
   }
 
   /** Allocates the next sequential key (seq mode). */
@@ -301,8 +303,21 @@ export class Namespace {
     return f;
   }
 
-  /** Reads an entry's payload: from the records not written yet, or from its data file. */
-  read(e: Entry): Buffer {
+  /**
+   * Whether an entry's payload is exactly `value` (a SET of the same value is answered without a write, as
+   * 0-db does; 0-db trusts the CRC alone, this compares the bytes). Read into reused memory: no allocation.
+   */
+  holds(e: Entry, value: Uint8Array): boolean {
+    if (e.length !== value.length) return false;
+    if (e.length > this.#scratch.length) return this.read(e).equals(value);
+    return this.read(e, this.#scratch).equals(value);
+  }
+
+  #scratch = Buffer.alloc(64 * 1024);
+
+  /** Reads an entry's payload: from the records not written yet, or from its data file; into `into` (a view
+   * of it, valid until its next use) when given. */
+  read(e: Entry, into?: Buffer): Buffer {
     const start = e.offset + RECORD_HEADER + e.key.length;
     const last = this.files[this.files.length - 1];
     const written = last.size - this.pendingBytes;
@@ -317,7 +332,7 @@ export class Namespace {
     }
     const f = this.files.find((x) => x.id === e.file);
     if (!f) throw new Error(`data file ${e.file} of namespace "${this.name}" is missing`);
-    const out = Buffer.allocUnsafe(e.length);
+    const out = into ? into.subarray(0, e.length) : Buffer.allocUnsafe(e.length);
     let got = 0;
     while (got < e.length) {
       const r = readSync(f.fd, out, got, e.length - got, start + got);

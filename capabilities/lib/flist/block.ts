@@ -2,7 +2,9 @@
 // nonce = key[0..12], snappy(plain)) ‖ 16-byte tag; id = BLAKE2b-256(data). Deterministic, so equal
 // blocks dedup across users; the id names the stored bytes and the key proves the plaintext.
 import { createCipheriv, createDecipheriv } from "node:crypto";
-import { blake2AsU8a, cryptoWaitReady } from "@polkadot/util-crypto";
+// subpaths, not the package index: a decode-pool worker loads only these (the index costs ≈ 0.4 s of CPU)
+import { blake2AsU8a } from "@polkadot/util-crypto/blake2/asU8a";
+import { cryptoWaitReady } from "@polkadot/util-crypto/crypto";
 import { snappyCompress, snappyDecompress } from "./snappy.ts";
 import { type AesGcm, nativeAesGcm } from "./aes-gcm-native.ts";
 

@@ -8,8 +8,9 @@
 import { chmodSync, chownSync, closeSync, constants, existsSync, lchownSync, lutimesSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, utimesSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeAll } from "../fs/atomic.ts";
-import { BLOCK_SIZE, BlockScratch, decodeBlockAsync, decodeBlockInto } from "./block.ts";
-import { nativeAesGcm } from "./aes-gcm-native.ts";
+import { BLOCK_SIZE, BlockScratch } from "./block.ts";
+import { type BlockTask, writeBlock } from "./block-write.ts";
+import { decodePool } from "./decode-pool.ts";
 import type { FlBlock, Flist } from "./reader.ts";
 import type { BlockStore } from "./store.ts";
 
@@ -27,7 +28,13 @@ export interface MaterialiseOptions {
   symlinks?: (dir: string, links: { path: string; target: string; mtime: number }[]) => Promise<void>;
   /** blocks fetched at once (default 8) */
   concurrency?: number;
+  /** worker threads that also verify and write rfs v2 blocks (decode-pool.ts; default: one less than the CPU
+   * count, 1 to 3 — this thread decodes too; 0 = this thread only). Used from POOL_MIN_BLOCKS blocks on. */
+  workers?: number;
 }
+
+/** Below this many blocks a flist is small enough for one thread. */
+export const POOL_MIN_BLOCKS = 16;
 
 export interface MaterialiseResult {
   files: number;
@@ -47,56 +54,54 @@ export async function materialise(o: MaterialiseOptions): Promise<MaterialiseRes
     // 1. directories (parents come first in the flist's order); owner-only until the end
     for (const e of o.flist.entries) if (e.kind === "dir" && e.path !== "") mkdirSync(at(e.path), { mode: 0o700 });
     // 2. files: blocks fetched and checked `width` ahead across file boundaries (small files do not
-    //    serialise on round trips), written strictly in order
+    //    serialise on round trips); rfs v2 blocks written at their offsets by this thread and the decode
+    //    pool's workers, legacy ones (their own decoder) strictly in order here
     const files = o.flist.entries.filter((e) => e.kind === "file");
-    // rfs v2 blocks with libcrypto at hand: fetched `width` ahead, decoded in order when written, into one
-    // reused scratch (no fresh 512 KiB buffers per block); else decoded as they arrive (WebCrypto runs off
-    // the JS thread, so that overlaps), legacy flists with their own decoder
-    const scratch = !o.flist.decode && nativeAesGcm() ? new BlockScratch() : null;
-    const decode = o.flist.decode ?? ((b: FlBlock, data: Uint8Array) => decodeBlockAsync(b.id, b.key, data));
-    const blockSize = o.flist.blockSize ?? BLOCK_SIZE;
-    const width = Math.max(1, o.concurrency ?? 8);
-    const jobs = files.flatMap((e) => e.blocks);
-    const pending: Promise<Uint8Array>[] = [];
-    let started = 0;
-    const fill = () => {
-      while (started < jobs.length && started - result.blocks < width) {
-        const b = jobs[started++];
-        const p = scratch ? o.store.get(b.id) : o.store.get(b.id).then((data) => decode(b, data));
-        p.catch(() => {}); // awaited in order below; never an unhandled rejection meanwhile
-        pending.push(p);
-      }
-    };
-    const next = async (b: FlBlock): Promise<Uint8Array> => {
-      const got = await pending[result.blocks]!;
-      if (!scratch) return got;
-      return decodeBlockInto(b.id, b.key, got, scratch) ?? await decodeBlockAsync(b.id, b.key, got);
-    };
-    try {
-      for (const e of files) {
-        const fd = openSync(at(e.path), flags, 0o600);
-        try {
-          let written = 0;
-          for (let i = 0; i < e.blocks.length; i++) {
-            fill();
-            const plain = await next(e.blocks[i]);
-            delete pending[result.blocks];
-            result.blocks++;
-            const expected = Math.min(e.size - written, blockSize);
-            if (plain.length !== expected || (i === e.blocks.length - 1 && written + plain.length !== e.size)) {
-              throw new Error(`/${e.path}: block ${i} holds ${plain.length} bytes, the size says ${expected}`);
-            }
-            writeAll(fd, plain);
-            written += plain.length;
-          }
-        } finally {
-          closeSync(fd);
+    if (!o.flist.decode) {
+      await writeByOffset(o, files, at, flags, result);
+    } else {
+      // legacy blocks: decoded by the flist's own decoder as they arrive, written in order
+      const decode = o.flist.decode;
+      const blockSize = o.flist.blockSize ?? BLOCK_SIZE;
+      const width = Math.max(1, o.concurrency ?? 8);
+      const jobs = files.flatMap((e) => e.blocks);
+      const pending: Promise<Uint8Array>[] = [];
+      let started = 0;
+      const fill = () => {
+        while (started < jobs.length && started - result.blocks < width) {
+          const b = jobs[started++];
+          const p = o.store.get(b.id).then((data) => decode(b, data));
+          p.catch(() => {}); // awaited in order below; never an unhandled rejection meanwhile
+          pending.push(p);
         }
-        result.files++;
-        result.bytes += e.size;
+      };
+      const next = (): Promise<Uint8Array> => pending[result.blocks]!;
+      try {
+        for (const e of files) {
+          const fd = openSync(at(e.path), flags, 0o600);
+          try {
+            let written = 0;
+            for (let i = 0; i < e.blocks.length; i++) {
+              fill();
+              const plain = await next();
+              delete pending[result.blocks];
+              result.blocks++;
+              const expected = Math.min(e.size - written, blockSize);
+              if (plain.length !== expected || (i === e.blocks.length - 1 && written + plain.length !== e.size)) {
+                throw new Error(`/${e.path}: block ${i} holds ${plain.length} bytes, the size says ${expected}`);
+              }
+              writeAll(fd, plain);
+              written += plain.length;
+            }
+          } finally {
+            closeSync(fd);
+          }
+          result.files++;
+          result.bytes += e.size;
+        }
+      } finally {
+        await Promise.allSettled(pending.filter(Boolean)); // let in-flight fetches finish before cleanup
       }
-    } finally {
-      await Promise.allSettled(pending.filter(Boolean)); // let in-flight fetches finish before cleanup
     }
     // 3. symlinks, after every write (so no write could ever follow one)
     const links = o.flist.entries.filter((e) => e.kind === "symlink").map((e) => ({ path: e.path, target: e.target!, mtime: e.mtime }));
@@ -121,4 +126,59 @@ export async function materialise(o: MaterialiseOptions): Promise<MaterialiseRes
     throw e;
   }
   return result;
+}
+
+type Entry = Flist["entries"][number];
+
+/**
+ * rfs v2 files: each created here first (O_EXCL|O_NOFOLLOW), then `width` lanes each fetch a block and
+ * have it verified, decoded and written at its offset (block-write.ts) by a free pool worker, or by this
+ * thread when none is free (or the flist is small, or the pool cannot start). A failure stops the lanes,
+ * waits for what is in flight and rejects; the caller removes the staging folder.
+ */
+async function writeByOffset(o: MaterialiseOptions, files: Entry[], at: (p: string) => string, flags: number, result: MaterialiseResult): Promise<void> {
+  const blockSize = o.flist.blockSize ?? BLOCK_SIZE;
+  const tasks: BlockTask[] = [];
+  for (const e of files) {
+    if (e.blocks.length !== Math.ceil(e.size / blockSize)) throw new Error(`/${e.path}: ${e.blocks.length} blocks for ${e.size} bytes (blocks of ${blockSize})`);
+    closeSync(openSync(at(e.path), flags, 0o600));
+    e.blocks.forEach((b, i) => tasks.push({
+      id: b.id, key: b.key, path: at(e.path), offset: i * blockSize,
+      expected: Math.min(e.size - i * blockSize, blockSize), label: `/${e.path}: block ${i}`,
+    }));
+  }
+  const workers = o.workers ?? defaultWorkers();
+  const pool = workers > 0 && tasks.length >= POOL_MIN_BLOCKS ? decodePool(workers) : null;
+  const scratch = new BlockScratch();
+  const width = Math.max(1, o.concurrency ?? 8);
+  let next = 0;
+  let failed: Error | null = null;
+  const lane = async () => {
+    while (!failed && next < tasks.length) {
+      const t = tasks[next++];
+      try {
+        const data = await o.store.get(t.id);
+        if (failed) return;
+        const inWorker = pool?.tryRun(t, data);
+        if (inWorker) await inWorker;
+        // on this thread: with libcrypto writeBlock runs to its end without yielding, so the scratch is never shared
+        else await writeBlock(t, data, scratch);
+        result.blocks++;
+      } catch (e) {
+        failed ??= e as Error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: width }, lane));
+  if (failed) throw failed;
+  for (const e of files) {
+    result.files++;
+    result.bytes += e.size;
+  }
+}
+
+/** One less than the CPU count (this thread decodes too), 1 to 3. */
+export function defaultWorkers(): number {
+  const cpus = (globalThis.navigator as { hardwareConcurrency?: number } | undefined)?.hardwareConcurrency ?? 2;
+  return Math.max(1, Math.min(3, cpus - 1));
 }
