@@ -371,10 +371,13 @@ export class Hypervisor {
     }
   }
 
-  /** Stops every VM (tests; a node shutting down for good). */
-  async stopAll(): Promise<void> {
+  /**
+   * Stops every VM (tests; a node shutting down for good). `graceMs` bounds the guest's ACPI power-down: the
+   * kernel gives a stopping process 2 s before SIGKILL, and a QEMU still running then outlives the node.
+   */
+  async stopAll(graceMs = this.#o.stopGraceMs): Promise<void> {
     for (const vm of this.#vms.values()) for (const st of vm.rec.streams ?? []) this.#stopStream(st);
-    await Promise.all([...this.#vms.values()].map((v) => this.#stopVm(v)));
+    await Promise.all([...this.#vms.values()].map((v) => this.#stopVm(v, graceMs, Math.min(3000, graceMs))));
   }
 
   #mine(id: string, grantee: string): Vm {
@@ -539,7 +542,7 @@ export class Hypervisor {
     }, delay);
   }
 
-  async #stopVm(vm: Vm): Promise<void> {
+  async #stopVm(vm: Vm, graceMs = this.#o.stopGraceMs, quitWaitMs = 3000): Promise<void> {
     vm.stopping = true;
     if (vm.watch) clearInterval(vm.watch);
     if (vm.restart) clearTimeout(vm.restart);
@@ -549,13 +552,13 @@ export class Hypervisor {
       try {
         if (vm.state === "paused") await vm.qmp.execute("cont");
         await vm.qmp.execute("system_powerdown");
-        const until = Date.now() + this.#o.stopGraceMs;
+        const until = Date.now() + graceMs;
         while (Date.now() < until && pidAlive(vm.pid, name)) await sleep(100);
         if (pidAlive(vm.pid, name)) await vm.qmp.execute("quit").catch(() => {});
       } catch {
         // QMP gone: the kill below ends it
       }
-      const until = Date.now() + 3000;
+      const until = Date.now() + quitWaitMs;
       while (Date.now() < until && pidAlive(vm.pid, name)) await sleep(50);
     }
     if (pidAlive(vm.pid, name)) this.#kill(vm.pid);

@@ -50,7 +50,7 @@ const guest = startProcess({
     hypervisor: (restrictions, grantee) => hypervisorServer(hv, scopeFor(restrictions, roots), grantee),
   },
   health: () => ({ ready: opened, detail: opened ? "" : "adopting VMs" }),
-  onShutdown: () => hv.stopAll(),
+  onShutdown: () => hv.stopAll(800), // within the kernel's 2 s shutdown deadline (kernel.ts stopOne)
 });
 
 if (netns !== "-" && !existsSync(netns)) console.error(`hypervisor: the namespace ${netns} does not exist yet; VMs with taps fail until it does`);

@@ -10,7 +10,8 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { tempDir } from "../../tools/test-tmp.ts";
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { request } from "node:https";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -189,12 +190,33 @@ t("examples/gridclient/deploy-and-delete.mjs: every type the node offers deploys
   for (const s of out.steps) assert.ok(s.ok, `${s.type}: ${s.error}`);
   assert.is(r.status, 0, r.stderr.slice(-2000));
   const f: string[] = out.node.features;
-  const offered = ["zdb", "vm", "gateway"].filter((x) =>
+  const offered = ["zdb", "gateway", "vm"].filter((x) =>
     x === "zdb" ? f.includes("zdb") : x === "vm" ? f.includes("zmachine") && f.includes("network") : f.includes("gateway-name-proxy") && out.node.domain !== ""
   );
   // as root `npm start` makes its node the farm's access node (public config with a domain): gateways are offered
   if (process.getuid?.() === 0) assert.ok(offered.includes("gateway"), `npm start as root offers gateways (domain "${out.node.domain}")`);
   assert.equal(out.steps.map((s: any) => s.type), offered);
+});
+
+t("Ctrl-C on npm start leaves nothing of the node running: no QEMU, loop device or mount of its state", async () => {
+  assert.ok(dev?.pid);
+  const exited = new Promise((ok) => dev!.on("exit", ok));
+  process.kill(dev!.pid!, "SIGINT");
+  await exited;
+  dev = null;
+  await new Promise((r) => setTimeout(r, 1000));
+  const left = readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, "utf8").includes(dir);
+    } catch {
+      return false;
+    }
+  });
+  assert.equal(left, [], "no process of the node's state is left (a VM's QEMU outlived the node before)");
+  if (process.getuid?.() === 0) {
+    assert.not.match(execFileSync("losetup", ["-a"], { encoding: "utf8" }), new RegExp(dir), "no loop device over its disks");
+    assert.not.match(readFileSync("/proc/self/mountinfo", "utf8"), new RegExp(dir), "no mount below its state");
+  }
 });
 
 t.run();

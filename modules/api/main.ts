@@ -18,6 +18,7 @@ import { hypervisorClient } from "../node/hypervisor-client.ts";
 import { networkClient } from "../node/network-client.ts";
 import { ApiError, createRouter, gridtypesCodec } from "./mod.ts";
 import type { Capacity, ChainContract, DeploymentEngine, DeploymentJson, EngineUsage, WorkloadJson } from "./ports.ts";
+import { privateIpsIn } from "./private-ips.ts";
 
 const { session } = startProcess({});
 
@@ -52,6 +53,7 @@ const engine: DeploymentEngine = {
   changes: (twin, id) => eng(async (c) => JSON.parse((await c.changes((p) => { p.twin = twin; p.contractId = BigInt(id); }).promise()).json) as WorkloadJson[]),
   features: () => features,
   usage: () => eng(async (c) => JSON.parse((await c.usage().promise()).json) as EngineUsage),
+  privateIps: async (twin, networkName) => privateIpsIn(await engine.list(twin), networkName),
 };
 
 const contracts = {
