@@ -305,6 +305,19 @@ export class Kernel {
   }
 
   /**
+   * The first use of a grant to an on-demand process starts it; the call is held until it is ready (a no-op for
+   * a process that starts at boot or already runs). `what` names the grant in the error.
+   */
+  private async startedForUse(provider: Proc, by: string, grant: string, what: string): Promise<void> {
+    if (provider.state !== "idle" && !provider.demand) return;
+    try {
+      await this.startOnDemand(provider, by, grant);
+    } catch (err) {
+      throw new Error(`"${provider.spec.name}" (provider of ${what}, started on demand) did not start: ${(err as Error).message}`);
+    }
+  }
+
+  /**
    * Starts an idle on-demand process for its first use and resolves once it answered ready; rejects with why
    * it did not (it then goes back to idle, so the next use tries again, until its restart policy is spent).
    * Concurrent users share one start. Its boot dependencies are waited for as at boot.
@@ -680,14 +693,8 @@ export class Kernel {
     const provider = this.procs.get(from);
     const iface = provider?.spec.exposes[cap]?.interface;
     if (!provider || !iface) throw new Error(`denied: no process "${from}" exposing "${cap}" in the running manifest`);
-    if (provider.state === "idle" || provider.demand) {
-      // The kernel's own use starts an on-demand provider like any holder's first use does.
-      try {
-        await this.startOnDemand(provider, KERNEL_PROVIDER, cap);
-      } catch (err) {
-        throw new Error(`"${from}" (provider of the kernel's ${cap}, started on demand) did not start: ${(err as Error).message}`);
-      }
-    }
+    // The kernel's own use starts an on-demand provider like any holder's first use does.
+    await this.startedForUse(provider, KERNEL_PROVIDER, cap, `the kernel's ${cap}`);
     if (provider.state !== "ready" || !provider.control) throw disconnectedError(`"${from}" (provider of the kernel's ${cap}) is ${provider.state}`);
     const res = await provider.control.provide((q) => {
       q.name = cap;
@@ -697,7 +704,7 @@ export class Kernel {
     const revoker = new Revoker();
     provider.served.add({ revoker, grantee: KERNEL_PROVIDER, grant: cap });
     const key = `${KERNEL_PROVIDER}.${from}.${cap}`;
-    if (!this.counters.has(key)) this.counters.set(key, { calls: 0, errors: 0, inflight: 0, overloaded: 0 });
+    this.ensureCounter(key);
     this.emit("granted", { process: KERNEL_PROVIDER, grant: cap, provider: from, cap, restrictions });
     return new MembraneClient(getCap(res.cap), {
       label: `the kernel's ${cap} (${from}.${cap})`, revoker, counters: this.counters.get(key)!,
@@ -747,14 +754,7 @@ export class Kernel {
       return membrane;
     }
     const provider = this.procs.get(grant.from)!;
-    if (provider.state === "idle" || provider.demand) {
-      // The first use of a grant to an on-demand process starts it; this call is held until it is ready.
-      try {
-        await this.startOnDemand(provider, p.spec.name, grant.name);
-      } catch (err) {
-        throw new Error(`"${grant.from}" (provider of ${grant.name}, started on demand) did not start: ${(err as Error).message}`);
-      }
-    }
+    await this.startedForUse(provider, p.spec.name, grant.name, grant.name);
     if (provider.state !== "ready") {
       const timeout = this.opts.acquireTimeoutMs ?? 10_000;
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -812,13 +812,7 @@ export class Kernel {
     if (this.stopping) return false;
     if (p.state === "idle" && spec.start === "on-demand" && !p.demand) {
       // Not running, nobody used it: it stays idle and its first use starts the new spec.
-      p.spec = spec;
-      p.root = root;
-      p.restarts = 0;
-      for (const g of spec.grants) {
-        const key = `${name}.${g.name}`;
-        if (!this.counters.has(key)) this.counters.set(key, { calls: 0, errors: 0, inflight: 0, overloaded: 0 });
-      }
+      this.adoptSpec(p, spec, root);
       return true;
     }
     if (p.restartTimer) clearTimeout(p.restartTimer);
@@ -838,15 +832,21 @@ export class Kernel {
         await exited;
       }
     }
+    this.adoptSpec(p, spec, root);
+    await this.launch(p);
+    return (p.state as State) === "ready";
+  }
+
+  /** The process runs `spec` (from `root`) from its next start on; counters for grants the new spec adds. */
+  private adoptSpec(p: Proc, spec: ProcessSpec, root: string): void {
     p.spec = spec;
     p.root = root;
     p.restarts = 0;
-    for (const g of spec.grants) {
-      const key = `${name}.${g.name}`;
-      if (!this.counters.has(key)) this.counters.set(key, { calls: 0, errors: 0, inflight: 0, overloaded: 0 });
-    }
-    await this.launch(p);
-    return (p.state as State) === "ready";
+    for (const g of spec.grants) this.ensureCounter(`${spec.name}.${g.name}`);
+  }
+
+  private ensureCounter(key: string): void {
+    if (!this.counters.has(key)) this.counters.set(key, { calls: 0, errors: 0, inflight: 0, overloaded: 0 });
   }
 
   /** Live upgrade: the manifest every process now runs from (stop order, defaults), once all were replaced. */
