@@ -8,13 +8,11 @@
 //   - kill(2) and reading /proc/<pid>/cmdline, which Deno allows only with unscoped --allow-run/--allow-all.
 // Every call is synchronous on the JS thread, which is what makes "setns, open, setns back" safe: no other JS
 // runs in between, and Deno's async I/O threads never change namespace.
-import { cstr, openLibc, type Libc } from "../lib/netlink/libc.ts";
+import { cstr, inNetNamespace, openLibc, type Libc } from "../lib/netlink/libc.ts";
 
 const O_RDONLY = 0, O_RDWR = 2, O_CLOEXEC = 0x80000;
-const CLONE_NEWNET = 0x40000000;
 const TUNSETIFF = 0x400454ca;
 const IFF_TAP = 0x0002, IFF_NO_PI = 0x1000, IFF_VNET_HDR = 0x4000;
-const SELF_NS = "/proc/thread-self/ns/net";
 
 let cached: Libc | null = null;
 
@@ -40,28 +38,8 @@ function open(path: string, flags: number): number {
  * TUN file opened, or a child spawned (forked from this thread), in `fn` belongs to that namespace.
  */
 export function inNamespace<T>(nsPath: string, fn: () => T): T {
-  if (!nsPath) return fn();
-  const { s, check, errno } = libc();
-  const self = open(SELF_NS, O_RDONLY | O_CLOEXEC);
-  try {
-    const target = open(nsPath, O_RDONLY | O_CLOEXEC);
-    try {
-      check(`setns ${nsPath}`, s.setns(target, CLONE_NEWNET));
-    } finally {
-      s.close(target);
-    }
-    try {
-      return fn();
-    } finally {
-      if (Number(s.setns(self, CLONE_NEWNET)) < 0) {
-        // every later socket of this driver would be in the VM network: stop rather than serve from there
-        console.error(`hypervisor: cannot return to the original network namespace (errno ${errno()}); exiting`);
-        (globalThis as unknown as { Deno: { exit(c: number): never } }).Deno.exit(70);
-      }
-    }
-  } finally {
-    s.close(self);
-  }
+  // every later socket of this driver would be in the VM network if it could not return: it stops instead
+  return inNetNamespace(libc(), nsPath, "hypervisor", fn);
 }
 
 /**

@@ -5,7 +5,7 @@
 // what makes "setns, open a socket, setns back" safe: no other JS runs in between, and Deno's async
 // I/O threads never change namespace. Opening libc, errno and the AF_NETLINK socket are shared with PID 1
 // (capabilities/lib/netlink/libc.ts).
-import { cstr, EAGAIN, type NetlinkFd, NETLINK_SYMBOLS, netlinkSocket, openLibc, SysError } from "../lib/netlink/libc.ts";
+import { cstr, EAGAIN, inNetNamespace, type NetlinkFd, NETLINK_SYMBOLS, netlinkSocket, openLibc, SysError } from "../lib/netlink/libc.ts";
 
 export { errnoName, LIBC, type NetlinkFd, SysError } from "../lib/netlink/libc.ts";
 
@@ -54,29 +54,7 @@ export function denoSys(): Sys {
   const open = (path: string, flags: number, mode = 0): number => check(`open ${path}`, s.open(cstr(path), flags | O_CLOEXEC, mode));
 
   /** Runs `fn` with the JS thread inside the namespace pinned at nsPath, then returns to the original one. */
-  const inNamespace = <T>(nsPath: string, fn: () => T): T => {
-    if (!nsPath) return fn();
-    const self = open(SELF_NS, O_RDONLY);
-    try {
-      const target = open(nsPath, O_RDONLY);
-      try {
-        check(`setns ${nsPath}`, s.setns(target, CLONE_NEWNET));
-      } finally {
-        s.close(target);
-      }
-      try {
-        return fn();
-      } finally {
-        // Failing to return would leave every later call in the wrong namespace: stop the process.
-        if (Number(s.setns(self, CLONE_NEWNET)) < 0) {
-          console.error(`netlink: cannot return to the original network namespace (errno ${errno()}); exiting`);
-          (globalThis as unknown as { Deno: { exit(c: number): never } }).Deno.exit(70);
-        }
-      }
-    } finally {
-      s.close(self);
-    }
-  };
+  const inNamespace = <T>(nsPath: string, fn: () => T): T => inNetNamespace(libc, nsPath, "netlink", fn);
 
   cached = {
     netlink(nsPath, protocol = 0) {

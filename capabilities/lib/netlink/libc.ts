@@ -75,6 +75,39 @@ export function openLibc(symbols: Symbols, who: string): Libc {
   };
 }
 
+/**
+ * Runs `fn` with the JS thread inside the network namespace pinned at `nsPath` ("" = where it is), then returns to
+ * the original one: a socket or TUN file opened, or a child forked, in `fn` belongs to that namespace. Needs
+ * `open`, `close` and `setns` among `c`'s symbols. Every call is synchronous on the JS thread, which is what makes
+ * it safe: no other JS runs in between, and Deno's async I/O threads never change namespace. Failing to return
+ * would leave every later call of `who` in the wrong namespace: the process stops instead.
+ */
+export function inNetNamespace<T>(c: Libc, nsPath: string, who: string, fn: () => T): T {
+  if (!nsPath) return fn();
+  const { s, check, errno } = c;
+  const open = (path: string): number => check(`open ${path}`, s.open(cstr(path), O_RDONLY | O_CLOEXEC, 0));
+  const self = open("/proc/thread-self/ns/net");
+  try {
+    const target = open(nsPath);
+    try {
+      check(`setns ${nsPath}`, s.setns(target, CLONE_NEWNET));
+    } finally {
+      s.close(target);
+    }
+    try {
+      return fn();
+    } finally {
+      if (Number(s.setns(self, CLONE_NEWNET)) < 0) {
+        console.error(`${who}: cannot return to the original network namespace (errno ${errno()}); exiting`);
+        (globalThis as unknown as { Deno: { exit(c: number): never } }).Deno.exit(70);
+      }
+    }
+  } finally {
+    s.close(self);
+  }
+}
+const O_RDONLY = 0, O_CLOEXEC = 0x80000, CLONE_NEWNET = 0x40000000;
+
 /** The libc symbols netlinkSocket uses (merge them into openLibc's). */
 export const NETLINK_SYMBOLS: Symbols = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
