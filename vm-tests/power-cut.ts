@@ -8,18 +8,15 @@
 //           the farm), with the same pools, the NR (its WireGuard port listed again), every deployment ok —
 //           including the one cut mid-deploy, which it had promised to keep — and every workload log entry it
 //           had written before the cut.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { challengeHash } from "../modules/lib/gridtypes/deployment.ts";
 import { createNodeContract, prepareDeployment, signDeployment, wireJson, workloadViews } from "../cli/commands/client/deploy.ts";
-import {
-  bootMilestones, makeDataDisk, makeStateDisk, nodeCmdline, orderlyReboot, type ScenarioContext, type ScenarioResult, withVm,
-} from "./scenarios.ts";
+import { orderlyReboot, type ScenarioContext, type ScenarioResult, withVm } from "./scenarios.ts";
+import { bootAndRegister, bootAsSameNode, diskNode, joinRuns } from "./lib/disk-node.ts";
 
 const EXAMPLES = join(fileURLToPath(new URL(".", import.meta.url)), "..", "examples");
-const NET = ["-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A workload log entry as a comparable line: "<name> <version> <state> <created>". */
@@ -29,39 +26,18 @@ function logLines(changes: unknown): string[] {
 }
 
 export async function powerCutScenario(ctx: ScenarioContext): Promise<ScenarioResult> {
-  const dir = mkdtempSync(join(tmpdir(), "zt-vm-powercut-"));
-  const disk = makeStateDisk(dir);
-  const data = makeDataDisk(dir, "data.img");
   const timeout = ctx.bootTimeoutMs ?? 150_000;
-  const { ChainClient } = await import("../capabilities/chain/mod.ts");
-  const probe = await import("./lib/node-probe.ts");
   const wl = await import("./lib/workloads.ts");
-  const client = await ChainClient.connect({ urls: [ctx.grid.chainUrl] });
-  const vmOpts = {
-    kernel: join(ctx.outDir, "vmlinux"),
-    initrd: join(ctx.outDir, "initramfs.cpio"),
-    append: nodeCmdline(ctx, "zos-debug-vm"),
-    extra: [...NET, "-drive", `file=${disk},if=virtio,format=raw`, "-drive", `file=${data},if=virtio,format=raw`],
-    monitor: true,
-    noReboot: true,
-    timeoutMs: timeout * 2 + 60_000,
-  };
-  const t0 = performance.now();
-  const userP = probe.rmbUser(ctx.grid.chainUrl, ctx.grid.relayUrl, ctx.grid.userFunderMnemonic, client);
-  userP.catch(() => {});
+  const n = await diskNode(ctx, "zt-vm-powercut-", { timeoutMs: timeout * 2 + 60_000 });
   let node: { nodeId: number; twinId: number } | null = null;
   type Before = { deployed: Awaited<ReturnType<typeof wl.deployStorageAndNetwork>>; logs: Record<number, string[]>; cut: number };
   // set inside the first boot's callback (TypeScript does not see that assignment: hence the casts)
   let before = null as Before | null;
   try {
-    const first = await withVm("power-cut", ctx, vmOpts, async (vm, r) => {
+    const first = await withVm("power-cut", ctx, n.vmOpts, async (vm, r) => {
       const since = () => Math.round(performance.now() - vm.started);
-      await bootMilestones(vm, r, "", timeout);
-      if (!/boots=1 persistent=true/.test(r.notes.at(-1)!)) throw new Error(`first boot: ${r.notes.at(-1)}`);
-      node = await probe.waitForNodeOnChain(client, 1, timeout);
-      r.milestones.registered = since();
-      await probe.callUntilAnswer(await userP, node.twinId, "zos.system.version", timeout);
-      const u = await wl.nodeUser(ctx.grid.chainUrl, ctx.grid.relayUrl, (await userP).mnemonic, node.nodeId);
+      node = await bootAndRegister(n, vm, r, timeout);
+      const u = await wl.nodeUser(ctx.grid.chainUrl, ctx.grid.relayUrl, (await n.user).mnemonic, node.nodeId);
       try {
         const deployed = await wl.deployStorageAndNetwork(u, { minPoolBytes: 3 * wl.GiB, timeoutMs: timeout });
         r.milestones.workloads_ok = since();
@@ -90,19 +66,12 @@ export async function powerCutScenario(ctx: ScenarioContext): Promise<ScenarioRe
     const b = before as Before;
     const twinId = (node as { twinId: number }).twinId;
     const nodeId = (node as { nodeId: number }).nodeId;
-    const offset = Math.round(performance.now() - t0);
-    const second = await withVm("power-cut-reboot", ctx, vmOpts, async (vm, r) => {
+    const offset = Math.round(performance.now() - n.t0);
+    const second = await withVm("power-cut-reboot", ctx, n.vmOpts, async (vm, r) => {
       const since = () => Math.round(performance.now() - vm.started);
-      const next = await bootMilestones(vm, r, "reboot_", timeout);
-      if (!/boots=2 persistent=true/.test(r.notes.at(-1)!)) throw new Error(`after the power cut the state disk did not count boot #2: ${r.notes.at(-1)}`);
-      await probe.callUntilAnswer(await userP, twinId, "zos.system.version", timeout);
-      r.milestones.reboot_api_answers = since();
-      const nodes = await probe.nodesOfFarm(client, 1);
-      if (nodes.length !== 1 || nodes[0].twinId !== twinId) {
-        throw new Error(`after the power cut the node did not keep its identity: farm 1 has nodes ${JSON.stringify(nodes)} (expected only twin ${twinId})`);
-      }
+      const { next } = await bootAsSameNode(n, vm, r, twinId, 2, timeout, "the power cut");
       r.notes.push(`identity: the same twin ${twinId} answers, still one node in the farm`);
-      const u = await wl.nodeUser(ctx.grid.chainUrl, ctx.grid.relayUrl, (await userP).mnemonic, nodeId);
+      const u = await wl.nodeUser(ctx.grid.chainUrl, ctx.grid.relayUrl, (await n.user).mnemonic, nodeId);
       try {
         const pools = ((await u.call("zos.storage.pools")) as { name: string }[]).map((p) => p.name).sort();
         const want = b.deployed.pools.map((p) => p.name).sort();
@@ -137,16 +106,8 @@ export async function powerCutScenario(ctx: ScenarioContext): Promise<ScenarioRe
       }
       await orderlyReboot(vm, next);
     });
-    for (const [k, v] of Object.entries(second.milestones)) first.milestones[k] = v + offset;
-    first.notes.push(...second.notes);
-    first.ok = second.ok;
-    first.error = second.error;
-    first.log = second.log ?? first.log;
-    first.seconds = (performance.now() - t0) / 1000;
-    return first;
+    return joinRuns(first, second, offset, n.t0);
   } finally {
-    await userP.then((u) => u.close(), () => {});
-    await client.close().catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
+    await n.close();
   }
 }

@@ -4,8 +4,7 @@
 // by vm-tests/direct-boot.test.ts (the CI one).
 import { spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:http";
-import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { createReadStream, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Vm } from "./lib/qemu.ts";
@@ -257,49 +256,28 @@ export async function orderlyReboot(vm: Vm, from: number): Promise<void> {
  * Milestones are ms since the first QEMU started; `reboot_*` ones belong to the second QEMU.
  */
 export async function directBootWithDisk(ctx: ScenarioContext): Promise<ScenarioResult> {
-  const dir = mkdtempSync(join(tmpdir(), "zt-vm-image-"));
-  const disk = makeStateDisk(dir);
-  const data = makeDataDisk(dir, "data.img");
   const timeout = ctx.bootTimeoutMs ?? 150_000;
-  const { ChainClient } = await import("../capabilities/chain/mod.ts");
-  const probe = await import("./lib/node-probe.ts");
+  const { diskNode, bootAndRegister, bootAsSameNode, joinRuns } = await import("./lib/disk-node.ts");
   const wl = await import("./lib/workloads.ts");
-  const client = await ChainClient.connect({ urls: [ctx.grid.chainUrl] });
-  const vmOpts = {
-    kernel: join(ctx.outDir, "vmlinux"),
-    initrd: join(ctx.outDir, "initramfs.cpio"),
-    // zos-debug-vm: as Zero-OS's dev VMs, every disk is SSD but vdd/vde (virtio disks all read rotational)
-    append: nodeCmdline(ctx, "zos-debug-vm"),
-    extra: [...NET, "-drive", `file=${disk},if=virtio,format=raw`, "-drive", `file=${data},if=virtio,format=raw`],
-    monitor: true,
-    noReboot: true,
-    timeoutMs: timeout * 2 + 30_000,
-  };
-  const t0 = performance.now();
   // the host-side grid user is made while the node boots
-  const userP = probe.rmbUser(ctx.grid.chainUrl, ctx.grid.relayUrl, ctx.grid.userFunderMnemonic, client);
-  userP.catch(() => {});
+  const n = await diskNode(ctx, "zt-vm-image-", { timeoutMs: timeout * 2 + 30_000 });
   let node: { nodeId: number; twinId: number } | null = null;
   let deployed: Awaited<ReturnType<typeof wl.deployStorageAndNetwork>> | null = null;
   try {
-    const first = await withVm("direct-disk", ctx, vmOpts, async (vm, r) => {
+    const first = await withVm("direct-disk", ctx, n.vmOpts, async (vm, r) => {
       const since = () => Math.round(performance.now() - vm.started);
-      const next = await bootMilestones(vm, r, "", timeout);
-      if (!/boots=1 persistent=true/.test(r.notes.at(-1)!)) throw new Error(`first boot: ${r.notes.at(-1)}`);
-      node = await probe.waitForNodeOnChain(client, 1, timeout);
-      r.milestones.registered = since();
-      r.notes.push(`registered: node ${node.nodeId} twin ${node.twinId} farm 1`);
-      const version = await probe.callUntilAnswer(await userP, node.twinId, "zos.system.version", timeout);
-      r.milestones.api_answers = since();
-      r.notes.push(`zos.system.version: ${JSON.stringify(version)}`);
+      const reg = await bootAndRegister(n, vm, r, timeout);
+      node = reg;
+      const next = reg.next;
+      r.notes.push(`zos.system.version: ${JSON.stringify(reg.version)}`);
       // the api module answered over RMB, so every process of the node has started by now
       await waitAllReady(vm, 60_000);
-      verifySandbox(ctx, vm, r, imageKernelVars({ outDir: ctx.outDir, cmdline: vmOpts.append, dataDisks: ["vdb"] }));
+      verifySandbox(ctx, vm, r, imageKernelVars({ outDir: ctx.outDir, cmdline: n.vmOpts.append!, dataDisks: ["vdb"] }));
       if (ctx.workloads === false) return await orderlyReboot(vm, next);
       await probeListeners(vm, r, "after registration");
       // storage and networks on the image: the data disk became a pool; a zmount, a volume and a network
       // deployed over RMB by our client reach ok
-      const u = await wl.nodeUser(ctx.grid.chainUrl, ctx.grid.relayUrl, (await userP).mnemonic, node.nodeId);
+      const u = await wl.nodeUser(ctx.grid.chainUrl, ctx.grid.relayUrl, (await n.user).mnemonic, reg.nodeId);
       try {
         deployed = await wl.deployStorageAndNetwork(u, { minPoolBytes: 3 * wl.GiB, timeoutMs: timeout });
       } finally {
@@ -311,23 +289,15 @@ export async function directBootWithDisk(ctx: ScenarioContext): Promise<Scenario
       await orderlyReboot(vm, next);
     });
     if (!first.ok || !node) return first;
-    const twinId = (node as { twinId: number }).twinId;
-    const offset = Math.round(performance.now() - t0);
-    const second = await withVm("direct-disk-reboot", ctx, vmOpts, async (vm, r) => {
-      const since = () => Math.round(performance.now() - vm.started);
-      const next = await bootMilestones(vm, r, "reboot_", timeout);
-      if (!/boots=2 persistent=true/.test(r.notes.at(-1)!)) throw new Error(`after the reboot the state disk did not count boot #2: ${r.notes.at(-1)}`);
-      const again = await probe.callUntilAnswer(await userP, twinId, "zos.system.version", timeout);
-      r.milestones.reboot_api_answers = since();
-      const nodes = await probe.nodesOfFarm(client, 1);
-      if (nodes.length !== 1 || nodes[0].twinId !== twinId) {
-        throw new Error(`after the reboot the node did not keep its identity: farm 1 has nodes ${JSON.stringify(nodes)} (expected only twin ${twinId})`);
-      }
-      r.notes.push(`after reboot: same twin ${twinId} answers ${JSON.stringify(again)}; still one node`);
+    const { twinId, nodeId } = node as { nodeId: number; twinId: number };
+    const offset = Math.round(performance.now() - n.t0);
+    const second = await withVm("direct-disk-reboot", ctx, n.vmOpts, async (vm, r) => {
+      const { next, version } = await bootAsSameNode(n, vm, r, twinId, 2, timeout);
+      r.notes.push(`after reboot: same twin ${twinId} answers ${JSON.stringify(version)}; still one node`);
       // the pool came back from the data disk and the workloads are still ok
       if (!deployed) return await orderlyReboot(vm, next);
       const d: NonNullable<typeof deployed> = deployed;
-      const u = await wl.nodeUser(ctx.grid.chainUrl, ctx.grid.relayUrl, (await userP).mnemonic, (node as { nodeId: number }).nodeId);
+      const u = await wl.nodeUser(ctx.grid.chainUrl, ctx.grid.relayUrl, (await n.user).mnemonic, nodeId);
       try {
         const pools = (await u.call("zos.storage.pools")) as { name: string }[];
         const want = d.pools.map((p) => p.name).sort();
@@ -342,17 +312,9 @@ export async function directBootWithDisk(ctx: ScenarioContext): Promise<Scenario
       }
       await orderlyReboot(vm, next);
     });
-    for (const [k, v] of Object.entries(second.milestones)) first.milestones[k] = v + offset;
-    first.notes.push(...second.notes);
-    first.ok = second.ok;
-    first.error = second.error;
-    first.log = second.log ?? first.log;
-    first.seconds = (performance.now() - t0) / 1000;
-    return first;
+    return joinRuns(first, second, offset, n.t0);
   } finally {
-    await userP.then((u) => u.close(), () => {});
-    await client.close().catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
+    await n.close();
   }
 }
 

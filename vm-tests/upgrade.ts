@@ -229,7 +229,7 @@ export async function upgradeScenario(ctx: ScenarioContext): Promise<ScenarioRes
       r.notes.push(`deployment: 0-db namespace ${zd.Namespace} (contract ${contract}) ok, key "kept" stored through the node's ${ZDB_PORT}`);
 
       // release B on the hub: the node learns of it when the farmer asks it to check
-      const pushedGood = await pushRelease({ hubUrl: hub.url, dir: join(dir, "good"), channel: CHANNEL });
+      const pushedGood = await pushRelease({ hubUrl: hub.url, dir: join(dir, "good"), channel: CHANNEL, readerHubUrl: guestUrl(hub.url) });
       r.notes.push(`release B ${good} pushed to the hub's ${CHANNEL} (sha256 ${pushedGood.hash})`);
       const watch = watchZdb(zdb);
       await farmer("zos.admin.upgrade_check");
@@ -246,7 +246,7 @@ export async function upgradeScenario(ctx: ScenarioContext): Promise<ScenarioRes
       if (seen.wrong) throw new Error(`during the upgrade the 0-db gave ${seen.wrong} wrong answer(s) for its key`);
 
       // release C: its hostfacts dies at start; the node must roll back by itself
-      await pushRelease({ hubUrl: hub.url, dir: join(dir, "bad"), channel: CHANNEL });
+      await pushRelease({ hubUrl: hub.url, dir: join(dir, "bad"), channel: CHANNEL, readerHubUrl: guestUrl(hub.url) });
       await farmer("zos.admin.upgrade_check");
       const rolled = await until("the rollback", (s) => !s.upgrading && s.last?.version === bad, timeout * 4);
       if (rolled.last?.result !== "rolled-back" || rolled.version !== good) throw new Error(`bad release ${bad}: ${JSON.stringify(rolled.last)}`);

@@ -6,7 +6,7 @@ import { UserError } from "../lib/errors.ts";
 
 const DEFAULT_NAMES = ["no-shell", "direct-disk", "no-disk", "ipxe-http"] as const;
 /** Every scenario; the ones not in DEFAULT_NAMES run with --all or --scenario only (too slow for CI). */
-const NAMES = [...DEFAULT_NAMES, "upgrade", "power-cut"] as const;
+const NAMES = [...DEFAULT_NAMES, "upgrade", "power-cut", "vm"] as const;
 
 const HELP = `zos vm-test — boot the node image in QEMU and check what it does
 
@@ -26,6 +26,10 @@ scenarios (all by default):
                 a reboot boots B (the deployment still there). Under TCG on a busy machine pass --timeout 1800
   power-cut     (--all or --scenario power-cut only) QEMU killed -9 right after the node accepted a deployment; a new
                 QEMU on the same disks: same identity, pools, NR, every deployment ok, workload logs intact
+  vm            (--all or --scenario vm only) QEMU in QEMU: the node fetches its QEMU extension and the smallest
+                guest from the host's hub and runs examples/vm.json; ok with the VM's IP, the guest's console
+                (zos.vm.logs) shows it up with that IP and its NR gateway answering its ping; says what the
+                extension costs (blocks fetched, node memory). TCG in TCG: pass --timeout 600 or more
 
   --nodes N     instead of the scenarios: a farm of N nodes booted over iPXE from the dev grid's boot server,
                 each with its own disks, on one bridge in a private zt- network namespace (root): all register in
@@ -88,6 +92,8 @@ export const command: Command = {
             ? await (await import("../../vm-tests/upgrade.ts")).upgradeScenario(ctx)
             : name === "power-cut"
             ? await (await import("../../vm-tests/power-cut.ts")).powerCutScenario(ctx)
+            : name === "vm"
+            ? await (await import("../../vm-tests/vm.ts")).vmScenario(ctx)
             : await ({ "direct-disk": sc.directBootWithDisk, "no-disk": sc.noDisk, "ipxe-http": sc.ipxeHttp } as const)[name as "no-disk"](ctx);
           results.push(r);
           if (!p.json) {

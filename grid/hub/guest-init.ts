@@ -42,7 +42,8 @@ exec sh
 
 /** /etc/rc of the busybox root: mounts, then hostname and network from the cloud-init NoCloud seed
  * (LABEL=cidata: meta-data local-hostname; network-config v2 ethernets matched by MAC, addresses,
- * gateway4), then an HTTP page on :8080 so tests can see the guest from its network. */
+ * gateway4), then an HTTP page on :8080 so tests can see the guest from its network, and a console line
+ * "zos guest: up … gateway=IP answers|silent" (the vm-test's marker). */
 export const ROOT_RC = `#!/bin/sh
 mount -t proc proc /proc 2>/dev/null
 mount -t sysfs sys /sys 2>/dev/null
@@ -74,6 +75,16 @@ fi
 mkdir -p /www
 echo "zos guest $(hostname)" > /www/index.html
 httpd -p 8080 -h /www
+# one line on the console for whoever reads it (zos.vm.logs): the guest's addresses and whether its gateway
+# (the network resource's bridge) answers ping, i.e. the tap carries traffic both ways
+gw=$(ip route | awk '/^default/ { print $3; exit }')
+addrs=$(ip -4 -o addr show scope global | awk '{ print $4 }' | tr '\n' ' ')
+said=silent
+for i in 1 2 3 4 5; do
+  [ -n "$gw" ] && ping -c 1 -W 3 "$gw" >/dev/null 2>&1 && { said=answers; break; }
+  sleep 1
+done
+echo "zos guest: up hostname=$(hostname) addresses=\${addrs% } gateway=\${gw:-none} \${said}"
 `;
 
 export const INITTAB = `::sysinit:/etc/rc

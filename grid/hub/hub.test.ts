@@ -14,6 +14,7 @@ import * as assert from "uvu/assert";
 import { BlockError, encodeBlock, hex, materialise, readFlist, RoutedStore } from "../../capabilities/lib/flist/mod.ts";
 import { describeTree, makeSourceTree } from "../../capabilities/lib/flist/test-helpers.ts";
 import { type RunningHub, startHub } from "./mod.ts";
+import { pushToHub } from "./push.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const t = suite("dev hub");
@@ -78,6 +79,15 @@ t("push → hub API → download → verify → materialise equals the source", 
   // a second push of the same tree uploads nothing new
   const again = JSON.parse((await zos(["hub", "push", join(dir, "src"), "tester/root2", "--hub", hub.url, "--json"])).out);
   assert.is(again.uploaded, 0);
+});
+
+t("readerHubUrl: the pushed .fl routes its readers to the hub's address as they reach it (a node in QEMU)", async () => {
+  const reader = "http://10.0.2.2:8080";
+  const pushed = await pushToHub({ hubUrl: hub.url, source: join(dir, "src"), name: "tester/guestview.fl", readerHubUrl: `${reader}/` });
+  assert.is(pushed.url, `${hub.url}/tester/guestview.fl`, "published on the hub the pusher reached");
+  const fl = join(dir, "guestview.fl");
+  await download(pushed.url, fl);
+  assert.equal(readFlist(fl).routes, [{ start: 0, end: 255, url: `${reader}/blocks` }]);
 });
 
 t("a block tampered on the hub is an error for the client; nothing is extracted", async () => {

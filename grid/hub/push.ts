@@ -14,6 +14,9 @@ export interface PushOptions {
   name: string;
   /** parallel block uploads (default 8) */
   concurrency?: number;
+  /** the hub as the flist's readers reach it, written into the `.fl`'s route (default hubUrl): a node in QEMU
+   * reaches the host's hub at another address than the pusher does */
+  readerHubUrl?: string;
 }
 
 export interface PushResult extends PackResult {
@@ -50,7 +53,7 @@ export async function pushToHub(o: PushOptions): Promise<PushResult> {
         source: o.source,
         output: fl,
         store,
-        routes: [{ start: 0, end: 255, url: `${hub}/blocks` }],
+        routes: [{ start: 0, end: 255, url: `${(o.readerHubUrl ?? hub).replace(/\/+$/, "")}/blocks` }],
         tags: { author: user, description: `pushed by zos hub push` },
       });
     const blocks: string[] = [];

@@ -19,11 +19,12 @@ export interface PushReleaseResult {
   uploaded: number;
 }
 
-export async function pushRelease(o: { hubUrl: string; dir: string; channel: string }): Promise<PushReleaseResult> {
+/** `readerHubUrl`: the hub as nodes reach it, when that differs from `hubUrl` (grid/hub/push.ts). */
+export async function pushRelease(o: { hubUrl: string; dir: string; channel: string; readerHubUrl?: string }): Promise<PushReleaseResult> {
   const r = verifyRelease(o.dir);
   const hub = o.hubUrl.replace(/\/+$/, "");
   const url = channelUrl(hub, o.channel);
-  const pushed = await pushToHub({ hubUrl: hub, source: r.dir, name: o.channel });
+  const pushed = await pushToHub({ hubUrl: hub, source: r.dir, name: o.channel, readerHubUrl: o.readerHubUrl });
   const res = await fetch(url);
   if (!res.ok) throw new Error(`the hub does not serve ${url} after publishing it (HTTP ${res.status})`);
   const bytes = new Uint8Array(await res.arrayBuffer());
