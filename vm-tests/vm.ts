@@ -41,7 +41,9 @@ export async function vmScenario(ctx: ScenarioContext): Promise<ScenarioResult> 
   const timeout = ctx.bootTimeoutMs ?? 150_000;
   // a VM under TCG inside a node under TCG: its boot takes many times a node's
   const guestTimeout = timeout * 6;
-  const n = await diskNode(ctx, "zt-vm-vm-", { timeoutMs: timeout * 10, memoryMb: 2048, append: "" });
+  // the flist driver materialises the QEMU extension (51 MB) and the guest (its kernel alone ≈ 66 MB) under the
+  // node's state folder: a state disk larger than the other scenarios' 256 MB
+  const n = await diskNode(ctx, "zt-vm-vm-", { timeoutMs: timeout * 10, memoryMb: 2048, stateDiskMb: 1024 });
   const hubDir = join(n.dir, "hub");
   const hub = await startHub({ dir: hubDir, host: "127.0.0.1" });
   try {

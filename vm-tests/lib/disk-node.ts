@@ -28,13 +28,17 @@ export interface DiskNode {
  * The disks and QEMU options of a node booted directly (PVH vmlinux + raw initramfs) with `zos-debug-vm`,
  * plus `append` on its command line and `net` as its NIC (default QEMU user networking).
  */
-export async function diskNode(ctx: ScenarioContext, prefix: string, o: { append?: string; net?: string[]; memoryMb?: number; timeoutMs: number }): Promise<DiskNode> {
+export async function diskNode(
+  ctx: ScenarioContext,
+  prefix: string,
+  o: { append?: string; net?: string[]; memoryMb?: number; timeoutMs: number; stateDiskMb?: number },
+): Promise<DiskNode> {
   const sc = await import("../scenarios.ts");
   const probe = await import("./node-probe.ts");
   const { ChainClient } = await import("../../capabilities/chain/mod.ts");
   const dir = mkdtempSync(join(tmpdir(), prefix));
   try {
-    const disk = sc.makeStateDisk(dir);
+    const disk = sc.makeStateDisk(dir, o.stateDiskMb);
     const data = sc.makeDataDisk(dir, "data.img");
     const client = await ChainClient.connect({ urls: [ctx.grid.chainUrl] });
     const vmOpts: DiskVmOptions = {
