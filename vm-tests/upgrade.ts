@@ -166,6 +166,8 @@ export async function upgradeScenario(ctx: ScenarioContext): Promise<ScenarioRes
       timeoutMs: timeout * 8,
     };
     let twinId = 0;
+    let nodeId = 0;
+    let mnemonic = "";
     let zdb: ZdbProbe | null = null;
     let contract = 0;
     let user: import("./lib/workloads.ts").NodeUser | null = null;
@@ -196,6 +198,7 @@ export async function upgradeScenario(ctx: ScenarioContext): Promise<ScenarioRes
       const next = await bootMilestones(vm, r, "", timeout);
       const node = await probe.waitForNodeOnChain(client, 1, timeout);
       twinId = node.twinId;
+      nodeId = node.nodeId;
       r.milestones.registered = since();
       // the farmer's client: the genesis farmer twin gets its relay on the first connect, sends from the second
       const { RMB } = require("@threefold/grid_client");
@@ -215,6 +218,7 @@ export async function upgradeScenario(ctx: ScenarioContext): Promise<ScenarioRes
       const rmbUser = await probe.rmbUser(ctx.grid.chainUrl, ctx.grid.relayUrl, ctx.grid.userFunderMnemonic, client);
       closers.push(() => rmbUser.close());
       await probe.callUntilAnswer(rmbUser, twinId, "zos.system.version", timeout);
+      mnemonic = rmbUser.mnemonic;
       user = await wl.nodeUser(ctx.grid.chainUrl, ctx.grid.relayUrl, rmbUser.mnemonic, node.nodeId);
       closers.push(() => user!.close());
       const zr = await user.deploy(readFileSync(join(repoRoot, "examples", "zdb.json"), "utf8"), timeout);
@@ -262,12 +266,27 @@ export async function upgradeScenario(ctx: ScenarioContext): Promise<ScenarioRes
     if (!first.ok) return first;
     const second = await withVm("upgrade-reboot", ctx, vmOpts, async (vm, r) => {
       const since = () => Math.round(performance.now() - vm.started);
-      await bootMilestones(vm, r, "reboot_", timeout);
-      const s = await until("the api after the reboot", (x) => x.version === good, timeout * 2);
+      const next = await bootMilestones(vm, r, "reboot_", timeout);
+      // PID 1 says which release it booted (kernel/upgrade/boot.ts) and why not the active one, if it did not
+      const fallback = vm.lines.slice(0, next).find((l) => /zos-boot: note upgrade: active release .* does not verify/.test(l.text));
+      if (fallback) throw new Error(`after the reboot the node did not boot release B: ${fallback.text.trim()}`);
+      const booted = await vm.waitFor(/zos-boot: note upgrade: following \S+ on \S+ \(release (\S+)\)/, timeout);
+      const release = /\(release (\S+)\)/.exec(booted.text)![1];
+      if (release !== good) throw new Error(`after the reboot the node booted release ${release}, expected B ${good}: ${booted.text.trim()}`);
+      // fresh clients: the first boot's sessions are not trusted to outlive the node's reboot
+      const rmbUser = await probe.rmbUser(ctx.grid.chainUrl, ctx.grid.relayUrl, ctx.grid.userFunderMnemonic, client);
+      closers.push(() => rmbUser.close());
+      const v = await probe.callUntilAnswer(rmbUser, twinId, "zos.system.version", timeout) as { zos: string };
+      if (v.zos !== good) throw new Error(`after the reboot zos.system.version says ${v.zos}, expected B ${good}`);
       r.milestones.reboot_upgraded_answers = since();
+      const old = user;
+      user = await wl.nodeUser(ctx.grid.chainUrl, ctx.grid.relayUrl, mnemonic, nodeId);
+      closers.push(() => user!.close());
+      await old?.close().catch(() => {});
       await zdbHolds(zdb!, "after the reboot", timeout);
       await deploymentOk("after the reboot");
-      r.notes.push(`after the reboot the node runs ${s.version} (release B, from the state disk); the deployment ok, its key read back`);
+      r.notes.push(`after the reboot the node runs ${v.zos} (release B, from the state disk: "${booted.text.trim()}"); the deployment ok, its key read back`);
+      await orderlyReboot(vm, next);
     });
     first.notes.push(...second.notes);
     for (const [k, v] of Object.entries(second.milestones)) first.milestones[k] = v;
