@@ -47,7 +47,10 @@ export async function powerCutScenario(ctx: ScenarioContext): Promise<ScenarioRe
           logs[c] = logLines(await u.call("zos.deployment.changes", { contract_id: c }));
         }
         // the deployment the power cut interrupts: accepted by the node (durably stored and queued), then the plug
-        const d = prepareDeployment(readFileSync(join(EXAMPLES, "volume.json"), "utf8"), u.session.twinId);
+        // examples/volume.json made distinct: the chain refuses a second node contract with the same deployment hash
+        const doc = JSON.parse(readFileSync(join(EXAMPLES, "volume.json"), "utf8"));
+        doc.description = `vm-test power-cut: the deployment the plug interrupts (${Date.now()})`;
+        const d = prepareDeployment(JSON.stringify(doc), u.session.twinId);
         const cut = await createNodeContract(u.session, challengeHash(d));
         d.contract_id = BigInt(cut);
         await signDeployment(d, u.session);
