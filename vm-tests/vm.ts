@@ -42,8 +42,9 @@ export async function vmScenario(ctx: ScenarioContext): Promise<ScenarioResult> 
   // a VM under TCG inside a node under TCG: its boot takes many times a node's
   const guestTimeout = timeout * 6;
   // the flist driver materialises the QEMU extension (51 MB) and the guest (its kernel alone ≈ 66 MB) under the
-  // node's state folder: a state disk larger than the other scenarios' 256 MB
-  const n = await diskNode(ctx, "zt-vm-vm-", { timeoutMs: timeout * 10, memoryMb: 2048, stateDiskMb: 1024 });
+  // node's state folder: a state disk larger than the other scenarios' 256 MB. 3 GiB of memory: the node reserves
+  // max(10 %, 2 GiB) for itself as Zero-OS does, so with 2 GiB a 256 MiB VM was refused ("out of usable 0 bytes")
+  const n = await diskNode(ctx, "zt-vm-vm-", { timeoutMs: timeout * 10, memoryMb: 3072, stateDiskMb: 1024 });
   const hubDir = join(n.dir, "hub");
   const hub = await startHub({ dir: hubDir, host: "127.0.0.1" });
   try {
