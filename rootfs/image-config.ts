@@ -44,6 +44,9 @@ export const NODE_TOOLS = [
   // capabilities/netlink: nft rulesets and taps inside a namespace (nsenter), WireGuard through wireguard-go
   // (started in the listening namespace by nsenter; the kernel's WireGuard module is not driven yet)
   "/usr/sbin/nft", "/usr/sbin/ip", "/usr/bin/nsenter", "/usr/bin/unshare", "/usr/bin/wireguard-go",
+  // capabilities/flist: tar -x makes a materialised root's symlinks, cp --reflink makes a VM's writable root
+  // (without them every zmachine on the image failed: "spawn /usr/bin/tar ENOENT", the vm-test's vm scenario)
+  "/usr/bin/tar", "/usr/bin/cp",
 ];
 
 /**

@@ -96,6 +96,8 @@ export function runImageTools(outDir: string, workDir: string): { cmd: string; s
       ["/usr/bin/nsenter", "--version"],
       ["/usr/bin/unshare", "--version"],
       ["/usr/bin/wireguard-go", "--version"],
+      ["/usr/bin/tar", "--version"],
+      ["/usr/bin/cp", "--version"],
     ];
     writeFileSync(join(root, "tmp/zt-ruleset.nft"), 'table inet nat {\n  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n    oifname "public" masquerade fully-random\n  }\n}\ntable inet filter {\n  chain forward {\n    type filter hook forward priority filter; policy accept;\n    ct state vmap { established : accept, related : accept, invalid : drop }\n  }\n}\n');
     return cmds.map((c) => {
