@@ -82,7 +82,9 @@ export async function vmScenario(ctx: ScenarioContext): Promise<ScenarioResult> 
         while (!(m = MARKER.exec(log))) {
           if (Date.now() > end) throw new Error(`the guest's console did not show it up within ${guestTimeout / 1000} s; its last lines: ${JSON.stringify(log.split("\n").slice(-8))}`);
           await sleep(5000);
-          const page = (await u.call("zos.vm.logs", { contract_id: res.contract_id, name: zm.name, offset })) as { log: string; next: number; state: string };
+          const page = (await u.call("zos.vm.logs", { contract_id: res.contract_id, name: zm.name, offset }).catch((e: Error) => {
+            throw new Error(`zos.vm.logs failed (${e.message}); the guest's console so far ends: ${JSON.stringify(log.split("\n").slice(-8))}`);
+          })) as { log: string; next: number; state: string };
           log += page.log;
           offset = page.next;
           if (/zos guest: no root/.test(log)) throw new Error(`the guest found no root: ${log.split("\n").find((l) => /no root/.test(l))}`);
