@@ -62,6 +62,11 @@ export interface RmbPeerOptions {
   maxConcurrentSignatures?: number;
   /** replies one destination twin may have waiting for a signature; beyond it they are dropped and counted */
   maxPendingRepliesPerTwin?: number;
+  /**
+   * sender twin records looked up at once (default 16): a node's lookups are calls to the chain driver
+   * through a kernel grant (64 in flight), so 100 new twins arriving together must queue, not overflow it
+   */
+  maxConcurrentLookups?: number;
   log?: (line: string) => void;
 }
 
@@ -79,6 +84,8 @@ export interface PeerStats {
   requestsReplayRefused: number;
   /** replies (or error replies) that could not be signed or sent; each is also logged */
   repliesFailed: number;
+  /** requests that failed inside the peer itself (e.g. the sender's twin record could not be read); each got an error reply */
+  requestsFailed: number;
 }
 
 interface Pending {
@@ -106,6 +113,7 @@ export class RmbPeer {
     requestsBusy: 0,
     requestsReplayRefused: 0,
     repliesFailed: 0,
+    requestsFailed: 0,
   };
   private opts: RmbPeerOptions;
   private handlers = new Map<string, Handler>();
@@ -113,6 +121,7 @@ export class RmbPeer {
   private replay: ReplayCache;
   private requestGate: FairGate<number>;
   private signGate: FairGate<number>;
+  private lookupGate: FairGate<number>;
   private signer: RmbSigner;
   private links: Link[];
   private closed = false;
@@ -137,6 +146,8 @@ export class RmbPeer {
       concurrency: opts.maxConcurrentSignatures ?? 16,
       perKey: opts.maxPendingRepliesPerTwin ?? 4096,
     });
+    // lookups of one twin are few (a cache shares them), so the per-key bound only has to be generous
+    this.lookupGate = new FairGate({ concurrency: opts.maxConcurrentLookups ?? 16, perKey: 4096 });
   }
 
   /** Unexpired requests the replay cache remembers (bounded; for tests and metrics). */
@@ -443,7 +454,23 @@ export class RmbPeer {
     }
   }
 
+  /**
+   * Every request that reaches the peer gets a reply: a failure inside the peer itself (a twin lookup the
+   * chain driver could not answer, a bug) is answered with an error instead of silence, so the caller
+   * learns at once rather than at its timeout.
+   */
   private async onRequest(link: Link, env: Envelope): Promise<void> {
+    try {
+      await this.onRequestChecked(link, env);
+    } catch (err) {
+      this.stats.requestsFailed++;
+      const message = `the node could not process the request: ${(err as Error)?.message ?? String(err)}; retry`;
+      this.log(`rmb: request ${env.uid} from twin ${env.source?.twin}: ${message}`);
+      await this.reply(link, env, { kind: "error", code: PeerErrorCode.other, message }, null, null);
+    }
+  }
+
+  private async onRequestChecked(link: Link, env: Envelope): Promise<void> {
     const src = env.source;
     if (!src?.twin) {
       this.stats.framesDropped++;
@@ -458,7 +485,7 @@ export class RmbPeer {
       await this.reply(link, env, { kind: "error", code, message }, null, twin);
     };
     if (isExpired(env)) return reject(PeerErrorCode.expired, "request expired before it was processed", null);
-    let twin = await this.opts.twins.get(src.twin);
+    let twin = await this.lookup(src.twin);
     if (!twin) return reject(PeerErrorCode.unknownTwin, `sender twin ${src.twin} does not exist`, null);
     const digest = challenge(env);
     if (!env.signature || !(await verifyPrefixed(digest, env.signature, twin.accountId))) {
@@ -588,6 +615,34 @@ export class RmbPeer {
   }
 
   /**
+   * A sender's twin record, at most `maxConcurrentLookups` at once, retrying while the source is
+   * momentarily unavailable (the kernel answers "overloaded" at a grant's in-flight limit).
+   */
+  private async lookup(id: number): Promise<Twin | null> {
+    const release = await this.lookupGate.tryEnter(id);
+    if (!release) throw new Error(`twin ${id} has too many lookups waiting`);
+    try {
+      return await this.retryTransient(() => this.opts.twins.get(id));
+    } finally {
+      release();
+    }
+  }
+
+  /** Runs `fn`, retrying (with backoff, up to 8 attempts) while it fails with "overloaded" or "disconnected". */
+  private async retryTransient<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const msg = (err as Error)?.message ?? "";
+        const transient = /overloaded|disconnected/.test(msg);
+        if (!transient || attempt >= 8 || this.closed) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+      }
+    }
+  }
+
+  /**
    * Signs a reply in `twin`'s turn, retrying while the signer is momentarily unavailable (the kernel
    * answers "overloaded" when a grant has too many calls in flight, "disconnected" while the identity
    * driver restarts): a reply is delayed, never silently dropped.
@@ -599,16 +654,7 @@ export class RmbPeer {
     }
     const release: Release = await entered;
     try {
-      for (let attempt = 1;; attempt++) {
-        try {
-          return await this.signer.signEnvelope(env);
-        } catch (err) {
-          const msg = (err as Error).message ?? "";
-          const transient = /overloaded|disconnected/.test(msg);
-          if (!transient || attempt >= 8 || this.closed) throw err;
-          await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
-        }
-      }
+      return await this.retryTransient(() => this.signer.signEnvelope(env));
     } finally {
       release();
     }
