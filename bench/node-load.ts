@@ -67,7 +67,17 @@ async function contracts(s: UserSession, hashes: string[]): Promise<number[]> {
   const ids: number[] = [];
   for (let i = 0; i < hashes.length; i += 50) {
     const calls = hashes.slice(i, i + 50).map((h) => api.tx.smartContractModule.createNodeContract(s.nodeId, h, "", 0, null));
-    const events = await submitTx(api, calls.length === 1 ? calls[0] : api.tx.utility.batch(calls), s.pair, 120_000);
+    let events;
+    for (let a = 0; ; a++) {
+      try {
+        events = await submitTx(api, calls.length === 1 ? calls[0] : api.tx.utility.batch(calls), s.pair, 120_000);
+        break;
+      } catch (e) {
+        // the dev chain validates a bounded amount of large extrinsics per second (several owners batch at once)
+        if (a > 30 || !/retry in a second/.test((e as Error).message)) throw e;
+        await sleep(500 + Math.random() * 1500);
+      }
+    }
     for (const e of events) if (e.section === "smartContractModule" && e.method === "ContractCreated") ids.push(Number((e.data[0] as Any).contractId ?? (e.data[0] as Any).contract_id));
   }
   if (ids.length !== hashes.length) throw new Error(`asked for ${hashes.length} contracts, the chain made ${ids.length}`);

@@ -329,6 +329,32 @@ crowd("a sender whose twin record cannot be read gets an explicit error reply, n
   assert.is(p.stats.requestsFailed, 1);
 });
 
+crowd("a reply the relay refuses as too large (a long deployment list) reaches the requester as an error, not silence", async () => {
+  const small = await startRelayWith(twins, { limits: { maxEnvelopeBytes: 64 * 1024 } });
+  try {
+    const n = await ident(24, "ed25519");
+    const p = new RmbPeer({ relayUrls: [small.url], twinId: 24, signer: n.signer, twins });
+    p.handle("zos.deployment.list", () => Array.from({ length: 400 }, (_, i) => ({ contract_id: i, metadata: "x".repeat(500) })));
+    p.handle("zos.system.version", () => "v");
+    peers.push(p);
+    await p.start();
+    const u = await ident(25, "ed25519");
+    const c = new RmbPeer({ relayUrls: [small.url], twinId: 25, signer: u.signer, twins, session: "big", requestTimeoutMs: 15_000 });
+    peers.push(c);
+    await c.start();
+    const t0 = Date.now();
+    const err = await c.request(24, "zos.deployment.list", null).then(() => null, (e) => e as RmbError);
+    assert.ok(err, "the oversized reply did not arrive");
+    assert.is(err!.origin, "remote", `an error reply, not a timeout: ${err!.message}`);
+    assert.match(err!.message, /could not be delivered: the relay refused it \(envelope is \d+ bytes, over this relay's limit of 65536 bytes\)/);
+    assert.ok(Date.now() - t0 < 10_000);
+    assert.is(p.stats.repliesRefused, 1);
+    assert.is(await c.request(24, "zos.system.version", null), "v", "the link still serves");
+  } finally {
+    await small.stop();
+  }
+});
+
 crowd.after(async () => {
   for (const p of peers.splice(0)) await p.close();
   await relay3.stop();

@@ -86,7 +86,14 @@ export interface PeerStats {
   repliesFailed: number;
   /** requests that failed inside the peer itself (e.g. the sender's twin record could not be read); each got an error reply */
   requestsFailed: number;
+  /** replies the relay refused (too large, rate limit); each requester got a short error reply instead */
+  repliesRefused: number;
 }
+
+/** How long a sent reply is remembered, so a relay's refusal of it can still be turned into an error reply. */
+const SENT_REPLY_MEMORY_MS = 60_000;
+/** Bound on remembered replies (uid and requester address each). */
+const SENT_REPLY_MAX = 20_000;
 
 interface Pending {
   dst: number;
@@ -114,6 +121,7 @@ export class RmbPeer {
     requestsReplayRefused: 0,
     repliesFailed: 0,
     requestsFailed: 0,
+    repliesRefused: 0,
   };
   private opts: RmbPeerOptions;
   private handlers = new Map<string, Handler>();
@@ -122,6 +130,8 @@ export class RmbPeer {
   private requestGate: FairGate<number>;
   private signGate: FairGate<number>;
   private lookupGate: FairGate<number>;
+  /** uid → requester of responses sent in the last minute (insertion order = age) */
+  private sentReplies = new Map<string, { to: Address; at: number }>();
   private signer: RmbSigner;
   private links: Link[];
   private closed = false;
@@ -392,14 +402,15 @@ export class RmbPeer {
     }
     const kind = env.message?.kind;
     if (kind === "request") return this.onRequest(link, env);
-    if (kind === "response" || kind === "error" || kind === "pong") return this.onReply(env);
+    if (kind === "response" || kind === "error" || kind === "pong") return this.onReply(link, env);
     this.stats.framesDropped++;
     return Promise.resolve();
   }
 
-  private async onReply(env: Envelope): Promise<void> {
+  private async onReply(link: Link, env: Envelope): Promise<void> {
     const p = this.pending.get(env.uid);
     if (!p) {
+      if (!env.source?.twin && env.message?.kind === "error") return this.onReplyRefused(link, env);
       this.stats.framesDropped++;
       return;
     }
@@ -459,6 +470,33 @@ export class RmbPeer {
    * chain driver could not answer, a bug) is answered with an error instead of silence, so the caller
    * learns at once rather than at its timeout.
    */
+  /**
+   * The relay refused a response we sent (larger than its envelope limit — a long zos.deployment.list —, or over
+   * its rate limit): the requester would wait for its timeout, so it gets a short error reply saying why.
+   */
+  private async onReplyRefused(link: Link, env: Envelope): Promise<void> {
+    const sent = this.sentReplies.get(env.uid);
+    if (!sent) {
+      this.stats.framesDropped++;
+      return;
+    }
+    this.sentReplies.delete(env.uid);
+    this.stats.repliesRefused++;
+    const why = env.message?.kind === "error" ? env.message.message : "refused";
+    const message = `the node's reply could not be delivered: the relay refused it (${why})`;
+    this.log(`rmb: reply ${env.uid} to twin ${sent.to.twin}: ${message}`);
+    await this.reply(link, { uid: env.uid, source: sent.to } as Envelope, { kind: "error", code: PeerErrorCode.other, message }, null, null);
+  }
+
+  private rememberReply(uid: string, to: Address): void {
+    const now = Date.now();
+    for (const [k, v] of this.sentReplies) {
+      if (now - v.at < SENT_REPLY_MEMORY_MS && this.sentReplies.size < SENT_REPLY_MAX) break;
+      this.sentReplies.delete(k);
+    }
+    this.sentReplies.set(uid, { to, at: now });
+  }
+
   private async onRequest(link: Link, env: Envelope): Promise<void> {
     try {
       await this.onRequestChecked(link, env);
@@ -611,6 +649,7 @@ export class RmbPeer {
       this.log(`rmb: reply ${req.uid} to twin ${to} not sent: no relay link is open`);
       return;
     }
+    if (message?.kind === "response" && req.source) this.rememberReply(req.uid, req.source);
     ws.send(encodeEnvelope(env));
   }
 
