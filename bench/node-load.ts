@@ -266,8 +266,17 @@ Where it gives out: ${usersGaveOut || `not reached up to ${userRows.at(-1)?.user
     const state = join(tn.dir, "node");
     await tn.node.stop();
     const r0 = performance.now();
-    const again = await startNode({ stateDir: state, chainUrl: tn.chain.url, relayUrl: tn.relay.url, farmId: 1, activationUrl: tn.activation.url, registerTimeoutMs: 600_000 });
+    // where the restart's time goes: when each process answered ready, and when the engine had read every deployment
+    const marks: { what: string; s: number }[] = [];
+    const onEvent = (e: { event: string; process?: string; line?: unknown }) => {
+      const s = (performance.now() - r0) / 1000;
+      if (e.event === "ready") marks.push({ what: `${e.process} ready`, s });
+      if (e.event === "output" && e.process === "provision" && /engine open/.test(String(e.line))) marks.push({ what: "provision engine open (all deployments read)", s });
+    };
+    const again = await startNode({ stateDir: state, chainUrl: tn.chain.url, relayUrl: tn.relay.url, farmId: 1, activationUrl: tn.activation.url, registerTimeoutMs: 600_000, onEvent });
     const restartS = (performance.now() - r0) / 1000;
+    const slowest = [...marks].sort((a, b) => b.s - a.s).slice(0, 6).map((m) => `${m.what} at ${m.s.toFixed(1)} s`).join(", ");
+    console.log(`restart marks: ${marks.map((m) => `${m.what} ${m.s.toFixed(1)}`).join("; ")}`);
     let firstListS = 0;
     try {
       for (;;) {
@@ -297,7 +306,7 @@ One user's list holds its ${before.count} deployments.
 | \`zos.deployment.get\` (median of 20) | ${before.getMs.toFixed(0)} ms | ${after.getMs.toFixed(0)} ms | ${settled.getMs.toFixed(0)} ms |
 | node stop → registered and serving | — | ${restartS.toFixed(1)} s (first list answered at ${firstListS.toFixed(1)} s) | |
 
-Node CPU while the lists right after the restart ran (top 5): ${cpuAfter}.`);
+Node CPU while the lists right after the restart ran (top 5): ${cpuAfter}. The restart's last steps: ${slowest}.`);
     } finally {
       await again.stop();
     }
