@@ -134,8 +134,9 @@ export async function attachDevDisks(o: DevDiskOptions): Promise<DevDisks> {
       for (const m of mountsOf(dev).reverse()) await sh("umount", [m]).catch(() => sh("umount", ["-l", m]).catch(() => {}));
       await sh("losetup", ["-d", dev]).catch(() => {});
     }
-    // a busy loop is only marked autoclear: it goes once its last mount is released (lazy unmounts finish)
-    const end = Date.now() + 3000;
+    // a busy loop is only marked autoclear: it goes once its last mount is released — the lazily unmounted pools
+    // finish their last commit first (with 10,000 vdisks on them that took more than 3 s on the busy machine)
+    const end = Date.now() + 30_000;
     while (devices.some(stillAttached) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
     const left = devices.filter(stillAttached);
     if (left.length) throw new Error(`loop devices still attached after the node stopped: ${left.join(", ")} (something outside the node holds a mount of them)`);
