@@ -466,11 +466,6 @@ export class RmbPeer {
   }
 
   /**
-   * Every request that reaches the peer gets a reply: a failure inside the peer itself (a twin lookup the
-   * chain driver could not answer, a bug) is answered with an error instead of silence, so the caller
-   * learns at once rather than at its timeout.
-   */
-  /**
    * The relay refused a response we sent (larger than its envelope limit — a long zos.deployment.list —, or over
    * its rate limit): the requester would wait for its timeout, so it gets a short error reply saying why.
    */
@@ -497,6 +492,11 @@ export class RmbPeer {
     this.sentReplies.set(uid, { to, at: now });
   }
 
+  /**
+   * Every request that reaches the peer gets a reply: a failure inside the peer itself (a twin lookup the
+   * chain driver could not answer, a bug) is answered with an error instead of silence, so the caller
+   * learns at once rather than at its timeout.
+   */
   private async onRequest(link: Link, env: Envelope): Promise<void> {
     try {
       await this.onRequestChecked(link, env);
