@@ -22,6 +22,7 @@ import { MembraneClient, Revoker, type GrantCounters } from "./membrane.ts";
 import { launchPlan, type Identity, type LaunchPlan } from "./sandbox.ts";
 import { groupId } from "./linux.ts";
 import { expectedFacts, readSandboxFacts, sandboxDifferences, type SandboxFacts } from "./sandbox-check.ts";
+import { running, signal, trackExit } from "./child-signal.ts";
 
 export interface KernelEvent {
   /** Milliseconds since the kernel started. */
@@ -204,7 +205,7 @@ export class Kernel {
     this.rss = new RssWatch({
       intervalMs: opts.rssIntervalMs,
       emit: (event, fields) => this.emit(event, fields),
-      list: () => [...this.procs.values()].filter((p) => p.child?.pid && p.child.exitCode === null && p.child.signalCode === null)
+      list: () => [...this.procs.values()].filter((p) => running(p.child))
         .map((p) => ({ process: p.spec.name, pid: p.child!.pid!, budgetMb: p.spec.memoryMb })),
     });
     opts.manifest.processes.forEach((spec, index) => {
@@ -428,6 +429,7 @@ export class Kernel {
       env: plan.env,
       stdio: ["pipe", "pipe", "pipe"],
     });
+    trackExit(child);
     p.child = child;
     p.startedAt = Date.now();
     const generation = p.generation;
@@ -448,7 +450,7 @@ export class Kernel {
       const protocol = !!err && /protocol error|peer aborted/.test(err.message);
       // End of stream usually means the process is exiting: give its exit a moment to be seen first.
       if (!protocol) await new Promise((r) => setTimeout(r, 200));
-      if (child.exitCode !== null || child.signalCode !== null || this.stopping || p.state === "stopping") return;
+      if (!running(child) || this.stopping || p.state === "stopping") return;
       // A process that lost its connection (protocol violation, or it closed its end) can do nothing useful
       // and could be holding resources: end it; the exit handler revokes and restarts as for a crash.
       const reason = err?.message ?? "connection closed";
@@ -456,7 +458,7 @@ export class Kernel {
       // `protocol-error`; overload never does: excess calls are answered `overloaded`.
       this.emit(protocol ? "protocol-error" : "disconnected", { process: spec.name, reason, ...(protocol ? { violation: reason.replace(/^.*protocol error: /, "") } : {}) });
       try {
-        child.kill("SIGKILL");
+        signal(child, "SIGKILL");
       } catch { /* gone */ }
     });
     child.on("error", (err) => this.emit("spawn-error", { process: spec.name, error: err.message }));
@@ -490,7 +492,7 @@ export class Kernel {
           this.emit("unhealthy", { process: spec.name, afterMs: healthMs });
           p.startFailure = `it did not answer ready within ${healthMs} ms (healthTimeoutMs) and was killed`;
           p.slowStarts++;
-          child.kill("SIGKILL");
+          signal(child, "SIGKILL");
         }
         return;
       }
@@ -529,7 +531,7 @@ export class Kernel {
     this.emit("sandbox-mismatch", { process: p.spec.name, pid, generation, differences, ...(facts ? { sandbox: facts } : {}) });
     this.emit("failed", { process: p.spec.name, restarts: p.restarts, reason: `sandbox mismatch: ${differences.join("; ")}` });
     try {
-      p.child?.kill("SIGKILL");
+      signal(p.child, "SIGKILL");
     } catch { /* gone */ }
     for (const w of p.readyWaiters.splice(0)) w();
     return false;
@@ -819,15 +821,15 @@ export class Kernel {
     p.restartTimer = null;
     p.state = "stopping";
     const child = p.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
+    if (running(child)) {
       const exited = p.exited;
       try {
-        child.kill("SIGTERM");
+        signal(child, "SIGTERM");
       } catch { /* gone */ }
       const gone = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
       if (!gone) {
         try {
-          child.kill("SIGKILL");
+          signal(child, "SIGKILL");
         } catch { /* gone */ }
         await exited;
       }
@@ -875,7 +877,7 @@ export class Kernel {
 
   private async stopOne(p: Proc, end: number): Promise<void> {
     const child = p.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) {
+    if (!running(child)) {
       if (p.state !== "failed") p.state = "stopped";
       return;
     }
@@ -889,11 +891,11 @@ export class Kernel {
       if (await Promise.race([exited.then(() => true), timeout(deadline)])) return;
     }
     try {
-      child.kill("SIGTERM");
+      signal(child, "SIGTERM");
     } catch { /* gone */ }
     if (await Promise.race([exited.then(() => true), timeout(Math.min(left(), 1000))])) return;
     try {
-      child.kill("SIGKILL");
+      signal(child, "SIGKILL");
     } catch { /* gone */ }
     await exited;
   }
