@@ -420,7 +420,12 @@ export class Engine {
     this.stopping = false;
     this.running = (async () => {
       while (!this.stopping) {
-        if (!(await this.runOnce())) await new Promise<void>((r) => (this.wake = r));
+        if (await this.runOnce()) continue;
+        // a job queued between runOnce's look at the queue and here called no wake: look again
+        await new Promise<void>((r) => {
+          this.wake = r;
+          if (this.queue.length || this.stopping) r();
+        });
         this.wake = null;
       }
     })();
