@@ -1,6 +1,7 @@
 // The materialiser's decode pool (decode-pool.ts): a flist large enough for it is written by worker threads
 // and this thread together — byte for byte the source tree, with workers having written some blocks — and a
-// tampered block written by whichever thread is still a BlockError with nothing extracted, no staging left.
+// tampered block written by whichever thread is still a BlockError with nothing extracted, no staging left;
+// a block used twice is fetched once and written at both places.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,6 +40,21 @@ t("workers and this thread write a large flist byte for byte", async () => {
   const r = await materialise({ flist: readFlist(fl), store, target, workers: 1 });
   assert.ok(pool.workerBlocks > before, "some blocks were written by a worker");
   assert.is(r.blocks, readFlist(fl).entries.reduce((n, e) => n + e.blocks.length, 0));
+  assert.equal(describeTree(target), describeTree(src));
+});
+
+t("a block the flist uses twice is fetched and checked once, then written at every place", async () => {
+  const { src, store, fl } = await packed("dup");
+  const f = readFlist(fl);
+  const uses = f.entries.flatMap((e) => e.blocks.map((b) => hex(b.id)));
+  const distinct = new Set(uses).size;
+  assert.ok(distinct < uses.length, "the source tree repeats blocks (usr/text-copy)");
+  const fetched: string[] = [];
+  const counting = { get: (id: Uint8Array) => (fetched.push(hex(id)), store.get(id)) };
+  const target = join(dir, "dup-out");
+  const r = await materialise({ flist: f, store: counting, target, workers: 1 });
+  assert.is(fetched.length, distinct, "one fetch per distinct block");
+  assert.is(r.blocks, uses.length, "every use written");
   assert.equal(describeTree(target), describeTree(src));
 });
 

@@ -6,6 +6,9 @@
 // workers are all busy, the materialiser decodes on its own thread, so the pool never makes a call slower.
 // Idle workers are unref'd: they never keep a process alive. A pool that cannot start (no worker file, as in
 // a bundled image process; no permission) stays off for the process, and everything runs on one thread.
+// Blocks travel over a web MessageChannel handed to each worker, not node:worker_threads' own postMessage:
+// under Deno that one copied a 512 KiB block through a slow path (≈ 50–80 ms a round trip here, more than
+// decoding it), while a web MessagePort transfers the buffer (≈ 0.2–0.7 ms).
 import { Worker } from "node:worker_threads";
 import { BlockError } from "./block.ts";
 import type { BlockTask } from "./block-write.ts";
@@ -13,8 +16,21 @@ import type { DecodeReply, DecodeRequest } from "./decode-worker.ts";
 
 interface Slot {
   worker: Worker;
+  port: MessagePort;
   busy: number;
   ready: boolean;
+}
+
+/** A worker with blocks (or a waiter) keeps the process alive; an idle one never does: neither its thread
+ * nor its port (Deno keeps a process alive for a port with a listener). */
+function hold(s: Slot): void {
+  s.worker.ref();
+  (s.port as MessagePort & { ref?: () => void }).ref?.();
+}
+
+function letGo(s: Slot): void {
+  s.worker.unref();
+  (s.port as MessagePort & { unref?: () => void }).unref?.();
 }
 
 export class DecodePool {
@@ -30,21 +46,21 @@ export class DecodePool {
   constructor(size: number) {
     for (let i = 0; i < size; i++) {
       let worker: Worker;
+      const { port1, port2 } = new MessageChannel();
       try {
-        worker = new Worker(new URL("./decode-worker.ts", import.meta.url));
+        worker = new Worker(new URL("./decode-worker.ts", import.meta.url), { workerData: { port: port2 }, transferList: [port2 as never] });
       } catch {
         this.#broken = true;
         return;
       }
-      const slot: Slot = { worker, busy: 0, ready: false };
-      worker.unref();
-      worker.on("message", (m: DecodeReply) => {
+      const slot: Slot = { worker, port: port1, busy: 0, ready: false };
+      port1.onmessage = ({ data: m }: MessageEvent<DecodeReply>) => {
         if (m.n < 0) {
           slot.ready = true;
           if (++this.#loaded === this.#slots.length) for (const f of this.#onLoaded.splice(0)) f();
           return;
         }
-        if (--slot.busy === 0) worker.unref();
+        if (--slot.busy === 0) letGo(slot);
         const w = this.#waiting.get(m.n);
         this.#waiting.delete(m.n);
         if (m.error) w?.reject(m.blockError ? new BlockError(m.error) : new Error(m.error));
@@ -52,7 +68,8 @@ export class DecodePool {
           this.workerBlocks++;
           w?.resolve();
         }
-      });
+      };
+      letGo(slot); // after onmessage, which refs the port
       worker.on("error", (e: Error) => this.#fail(`flist decode worker failed: ${e.message}`));
       worker.on("exit", () => this.#fail("flist decode worker exited"));
       this.#slots.push(slot);
@@ -64,9 +81,9 @@ export class DecodePool {
     if (this.#broken) return Promise.resolve(false);
     if (this.#slots.length && this.#loaded === this.#slots.length) return Promise.resolve(true);
     // a waiter keeps the process alive until the workers answer (idle workers are unref'd)
-    for (const s of this.#slots) s.worker.ref();
+    for (const s of this.#slots) hold(s);
     return new Promise((resolve) => this.#onLoaded.push(() => {
-      for (const s of this.#slots) if (s.busy === 0) s.worker.unref();
+      for (const s of this.#slots) if (s.busy === 0) letGo(s);
       resolve(!this.#broken);
     }));
   }
@@ -95,12 +112,12 @@ export class DecodePool {
     const slot = this.#free(depth);
     if (!slot) return null;
     const n = this.#n++;
-    if (slot.busy++ === 0) slot.worker.ref();
+    if (slot.busy++ === 0) hold(slot);
     const buf = data.buffer as ArrayBuffer;
     const whole = data.byteOffset === 0 && data.byteLength === buf.byteLength;
     return new Promise<void>((resolve, reject) => {
       this.#waiting.set(n, { resolve, reject });
-      slot.worker.postMessage({ ...t, data, n } satisfies DecodeRequest, whole ? [buf] : []);
+      slot.port.postMessage({ ...t, data, n } satisfies DecodeRequest, whole ? [buf] : []);
     });
   }
 }

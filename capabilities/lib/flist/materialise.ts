@@ -8,7 +8,7 @@
 import { chmodSync, chownSync, closeSync, constants, existsSync, lchownSync, lutimesSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, utimesSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeAll } from "../fs/atomic.ts";
-import { BLOCK_SIZE, BlockScratch } from "./block.ts";
+import { BLOCK_SIZE, BlockScratch, hex } from "./block.ts";
 import { type BlockTask, writeBlock } from "./block-write.ts";
 import { decodePool } from "./decode-pool.ts";
 import type { FlBlock, Flist } from "./reader.ts";
@@ -32,6 +32,11 @@ export interface MaterialiseOptions {
    * count, 1 to 3 — this thread decodes too; 0 = this thread only). Used from POOL_MIN_BLOCKS blocks on. */
   workers?: number;
 }
+
+/** Blocks queued per worker: enough that a worker finishing one still has the next while this thread is
+ * busy decoding one itself (its replies are read only between blocks), few enough that the last blocks do
+ * not wait in one worker's queue while the others idle. */
+const WORKER_DEPTH = 3;
 
 /** Below this many blocks a flist is small enough for one thread. */
 export const POOL_MIN_BLOCKS = 16;
@@ -138,19 +143,26 @@ type Entry = Flist["entries"][number];
  */
 async function writeByOffset(o: MaterialiseOptions, files: Entry[], at: (p: string) => string, flags: number, result: MaterialiseResult): Promise<void> {
   const blockSize = o.flist.blockSize ?? BLOCK_SIZE;
-  const tasks: BlockTask[] = [];
+  // one task per distinct block (id, key and length): a block used twice is fetched and checked once
+  const byBlock = new Map<string, BlockTask>();
   for (const e of files) {
     if (e.blocks.length !== Math.ceil(e.size / blockSize)) throw new Error(`/${e.path}: ${e.blocks.length} blocks for ${e.size} bytes (blocks of ${blockSize})`);
     closeSync(openSync(at(e.path), flags, 0o600));
-    e.blocks.forEach((b, i) => tasks.push({
-      id: b.id, key: b.key, path: at(e.path), offset: i * blockSize,
-      expected: Math.min(e.size - i * blockSize, blockSize), label: `/${e.path}: block ${i}`,
-    }));
+    e.blocks.forEach((b, i) => {
+      const expected = Math.min(e.size - i * blockSize, blockSize);
+      const write = { path: at(e.path), offset: i * blockSize };
+      const name = `${hex(b.id)}${hex(b.key)}${expected}`;
+      const seen = byBlock.get(name);
+      if (seen) seen.writes.push(write);
+      else byBlock.set(name, { id: b.id, key: b.key, writes: [write], expected, label: `/${e.path}: block ${i}` });
+    });
   }
+  const tasks = [...byBlock.values()];
   const workers = o.workers ?? defaultWorkers();
   const pool = workers > 0 && tasks.length >= POOL_MIN_BLOCKS ? decodePool(workers) : null;
   const scratch = new BlockScratch();
-  const width = Math.max(1, o.concurrency ?? 8);
+  // `concurrency` fetches in flight besides the lanes waiting on a worker
+  const width = Math.max(1, o.concurrency ?? 8) + (pool ? workers * WORKER_DEPTH : 0);
   let next = 0;
   let failed: Error | null = null;
   const lane = async () => {
@@ -159,11 +171,16 @@ async function writeByOffset(o: MaterialiseOptions, files: Entry[], at: (p: stri
       try {
         const data = await o.store.get(t.id);
         if (failed) return;
-        const inWorker = pool?.tryRun(t, data);
+        const inWorker = pool?.tryRun(t, data, WORKER_DEPTH);
         if (inWorker) await inWorker;
         // on this thread: with libcrypto writeBlock runs to its end without yielding, so the scratch is never shared
-        else await writeBlock(t, data, scratch);
-        result.blocks++;
+        else {
+          await writeBlock(t, data, scratch);
+          // a macrotask turn: workers' replies and network reads are events, not microtasks; without it this
+          // thread would decode block after block while finished workers and arrived responses wait
+          if (pool) await new Promise((r) => setImmediate(r));
+        }
+        result.blocks += t.writes.length;
       } catch (e) {
         failed ??= e as Error;
       }
