@@ -1,9 +1,11 @@
 // Worker threads that verify, decode and write rfs v2 blocks (decode-worker.ts → block-write.ts), so a
-// materialise uses every core: per 512 KiB block the two BLAKE2b checks, AES-GCM and snappy cost ≈ 2–3 ms
+// materialise uses every core: per 512 KiB block the two BLAKE2b checks, AES-GCM and snappy cost ≈ 1–3 ms
 // of CPU, which on one thread made materialising ≈ 3× `tar -x` of the same tree (docs/PERFORMANCE.md,
 // flist). One pool per process, started by the first large materialise and kept (a worker loads block.ts's
-// WASM: ≈ 0.3 s of CPU, paid once — the flist driver is long-lived); until it has loaded, and whenever its
-// workers are all busy, the materialiser decodes on its own thread, so the pool never makes a call slower.
+// WASM: ≈ 0.3 s of CPU, paid once — the flist driver is long-lived). Until a worker has loaded the
+// materialiser decodes on its own thread, so the pool never makes a call slower; from then on its thread
+// only fetches and hands blocks over (queued here while every worker has `depth` blocks): a thread that
+// decodes cannot read its network responses or the workers' replies meanwhile, which starved both.
 // Idle workers are unref'd: they never keep a process alive. A pool that cannot start (no worker file, as in
 // a bundled image process; no permission) stays off for the process, and everything runs on one thread.
 // Blocks travel over a web MessageChannel handed to each worker, not node:worker_threads' own postMessage:
@@ -13,6 +15,12 @@ import { Worker } from "node:worker_threads";
 import { BlockError } from "./block.ts";
 import type { BlockTask } from "./block-write.ts";
 import type { DecodeReply, DecodeRequest } from "./decode-worker.ts";
+
+interface Job {
+  t: BlockTask;
+  data: Uint8Array;
+  n: number;
+}
 
 interface Slot {
   worker: Worker;
@@ -42,6 +50,9 @@ export class DecodePool {
   workerBlocks = 0;
   #loaded = 0;
   #onLoaded: (() => void)[] = [];
+  /** blocks waiting for a worker with room, oldest first */
+  readonly #queue: Job[] = [];
+  #depth = 2;
 
   constructor(size: number) {
     for (let i = 0; i < size; i++) {
@@ -57,10 +68,12 @@ export class DecodePool {
       port1.onmessage = ({ data: m }: MessageEvent<DecodeReply>) => {
         if (m.n < 0) {
           slot.ready = true;
+          this.#dispatch();
           if (++this.#loaded === this.#slots.length) for (const f of this.#onLoaded.splice(0)) f();
           return;
         }
         if (--slot.busy === 0) letGo(slot);
+        this.#dispatch();
         const w = this.#waiting.get(m.n);
         this.#waiting.delete(m.n);
         if (m.error) w?.reject(m.blockError ? new BlockError(m.error) : new Error(m.error));
@@ -93,31 +106,48 @@ export class DecodePool {
     for (const f of this.#onLoaded.splice(0)) f();
     for (const w of this.#waiting.values()) w.reject(new Error(why));
     this.#waiting.clear();
+    this.#queue.length = 0;
   }
 
-  /** A loaded worker with fewer than `depth` blocks queued, or null (then decode on the caller's thread). */
+  /** The loaded worker with the fewest blocks, if it has fewer than `depth`. */
   #free(depth: number): Slot | null {
-    if (this.#broken) return null;
     let best: Slot | null = null;
     for (const s of this.#slots) if (s.ready && s.busy < depth && (!best || s.busy < best.busy)) best = s;
     return best;
   }
 
-  /**
-   * Runs `t` in a worker when one is loaded and not too busy: a promise that settles when the block is
-   * written or rejects with the reason; null when no worker can take it now. `data` is transferred when it
-   * owns its whole buffer (no copy; unusable here afterwards), else copied.
-   */
-  tryRun(t: BlockTask, data: Uint8Array, depth = 2): Promise<void> | null {
-    const slot = this.#free(depth);
-    if (!slot) return null;
-    const n = this.#n++;
+  #send(slot: Slot, job: Job): void {
     if (slot.busy++ === 0) hold(slot);
-    const buf = data.buffer as ArrayBuffer;
-    const whole = data.byteOffset === 0 && data.byteLength === buf.byteLength;
+    const buf = job.data.buffer as ArrayBuffer;
+    const whole = job.data.byteOffset === 0 && job.data.byteLength === buf.byteLength;
+    slot.port.postMessage({ ...job.t, data: job.data, n: job.n } satisfies DecodeRequest, whole ? [buf] : []);
+  }
+
+  /** A worker has room again: it takes the oldest queued block. */
+  #dispatch(): void {
+    while (this.#queue.length > 0) {
+      const slot = this.#free(this.#depth);
+      if (!slot) return;
+      this.#send(slot, this.#queue.shift()!);
+    }
+  }
+
+  /**
+   * Runs `t` in a worker: a promise that settles when the block is written (or rejects with the reason),
+   * queued while every worker already has `depth` blocks; null when no worker has loaded yet or the pool is
+   * broken — then decode on the caller's thread. `data` is transferred when it owns its whole buffer (no
+   * copy; unusable here afterwards), else copied.
+   */
+  run(t: BlockTask, data: Uint8Array, depth = 2): Promise<void> | null {
+    if (this.#broken || this.#loaded === 0) return null;
+    this.#depth = depth;
+    const n = this.#n++;
     return new Promise<void>((resolve, reject) => {
       this.#waiting.set(n, { resolve, reject });
-      slot.port.postMessage({ ...t, data, n } satisfies DecodeRequest, whole ? [buf] : []);
+      const job = { t, data, n };
+      const slot = this.#free(depth);
+      if (slot) this.#send(slot, job);
+      else this.#queue.push(job);
     });
   }
 }

@@ -28,8 +28,8 @@ export interface MaterialiseOptions {
   symlinks?: (dir: string, links: { path: string; target: string; mtime: number }[]) => Promise<void>;
   /** blocks fetched at once (default 8) */
   concurrency?: number;
-  /** worker threads that also verify and write rfs v2 blocks (decode-pool.ts; default: one less than the CPU
-   * count, 1 to 3 — this thread decodes too; 0 = this thread only). Used from POOL_MIN_BLOCKS blocks on. */
+  /** worker threads that verify and write rfs v2 blocks (decode-pool.ts; default: one per CPU, 1 to 4;
+   * 0 = this thread only). Used from POOL_MIN_BLOCKS blocks on. */
   workers?: number;
 }
 
@@ -137,8 +137,9 @@ type Entry = Flist["entries"][number];
 
 /**
  * rfs v2 files: each created here first (O_EXCL|O_NOFOLLOW), then `width` lanes each fetch a block and
- * have it verified, decoded and written at its offset (block-write.ts) by a free pool worker, or by this
- * thread when none is free (or the flist is small, or the pool cannot start). A failure stops the lanes,
+ * have it verified, decoded and written at its offset (block-write.ts) by a pool worker (queued until one
+ * has room), or by this thread while no worker has loaded (or the flist is small, or the pool cannot
+ * start). A failure stops the lanes,
  * waits for what is in flight and rejects; the caller removes the staging folder.
  */
 async function writeByOffset(o: MaterialiseOptions, files: Entry[], at: (p: string) => string, flags: number, result: MaterialiseResult): Promise<void> {
@@ -171,14 +172,15 @@ async function writeByOffset(o: MaterialiseOptions, files: Entry[], at: (p: stri
       try {
         const data = await o.store.get(t.id);
         if (failed) return;
-        const inWorker = pool?.tryRun(t, data, WORKER_DEPTH);
+        const inWorker = pool?.run(t, data, WORKER_DEPTH);
         if (inWorker) await inWorker;
-        // on this thread: with libcrypto writeBlock runs to its end without yielding, so the scratch is never shared
+        // on this thread (no pool, or its workers still loading): with libcrypto writeBlock runs to its end
+        // without yielding, so the scratch is never shared
         else {
           await writeBlock(t, data, scratch);
-          // a macrotask turn: workers' replies and network reads are events, not microtasks; without it this
-          // thread would decode block after block while finished workers and arrived responses wait
-          if (pool) await new Promise((r) => setImmediate(r));
+          // a macrotask turn: network reads and a worker saying it has loaded are events, not microtasks;
+          // without it this thread would decode block after block while they wait
+          if (pool) await new Promise((r) => setTimeout(r, 0));
         }
         result.blocks += t.writes.length;
       } catch (e) {
@@ -194,8 +196,8 @@ async function writeByOffset(o: MaterialiseOptions, files: Entry[], at: (p: stri
   }
 }
 
-/** One less than the CPU count (this thread decodes too), 1 to 3. */
+/** One per CPU, 1 to 4: once the pool has loaded, this thread only fetches and hands blocks over. */
 export function defaultWorkers(): number {
   const cpus = (globalThis.navigator as { hardwareConcurrency?: number } | undefined)?.hardwareConcurrency ?? 2;
-  return Math.max(1, Math.min(3, cpus - 1));
+  return Math.max(1, Math.min(4, cpus));
 }
