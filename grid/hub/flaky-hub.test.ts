@@ -15,7 +15,7 @@ import { listen } from "../indexer/mod.ts";
 import { pushToHub } from "./push.ts";
 import { type RunningHub, startHub } from "./mod.ts";
 
-type Fault = "reset" | "cut" | "late" | "503" | "endless" | null;
+type Fault = "reset" | "cut" | "late" | "503" | "endless" | "huge" | null;
 
 const t = suite("flist from a misbehaving hub");
 let dir = "";
@@ -46,8 +46,9 @@ t.before(async () => {
       res.writeHead(503);
       return res.end("busy");
     }
-    if (f === "endless") {
-      res.writeHead(200, { "content-type": "application/octet-stream" }); // chunked, no length
+    if (f === "endless" || f === "huge") {
+      // endless: chunked, no length; huge: says 2 MiB up front
+      res.writeHead(200, f === "huge" ? { "content-length": 2 * 1024 * 1024 } : { "content-type": "application/octet-stream" });
       const junk = new Uint8Array(64 * 1024);
       const pump = () => {
         while (!res.destroyed && res.write(junk));
@@ -129,15 +130,17 @@ t("a hub that never answers in time is the same clear error, after the deadline 
   nothingExtracted(target);
 });
 
-t("an endless body is refused while it streams in, not buffered, not retried", async () => {
-  const victim = blocks()[1];
-  requests.clear();
-  fault = (h) => (h === victim ? "endless" : null);
-  const target = join(dir, "endless");
-  const err = await materialise({ flist, store: store(), target }).then(() => null, (e) => e as Error);
-  assert.match(err?.message ?? "", new RegExp(`block ${victim}.*more than a block can hold`));
-  assert.is(requests.get(victim), 1);
-  nothingExtracted(target);
+t("an endless or oversized body is refused (while it streams in, or from its length), not buffered, not retried", async () => {
+  for (const play of ["endless", "huge"] as const) {
+    const victim = blocks()[1];
+    requests.clear();
+    fault = (h) => (h === victim ? play : null);
+    const target = join(dir, play);
+    const err = await materialise({ flist, store: store(), target }).then(() => null, (e) => e as Error);
+    assert.match(err?.message ?? "", new RegExp(`block ${victim}.*more than a block can hold`), play);
+    assert.is(requests.get(victim), 1, play);
+    nothingExtracted(target);
+  }
 });
 
 t.run();

@@ -89,8 +89,18 @@ export class HttpStore implements BlockStore {
       await res.body?.cancel();
       throw new FinalError(`block ${h}: ${url} sent ${declared} bytes, more than a block can hold (${maxBytes}); not a block store?`);
     }
-    // streamed into one buffer (sized from content-length when given) with the limit checked as it grows
-    let buf = new Uint8Array(declared !== null ? Number(declared) : 64 * 1024);
+    if (declared !== null) {
+      // a declared length bounds the body (the HTTP framing ends it there), and a cut body is an error
+      try {
+        const body = new Uint8Array(await res.arrayBuffer());
+        if (body.length !== Number(declared)) throw new Error(`the body ended after ${body.length} of ${declared} bytes`);
+        return body;
+      } catch (e) {
+        throw new Error(transportError(e, timeoutMs));
+      }
+    }
+    // no length (chunked): streamed with the limit checked as it grows
+    let buf = new Uint8Array(64 * 1024);
     let n = 0;
     const reader = res.body!.getReader();
     try {
@@ -113,7 +123,6 @@ export class HttpStore implements BlockStore {
       if (e instanceof FinalError) throw e;
       throw new Error(transportError(e, timeoutMs));
     }
-    if (declared !== null && n !== Number(declared)) throw new Error(`the body ended after ${n} of ${declared} bytes`);
     // the whole buffer when it fits exactly: the decode pool then transfers it to a worker without a copy
     return n === buf.length ? buf : buf.slice(0, n);
   }
