@@ -131,5 +131,7 @@ export class HttpStore implements BlockStore {
 function transportError(e: unknown, timeoutMs: number): string {
   const err = e as Error & { cause?: { code?: string; message?: string } };
   if (err.name === "TimeoutError" || err.name === "AbortError") return `no complete answer within ${timeoutMs} ms`;
-  return err.cause?.code ?? err.cause?.message ?? err.message;
+  const why = err.cause?.code ?? err.cause?.message ?? err.message;
+  // Deno's messages repeat the request's URL, which the caller's message already names
+  return why.replace(/^error sending request .*? \([^()]*\): /, "");
 }
