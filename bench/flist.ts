@@ -157,7 +157,7 @@ What the profile showed and what changed (session 6):
 - **The materialiser's thread starved its workers and its sockets.** It decoded a block itself whenever no worker
   had room, and its lanes went from block to block through microtasks only, so worker replies and HTTP responses
   (both events) waited: a worker got 15–25% of the blocks. Now, once a worker has loaded, this thread only fetches
-  and hands blocks over (queued in the pool while every worker has 3); one worker per CPU (1–4; was CPUs − 1). Until
+  and hands blocks over (queued in the pool while every worker has 3); one worker per CPU (1–3; was CPUs − 1), ended after 30 s idle. Until
   one has loaded (the first flist of a fresh process) it decodes itself, yielding a macrotask after each block.
 - **A block used twice is fetched and checked once** and written at each place (the tree's duplicate file).
 - **HTTP**: Deno's \`fetch\` already kept connections alive (one TCP connection per lane, reused); the per-block

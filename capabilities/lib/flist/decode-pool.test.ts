@@ -1,14 +1,14 @@
 // The materialiser's decode pool (decode-pool.ts): a flist large enough for it is written by worker threads
 // and this thread together — byte for byte the source tree, with workers having written some blocks — and a
 // tampered block written by whichever thread is still a BlockError with nothing extracted, no staging left;
-// a block used twice is fetched once and written at both places.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// a block used twice is fetched once and written at both places; idle workers end.
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { BlockError, DirStore, hex, materialise, packFlist, readFlist } from "./mod.ts";
-import { decodePool } from "./decode-pool.ts";
+import { BlockError, DirStore, encodeBlock, hex, materialise, packFlist, readFlist } from "./mod.ts";
+import { DecodePool, decodePool } from "./decode-pool.ts";
 import { POOL_MIN_BLOCKS } from "./materialise.ts";
 import { describeTree, makeSourceTree } from "./test-helpers.ts";
 
@@ -56,6 +56,23 @@ t("a block the flist uses twice is fetched and checked once, then written at eve
   assert.is(fetched.length, distinct, "one fetch per distinct block");
   assert.is(r.blocks, uses.length, "every use written");
   assert.equal(describeTree(target), describeTree(src));
+});
+
+t("idle workers end (their threads gone) and the pool then hands nothing over", async () => {
+  const workerThreads = () => readdirSync(`/proc/${process.pid}/task`).filter((id) => /^worker-\d+$/.test(readFileSync(`/proc/${process.pid}/task/${id}/comm`, "utf8").trim())).length;
+  const before = workerThreads();
+  const pool = new DecodePool(1, 300);
+  assert.ok(await pool.ready());
+  assert.is(workerThreads(), before + 1, "one more worker thread");
+  const plain = new TextEncoder().encode("idle pool\n".repeat(100));
+  const b = encodeBlock(plain);
+  const file = join(dir, "idle-block");
+  closeSync(openSync(file, "w"));
+  await pool.run({ id: b.id, key: b.key, writes: [{ path: file, offset: 0 }], expected: plain.length, label: "idle" }, b.data);
+  assert.equal(new Uint8Array(readFileSync(file)), plain, "the worker wrote the block");
+  for (let i = 0; i < 50 && workerThreads() > before; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.is(workerThreads(), before, "the idle worker ended");
+  assert.is(pool.run({ id: b.id, key: b.key, writes: [{ path: file, offset: 0 }], expected: plain.length, label: "idle" }, b.data), null);
 });
 
 t("a tampered block is a BlockError whichever thread checks it; nothing is extracted", async () => {

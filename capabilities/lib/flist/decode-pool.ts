@@ -6,7 +6,8 @@
 // materialiser decodes on its own thread, so the pool never makes a call slower; from then on its thread
 // only fetches and hands blocks over (queued here while every worker has `depth` blocks): a thread that
 // decodes cannot read its network responses or the workers' replies meanwhile, which starved both.
-// Idle workers are unref'd: they never keep a process alive. A pool that cannot start (no worker file, as in
+// Idle workers are unref'd: they never keep a process alive; after 30 s without a block they end, giving their
+// memory back (≈ 30 MB each), and the next large flist starts a new pool. A pool that cannot start (no worker file, as in
 // a bundled image process; no permission) stays off for the process, and everything runs on one thread.
 // Blocks travel over a web MessageChannel handed to each worker, not node:worker_threads' own postMessage:
 // under Deno that one copied a 512 KiB block through a slow path (≈ 50–80 ms a round trip here, more than
@@ -53,8 +54,13 @@ export class DecodePool {
   /** blocks waiting for a worker with room, oldest first */
   readonly #queue: Job[] = [];
   #depth = 2;
+  readonly #idleMs: number;
+  #idleTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(size: number) {
+  /** `idleMs`: the workers end after this long without a block (their memory, ≈ 30 MB each, is given back;
+   * the next large flist starts a new pool) */
+  constructor(size: number, idleMs = POOL_IDLE_MS) {
+    this.#idleMs = idleMs;
     for (let i = 0; i < size; i++) {
       let worker: Worker;
       const { port1, port2 } = new MessageChannel();
@@ -70,10 +76,12 @@ export class DecodePool {
           slot.ready = true;
           this.#dispatch();
           if (++this.#loaded === this.#slots.length) for (const f of this.#onLoaded.splice(0)) f();
+          if (this.#queue.length === 0 && this.#slots.every((x) => x.busy === 0)) this.#idleSoon();
           return;
         }
         if (--slot.busy === 0) letGo(slot);
         this.#dispatch();
+        if (this.#queue.length === 0 && this.#slots.every((x) => x.busy === 0)) this.#idleSoon();
         const w = this.#waiting.get(m.n);
         this.#waiting.delete(m.n);
         if (m.error) w?.reject(m.blockError ? new BlockError(m.error) : new Error(m.error));
@@ -101,6 +109,25 @@ export class DecodePool {
     }));
   }
 
+  #idleSoon(): void {
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => this.#close(), this.#idleMs);
+    (this.#idleTimer as { unref?: () => void }).unref?.();
+  }
+
+  /** Ends the workers (idle): this pool answers null from then on, and decodePool() makes a new one. */
+  #close(): void {
+    if (this.#slots.some((x) => x.busy > 0) || this.#queue.length > 0) return;
+    this.#broken = true;
+    if (shared === this) shared = null;
+    for (const s of this.#slots) {
+      s.worker.removeAllListeners("exit");
+      s.worker.removeAllListeners("error");
+      s.port.close();
+      void s.worker.terminate();
+    }
+  }
+
   #fail(why: string): void {
     this.#broken = true;
     for (const f of this.#onLoaded.splice(0)) f();
@@ -117,6 +144,8 @@ export class DecodePool {
   }
 
   #send(slot: Slot, job: Job): void {
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#idleTimer = null;
     if (slot.busy++ === 0) hold(slot);
     const buf = job.data.buffer as ArrayBuffer;
     const whole = job.data.byteOffset === 0 && job.data.byteLength === buf.byteLength;
@@ -152,10 +181,14 @@ export class DecodePool {
   }
 }
 
+/** Workers end after this long without a block. */
+export const POOL_IDLE_MS = 30_000;
+
 let shared: DecodePool | null = null;
 
-/** The process's pool (started at the first call); `size` applies to that first call. */
-export function decodePool(size: number): DecodePool {
-  shared ??= new DecodePool(size);
+/** The process's pool (started at the first call, or the first after the last one went idle); `size` and
+ * `idleMs` apply to the call that starts it. */
+export function decodePool(size: number, idleMs?: number): DecodePool {
+  shared ??= new DecodePool(size, idleMs);
   return shared;
 }

@@ -28,7 +28,7 @@ export interface MaterialiseOptions {
   symlinks?: (dir: string, links: { path: string; target: string; mtime: number }[]) => Promise<void>;
   /** blocks fetched at once (default 8) */
   concurrency?: number;
-  /** worker threads that verify and write rfs v2 blocks (decode-pool.ts; default: one per CPU, 1 to 4;
+  /** worker threads that verify and write rfs v2 blocks (decode-pool.ts; default: one per CPU, 1 to 3;
    * 0 = this thread only). Used from POOL_MIN_BLOCKS blocks on. */
   workers?: number;
 }
@@ -196,8 +196,8 @@ async function writeByOffset(o: MaterialiseOptions, files: Entry[], at: (p: stri
   }
 }
 
-/** One per CPU, 1 to 4: once the pool has loaded, this thread only fetches and hands blocks over. */
+/** One per CPU, 1 to 3 (≈ 30 MB each while they run): once the pool has loaded, this thread only fetches and hands blocks over. */
 export function defaultWorkers(): number {
   const cpus = (globalThis.navigator as { hardwareConcurrency?: number } | undefined)?.hardwareConcurrency ?? 2;
-  return Math.max(1, Math.min(4, cpus));
+  return Math.max(1, Math.min(3, cpus));
 }
