@@ -140,7 +140,10 @@ ${row("flist, .fl + .md5 + every block over HTTP from the hub (one request per d
 **Goal ≤ 2× over HTTP ${hubMs / tarMs <= 2 && best("hub") / best("tar") <= 2 ? "met" : "not met"} on this run (met only when both ratios are: ${(hubMs / tarMs).toFixed(2)}× by medians;
 ${(best("hub") / best("tar")).toFixed(2)}× by each path's fastest run, the one least disturbed by other load; local store
 ${(best("dir") / best("tar")).toFixed(2)}×).** Before this session (same tree, one run,
-load 4.8): dir 2.51×, this thread only 2.19×, HTTP 3.56× — the pool made things slower, not faster.
+load 4.8): dir 2.51×, this thread only 2.19×, HTTP 3.56× — the pool made things slower, not faster. A same-run A/B
+against the session's starting code (its \`capabilities/lib\` from git, imported next to today's, paths taking turns,
+7 reps, 2 workers, load ≈ 7.6, medians): local store 415 → 286 ms (−31 %), HTTP 741 → 533 ms (−28 %), with
+\`tar -x\` at 164 ms — so on this machine today HTTP is ≈ 3×, not 2×: the load decides the ratio more than the code.
 
 CPU column: this process with its worker threads and waited children (tar), plus the hub process for the HTTP row;
 \`tar -x\` checks nothing, every flist path checks each block twice with BLAKE2b-256 (stored bytes against the id,
@@ -159,8 +162,13 @@ What the profile showed and what changed (session 6):
   (both events) waited: a worker got 15–25% of the blocks. Now, once a worker has loaded, this thread only fetches
   and hands blocks over (queued in the pool while every worker has 3); one worker per CPU (1–3; was CPUs − 1), ended after 30 s idle. Until
   one has loaded (the first flist of a fresh process) it decodes itself, yielding a macrotask after each block.
+- The pool's gain needs a free core: handing blocks over costs CPU (the dir row's CPU is above the one-thread
+  row's), so on a machine whose other core is busy with other engineers' work one thread can be as fast.
 - **A block used twice is fetched and checked once** and written at each place (the tree's duplicate file).
-- **HTTP**: Deno's \`fetch\` already kept connections alive (one TCP connection per lane, reused); the per-block
+- **HTTP is now the largest cost**: ≈ 1 ms of CPU per block request in all (this process ≈ 0.4–0.5, the hub
+  ≈ 0.5: Deno's HTTP stack on both sides), against ≈ 0.5 ms to verify and write one of this tree's blocks (most
+  are ≈ 100 KB: 200 small random files); so over HTTP the flist costs ≈ 3–4× \`tar -x\`'s CPU, and on a loaded
+  machine the wall time follows the CPU. Deno's \`fetch\` already kept connections alive (one TCP connection per lane, reused); the per-block
   request costs ≈ 0.2–0.5 ms of this thread's CPU and ≈ 0.3–0.7 ms of the hub's. No batching: the driver speaks the plain
   per-block API of any hub. Each block request now has a deadline (30 s) and a dropped, cut, late or 5xx answer is
   retried (3 tries, 200/400 ms pauses); a body larger than a block can be is refused while it streams in
