@@ -174,6 +174,11 @@ What the profile showed and what changed (session 6):
   retried (3 tries, 200/400 ms pauses); a body larger than a block can be is refused while it streams in
   (\`http-store.ts\`, \`grid/hub/flaky-hub.test.ts\`).
 
+- Not done, measured: the hub's side of a request is Deno's \`node:http\` server; \`Deno.serve\` answered the same
+  100 KB bodies for ≈ 5–8× less of the server's CPU (500 requests after a warm-up round: 30–40 ms against 130–470 ms, alternated in one
+  run). The project keeps to \`node:\` built-ins and web APIs, so moving the dev hub onto it is left to the lead;
+  a real node's hub is another machine anyway.
+
 Not adopted: dropping the plaintext BLAKE2b check (the id check alone already catches a corrupt or swapped block;
 the second one would save ≈ 40% of the CPU but is kept: verification is not weakened); libsodium's BLAKE2b through
 FFI (measured the same CPU time as the WASM one, session 5). The image's bundled flist driver has neither the
