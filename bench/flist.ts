@@ -143,7 +143,8 @@ ${(best("dir") / best("tar")).toFixed(2)}×).** Before this session (same tree, 
 load 4.8): dir 2.51×, this thread only 2.19×, HTTP 3.56× — the pool made things slower, not faster. A same-run A/B
 against the session's starting code (its \`capabilities/lib\` from git, imported next to today's, paths taking turns,
 7 reps, 2 workers, load ≈ 7.6, medians): local store 415 → 286 ms (−31 %), HTTP 741 → 533 ms (−28 %), with
-\`tar -x\` at 164 ms — so on this machine today HTTP is ≈ 3×, not 2×: the load decides the ratio more than the code.
+\`tar -x\` at 164 ms (before the switch to \`node:http\` below) — at that load HTTP stayed ≈ 3× \`tar -x\`: the load
+decides the ratio as much as the code.
 
 CPU column: this process with its worker threads and waited children (tar), plus the hub process for the HTTP row;
 \`tar -x\` checks nothing, every flist path checks each block twice with BLAKE2b-256 (stored bytes against the id,
@@ -168,12 +169,13 @@ What the profile showed and what changed (session 6):
 - **HTTP is now the largest cost**: ≈ 1 ms of CPU per block request in all (this process ≈ 0.4–0.5, the hub
   ≈ 0.5: Deno's HTTP stack on both sides), against ≈ 0.5 ms to verify and write one of this tree's blocks (most
   are ≈ 100 KB: 200 small random files); so over HTTP the flist costs ≈ 3–4× \`tar -x\`'s CPU, and on a loaded
-  machine the wall time follows the CPU. Deno's \`fetch\` already kept connections alive (one TCP connection per lane, reused); the per-block
-  request costs ≈ 0.2–0.5 ms of this thread's CPU and ≈ 0.3–0.7 ms of the hub's. No batching: the driver speaks the plain
-  per-block API of any hub. Each block request now has a deadline (30 s) and a dropped, cut, late or 5xx answer is
-  retried (3 tries, 200/400 ms pauses); a body larger than a block can be is refused while it streams in
-  (\`http-store.ts\`, \`grid/hub/flaky-hub.test.ts\`).
-
+  machine the wall time follows the CPU. Blocks are now fetched with \`node:http(s)\` and a keep-alive agent instead
+  of \`fetch()\`, which reads a body through a web stream (a promise per chunk): against one \`node:http\` server,
+  500 requests cost the client 140–270 ms of CPU against 220–610 ms with \`fetch()\` for 100 KB bodies, 310–510 against
+  740–1360 ms for 500 KB (5 alternated rounds each). Connections were already kept alive (≈ one per lane). No
+  batching: the driver speaks the plain per-block API of any hub. Each block request now has a deadline (30 s) and a
+  dropped, cut, late or 5xx answer is retried (3 tries, 200/400 ms pauses); a body larger than a block can be is
+  refused from its declared length or while it comes in (\`http-store.ts\`, \`grid/hub/flaky-hub.test.ts\`).
 - Not done, measured: the hub's side of a request is Deno's \`node:http\` server; \`Deno.serve\` answered the same
   100 KB bodies for ≈ 5–8× less of the server's CPU (500 requests after a warm-up round: 30–40 ms against 130–470 ms, alternated in one
   run). The project keeps to \`node:\` built-ins and web APIs, so moving the dev hub onto it is left to the lead;
