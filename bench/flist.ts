@@ -168,7 +168,7 @@ What the profile showed and what changed (session 6):
 - **A block used twice is fetched and checked once** and written at each place (the tree's duplicate file).
 - **HTTP is now the largest cost**: ≈ 1 ms of CPU per block request in all (this process ≈ 0.4–0.5, the hub
   ≈ 0.5: Deno's HTTP stack on both sides), against ≈ 0.5 ms to verify and write one of this tree's blocks (most
-  are ≈ 100 KB: 200 small random files); so over HTTP the flist costs ≈ 3–4× \`tar -x\`'s CPU, and on a loaded
+  are ≈ 100 KB: 200 small random files); so over HTTP the flist costs ≈ 2.5–4× \`tar -x\`'s CPU, and on a loaded
   machine the wall time follows the CPU. Blocks are now fetched with \`node:http(s)\` and a keep-alive agent instead
   of \`fetch()\`, which reads a body through a web stream (a promise per chunk): against one \`node:http\` server,
   500 requests cost the client 140–270 ms of CPU against 220–610 ms with \`fetch()\` for 100 KB bodies, 310–510 against
