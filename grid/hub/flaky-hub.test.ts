@@ -1,6 +1,6 @@
 // Materialising from a hub that misbehaves. The dev hub serves a pushed tree; in front of it a fault
 // injector (a real HTTP server on loopback, standing in for a bad network or a busy hub — named as such)
-// drops connections, cuts bodies halfway, answers late or 503, or streams a body no block can have.
+// drops connections, cuts bodies halfway, answers late or 503, redirects, or streams a body no block can have.
 // Transient faults are retried and the root equals the source; a block that keeps failing, or an answer
 // no block store gives, is a clear error naming the block — with nothing extracted, no partial root.
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -15,7 +15,7 @@ import { listen } from "../indexer/mod.ts";
 import { pushToHub } from "./push.ts";
 import { type RunningHub, startHub } from "./mod.ts";
 
-type Fault = "reset" | "cut" | "late" | "503" | "endless" | "huge" | null;
+type Fault = "reset" | "cut" | "late" | "503" | "endless" | "huge" | "moved" | null;
 
 const t = suite("flist from a misbehaving hub");
 let dir = "";
@@ -42,6 +42,10 @@ t.before(async () => {
     requests.set(h, n);
     const f = fault(h, n);
     if (f === "reset") return req.socket.destroy();
+    if (f === "moved") {
+      res.writeHead(302, { location: `/blocks/${h}` }); // the hub's flat layout
+      return res.end();
+    }
     if (f === "503") {
       res.writeHead(503);
       return res.end("busy");
@@ -92,10 +96,10 @@ function nothingExtracted(target: string): void {
   assert.equal(readdirSync(dir).filter((n) => n.includes("partial")), [], "no staging folder left");
 }
 
-t("dropped connections, cut bodies, late answers and 503s are retried: the root equals the source", async () => {
+t("dropped connections, cut bodies, late answers and 503s are retried, a redirect followed: the root equals the source", async () => {
   const ids = blocks();
   assert.ok(ids.length >= 16, `${ids.length} distinct blocks`);
-  const plays: Record<string, Fault> = { [ids[0]]: "reset", [ids[3]]: "cut", [ids[6]]: "late", [ids[9]]: "503", [ids[12]]: "reset" };
+  const plays: Record<string, Fault> = { [ids[0]]: "reset", [ids[3]]: "cut", [ids[6]]: "late", [ids[9]]: "503", [ids[12]]: "reset", [ids[15]]: "moved" };
   requests.clear();
   fault = (h, n) => (n === 1 ? plays[h] ?? null : n === 2 && h === ids[12] ? "cut" : null);
   const target = join(dir, "retried");
