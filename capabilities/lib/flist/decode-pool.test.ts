@@ -31,6 +31,24 @@ async function packed(name: string) {
   return { src, store, fl };
 }
 
+// first: no other pool's workers are running yet, so the thread count is this pool's alone
+t("idle workers end (their threads gone) and the pool then hands nothing over", async () => {
+  const workerThreads = () => readdirSync(`/proc/${process.pid}/task`).filter((id) => /^worker-\d+$/.test(readFileSync(`/proc/${process.pid}/task/${id}/comm`, "utf8").trim())).length;
+  const before = workerThreads();
+  const pool = new DecodePool(1, 300);
+  assert.ok(await pool.ready());
+  assert.is(workerThreads(), before + 1, "one more worker thread");
+  const plain = new TextEncoder().encode("idle pool\n".repeat(100));
+  const b = encodeBlock(plain);
+  const file = join(dir, "idle-block");
+  closeSync(openSync(file, "w"));
+  await pool.run({ id: b.id, key: b.key, writes: [{ path: file, offset: 0 }], expected: plain.length, label: "idle" }, b.data);
+  assert.equal(new Uint8Array(readFileSync(file)), plain, "the worker wrote the block");
+  for (let i = 0; i < 50 && workerThreads() > before; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.is(workerThreads(), before, "the idle worker ended");
+  assert.is(pool.run({ id: b.id, key: b.key, writes: [{ path: file, offset: 0 }], expected: plain.length, label: "idle" }, b.data), null);
+});
+
 t("workers and this thread write a large flist byte for byte", async () => {
   const pool = decodePool(1);
   assert.ok(await pool.ready(), "the pool starts where workers can run");
@@ -56,23 +74,6 @@ t("a block the flist uses twice is fetched and checked once, then written at eve
   assert.is(fetched.length, distinct, "one fetch per distinct block");
   assert.is(r.blocks, uses.length, "every use written");
   assert.equal(describeTree(target), describeTree(src));
-});
-
-t("idle workers end (their threads gone) and the pool then hands nothing over", async () => {
-  const workerThreads = () => readdirSync(`/proc/${process.pid}/task`).filter((id) => /^worker-\d+$/.test(readFileSync(`/proc/${process.pid}/task/${id}/comm`, "utf8").trim())).length;
-  const before = workerThreads();
-  const pool = new DecodePool(1, 300);
-  assert.ok(await pool.ready());
-  assert.is(workerThreads(), before + 1, "one more worker thread");
-  const plain = new TextEncoder().encode("idle pool\n".repeat(100));
-  const b = encodeBlock(plain);
-  const file = join(dir, "idle-block");
-  closeSync(openSync(file, "w"));
-  await pool.run({ id: b.id, key: b.key, writes: [{ path: file, offset: 0 }], expected: plain.length, label: "idle" }, b.data);
-  assert.equal(new Uint8Array(readFileSync(file)), plain, "the worker wrote the block");
-  for (let i = 0; i < 50 && workerThreads() > before; i++) await new Promise((r) => setTimeout(r, 100));
-  assert.is(workerThreads(), before, "the idle worker ended");
-  assert.is(pool.run({ id: b.id, key: b.key, writes: [{ path: file, offset: 0 }], expected: plain.length, label: "idle" }, b.data), null);
 });
 
 t("a tampered block is a BlockError whichever thread checks it; nothing is extracted", async () => {
