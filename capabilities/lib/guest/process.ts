@@ -58,7 +58,15 @@ export function startProcess(opts: ProcessOptions = {}): Guest {
   });
   // The kernel bounds each grant's calls in flight (membrane.ts); this bound is for the sum of all grants.
   const conn = connectStdio({ bootstrap: control, name: "kernel", maxIncomingCalls: 1024 });
-  conn.closed.then(() => process.exit(0));
+  // The kernel is gone (stdin closed): nothing can reach this process any more, so it must not linger. It
+  // stops what it started (onShutdown: a proxy, VMs) within the 2 s the kernel's own shutdown gives, then exits.
+  conn.closed.then(async () => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<void>((r) => (timer = setTimeout(r, 2000)));
+    await Promise.race([Promise.resolve().then(() => opts.onShutdown?.()).catch(() => {}), deadline]);
+    clearTimeout(timer);
+    process.exit(0);
+  });
   const client = conn.bootstrap(Session);
   const session: SessionHandle = {
     client,
