@@ -32,6 +32,9 @@ export interface Guest {
 }
 
 export function startProcess(opts: ProcessOptions = {}): Guest {
+  // One stop, whoever asks first: the kernel's shutdown call, or the end of stdin (the kernel then closes it).
+  let stopping: Promise<void> | null = null;
+  const stop = () => (stopping ??= Promise.resolve().then(() => opts.onShutdown?.()));
   const control = new ProcessControl$Server({
     health(_p, r) {
       const h = opts.health?.() ?? { ready: true };
@@ -52,7 +55,7 @@ export function startProcess(opts: ProcessOptions = {}): Guest {
       setCap(r.cap, await fn(restrictions, p.grantee));
     },
     async shutdown() {
-      await opts.onShutdown?.();
+      await stop();
       setTimeout(() => process.exit(0), 10); // let the reply reach the kernel first
     },
   });
@@ -63,7 +66,7 @@ export function startProcess(opts: ProcessOptions = {}): Guest {
   conn.closed.then(async () => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<void>((r) => (timer = setTimeout(r, 2000)));
-    await Promise.race([Promise.resolve().then(() => opts.onShutdown?.()).catch(() => {}), deadline]);
+    await Promise.race([stop().catch(() => {}), deadline]);
     clearTimeout(timer);
     process.exit(0);
   });
