@@ -267,7 +267,14 @@ export class Kernel {
     this.emit("kernel-starting", { processes: this.manifest.processes.length, waves: this.manifest.waves, root: this.isRoot, startSlots: this.opts.startSlots ?? defaultStartSlots(), onDemand });
     this.rss.start();
     for (const name of onDemand) {
-      this.procs.get(name)!.state = "idle";
+      const p = this.procs.get(name)!;
+      p.state = "idle";
+      // Its state dir is its own from boot on, as a boot driver's: others hand it things before its first use
+      // (the storage module gives a zdb workload's volume to the owner of ${state}/zdb, then the 0-db starts).
+      // Only the folder itself: its first launch hands over the contents (ownStateDir), as every launch does.
+      try {
+        this.claimStateDir(p);
+      } catch { /* its launch reports the same error, with the process's name */ }
       this.emit("idle", { process: name, start: "on-demand" });
     }
     const all = [...this.procs.values()].filter((p) => p.spec.start === "boot").map(async (p) => {
@@ -384,6 +391,17 @@ export class Kernel {
     // Files the kernel's caller wrote since (the dev faucet) are handed over too, at every start; files the
     // driver gave to one of its groups (flist roots to `vm`) keep that group.
     if (p.identity) chownTree(dir, p.identity.uid, p.identity.gid, p.identity.groups);
+  }
+
+  /** An idle on-demand driver's `${state}/<name>` made and owned by its uid now (the folder, not what it holds). */
+  private claimStateDir(p: Proc): void {
+    if (p.spec.kind !== "driver") return;
+    const identity = this.identityFor(p);
+    const dir = join(resolve(this.opts.stateDir), p.spec.name);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (!lstatSync(dir).isDirectory()) return;
+    chmodSync(dir, 0o700);
+    if (identity) chownSync(dir, identity.uid, identity.gid);
   }
 
   private async launch(p: Proc, onAnswered?: () => void): Promise<void> {

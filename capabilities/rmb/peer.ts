@@ -17,7 +17,8 @@ import { PeerErrorCode, RmbError } from "./errors.ts";
 import { FairGate, type Release } from "./fair-gate.ts";
 import { DEFAULT_REPLAY_LIMITS, type ReplayLimits, ReplayCache } from "./replay.ts";
 import { asRmbSigner, type RmbSigner } from "./rmb-signer.ts";
-import { type Signer, verifyPrefixed } from "./signer.ts";
+import type { Signer } from "../lib/signer.ts";
+import { verifyPrefixed } from "./signature.ts";
 import type { Twin, TwinLookup } from "./twins.ts";
 
 export interface RequestContext {
