@@ -7,13 +7,14 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import process from "node:process";
 import { launchPlan, repoRoot } from "../sandbox.ts";
 import { loadManifest, type ProcessSpec } from "../manifest.ts";
 import { tempDir } from "../../tools/test-tmp.ts";
+import { descendants } from "../../tools/test-proc.ts";
 
 const isRoot = process.getuid?.() === 0;
 const uid = 62000 + (process.pid % 1000);
@@ -53,25 +54,6 @@ const vars: Record<string, string> = {
 const loaded = loadManifest(join(repoRoot, "manifests", "node.json"));
 if (!loaded.ok) throw new Error("manifests/node.json does not load");
 const specs = loaded.manifest.processes;
-
-/** Every live descendant of `pid` (from /proc's parent links). */
-function descendants(pid: number): number[] {
-  const parent = new Map<number, number>();
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")"
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-    } catch { /* gone meanwhile */ }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const [c, pp] of parent) if (pp === p) (out.push(c), walk(c));
-  };
-  walk(pid);
-  return out;
-}
 
 const alive = (pid: number) => {
   try {
