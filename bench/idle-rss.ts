@@ -5,8 +5,10 @@
 // In one run, one node after the other on the same grid, each variant of manifests/node.json:
 //   "every process at boot" (the manifest with every `start` removed: the node before on-demand start),
 //   "as the manifest says" (on-demand processes idle until used), and for each --v8=FLAGS (repeatable) the latter
-//   with those V8 flags for every process (the manifest's top-level v8Flags).
-//   node_modules/deno/deno run -A bench/idle-rss.ts [--idle 60] [--v8="--max-semi-space-size=1" ...]
+//   with those V8 flags for every process (the manifest's top-level v8Flags), or for every process but those
+//   named by --v8-skip (e.g. chain: under --lite-mode its metadata decoding outlasts its connect timeout), or
+//   only for the processes after an "@" (--v8="--max-semi-space-size=1@identity,chain").
+//   node_modules/deno/deno run -A bench/idle-rss.ts [--idle 60] [--v8="--max-semi-space-size=1" ...] [--v8-skip chain]
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os, { tmpdir } from "node:os";
@@ -21,10 +23,14 @@ import { machineLine, writeSection } from "./lib/report.ts";
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
-  options: { idle: { type: "string", default: "60" }, v8: { type: "string", multiple: true } },
+  options: { idle: { type: "string", default: "60" }, v8: { type: "string", multiple: true }, "v8-skip": { type: "string", default: "" } },
 });
 const idleS = Math.max(5, Number(values.idle) || 60);
-const v8Sets = (values.v8 ?? []).map((v) => v.split(/[\s,]+/).filter(Boolean)).filter((v) => v.length);
+const v8Sets = (values.v8 ?? []).map((v) => {
+  const [flags, only = ""] = v.split("@");
+  return { flags: flags.split(/[\s,]+/).filter(Boolean), only: new Set(only.split(",").filter(Boolean)) };
+}).filter((v) => v.flags.length);
+const v8Skip = new Set(values["v8-skip"].split(",").filter(Boolean));
 const work = mkdtempSync(join(tmpdir(), "zt-footprint-idle-rss-"));
 const load0 = os.loadavg()[0].toFixed(1);
 
@@ -45,8 +51,15 @@ const variants: Variant[] = [
   { name: "every process at boot", manifest: variantManifest("eager", (m) => Object.values(m.processes).forEach((p) => delete p.start)), rows: [], overBudget: [], idle: [] },
   { name: "on-demand (the manifest)", manifest: variantManifest("on-demand", () => {}), rows: [], overBudget: [], idle: [] },
 ];
-v8Sets.forEach((v8, i) => {
-  variants.push({ name: `on-demand + ${v8.join(" ")}`, manifest: variantManifest(`v8-${i}`, (m) => (m.v8Flags = v8)), rows: [], overBudget: [], idle: [] });
+v8Sets.forEach(({ flags: v8, only }, i) => {
+  const edit = (m: { v8Flags?: string[]; processes: Record<string, Record<string, unknown>> }) => {
+    if (!v8Skip.size && !only.size) return void (m.v8Flags = v8);
+    for (const [name, p] of Object.entries(m.processes)) {
+      if (only.size ? only.has(name) : !v8Skip.has(name)) p.v8Flags = [...new Set([...((p.v8Flags as string[] | undefined) ?? []), ...v8])];
+    }
+  };
+  const name = `on-demand + ${v8.join(" ")}${only.size ? ` (${[...only].join(", ")} only)` : v8Skip.size ? ` (not ${[...v8Skip].join(", ")})` : ""}`;
+  variants.push({ name, manifest: variantManifest(`v8-${i}`, edit), rows: [], overBudget: [], idle: [] });
 });
 
 const grid = await startGrid();
@@ -101,7 +114,7 @@ const base = variants[0];
 const md = `
 ## Idle memory of the node (\`bench/idle-rss.ts\`)
 
-Reproduce: \`node_modules/deno/deno run -A bench/idle-rss.ts --idle ${idleS}${v8Sets.map((v8) => ` --v8="${v8.join(" ")}"`).join("")}\` (as root: every process under its own uid).
+Reproduce: \`node_modules/deno/deno run -A bench/idle-rss.ts --idle ${idleS}${v8Sets.map((v) => ` --v8="${v.flags.join(" ")}${v.only.size ? `@${[...v.only].join(",")}` : ""}"`).join("")}${v8Skip.size ? ` --v8-skip ${[...v8Skip].join(",")}` : ""}\` (as root: every process under its own uid).
 Machine: ${machineLine()}; load average (1 min) ${load0} → ${os.loadavg()[0].toFixed(1)} (**shared with other engineers**; memory
 barely depends on it). The dev grid on loopback; in the same run, one node after the other on that grid, each
 registered on the dev chain and then idle ${idleS} s: ${variants.map((v) => `**${v.name}**`).join(", ")}. As the kernel measures

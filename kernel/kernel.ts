@@ -22,6 +22,7 @@ import { MembraneClient, Revoker, type GrantCounters } from "./membrane.ts";
 import { launchPlan, type Identity, type LaunchPlan } from "./sandbox.ts";
 import { groupId } from "./linux.ts";
 import { expectedFacts, readSandboxFacts, sandboxDifferences, type SandboxFacts } from "./sandbox-check.ts";
+import { running, signal, trackExit } from "./child-signal.ts";
 
 export interface KernelEvent {
   /** Milliseconds since the kernel started. */
@@ -204,7 +205,7 @@ export class Kernel {
     this.rss = new RssWatch({
       intervalMs: opts.rssIntervalMs,
       emit: (event, fields) => this.emit(event, fields),
-      list: () => [...this.procs.values()].filter((p) => p.child?.pid && p.child.exitCode === null && p.child.signalCode === null)
+      list: () => [...this.procs.values()].filter((p) => running(p.child))
         .map((p) => ({ process: p.spec.name, pid: p.child!.pid!, budgetMb: p.spec.memoryMb })),
     });
     opts.manifest.processes.forEach((spec, index) => {
@@ -266,7 +267,14 @@ export class Kernel {
     this.emit("kernel-starting", { processes: this.manifest.processes.length, waves: this.manifest.waves, root: this.isRoot, startSlots: this.opts.startSlots ?? defaultStartSlots(), onDemand });
     this.rss.start();
     for (const name of onDemand) {
-      this.procs.get(name)!.state = "idle";
+      const p = this.procs.get(name)!;
+      p.state = "idle";
+      // Its state dir is its own from boot on, as a boot driver's: others hand it things before its first use
+      // (the storage module gives a zdb workload's volume to the owner of ${state}/zdb, then the 0-db starts).
+      // Only the folder itself: its first launch hands over the contents (ownStateDir), as every launch does.
+      try {
+        this.claimStateDir(p);
+      } catch { /* its launch reports the same error, with the process's name */ }
       this.emit("idle", { process: name, start: "on-demand" });
     }
     const all = [...this.procs.values()].filter((p) => p.spec.start === "boot").map(async (p) => {
@@ -385,6 +393,17 @@ export class Kernel {
     if (p.identity) chownTree(dir, p.identity.uid, p.identity.gid, p.identity.groups);
   }
 
+  /** An idle on-demand driver's `${state}/<name>` made and owned by its uid now (the folder, not what it holds). */
+  private claimStateDir(p: Proc): void {
+    if (p.spec.kind !== "driver") return;
+    const identity = this.identityFor(p);
+    const dir = join(resolve(this.opts.stateDir), p.spec.name);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (!lstatSync(dir).isDirectory()) return;
+    chmodSync(dir, 0o700);
+    if (identity) chownSync(dir, identity.uid, identity.gid);
+  }
+
   private async launch(p: Proc, onAnswered?: () => void): Promise<void> {
     if (this.stopping) return;
     const spec = p.spec;
@@ -428,6 +447,7 @@ export class Kernel {
       env: plan.env,
       stdio: ["pipe", "pipe", "pipe"],
     });
+    trackExit(child);
     p.child = child;
     p.startedAt = Date.now();
     const generation = p.generation;
@@ -448,7 +468,7 @@ export class Kernel {
       const protocol = !!err && /protocol error|peer aborted/.test(err.message);
       // End of stream usually means the process is exiting: give its exit a moment to be seen first.
       if (!protocol) await new Promise((r) => setTimeout(r, 200));
-      if (child.exitCode !== null || child.signalCode !== null || this.stopping || p.state === "stopping") return;
+      if (!running(child) || this.stopping || p.state === "stopping") return;
       // A process that lost its connection (protocol violation, or it closed its end) can do nothing useful
       // and could be holding resources: end it; the exit handler revokes and restarts as for a crash.
       const reason = err?.message ?? "connection closed";
@@ -456,7 +476,7 @@ export class Kernel {
       // `protocol-error`; overload never does: excess calls are answered `overloaded`.
       this.emit(protocol ? "protocol-error" : "disconnected", { process: spec.name, reason, ...(protocol ? { violation: reason.replace(/^.*protocol error: /, "") } : {}) });
       try {
-        child.kill("SIGKILL");
+        signal(child, "SIGKILL");
       } catch { /* gone */ }
     });
     child.on("error", (err) => this.emit("spawn-error", { process: spec.name, error: err.message }));
@@ -490,7 +510,7 @@ export class Kernel {
           this.emit("unhealthy", { process: spec.name, afterMs: healthMs });
           p.startFailure = `it did not answer ready within ${healthMs} ms (healthTimeoutMs) and was killed`;
           p.slowStarts++;
-          child.kill("SIGKILL");
+          signal(child, "SIGKILL");
         }
         return;
       }
@@ -529,7 +549,7 @@ export class Kernel {
     this.emit("sandbox-mismatch", { process: p.spec.name, pid, generation, differences, ...(facts ? { sandbox: facts } : {}) });
     this.emit("failed", { process: p.spec.name, restarts: p.restarts, reason: `sandbox mismatch: ${differences.join("; ")}` });
     try {
-      p.child?.kill("SIGKILL");
+      signal(p.child, "SIGKILL");
     } catch { /* gone */ }
     for (const w of p.readyWaiters.splice(0)) w();
     return false;
@@ -819,15 +839,15 @@ export class Kernel {
     p.restartTimer = null;
     p.state = "stopping";
     const child = p.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
+    if (running(child)) {
       const exited = p.exited;
       try {
-        child.kill("SIGTERM");
+        signal(child, "SIGTERM");
       } catch { /* gone */ }
       const gone = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
       if (!gone) {
         try {
-          child.kill("SIGKILL");
+          signal(child, "SIGKILL");
         } catch { /* gone */ }
         await exited;
       }
@@ -875,7 +895,7 @@ export class Kernel {
 
   private async stopOne(p: Proc, end: number): Promise<void> {
     const child = p.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) {
+    if (!running(child)) {
       if (p.state !== "failed") p.state = "stopped";
       return;
     }
@@ -889,11 +909,11 @@ export class Kernel {
       if (await Promise.race([exited.then(() => true), timeout(deadline)])) return;
     }
     try {
-      child.kill("SIGTERM");
+      signal(child, "SIGTERM");
     } catch { /* gone */ }
     if (await Promise.race([exited.then(() => true), timeout(Math.min(left(), 1000))])) return;
     try {
-      child.kill("SIGKILL");
+      signal(child, "SIGKILL");
     } catch { /* gone */ }
     await exited;
   }

@@ -159,7 +159,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
   try {
     handle = await startKernel({ manifest: o.manifest ?? boot.manifest, stateDir, onEvent, vars: { ...vars, ...diskVars }, bootTimeoutMs: 60_000 });
   } catch (err) {
-    await dev?.detach();
+    await dev?.detach().catch(() => {}); // the start's own error is the one to report
     throw err;
   }
   let upgrader: Upgrader | null = null;
@@ -217,7 +217,7 @@ export async function startNode(o: NodeOptions): Promise<RunningNode> {
       stop: () => stopAll(10_000),
     };
   } catch (err) {
-    await stopAll(5000);
+    await stopAll(5000).catch(() => {});
     throw err;
   }
 }

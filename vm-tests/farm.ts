@@ -281,18 +281,28 @@ async function inner(o: FarmOptions & { resultFile: string; work: string; namesp
     result.notes.push(`all ${o.nodes} registered in farm 1: ${onChain.map((n) => `node ${n.nodeId} (twin ${n.twinId})`).join(", ")}`);
 
     const ports = o.ports ?? DEFAULT_PORTS;
-    const scan = async (when: string) => {
+    // The 0-db server starts on demand (manifests/node.json): it listens only on a node hosting a zdb workload
+    // (`zdbHosts`, bridge addresses), as on Zero-OS; every other node must not answer on 9900 at all.
+    const scan = async (when: string, zdbHosts: string[] = []) => {
+      if (zdbHosts.length && !nodes.some((n) => zdbHosts.includes(n.ip))) {
+        throw new Error(`${when}: the 0-db result's addresses ${zdbHosts.join(", ")} are none of the nodes' (${nodes.map((n) => n.ip).join(", ")})`);
+      }
       for (const n of nodes) {
         const open = await scanTcp(n.ip, ports);
         const bad = open.filter((p) => p.port !== ZDB_PORT && p.port !== GATEWAY_PORT);
         if (bad.length) throw new Error(`${when}: ${n.ip} answers on undeclared TCP ports ${bad.map((p) => p.port).join(", ")}`);
         const zdb = open.find((p) => p.port === ZDB_PORT);
+        if (!ports.includes(ZDB_PORT)) continue;
+        if (!zdbHosts.includes(n.ip)) {
+          if (zdb) throw new Error(`${when}: ${n.ip} hosts no zdb workload, yet its 0-db server answers on ${ZDB_PORT} (it starts on demand)`);
+          continue;
+        }
         // the sweep gives each port 3 s; a TCG guest on a busy host may answer later: ask 9900 again, patiently
-        if (ports.includes(ZDB_PORT) && !zdb?.answer.startsWith("+PONG") && !(await zdbAnswersPing(n.ip, 60_000))) {
+        if (!zdb?.answer.startsWith("+PONG") && !(await zdbAnswersPing(n.ip, 60_000))) {
           throw new Error(`${when}: ${n.ip}'s 0-db server did not answer PING on ${ZDB_PORT} within 60 s (sweep: ${zdb ? `open, answered ${JSON.stringify(zdb.answer)}` : "closed"})`);
         }
       }
-      result.notes.push(`scan ${when}: ${ports.length} TCP ports of each node from the bridge, none open but the manifest's (${ZDB_PORT}, ${GATEWAY_PORT})`);
+      result.notes.push(`scan ${when}: ${ports.length} TCP ports of each node from the bridge, none open but the manifest's (${GATEWAY_PORT}, and ${ZDB_PORT} only on the node hosting a zdb workload: ${nodes.filter((n) => zdbHosts.includes(n.ip)).map((n) => n.ip).join(", ") || "none yet"})`);
     };
     await scan("after registration");
     const user = await userP;
@@ -301,8 +311,8 @@ async function inner(o: FarmOptions & { resultFile: string; work: string; namesp
     result.milestones.all_answer = since();
     result.notes.push(`every node answers zos.system.version over the relay`);
     await scan("after the RMB calls");
-    await accessAndNetwork({ o, grid, client, user, onChain, nodes, result, since, dhcpLeased: () => dhcp.leased(), cleanups });
-    if (o.nodes > 1 && !o.hold) await scan("with the network and the 0-db deployed");
+    const zdbHosts = await accessAndNetwork({ o, grid, client, user, onChain, nodes, result, since, dhcpLeased: () => dhcp.leased(), cleanups });
+    if (o.nodes > 1 && !o.hold) await scan("with the network and the 0-db deployed", zdbHosts);
     if (o.hold) {
       console.error(`farm up: ${o.nodes} node(s) in namespace ${o.namespace}; chain ${grid.chainUrl}, relay ${grid.relayUrl} (inside it). Ctrl-C stops the farm.`);
       console.log(JSON.stringify({ namespace: o.namespace, chain_url: grid.chainUrl, relay_url: grid.relayUrl, nodes: result.nodes, registered: onChain, access_node: result.access }));
@@ -349,7 +359,7 @@ async function accessAndNetwork(x: {
   since: () => number;
   dhcpLeased: () => { mac: string; ip: string }[];
   cleanups: (() => Promise<void> | void)[];
-}): Promise<void> {
+}): Promise<string[]> {
   const { o, grid, result, onChain } = x;
   const net = await import("./farm-net.ts");
   const wl = await import("./lib/workloads.ts");
@@ -366,7 +376,7 @@ async function accessAndNetwork(x: {
   result.notes.push(`node ${access.nodeId} is the access node: public config ${net.ACCESS_IP}/24 gw ${FARM_GATEWAY} signed by the farmer, ` +
     `applied by its network module (zos.network.public_config_get = ${JSON.stringify(pc)}); the nodes' own DHCP leases on the bridge ` +
     `(public and ndmz uplinks): ${x.dhcpLeased().map((l) => l.ip).join(", ") || "none"}`);
-  if (onChain.length < 2 || o.hold) return;
+  if (onChain.length < 2 || o.hold) return [];
 
   // every node, then the laptop: a subnet, keys, a port each
   const members = [...onChain.map((_, i) => i), onChain.length].map((i) => ({
@@ -408,6 +418,7 @@ async function accessAndNetwork(x: {
   result.milestones.zdb_through_nr = x.since();
   result.notes.push(`redis-cli from the laptop, routed through node ${access.nodeId}'s NR: 0-db namespace ${z.Namespace} on node ${onChain[last].nodeId} ` +
     `(${zip}:${z.Port}) answered PING, SELECT with its password, SET and GET (${got})`);
+  return z.IPs; // the 0-db node's addresses (its server listens on all of them)
 }
 
 if (import.meta.main && process.argv[2] === "--inner") {

@@ -135,10 +135,11 @@ export function makeDataDisk(dir: string, name: string, sizeGiB = 4): string {
 
 /**
  * The guest's TCP ports probed from the host through QEMU user networking (hostfwd, batch by batch):
- * only the manifest's listeners may answer: the 0-db server on 9900 (it must answer a RESP PING) and the
- * gateway's 443.
+ * only the manifest's listeners may answer: the gateway's 443, and the 0-db server on 9900 once the node hosts a
+ * zdb workload (it starts on demand, as Zero-OS's 0-db runs only for its namespaces): `zdbState` "serving" = it must
+ * answer a RESP PING (the probe's positive control), "idle" = 9900 must not answer.
  */
-async function probeListeners(vm: Vm, r: ScenarioResult, when: string, ports = DEFAULT_PORTS): Promise<void> {
+async function probeListeners(vm: Vm, r: ScenarioResult, when: string, zdbState: "serving" | "idle", ports = DEFAULT_PORTS): Promise<void> {
   const verdicts = await sweepGuestPorts((cmds) => vm.monitorBatch(cmds), { netdev: "n0", ports });
   const open = verdicts.filter((v) => v.open);
   // the manifest's listeners (PID 1's declaredListeners): 0-db, and the gateway's TLS passthrough proxy
@@ -147,7 +148,10 @@ async function probeListeners(vm: Vm, r: ScenarioResult, when: string, ports = D
     throw new Error(`${when}: the guest answers on undeclared TCP ports seen from the host: ${undeclared.map((v) => `${v.port}${v.answer ? ` (${JSON.stringify(v.answer.slice(0, 40))})` : ""}`).join(", ")}`);
   }
   const zdb = open.find((v) => v.port === ZDB_PORT);
-  if (ports.includes(ZDB_PORT) && !(zdb?.answer ?? "").startsWith("+PONG")) {
+  if (zdbState === "idle" && zdb) {
+    throw new Error(`${when}: the node hosts no zdb workload, yet its 0-db server answers on ${ZDB_PORT} (it starts on demand): ${JSON.stringify(zdb)}`);
+  }
+  if (zdbState === "serving" && ports.includes(ZDB_PORT) && !(zdb?.answer ?? "").startsWith("+PONG")) {
     throw new Error(`${when}: the 0-db server (the manifest's one listener, ${ZDB_PORT}) did not answer PING through the probe: ${JSON.stringify(zdb ?? null)} — the probe cannot tell an open port`);
   }
   r.notes.push(`probe ${when}: ${verdicts.length} TCP ports swept from the host, open: ${open.map((v) => v.port).join(",") || "none"}`);
@@ -274,18 +278,20 @@ export async function directBootWithDisk(ctx: ScenarioContext): Promise<Scenario
       await waitAllReady(vm, 60_000);
       verifySandbox(ctx, vm, r, imageKernelVars({ outDir: ctx.outDir, cmdline: n.vmOpts.append!, dataDisks: ["vdb"] }));
       if (ctx.workloads === false) return await orderlyReboot(vm, next);
-      await probeListeners(vm, r, "after registration");
+      // no zdb workload yet: nothing listens (the positive control is the second probe's 0-db)
+      await probeListeners(vm, r, "after registration", "idle");
       // storage and networks on the image: the data disk became a pool; a zmount, a volume and a network
       // deployed over RMB by our client reach ok
       const u = await wl.nodeUser(ctx.grid.chainUrl, ctx.grid.relayUrl, (await n.user).mnemonic, reg.nodeId);
       try {
         deployed = await wl.deployStorageAndNetwork(u, { minPoolBytes: 3 * wl.GiB, timeoutMs: timeout });
+        r.notes.push(...deployed.notes);
+        r.notes.push((await wl.deployZdb(u, timeout)).note); // starts the 0-db server (on demand)
       } finally {
         await u.close();
       }
       r.milestones.workloads_ok = since();
-      r.notes.push(...deployed.notes);
-      await probeListeners(vm, r, "with workloads deployed");
+      await probeListeners(vm, r, "with workloads deployed", "serving");
       await orderlyReboot(vm, next);
     });
     if (!first.ok || !node) return first;

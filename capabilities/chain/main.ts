@@ -40,8 +40,13 @@ function onlyKeys(cap: string, r: Record<string, unknown>, known: string[]): voi
   }
 }
 
-const client = await ChainClient.connect({ urls: [url], log: (l) => console.error(`chain: ${l}`) });
-const read = client.read;
+// Connected after startProcess (the end of this file): the connection to the kernel comes first, so a driver
+// still waiting for the chain exits as soon as its stdin closes (its kernel is gone) instead of lingering.
+let client: ChainClient | null = null;
+function chain(): ChainClient {
+  if (!client) throw new Error(`failed: chain: not connected to ${url} yet`);
+  return client;
+}
 
 function fillEvents(list: $.List<ChainEventStruct>, events: ChainEvent[]): void {
   events.forEach((e, i) => {
@@ -55,37 +60,37 @@ function fillEvents(list: $.List<ChainEventStruct>, events: ChainEvent[]): void 
 }
 
 const reader = new ChainReader$Server({
-  async twin(p, r) { r.json = toJson(await read.twin(p.id)); },
+  async twin(p, r) { r.json = toJson(await chain().read.twin(p.id)); },
   async twinIdByAccount(p, r) {
-    const id = await read.twinIdByAccount(p.address);
+    const id = await chain().read.twinIdByAccount(p.address);
     r.found = id !== null && id !== undefined && Number(id) !== 0;
     r.id = r.found ? Number(id) : 0;
   },
-  async farm(p, r) { r.json = toJson(await read.farm(p.id)); },
-  async node(p, r) { r.json = toJson(await read.node(p.id)); },
+  async farm(p, r) { r.json = toJson(await chain().read.farm(p.id)); },
+  async node(p, r) { r.json = toJson(await chain().read.node(p.id)); },
   async nodeIdByTwin(p, r) {
-    const id = await read.nodeIdByTwin(p.twinId);
+    const id = await chain().read.nodeIdByTwin(p.twinId);
     r.found = id !== null && id !== undefined && Number(id) !== 0;
     r.id = r.found ? Number(id) : 0;
   },
-  async contract(p, r) { r.json = toJson(await read.contract(Number(p.id))); },
+  async contract(p, r) { r.json = toJson(await chain().read.contract(Number(p.id))); },
   async activeNodeContracts(p, r) {
-    const ids = await read.activeNodeContracts(p.nodeId);
+    const ids = await chain().read.activeNodeContracts(p.nodeId);
     const l = r._initIds(ids.length);
     ids.forEach((id, i) => l.set(i, BigInt(id)));
   },
   async contractIdByNodeAndHash(p, r) {
-    const id = await read.contractIdByNodeAndHash(p.nodeId, p.hash);
+    const id = await chain().read.contractIdByNodeAndHash(p.nodeId, p.hash);
     r.found = id !== null && Number(id) !== 0;
     r.id = BigInt(r.found ? id! : 0);
   },
   async contractIdByName(p, r) {
-    const id = await read.contractIdByName(p.name);
+    const id = await chain().read.contractIdByName(p.name);
     r.found = id !== null && Number(id) !== 0;
     r.id = BigInt(r.found ? id! : 0);
   },
   async rentContractForNode(p, r) {
-    const id = await read.rentContractForNode(p.nodeId);
+    const id = await chain().read.rentContractForNode(p.nodeId);
     r.found = id !== null && Number(id) !== 0;
     r.id = BigInt(r.found ? id! : 0);
   },
@@ -93,7 +98,7 @@ const reader = new ChainReader$Server({
     // the sink is kept until cancel() or until the subscriber goes away (its calls then fail)
     const sink: EventSink$Client = p.sink;
     let stop: (() => void) | null = null;
-    stop = await read.subscribeEvents((events) => {
+    stop = await chain().read.subscribeEvents((events) => {
       sink.events((q) => fillEvents(q._initEvents(events.length), events)).promise().catch(() => {
         stop?.();
         stop = null;
@@ -108,7 +113,7 @@ const reader = new ChainReader$Server({
     }).client();
   },
   async balance(p, r) {
-    const b = await read.balance(p.address);
+    const b = await chain().read.balance(p.address);
     r.free = b.free.toString();
     r.reserved = b.reserved.toString();
   },
@@ -120,7 +125,7 @@ function nodeSubmitter(): Promise<ChainSubmitter> {
   submitterP ??= (async () => {
     const ref = new Ref(session, "signer", (c) => c);
     const signer = await remoteExtrinsicSigner((fn) => ref.use(fn));
-    return client.submitter(signer);
+    return chain().submitter(signer);
   })();
   submitterP.catch(() => (submitterP = null));
   return submitterP;
@@ -191,7 +196,7 @@ const activator = new Activator$Server({
     if (!faucetFile || faucetFile.includes("${") || !existsSync(faucetFile)) {
       throw new Error("failed: chain: no activation service on this node (dev grids put the faucet mnemonic in the chain driver's faucet file)");
     }
-    faucet ??= signerFromMnemonic(readFileSync(faucetFile, "utf8").trim(), "sr25519").then((s) => client.submitter(s));
+    faucet ??= signerFromMnemonic(readFileSync(faucetFile, "utf8").trim(), "sr25519").then((s) => chain().submitter(s));
     // 10 TFT (7 decimals): registration, uptime reports and some contracts
     await (await faucet).submit("balances", "transferKeepAlive", p.address, 100_000_000n);
   },
@@ -209,6 +214,8 @@ const { session } = startProcess({
       return activator;
     },
   },
-  health: () => ({ ready: client.connected, detail: client.connected ? "" : `not connected to ${url}` }),
-  onShutdown: () => client.close(),
+  health: () => ({ ready: client?.connected ?? false, detail: client?.connected ? "" : `not connected to ${url}` }),
+  onShutdown: () => client?.close(),
 });
+
+client = await ChainClient.connect({ urls: [url], log: (l) => console.error(`chain: ${l}`) });

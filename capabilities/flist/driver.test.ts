@@ -1,6 +1,7 @@
 // The flist driver as the node runs it (its manifests/node.json entry, under the kernel, over Cap'n Proto
 // through the membrane) against the dev hub: prepare → the verified tree, shared per md5; VM flists give
-// kernel/initrd/image paths that are always inside the root; both formats; writable roots per VM and
+// kernel/initrd/image paths that are always inside the root; both formats; a large flist decoded by the
+// driver's worker threads inside its sandbox; writable roots per VM and
 // their release; md5 mismatch, hub down, a tampered block, and the escapes of its grant: hosts outside
 // the hubs, file:// and dir:// routes, another twin's VM, a narrowed grant.
 import { createHash } from "node:crypto";
@@ -58,6 +59,7 @@ async function setup() {
   };
   await push("t/box.fl", (r) => makeSourceTree(r));
   await push("t/legacy.flist", (r) => makeSourceTree(r));
+  await push("t/big.fl", (r) => makeSourceTree(r, 4)); // enough blocks for the decode pool
   await push("t/vm.fl", (r) => {
     mkdirSync(join(r, "boot"));
     writeFileSync(join(r, "boot/vmlinuz-6.1"), "kernel");
@@ -151,6 +153,15 @@ t("prepare: the verified tree, shared per md5, reference-counted", async () => {
   await release(a.hash);
   assert.not.ok(existsSync(a.root), "the last release removes the root");
   assert.match(await refusal(release(a.hash)), /holds no reference/);
+});
+
+t("a large flist: decoded by the driver's own worker threads inside its sandbox, the same tree", async () => {
+  const a = await prepare(urls["t/big.fl"]);
+  assert.equal(describeTree(a.root), describeTree(srcs["t/big.fl"], "ro"));
+  const pid = kernel.kernel.pid("flist")!;
+  const threads = readdirSync(`/proc/${pid}/task`).map((id) => readFileSync(`/proc/${pid}/task/${id}/comm`, "utf8").trim());
+  assert.ok(threads.some((n) => /^worker-\d+$/.test(n)), `the decode pool's threads run in the driver (threads: ${threads.join(", ")})`);
+  await release(a.hash);
 });
 
 t("a legacy .flist (blocks from the configured store) gives the same tree", async () => {

@@ -1,15 +1,12 @@
 // The node identity: an ed25519 key from the seed file. It hands out attenuated signers — one that signs
 // only allow-listed TFChain extrinsics, one that signs only RMB envelopes and JWTs it builds itself — and
 // its public identity; the seed, the secret key and raw signing stay in private members.
-import {
-  base58Encode,
-  cryptoWaitReady,
-  ed25519PairFromSeed,
-  ed25519Sign,
-  ed25519Verify,
-  encodeAddress,
-} from "@polkadot/util-crypto";
 import { Buffer } from "node:buffer";
+import { createPrivateKey, createPublicKey, type KeyObject, sign as nodeSign } from "node:crypto";
+// ed25519 through node:crypto (native; the same RFC 8032 signatures as polkadot-js) and SS58/base58 of our own:
+// @polkadot/util-crypto is not loaded at start (its module graph costs ≈ 25 MiB; only the TFChain decoder needs it)
+import { base58Encode, ss58Encode } from "../lib/ss58.ts";
+import { ed25519Verify } from "../rmb/signature.ts";
 import { loadOrCreateSeed } from "./seed.ts";
 import type { ExtrinsicSigner, KeyType, Signer } from "../lib/signer.ts";
 import { challenge } from "../rmb/challenge.ts";
@@ -34,26 +31,29 @@ export interface PublicIdentity {
   keyType: "ed25519";
 }
 
+// an ed25519 private key is this fixed PKCS#8 DER prefix (RFC 8410) followed by the 32-byte seed
+const PKCS8_ED25519 = Buffer.from("302e020100300506032b657004220420", "hex");
+
 export class NodeIdentity {
-  readonly #secretKey: Uint8Array;
+  readonly #key: KeyObject;
   readonly #public: PublicIdentity;
   readonly #uses = new Map<Purpose, number>();
 
   private constructor(seed: Uint8Array) {
-    const pair = ed25519PairFromSeed(seed);
-    this.#secretKey = pair.secretKey;
+    this.#key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, seed]), format: "der", type: "pkcs8" });
+    const spki = createPublicKey(this.#key).export({ format: "der", type: "spki" });
+    const publicKey = new Uint8Array(spki.subarray(spki.length - 32));
     this.#public = {
-      publicKey: pair.publicKey,
-      publicKeyHex: "0x" + Buffer.from(pair.publicKey).toString("hex"),
-      address: encodeAddress(pair.publicKey, 42),
-      nodeId: base58Encode(pair.publicKey),
+      publicKey,
+      publicKeyHex: "0x" + Buffer.from(publicKey).toString("hex"),
+      address: ss58Encode(publicKey, 42),
+      nodeId: base58Encode(publicKey),
       keyType: "ed25519",
     };
   }
 
   /** Opens (or creates once) the seed file at `seedPath`. */
   static async open(seedPath: string): Promise<{ identity: NodeIdentity; created: boolean }> {
-    await cryptoWaitReady();
     const { seed, created } = loadOrCreateSeed(seedPath);
     return { identity: new NodeIdentity(seed), created };
   }
@@ -116,12 +116,11 @@ export class NodeIdentity {
 
   /** Raw signing, private to this class: only the attenuated signers above reach it. */
   #signFor(purpose: Purpose): (bytes: Uint8Array) => Uint8Array {
-    const secret = this.#secretKey;
-    const pub = this.#public.publicKey;
+    const key = this.#key;
     const uses = this.#uses;
     return (bytes) => {
       uses.set(purpose, (uses.get(purpose) ?? 0) + 1);
-      return ed25519Sign(bytes, { publicKey: pub, secretKey: secret });
+      return new Uint8Array(nodeSign(null, bytes, key));
     };
   }
 

@@ -2,7 +2,8 @@
 // numbers in decimal ASCII. Must match rmb-rs, the Go peer and rmb_direct_client byte for byte.
 import { createHash } from "node:crypto";
 import type { Address, Envelope } from "./envelope.ts";
-import { type Signer, signPrefixed, verifyPrefixed } from "./signer.ts";
+import type { Signer } from "../lib/signer.ts";
+import { signPrefixed, verifyPrefixed } from "./signature.ts";
 
 function addressText(a: Address | undefined): string {
   // Rust hashes the default address (twin 0) when absent; only relay errors lack one and they are unsigned.

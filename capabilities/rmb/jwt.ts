@@ -1,6 +1,7 @@
 // The relay connection token (spec/RMB.md §2.2): base64url JSON header and claims, signed as-is
 // (no hashing) with the twin key; signature = scheme byte + 64 bytes. "RS512" is only a label.
-import { type Signer, signPrefixed, verifyPrefixed } from "./signer.ts";
+import type { Signer } from "../lib/signer.ts";
+import { signPrefixed, verifyPrefixed } from "./signature.ts";
 
 export interface JwtClaims {
   sub: number;

@@ -6,7 +6,7 @@
 //   rmb {"prefixes"?: ["zos."]}   serve() only commands with one of these prefixes (default none: info only)
 import "../../modules/node/no-env.ts"; // first: no environment in the sandbox
 import process from "node:process";
-import { encodeAddress } from "@polkadot/util-crypto";
+import { ss58Encode } from "../lib/ss58.ts";
 import { type RmbHandler$Client, Rmb$Server, RmbRegistration$Server } from "../schema/gen/node.ts";
 import { startProcess } from "../lib/guest/process.ts";
 import { Ref } from "../lib/guest/ref.ts";
@@ -115,7 +115,7 @@ async function run(): Promise<void> {
   // derived from the node key inside the identity driver
   const signer = await remoteRmbSigner((fn) => signerRef.use(fn));
   e2e = e2eKeyFromSecret(await signer.e2eSecret());
-  const address = encodeAddress(signer.publicKey, 42);
+  const address = ss58Encode(signer.publicKey, 42);
   // the registrar creates the twin; until then there is nothing to connect as
   for (let i = 0; !stopping; i++) {
     try {

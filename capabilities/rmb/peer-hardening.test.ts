@@ -13,7 +13,7 @@ import { BUSY_CODE, RmbPeer } from "./peer.ts";
 import { ReplayCache } from "./replay.ts";
 import { type RmbSigner, rmbSignerFrom } from "./rmb-signer.ts";
 import { type Signer, signerFromSeed } from "./signer.ts";
-import { InMemoryTwins } from "./twins.ts";
+import { CachedTwins, InMemoryTwins } from "./twins.ts";
 import { signEnvelope } from "./challenge.ts";
 
 const twins = new InMemoryTwins();
@@ -249,3 +249,115 @@ fair.after(async () => {
 });
 
 fair.run();
+
+const crowd = suite("many new twins at once (issue 14 item 5: 36 of 100 users got no reply)");
+let relay3: RunningRelay;
+
+/**
+ * Test double of the node's twin source: the chain driver's reader behind a kernel grant (kernel/membrane.ts,
+ * 64 calls in flight, "overloaded" beyond); each lookup takes a moment, as a cross-process chain read does.
+ */
+function grantLimitedTwins(limit = 64) {
+  let inflight = 0;
+  const t = {
+    peak: 0,
+    overloaded: 0,
+    fail: new Set<number>(),
+    async get(id: number) {
+      if (inflight >= limit) {
+        t.overloaded++;
+        throw new Error(`overloaded: rmb.reader has ${limit} calls in flight (the grant's limit)`);
+      }
+      inflight++;
+      t.peak = Math.max(t.peak, inflight);
+      try {
+        await new Promise((r) => setTimeout(r, 20));
+        if (t.fail.has(id)) throw new Error("chain: storage query failed");
+        return await twins.get(id);
+      } finally {
+        inflight--;
+      }
+    },
+  };
+  return t;
+}
+
+crowd.before(async () => {
+  relay3 = await startRelayWith(twins, { limits: { messagesPerSecond: 2000, connectsPerSecondPerAddress: 1000 } });
+});
+
+crowd("100 twins never seen before send one request each at once: every one is answered, the lookups stay under the grant's limit", async () => {
+  const n = await ident(21, "ed25519");
+  const lookups = grantLimitedTwins();
+  const p = new RmbPeer({ relayUrls: [relay3.url], twinId: 21, signer: n.signer, twins: new CachedTwins(lookups, { ttlMs: 30_000 }) });
+  p.handle("zos.deployment.deploy", async () => {
+    await new Promise((r) => setTimeout(r, 5));
+    return null;
+  });
+  peers.push(p);
+  await p.start();
+  const users = await Promise.all(Array.from({ length: 100 }, (_, i) => ident(1000 + i, "ed25519")));
+  const clients = users.map((u) => new RmbPeer({ relayUrls: [relay3.url], twinId: u.id, signer: u.signer, twins, session: "crowd", requestTimeoutMs: 15_000 }));
+  peers.push(...clients);
+  await Promise.all(clients.map((c) => c.start()));
+  const results = await Promise.allSettled(clients.map((c) => c.request(21, "zos.deployment.deploy", {})));
+  const failed = results.filter((r) => r.status === "rejected").map((r) => String((r as PromiseRejectedResult).reason));
+  assert.equal(failed, [], "every user's deploy answered");
+  assert.ok(lookups.peak <= 16, `lookups in flight stayed at the peer's bound (peak ${lookups.peak})`);
+  assert.is(lookups.overloaded, 0);
+  assert.is(p.stats.framesDropped, 0);
+});
+
+crowd("a sender whose twin record cannot be read gets an explicit error reply, not silence", async () => {
+  const n = await ident(22, "ed25519");
+  const lookups = grantLimitedTwins();
+  const p = new RmbPeer({ relayUrls: [relay3.url], twinId: 22, signer: n.signer, twins: lookups });
+  p.handle("zos.system.version", () => "v");
+  peers.push(p);
+  await p.start();
+  const u = await ident(23, "ed25519");
+  lookups.fail.add(23);
+  const c = new RmbPeer({ relayUrls: [relay3.url], twinId: 23, signer: u.signer, twins, session: "unreadable", requestTimeoutMs: 15_000 });
+  peers.push(c);
+  await c.start();
+  const t0 = Date.now();
+  const err = await c.request(22, "zos.system.version", null).then(() => null, (e) => e as RmbError);
+  assert.ok(err, "the request failed");
+  assert.is(err!.origin, "remote", `an error reply, not a timeout: ${err!.message}`);
+  assert.match(err!.message, /could not process the request: chain: storage query failed/);
+  assert.ok(Date.now() - t0 < 10_000);
+  assert.is(p.stats.requestsFailed, 1);
+});
+
+crowd("a reply the relay refuses as too large (a long deployment list) reaches the requester as an error, not silence", async () => {
+  const small = await startRelayWith(twins, { limits: { maxEnvelopeBytes: 64 * 1024 } });
+  try {
+    const n = await ident(24, "ed25519");
+    const p = new RmbPeer({ relayUrls: [small.url], twinId: 24, signer: n.signer, twins });
+    p.handle("zos.deployment.list", () => Array.from({ length: 400 }, (_, i) => ({ contract_id: i, metadata: "x".repeat(500) })));
+    p.handle("zos.system.version", () => "v");
+    peers.push(p);
+    await p.start();
+    const u = await ident(25, "ed25519");
+    const c = new RmbPeer({ relayUrls: [small.url], twinId: 25, signer: u.signer, twins, session: "big", requestTimeoutMs: 15_000 });
+    peers.push(c);
+    await c.start();
+    const t0 = Date.now();
+    const err = await c.request(24, "zos.deployment.list", null).then(() => null, (e) => e as RmbError);
+    assert.ok(err, "the oversized reply did not arrive");
+    assert.is(err!.origin, "remote", `an error reply, not a timeout: ${err!.message}`);
+    assert.match(err!.message, /could not be delivered: the relay refused it \(envelope is \d+ bytes, over this relay's limit of 65536 bytes\)/);
+    assert.ok(Date.now() - t0 < 10_000);
+    assert.is(p.stats.repliesRefused, 1);
+    assert.is(await c.request(24, "zos.system.version", null), "v", "the link still serves");
+  } finally {
+    await small.stop();
+  }
+});
+
+crowd.after(async () => {
+  for (const p of peers.splice(0)) await p.close();
+  await relay3.stop();
+});
+
+crowd.run();

@@ -17,7 +17,8 @@ import { PeerErrorCode, RmbError } from "./errors.ts";
 import { FairGate, type Release } from "./fair-gate.ts";
 import { DEFAULT_REPLAY_LIMITS, type ReplayLimits, ReplayCache } from "./replay.ts";
 import { asRmbSigner, type RmbSigner } from "./rmb-signer.ts";
-import { type Signer, verifyPrefixed } from "./signer.ts";
+import type { Signer } from "../lib/signer.ts";
+import { verifyPrefixed } from "./signature.ts";
 import type { Twin, TwinLookup } from "./twins.ts";
 
 export interface RequestContext {
@@ -62,6 +63,11 @@ export interface RmbPeerOptions {
   maxConcurrentSignatures?: number;
   /** replies one destination twin may have waiting for a signature; beyond it they are dropped and counted */
   maxPendingRepliesPerTwin?: number;
+  /**
+   * sender twin records looked up at once (default 16): a node's lookups are calls to the chain driver
+   * through a kernel grant (64 in flight), so 100 new twins arriving together must queue, not overflow it
+   */
+  maxConcurrentLookups?: number;
   log?: (line: string) => void;
 }
 
@@ -79,7 +85,16 @@ export interface PeerStats {
   requestsReplayRefused: number;
   /** replies (or error replies) that could not be signed or sent; each is also logged */
   repliesFailed: number;
+  /** requests that failed inside the peer itself (e.g. the sender's twin record could not be read); each got an error reply */
+  requestsFailed: number;
+  /** replies the relay refused (too large, rate limit); each requester got a short error reply instead */
+  repliesRefused: number;
 }
+
+/** How long a sent reply is remembered, so a relay's refusal of it can still be turned into an error reply. */
+const SENT_REPLY_MEMORY_MS = 60_000;
+/** Bound on remembered replies (uid and requester address each). */
+const SENT_REPLY_MAX = 20_000;
 
 interface Pending {
   dst: number;
@@ -106,6 +121,8 @@ export class RmbPeer {
     requestsBusy: 0,
     requestsReplayRefused: 0,
     repliesFailed: 0,
+    requestsFailed: 0,
+    repliesRefused: 0,
   };
   private opts: RmbPeerOptions;
   private handlers = new Map<string, Handler>();
@@ -113,6 +130,9 @@ export class RmbPeer {
   private replay: ReplayCache;
   private requestGate: FairGate<number>;
   private signGate: FairGate<number>;
+  private lookupGate: FairGate<number>;
+  /** uid → requester of responses sent in the last minute (insertion order = age) */
+  private sentReplies = new Map<string, { to: Address; at: number }>();
   private signer: RmbSigner;
   private links: Link[];
   private closed = false;
@@ -137,6 +157,8 @@ export class RmbPeer {
       concurrency: opts.maxConcurrentSignatures ?? 16,
       perKey: opts.maxPendingRepliesPerTwin ?? 4096,
     });
+    // lookups of one twin are few (a cache shares them), so the per-key bound only has to be generous
+    this.lookupGate = new FairGate({ concurrency: opts.maxConcurrentLookups ?? 16, perKey: 4096 });
   }
 
   /** Unexpired requests the replay cache remembers (bounded; for tests and metrics). */
@@ -381,14 +403,15 @@ export class RmbPeer {
     }
     const kind = env.message?.kind;
     if (kind === "request") return this.onRequest(link, env);
-    if (kind === "response" || kind === "error" || kind === "pong") return this.onReply(env);
+    if (kind === "response" || kind === "error" || kind === "pong") return this.onReply(link, env);
     this.stats.framesDropped++;
     return Promise.resolve();
   }
 
-  private async onReply(env: Envelope): Promise<void> {
+  private async onReply(link: Link, env: Envelope): Promise<void> {
     const p = this.pending.get(env.uid);
     if (!p) {
+      if (!env.source?.twin && env.message?.kind === "error") return this.onReplyRefused(link, env);
       this.stats.framesDropped++;
       return;
     }
@@ -443,7 +466,50 @@ export class RmbPeer {
     }
   }
 
+  /**
+   * The relay refused a response we sent (larger than its envelope limit — a long zos.deployment.list —, or over
+   * its rate limit): the requester would wait for its timeout, so it gets a short error reply saying why.
+   */
+  private async onReplyRefused(link: Link, env: Envelope): Promise<void> {
+    const sent = this.sentReplies.get(env.uid);
+    if (!sent) {
+      this.stats.framesDropped++;
+      return;
+    }
+    this.sentReplies.delete(env.uid);
+    this.stats.repliesRefused++;
+    const why = env.message?.kind === "error" ? env.message.message : "refused";
+    const message = `the node's reply could not be delivered: the relay refused it (${why})`;
+    this.log(`rmb: reply ${env.uid} to twin ${sent.to.twin}: ${message}`);
+    await this.reply(link, { uid: env.uid, source: sent.to } as Envelope, { kind: "error", code: PeerErrorCode.other, message }, null, null);
+  }
+
+  private rememberReply(uid: string, to: Address): void {
+    const now = Date.now();
+    for (const [k, v] of this.sentReplies) {
+      if (now - v.at < SENT_REPLY_MEMORY_MS && this.sentReplies.size < SENT_REPLY_MAX) break;
+      this.sentReplies.delete(k);
+    }
+    this.sentReplies.set(uid, { to, at: now });
+  }
+
+  /**
+   * Every request that reaches the peer gets a reply: a failure inside the peer itself (a twin lookup the
+   * chain driver could not answer, a bug) is answered with an error instead of silence, so the caller
+   * learns at once rather than at its timeout.
+   */
   private async onRequest(link: Link, env: Envelope): Promise<void> {
+    try {
+      await this.onRequestChecked(link, env);
+    } catch (err) {
+      this.stats.requestsFailed++;
+      const message = `the node could not process the request: ${(err as Error)?.message ?? String(err)}; retry`;
+      this.log(`rmb: request ${env.uid} from twin ${env.source?.twin}: ${message}`);
+      await this.reply(link, env, { kind: "error", code: PeerErrorCode.other, message }, null, null);
+    }
+  }
+
+  private async onRequestChecked(link: Link, env: Envelope): Promise<void> {
     const src = env.source;
     if (!src?.twin) {
       this.stats.framesDropped++;
@@ -458,7 +524,7 @@ export class RmbPeer {
       await this.reply(link, env, { kind: "error", code, message }, null, twin);
     };
     if (isExpired(env)) return reject(PeerErrorCode.expired, "request expired before it was processed", null);
-    let twin = await this.opts.twins.get(src.twin);
+    let twin = await this.lookup(src.twin);
     if (!twin) return reject(PeerErrorCode.unknownTwin, `sender twin ${src.twin} does not exist`, null);
     const digest = challenge(env);
     if (!env.signature || !(await verifyPrefixed(digest, env.signature, twin.accountId))) {
@@ -584,7 +650,36 @@ export class RmbPeer {
       this.log(`rmb: reply ${req.uid} to twin ${to} not sent: no relay link is open`);
       return;
     }
+    if (message?.kind === "response" && req.source) this.rememberReply(req.uid, req.source);
     ws.send(encodeEnvelope(env));
+  }
+
+  /**
+   * A sender's twin record, at most `maxConcurrentLookups` at once, retrying while the source is
+   * momentarily unavailable (the kernel answers "overloaded" at a grant's in-flight limit).
+   */
+  private async lookup(id: number): Promise<Twin | null> {
+    const release = await this.lookupGate.tryEnter(id);
+    if (!release) throw new Error(`twin ${id} has too many lookups waiting`);
+    try {
+      return await this.retryTransient(() => this.opts.twins.get(id));
+    } finally {
+      release();
+    }
+  }
+
+  /** Runs `fn`, retrying (with backoff, up to 8 attempts) while it fails with "overloaded" or "disconnected". */
+  private async retryTransient<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const msg = (err as Error)?.message ?? "";
+        const transient = /overloaded|disconnected/.test(msg);
+        if (!transient || attempt >= 8 || this.closed) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+      }
+    }
   }
 
   /**
@@ -599,16 +694,7 @@ export class RmbPeer {
     }
     const release: Release = await entered;
     try {
-      for (let attempt = 1;; attempt++) {
-        try {
-          return await this.signer.signEnvelope(env);
-        } catch (err) {
-          const msg = (err as Error).message ?? "";
-          const transient = /overloaded|disconnected/.test(msg);
-          if (!transient || attempt >= 8 || this.closed) throw err;
-          await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
-        }
-      }
+      return await this.retryTransient(() => this.signer.signEnvelope(env));
     } finally {
       release();
     }

@@ -1,7 +1,10 @@
 // TwinLookup over the chain driver's read facet (TfgridModule.Twins as toPrimitive JSON): what the rmb
 // driver uses to check senders' signatures and encrypt replies, without a chain connection of its own.
-import { hexToU8a, isHex } from "@polkadot/util";
-import { decodeAddress } from "@polkadot/util-crypto";
+import { Buffer } from "node:buffer";
+import { ss58Decode } from "../lib/ss58.ts"; // not @polkadot/util-crypto: its module graph costs ≈ 25 MiB
+
+const hexToU8a = (hex: string) => new Uint8Array(Buffer.from(hex.slice(2), "hex"));
+const isHex = (v: string) => /^0x([0-9a-fA-F]{2})*$/.test(v);
 import type { Twin, TwinLookup } from "./twins.ts";
 
 export interface TwinReads {
@@ -39,7 +42,7 @@ export class ReaderTwins implements TwinLookup {
     const relay = bytesOf(t.relay);
     return {
       id,
-      accountId: decodeAddress(t.accountId),
+      accountId: ss58Decode(t.accountId),
       relay: relay ? new TextDecoder().decode(relay) : null,
       pk: pkOf(t.pk),
     };

@@ -6,7 +6,8 @@ import { createHash } from "node:crypto";
 import { challenge } from "./challenge.ts";
 import type { Envelope } from "./envelope.ts";
 import { type JwtClaims, jwtSigningInput, jwtWithSignature } from "./jwt.ts";
-import { type KeyType, type Signer, signPrefixed } from "./signer.ts";
+import type { KeyType, Signer } from "../lib/signer.ts";
+import { signPrefixed } from "./signature.ts";
 
 export interface RmbSigner {
   readonly publicKey: Uint8Array;

@@ -78,12 +78,10 @@ try {
   say(`node ${node.nodeId}: ${node.total_resources.cru} cores, ${(node.total_resources.mru / 2 ** 30).toFixed(1)} GiB RAM, features ${node.features.join(",") || "(none)"}`);
 
   // 3. every type the node runs (or the ones asked for)
-  // the VM last: it is the slowest, and a gateway deployed right after a VM's delete was seen not ready within
-  // grid_client's 2 minutes (an open finding, docs/vms.md)
   const offered = {
     zdb: node.features.includes("zdb"),
-    gateway: node.features.includes("gateway-name-proxy") && out.node.domain !== "",
     vm: node.features.includes("zmachine") && node.features.includes("network"),
+    gateway: node.features.includes("gateway-name-proxy") && out.node.domain !== "",
   };
   const types = args.types ? args.types.split(",") : Object.keys(offered).filter((t) => offered[t]);
   const name = (p) => `${p}${Date.now().toString(36)}`;
@@ -92,6 +90,7 @@ try {
     return mine.nodeContracts.some((c) => +c.contractID === +contractId) || mine.nameContracts.some((c) => +c.contractID === +contractId);
   };
   for (const type of types) {
+    const started = Date.now();
     try {
       let contractId;
       let remove;
@@ -118,10 +117,10 @@ try {
       if (!(await seen(contractId))) throw new Error(`contract ${contractId} is not in contracts.listMyContracts()`);
       await remove();
       if (await seen(contractId)) throw new Error(`contract ${contractId} is still listed after delete`);
-      step(type, true, { contractId: Number(contractId) });
+      step(type, true, { contractId: Number(contractId), ms: Date.now() - started });
     } catch (e) {
       failed = true;
-      step(type, false, { error: String(e?.message ?? e).split("\n")[0] });
+      step(type, false, { error: String(e?.message ?? e).split("\n")[0], ms: Date.now() - started });
     }
   }
   if (!types.length) say("the node offers none of zdb, vm (zmachine + network), gateway yet: nothing deployed");

@@ -7,13 +7,14 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:net";
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { permissionFlags, repoRoot } from "../sandbox.ts";
 import { validateManifest } from "../manifest.ts";
 import { readSandboxFacts } from "../sandbox-check.ts";
 import { tempDir } from "../../tools/test-tmp.ts";
+import { descendants } from "../../tools/test-proc.ts";
 import { rootOnly } from "../../tools/test-env.ts";
 
 const tmp = tempDir("zt-sandbox-escape-cli-");
@@ -46,27 +47,6 @@ function waitFor(pred: (e: Event) => boolean, ms: number, what: string): Promise
       }
     }, 20);
   });
-}
-
-/** Every live descendant of `pid` (from /proc/PID/stat's ppid field). */
-function descendants(pid: number): number[] {
-  const parent = new Map<number, number>();
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-    } catch { /* exited */ }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const [c, pp] of parent) if (pp === p) {
-      out.push(c);
-      walk(c);
-    }
-  };
-  walk(pid);
-  return out;
 }
 
 function untrustedLines(): Record<string, unknown>[] {

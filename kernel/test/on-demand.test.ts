@@ -4,7 +4,7 @@
 // the process idle for the next use; once running, kill -9 is a crash as for any process.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -126,6 +126,14 @@ test("boot starts only the boot processes; READY does not wait for the on-demand
   }
   assert.equal(events.find((e) => e.event === "kernel-starting")!.onDemand, ["kv", "clock", "broken", "echo"]);
   assert.equal(events.find((e) => e.event === "kernel-ready")!.notReady, []);
+  // an idle driver's state dir is its own from boot on (others hand it things before its first use: a zdb
+  // workload's volume goes to the owner of ${state}/zdb, then the 0-db starts)
+  const st = statSync(join(state, "kv"));
+  assert.is(st.mode & 0o777, 0o700, "${state}/kv made with mode 0700 at boot");
+  if (rootOnly("an idle driver's state dir owned by its uid at boot")) {
+    const m = manifest();
+    assert.is(st.uid, m.uidBase + m.processes.findIndex((p) => p.name === "kv"), "owned by kv's uid before kv ever ran");
+  }
 });
 
 test("a call through a grant starts the provider, holds the call until it is ready, with the sandbox boot would give it", async () => {

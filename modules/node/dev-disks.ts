@@ -4,7 +4,7 @@
 // them are declared HDD to the storage module. Detach unmounts the pools on them and frees the loops; a
 // second start reuses the same files (pools and data kept) and any loop still attached to them.
 import { execFile, execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import process from "node:process";
 
@@ -56,6 +56,61 @@ export function mountsOf(device: string): string[] {
   return out;
 }
 
+/**
+ * Processes outside this mount namespace that still hold a mount of one of `devices` — in the node, wireguard-go
+ * daemons living in the netlink driver's pinned mount namespace (a copy of the pool mounts): when the driver is
+ * killed before its teardown (its shutdown deadline passed on a loaded machine), they outlive the node, and the
+ * loop devices under those mounts cannot be detached (`losetup -d` only marks them autoclear). They can only be
+ * the node's own: nothing else mounts its loop devices.
+ */
+export function foreignHolders(devices: string[]): number[] {
+  if (!devices.length) return [];
+  const own = ownMountNs();
+  const wanted = new Set(devices);
+  const out: number[] = [];
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readlinkSync(`/proc/${pid}/ns/mnt`) === own) continue;
+      const held = readFileSync(`/proc/${pid}/mountinfo`, "utf8").split("\n").some((l) => wanted.has(l.split(" - ")[1]?.split(" ")[1] ?? ""));
+      if (held) out.push(Number(pid));
+    } catch { /* exited meanwhile, or a kernel thread */ }
+  }
+  return out;
+}
+
+function ownMountNs(): string {
+  try {
+    return readlinkSync("/proc/self/ns/mnt");
+  } catch {
+    return "";
+  }
+}
+
+/** SIGKILLs `pids` and waits (up to `ms`) until they are gone. */
+async function killAndWait(pids: number[], ms = 3000): Promise<void> {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch { /* gone */ }
+  }
+  const end = Date.now() + ms;
+  while (pids.some(isAlive) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    // a zombie is gone for our purpose: its mounts and namespaces were released when it exited
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `dev` (/dev/loopN) still has a backing file (an autoclear detach waits for the last user). */
+function stillAttached(dev: string): boolean {
+  return existsSync(`/sys/block/${basename(dev)}/loop/backing_file`);
+}
+
 async function attached(file: string): Promise<string | null> {
   const out = await sh("losetup", ["-j", file]);
   const m = /^(\/dev\/loop\d+):/m.exec(out);
@@ -74,10 +129,17 @@ export async function attachDevDisks(o: DevDiskOptions): Promise<DevDisks> {
   const devices: string[] = [];
   const files: string[] = [];
   const detach = async () => {
+    await killAndWait(foreignHolders(devices));
     for (const dev of devices) {
       for (const m of mountsOf(dev).reverse()) await sh("umount", [m]).catch(() => sh("umount", ["-l", m]).catch(() => {}));
       await sh("losetup", ["-d", dev]).catch(() => {});
     }
+    // a busy loop is only marked autoclear: it goes once its last mount is released — the lazily unmounted pools
+    // finish their last commit first (with 10,000 vdisks on them that took more than 3 s on the busy machine)
+    const end = Date.now() + 30_000;
+    while (devices.some(stillAttached) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    const left = devices.filter(stillAttached);
+    if (left.length) throw new Error(`loop devices still attached after the node stopped: ${left.join(", ")} (something outside the node holds a mount of them)`);
   };
   try {
     for (let i = 0; i < count; i++) {
@@ -99,6 +161,11 @@ export async function attachDevDisks(o: DevDiskOptions): Promise<DevDisks> {
   }
   const detachSync = () => {
     const env = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" };
+    for (const pid of foreignHolders(devices)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch { /* gone */ }
+    }
     for (const dev of devices) {
       for (const m of mountsOf(dev).reverse()) spawnSync("umount", ["-l", m], { env });
       spawnSync("losetup", ["-d", dev], { env });

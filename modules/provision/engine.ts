@@ -104,6 +104,8 @@ export class Engine {
   private readonly retries = new Map<string, ReturnType<typeof setTimeout>>();
   /** workload ids with a decommission job queued (decommission() queues one at a time) */
   private readonly decommissioning = new Set<string>();
+  /** record keys with a deprovision job of deprovision() queued or running (one at a time) */
+  private readonly deprovisioning = new Set<string>();
 
   private constructor(o: EngineOptions) {
     this.o = o;
@@ -255,9 +257,29 @@ export class Engine {
     this.afterEnqueue(ops);
   }
 
-  /** Contract cancelled on chain (event or sync): uninstall everything, in reverse order. */
-  deprovision(twin: number, contract: bigint, reason: string): Promise<void> {
-    return this.enqueue("deprovision", twin, contract, reason);
+  /**
+   * Contract cancelled on chain (event or sync): uninstall everything, in reverse order. One such job per
+   * deployment at a time: the contract sync asks again every 5 s while the deployment still has workloads
+   * that are not deleted, and a VM's teardown alone takes longer than that (its power-down grace). Without
+   * this every sync queued another job, and a delete that kept failing queued one per sync for ever, each
+   * trying the delete again, so a deployment sent meanwhile (a gateway right after a VM's delete) waited
+   * behind all of them. A failed delete is tried again by its own timer (retryDeletes), so the sync leaves
+   * a deployment whose remaining workloads all wait for that timer.
+   */
+  async deprovision(twin: number, contract: bigint, reason: string): Promise<void> {
+    const key = depKey(twin, contract);
+    if (this.deprovisioning.has(key)) return;
+    const rec = this.records.get(key);
+    const retried = rec && this.retries.has(key) &&
+      rec.deployment.workloads.every((w) => w.result.state === "deleted" || rec.deleting?.[w.name] !== undefined);
+    if (retried) return;
+    this.deprovisioning.add(key);
+    try {
+      await this.enqueue("deprovision", twin, contract, reason);
+    } catch (e) {
+      this.deprovisioning.delete(key);
+      throw e;
+    }
   }
 
   /** Grace period started / ended. */
@@ -370,11 +392,21 @@ export class Engine {
         await this.process(JSON.parse(text) as Job);
       } catch (e) {
         this.o.onError?.(e);
+      } finally {
+        this.jobDone(text);
       }
     }
     await this.o.store.commit([{ op: "del", key: jobKey(id) }]);
     this.queue.shift();
     return true;
+  }
+
+  /** After a job of deprovision() (not a retry, which names its workloads): the next sync may queue one again. */
+  private jobDone(text: string): void {
+    try {
+      const job = JSON.parse(text) as Job;
+      if (job.op === "deprovision" && !job.names) this.deprovisioning.delete(depKey(job.twin, BigInt(job.contract)));
+    } catch { /* not a job: nothing was marked for it */ }
   }
 
   /** Runs until the queue is empty. */
@@ -388,7 +420,12 @@ export class Engine {
     this.stopping = false;
     this.running = (async () => {
       while (!this.stopping) {
-        if (!(await this.runOnce())) await new Promise<void>((r) => (this.wake = r));
+        if (await this.runOnce()) continue;
+        // a job queued between runOnce's look at the queue and here called no wake: look again
+        await new Promise<void>((r) => {
+          this.wake = r;
+          if (this.queue.length || this.stopping) r();
+        });
         this.wake = null;
       }
     })();

@@ -66,24 +66,31 @@ export class KvDurableStore implements DurableStore {
   commit(ops: StoreOp[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ ops, resolve, reject });
-      if (!this.draining) this.draining = this.drain().finally(() => (this.draining = null));
+      if (!this.draining) this.draining = this.drain();
     });
   }
 
   private async drain(): Promise<void> {
-    while (this.pending.length) {
-      const group = this.pending.splice(0);
-      if (group.length === 1) {
-        await this.write(group[0].ops).then(group[0].resolve, group[0].reject);
-        continue;
+    try {
+      while (this.pending.length) {
+        const group = this.pending.splice(0);
+        if (group.length === 1) {
+          await this.write(group[0].ops).then(group[0].resolve, group[0].reject);
+          continue;
+        }
+        const wal = this.nextWal();
+        try {
+          await this.write(group.flatMap((g) => g.ops), wal);
+          for (const g of group) g.resolve();
+        } catch {
+          for (const g of group) await this.write(g.ops).then(g.resolve, g.reject);
+        }
       }
-      const wal = this.nextWal();
-      try {
-        await this.write(group.flatMap((g) => g.ops), wal);
-        for (const g of group) g.resolve();
-      } catch {
-        for (const g of group) await this.write(g.ops).then(g.resolve, g.reject);
-      }
+    } finally {
+      // in the same step as the last look at `pending`: a `.finally()` on the promise ran microtasks later,
+      // and a commit made in between found a drain still set, was not written, and waited for the next
+      // commit (on an idle node for ever: the provision queue stopped after a VM's delete)
+      this.draining = null;
     }
   }
 

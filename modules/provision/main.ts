@@ -165,8 +165,9 @@ if (grants.includes("hypervisor") && grants.includes("network")) {
 }
 
 interface HostInterface { name: string; ips: string[] }
+const zdb = zdbBackend(granted(session, "zdb"));
 managers.set("zdb", zdbManager({
-  backend: zdbBackend(granted(session, "zdb")),
+  backend: zdb,
   // each namespace in a volume of its size on an HDD pool, as Zero-OS places 0-db
   placement: storagePlacement(storage),
   // a server on every address is reached through the node's own (non-internal) addresses
@@ -245,6 +246,14 @@ try {
   engine.start();
   console.error("provision: engine open");
   const e = engine;
+  // The 0-db server starts on demand (kernel/README.md): as on Zero-OS it runs when it hosts namespaces, so
+  // after a reboot the first question to it (its endpoint) starts it when a zdb workload lives here.
+  if (e.list().some((d) => d.workloads.some((w) => w.type === "zdb" && w.result.state !== "deleted" && w.result.state !== "error"))) {
+    zdb.endpoint().then(
+      (ep) => console.error(`provision: 0-db server up for this node's zdb workloads (port ${ep.port})`),
+      (err) => console.error(`provision: the 0-db server did not start: ${(err as Error).message}`),
+    );
+  }
   if (listVms) {
     const list = listVms;
     // only while VM workloads are deployed here: the hypervisor starts on demand (kernel/README.md), and

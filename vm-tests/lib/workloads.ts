@@ -123,3 +123,14 @@ export async function workloadStates(u: NodeUser, contract: number): Promise<Rec
   const d = await u.call("zos.deployment.get", { contract_id: contract });
   return Object.fromEntries(workloadViews(d).map((w) => [w.name, w.state]));
 }
+
+/**
+ * examples/zdb.json as it is: the node's 0-db server starts on demand for it (manifests/node.json), so from
+ * then on it listens on 9900 (the port probe's positive control). Its result is Zero-OS's: Namespace, IPs, Port.
+ */
+export async function deployZdb(u: NodeUser, timeoutMs: number): Promise<{ contract: number; namespace: string; port: number; note: string }> {
+  const r = await u.deploy(readFileSync(join(EXAMPLES, "zdb.json"), "utf8"), timeoutMs);
+  failIfNotOk("examples/zdb.json", r);
+  const z = workloadViews(r.deployment).find((w) => w.type === "zdb")!.data as { Namespace: string; IPs: string[]; Port: number };
+  return { contract: r.contract_id, namespace: z.Namespace, port: z.Port, note: `zdb ok (contract ${r.contract_id}): namespace ${z.Namespace} on port ${z.Port}` };
+}

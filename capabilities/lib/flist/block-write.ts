@@ -9,9 +9,10 @@ import { BlockScratch, decodeBlockAsync, decodeBlockInto } from "./block.ts";
 export interface BlockTask {
   id: Uint8Array;
   key: Uint8Array;
-  /** absolute path of the file in the staging folder, and the block's byte offset in it */
-  path: string;
-  offset: number;
+  /** where the plaintext goes: absolute paths of files in the staging folder and byte offsets in them —
+   * more than one when the flist uses the same block twice (duplicate files, repeated content): it is
+   * fetched and checked once, then written at each place */
+  writes: { path: string; offset: number }[];
   /** bytes the plaintext must have */
   expected: number;
   /** how the block is named in errors (`/etc/passwd: block 3`) */
@@ -22,10 +23,12 @@ export interface BlockTask {
 export async function writeBlock(t: BlockTask, data: Uint8Array, scratch: BlockScratch): Promise<void> {
   const plain = decodeBlockInto(t.id, t.key, data, scratch) ?? await decodeBlockAsync(t.id, t.key, data);
   if (plain.length !== t.expected) throw new Error(`${t.label} holds ${plain.length} bytes, the size says ${t.expected}`);
-  const fd = openSync(t.path, constants.O_WRONLY | constants.O_NOFOLLOW);
-  try {
-    for (let off = 0; off < plain.length;) off += writeSync(fd, plain, off, plain.length - off, t.offset + off);
-  } finally {
-    closeSync(fd);
+  for (const w of t.writes) {
+    const fd = openSync(w.path, constants.O_WRONLY | constants.O_NOFOLLOW);
+    try {
+      for (let off = 0; off < plain.length;) off += writeSync(fd, plain, off, plain.length - off, w.offset + off);
+    } finally {
+      closeSync(fd);
+    }
   }
 }

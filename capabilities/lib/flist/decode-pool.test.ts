@@ -1,13 +1,14 @@
 // The materialiser's decode pool (decode-pool.ts): a flist large enough for it is written by worker threads
 // and this thread together — byte for byte the source tree, with workers having written some blocks — and a
-// tampered block written by whichever thread is still a BlockError with nothing extracted, no staging left.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// tampered block written by whichever thread is still a BlockError with nothing extracted, no staging left;
+// a block used twice is fetched once and written at both places; idle workers end.
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { BlockError, DirStore, hex, materialise, packFlist, readFlist } from "./mod.ts";
-import { decodePool } from "./decode-pool.ts";
+import { BlockError, DirStore, encodeBlock, hex, materialise, packFlist, readFlist } from "./mod.ts";
+import { DecodePool, decodePool } from "./decode-pool.ts";
 import { POOL_MIN_BLOCKS } from "./materialise.ts";
 import { describeTree, makeSourceTree } from "./test-helpers.ts";
 
@@ -30,6 +31,24 @@ async function packed(name: string) {
   return { src, store, fl };
 }
 
+// first: no other pool's workers are running yet, so the thread count is this pool's alone
+t("idle workers end (their threads gone) and the pool then hands nothing over", async () => {
+  const workerThreads = () => readdirSync(`/proc/${process.pid}/task`).filter((id) => /^worker-\d+$/.test(readFileSync(`/proc/${process.pid}/task/${id}/comm`, "utf8").trim())).length;
+  const before = workerThreads();
+  const pool = new DecodePool(1, 300);
+  assert.ok(await pool.ready());
+  assert.is(workerThreads(), before + 1, "one more worker thread");
+  const plain = new TextEncoder().encode("idle pool\n".repeat(100));
+  const b = encodeBlock(plain);
+  const file = join(dir, "idle-block");
+  closeSync(openSync(file, "w"));
+  await pool.run({ id: b.id, key: b.key, writes: [{ path: file, offset: 0 }], expected: plain.length, label: "idle" }, b.data);
+  assert.equal(new Uint8Array(readFileSync(file)), plain, "the worker wrote the block");
+  for (let i = 0; i < 50 && workerThreads() > before; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.is(workerThreads(), before, "the idle worker ended");
+  assert.is(pool.run({ id: b.id, key: b.key, writes: [{ path: file, offset: 0 }], expected: plain.length, label: "idle" }, b.data), null);
+});
+
 t("workers and this thread write a large flist byte for byte", async () => {
   const pool = decodePool(1);
   assert.ok(await pool.ready(), "the pool starts where workers can run");
@@ -39,6 +58,21 @@ t("workers and this thread write a large flist byte for byte", async () => {
   const r = await materialise({ flist: readFlist(fl), store, target, workers: 1 });
   assert.ok(pool.workerBlocks > before, "some blocks were written by a worker");
   assert.is(r.blocks, readFlist(fl).entries.reduce((n, e) => n + e.blocks.length, 0));
+  assert.equal(describeTree(target), describeTree(src));
+});
+
+t("a block the flist uses twice is fetched and checked once, then written at every place", async () => {
+  const { src, store, fl } = await packed("dup");
+  const f = readFlist(fl);
+  const uses = f.entries.flatMap((e) => e.blocks.map((b) => hex(b.id)));
+  const distinct = new Set(uses).size;
+  assert.ok(distinct < uses.length, "the source tree repeats blocks (usr/text-copy)");
+  const fetched: string[] = [];
+  const counting = { get: (id: Uint8Array) => (fetched.push(hex(id)), store.get(id)) };
+  const target = join(dir, "dup-out");
+  const r = await materialise({ flist: f, store: counting, target, workers: 1 });
+  assert.is(fetched.length, distinct, "one fetch per distinct block");
+  assert.is(r.blocks, uses.length, "every use written");
   assert.equal(describeTree(target), describeTree(src));
 });
 

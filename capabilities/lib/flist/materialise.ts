@@ -8,7 +8,7 @@
 import { chmodSync, chownSync, closeSync, constants, existsSync, lchownSync, lutimesSync, mkdirSync, openSync, renameSync, rmSync, symlinkSync, utimesSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeAll } from "../fs/atomic.ts";
-import { BLOCK_SIZE, BlockScratch } from "./block.ts";
+import { BLOCK_SIZE, BlockScratch, hex } from "./block.ts";
 import { type BlockTask, writeBlock } from "./block-write.ts";
 import { decodePool } from "./decode-pool.ts";
 import type { FlBlock, Flist } from "./reader.ts";
@@ -28,10 +28,15 @@ export interface MaterialiseOptions {
   symlinks?: (dir: string, links: { path: string; target: string; mtime: number }[]) => Promise<void>;
   /** blocks fetched at once (default 8) */
   concurrency?: number;
-  /** worker threads that also verify and write rfs v2 blocks (decode-pool.ts; default: one less than the CPU
-   * count, 1 to 3 — this thread decodes too; 0 = this thread only). Used from POOL_MIN_BLOCKS blocks on. */
+  /** worker threads that verify and write rfs v2 blocks (decode-pool.ts; default: one per CPU, 1 to 3;
+   * 0 = this thread only). Used from POOL_MIN_BLOCKS blocks on. */
   workers?: number;
 }
+
+/** Blocks queued per worker: enough that a worker finishing one still has the next while this thread is
+ * busy decoding one itself (its replies are read only between blocks), few enough that the last blocks do
+ * not wait in one worker's queue while the others idle. */
+const WORKER_DEPTH = 3;
 
 /** Below this many blocks a flist is small enough for one thread. */
 export const POOL_MIN_BLOCKS = 16;
@@ -132,25 +137,33 @@ type Entry = Flist["entries"][number];
 
 /**
  * rfs v2 files: each created here first (O_EXCL|O_NOFOLLOW), then `width` lanes each fetch a block and
- * have it verified, decoded and written at its offset (block-write.ts) by a free pool worker, or by this
- * thread when none is free (or the flist is small, or the pool cannot start). A failure stops the lanes,
+ * have it verified, decoded and written at its offset (block-write.ts) by a pool worker (queued until one
+ * has room), or by this thread while no worker has loaded (or the flist is small, or the pool cannot
+ * start). A failure stops the lanes,
  * waits for what is in flight and rejects; the caller removes the staging folder.
  */
 async function writeByOffset(o: MaterialiseOptions, files: Entry[], at: (p: string) => string, flags: number, result: MaterialiseResult): Promise<void> {
   const blockSize = o.flist.blockSize ?? BLOCK_SIZE;
-  const tasks: BlockTask[] = [];
+  // one task per distinct block (id, key and length): a block used twice is fetched and checked once
+  const byBlock = new Map<string, BlockTask>();
   for (const e of files) {
     if (e.blocks.length !== Math.ceil(e.size / blockSize)) throw new Error(`/${e.path}: ${e.blocks.length} blocks for ${e.size} bytes (blocks of ${blockSize})`);
     closeSync(openSync(at(e.path), flags, 0o600));
-    e.blocks.forEach((b, i) => tasks.push({
-      id: b.id, key: b.key, path: at(e.path), offset: i * blockSize,
-      expected: Math.min(e.size - i * blockSize, blockSize), label: `/${e.path}: block ${i}`,
-    }));
+    e.blocks.forEach((b, i) => {
+      const expected = Math.min(e.size - i * blockSize, blockSize);
+      const write = { path: at(e.path), offset: i * blockSize };
+      const name = `${hex(b.id)}${hex(b.key)}${expected}`;
+      const seen = byBlock.get(name);
+      if (seen) seen.writes.push(write);
+      else byBlock.set(name, { id: b.id, key: b.key, writes: [write], expected, label: `/${e.path}: block ${i}` });
+    });
   }
+  const tasks = [...byBlock.values()];
   const workers = o.workers ?? defaultWorkers();
   const pool = workers > 0 && tasks.length >= POOL_MIN_BLOCKS ? decodePool(workers) : null;
   const scratch = new BlockScratch();
-  const width = Math.max(1, o.concurrency ?? 8);
+  // `concurrency` fetches in flight besides the lanes waiting on a worker
+  const width = Math.max(1, o.concurrency ?? 8) + (pool ? workers * WORKER_DEPTH : 0);
   let next = 0;
   let failed: Error | null = null;
   const lane = async () => {
@@ -159,11 +172,17 @@ async function writeByOffset(o: MaterialiseOptions, files: Entry[], at: (p: stri
       try {
         const data = await o.store.get(t.id);
         if (failed) return;
-        const inWorker = pool?.tryRun(t, data);
+        const inWorker = pool?.run(t, data, WORKER_DEPTH);
         if (inWorker) await inWorker;
-        // on this thread: with libcrypto writeBlock runs to its end without yielding, so the scratch is never shared
-        else await writeBlock(t, data, scratch);
-        result.blocks++;
+        // on this thread (no pool, or its workers still loading): with libcrypto writeBlock runs to its end
+        // without yielding, so the scratch is never shared
+        else {
+          await writeBlock(t, data, scratch);
+          // a macrotask turn: network reads and a worker saying it has loaded are events, not microtasks;
+          // without it this thread would decode block after block while they wait
+          if (pool) await new Promise((r) => setTimeout(r, 0));
+        }
+        result.blocks += t.writes.length;
       } catch (e) {
         failed ??= e as Error;
       }
@@ -177,8 +196,8 @@ async function writeByOffset(o: MaterialiseOptions, files: Entry[], at: (p: stri
   }
 }
 
-/** One less than the CPU count (this thread decodes too), 1 to 3. */
+/** One per CPU, 1 to 3 (≈ 30 MB each while they run): once the pool has loaded, this thread only fetches and hands blocks over. */
 export function defaultWorkers(): number {
   const cpus = (globalThis.navigator as { hardwareConcurrency?: number } | undefined)?.hardwareConcurrency ?? 2;
-  return Math.max(1, Math.min(3, cpus - 1));
+  return Math.max(1, Math.min(3, cpus));
 }

@@ -1,11 +1,14 @@
 // Block stores named by an `.fl`'s routes (rfs src/store): `dir:///path` (file path/<hex[0:2]>/<hex>,
-// legacy path/<hex>) and `http(s)://host/base` (GET base/<hex[0:2]>/<hex>, then base/<hex> on 404).
+// legacy path/<hex>) and `http(s)://host/base` (http-store.ts: GET base/<hex[0:2]>/<hex>, then base/<hex>).
 // A route covers the block ids whose first byte lies in [start, end]; overlapping routes are replicas.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hex } from "./block.ts";
 import { ZdbStore } from "./zdb-store.ts";
+import { HttpStore, type HttpStoreOptions } from "./http-store.ts";
+
+export { HttpStore };
 
 export interface BlockStore {
   /** the stored (encrypted) bytes of block `id`; throws when the store does not have it */
@@ -52,28 +55,11 @@ export class DirStore implements WritableBlockStore {
   }
 }
 
-/** A read-only `http(s)://` store. */
-export class HttpStore implements BlockStore {
-  readonly base: string;
-  constructor(base: string) {
-    this.base = base.replace(/\/+$/, "");
-  }
-  async get(id: Uint8Array): Promise<Uint8Array> {
-    const h = hex(id);
-    for (const url of [`${this.base}/${h.slice(0, 2)}/${h}`, `${this.base}/${h}`]) {
-      const res = await fetch(url);
-      if (res.ok) return new Uint8Array(await res.arrayBuffer());
-      await res.body?.cancel();
-      if (res.status !== 404) throw new Error(`block ${h}: ${url} answered HTTP ${res.status}`);
-    }
-    throw new Error(`block ${h} is not in store ${this.base}`);
-  }
-}
-
-export function storeForUrl(url: string): BlockStore {
+/** The store a route names; `http` tunes http(s) stores (deadlines, retries). */
+export function storeForUrl(url: string, http?: HttpStoreOptions): BlockStore {
   const u = new URL(url);
   if (u.protocol === "dir:") return new DirStore(fileURLToPath(`file://${u.pathname}`));
-  if (u.protocol === "http:" || u.protocol === "https:") return new HttpStore(url);
+  if (u.protocol === "http:" || u.protocol === "https:") return new HttpStore(url, http);
   if (u.protocol === "zdb:") return new ZdbStore(url);
   throw new Error(`block store ${u.protocol}// is not supported here (dir://, zdb:// and http(s):// are)`);
 }

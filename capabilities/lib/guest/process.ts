@@ -32,6 +32,9 @@ export interface Guest {
 }
 
 export function startProcess(opts: ProcessOptions = {}): Guest {
+  // One stop, whoever asks first: the kernel's shutdown call, or the end of stdin (the kernel then closes it).
+  let stopping: Promise<void> | null = null;
+  const stop = () => (stopping ??= Promise.resolve().then(() => opts.onShutdown?.()));
   const control = new ProcessControl$Server({
     health(_p, r) {
       const h = opts.health?.() ?? { ready: true };
@@ -52,13 +55,21 @@ export function startProcess(opts: ProcessOptions = {}): Guest {
       setCap(r.cap, await fn(restrictions, p.grantee));
     },
     async shutdown() {
-      await opts.onShutdown?.();
+      await stop();
       setTimeout(() => process.exit(0), 10); // let the reply reach the kernel first
     },
   });
   // The kernel bounds each grant's calls in flight (membrane.ts); this bound is for the sum of all grants.
   const conn = connectStdio({ bootstrap: control, name: "kernel", maxIncomingCalls: 1024 });
-  conn.closed.then(() => process.exit(0));
+  // The kernel is gone (stdin closed): nothing can reach this process any more, so it must not linger. It
+  // stops what it started (onShutdown: a proxy, VMs) within the 2 s the kernel's own shutdown gives, then exits.
+  conn.closed.then(async () => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<void>((r) => (timer = setTimeout(r, 2000)));
+    await Promise.race([stop().catch(() => {}), deadline]);
+    clearTimeout(timer);
+    process.exit(0);
+  });
   const client = conn.bootstrap(Session);
   const session: SessionHandle = {
     client,

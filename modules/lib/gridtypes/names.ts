@@ -1,5 +1,6 @@
 // Workload names, workload ids and network ids (zosbase pkg/gridtypes/id.go, zos/network.go).
 import { createHash } from "node:crypto";
+import { base58Encode } from "../../../capabilities/lib/ss58.ts";
 
 const NAME_RE = /^[a-zA-Z0-9_]+$/;
 
@@ -18,26 +19,9 @@ export function workloadId(twin: number, contract: bigint, name: string): string
   return `${twin}-${contract}-${name}`;
 }
 
-const B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-
-export function base58(b: Uint8Array): string {
-  let n = 0n;
-  for (const x of b) n = (n << 8n) | BigInt(x);
-  let s = "";
-  while (n > 0n) {
-    s = B58[Number(n % 58n)] + s;
-    n /= 58n;
-  }
-  for (const x of b) {
-    if (x !== 0) break;
-    s = "1" + s;
-  }
-  return s;
-}
-
 /** base58(md5(text)) cut to 13 characters. */
 function short(text: string): string {
-  return base58(new Uint8Array(createHash("md5").update(text).digest())).slice(0, 13);
+  return base58Encode(new Uint8Array(createHash("md5").update(text).digest())).slice(0, 13);
 }
 
 /** NetID of network `name` of `twin`. */

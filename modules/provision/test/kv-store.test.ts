@@ -198,6 +198,22 @@ test("commits made while one is written go together: one wal record for the grou
   assert.equal(ns.list("wal/").filter((w) => JSON.parse(new TextDecoder().decode(ns.get(w)!)).some((o: StoreOp) => o.key === "")), [], "no wal record holding the refused commit is left to replay");
 });
 
+test("a commit made just as the previous group finishes is written, not stranded (it used to wait for the next commit)", async () => {
+  const ns = new KvNamespace(root, "stranded");
+  const s = await KvDurableStore.open(recording(ns, 0));
+  // the engine commits again a few microtask hops after the previous commit resolved (a job's result, then
+  // the job's removal); one of these hop counts fell between the drain's last check and its end, and that
+  // commit waited for the next one — on an idle node, for ever (the provision queue stopped after a VM's delete)
+  for (let hops = 0; hops < 12; hops++) {
+    await s.commit([{ op: "put", key: `a${hops}`, value: "1" }]);
+    for (let i = 0; i < hops; i++) await null;
+    const next = s.commit([{ op: "put", key: `b${hops}`, value: "1" }]);
+    const landed = await Promise.race([next.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 1000))]);
+    assert.ok(landed, `the commit made ${hops} microtask hops after the previous one resolved is written`);
+  }
+  assert.is(await s.get("b11"), "1");
+});
+
 test("the engine runs on the kv-backed store and reloads from it", async () => {
   const ns = new KvNamespace(root, "prov2");
   const alice = twinFromSeed(42, 8);
