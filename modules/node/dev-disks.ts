@@ -5,7 +5,7 @@
 // second start reuses the same files (pools and data kept) and any loop still attached to them.
 import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import process from "node:process";
 
 export interface DevDiskOptions {
@@ -60,19 +60,34 @@ export function mountsOf(device: string): string[] {
  * Processes outside this mount namespace that still hold a mount of one of `devices` — in the node, wireguard-go
  * daemons living in the netlink driver's pinned mount namespace (a copy of the pool mounts): when the driver is
  * killed before its teardown (its shutdown deadline passed on a loaded machine), they outlive the node, and the
- * loop devices under those mounts cannot be detached (`losetup -d` only marks them autoclear). They can only be
- * the node's own: nothing else mounts its loop devices.
+ * loop devices under those mounts cannot be detached (`losetup -d` only marks them autoclear). Only orphans
+ * (reparented to PID 1) and this process's own descendants count: another node on the same host (`zos dev --nodes
+ * N`, tests two at a time) whose namespaces were made while our pools were mounted holds copies too, and its live
+ * wireguard-go (its netlink driver still its parent) is not ours to end.
  */
 export function foreignHolders(devices: string[]): number[] {
   if (!devices.length) return [];
   const own = ownMountNs();
   const wanted = new Set(devices);
+  const parent = new Map<number, number>();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch { /* exited meanwhile */ }
+  }
+  const ourTree = (pid: number): boolean => {
+    for (let p = pid, hops = 0; p > 1 && hops < 64; p = parent.get(p) ?? 0, hops++) if (p === process.pid) return true;
+    return false;
+  };
   const out: number[] = [];
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+  for (const [pid, ppid] of parent) {
+    if (!(ppid === 1 || ourTree(ppid))) continue;
     try {
       if (readlinkSync(`/proc/${pid}/ns/mnt`) === own) continue;
       const held = readFileSync(`/proc/${pid}/mountinfo`, "utf8").split("\n").some((l) => wanted.has(l.split(" - ")[1]?.split(" ")[1] ?? ""));
-      if (held) out.push(Number(pid));
+      if (held) out.push(pid);
     } catch { /* exited meanwhile, or a kernel thread */ }
   }
   return out;
@@ -106,9 +121,15 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Whether `dev` (/dev/loopN) still has a backing file (an autoclear detach waits for the last user). */
-function stillAttached(dev: string): boolean {
-  return existsSync(`/sys/block/${basename(dev)}/loop/backing_file`);
+/** Whether `dev` (/dev/loopN) is still attached to `file` (an autoclear detach waits for the last user; then the
+ * name is free for any other node on the host). */
+function backedBy(dev: string, file: string): boolean {
+  try {
+    const backing = readFileSync(`/sys/block/${basename(dev)}/loop/backing_file`, "utf8").trim();
+    return backing === resolve(file);
+  } catch {
+    return false;
+  }
 }
 
 async function attached(file: string): Promise<string | null> {
@@ -128,17 +149,20 @@ export async function attachDevDisks(o: DevDiskOptions): Promise<DevDisks> {
   chmodSync(o.dir, 0o711);
   const devices: string[] = [];
   const files: string[] = [];
+  // Device names are reused: once our loop is gone (autoclear, or detached by a previous call) another node on this
+  // host may attach the same /dev/loopN, so every step first checks the device is still backed by our file.
+  const ours = () => devices.filter((dev, i) => backedBy(dev, files[i]));
   const detach = async () => {
-    await killAndWait(foreignHolders(devices));
-    for (const dev of devices) {
+    await killAndWait(foreignHolders(ours()));
+    for (const dev of ours()) {
       for (const m of mountsOf(dev).reverse()) await sh("umount", [m]).catch(() => sh("umount", ["-l", m]).catch(() => {}));
       await sh("losetup", ["-d", dev]).catch(() => {});
     }
     // a busy loop is only marked autoclear: it goes once its last mount is released — the lazily unmounted pools
     // finish their last commit first (with 10,000 vdisks on them that took more than 3 s on the busy machine)
     const end = Date.now() + 30_000;
-    while (devices.some(stillAttached) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-    const left = devices.filter(stillAttached);
+    while (ours().length && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    const left = ours();
     if (left.length) throw new Error(`loop devices still attached after the node stopped: ${left.join(", ")} (something outside the node holds a mount of them)`);
   };
   try {
@@ -161,12 +185,13 @@ export async function attachDevDisks(o: DevDiskOptions): Promise<DevDisks> {
   }
   const detachSync = () => {
     const env = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" };
-    for (const pid of foreignHolders(devices)) {
+    const mine = ours();
+    for (const pid of foreignHolders(mine)) {
       try {
         process.kill(pid, "SIGKILL");
       } catch { /* gone */ }
     }
-    for (const dev of devices) {
+    for (const dev of mine) {
       for (const m of mountsOf(dev).reverse()) spawnSync("umount", ["-l", m], { env });
       spawnSync("losetup", ["-d", dev], { env });
     }
