@@ -6,6 +6,7 @@
 import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { parentPids } from "../../capabilities/lib/proc-parents.ts";
 import process from "node:process";
 
 export interface DevDiskOptions {
@@ -69,14 +70,7 @@ export function foreignHolders(devices: string[]): number[] {
   if (!devices.length) return [];
   const own = ownMountNs();
   const wanted = new Set(devices);
-  const parent = new Map<number, number>();
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-    } catch { /* exited meanwhile */ }
-  }
+  const parent = parentPids();
   const ourTree = (pid: number): boolean => {
     for (let p = pid, hops = 0; p > 1 && hops < 64; p = parent.get(p) ?? 0, hops++) if (p === process.pid) return true;
     return false;
