@@ -3,10 +3,11 @@
 // processes (the kernel's descendants, plus wireguard-go daemons, which leave the process tree, found by the UAPI
 // folder bind-mounted into them). Two censuses taken before and after a run are compared by `leaks()`.
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import process from "node:process";
 import { wireguardPids } from "../../modules/network/test/lab.ts";
+import { parentPids } from "../../capabilities/lib/proc-parents.ts";
 
 export interface Census {
   loops: string[];
@@ -34,19 +35,6 @@ function loopsUnder(dir: string): string[] {
   }
 }
 
-/** pid → parent pid of every process in /proc now (ones that exit while it is read are left out). */
-export function processParents(): Map<number, number> {
-  const parents = new Map<number, number>();
-  for (const p of readdirSync("/proc")) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
-      parents.set(Number(p), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-    } catch { /* gone */ }
-  }
-  return parents;
-}
-
 /** What a process runs, without pids, temp paths or flags: the program and its script, if any. */
 function label(pid: number): string {
   const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
@@ -58,7 +46,7 @@ function label(pid: number): string {
 /** The process tree under `root` (excluded), by label. */
 function descendants(root: number): Map<number, string> {
   const children = new Map<number, number[]>();
-  for (const [pid, pp] of processParents()) children.set(pp, [...(children.get(pp) ?? []), pid]);
+  for (const [pid, pp] of parentPids()) children.set(pp, [...(children.get(pp) ?? []), pid]);
   const out = new Map<number, string>();
   const walk = (pid: number) => {
     for (const c of children.get(pid) ?? []) {

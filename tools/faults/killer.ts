@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import process from "node:process";
 import type { RunningNode } from "../../modules/node.ts";
-import { processParents } from "./census.ts";
+import { parentPids } from "../../capabilities/lib/proc-parents.ts";
 
 export interface KillTarget {
   /** "kernel:<name>" or "below:<program>" */
@@ -34,7 +34,7 @@ function program(pid: number): string {
 /** pid → program of every process below the kernel's children (and wireguard-go wherever it runs). */
 export function belowKernel(node: RunningNode): Map<number, string> {
   const kernelPids = new Set(Object.keys(node.kernel.states()).map((n) => node.kernel.pid(n)).filter((p): p is number => !!p));
-  const parent = processParents();
+  const parent = parentPids();
   const out = new Map<number, string>();
   for (const pid of parent.keys()) {
     if (kernelPids.has(pid) || pid === process.pid) continue;
