@@ -74,10 +74,11 @@ export const AREAS: Record<string, Area> = {
     tests: ["capabilities/identity/signers.test.ts", "capabilities/identity/seed.test.ts", "capabilities/rmb/rmb-signer.test.ts", "capabilities/identity/identity.test.ts", "capabilities/identity/chain-policy.test.ts"],
   },
   chain: {
-    why: "what the chain signer agrees to sign: the payload decoded with TFChain's metadata, the allow-list, batches",
-    mutate: ["capabilities/identity/chain-policy.ts", "capabilities/identity/allow-list.ts"],
-    // chain-policy.test decodes real payloads built with the chain's metadata (4 s a run)
-    tests: ["capabilities/identity/chain-policy.test.ts"],
+    why: "what the chain signer agrees to sign: the payload decoded with the generated TFChain decoder, the allow-list, batches",
+    mutate: ["capabilities/identity/chain-policy.ts", "capabilities/identity/allow-list.ts", "capabilities/identity/tfchain-decoder.ts"],
+    // chain-policy.test decodes real payloads built with the chain's metadata (4 s a run); tfchain-decoder.test
+    // compares the decoder with @polkadot/types over the chain client's payloads and their mutations (10 s)
+    tests: ["capabilities/identity/chain-policy.test.ts", "capabilities/identity/tfchain-decoder.test.ts"],
   },
   submitter: {
     why: "the chain driver's submitter: the signature it attaches (MultiSignature tag, hashing over 256 bytes), nonces, inclusion, dispatch errors",

@@ -1,5 +1,4 @@
-// The chain signer's allow-list entries are `section.method` names; checked when the signer is made,
-// before the (lazily loaded) TFChain decoder of chain-policy.ts is needed.
+// The chain signer's allow-list entries are `section.method` names; checked when the signer is made.
 // Calls that carry another call the policy does not open (only utility.batch/batchAll/forceBatch are opened
 // and their inner calls checked): allow-listing one would sign whatever it wraps unchecked, so they are refused.
 const OPAQUE_WRAPPERS = ["utility.asDerivative", "utility.dispatchAs", "utility.withWeight", "utility.ifElse", "sudo.sudo", "sudo.sudoAs", "sudo.sudoUncheckedWeight", "proxy.proxy", "proxy.proxyAnnounced", "multisig.asMulti", "multisig.asMultiThreshold1", "scheduler.schedule", "scheduler.scheduleNamed", "council.propose", "council.execute"];

@@ -14,7 +14,7 @@ import { challenge } from "../rmb/challenge.ts";
 import type { Envelope } from "../rmb/envelope.ts";
 import { Signer$Client } from "../schema/gen/identity.ts";
 import { remoteExtrinsicSigner, remoteRmbSigner, type UseCap } from "./remote-signer.ts";
-import { tfchain } from "./chain-policy.ts";
+import { tfchain } from "./tfchain-registry.ts";
 
 const t = suite("identity driver: attenuated signers through the kernel");
 const dir = mkdtempSync(join(tmpdir(), "zt-rmbhard-identity-"));

@@ -13,8 +13,7 @@ import { challenge } from "../rmb/challenge.ts";
 import type { Envelope } from "../rmb/envelope.ts";
 import { type JwtClaims, jwtSigningInput, jwtWithSignature } from "../rmb/jwt.ts";
 import { checkJwtClaims, deriveE2eSecret, type RmbSigner } from "../rmb/rmb-signer.ts";
-import type { ExtrinsicPolicy } from "./chain-policy.ts";
-import { checkAllowList } from "./allow-list.ts";
+import { ExtrinsicPolicy } from "./chain-policy.ts";
 export type { ExtrinsicSigner, KeyType, RmbSigner, Signer };
 
 /** Purposes a signer can be granted for; each grant is a separate object that can be audited. */
@@ -73,18 +72,15 @@ export class NodeIdentity {
    * (section.method, e.g. "tfgridModule.createNode"); see chain-policy.ts.
    */
   chainSigner(calls: readonly string[]): ExtrinsicSigner {
-    checkAllowList(calls);
-    // The TFChain decoder (@polkadot/types and the metadata) is loaded at the first extrinsic, not at the
-    // driver's start: it is most of this process's start-up time and memory (docs/PERFORMANCE.md).
-    let policy: Promise<ExtrinsicPolicy> | null = null;
+    // the generated decoder is small (no @polkadot/types): built here, so a bad allow-list fails at grant time
+    const policy = new ExtrinsicPolicy(calls);
     const sign = this.#signFor("chain");
     return Object.freeze({
       publicKey: new Uint8Array(this.#public.publicKey),
       type: "ed25519" as const,
       async signExtrinsic(payload: Uint8Array): Promise<Uint8Array> {
         if (!(payload instanceof Uint8Array)) throw new TypeError("signExtrinsic() takes a Uint8Array");
-        policy ??= import("./chain-policy.ts").then((m) => new m.ExtrinsicPolicy(calls));
-        return sign((await policy).check(payload).toSign);
+        return sign(policy.check(payload).toSign);
       },
     });
   }

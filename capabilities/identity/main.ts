@@ -16,7 +16,7 @@ import {
   Identity$Server, KeyType, Purpose as PurposeEnum, Signer$Server, Verifier$Server,
 } from "../schema/gen/identity.ts";
 import { startProcess } from "../lib/guest/process.ts";
-import { NodeIdentity, PURPOSES, type Purpose } from "./identity.ts"; // not mod.ts: it loads chain-policy eagerly
+import { NodeIdentity, PURPOSES, type Purpose } from "./identity.ts"; // not mod.ts: it loads @polkadot/types (tfchain-registry.ts)
 import { decodeEnvelope } from "../rmb/envelope.ts";
 
 const seedPath = process.argv[2];

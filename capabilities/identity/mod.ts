@@ -9,7 +9,8 @@ export {
   type RmbSigner,
   type Signer,
 } from "./identity.ts";
-export { ExtrinsicPolicy, RefusedPayload, tfchain, tfchainRegistry } from "./chain-policy.ts";
+export { ExtrinsicPolicy, RefusedPayload } from "./chain-policy.ts";
+export { tfchain, tfchainRegistry } from "./tfchain-registry.ts";
 export {
   encodeSeedFile,
   loadOrCreateSeed,
