@@ -8,9 +8,11 @@
 //   with those V8 flags for every process (the manifest's top-level v8Flags), or for every process but those
 //   named by --v8-skip (e.g. chain: under --lite-mode its metadata decoding outlasts its connect timeout), or
 //   only for the processes after an "@" (--v8="--max-semi-space-size=1@identity,chain").
-//   node_modules/deno/deno run -A bench/idle-rss.ts [--idle 60] [--v8="--max-semi-space-size=1" ...] [--v8-skip chain]
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// --skip-eager leaves out the first variant. --baseline REV adds, right after it, the manifest and code of git revision REV (extracted into a
+// temp dir; the same node_modules), so a code change is measured before/after in the same run.
+//   node_modules/deno/deno run -A bench/idle-rss.ts [--idle 60] [--baseline HEAD~1] [--v8="--max-semi-space-size=1" ...] [--v8-skip chain]
+import { execFileSync, spawn } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -23,7 +25,7 @@ import { machineLine, writeSection } from "./lib/report.ts";
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
-  options: { idle: { type: "string", default: "60" }, v8: { type: "string", multiple: true }, "v8-skip": { type: "string", default: "" } },
+  options: { idle: { type: "string", default: "60" }, baseline: { type: "string" }, "skip-eager": { type: "boolean", default: false }, v8: { type: "string", multiple: true }, "v8-skip": { type: "string", default: "" } },
 });
 const idleS = Math.max(5, Number(values.idle) || 60);
 const v8Sets = (values.v8 ?? []).map((v) => {
@@ -38,9 +40,9 @@ interface Row { process: string; rssMb: number; pssMb: number | null; ussMb: num
 interface Variant { name: string; manifest: string; rows: Row[]; overBudget: string[]; idle: string[]; error?: string }
 
 /** manifests/node.json rewritten for a variant (absolute root, so it can live in the temp dir). */
-function variantManifest(name: string, edit: (m: { v8Flags?: string[]; processes: Record<string, Record<string, unknown>> }) => void): string {
-  const m = JSON.parse(stripComments(readFileSync(NODE_MANIFEST, "utf8")));
-  m.root = repoRoot;
+function variantManifest(name: string, edit: (m: { v8Flags?: string[]; processes: Record<string, Record<string, unknown>> }) => void, root = repoRoot): string {
+  const m = JSON.parse(stripComments(readFileSync(join(root, "manifests", "node.json"), "utf8")));
+  m.root = root;
   edit(m);
   const path = join(work, `${name}.json`);
   writeFileSync(path, JSON.stringify(m, null, 2));
@@ -51,6 +53,17 @@ const variants: Variant[] = [
   { name: "every process at boot", manifest: variantManifest("eager", (m) => Object.values(m.processes).forEach((p) => delete p.start)), rows: [], overBudget: [], idle: [] },
   { name: "on-demand (the manifest)", manifest: variantManifest("on-demand", () => {}), rows: [], overBudget: [], idle: [] },
 ];
+if (values["skip-eager"]) variants.shift(); // a quicker run: only the variants compared
+// the tree of --baseline REV, readable by every process's uid, resolving npm packages from this tree's node_modules
+let baselineDir = "";
+if (values.baseline) {
+  const rev = execFileSync("git", ["rev-parse", "--short", values.baseline], { cwd: repoRoot, encoding: "utf8" }).trim();
+  baselineDir = mkdtempSync(join(tmpdir(), "zt-footprint-baseline-"));
+  chmodSync(baselineDir, 0o755);
+  execFileSync("sh", ["-c", `git archive ${rev} | tar -x -C ${baselineDir}`], { cwd: repoRoot });
+  symlinkSync(join(repoRoot, "node_modules"), join(baselineDir, "node_modules"));
+  variants.splice(values["skip-eager"] ? 0 : 1, 0, { name: `on-demand, code of ${values.baseline} (${rev})`, manifest: variantManifest("baseline", () => {}, baselineDir), rows: [], overBudget: [], idle: [] });
+}
 v8Sets.forEach(({ flags: v8, only }, i) => {
   const edit = (m: { v8Flags?: string[]; processes: Record<string, Record<string, unknown>> }) => {
     if (!v8Skip.size && !only.size) return void (m.v8Flags = v8);
@@ -98,6 +111,7 @@ try {
   bare.kill("SIGKILL");
   await grid.stop();
   rmSync(work, { recursive: true, force: true });
+  if (baselineDir) rmSync(baselineDir, { recursive: true, force: true });
 }
 
 const f1 = (n: number | null | undefined) => (n === null || n === undefined || !Number.isFinite(n) ? "—" : n.toFixed(1));
@@ -114,7 +128,7 @@ const base = variants[0];
 const md = `
 ## Idle memory of the node (\`bench/idle-rss.ts\`)
 
-Reproduce: \`node_modules/deno/deno run -A bench/idle-rss.ts --idle ${idleS}${v8Sets.map((v) => ` --v8="${v.flags.join(" ")}${v.only.size ? `@${[...v.only].join(",")}` : ""}"`).join("")}${v8Skip.size ? ` --v8-skip ${[...v8Skip].join(",")}` : ""}\` (as root: every process under its own uid).
+Reproduce: \`node_modules/deno/deno run -A bench/idle-rss.ts --idle ${idleS}${values.baseline ? ` --baseline ${values.baseline}` : ""}${values["skip-eager"] ? " --skip-eager" : ""}${v8Sets.map((v) => ` --v8="${v.flags.join(" ")}${v.only.size ? `@${[...v.only].join(",")}` : ""}"`).join("")}${v8Skip.size ? ` --v8-skip ${[...v8Skip].join(",")}` : ""}\` (as root: every process under its own uid).
 Machine: ${machineLine()}; load average (1 min) ${load0} → ${os.loadavg()[0].toFixed(1)} (**shared with other engineers**; memory
 barely depends on it). The dev grid on loopback; in the same run, one node after the other on that grid, each
 registered on the dev chain and then idle ${idleS} s: ${variants.map((v) => `**${v.name}**`).join(", ")}. As the kernel measures

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { writeFileAtomic } from "../lib/fs/atomic.ts";
 import { randomBytes } from "node:crypto";
-import { mnemonicToEntropy } from "@polkadot/util-crypto/mnemonic/toEntropy"; // not the index: it loads the whole package
+import { mnemonicToEntropy } from "../lib/bip39.ts"; // not @polkadot/util-crypto: it loads @polkadot/util and wasm-crypto
 
 export const SEED_VERSION = "1.0.0";
 const HEADER = new TextEncoder().encode(JSON.stringify(SEED_VERSION));

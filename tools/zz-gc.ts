@@ -1,0 +1,14 @@
+import { readFileSync } from "node:fs";
+const entry = Deno.args[0];
+const pss = () => { const t = readFileSync("/proc/self/smaps_rollup", "utf8"); const g = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, "m").exec(t)![1]) / 1024; return `rss ${g("Rss").toFixed(1)} pss ${g("Pss").toFixed(1)} anon ${g("Anonymous").toFixed(1)}`; };
+const mu = () => { const m = Deno.memoryUsage(); return `heapUsed ${(m.heapUsed/2**20).toFixed(1)} heapTotal ${(m.heapTotal/2**20).toFixed(1)} ext ${(m.external/2**20).toFixed(1)} | ${pss()}`; };
+console.error("start", mu());
+await import(entry);
+await new Promise((r) => setTimeout(r, 3000));
+console.error("loaded", mu());
+(globalThis as any).gc();
+await new Promise((r) => setTimeout(r, 1000));
+console.error("after gc", mu());
+await new Promise((r) => setTimeout(r, 10000));
+console.error("10s later", mu());
+Deno.exit(0);
