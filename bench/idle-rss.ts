@@ -9,7 +9,8 @@
 //   named by --v8-skip (e.g. chain: under --lite-mode its metadata decoding outlasts its connect timeout), or
 //   only for the processes after an "@" (--v8="--max-semi-space-size=1@identity,chain").
 // --skip-eager leaves out the first variant. --baseline REV adds, right after it, the manifest and code of git revision REV (extracted into a
-// temp dir; the same node_modules), so a code change is measured before/after in the same run.
+// temp dir; the same node_modules; booted once unmeasured first, to warm its transpile cache), so a code change is
+// measured before/after in the same run.
 //   node_modules/deno/deno run -A bench/idle-rss.ts [--idle 60] [--baseline HEAD~1] [--v8="--max-semi-space-size=1" ...] [--v8-skip chain]
 import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -37,7 +38,7 @@ const work = mkdtempSync(join(tmpdir(), "zt-footprint-idle-rss-"));
 const load0 = os.loadavg()[0].toFixed(1);
 
 interface Row { process: string; rssMb: number; pssMb: number | null; ussMb: number | null; budgetMb: number | null }
-interface Variant { name: string; manifest: string; rows: Row[]; overBudget: string[]; idle: string[]; error?: string }
+interface Variant { name: string; manifest: string; rows: Row[]; overBudget: string[]; idle: string[]; error?: string; warmUp?: boolean }
 
 /** manifests/node.json rewritten for a variant (absolute root, so it can live in the temp dir). */
 function variantManifest(name: string, edit: (m: { v8Flags?: string[]; processes: Record<string, Record<string, unknown>> }) => void, root = repoRoot): string {
@@ -62,7 +63,7 @@ if (values.baseline) {
   chmodSync(baselineDir, 0o755);
   execFileSync("sh", ["-c", `git archive ${rev} | tar -x -C ${baselineDir}`], { cwd: repoRoot });
   symlinkSync(join(repoRoot, "node_modules"), join(baselineDir, "node_modules"));
-  variants.splice(values["skip-eager"] ? 0 : 1, 0, { name: `on-demand, code of ${values.baseline} (${rev})`, manifest: variantManifest("baseline", () => {}, baselineDir), rows: [], overBudget: [], idle: [] });
+  variants.splice(values["skip-eager"] ? 0 : 1, 0, { name: `on-demand, code of ${values.baseline} (${rev})`, manifest: variantManifest("baseline", () => {}, baselineDir), rows: [], overBudget: [], idle: [], warmUp: true });
 }
 v8Sets.forEach(({ flags: v8, only }, i) => {
   const edit = (m: { v8Flags?: string[]; processes: Record<string, Record<string, unknown>> }) => {
@@ -82,6 +83,15 @@ let bareShared: { pssMb: number; ussMb: number } | null = null;
 try {
   for (const v of variants) {
     const state = join(work, v.name.replace(/\W+/g, "-"));
+    if (v.warmUp) {
+      // a tree never run before pays Deno's cold transpile in every process (≈ +5 MiB each, kept as heap):
+      // boot it once unmeasured so it is compared warm, as this tree's code is
+      const warm = await startNode({
+        stateDir: `${state}-warm-up`, chainUrl: grid.chainUrl, relayUrl: grid.relayUrl, activationUrl: grid.activationUrl, farmId: 1,
+        manifest: v.manifest, registerTimeoutMs: 600_000,
+      }).catch(() => null);
+      await warm?.stop();
+    }
     // a variant that does not get the node registered is reported as such, the others still run
     const node = await startNode({
       stateDir: state, chainUrl: grid.chainUrl, relayUrl: grid.relayUrl, activationUrl: grid.activationUrl, farmId: 1,
