@@ -1,8 +1,10 @@
 // Writes capabilities/chain/tfchain-metadata.gen.ts: the TFChain metadata (grid/chain/tfchain-metadata.scale)
-// as a base64 string, so the identity driver can decode extrinsic payloads inside a bundled image where
-// data files next to the code do not exist. Run after replacing the .scale file:
+// as a base64 string, for the tests and tools that build or inspect extrinsics with polkadot-js
+// (capabilities/identity/tfchain-registry.ts). The chain signer itself decodes with the table
+// tools/gen-tfchain-calls.ts generates from the same file. Run both after replacing the .scale file:
 //   node_modules/deno/deno run -A tools/gen-tfchain-metadata.ts
-// capabilities/identity/chain-policy.test.ts fails when the two differ.
+//   node_modules/deno/deno run -A tools/gen-tfchain-calls.ts
+// capabilities/identity/chain-policy.test.ts and tfchain-decoder.test.ts fail when either is stale.
 import { readFileSync, writeFileSync } from "node:fs";
 
 const scale = readFileSync(new URL("../grid/chain/tfchain-metadata.scale", import.meta.url));
