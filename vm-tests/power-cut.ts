@@ -107,6 +107,16 @@ export async function powerCutScenario(ctx: ScenarioContext): Promise<ScenarioRe
           states = {};
           for (const c of contracts) states[c] = await wl.workloadStates(u, c).catch((e) => ({ error: (e as Error).message }));
           if (Object.values(states).every((s) => Object.keys(s).length && Object.values(s).every((x) => x === "ok"))) break;
+          // error is final: say why at once instead of waiting out the timeout
+          const failed = Object.entries(states).filter(([, s]) => Object.values(s).includes("error")).map(([c]) => Number(c));
+          if (failed.length) {
+            const why: string[] = [];
+            for (const c of failed) {
+              const views = workloadViews(await u.call("zos.deployment.get", { contract_id: c }));
+              why.push(...views.filter((w) => w.state === "error").map((w) => `contract ${c} ${w.name} (${w.type}): ${w.message}`));
+            }
+            throw new Error(`after the power cut a deployment failed: ${why.join("; ")} (states ${JSON.stringify(states)})`);
+          }
           if (Date.now() > end) throw new Error(`after the power cut not every deployment is ok: ${JSON.stringify(states)}`);
           await sleep(2000);
         }

@@ -1,11 +1,13 @@
 // Zero-OS's provisiond re-provisions every deployment at boot; a restart of the daemon alone does not. On the
-// host, as a user runs it: a node (startNode, manifests/node.json) gets a network deployment over the relay;
+// host, as a user runs it: a node (startNode, manifests/node.json) gets a network and a 0-db deployment over the relay;
 // kill -9 of the provision module (the kernel restarts it, same boot) replays nothing; a stop and a new start
 // of the node on the same state dir (a reboot: the stop tore down its namespaces and mounts) replays it once:
 // the module says so, the workload log gains one `ok` entry, the NR is back in zos.network.list_wg_ports.
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { repoRoot } from "../../../kernel/sandbox.ts";
 import { deploy, workloadViews } from "../../../cli/commands/client/deploy.ts";
 import { type KernelEvent } from "../../../kernel/mod.ts";
 import { type RunningNode, startNode } from "../../node.ts";
@@ -18,6 +20,7 @@ let node2: RunningNode | null = null;
 const events: KernelEvent[] = [];
 const lines = () => events.filter((e) => e.event === "output").map((e) => `${e.process}: ${e.line}`);
 let contract = 0;
+let zdbContract = 0;
 let port = 0;
 
 const call = (command: string, payload: unknown = "") => tn.session.peer.request(tn.node.twinId, command, payload, { timeoutMs: 30_000 });
@@ -53,6 +56,9 @@ t("a network deployed over the relay reaches ok; no replay at the node's first s
   assert.ok(r.ok, JSON.stringify(r.deployment));
   contract = r.contract_id;
   assert.equal(workloadViews(r.deployment).map((w) => w.state), ["ok"]);
+  const z = await deploy(tn.session, readFileSync(join(repoRoot, "examples", "zdb.json"), "utf8"), 90_000, () => {});
+  assert.ok(z.ok, JSON.stringify(z.deployment));
+  zdbContract = z.contract_id;
   assert.not.ok(lines().some((l) => /new boot: replaying/.test(l)));
 });
 
@@ -69,6 +75,7 @@ t("kill -9 of the provision module: restarted in the same boot, nothing replayed
 
 t("a stop and a new start of the node (a reboot) replays the deployment once: log entry ok, NR listed again", async () => {
   const before = await changes();
+  const zdbBefore = ((await call("zos.deployment.changes", { contract_id: zdbContract })) as unknown[]).length;
   await tn.node.stop();
   const from = events.length;
   node2 = await startNode({
@@ -77,7 +84,7 @@ t("a stop and a new start of the node (a reboot) replays the deployment once: lo
   });
   assert.is(node2.twinId, tn.node.twinId, "the same node came back");
   const replayed = events.slice(from).filter((e) => e.event === "output" && e.process === "provision" && /new boot: replaying/.test(String(e.line)));
-  assert.equal(replayed.map((e) => e.line), ["provision: new boot: replaying 1 deployment(s)"]);
+  assert.equal(replayed.map((e) => e.line), ["provision: new boot: replaying 2 deployment(s)"]);
   const after = await eventually("the replayed entry", async () => {
     const c = await changes();
     return c.length > before.length ? c : undefined;
@@ -85,6 +92,11 @@ t("a stop and a new start of the node (a reboot) replays the deployment once: lo
   assert.is(after.length, before.length + 1, "one entry per workload, not more");
   assert.equal(after.slice(0, before.length), before, "what was logged before the reboot is kept");
   assert.is(after.at(-1)!.result.state, "ok");
+  const zdbLog = await eventually("the 0-db namespace replayed", async () => {
+    const c = (await call("zos.deployment.changes", { contract_id: zdbContract })) as { result: { state: string; message: string } }[];
+    return c.length > zdbBefore ? c : undefined;
+  });
+  assert.equal(zdbLog.at(-1)!.result.state, "ok", `the 0-db namespace after the reboot: ${JSON.stringify(zdbLog.at(-1))}`);
   const ports = (await call("zos.network.list_wg_ports")) as number[];
   assert.ok(ports.includes(port), `list_wg_ports ${JSON.stringify(ports)} lacks ${port}`);
 });
