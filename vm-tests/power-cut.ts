@@ -37,6 +37,8 @@ export async function powerCutScenario(ctx: ScenarioContext): Promise<ScenarioRe
   const zdbHostPort = await freeLoopbackPort();
   const n = await diskNode(ctx, "zt-vm-powercut-", {
     timeoutMs: timeout * 2 + 60_000,
+    // sparse: room for the four 1 GiB workloads, the node's cache and the 1 GiB volume the cut interrupts
+    dataDiskGiB: 8,
     net: ["-netdev", `user,id=n0,hostfwd=tcp:127.0.0.1:${zdbHostPort}-:${ZDB_PORT}`, "-device", "virtio-net-pci,netdev=n0"],
   });
   let node: { nodeId: number; twinId: number } | null = null;
