@@ -128,7 +128,7 @@ export async function powerCutScenario(ctx: ScenarioContext): Promise<ScenarioRe
         r.milestones.reboot_all_ok = since();
         const replay = vm.lines.map((l) => /new boot: replaying \d+ deployment\(s\)/.exec(l.text)?.[0]).find(Boolean);
         if (!replay) throw new Error(`after the power cut the provision module did not replay the stored deployments (no "new boot: replaying" on the console)`);
-        const clock = vm.lines.map((l) => /zos-boot: phase clock .*/.exec(l.text)?.[0]).find(Boolean);
+        const clock = vm.lines.map((l) => /zos-boot: phase clock (ok|FAILED).*/.exec(l.text)?.[0]).find(Boolean);
         const refused = vm.lines.filter((l) => /InvalidTimestampHint/.test(l.text)).length;
         r.notes.push(`provision: ${replay}; ${clock ?? "no clock phase"}; uptime reports refused for the timestamp: ${refused}`);
         r.notes.push(`pools ${want.join(",")} back; deployments ${JSON.stringify(states)} (contract ${b.cut} was cut mid-deploy)`);
