@@ -2,7 +2,7 @@
 // bootstrap Session, routes every granted reference through a membrane, restarts crashed processes with
 // backoff (revoking what they held and served), and stops everything in reverse order.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { chmodSync, chownSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { claimRunDir, sweepStaleRunDirs } from "./stale-run-dirs.ts";
 import { type RssSample, RssWatch } from "./rss.ts";
@@ -191,6 +191,8 @@ export class Kernel {
   private readonly isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   private readonly rss: RssWatch;
   private readonly slots: StartSlots;
+  /** ${bootid}: this start of the kernel (a boot); a caller's `bootid` var wins */
+  private readonly bootId = randomUUID();
   /** What the kernel serves as "upgrade": the upgrade agent its host runs beside it (kernel/upgrade/), if any. */
   upgrade: UpgradeService | null = null;
 
@@ -417,7 +419,7 @@ export class Kernel {
       rmSync(cwd, { recursive: true, force: true });
       mkdirSync(cwd, { recursive: true, mode: 0o700 });
       if (p.identity) chownSync(cwd, p.identity.uid, p.identity.gid);
-      const vars = { ...(this.opts.vars ?? {}), state: resolve(this.opts.stateDir), root: p.root };
+      const vars = { bootid: this.bootId, ...(this.opts.vars ?? {}), state: resolve(this.opts.stateDir), root: p.root };
       // Deno's transpile cache is a SQLite database it must write; each uid gets its own so no process can
       // write into a cache another uid reads.
       const uid = p.identity?.uid ?? (typeof process.getuid === "function" ? process.getuid() : 0);

@@ -4,8 +4,11 @@
 import type { Manifest } from "./manifest.ts";
 
 const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
-/** Set by the kernel itself for every manifest. */
-export const BUILTIN_VARS = ["state", "root"];
+/**
+ * Set by the kernel itself for every manifest. `bootid`: one per start of the kernel (a boot: the image's PID 1
+ * starts it once, a node on a host at each start); the provision module replays its deployments once per boot id.
+ */
+export const BUILTIN_VARS = ["state", "root", "bootid"];
 export const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export interface UnsetVariable {
@@ -40,7 +43,7 @@ export function parseVarFlags(flags: string[]): Record<string, string> {
     const name = eq < 0 ? f : f.slice(0, eq);
     if (eq < 0) throw new Error(`--var "${f}" has no "=": write --var NAME=VALUE (e.g. --var chainurl=ws://127.0.0.1:9944)`);
     if (!VAR_NAME.test(name)) throw new Error(`--var "${f}": "${name}" is not a variable name (letters, digits and _, not starting with a digit)`);
-    if (BUILTIN_VARS.includes(name)) throw new Error(`--var ${name}: \${${name}} is set by the kernel (${name === "state" ? "use --state DIR" : "the manifest's root"})`);
+    if (BUILTIN_VARS.includes(name)) throw new Error(`--var ${name}: \${${name}} is set by the kernel (${name === "state" ? "use --state DIR" : name === "root" ? "the manifest's root" : "one per kernel start"})`);
     if (Object.hasOwn(out, name)) throw new Error(`--var ${name} is given twice`);
     out[name] = f.slice(eq + 1);
   }

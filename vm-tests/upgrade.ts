@@ -7,12 +7,10 @@
 // hostfacts dies at start is rolled back by the node itself (still B, the deployment still ok). After an orderly
 // reboot on the same disks the node boots B from its state disk and the 0-db still holds the key.
 import { randomBytes } from "node:crypto";
-import { Redis } from "ioredis";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { startHub } from "../grid/hub/hub.ts";
 import { buildRelease, writeReleaseInfo } from "../kernel/upgrade/build.ts";
 import { pushRelease } from "../kernel/upgrade/push.ts";
@@ -21,6 +19,7 @@ import { OfficialClient } from "../capabilities/rmb/official-sdk.test-helper.ts"
 import { workloadViews } from "../cli/commands/client/deploy.ts";
 import { failIfNotOk } from "./farm-net.ts";
 import { ZDB_PORT } from "../kernel/pid1/init.ts";
+import { freeLoopbackPort, type ZdbProbe, zdbGet, zdbHolds, zdbSet } from "./lib/zdb-probe.ts";
 import {
   bootMilestones, guestUrl, makeDataDisk, makeStateDisk, nodeCmdline, orderlyReboot, type ScenarioContext, type ScenarioResult, withVm,
 } from "./scenarios.ts";
@@ -40,69 +39,6 @@ async function eventually(what: string, ms: number, f: () => Promise<void>): Pro
     } catch (e) {
       if (Date.now() > end) throw new Error(`${what}: ${(e as Error).message} (still after ${ms / 1000} s)`);
     }
-    await sleep(2000);
-  }
-}
-
-/** A TCP port free on the host's loopback now (QEMU's forward binds it). */
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
-}
-
-/** The 0-db namespace the grid user deployed, reached from the host through QEMU's forward of the node's 0-db port. */
-interface ZdbProbe {
-  ns: string;
-  password: string;
-  hostPort: number;
-  key: string;
-  value: string;
-}
-
-/** SELECT the namespace with its password and GET the key; resolves with the value, rejects with why not. */
-async function zdbGet(z: ZdbProbe): Promise<string | null> {
-  const c = new Redis({ host: "127.0.0.1", port: z.hostPort, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true, connectTimeout: 10_000 });
-  c.on("error", () => {});
-  try {
-    await c.connect();
-    if ((await c.call("SELECT", z.ns, z.password)) !== "OK") throw new Error(`SELECT ${z.ns} refused`);
-    return await c.get(z.key);
-  } finally {
-    c.disconnect();
-  }
-}
-
-async function zdbSet(z: ZdbProbe): Promise<void> {
-  const c = new Redis({ host: "127.0.0.1", port: z.hostPort, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true, connectTimeout: 10_000 });
-  c.on("error", () => {});
-  try {
-    await c.connect();
-    if ((await c.call("SELECT", z.ns, z.password)) !== "OK") throw new Error(`SELECT ${z.ns} refused`);
-    await c.set(z.key, z.value);
-  } finally {
-    c.disconnect();
-  }
-}
-
-/** Retries zdbGet until the key reads back (the 0-db server is itself a replaced process). */
-async function zdbHolds(z: ZdbProbe, when: string, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  let last = "";
-  for (;;) {
-    try {
-      const v = await zdbGet(z);
-      if (v === z.value) return;
-      last = `GET ${z.key} answered ${JSON.stringify(v)}`;
-    } catch (e) {
-      last = (e as Error).message;
-    }
-    if (Date.now() > end) throw new Error(`${when}: the 0-db namespace ${z.ns} did not give back its key within ${timeoutMs / 1000} s: ${last}`);
     await sleep(2000);
   }
 }

@@ -8,7 +8,7 @@ import { must, run } from "./tools.ts";
 import { parseBlkidExport, parseFsUsage, parseQgroups, parseSubvolumes } from "./parse.ts";
 import { VM_GID } from "../lib/linux-groups.ts";
 import { joinVmGroup } from "../lib/fs/vm-group.ts";
-import { chmod, chown, ENOSPC, mountBtrfs, nocowAllocate, qgroupLimit, subvolumeCreate, subvolumeDelete, SyscallError, unmount } from "./syscalls.ts";
+import { chmod, chown, ENOSPC, mountBtrfs, nocowAllocate, qgroupLimit, subvolumeCreate, subvolumeDelete, syncFilesystem, SyscallError, unmount } from "./syscalls.ts";
 import { measureSeekTime, type SeekTime } from "./seektime.ts";
 import { writeFileAtomic } from "../lib/fs/atomic.ts";
 
@@ -224,11 +224,13 @@ export class BlockDevDriver {
       subvolumeCreate(mnt, name);
       qgroupLimit(path, limit);
       shareWithVm(path, 0o2770); // a VM's 9p share: QEMU writes it through the vm group (set-gid: new files stay in it)
+      syncFilesystem(mnt); // durable before "ok": a power cut must not bring it back without its limit
       return;
     }
     // a replay after a crash between create and limit lands here: the limit is (re)applied, through the pool
     // root (the volume may have been handed to another driver, whose root this driver cannot open)
     await this.#limitById(mnt, name, limit);
+    syncFilesystem(mnt);
   }
 
   async #limitById(mnt: string, name: string, limit: number): Promise<void> {
@@ -251,6 +253,7 @@ export class BlockDevDriver {
     if (st.uid === owner.uid && (st.mode & 0o777) === 0o700) return Promise.resolve(); // done before (replay)
     chmod(path, 0o700);
     chown(path, owner.uid, owner.gid);
+    syncFilesystem(mnt); // the owner is how the storage module tells a zdb volume after a reboot
     return Promise.resolve();
   }
 
@@ -273,6 +276,7 @@ export class BlockDevDriver {
     if (!found) deny(`no volume ${JSON.stringify(name)} in pool ${pool}`);
     if (limit && limit < found.used) throw new Error(`failed: blockdev: volume ${name} uses ${found.used} bytes; cannot limit it to ${limit}`);
     await this.#limitById(mnt, name, limit);
+    syncFilesystem(mnt);
   }
 
   async subvolDelete(pool: string, name: string): Promise<void> {

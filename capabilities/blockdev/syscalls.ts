@@ -3,6 +3,7 @@
 //   ("must be superuser"), and the driver runs under its own uid with CAP_SYS_ADMIN and CAP_CHOWN;
 // - the two btrfs ioctls a volume is made of (BTRFS_IOC_SUBVOL_CREATE, BTRFS_IOC_QGROUP_LIMIT): the same
 //   calls `btrfs subvolume create` and `btrfs qgroup limit` make, without starting two processes per volume;
+//   then syncfs(2), so the volume is durable before it is reported made;
 // - open/pread/posix_fadvise on a data disk for the seek-time probe (seektime.ts); the disk is opened by the
 //   uid's `disk` group membership, never through a path a caller sent;
 // - a zmount's NOCOW preallocated file: FS_IOC_GETFLAGS/FS_IOC_SETFLAGS (FS_NOCOW_FL, as `chattr +C`) and
@@ -56,6 +57,7 @@ function libc(): Libc {
     posix_fadvise: { parameters: ["i32", "i64", "i64", "i32"], result: "i32" },
     lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
     fallocate: { parameters: ["i32", "i32", "i64", "i64"], result: "i32" },
+    syncfs: { parameters: ["i32"], result: "i32" },
     __errno_location: { parameters: [], result: "pointer" },
   });
   lib = { s: l.symbols, errno: () => new deno.UnsafePointerView(l.symbols.__errno_location()).getInt32() };
@@ -125,6 +127,15 @@ function volArgs(name: string, what: string): Uint8Array {
 export function subvolumeCreate(parent: string, name: string): void {
   const what = `subvolume create ${name}`;
   withDir(parent, what, (fd) => check(what, libc().s.ioctl(fd, BTRFS_IOC_SUBVOL_CREATE, volArgs(name, what))));
+}
+
+/**
+ * syncfs(2) on the filesystem holding `dir` (btrfs: a transaction commit, as `btrfs filesystem sync`): what a
+ * volume is made of (the subvolume, its qgroup limit, its owner) reaches the disk before the caller is told ok.
+ * Without it a power cut seconds after a zdb volume was made brought it back without its limit or its owner.
+ */
+export function syncFilesystem(dir: string): void {
+  withDir(dir, `sync ${dir}`, (fd) => check(`sync ${dir}`, libc().s.syncfs(fd)));
 }
 
 /**

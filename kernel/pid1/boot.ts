@@ -1,10 +1,11 @@
 // PID 1's boot sequence in the image. Each step is a traced phase:
 //   mounts → cmdline → nic (drivers for network devices only) → network (zos bridge + DHCP)
-//   → chain (retry until it answers) → storage (remaining drivers, state disk) → kernel → checks → ready
+//   → chain (retry until it answers) → clock (set to the chain's time, kept every minute) → storage (remaining drivers, state disk) → kernel → checks → ready
 // Only runs as PID 1 (init.ts guards), because it mounts, loads modules and powers off.
 import { mkdirSync, readFileSync } from "node:fs";
 import { type BootParams, describeParams, parseCmdline, substrateUrls } from "./cmdline.ts";
 import { waitForChain } from "./chain-probe.ts";
+import { describeOffset, keepClock, syncClock } from "./clock-sync.ts";
 import { EBUSY, type Sys, SysError } from "./libc.ts";
 import { listeningSockets } from "./listening.ts";
 import { isNetworkAlias, ModuleLoader } from "./modprobe.ts";
@@ -142,7 +143,16 @@ export async function boot(o: BootOptions): Promise<never> {
     waitForChain(substrateUrls(params), {
       onAttempt: (url, err, n) => tracer.note(`chain attempt ${n} ${url}: ${err}`),
     }), (r) => `${r.url} answered ${r.answer} after ${r.attempts} attempt(s)`);
-  void chain;
+  // Before anything registers or signs (uptime hints, RMB envelopes, JWTs carry the time): the clock at the
+  // chain's time, then kept there (a clock that jumps later is stepped back within a minute).
+  const clockSync = { urls: [chain.url, ...substrateUrls(params).filter((u) => u !== chain.url)], setClock: (ms: number) => sys.setWallClock(ms) };
+  try {
+    await tracer.phase("clock", () => syncClock(clockSync), (r) =>
+      `${r.stepped ? "stepped" : "kept"} (off by ${describeOffset(r.offsetMs)}) at the time of ${r.url}, round trip ${r.rttMs} ms`);
+  } catch {
+    // recorded by the tracer; the node boots on its own clock and the keeper retries every minute
+  }
+  keepClock({ ...clockSync, log });
 
   const stateDisk = await tracer.phase("storage", () => {
     const ins = loader.coldplug(() => true);

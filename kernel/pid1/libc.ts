@@ -1,5 +1,5 @@
 // The few system calls PID 1 needs that neither node: built-ins nor web APIs offer: mount(2),
-// finit_module(2), reboot(2), and sockets with SO_BINDTODEVICE / AF_NETLINK. Deno reaches them
+// finit_module(2), reboot(2), clock_settime(2), and sockets with SO_BINDTODEVICE / AF_NETLINK. Deno reaches them
 // through FFI on libc; this file is the only Deno-specific one in kernel/pid1 (everything else talks
 // to the `Sys` interface). Calls are synchronous: PID 1 runs them during boot, one at a time. Opening libc,
 // errno and the AF_NETLINK socket are shared with the netlink driver (capabilities/lib/netlink).
@@ -26,6 +26,8 @@ export interface Sys {
   sync(): void;
   /** reboot(2): power off, restart, or "cad-off" (Ctrl-Alt-Del then sends SIGINT to PID 1 instead of resetting). */
   reboot(cmd: "poweroff" | "restart" | "cad-off"): void;
+  /** clock_settime(CLOCK_REALTIME): steps the wall clock to `unixMs`. */
+  setWallClock(unixMs: number): void;
   ifIndex(name: string): number;
   /** UDP socket bound to `port` on `ifname` (SO_BINDTODEVICE), broadcast allowed, `timeoutMs` receive timeout. */
   udpOnDevice(ifname: string, port: number, timeoutMs: number): UdpSocket;
@@ -40,6 +42,7 @@ const SYS_finit_module = 313;
 const SOL_SOCKET = 1, SO_REUSEADDR = 2, SO_BROADCAST = 6, SO_RCVTIMEO = 20, SO_BINDTODEVICE = 25;
 const AF_INET = 2, SOCK_DGRAM = 2, SOCK_CLOEXEC = 0x80000;
 const O_RDONLY = 0, O_CLOEXEC = 0x80000;
+const CLOCK_REALTIME = 0;
 const REBOOT = { poweroff: 0x4321fedc, restart: 0x01234567, "cad-off": 0 };
 
 function sockaddrIn(ip: string, port: number): Uint8Array {
@@ -60,6 +63,7 @@ export function denoSys(): Sys {
     open: { parameters: ["buffer", "i32", "i32"], result: "i32" },
     sync: { parameters: [], result: "void" },
     reboot: { parameters: ["i32"], result: "i32" },
+    clock_settime: { parameters: ["i32", "buffer"], result: "i32" },
     if_nametoindex: { parameters: ["buffer"], result: "u32" },
   }, "PID 1 duties (run the image's init under Deno)");
   const { s, errno, check } = libc;
@@ -105,6 +109,14 @@ export function denoSys(): Sys {
     },
     reboot(cmd) {
       check(`reboot(${cmd})`, s.reboot(REBOOT[cmd] | 0));
+    },
+    setWallClock(unixMs) {
+      const ts = new Uint8Array(16);
+      const v = new DataView(ts.buffer);
+      const ms = Math.round(unixMs);
+      v.setBigInt64(0, BigInt(Math.floor(ms / 1000)), true);
+      v.setBigInt64(8, BigInt((ms % 1000) * 1_000_000), true);
+      check("clock_settime(CLOCK_REALTIME)", s.clock_settime(CLOCK_REALTIME, ts));
     },
     ifIndex(name) {
       const i = Number(s.if_nametoindex(cstr(name)));

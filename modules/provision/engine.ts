@@ -37,7 +37,7 @@ import {
 } from "./interfaces.ts";
 import { clearTimeout, setTimeout } from "node:timers";
 import type { DurableStore, StoreOp } from "./store.ts";
-import { cloneWorkload, decodeRecord, depKey, type DeploymentRecord, encodeRecord, type Job, type JobOp, jobKey, SEQ_KEY } from "./records.ts";
+import { BOOT_KEY, cloneWorkload, decodeRecord, depKey, type DeploymentRecord, encodeRecord, type Job, type JobOp, jobKey, SEQ_KEY } from "./records.ts";
 import { capacityJson, type CapacityJson, isOkay, usableMemory } from "./capacity.ts";
 
 export interface EngineOptions {
@@ -315,9 +315,33 @@ export class Engine {
     return true;
   }
 
-  /** First start after a reboot: re-provision all active deployments without chain validation. */
-  async replayAll(): Promise<void> {
-    for (const r of this.records.values()) await this.enqueue("replay", r.deployment.twin_id, r.deployment.contract_id);
+  /**
+   * First start after a reboot: re-provision all active deployments without chain validation (networks
+   * first: a VM of another deployment needs its NR). Jobs already queued (a deployment the reboot cut
+   * mid-provision) run before these.
+   */
+  async replayAll(extra: StoreOp[] = []): Promise<number> {
+    const recs = [...this.records.values()].filter((r) => r.deployment.workloads.some((w) => w.result.state !== "deleted"));
+    const hasNet = (r: DeploymentRecord) => r.deployment.workloads.some((w) => w.type === "network") ? 0 : 1;
+    recs.sort((a, b) => hasNet(a) - hasNet(b));
+    // one commit for every job and `extra` (the boot mark): a crash half-way replays all again, never half
+    const ops: StoreOp[] = [...extra];
+    for (const r of recs) ops.push(...this.enqueueOps({ op: "replay", twin: r.deployment.twin_id, contract: String(r.deployment.contract_id) }, []));
+    if (!ops.length) return 0;
+    await this.o.store.commit(ops);
+    this.afterEnqueue(ops);
+    return recs.length;
+  }
+
+  /**
+   * Zero-OS's provisiond re-provisions everything once per boot (a module restart is not a boot: what it
+   * made is still there). `bootId` names this boot (the kernel's /proc/sys/kernel/random/boot_id, or one
+   * per start of a node on a host); the last one replayed is stored, so only the first start of a boot
+   * replays. Returns how many deployments were queued (0: not a new boot).
+   */
+  async replayAfterBoot(bootId: string): Promise<number> {
+    if (!bootId || (await this.o.store.get(BOOT_KEY)) === bootId) return 0;
+    return await this.replayAll([{ op: "put", key: BOOT_KEY, value: bootId }]);
   }
 
   // ---------------------------------------------------------------- read side

@@ -3,6 +3,7 @@
 // host facts driver. Exposes `engine` (node.capnp DeploymentEngine) to the api module. No permissions:
 // everything it touches is a granted capability.
 import "../node/no-env.ts"; // first: no environment in the sandbox
+import process from "node:process";
 import { DeploymentEngine$Server } from "../../capabilities/schema/gen/node.ts";
 import { ChainReaderClient } from "../../capabilities/chain/reader-client.ts";
 import { KvClient } from "../../capabilities/lib/guest/clients.ts";
@@ -243,6 +244,12 @@ try {
     capacity,
     onError: (e) => console.error(`provision: ${(e as Error).message}`),
   });
+  // First start of this boot: every stored deployment is provisioned again (Zero-OS provisiond does so at
+  // boot: VMs, gateways and 0-db namespaces do not survive a reboot); a restart of this module in the same
+  // boot does not replay. The kernel passes the boot's id (its built-in ${bootid}); without one nothing replays.
+  const bootId = /^[A-Za-z0-9-]{8,64}$/.test(process.argv[2] ?? "") ? process.argv[2] : "";
+  const replayed = await engine.replayAfterBoot(bootId);
+  if (replayed) console.error(`provision: new boot: replaying ${replayed} deployment(s)`);
   engine.start();
   console.error("provision: engine open");
   const e = engine;

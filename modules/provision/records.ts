@@ -56,6 +56,8 @@ export function jobKey(id: number): string {
 }
 
 export const SEQ_KEY = "meta/seq";
+/** the boot whose deployments were last replayed (Engine.replayAfterBoot) */
+export const BOOT_KEY = "meta/boot";
 
 export function encodeRecord(r: DeploymentRecord): string {
   return `{"hash":${JSON.stringify(r.hash)},"created":${r.created},"applied":${JSON.stringify(r.applied)},` +

@@ -31,7 +31,7 @@ export interface DiskNode {
 export async function diskNode(
   ctx: ScenarioContext,
   prefix: string,
-  o: { append?: string; net?: string[]; memoryMb?: number; timeoutMs: number; stateDiskMb?: number },
+  o: { append?: string; net?: string[]; memoryMb?: number; timeoutMs: number; stateDiskMb?: number; dataDiskGiB?: number },
 ): Promise<DiskNode> {
   const sc = await import("../scenarios.ts");
   const probe = await import("./node-probe.ts");
@@ -39,7 +39,7 @@ export async function diskNode(
   const dir = mkdtempSync(join(tmpdir(), prefix));
   try {
     const disk = sc.makeStateDisk(dir, o.stateDiskMb);
-    const data = sc.makeDataDisk(dir, "data.img");
+    const data = sc.makeDataDisk(dir, "data.img", o.dataDiskGiB);
     const client = await ChainClient.connect({ urls: [ctx.grid.chainUrl] });
     const vmOpts: DiskVmOptions = {
       kernel: join(ctx.outDir, "vmlinux"),

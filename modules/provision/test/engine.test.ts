@@ -196,6 +196,49 @@ test("engine state survives reopen on a FileStore; replay re-provisions without 
   await store2.close();
 });
 
+test("replay once per boot: a new boot id re-provisions every live deployment (networks first, a job cut mid-provision before them); the same boot id (a module restart) replays nothing", async () => {
+  const dir = tmp();
+  const fx = await setup();
+  const store = FileStore.open(join(dir, "state"));
+  const chain = new ChainContracts();
+  const managers = new Map<string, WorkloadManager>([["zmount", fx.mgr], ["network", fx.mgr]]);
+  const open = (s: FileStore) => Engine.open({ store: s, keys, contracts: chain, managers, capacity: fixedCapacity(8) });
+  const e1 = await open(store);
+  assert.is(await e1.replayAfterBoot("boot-aaaa"), 0, "nothing stored yet: nothing to replay");
+  await e1.deploy(signedDoc(alice, 70, [wl("d", "zmount", { size: 7 })], {}, chain));
+  await e1.deploy(signedDoc(alice, 71, [wl("n", "network", net)], {}, chain));
+  await e1.deploy(signedDoc(alice, 72, [wl("gone", "zmount", { size: 1 })], {}, chain));
+  await e1.drain();
+  await e1.deprovision(42, 72n, "cancelled");
+  await e1.drain();
+  // the power cut: one more deployment accepted (stored and queued), never run
+  await e1.deploy(signedDoc(alice, 73, [wl("cut", "zmount", { size: 3 })], {}, chain));
+  await store.close();
+  let seen = fx.mgr.calls().length;
+
+  const store2 = FileStore.open(join(dir, "state"));
+  const e2 = await open(store2);
+  assert.is(await e2.replayAfterBoot("boot-bbbb"), 3, "70, 71 and the cut 73; 72 is deleted");
+  assert.is(await e2.replayAfterBoot("boot-bbbb"), 0, "asked again in the same boot: nothing more");
+  await e2.drain();
+  assert.equal(fx.mgr.calls().slice(seen), ["provision 42-73-cut", "provision 42-71-n", "provision 42-70-d", "provision 42-73-cut"]);
+  for (const c of [70n, 71n, 73n]) assert.ok(e2.get(42, c)!.workloads.every((w) => w.result.state === "ok"), `contract ${c}`);
+  assert.ok(e2.get(42, 72n)?.workloads.every((w) => w.result.state === "deleted") ?? true, "the cancelled one stays gone");
+  assert.is(e2.changes(42, 70n).length, 3, "init, ok, ok again after the boot");
+  await store2.close();
+
+  // a restart in the same boot (the module killed and started again): the boot id is stored, nothing replays
+  seen = fx.mgr.calls().length;
+  const store3 = FileStore.open(join(dir, "state"));
+  const e3 = await open(store3);
+  assert.is(await e3.replayAfterBoot("boot-bbbb"), 0);
+  assert.is(await e3.replayAfterBoot(""), 0, "no boot id: never replays");
+  await e3.drain();
+  assert.equal(fx.mgr.calls().slice(seen), []);
+  assert.is(await e3.replayAfterBoot("boot-cccc"), 3, "the next boot replays again");
+  await store3.close();
+});
+
 test("FileStore: torn tail dropped, corrupt line stops replay, compaction keeps everything", async () => {
   const dir = join(tmp(), "s");
   const s = FileStore.open(dir, { compactBytes: 2048 });
