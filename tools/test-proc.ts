@@ -1,4 +1,5 @@
 // Process-tree facts for tests, read from /proc (checked from outside, as the security claims are).
+import process from "node:process";
 import { parentPids } from "../capabilities/lib/proc-parents.ts";
 
 /** Every live descendant of `pid`, from each /proc/PID/stat's parent pid. */
@@ -14,4 +15,14 @@ export function descendants(pid: number): number[] {
   };
   walk(pid);
   return out;
+}
+
+/** Whether `pid` is a live process (signal 0; a zombie still counts). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
