@@ -344,6 +344,19 @@ crowd("a reply the relay refuses as too large (a long deployment list) reaches t
   }
 });
 
+crowd("a request whose relay link went down while it waited times out saying so (it may have been lost with the link)", async () => {
+  const n = await ident(26, "ed25519");
+  const p = await startPeer(relay3, n);
+  p.handle("zos.system.version", () => new Promise(() => {})); // never answers: only the timeout can end the wait
+  const c = await startPeer(relay3, await ident(27, "ed25519"), { session: "dropped", reconnectMinMs: 50 });
+  const pending = c.request(26, "zos.system.version", null, { timeoutMs: 2000 }).then(() => null, (e) => e as RmbError);
+  await new Promise((r) => setTimeout(r, 200));
+  (c as unknown as { links: { ws: WebSocket }[] }).links[0].ws.terminate(); // the link dies under the request
+  const err = await pending;
+  assert.is(err?.origin, "timeout");
+  assert.match(err!.message, /^no reply from twin 26 to zos\.system\.version within 2000 ms \(the link to the relay went down 1 time\(s\) meanwhile, last: .*; the request or its reply may have been lost with it\)$/);
+});
+
 crowd.after(async () => {
   for (const p of peers.splice(0)) await p.close();
   await relay3.stop();

@@ -15,6 +15,7 @@ import {
 } from "./envelope.ts";
 import { PeerErrorCode, RmbError } from "./errors.ts";
 import { FairGate, type Release } from "./fair-gate.ts";
+import { KeepAliveClock } from "./keepalive.ts";
 import { DEFAULT_REPLAY_LIMITS, type ReplayLimits, ReplayCache } from "./replay.ts";
 import { asRmbSigner, type RmbSigner } from "./rmb-signer.ts";
 import type { Signer } from "../lib/signer.ts";
@@ -139,6 +140,9 @@ export class RmbPeer {
   private openWaiters: (() => void)[] = [];
   private log: (line: string) => void;
   private me: Address;
+  /** open links that went down, and why the last one did (a timed-out request says so) */
+  private linkDrops = 0;
+  private lastDrop = "";
 
   constructor(opts: RmbPeerOptions) {
     if (!opts.relayUrls.length) throw new Error("RmbPeer needs at least one relay URL");
@@ -233,10 +237,14 @@ export class RmbPeer {
     await this.setBody(env, body, twin);
     env.signature = await this.signer.signEnvelope(env);
     const link = await this.openLink(Math.max(1, timeoutMs - (Date.now() - started)));
+    const drops = this.linkDrops;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(env.uid);
-        reject(new RmbError("timeout", 0, `no reply from twin ${dst} to ${command} within ${timeoutMs} ms`));
+        // a link that went down meanwhile can have taken the request or its reply with it: say so
+        const dropped = this.linkDrops - drops;
+        const why = dropped ? ` (the link to the relay went down ${dropped} time(s) meanwhile, last: ${this.lastDrop}; the request or its reply may have been lost with it)` : "";
+        reject(new RmbError("timeout", 0, `no reply from twin ${dst} to ${command} within ${timeoutMs} ms${why}`));
       }, Math.max(1, timeoutMs - (Date.now() - started)));
       this.pending.set(env.uid, { dst, resolve, reject, timer });
       link.ws!.send(encodeEnvelope(env));
@@ -354,8 +362,10 @@ export class RmbPeer {
         link.open = true;
         link.lastError = "";
         this.log(`rmb: connected to ${link.url} as twin ${this.twinId}`);
+        const clock = new KeepAliveClock(keepAliveMs);
         ticker = setInterval(() => {
-          if (Date.now() - lastRead > 2 * keepAliveMs) {
+          // a late tick: this process was busy, what the relay sent may still be unread — judge next time
+          if (clock.onTime() && Date.now() - lastRead > 2 * keepAliveMs) {
             link.lastError = "no traffic for two keep-alive periods";
             ws.terminate();
           } else ws.ping();
@@ -388,6 +398,10 @@ export class RmbPeer {
     clearInterval(ticker);
     link.open = false;
     link.ws = null;
+    if (opened) {
+      this.linkDrops++;
+      this.lastDrop = `${link.url}: ${link.lastError || "closed"}`;
+    }
     return opened;
   }
 
