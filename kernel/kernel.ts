@@ -912,7 +912,8 @@ export class Kernel {
     // whyNotReady names the exit code or signal, not a guess. The exit is this start's (its restart, which
     // the exit schedules, is a later generation), and its last lines are read before they are quoted.
     const generation = p.generation;
-    await p.exited;
+    // (bounded: a child that failed to spawn may never report an exit)
+    await Promise.race([p.exited, new Promise((r) => setTimeout(r, 5000))]);
     const exit = p.lastExit?.generation === generation ? p.lastExit : null;
     const failure = p.startFailure;
     if (exit) await Promise.race([p.lastExitOutput, new Promise((r) => setTimeout(r, 1000))]);
