@@ -357,6 +357,29 @@ crowd("a request whose relay link went down while it waited times out saying so 
   assert.match(err!.message, /^no reply from twin 26 to zos\.system\.version within 2000 ms \(the link to the relay went down 1 time\(s\) meanwhile, last: .*; the request or its reply may have been lost with it\)$/);
 });
 
+crowd("a reply ready while the node's link is down waits for the redial and is delivered, not lost", async () => {
+  const n = await ident(28, "ed25519");
+  const p = await startPeer(relay3, n, { reconnectMinMs: 1000 }); // redials 0.5–1 s after a drop
+  let handling!: () => void;
+  const inHandler = new Promise<void>((r) => (handling = r));
+  let linkDown!: () => void;
+  const down = new Promise<void>((r) => (linkDown = r));
+  p.handle("zos.system.version", async () => {
+    handling();
+    await down; // the reply is ready while no link is open
+    return "v";
+  });
+  const c = await startPeer(relay3, await ident(29, "ed25519"), { session: "waits", requestTimeoutMs: 8000 });
+  const reply = c.request(28, "zos.system.version", null).then((v) => v, (e: Error) => e.message);
+  await inHandler;
+  (p as unknown as { links: { ws: WebSocket }[] }).links[0].ws.terminate(); // the node's link dies mid-request
+  await new Promise((r) => setTimeout(r, 100));
+  assert.not.ok(p.isConnected(), "no link is open when the reply is ready");
+  linkDown();
+  assert.is(await reply, "v");
+  assert.is(p.stats.repliesFailed, 0);
+});
+
 crowd.after(async () => {
   for (const p of peers.splice(0)) await p.close();
   await relay3.stop();

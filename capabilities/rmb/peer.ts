@@ -94,6 +94,8 @@ export interface PeerStats {
 
 /** How long a sent reply is remembered, so a relay's refusal of it can still be turned into an error reply. */
 const SENT_REPLY_MEMORY_MS = 60_000;
+/** How long a reply waits for a relay link when every link is down (redialling) before it counts as failed. */
+const REPLY_WAIT_FOR_LINK_MS = 30_000;
 /** Bound on remembered replies (uid and requester address each). */
 const SENT_REPLY_MAX = 20_000;
 
@@ -538,7 +540,7 @@ export class RmbPeer {
       await this.reply(link, env, { kind: "error", code, message }, null, twin);
     };
     if (isExpired(env)) return reject(PeerErrorCode.expired, "request expired before it was processed", null);
-    let twin = await this.lookup(src.twin);
+    const twin = await this.lookup(src.twin);
     if (!twin) return reject(PeerErrorCode.unknownTwin, `sender twin ${src.twin} does not exist`, null);
     const digest = challenge(env);
     if (!env.signature || !(await verifyPrefixed(digest, env.signature, twin.accountId))) {
@@ -658,10 +660,15 @@ export class RmbPeer {
       this.log(`rmb: reply ${req.uid} to twin ${to} not sent: ${(err as Error).message}`);
       return;
     }
-    const ws = link.ws?.readyState === WebSocket.OPEN ? link.ws : this.links.find((l) => l.open)?.ws;
+    let ws = link.ws?.readyState === WebSocket.OPEN ? link.ws : this.links.find((l) => l.open)?.ws;
+    if (!ws && !this.closed) {
+      // every link is down (redialling): the reply waits for one rather than being lost with the link
+      await this.waitOpen(REPLY_WAIT_FOR_LINK_MS).catch(() => {});
+      ws = this.links.find((l) => l.open)?.ws;
+    }
     if (!ws) {
       this.stats.repliesFailed++;
-      this.log(`rmb: reply ${req.uid} to twin ${to} not sent: no relay link is open`);
+      this.log(`rmb: reply ${req.uid} to twin ${to} not sent: no relay link is open (waited ${REPLY_WAIT_FOR_LINK_MS / 1000} s)`);
       return;
     }
     if (message?.kind === "response" && req.source) this.rememberReply(req.uid, req.source);
