@@ -94,6 +94,12 @@ async function startPeer(relay: RunningRelay, who: { id: number; signer: Signer 
   return p;
 }
 
+/** Ends a suite: its peers, then its relay. */
+async function stopAll(relay: RunningRelay): Promise<void> {
+  for (const p of peers.splice(0)) await p.close();
+  await relay.stop();
+}
+
 /** A grid user's peer: its own session; a request unanswered for 15 s fails (the node answers far sooner). */
 const userPeer = (relay: RunningRelay, who: { id: number; signer: Signer }, session: string) => startPeer(relay, who, { session, requestTimeoutMs: 15_000 });
 
@@ -199,10 +205,7 @@ replay("entries leave the cache when their window passes (sweep is per second, n
   assert.is(c.size(), 0, "everything expired by second 1031");
 });
 
-replay.after(async () => {
-  for (const p of peers.splice(0)) await p.close();
-  await relay.stop();
-});
+replay.after(() => stopAll(relay));
 
 replay.run();
 
@@ -244,10 +247,7 @@ fair("twin B is answered while twin A floods 300 requests, and every request of 
   assert.is(fairNode.stats.repliesFailed, 0);
 });
 
-fair.after(async () => {
-  for (const p of peers.splice(0)) await p.close();
-  await relay2.stop();
-});
+fair.after(() => stopAll(relay2));
 
 fair.run();
 
@@ -380,9 +380,6 @@ crowd("a reply ready while the node's link is down waits for the redial and is d
   assert.is(p.stats.repliesFailed, 0);
 });
 
-crowd.after(async () => {
-  for (const p of peers.splice(0)) await p.close();
-  await relay3.stop();
-});
+crowd.after(() => stopAll(relay3));
 
 crowd.run();
