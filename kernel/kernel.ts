@@ -519,7 +519,9 @@ export class Kernel {
       const current = p.generation === generation;
       p.lastExit = {
         process: spec.name, pid: child.pid, generation, code, signal, ranMs: Math.round(performance.now() - started), wasReady: answeredReady,
-        killedBecause: current ? p.killedBecause : null, output,
+        // the kernel's reason to kill it counts only if the kill ended it: one that exited with a code on its own
+        // first (its end of the connection closed just before its exit was seen) ended by itself
+        killedBecause: current && signal ? p.killedBecause : null, output,
       };
       p.lastExitOutput = outputRead;
       p.settleVerified(false);
