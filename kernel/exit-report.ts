@@ -13,6 +13,8 @@ export interface ExitReport {
   signal: string | null;
   /** ms from spawn to exit */
   ranMs: number;
+  /** when it ended (ms since the epoch) */
+  at: number;
   /** whether this run had answered ready */
   wasReady: boolean;
   /** why the kernel ended it, when it did, worded after the process's name ("did not answer ready within …") */

@@ -518,7 +518,7 @@ export class Kernel {
     child.on("exit", (code, signal) => {
       const current = p.generation === generation;
       p.lastExit = {
-        process: spec.name, pid: child.pid, generation, code, signal, ranMs: Math.round(performance.now() - started), wasReady: answeredReady,
+        process: spec.name, pid: child.pid, generation, code, signal, ranMs: Math.round(performance.now() - started), at: Date.now(), wasReady: answeredReady,
         // the kernel's reason to kill it counts only if the kill ended it: one that exited with a code on its own
         // first (its end of the connection closed just before its exit was seen) ended by itself
         killedBecause: current && signal ? p.killedBecause : null, output,

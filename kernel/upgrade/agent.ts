@@ -181,6 +181,8 @@ export class Upgrader {
     const order = next.waves.flat();
     k.emit("upgrade-starting", { hash: ref.hash, version: ref.version, from, order });
     const replaced: string[] = [];
+    /** when each new process answered ready (epoch ms): a later exit is that new process's */
+    const readyAt = new Map<string, number>();
     let failure: UpgradeFailure | null = null;
     // Dependencies first (the manifest's start order: drivers before the modules that use them), so each new
     // process asks for its grants from providers already running the release's code.
@@ -188,6 +190,7 @@ export class Upgrader {
       const spec = next.processes.find((p) => p.name === name)!;
       replaced.push(name);
       const ok = await k.replaceProcess(name, spec, next.root);
+      readyAt.set(name, Date.now());
       k.emit("upgrade-replaced", { process: name, ok, pid: k.pid(name), version: ref.version });
       if (!ok) {
         const why = k.whyNotReady(name);
@@ -195,7 +198,7 @@ export class Upgrader {
         break;
       }
     }
-    if (!failure) failure = await this.#settle(order);
+    if (!failure) failure = await this.#settle(order, readyAt);
     if (failure) {
       k.emit("upgrade-rolling-back", { hash: ref.hash, version: ref.version, ...failure });
       for (const name of order.filter((n) => replaced.includes(n))) {
@@ -241,8 +244,12 @@ export class Upgrader {
     }
   }
 
-  /** Every replaced process stays ready for settleMs (a release that crashes after its first answer is bad too). */
-  async #settle(order: string[]): Promise<UpgradeFailure | null> {
+  /**
+   * Every replaced process stays ready for settleMs (a release that crashes after its first answer is bad too).
+   * An exit of a process after its new one answered ready (`readyAt`) is that new process's, even one while
+   * later processes were still being replaced.
+   */
+  async #settle(order: string[], readyAt: Map<string, number>): Promise<UpgradeFailure | null> {
     const k = this.#o.kernel;
     const pids = new Map(order.map((n) => [n, k.pid(n)]));
     const settleMs = this.#o.settleMs ?? 5000;
@@ -254,11 +261,12 @@ export class Upgrader {
         // an on-demand process nobody used stays idle through an upgrade: its first use starts the new release
         if (states[n] === "idle" && pids.get(n) === undefined) continue;
         if (states[n] !== "ready" || k.pid(n) !== pids.get(n)) {
-          const into = `${((performance.now() - t0) / 1000).toFixed(1)} s into the ${settleMs} ms the release must stay up`;
-          // the exit of the run that had answered ready (not of a restart since)
+          const seen = `seen ${((performance.now() - t0) / 1000).toFixed(1)} s into the ${settleMs} ms the release must stay up`;
+          // its latest exit since its new process answered ready (it may have crashed, and been restarted,
+          // while later processes were being replaced)
           const last = await k.lastExit(n);
-          const exit = last?.pid === pids.get(n) ? last : null;
-          return { process: n, reason: `${n} fell over ${into}: ${exit ? describeExit(exit) : `it is ${states[n]}`}`, ...exitFields(exit) };
+          const exit = last && last.at >= (readyAt.get(n) ?? Infinity) ? last : null;
+          return { process: n, reason: `${n} fell over after it was replaced (${seen}): ${exit ? describeExit(exit) : `it is ${states[n]}`}`, ...exitFields(exit) };
         }
       }
     }

@@ -131,7 +131,7 @@ t("a process that answers ready, then crashes while the release settles: the exi
   const hash = await publish("rel-crashes", "1.2.0-crashes", (bundle) => appendFileSync(bundle, `\nsetTimeout(() => { console.error("facts: lost /dev/zt-device"); Deno.exit(4); }, 1000);\n`));
   const c = await check(hash);
   const reason = sameEverywhere(c, hash);
-  assert.match(reason, new RegExp(`^facts fell over \\d+\\.\\d s into the ${SETTLE_MS} ms the release must stay up: exited with code 4 after \\d+\\.\\d s, after it had answered ready; its last output: "facts: lost /dev/zt-device"$`));
+  assert.match(reason, new RegExp(`^facts fell over after it was replaced \\(seen \\d+\\.\\d s into the ${SETTLE_MS} ms the release must stay up\\): exited with code 4 after \\d+\\.\\d s, after it had answered ready; its last output: "facts: lost /dev/zt-device"$`));
   assert.equal((c.rolled.exit as { code: number; output: string[] }).code, 4);
   assert.equal((c.rolled.exit as { output: string[] }).output, ["facts: lost /dev/zt-device"]);
 });
