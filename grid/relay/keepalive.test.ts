@@ -77,7 +77,7 @@ t("a session that stops reading (no pong, nothing sent) is dropped after two per
   const { ws } = await session(1, "silent");
   const sessions = relay.sessionCount();
   (ws as unknown as { _socket: { pause(): void } })._socket.pause(); // it answers no ping from now on
-  const end = Date.now() + 20 * PERIOD;
+  const end = Date.now() + 50 * PERIOD; // late ticks (a loaded machine) do not count: give it room
   while (relay.sessionCount() === sessions && Date.now() < end) await sleep(50);
   assert.is(relay.sessionCount(), sessions - 1, "dropped");
   assert.is(await dropped("keepalive"), before + 1);
