@@ -8,6 +8,7 @@
 //       zos.deployment.list latency (one owner's K/M deployments) and zos.deployment.get before and after, the
 //       list answer's size, and which node processes used the CPU after the restart.
 //   node_modules/deno/deno run -A bench/node-load.ts [--users 10,50,100] [--stored 10000] [--owners 10] [--no-write]
+//   [--all-steps] (run every users step even after one had failures)
 // Busy machine: numbers taken while other engineers' suites ran on the same 2 cores; the load average is printed.
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
@@ -32,7 +33,7 @@ import { miniSecretFromMnemonic, signerFromMnemonic } from "../capabilities/rmb/
 import { startNode } from "../modules/node.ts";
 import { machineLine, percentile, writeSection } from "./lib/report.ts";
 
-const { values } = parseArgs({ options: { users: { type: "string", default: "10,50,100" }, stored: { type: "string", default: "10000" }, owners: { type: "string", default: "10" }, "no-write": { type: "boolean" } } });
+const { values } = parseArgs({ options: { users: { type: "string", default: "10,50,100" }, stored: { type: "string", default: "10000" }, owners: { type: "string", default: "10" }, "no-write": { type: "boolean" }, "all-steps": { type: "boolean" } } });
 const userSteps = values.users!.split(",").filter(Boolean).map(Number);
 const STORED = Number(values.stored);
 const OWNERS = Math.max(1, Number(values.owners));
@@ -130,6 +131,42 @@ function topCpu(a: Map<string, number>, b: Map<string, number>, n = 5): string {
     .map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(", ");
 }
 
+/** The relay's counters (its /metrics), "name{labels}" → value. */
+async function relayCounters(): Promise<Map<string, number>> {
+  const text = await (await fetch(`${tn.relay.url.replace(/^ws/, "http")}/metrics`)).text();
+  const out = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    const m = /^(rmb_relay_\w+_total(?:\{[^}]*\})?) (\d+(?:\.\d+)?)$/.exec(line);
+    if (m) out.set(m[1], Number(m[2]));
+  }
+  return out;
+}
+
+/** What changed between two readings of counters: "name +n, …" (only what moved). */
+function moved(a: Map<string, number>, b: Map<string, number>): string {
+  return [...b].map(([k, v]) => [k, v - (a.get(k) ?? 0)] as const).filter(([, v]) => v > 0).map(([k, v]) => `${k.replace(/^rmb_relay_|_total/g, "")} +${v}`).join(", ");
+}
+
+/** The users' RMB peers' counters summed: reconnects, and frames dropped (a reply after its request timed out is one). */
+function clientStats(batch: UserSession[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const s of batch) {
+    const st = (s.peer as RmbPeer).stats as unknown as Record<string, number>;
+    for (const k of ["reconnects", "framesDropped"]) out.set(k, (out.get(k) ?? 0) + st[k]);
+  }
+  return out;
+}
+
+/** Messages with their numbers (twin ids, ms, uids) blanked, counted: the kinds of failure in a step. */
+function tally(messages: string[]): string {
+  const m = new Map<string, number>();
+  for (const x of messages) {
+    const k = x.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, "<uid>").replace(/\d+/g, "N").slice(0, 200);
+    m.set(k, (m.get(k) ?? 0) + 1);
+  }
+  return [...m].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n} × ${k}`).join("; ");
+}
+
 interface UserRow {
   users: number;
   allOkS: number;
@@ -141,6 +178,11 @@ interface UserRow {
   p99: number;
   failures: number;
   firstError: string;
+  /** every failure, by kind; the relay's, the users' peers' and the node's rmb driver's view of the step */
+  errors: string;
+  relay: string;
+  clients: string;
+  rmbLog: string;
 }
 const userRows: UserRow[] = [];
 let warmupS = 0;
@@ -169,26 +211,39 @@ try {
     const ans: number[] = [];
     let failures = 0;
     let firstError = "";
+    const errors: string[] = [];
     const cpu0 = cpuByProcess();
+    const relay0 = await relayCounters();
+    const clients0 = clientStats(batch);
+    const lines0 = tn.lines.length;
     await Promise.all(batch.map(async (s, k) => {
+      let stage = "deploy";
       try {
         await call(s, "zos.deployment.deploy", docs[k].wire);
         ans.push(performance.now() - t0);
+        stage = "until ok";
         lat.push(await okAfter(s, docs[k].contract, t0, deadline));
       } catch (e) {
         failures++;
         firstError ||= (e as Error).message;
+        errors.push(`${stage}: ${(e as Error).message}`);
       }
     }));
+    // after the step: replies that came after their request had timed out land in the users' framesDropped
+    await sleep(5000);
+    const relay = moved(relay0, await relayCounters());
+    const clients = moved(clients0, clientStats(batch));
+    const rmbLog = tally(tn.lines.slice(lines0).filter((l) => l.startsWith("rmb:")).map((l) => l.replace(/^(rmb: )+/, "")));
     lat.sort((a, b) => a - b);
     ans.sort((a, b) => a - b);
     const cpu = topCpu(cpu0, cpuByProcess());
-    const row = { users: n, allOkS: (performance.now() - t0) / 1000, ans50: percentile(ans, 50), ans99: percentile(ans, 99), cpu, p50: percentile(lat, 50), p99: percentile(lat, 99), failures, firstError };
+    const row = { users: n, allOkS: (performance.now() - t0) / 1000, ans50: percentile(ans, 50), ans99: percentile(ans, 99), cpu, p50: percentile(lat, 50), p99: percentile(lat, 99), failures, firstError, errors: tally(errors), relay, clients, rmbLog };
     userRows.push(row);
     console.log(`${n} users at once: all ok after ${row.allOkS.toFixed(1)} s; send→answer p50 ${(row.ans50 / 1000).toFixed(1)} s p99 ${(row.ans99 / 1000).toFixed(1)} s; send→ok p50 ${(row.p50 / 1000).toFixed(1)} s p99 ${(row.p99 / 1000).toFixed(1)} s; ${failures} failed ${firstError}; node CPU: ${cpu}`);
+    console.log(`  failures: ${row.errors || "none"}\n  relay: ${relay}\n  users' peers: ${clients || "nothing moved"}\n  node rmb driver said: ${rmbLog || "nothing"}`);
     if (failures) {
-      usersGaveOut = `${n} users: ${failures} failed — ${firstError}`;
-      break;
+      usersGaveOut ||= `${n} users: ${failures} failed — ${firstError}`;
+      if (!values["all-steps"]) break;
     }
   }
   if (userSteps.length) md.push(`### ${userSteps.join(", ")} users deploying at once

@@ -12,6 +12,7 @@ import { startKernel, type KernelEvent, type KernelHandle } from "./mod.ts";
 import { repoRoot } from "./sandbox.ts";
 import { RpcError } from "../capabilities/lib/rpc/mod.ts";
 import { rootOnly } from "../tools/test-env.ts";
+import { alive } from "../tools/test-proc.ts";
 
 const state = mkdtempSync(join(tmpdir(), "zt-kernel-"));
 const events: KernelEvent[] = [];
@@ -199,15 +200,7 @@ test("stop: reverse dependency order within the deadline, nothing left running",
   assert.ok(stoppedAt("reporter") < stoppedAt("greeter"));
   assert.ok(stoppedAt("greeter") < stoppedAt("counter"));
   assert.ok(stoppedAt("counter") < stoppedAt("kv"));
-  for (const pid of pids) {
-    let alive = true;
-    try {
-      process.kill(pid, 0);
-    } catch {
-      alive = false;
-    }
-    assert.not.ok(alive, `pid ${pid} is gone`);
-  }
+  for (const pid of pids) assert.not.ok(alive(pid), `pid ${pid} is gone`);
   assert.ok(events.some((e) => e.event === "calls"));
 });
 

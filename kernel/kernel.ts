@@ -23,6 +23,7 @@ import { launchPlan, type Identity, type LaunchPlan } from "./sandbox.ts";
 import { groupId } from "./linux.ts";
 import { expectedFacts, readSandboxFacts, sandboxDifferences, type SandboxFacts } from "./sandbox-check.ts";
 import { running, signal, trackExit } from "./child-signal.ts";
+import { describeExit, type ExitReport, LAST_OUTPUT_LINES, outputClause } from "./exit-report.ts";
 
 export interface KernelEvent {
   /** Milliseconds since the kernel started. */
@@ -109,8 +110,15 @@ interface Proc {
   demanding: boolean;
   /** Why the last start of this process did not get it ready (for the caller that was waiting). */
   startFailure: string | null;
-  /** The last lines it wrote to stderr (a failed start's error message quotes them). */
+  /** The last lines this run wrote to stderr (a failed start's error message quotes them). */
   lastOutput: string[];
+  /** Why the kernel is ending this run, when it is (health timeout, sandbox mismatch, lost connection). */
+  killedBecause: string | null;
+  /** How its last run ended, and when that run's stderr was read to its end. */
+  lastExit: ExitReport | null;
+  lastExitOutput: Promise<void>;
+  /** Why the last replaceProcess did not get it ready (whyNotReady). */
+  notReady: { reason: string; exit: ExitReport | null } | null;
 }
 
 /** Lines of a process's stderr forwarded as events per second; more are counted, not forwarded. */
@@ -216,6 +224,7 @@ export class Kernel {
         restarts: 0, startedAt: 0, readyWaiters: [], held: new Map(), pendingAcquire: new Map(), served: new Set(),
         exited: Promise.resolve(), restartTimer: null, slowStarts: 0, verified: Promise.resolve(false), settleVerified: () => {}, sandbox: null,
         root: opts.manifest.root, demand: null, demanding: false, startFailure: null, lastOutput: [],
+        killedBecause: null, lastExit: null, lastExitOutput: Promise.resolve(), notReady: null,
       });
       for (const g of spec.grants) this.counters.set(`${spec.name}.${g.name}`, { calls: 0, errors: 0, inflight: 0, overloaded: 0 });
     });
@@ -249,6 +258,26 @@ export class Kernel {
 
   pid(name: string): number | undefined {
     return this.procs.get(name)?.child?.pid;
+  }
+
+  /** How `name`'s last run ended (exit code or signal, its last stderr lines), once its output was read. */
+  async lastExit(name: string): Promise<ExitReport | null> {
+    const p = this.procs.get(name);
+    const exit = p?.lastExit;
+    if (!p || !exit) return null;
+    // stderr can still hold its last lines after the exit is seen; a grandchild holding it open must not stall us
+    await Promise.race([p.lastExitOutput, new Promise((r) => setTimeout(r, 1000))]);
+    return { ...exit, output: [...exit.output] };
+  }
+
+  /**
+   * Why the last `replaceProcess(name)` did not get the new process ready, in words without a subject
+   * ("exited with code 3 after 2.9 s, before it answered ready; its last output: …"), and that run's exit:
+   * what the kernel saw, not a guess from a timeout. Null when it got ready.
+   */
+  whyNotReady(name: string): { reason: string; exit: ExitReport | null } | null {
+    const w = this.procs.get(name)?.notReady;
+    return w ? { reason: w.reason, exit: w.exit && { ...w.exit, output: [...w.exit.output] } } : null;
   }
 
   /** Starts everything; resolves when every process is ready or `timeoutMs` passed (returns the laggards). */
@@ -411,6 +440,7 @@ export class Kernel {
     const spec = p.spec;
     p.state = "starting";
     p.generation++;
+    p.startFailure = null;
     let plan: LaunchPlan;
     try {
       p.identity = this.identityFor(p);
@@ -455,7 +485,11 @@ export class Kernel {
     const generation = p.generation;
     let exitResolve!: () => void;
     p.exited = new Promise((r) => (exitResolve = r));
-    this.forwardStderr(p, child);
+    const output: string[] = [];
+    p.lastOutput = output;
+    p.killedBecause = null;
+    let answeredReady = false;
+    const outputRead = this.forwardStderr(p, child, output);
     child.stdin!.on("error", () => {}); // EPIPE after the child died: the connection reports it
     const conn = connect(streamTransport(child.stdout!, child.stdin!), {
       bootstrap: this.sessionFor(p),
@@ -474,6 +508,7 @@ export class Kernel {
       // A process that lost its connection (protocol violation, or it closed its end) can do nothing useful
       // and could be holding resources: end it; the exit handler revokes and restarts as for a crash.
       const reason = err?.message ?? "connection closed";
+      if (p.generation === generation) p.killedBecause = `lost its connection to the kernel (${reason})`;
       // Only protocol violations (malformed or oversized frames, forged references) end up here as
       // `protocol-error`; overload never does: excess calls are answered `overloaded`.
       this.emit(protocol ? "protocol-error" : "disconnected", { process: spec.name, reason, ...(protocol ? { violation: reason.replace(/^.*protocol error: /, "") } : {}) });
@@ -483,6 +518,14 @@ export class Kernel {
     });
     child.on("error", (err) => this.emit("spawn-error", { process: spec.name, error: err.message }));
     child.on("exit", (code, signal) => {
+      const current = p.generation === generation;
+      p.lastExit = {
+        process: spec.name, pid: child.pid, generation, code, signal, ranMs: Math.round(performance.now() - started), at: Date.now(), wasReady: answeredReady,
+        // the kernel's reason to kill it counts only if the kill ended it: one that exited with a code on its own
+        // first (its end of the connection closed just before its exit was seen) ended by itself
+        killedBecause: current && signal ? p.killedBecause : null, output,
+      };
+      p.lastExitOutput = outputRead;
       p.settleVerified(false);
       exitResolve();
       conn.close();
@@ -511,6 +554,7 @@ export class Kernel {
         if (alive()) {
           this.emit("unhealthy", { process: spec.name, afterMs: healthMs });
           p.startFailure = `it did not answer ready within ${healthMs} ms (healthTimeoutMs) and was killed`;
+          p.killedBecause = `did not answer ready within ${healthMs} ms (healthTimeoutMs)`;
           p.slowStarts++;
           signal(child, "SIGKILL");
         }
@@ -520,6 +564,7 @@ export class Kernel {
     }
     if (!alive()) return;
     p.state = "ready";
+    answeredReady = true;
     p.demanding = false;
     this.emit(generation > 1 ? "restarted" : "ready", { process: spec.name, ms: Math.round((performance.now() - started) * 10) / 10, generation, pid: child.pid, sandbox: p.sandbox });
     for (const w of p.readyWaiters.splice(0)) w();
@@ -548,6 +593,7 @@ export class Kernel {
     p.state = "failed";
     p.demanding = false;
     p.startFailure = `its sandbox did not match the launch plan: ${differences.join("; ")}`;
+    if (p.generation === generation) p.killedBecause = `did not run in the sandbox its launch plan says: ${differences.join("; ")}`;
     this.emit("sandbox-mismatch", { process: p.spec.name, pid, generation, differences, ...(facts ? { sandbox: facts } : {}) });
     this.emit("failed", { process: p.spec.name, restarts: p.restarts, reason: `sandbox mismatch: ${differences.join("; ")}` });
     try {
@@ -557,7 +603,8 @@ export class Kernel {
     return false;
   }
 
-  private forwardStderr(p: Proc, child: ChildProcess): void {
+  /** Forwards `child`'s stderr lines as events and keeps its last lines in `last`; resolves when stderr ends. */
+  private forwardStderr(p: Proc, child: ChildProcess, last: string[]): Promise<void> {
     let buf = "";
     // A process may print, but not drown the kernel's event stream: at most OUTPUT_LINES_PER_S lines per
     // second are forwarded; the rest are counted and reported once per second.
@@ -575,8 +622,8 @@ export class Kernel {
         windowStart = now;
         inWindow = 0;
       }
-      p.lastOutput.push(line.slice(0, 300));
-      if (p.lastOutput.length > 3) p.lastOutput.shift();
+      last.push(line.slice(0, 300));
+      if (last.length > LAST_OUTPUT_LINES) last.shift();
       if (++inWindow <= OUTPUT_LINES_PER_S) this.emit("output", { process: p.spec.name, line });
       else if (dropped++ === 0) setTimeout(report, Math.max(0, 1000 - (now - windowStart)));
     };
@@ -594,7 +641,13 @@ export class Kernel {
         buf = "";
       }
     });
-    child.stderr!.on("end", report);
+    return new Promise((resolve) => {
+      child.stderr!.on("end", () => {
+        report();
+        resolve();
+      });
+      child.stderr!.on("close", () => resolve());
+    });
   }
 
   private onExit(p: Proc, code: number | null, signal: string | null): void {
@@ -622,7 +675,7 @@ export class Kernel {
       // Its on-demand start failed: the caller waiting for it gets why; the process goes back to idle and the
       // next use starts it again (no restart loop for a process nobody is using), until the policy is spent.
       p.demanding = false;
-      const output = p.lastOutput.length ? `; its last output: ${p.lastOutput.map((l) => JSON.stringify(l)).join(" ")}` : "";
+      const output = outputClause(p.lastOutput);
       p.startFailure = `${p.startFailure ?? `it exited (${signal ?? `code ${code}`}) before it answered ready`}${output}`;
       p.restarts++;
       if (p.restarts > policy.maxRestarts) {
@@ -826,7 +879,8 @@ export class Kernel {
    * SIGKILL after 3 s; not shutdown(), which tells a driver the node is going down for good (the hypervisor
    * would stop its VMs instead of leaving them for the next version to adopt) — revoking what it served and
    * held, then starts `spec` with `${root}` = `root` in its place under the same uid. Resolves true when the
-   * new process answered ready within its healthTimeoutMs; otherwise the kernel supervises it as a crash.
+   * new process answered ready within its healthTimeoutMs; otherwise the kernel supervises it as a crash
+   * and `whyNotReady(name)` says what happened (its exit code or signal and last output lines).
    */
   async replaceProcess(name: string, spec: ProcessSpec, root: string): Promise<boolean> {
     const p = this.procs.get(name);
@@ -855,8 +909,20 @@ export class Kernel {
       }
     }
     this.adoptSpec(p, spec, root);
+    p.notReady = null;
     await this.launch(p);
-    return (p.state as State) === "ready";
+    if ((p.state as State) === "ready") return true;
+    // Not ready: let its exit be seen (a connection can close before the exit is reported), so that
+    // whyNotReady names the exit code or signal, not a guess. The exit is this start's (its restart, which
+    // the exit schedules, is a later generation), and its last lines are read before they are quoted.
+    const generation = p.generation;
+    // (bounded: a child that failed to spawn may never report an exit)
+    await Promise.race([p.exited, new Promise((r) => setTimeout(r, 5000))]);
+    const exit = p.lastExit?.generation === generation ? p.lastExit : null;
+    const failure = p.startFailure;
+    if (exit) await Promise.race([p.lastExitOutput, new Promise((r) => setTimeout(r, 1000))]);
+    p.notReady = { reason: exit ? describeExit(exit) : failure ?? `it is ${p.state}`, exit };
+    return false;
   }
 
   /** The process runs `spec` (from `root`) from its next start on; counters for grants the new spec adds. */

@@ -190,6 +190,8 @@ export async function upgradeScenario(ctx: ScenarioContext): Promise<ScenarioRes
       await farmer("zos.admin.upgrade_check");
       const rolled = await until("the rollback", (s) => !s.upgrading && s.last?.version === bad, timeout * 4);
       if (rolled.last?.result !== "rolled-back" || rolled.version !== good) throw new Error(`bad release ${bad}: ${JSON.stringify(rolled.last)}`);
+      // the reason is what the node saw (its hostfacts exits 3), not a timeout
+      if (!/^hostfacts exited with code 3 /.test(rolled.last.reason ?? "")) throw new Error(`bad release ${bad}: the rollback's reason does not name hostfacts' exit: ${rolled.last.reason}`);
       r.milestones.rolled_back = since();
       r.notes.push(`bad release C ${bad} rolled back by itself (${rolled.last.process}: ${rolled.last.reason}); still ${rolled.version}`);
       const v = await probe.callUntilAnswer(rmbUser, twinId, "zos.system.version", timeout) as { zos: string };

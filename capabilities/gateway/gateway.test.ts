@@ -15,17 +15,9 @@ import { tempDir } from "../../tools/test-tmp.ts";
 import { BACKEND2_IP, BACKEND_IP, GatewayLab, gatewayManifest } from "./test/lab.ts";
 import { issueLeaf, makeRoot } from "./x509.ts";
 import { rootOnly } from "../../tools/test-env.ts";
+import { alive } from "../../tools/test-proc.ts";
 
 const root = rootOnly("the gateway driver under a root kernel (namespaces)");
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 test("under the kernel: own uid, exact capabilities, terminate + passthrough on :443, live route changes, restart", async () => {
   if (!root) return console.log("  (skipped: needs a root kernel and a namespace)");

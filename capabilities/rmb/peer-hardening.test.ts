@@ -9,7 +9,7 @@ import { e2eKeyFromSecret } from "./e2e.ts";
 import { decodeEnvelope, encodeEnvelope, type Envelope, JSON_SCHEMA } from "./envelope.ts";
 import { RmbError } from "./errors.ts";
 import { createJwt } from "./jwt.ts";
-import { BUSY_CODE, RmbPeer } from "./peer.ts";
+import { BUSY_CODE, RmbPeer, type RmbPeerOptions } from "./peer.ts";
 import { ReplayCache } from "./replay.ts";
 import { type RmbSigner, rmbSignerFrom } from "./rmb-signer.ts";
 import { type Signer, signerFromSeed } from "./signer.ts";
@@ -86,16 +86,29 @@ const peers: RmbPeer[] = [];
 let node: Awaited<ReturnType<typeof ident>>;
 let served = 0;
 
+/** `who`'s peer on `relay`, started; the suite's after() closes it with the others. */
+async function startPeer(relay: RunningRelay, who: { id: number; signer: Signer | RmbSigner }, o: Partial<RmbPeerOptions> = {}): Promise<RmbPeer> {
+  const p = new RmbPeer({ relayUrls: [relay.url], twinId: who.id, signer: who.signer, twins, ...o });
+  peers.push(p);
+  await p.start();
+  return p;
+}
+
+/** Ends a suite: its peers, then its relay. */
+async function stopAll(relay: RunningRelay): Promise<void> {
+  for (const p of peers.splice(0)) await p.close();
+  await relay.stop();
+}
+
+/** A grid user's peer: its own session; a request unanswered for 15 s fails (the node answers far sooner). */
+const userPeer = (relay: RunningRelay, who: { id: number; signer: Signer }, session: string) => startPeer(relay, who, { session, requestTimeoutMs: 15_000 });
+
 const replay = suite("replays (issue 18, attacks 1 and 3)");
 
 replay.before(async () => {
   relay = await startRelayWith(twins, { limits: { messagesPerSecond: 2000 } });
   node = await ident(1, "ed25519");
-  const p = new RmbPeer({
-    relayUrls: [relay.url],
-    twinId: 1,
-    signer: node.signer,
-    twins,
+  const p = await startPeer(relay, node, {
     e2e: e2eKeyFromSecret(node.secret),
     replay: { maxPerTwin: 40 },
     maxInFlightPerTwin: 1000, // this suite is about the replay cache, not the in-flight limit
@@ -104,8 +117,6 @@ replay.before(async () => {
     served++;
     return [{ contract_id: 7 }];
   });
-  peers.push(p);
-  await p.start();
 });
 
 async function signedList(who: { id: number; signer: Signer }, sid: string, uid: string, expiration = 60): Promise<Envelope> {
@@ -194,39 +205,32 @@ replay("entries leave the cache when their window passes (sweep is per second, n
   assert.is(c.size(), 0, "everything expired by second 1031");
 });
 
-replay.after(async () => {
-  for (const p of peers.splice(0)) await p.close();
-  await relay.stop();
-});
+replay.after(() => stopAll(relay));
 
 replay.run();
 
 const fair = suite("fairness (issue 18, attack 2)");
 let relay2: RunningRelay;
 let nodeSigner: ReturnType<typeof grantLimitedSigner>;
+let fairNode: RmbPeer;
 
 fair.before(async () => {
   relay2 = await startRelayWith(twins, { limits: { messagesPerSecond: 2000 } });
   const n = await ident(11, "ed25519");
   nodeSigner = grantLimitedSigner(n.signer);
-  const p = new RmbPeer({ relayUrls: [relay2.url], twinId: 11, signer: nodeSigner, twins });
+  const p = fairNode = await startPeer(relay2, { id: 11, signer: nodeSigner });
   // a handler that takes a moment, like a deployment lookup through the provision module
   p.handle("zos.deployment.get", async (payload) => {
     await new Promise((r) => setTimeout(r, 10));
     return payload;
   });
   p.handle("zos.system.version", () => ({ zos: "zos-ts" }));
-  peers.push(p);
-  await p.start();
 });
 
 fair("twin B is answered while twin A floods 300 requests, and every request of A gets a reply or an error", async () => {
   const a = await ident(12, "sr25519");
   const b = await ident(13, "ed25519");
-  const pa = new RmbPeer({ relayUrls: [relay2.url], twinId: 12, signer: a.signer, twins, session: "flood", requestTimeoutMs: 15_000 });
-  const pb = new RmbPeer({ relayUrls: [relay2.url], twinId: 13, signer: b.signer, twins, session: "b", requestTimeoutMs: 15_000 });
-  peers.push(pa, pb);
-  await Promise.all([pa.start(), pb.start()]);
+  const [pa, pb] = await Promise.all([userPeer(relay2, a, "flood"), userPeer(relay2, b, "b")]);
   const flood = Promise.allSettled(Array.from({ length: 300 }, (_, i) => pa.request(11, "zos.deployment.get", { contract_id: i })));
   const fromB = Array.from({ length: 5 }, () => pb.request(11, "zos.system.version", null));
   const bResults = await Promise.allSettled(fromB);
@@ -240,13 +244,10 @@ fair("twin B is answered while twin A floods 300 requests, and every request of 
   assert.ok(answered >= 16, `A still got service (${answered})`);
   assert.ok(busy > 0, "A's excess was answered busy, explicitly");
   assert.ok(nodeSigner.peak <= 16, `the node kept signatures within its share of the grant (peak ${nodeSigner.peak})`);
-  assert.is(peers[peers.length - 3].stats.repliesFailed, 0);
+  assert.is(fairNode.stats.repliesFailed, 0);
 });
 
-fair.after(async () => {
-  for (const p of peers.splice(0)) await p.close();
-  await relay2.stop();
-});
+fair.after(() => stopAll(relay2));
 
 fair.run();
 
@@ -289,17 +290,13 @@ crowd.before(async () => {
 crowd("100 twins never seen before send one request each at once: every one is answered, the lookups stay under the grant's limit", async () => {
   const n = await ident(21, "ed25519");
   const lookups = grantLimitedTwins();
-  const p = new RmbPeer({ relayUrls: [relay3.url], twinId: 21, signer: n.signer, twins: new CachedTwins(lookups, { ttlMs: 30_000 }) });
+  const p = await startPeer(relay3, n, { twins: new CachedTwins(lookups, { ttlMs: 30_000 }) });
   p.handle("zos.deployment.deploy", async () => {
     await new Promise((r) => setTimeout(r, 5));
     return null;
   });
-  peers.push(p);
-  await p.start();
   const users = await Promise.all(Array.from({ length: 100 }, (_, i) => ident(1000 + i, "ed25519")));
-  const clients = users.map((u) => new RmbPeer({ relayUrls: [relay3.url], twinId: u.id, signer: u.signer, twins, session: "crowd", requestTimeoutMs: 15_000 }));
-  peers.push(...clients);
-  await Promise.all(clients.map((c) => c.start()));
+  const clients = await Promise.all(users.map((u) => userPeer(relay3, u, "crowd")));
   const results = await Promise.allSettled(clients.map((c) => c.request(21, "zos.deployment.deploy", {})));
   const failed = results.filter((r) => r.status === "rejected").map((r) => String((r as PromiseRejectedResult).reason));
   assert.equal(failed, [], "every user's deploy answered");
@@ -311,15 +308,11 @@ crowd("100 twins never seen before send one request each at once: every one is a
 crowd("a sender whose twin record cannot be read gets an explicit error reply, not silence", async () => {
   const n = await ident(22, "ed25519");
   const lookups = grantLimitedTwins();
-  const p = new RmbPeer({ relayUrls: [relay3.url], twinId: 22, signer: n.signer, twins: lookups });
+  const p = await startPeer(relay3, n, { twins: lookups });
   p.handle("zos.system.version", () => "v");
-  peers.push(p);
-  await p.start();
   const u = await ident(23, "ed25519");
   lookups.fail.add(23);
-  const c = new RmbPeer({ relayUrls: [relay3.url], twinId: 23, signer: u.signer, twins, session: "unreadable", requestTimeoutMs: 15_000 });
-  peers.push(c);
-  await c.start();
+  const c = await userPeer(relay3, u, "unreadable");
   const t0 = Date.now();
   const err = await c.request(22, "zos.system.version", null).then(() => null, (e) => e as RmbError);
   assert.ok(err, "the request failed");
@@ -333,15 +326,11 @@ crowd("a reply the relay refuses as too large (a long deployment list) reaches t
   const small = await startRelayWith(twins, { limits: { maxEnvelopeBytes: 64 * 1024 } });
   try {
     const n = await ident(24, "ed25519");
-    const p = new RmbPeer({ relayUrls: [small.url], twinId: 24, signer: n.signer, twins });
+    const p = await startPeer(small, n);
     p.handle("zos.deployment.list", () => Array.from({ length: 400 }, (_, i) => ({ contract_id: i, metadata: "x".repeat(500) })));
     p.handle("zos.system.version", () => "v");
-    peers.push(p);
-    await p.start();
     const u = await ident(25, "ed25519");
-    const c = new RmbPeer({ relayUrls: [small.url], twinId: 25, signer: u.signer, twins, session: "big", requestTimeoutMs: 15_000 });
-    peers.push(c);
-    await c.start();
+    const c = await userPeer(small, u, "big");
     const t0 = Date.now();
     const err = await c.request(24, "zos.deployment.list", null).then(() => null, (e) => e as RmbError);
     assert.ok(err, "the oversized reply did not arrive");
@@ -355,9 +344,42 @@ crowd("a reply the relay refuses as too large (a long deployment list) reaches t
   }
 });
 
-crowd.after(async () => {
-  for (const p of peers.splice(0)) await p.close();
-  await relay3.stop();
+crowd("a request whose relay link went down while it waited times out saying so (it may have been lost with the link)", async () => {
+  const n = await ident(26, "ed25519");
+  const p = await startPeer(relay3, n);
+  p.handle("zos.system.version", () => new Promise(() => {})); // never answers: only the timeout can end the wait
+  const c = await startPeer(relay3, await ident(27, "ed25519"), { session: "dropped", reconnectMinMs: 50 });
+  const pending = c.request(26, "zos.system.version", null, { timeoutMs: 2000 }).then(() => null, (e) => e as RmbError);
+  await new Promise((r) => setTimeout(r, 200));
+  (c as unknown as { links: { ws: WebSocket }[] }).links[0].ws.terminate(); // the link dies under the request
+  const err = await pending;
+  assert.is(err?.origin, "timeout");
+  assert.match(err!.message, /^no reply from twin 26 to zos\.system\.version within 2000 ms \(the link to the relay went down 1 time\(s\) meanwhile, last: .*; the request or its reply may have been lost with it\)$/);
 });
+
+crowd("a reply ready while the node's link is down waits for the redial and is delivered, not lost", async () => {
+  const n = await ident(28, "ed25519");
+  const p = await startPeer(relay3, n, { reconnectMinMs: 1000 }); // redials 0.5–1 s after a drop
+  let handling!: () => void;
+  const inHandler = new Promise<void>((r) => (handling = r));
+  let linkDown!: () => void;
+  const down = new Promise<void>((r) => (linkDown = r));
+  p.handle("zos.system.version", async () => {
+    handling();
+    await down; // the reply is ready while no link is open
+    return "v";
+  });
+  const c = await startPeer(relay3, await ident(29, "ed25519"), { session: "waits", requestTimeoutMs: 8000 });
+  const reply = c.request(28, "zos.system.version", null).then((v) => v, (e: Error) => e.message);
+  await inHandler;
+  (p as unknown as { links: { ws: WebSocket }[] }).links[0].ws.terminate(); // the node's link dies mid-request
+  await new Promise((r) => setTimeout(r, 100));
+  assert.not.ok(p.isConnected(), "no link is open when the reply is ready");
+  linkDown();
+  assert.is(await reply, "v");
+  assert.is(p.stats.repliesFailed, 0);
+});
+
+crowd.after(() => stopAll(relay3));
 
 crowd.run();

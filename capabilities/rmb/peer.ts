@@ -15,6 +15,7 @@ import {
 } from "./envelope.ts";
 import { PeerErrorCode, RmbError } from "./errors.ts";
 import { FairGate, type Release } from "./fair-gate.ts";
+import { KeepAliveClock } from "./keepalive.ts";
 import { DEFAULT_REPLAY_LIMITS, type ReplayLimits, ReplayCache } from "./replay.ts";
 import { asRmbSigner, type RmbSigner } from "./rmb-signer.ts";
 import type { Signer } from "../lib/signer.ts";
@@ -93,6 +94,8 @@ export interface PeerStats {
 
 /** How long a sent reply is remembered, so a relay's refusal of it can still be turned into an error reply. */
 const SENT_REPLY_MEMORY_MS = 60_000;
+/** How long a reply waits for a relay link when every link is down (redialling) before it counts as failed. */
+const REPLY_WAIT_FOR_LINK_MS = 30_000;
 /** Bound on remembered replies (uid and requester address each). */
 const SENT_REPLY_MAX = 20_000;
 
@@ -139,6 +142,9 @@ export class RmbPeer {
   private openWaiters: (() => void)[] = [];
   private log: (line: string) => void;
   private me: Address;
+  /** open links that went down, and why the last one did (a timed-out request says so) */
+  private linkDrops = 0;
+  private lastDrop = "";
 
   constructor(opts: RmbPeerOptions) {
     if (!opts.relayUrls.length) throw new Error("RmbPeer needs at least one relay URL");
@@ -233,10 +239,14 @@ export class RmbPeer {
     await this.setBody(env, body, twin);
     env.signature = await this.signer.signEnvelope(env);
     const link = await this.openLink(Math.max(1, timeoutMs - (Date.now() - started)));
+    const drops = this.linkDrops;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(env.uid);
-        reject(new RmbError("timeout", 0, `no reply from twin ${dst} to ${command} within ${timeoutMs} ms`));
+        // a link that went down meanwhile can have taken the request or its reply with it: say so
+        const dropped = this.linkDrops - drops;
+        const why = dropped ? ` (the link to the relay went down ${dropped} time(s) meanwhile, last: ${this.lastDrop}; the request or its reply may have been lost with it)` : "";
+        reject(new RmbError("timeout", 0, `no reply from twin ${dst} to ${command} within ${timeoutMs} ms${why}`));
       }, Math.max(1, timeoutMs - (Date.now() - started)));
       this.pending.set(env.uid, { dst, resolve, reject, timer });
       link.ws!.send(encodeEnvelope(env));
@@ -354,8 +364,10 @@ export class RmbPeer {
         link.open = true;
         link.lastError = "";
         this.log(`rmb: connected to ${link.url} as twin ${this.twinId}`);
+        const clock = new KeepAliveClock(keepAliveMs);
         ticker = setInterval(() => {
-          if (Date.now() - lastRead > 2 * keepAliveMs) {
+          // a late tick: this process was busy, what the relay sent may still be unread — judge next time
+          if (clock.onTime() && Date.now() - lastRead > 2 * keepAliveMs) {
             link.lastError = "no traffic for two keep-alive periods";
             ws.terminate();
           } else ws.ping();
@@ -388,6 +400,10 @@ export class RmbPeer {
     clearInterval(ticker);
     link.open = false;
     link.ws = null;
+    if (opened) {
+      this.linkDrops++;
+      this.lastDrop = `${link.url}: ${link.lastError || "closed"}`;
+    }
     return opened;
   }
 
@@ -524,7 +540,7 @@ export class RmbPeer {
       await this.reply(link, env, { kind: "error", code, message }, null, twin);
     };
     if (isExpired(env)) return reject(PeerErrorCode.expired, "request expired before it was processed", null);
-    let twin = await this.lookup(src.twin);
+    const twin = await this.lookup(src.twin);
     if (!twin) return reject(PeerErrorCode.unknownTwin, `sender twin ${src.twin} does not exist`, null);
     const digest = challenge(env);
     if (!env.signature || !(await verifyPrefixed(digest, env.signature, twin.accountId))) {
@@ -644,10 +660,15 @@ export class RmbPeer {
       this.log(`rmb: reply ${req.uid} to twin ${to} not sent: ${(err as Error).message}`);
       return;
     }
-    const ws = link.ws?.readyState === WebSocket.OPEN ? link.ws : this.links.find((l) => l.open)?.ws;
+    let ws = link.ws?.readyState === WebSocket.OPEN ? link.ws : this.links.find((l) => l.open)?.ws;
+    if (!ws && !this.closed) {
+      // every link is down (redialling): the reply waits for one rather than being lost with the link
+      await this.waitOpen(REPLY_WAIT_FOR_LINK_MS).catch(() => {});
+      ws = this.links.find((l) => l.open)?.ws;
+    }
     if (!ws) {
       this.stats.repliesFailed++;
-      this.log(`rmb: reply ${req.uid} to twin ${to} not sent: no relay link is open`);
+      this.log(`rmb: reply ${req.uid} to twin ${to} not sent: no relay link is open (waited ${REPLY_WAIT_FOR_LINK_MS / 1000} s)`);
       return;
     }
     if (message?.kind === "response" && req.source) this.rememberReply(req.uid, req.source);

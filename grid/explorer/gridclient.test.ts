@@ -14,8 +14,8 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { tempDir } from "../../tools/test-tmp.ts";
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { request } from "node:https";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,6 +23,8 @@ import { ApiPromise, WsProvider } from "@polkadot/api";
 import { Keyring } from "@polkadot/keyring";
 import { cryptoWaitReady } from "@polkadot/util-crypto";
 import { needs } from "../../tools/test-env.ts";
+import { pidsWithArgv, qemuPids } from "../../tools/test-proc.ts";
+import { untilGuestAnswers, untilQemuGone } from "../../tools/test-vm.ts";
 import { networkId } from "../../modules/lib/gridtypes/names.ts";
 
 const root = join(fileURLToPath(new URL(".", import.meta.url)), "..", "..");
@@ -192,18 +194,6 @@ async function nodeHealthy(): Promise<void> {
   }
 }
 
-/** This grid's QEMU processes whose argv contains `text`. */
-function qemuPids(text: string): string[] {
-  return readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      const argv = readFileSync(`/proc/${p}/cmdline`, "utf8");
-      return argv.startsWith("/usr/bin/qemu-system") && argv.includes(dir) && argv.includes(text);
-    } catch {
-      return false;
-    }
-  });
-}
-
 const lastJson = (s: string) => JSON.parse(s.trim().split("\n").pop() || "{}");
 const quietStderr = (s: string) => s.split("\n").filter((l) => !/polkadot|cjs|multiple versions|conflicting packages|dedupe/.test(l)).slice(-20).join("\n");
 
@@ -219,28 +209,13 @@ t("examples/gridclient/vm.mjs: machines.deploy (Network + DiskPrimitive + VMPrim
   const pin = join(dir, "node", "netlink", "ns", `n-${networkId(vm.twin_id, vm.network)}`);
   assert.ok(existsSync(pin), `the NR namespace ${pin}`);
   const id = `${vm.twin_id}-${vm.contract_id}-${vm.name}`;
-  assert.is(qemuPids(`zos-vm.${id}`).length, 1, "one QEMU for the VM");
-  const ping = () => spawnSync("nsenter", [`--net=${pin}`, "--", "ping", "-c", "1", "-W", "2", vm.ip], { stdio: "ignore" }).status === 0;
-  const end = Date.now() + 240_000;
-  while (!ping()) {
-    if (Date.now() > end) {
-      let tail = "";
-      try {
-        tail = readFileSync(join(dir, "node", "hypervisor", "vms", id, "console.log"), "utf8").split("\n").slice(-20).join("\n");
-      } catch { /* no console */ }
-      throw new Error(`the guest at ${vm.ip} does not answer ping from its NR within 240 s; console:\n${tail}`);
-    }
-    await new Promise((ok) => setTimeout(ok, 1000));
-  }
+  assert.is(qemuPids(dir, `zos-vm.${id}`).length, 1, "one QEMU for the VM");
+  await untilGuestAnswers({ pin, ip: vm.ip, consoleLog: join(dir, "node", "hypervisor", "vms", id, "console.log") });
   const d = await runNode([vmExample, "--endpoints", join(dir, "endpoints.json"), "--delete", vm.name, "--json"], env, 300_000);
   const out = lastJson(d.stdout);
   assert.is(d.status, 0, `${out.error ?? ""}\n${quietStderr(d.stderr)}`);
   assert.equal(out, { deleted: vm.name });
-  const gone = Date.now() + 60_000;
-  while (qemuPids(`zos-vm.${id}`).length) {
-    assert.ok(Date.now() < gone, "QEMU still runs 60 s after the delete");
-    await new Promise((ok) => setTimeout(ok, 1000));
-  }
+  await untilQemuGone([dir, `zos-vm.${id}`], 60_000, "the delete");
 });
 
 // zdb, vm, gateway in that order: the gateway goes right after the VM's delete and must be ready within
@@ -270,14 +245,7 @@ t("Ctrl-C on npm start leaves nothing of the node running: no QEMU, loop device 
   await exited;
   dev = null;
   await new Promise((r) => setTimeout(r, 1000));
-  const left = readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      return readFileSync(`/proc/${p}/cmdline`, "utf8").includes(dir);
-    } catch {
-      return false;
-    }
-  });
-  assert.equal(left, [], "no process of the node's state is left (a VM's QEMU outlived the node before)");
+  assert.equal(pidsWithArgv(dir), [], "no process of the node's state is left (a VM's QEMU outlived the node before)");
   if (process.getuid?.() === 0) {
     assert.not.match(readFileSync("/proc/self/mountinfo", "utf8"), new RegExp(dir), "no mount below its state");
     // a loop device set to clear itself is detached by the kernel a moment after its last unmount (seen

@@ -15,6 +15,7 @@ import {
   sameAddress,
 } from "../../capabilities/rmb/envelope.ts";
 import { JwtError, verifyJwt } from "../../capabilities/rmb/jwt.ts";
+import { KeepAliveClock } from "../../capabilities/rmb/keepalive.ts";
 import type { TwinLookup } from "../../capabilities/rmb/twins.ts";
 import { DEFAULT_LIMITS, type RateLimits, TokenBucket } from "./limits.ts";
 import { Metrics } from "./metrics.ts";
@@ -43,6 +44,8 @@ interface Session {
   messages: TokenBucket;
   bytes: TokenBucket;
   alive: boolean;
+  /** keep-alive periods in a row without a pong or a frame (ticks that came late do not count) */
+  missed: number;
 }
 
 const sessionKey = (twin: number, sid: string | undefined) => `${twin}/${sid ?? ""}`;
@@ -94,6 +97,7 @@ export class Relay {
     const mm = this.metrics;
     this.m = {
       connections: mm.counter("rmb_relay_connections_total", "WebSocket sessions accepted"),
+      sessionsDropped: mm.counter("rmb_relay_sessions_dropped_total", "Sessions the relay ended, by reason (keepalive: silent for two periods)"),
       authFail: mm.counter("rmb_relay_auth_failures_total", "Connection attempts refused, by reason"),
       received: mm.counter("rmb_relay_envelopes_received_total", "Binary frames received from sessions"),
       receivedBytes: mm.counter("rmb_relay_received_bytes_total", "Bytes received from sessions"),
@@ -131,8 +135,8 @@ export class Relay {
       this.domains.add(normaliseRelayName(d));
     }
     if (host === "127.0.0.1" || host === "0.0.0.0") this.domains.add(`127.0.0.1:${port}`);
-    const keepAlive = this.opts.keepAliveMs ?? 30_000;
-    this.timers.push(setInterval(() => this.keepAlive(), keepAlive));
+    const keepAlive = new KeepAliveClock(this.opts.keepAliveMs ?? 30_000);
+    this.timers.push(setInterval(() => this.keepAlive(keepAlive.onTime()), keepAlive.periodMs));
     this.timers.push(setInterval(() => this.queue.sweep(), 60_000));
     return this.url;
   }
@@ -150,9 +154,16 @@ export class Relay {
     return this.sessions.size;
   }
 
-  private keepAlive(): void {
+  /**
+   * Drops sessions silent for two periods. A late tick (this process was busy) judges no one: what the
+   * peers sent meanwhile may still be unread, and dropping them would lose it.
+   */
+  private keepAlive(onTime: boolean): void {
     for (const s of this.sessions.values()) {
-      if (!s.alive) {
+      if (s.alive) s.missed = 0;
+      else if (onTime) s.missed++;
+      if (s.missed >= 2) {
+        this.m.sessionsDropped({ reason: "keepalive" });
         s.ws.terminate();
         continue;
       }
@@ -323,7 +334,10 @@ export class Relay {
   private onSession(ws: WebSocket, twin: number, sid: string | undefined): void {
     const key = sessionKey(twin, sid);
     const old = this.sessions.get(key);
-    if (old) old.ws.close(4000, "replaced by a newer connection of the same twin and session");
+    if (old) {
+      this.m.sessionsDropped({ reason: "replaced" });
+      old.ws.close(4000, "replaced by a newer connection of the same twin and session");
+    }
     const session: Session = {
       key,
       address: sid ? { twin, connection: sid } : { twin },
@@ -331,6 +345,7 @@ export class Relay {
       messages: new TokenBucket(this.limits.messagesPerSecond),
       bytes: new TokenBucket(this.limits.bytesPerSecond),
       alive: true,
+      missed: 0,
     };
     this.sessions.set(key, session);
     this.m.connections();

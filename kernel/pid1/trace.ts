@@ -70,7 +70,10 @@ export class Tracer {
       if (ev.sandbox && typeof ev.sandbox === "object") this.trace.sandbox[ev.process] = ev.sandbox;
       this.save();
     }
-    if (++this.events > 1000) return; // the console is for boot; the API keeps the full history
+    // the console is for boot; the API keeps the full history — but a live upgrade's events (its outcome and
+    // a rollback's reason) reach the console whenever they happen
+    const upgrade = typeof ev.event === "string" && ev.event.startsWith("upgrade-");
+    if (++this.events > 1000 && !upgrade) return;
     this.write(`zos-kernel: ${JSON.stringify(e)}`);
   }
 

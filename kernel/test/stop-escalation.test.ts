@@ -11,15 +11,7 @@ import process from "node:process";
 import { validateManifest } from "../manifest.ts";
 import { type KernelEvent, startKernel } from "../mod.ts";
 import { repoRoot } from "../sandbox.ts";
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { alive } from "../../tools/test-proc.ts";
 
 test("a process stopped with SIGSTOP is killed at the stop deadline, and the stop returns", async () => {
   const state = mkdtempSync(join(tmpdir(), "zt-load-stop-"));

@@ -11,6 +11,7 @@ import type { Kernel } from "../kernel.ts";
 import type { Manifest, ProcessSpec } from "../manifest.ts";
 import { denoBinary } from "../sandbox.ts";
 import { checkAuthority } from "./authority.ts";
+import { describeExit, type ExitReport } from "../exit-report.ts";
 import * as $ from "capnp-es";
 import { Flist$Client } from "../../capabilities/schema/gen/flist.ts";
 import { channelUrl, hubHostPort, installRelease, type ReleaseFlist } from "./fetch.ts";
@@ -45,9 +46,17 @@ export type CheckResult =
   | { result: "up-to-date"; version: string; hash: string | null }
   | { result: "upgraded"; version: string; hash: string; from: string; replaced: string[]; ms: number }
   | { result: "refused"; version: string; hash: string; reason: string; widening: string[] }
-  | { result: "rolled-back"; version: string; hash: string; process: string; reason: string }
+  | { result: "rolled-back"; version: string; hash: string } & UpgradeFailure
   | { result: "failed-before"; version: string; hash: string; reason: string }
   | { result: "error"; reason: string };
+
+/** Why a release was rolled back: the process, in words, and how its run ended when it exited. */
+export interface UpgradeFailure {
+  process: string;
+  reason: string;
+  /** its exit (code or signal, ms it ran, its last stderr lines) when the process ended; absent when it still runs */
+  exit?: { code: number | null; signal: string | null; ranMs: number; output: string[] };
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -172,25 +181,29 @@ export class Upgrader {
     const order = next.waves.flat();
     k.emit("upgrade-starting", { hash: ref.hash, version: ref.version, from, order });
     const replaced: string[] = [];
-    let failure: { process: string; reason: string } | null = null;
+    /** when each new process answered ready (epoch ms): a later exit is that new process's */
+    const readyAt = new Map<string, number>();
+    let failure: UpgradeFailure | null = null;
     // Dependencies first (the manifest's start order: drivers before the modules that use them), so each new
     // process asks for its grants from providers already running the release's code.
     for (const name of order) {
       const spec = next.processes.find((p) => p.name === name)!;
       replaced.push(name);
       const ok = await k.replaceProcess(name, spec, next.root);
+      readyAt.set(name, Date.now());
       k.emit("upgrade-replaced", { process: name, ok, pid: k.pid(name), version: ref.version });
       if (!ok) {
-        failure = { process: name, reason: `${name} was not ready within ${spec.healthTimeoutMs} ms` };
+        const why = k.whyNotReady(name);
+        failure = { process: name, reason: `${name} ${why?.reason ?? "did not get ready"}`, ...exitFields(why?.exit ?? null) };
         break;
       }
     }
-    if (!failure) failure = await this.#settle(order);
+    if (!failure) failure = await this.#settle(order, readyAt);
     if (failure) {
       k.emit("upgrade-rolling-back", { hash: ref.hash, version: ref.version, ...failure });
       for (const name of order.filter((n) => replaced.includes(n))) {
         const ok = await k.replaceProcess(name, oldSpecs.get(name)!, old.root);
-        k.emit("upgrade-restored", { process: name, ok, pid: k.pid(name), version: from });
+        k.emit("upgrade-restored", { process: name, ok, pid: k.pid(name), version: from, ...(ok ? {} : { reason: `${name} ${k.whyNotReady(name)?.reason}` }) });
       }
       k.adoptManifest(old);
       writeState(this.#o.stateDir, {
@@ -231,24 +244,40 @@ export class Upgrader {
     }
   }
 
-  /** Every replaced process stays ready for settleMs (a release that crashes after its first answer is bad too). */
-  async #settle(order: string[]): Promise<{ process: string; reason: string } | null> {
+  /**
+   * Every replaced process stays ready for settleMs (a release that crashes after its first answer is bad too).
+   * An exit of a process after its new one answered ready (`readyAt`) is that new process's, even one while
+   * later processes were still being replaced.
+   */
+  async #settle(order: string[], readyAt: Map<string, number>): Promise<UpgradeFailure | null> {
     const k = this.#o.kernel;
     const pids = new Map(order.map((n) => [n, k.pid(n)]));
-    const end = performance.now() + (this.#o.settleMs ?? 5000);
-    while (performance.now() < end) {
+    const settleMs = this.#o.settleMs ?? 5000;
+    const t0 = performance.now();
+    while (performance.now() < t0 + settleMs) {
       await sleep(250);
       const states = k.states();
       for (const n of order) {
         // an on-demand process nobody used stays idle through an upgrade: its first use starts the new release
         if (states[n] === "idle" && pids.get(n) === undefined) continue;
         if (states[n] !== "ready" || k.pid(n) !== pids.get(n)) {
-          return { process: n, reason: `${n} fell over within ${this.#o.settleMs ?? 5000} ms of the upgrade (${states[n]})` };
+          const seen = `seen ${((performance.now() - t0) / 1000).toFixed(1)} s into the ${settleMs} ms the release must stay up`;
+          // its latest exit since its new process answered ready (it may have crashed, and been restarted,
+          // while later processes were being replaced)
+          const last = await k.lastExit(n);
+          const exit = last && last.at >= (readyAt.get(n) ?? Infinity) ? last : null;
+          return { process: n, reason: `${n} fell over after it was replaced (${seen}): ${exit ? describeExit(exit) : `it is ${states[n]}`}`, ...exitFields(exit) };
         }
       }
     }
     return null;
   }
+
+}
+
+/** A kernel exit report as an UpgradeFailure's `exit` (events, upgrade_status). */
+function exitFields(e: ExitReport | null): Pick<UpgradeFailure, "exit"> {
+  return e ? { exit: { code: e.code, signal: e.signal, ranMs: e.ranMs, output: e.output } } : {};
 }
 
 /** The release's specs with the running ones' readiness timeouts (PID 1 raises them under TCG) and the upgrade's as a floor. */

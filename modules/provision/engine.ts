@@ -39,6 +39,7 @@ import { clearTimeout, setTimeout } from "node:timers";
 import type { DurableStore, StoreOp } from "./store.ts";
 import { BOOT_KEY, cloneWorkload, decodeRecord, depKey, type DeploymentRecord, encodeRecord, type Job, type JobOp, jobKey, SEQ_KEY } from "./records.ts";
 import { capacityJson, type CapacityJson, isOkay, usableMemory } from "./capacity.ts";
+import { OneJobAtATime, oneJobKey } from "./one-job.ts";
 
 export interface EngineOptions {
   store: DurableStore;
@@ -102,10 +103,8 @@ export class Engine {
   private wake: (() => void) | null = null;
   /** record key → the pending retry of its failed deletes */
   private readonly retries = new Map<string, ReturnType<typeof setTimeout>>();
-  /** workload ids with a decommission job queued (decommission() queues one at a time) */
-  private readonly decommissioning = new Set<string>();
-  /** record keys with a deprovision job of deprovision() queued or running (one at a time) */
-  private readonly deprovisioning = new Set<string>();
+  /** deployments with a deprovision() job and workloads with a decommission() job queued or running */
+  private readonly oneJob = new OneJobAtATime();
 
   private constructor(o: EngineOptions) {
     this.o = o;
@@ -268,18 +267,13 @@ export class Engine {
    */
   async deprovision(twin: number, contract: bigint, reason: string): Promise<void> {
     const key = depKey(twin, contract);
-    if (this.deprovisioning.has(key)) return;
+    const guard = oneJobKey({ op: "deprovision", twin, contract: String(contract) })!;
+    if (this.oneJob.has(guard)) return;
     const rec = this.records.get(key);
     const retried = rec && this.retries.has(key) &&
       rec.deployment.workloads.every((w) => w.result.state === "deleted" || rec.deleting?.[w.name] !== undefined);
     if (retried) return;
-    this.deprovisioning.add(key);
-    try {
-      await this.enqueue("deprovision", twin, contract, reason);
-    } catch (e) {
-      this.deprovisioning.delete(key);
-      throw e;
-    }
+    await this.oneJob.once(guard, () => this.enqueue("deprovision", twin, contract, reason));
   }
 
   /** Grace period started / ended. */
@@ -302,17 +296,12 @@ export class Engine {
     if (!m) return false;
     const [twin, contract, name] = [Number(m[1]), BigInt(m[2]), m[3]];
     const wl = this.records.get(depKey(twin, contract))?.deployment.workloads.find((w) => w.name === name);
-    if (!wl || wl.result.state === "deleted" || wl.result.state === "error" || this.decommissioning.has(workloadId)) return false;
-    this.decommissioning.add(workloadId);
-    const ops = this.enqueueOps({ op: "decommission", twin, contract: String(contract), name, reason }, []);
-    try {
+    if (!wl || wl.result.state === "deleted" || wl.result.state === "error") return false;
+    return await this.oneJob.once(oneJobKey({ op: "decommission", twin, contract: String(contract), name })!, async () => {
+      const ops = this.enqueueOps({ op: "decommission", twin, contract: String(contract), name, reason }, []);
       await this.o.store.commit(ops);
-    } catch (e) {
-      this.decommissioning.delete(workloadId);
-      throw e;
-    }
-    this.afterEnqueue(ops);
-    return true;
+      this.afterEnqueue(ops);
+    });
   }
 
   /**
@@ -425,11 +414,10 @@ export class Engine {
     return true;
   }
 
-  /** After a job of deprovision() (not a retry, which names its workloads): the next sync may queue one again. */
+  /** After a job of deprovision() (not a retry, which names its workloads) or decommission(): the next ask may queue one again. */
   private jobDone(text: string): void {
     try {
-      const job = JSON.parse(text) as Job;
-      if (job.op === "deprovision" && !job.names) this.deprovisioning.delete(depKey(job.twin, BigInt(job.contract)));
+      this.oneJob.done(JSON.parse(text) as Job);
     } catch { /* not a job: nothing was marked for it */ }
   }
 
@@ -505,17 +493,13 @@ export class Engine {
   /** Takes one workload down (its manager frees what it held) and stores `error` with the reason. */
   private async decommissionOne(key: string, rec: DeploymentRecord, job: Job): Promise<void> {
     const wl = rec.deployment.workloads.find((w) => w.name === job.name);
+    if (!wl || rec.applied[wl.name] === job.id || wl.result.state === "deleted" || wl.result.state === "error") return;
     try {
-      if (!wl || rec.applied[wl.name] === job.id || wl.result.state === "deleted" || wl.result.state === "error") return;
-      try {
-        await this.o.managers.get(wl.type)?.deprovision(this.ctx(rec, wl, false, false), wl);
-      } catch (e) {
-        this.o.onError?.(e);
-      }
-      await this.setResult(key, rec, wl, job.id, { state: "error", message: job.reason ?? "decommissioned" });
-    } finally {
-      this.decommissioning.delete(workloadId(job.twin, BigInt(job.contract), job.name ?? ""));
+      await this.o.managers.get(wl.type)?.deprovision(this.ctx(rec, wl, false, false), wl);
+    } catch (e) {
+      this.o.onError?.(e);
     }
+    await this.setResult(key, rec, wl, job.id, { state: "error", message: job.reason ?? "decommissioned" });
   }
 
   /** Chain check; on failure every workload gets the error. Returns rented or null on failure. */

@@ -8,10 +8,10 @@ import * as assert from "uvu/assert";
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import process from "node:process";
 import { attachDevDisks, canAttachLoops, foreignHolders } from "../dev-disks.ts";
 import { needs } from "../../../tools/test-env.ts";
 import { tempDir } from "../../../tools/test-tmp.ts";
+import { alive } from "../../../tools/test-proc.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -39,13 +39,7 @@ test("detach frees a loop whose mount another mount namespace still holds: the h
     await disks.detach();
     assert.is(attachedTo(disks.files[0]), "", "no loop device left on the disk file");
     assert.not.match(readFileSync("/proc/self/mountinfo", "utf8"), mnt, "no mount left");
-    let gone = false;
-    try {
-      process.kill(pid, 0);
-    } catch {
-      gone = true;
-    }
-    assert.ok(gone || /^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8")), "the holder was ended");
+    assert.ok(!alive(pid) || /^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8")), "the holder was ended");
   } finally {
     if (holder?.exitCode === null) holder.kill("SIGKILL");
     disks.detachSync();

@@ -8,7 +8,7 @@
 // test-timeout: 900
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
@@ -23,6 +23,8 @@ import { buildGuests, publishGuests } from "../../../grid/hub/guests.ts";
 import { networkId } from "../../lib/gridtypes/names.ts";
 import { VM_GID } from "../../../capabilities/lib/linux-groups.ts";
 import { runZos } from "../../../tools/zos-cli.ts";
+import { qemuPids } from "../../../tools/test-proc.ts";
+import { untilGuestAnswers, untilQemuGone } from "../../../tools/test-vm.ts";
 
 const EXAMPLE = join(repoRoot, "examples", "vm.json");
 const t = suite("zmachine on the kernel-hosted node");
@@ -60,27 +62,16 @@ t.after(async () => {
   await tn?.stop();
   await hub?.stop();
   // QEMU outlives a stopped driver by design (adoption): end every one this test's node started, by PID
-  if (dir) for (const pid of qemuPids(dir)) process.kill(Number(pid), "SIGKILL");
+  if (dir) for (const pid of qemuPids(dir)) process.kill(pid, "SIGKILL");
 });
 
-/** PIDs of QEMU processes whose command line names `text` (the test's folder, a VM id) — of this test's
- * node only: another run of this test at the same time has the same VM ids. */
-function qemuPids(text: string): string[] {
-  const mine = tn?.dir ?? text;
-  return readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      const argv = readFileSync(`/proc/${p}/cmdline`, "utf8");
-      return argv.startsWith("/usr/bin/qemu-system") && argv.includes(mine) && argv.includes(text);
-    } catch {
-      return false;
-    }
-  });
-}
+/** PIDs of QEMU processes of this test's node whose command line names `vm`: another run of this test at the
+ * same time has the same VM ids. */
+const vmQemus = (vm: string) => qemuPids(tn!.dir, vm);
 
 const zos = runZos;
 
 const nrPin = () => join(tn!.dir, "node", "netlink", "ns", `n-${networkId(twin, "vmnet")}`);
-const ping = (ip: string) => spawnSync("nsenter", [`--net=${nrPin()}`, "--", "ping", "-c", "1", "-W", "2", ip], { stdio: "ignore" }).status === 0;
 
 async function until(what: string, ok: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
@@ -103,7 +94,7 @@ t("`zos client deploy examples/vm.json`: network + zmount + zmachine from the de
   const vm = out.deployment.workloads.find((w: { name: string }) => w.name === "vm1");
   assert.equal(vm.result.data, { id: `${twin}-${contractId}-vm1`, ip: "10.60.1.5", planetary_ip: "", mycelium_ip: "", console_url: "" });
   // QEMU runs under the hypervisor's uid with the vm group and no capabilities
-  const pids = qemuPids(`zos-vm.${twin}-${contractId}-vm1`);
+  const pids = vmQemus(`zos-vm.${twin}-${contractId}-vm1`);
   assert.is(pids.length, 1, "one QEMU process for the VM");
   const qemu = pids[0];
   const status = readFileSync(`/proc/${qemu}/status`, "utf8");
@@ -117,13 +108,9 @@ t("`zos client deploy examples/vm.json`: network + zmount + zmachine from the de
   assert.match(status, /^NoNewPrivs:\s*1$/m, "QEMU runs with no_new_privs");
   // TCG boots slowly on a busy machine: the guest configures its network from the seed, then answers
   const consoleLog = join(tn.dir, "node", "hypervisor", "vms", `${twin}-${contractId}-vm1`, "console.log");
-  await until("the guest answers ping from its NR", () => ping("10.60.1.5"), 240_000).catch((e) => {
-    let tail = "";
-    try {
-      tail = readFileSync(consoleLog, "utf8").split("\n").slice(-25).join("\n");
-    } catch { /* no console yet */ }
-    const argv = readFileSync(`/proc/${qemu}/cmdline`, "utf8").split("\0").join(" ");
-    throw new Error(`${(e as Error).message}\nQEMU: ${argv}\nconsole:\n${tail}`);
+  await untilGuestAnswers({
+    pin: nrPin(), ip: "10.60.1.5", consoleLog,
+    more: () => `${tn!.lines.filter((l) => /hypervisor|provision|flist/.test(l)).slice(-25).join("\n")}\nQEMU: ${readFileSync(`/proc/${qemu}/cmdline`, "utf8").split("\0").join(" ")}`,
   });
   const logs = await zos(["client", "logs", String(contractId), "vm1", "--endpoints", endpoints, "--json"]);
   assert.is(logs.code, 0, logs.stderr);
@@ -136,8 +123,7 @@ t("cancel: the VM, its tap and its writable root go", async () => {
   if (!tn || !contractId) return;
   await cancelContract(tn.session, contractId);
   const id = `${twin}-${contractId}-vm1`;
-  const gone = () => qemuPids(`zos-vm.${id}`).length === 0;
-  await until("QEMU stops after the cancel", gone, 60_000);
+  await untilQemuGone([tn.dir, `zos-vm.${id}`], 60_000, "the cancel");
   const rootfs = () => readdirSync(join(tn!.dir, "node", "blockdev", "mnt")).filter((p) => existsSync(join(tn!.dir, "node", "blockdev", "mnt", p, `${id}.rootfs`)));
   await until("the writable root's volume is deleted", () => rootfs().length === 0 && !existsSync(join(tn!.dir, "node", "flist", "rw", `${twin}-${id}`)), 30_000);
   const host = join(tn.dir, "node", "netlink", "ns", "host");

@@ -10,7 +10,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -22,6 +22,7 @@ import { zmachineManager, type HypervisorPort } from "../managers/zmachine.ts";
 import { Hypervisor } from "../../../capabilities/hypervisor/hypervisor.ts";
 import { parseSpec, type Scope } from "../../../capabilities/hypervisor/spec.ts";
 import { tapName } from "../../../capabilities/lib/vm-names.ts";
+import { pidsWithArgv } from "../../../tools/test-proc.ts";
 import { ChainContracts, FileEffectManager, fixedCapacity, keysOf, signedDoc, twinFromSeed, wl } from "./fixtures.ts";
 
 const alice = twinFromSeed(42, 1);
@@ -169,14 +170,7 @@ test("a VM that crashes 4 times is marked failed by the hypervisor and its workl
     assert.is(h.info("42-7-vm", "provision"), null, "the failed VM was destroyed by its manager");
     assert.not.match(execFileSync("ip", ["-n", ns, "-br", "link"], { encoding: "utf8" }), /^t-/m, "its tap was removed");
     assert.not.ok(existsSync(join(dir, "hv", "vms", "42-7-vm")), "its folder is gone");
-    const qemus = readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, "utf8").includes(dir);
-      } catch {
-        return false;
-      }
-    });
-    assert.equal(qemus, [], "no QEMU left");
+    assert.equal(pidsWithArgv(dir), [], "no QEMU left");
     const others = engine.get(42, 7n)!.workloads.filter((w) => w.name !== "vm").map((w) => w.result.state);
     assert.equal(others, ["ok", "ok"], "the rest of the deployment stays up");
   } finally {
