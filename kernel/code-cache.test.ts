@@ -14,6 +14,7 @@ import { bundlePath, processStub } from "../rootfs/build.ts";
 import { CODE_CACHE_DB, readCodeCache, writeCodeCache } from "../rootfs/lib/code-cache.ts";
 import { chooseCodeCache, CODE_CACHE_FILES } from "./code-cache.ts";
 import { validateManifest } from "./manifest.ts";
+import { audit, renderAudit } from "./audit.ts";
 import { startKernel, type KernelEvent } from "./mod.ts";
 import { denoBinary, launchPlan, repoRoot } from "./sandbox.ts";
 import { rootOnly } from "../tools/test-env.ts";
@@ -173,6 +174,9 @@ test("the kernel chooses the image's cache only when no node process can change 
     symlinkSync(join(cacheDir, CODE_CACHE_DB), join(d, CODE_CACHE_DB));
   }, /is a symlink/);
   assert.is(chooseCodeCache(root, "kv", null).kind, "refused", "a kernel that is not root runs processes as the cache's owner");
+  // the reviewer's audit names the folder
+  assert.is(audit(kvSpec()).processes[0].codeCache, cacheDir);
+  assert.match(renderAudit(audit(kvSpec())), `V8 code cache (its DENO_DIR, read-only): ${cacheDir} when the image carries it`);
 });
 
 test("the kernel starts kv with the image's cache as its DENO_DIR (open in the process, read-only), and refuses a writable one", async () => {
