@@ -17,7 +17,7 @@ import { bundle } from "../rootfs/lib/bundle.ts";
 import { bundlePath, processStub, REPO_ROOT } from "../rootfs/build.ts";
 import { loadManifest } from "../kernel/manifest.ts";
 import { denoBinary } from "../kernel/sandbox.ts";
-import { CODE_CACHE_DB, CODE_CACHE_FILES, readCodeCache, writeCodeCache } from "../rootfs/lib/code-cache.ts";
+import { CODE_CACHE_FILES, sealDenoDir } from "../rootfs/lib/code-cache.ts";
 import { machineLine, writeSection } from "./lib/report.ts";
 
 const { values } = parseArgs({ args: process.argv.slice(2), options: { reps: { type: "string", default: "3" }, only: { type: "string" } } });
@@ -102,7 +102,7 @@ try {
       // the cache that run left, sealed as the image carries it (built once per process: it is deterministic)
       const sealed = join(dir, "codecache");
       if (i === 0) {
-        writeCodeCache(sealed, readCodeCache(join(jsDir, CODE_CACHE_DB)));
+        sealDenoDir(jsDir, sealed);
         for (const f of CODE_CACHE_FILES) chmodSync(join(sealed, f), 0o644);
         chmodSync(sealed, 0o755);
         if (isRoot) chownSync(sealed, 0, 0);

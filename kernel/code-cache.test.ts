@@ -1,5 +1,5 @@
 // The read-only V8 code cache (issue 15): built as the image build builds it (rootfs/lib/code-cache.ts: one run,
-// rewritten deterministically, WAL mode, analysed), used by a process that cannot write it (Deno's own debug
+// its code cache and module-graph analysis rewritten deterministically, WAL mode, analysed), used by a process that cannot write it (Deno's own debug
 // output: it compiles nothing from source), chosen by the kernel only when no node process can change it
 // (kernel/code-cache.ts), and a stale or tampered cache only costs a compile. The bundle sits at a host path
 // here (a cache is keyed by the module's URL); the image's own caches are checked in vm-tests/direct-boot.test.ts.
@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bundle } from "../rootfs/lib/bundle.ts";
 import { bundlePath, processStub } from "../rootfs/build.ts";
-import { CODE_CACHE_DB, readCodeCache, writeCodeCache } from "../rootfs/lib/code-cache.ts";
+import { type CacheDb, CODE_CACHE_DB, codeCacheRows, readCacheDb, sealDenoDir, writeCacheDb } from "../rootfs/lib/code-cache.ts";
 import { chooseCodeCache, CODE_CACHE_FILES } from "./code-cache.ts";
 import { validateManifest } from "./manifest.ts";
 import { audit, renderAudit } from "./audit.ts";
@@ -64,7 +64,7 @@ function sealAsImage(dir: string): void {
   chmodSync(dir, 0o755);
 }
 
-let warmContent: ReturnType<typeof readCodeCache>;
+let warmRows: ReturnType<typeof codeCacheRows>;
 
 test.before(() => {
   mkdirSync(join(root, "capabilities", "kv"), { recursive: true });
@@ -83,18 +83,20 @@ test("one start leaves a cache; rewritten, it is byte-identical for the same con
   const first = runKv(warm);
   assert.is(first.status, 0, first.output.slice(-1500));
   assert.ok(first.recompiled.includes(`file://${join(root, bundled)}`), `a cold start compiles the bundle and writes its cache: ${first.output.slice(-3000)}`);
-  warmContent = readCodeCache(join(warm, CODE_CACHE_DB));
-  assert.ok(warmContent.cliVersion.length > 0 && warmContent.rows.length > 10, `${warmContent.rows.length} rows`);
+  warmRows = codeCacheRows(warm);
+  assert.ok(warmRows.length > 10, `${warmRows.length} modules`);
   // a second cold start produces the same blobs (V8's code cache of a module does not depend on the run)
   const warm2 = join(work, "warm2");
   mkdirSync(warm2, { recursive: true, mode: 0o777 });
   chmodSync(warm2, 0o777);
   assert.is(runKv(warm2).status, 0);
-  const again = readCodeCache(join(warm2, CODE_CACHE_DB));
-  assert.equal(again.rows.map((r) => [r.specifier, r.sourceHash, Buffer.from(r.data).toString("base64")]), warmContent.rows.map((r) => [r.specifier, r.sourceHash, Buffer.from(r.data).toString("base64")]));
-  writeCodeCache(cacheDir, warmContent);
+  const enc = (rows: typeof warmRows) => rows.map((r) => [r.specifier, r.sourceHash, Buffer.from(r.data).toString("base64")]);
+  assert.equal(enc(codeCacheRows(warm2)), enc(warmRows));
+  // sealed (as the image build does) from either run: byte-identical files
+  const counts = sealDenoDir(warm, cacheDir);
+  assert.ok(counts.v8_code_cache_v2 > 10 && counts.dep_analysis_cache_v2 >= 3, JSON.stringify(counts));
   const other = join(work, "other");
-  writeCodeCache(other, again);
+  sealDenoDir(warm2, other);
   for (const f of CODE_CACHE_FILES) assert.ok(readFileSync(join(cacheDir, f)).equals(readFileSync(join(other, f))), `${f} is byte-identical`);
   assert.equal(readdirSync(cacheDir).sort(), [...CODE_CACHE_FILES].sort());
 });
@@ -114,27 +116,34 @@ test("a process that cannot write the cache uses it: Deno compiles nothing from 
 test("a stale, tampered or foreign-flag cache is harmless: the module is compiled from source and the process runs", () => {
   if (!rootOnly("starting kv under a uid that cannot write the cache")) return;
   const url = `file://${join(root, bundled)}`;
-  const variant = (name: string, rows: typeof warmContent.rows) => {
+  // a copy of the sealed folder whose V8 code cache rows went through `edit`
+  const variant = (name: string, edit: (specifier: string, data: Uint8Array) => Uint8Array) => {
     const dir = join(work, name);
-    writeCodeCache(dir, { ...warmContent, rows });
+    mkdirSync(dir, { recursive: true });
+    for (const f of CODE_CACHE_FILES) copyFileSync(join(cacheDir, f), join(dir, f));
+    const db: CacheDb = readCacheDb(join(cacheDir, CODE_CACHE_DB));
+    const t = db.tables.find((x) => x.name === "codecache")!;
+    const [spec, data] = [t.columns.indexOf("specifier"), t.columns.indexOf("data")];
+    t.rows = t.rows.map((r) => r.map((v, i) => (i === data ? edit(String(r[spec]), v as Uint8Array) : v)));
+    writeCacheDb(join(dir, CODE_CACHE_DB), db);
     sealAsImage(dir);
     return dir;
   };
   // tampered: the bundle's blob with its V8 header bytes flipped (V8 checks magic, version, source and flag hashes)
-  const flipped = warmContent.rows.map((r) => {
-    if (r.specifier !== url) return r;
-    const data = Uint8Array.from(r.data);
+  const flipped = (specifier: string, blob: Uint8Array) => {
+    if (specifier !== url) return blob;
+    const data = Uint8Array.from(blob);
     for (let i = 0; i < 16; i++) data[i] ^= 0xff;
-    return { ...r, data };
-  });
+    return data;
+  };
   const tampered = runKv(variant("tampered", flipped));
   assert.is(tampered.status, 0, tampered.output.slice(-1500));
   assert.equal(tampered.recompiled, [url], "V8 refused the tampered blob; only the bundle was compiled");
   // a V8 flag that changes code generation, which the cache was not made with: V8 refuses every blob (its flag
   // hash differs; heap-size flags such as --max-semi-space-size or memoryMb's --max-old-space-size do not count)
-  const foreign = runKv(variant("flags", warmContent.rows), ["--single-threaded"]);
+  const foreign = runKv(variant("flags", (_, d) => d), ["--single-threaded"]);
   assert.is(foreign.status, 0, foreign.output.slice(-1500));
-  assert.ok(foreign.recompiled.includes(url) && foreign.recompiled.length === warmContent.rows.length, "a cache made under other V8 flags is not used");
+  assert.ok(foreign.recompiled.includes(url) && foreign.recompiled.length === warmRows.length, "a cache made under other V8 flags is not used");
   // stale: the bundle changed after the cache was built (Deno's source hash no longer matches)
   const staleRoot = join(root, bundled);
   const original = readFileSync(staleRoot);

@@ -8,8 +8,10 @@ import { lstatSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 
 export const CODE_CACHE_ROOT = "codecache";
-/** The files Deno needs to read its code cache without writing: the database, its empty WAL and shared-memory files. */
-export const CODE_CACHE_FILES = ["v8_code_cache_v2", "v8_code_cache_v2-shm", "v8_code_cache_v2-wal"];
+/** Deno's cache databases the image seals per process: the V8 code cache and the module-graph analysis. */
+export const SEALED_DBS = ["dep_analysis_cache_v2", "v8_code_cache_v2"];
+/** The files Deno needs to read them without writing: each database, its empty WAL and shared-memory files. */
+export const CODE_CACHE_FILES = SEALED_DBS.flatMap((db) => [db, `${db}-shm`, `${db}-wal`]);
 
 export type CodeCacheChoice =
   | { kind: "none" }

@@ -21,7 +21,7 @@ import { canonicalEntries, type ImageEntry, writeNewc } from "./lib/newc.ts";
 import { readImageManifest } from "./lib/read-image-manifest.ts";
 import { runtimeLibs } from "./lib/ldd.ts";
 import { buildQemuExtension, type QemuExtensionPin } from "./extensions/qemu.ts";
-import { checkReadOnlyOpen, CODE_CACHE_ROOT, codeCacheEntries, materialise, type WarmRun, warmOne, writeCodeCache } from "./lib/code-cache.ts";
+import { CODE_CACHE_ROOT, codeCacheEntries, codeCacheRows, materialise, sealDenoDir, type WarmRun, warmOne } from "./lib/code-cache.ts";
 import { KERNEL_GROUPS } from "../capabilities/lib/linux-groups.ts";
 
 export { runtimeLibs };
@@ -338,7 +338,8 @@ async function warmRuns(root: string, manifest: string, imageRoot: string): Prom
 /**
  * The V8 code cache of every manifest process (rootfs/lib/code-cache.ts): each bundle runs once in a chroot of
  * the image being built (same paths, runtime and V8 flags as at boot, so the cache's keys and flag hash match),
- * its cache is rewritten deterministically and checked readable without write access. Returns the image entries.
+ * its code cache and module-graph analysis are rewritten deterministically and checked readable without write
+ * access. Returns the image entries.
  */
 export async function buildCodeCaches(root: string, manifest: string, imageEntries: ImageEntry[], work: string, progress: (m: string) => void): Promise<ImageEntry[]> {
   // outside the repository: its dangling /proc/self/exe link (as in the image) must not meet a test runner's walk
@@ -348,13 +349,14 @@ export async function buildCodeCaches(root: string, manifest: string, imageEntri
     materialise(imageEntries, chroot);
     for (const run of await warmRuns(root, manifest, "lib/zos")) {
       const t0 = performance.now();
-      const { content, output } = warmOne(chroot, run);
+      const { denoDir, output } = warmOne(chroot, run);
       const bundle = `file://${bundlePath(run.entry)}`;
-      if (!content.rows.some((r) => r.specifier === bundle)) throw new BuildError(`the code cache of ${run.name} has no entry for ${bundle}; its run said:\n${output.slice(-1500)}`);
       const dir = join(work, CODE_CACHE_ROOT, run.name);
-      writeCodeCache(dir, content);
-      const n = checkReadOnlyOpen(dir);
-      progress(`      ${run.name}: ${n} modules, ${(content.rows.reduce((a, r) => a + r.data.length, 0) / 2 ** 20).toFixed(1)} MiB (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+      const rows = sealDenoDir(denoDir, dir);
+      const blobs = codeCacheRows(dir);
+      if (!blobs.some((r) => r.specifier === bundle)) throw new BuildError(`the code cache of ${run.name} has no entry for ${bundle}; its run said:\n${output.slice(-1500)}`);
+      const mib = blobs.reduce((a, r) => a + r.data.length, 0) / 2 ** 20;
+      progress(`      ${run.name}: ${blobs.length} modules, ${rows.dep_analysis_cache_v2 - 1} module analyses, ${mib.toFixed(1)} MiB of V8 code (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
       out.push(...codeCacheEntries("lib/zos", run.name, dir));
     }
   } catch (err) {

@@ -20,86 +20,119 @@ import { dirname, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { ImageEntry } from "./newc.ts";
 
-import { CODE_CACHE_FILES, CODE_CACHE_ROOT } from "../../kernel/code-cache.ts";
+import { CODE_CACHE_FILES, CODE_CACHE_ROOT, SEALED_DBS } from "../../kernel/code-cache.ts";
 
-export { CODE_CACHE_FILES, CODE_CACHE_ROOT };
+export { CODE_CACHE_FILES, CODE_CACHE_ROOT, SEALED_DBS };
 /** The database Deno 2.9 reads its V8 code cache from, in DENO_DIR. */
-export const CODE_CACHE_DB = CODE_CACHE_FILES[0];
+export const CODE_CACHE_DB = "v8_code_cache_v2";
 
-export interface CodeCacheRow {
-  specifier: string;
-  type: bigint;
-  sourceHash: bigint;
-  data: Uint8Array;
+type SqlValue = null | number | bigint | string | Uint8Array;
+
+/** One table of a Deno cache database: its CREATE statement as Deno wrote it, and its rows in a fixed order. */
+export interface CacheTable {
+  name: string;
+  sql: string;
+  columns: string[];
+  rows: SqlValue[][];
 }
 
-export interface CodeCacheContent {
-  /** Deno's CLI version the cache belongs to (its `info` table). */
-  cliVersion: string;
-  rows: CodeCacheRow[];
+/** The tables of one Deno cache database (`info` with CLI_VERSION, and the cache table). */
+export interface CacheDb {
+  tables: CacheTable[];
 }
 
-/** The pragmas and tables Deno runs on every open (deno cli/cache: cache_db.rs, code_cache.rs). */
-const DENO_OPEN_SQL = "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA temp_store=memory;PRAGMA page_size=4096;" +
-  "PRAGMA mmap_size=6000000;PRAGMA optimize;CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);" +
-  "CREATE TABLE IF NOT EXISTS codecache (specifier TEXT NOT NULL,type INTEGER NOT NULL,source_hash INTEGER NOT NULL,data BLOB NOT NULL,PRIMARY KEY (specifier, type));";
+/** What Deno runs on every open of a cache database (deno cli/cache/cache_db.rs), then its tables' CREATE IF NOT EXISTS. */
+const DENO_OPEN_PRAGMAS = "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA temp_store=memory;PRAGMA page_size=4096;" +
+  "PRAGMA mmap_size=6000000;PRAGMA optimize;";
 
-/** Reads a code cache database a Deno run wrote (WAL included). */
-export function readCodeCache(dbPath: string): CodeCacheContent {
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** Reads a cache database a Deno run wrote (WAL included): every table but SQLite's own, rows ordered by all columns. */
+export function readCacheDb(dbPath: string): CacheDb {
   const db = new DatabaseSync(dbPath, { readOnly: true });
   try {
-    const version = db.prepare("SELECT value FROM info WHERE key='CLI_VERSION'").get();
-    const stmt = db.prepare("SELECT specifier, type, source_hash, data FROM codecache ORDER BY specifier, type");
-    stmt.setReadBigInts(true); // source_hash is a full 64-bit integer
-    const rows = stmt.all().map((r) => ({
-      specifier: String(r.specifier),
-      type: r.type as bigint,
-      sourceHash: r.source_hash as bigint,
-      data: r.data as Uint8Array,
-    }));
-    return { cliVersion: String(version?.value ?? ""), rows };
+    const tables = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all();
+    return {
+      tables: tables.map((t) => {
+        const name = String(t.name);
+        const columns = db.prepare(`SELECT name FROM pragma_table_info(${`'${name.replace(/'/g, "''")}'`}) ORDER BY cid`).all().map((c) => String(c.name));
+        const stmt = db.prepare(`SELECT ${columns.map(quote).join(", ")} FROM ${quote(name)} ORDER BY ${columns.map((_, i) => i + 1).join(", ")}`);
+        stmt.setReadBigInts(true); // source hashes are full 64-bit integers
+        return { name, sql: String(t.sql), columns, rows: stmt.all().map((r) => columns.map((c) => r[c])) };
+      }),
+    };
   } finally {
     db.close();
   }
 }
 
 /**
- * Writes `content` as a cache folder Deno can read without write access: `dir`/v8_code_cache_v2 (WAL mode,
- * analysed, rows in specifier order) and empty -wal and -shm files. Same content → same bytes.
+ * Writes `content` as a database Deno can read without write access: `dbPath` in WAL mode with current
+ * statistics, rows in the order given, and empty -wal and -shm files beside it. Same content → same bytes.
  */
-export function writeCodeCache(dir: string, content: CodeCacheContent): void {
-  mkdirSync(dir, { recursive: true });
-  for (const f of CODE_CACHE_FILES) rmSync(join(dir, f), { force: true });
-  const db = new DatabaseSync(join(dir, CODE_CACHE_DB));
+export function writeCacheDb(dbPath: string, content: CacheDb): void {
+  mkdirSync(dirname(dbPath), { recursive: true });
+  for (const f of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) rmSync(f, { force: true });
+  const db = new DatabaseSync(dbPath);
   try {
-    db.exec(DENO_OPEN_SQL);
+    db.exec(DENO_OPEN_PRAGMAS);
     db.exec("BEGIN");
-    db.prepare("INSERT INTO info (key, value) VALUES ('CLI_VERSION', ?)").run(content.cliVersion);
-    const ins = db.prepare("INSERT INTO codecache (specifier, type, source_hash, data) VALUES (?, ?, ?, ?)");
-    const sorted = [...content.rows].sort((a, b) => (a.specifier < b.specifier ? -1 : a.specifier > b.specifier ? 1 : Number(a.type - b.type)));
-    for (const r of sorted) ins.run(r.specifier, r.type, BigInt.asIntN(64, r.sourceHash), r.data);
+    for (const t of content.tables) {
+      db.exec(t.sql);
+      const ins = db.prepare(`INSERT INTO ${quote(t.name)} (${t.columns.map(quote).join(", ")}) VALUES (${t.columns.map(() => "?").join(", ")})`);
+      for (const r of t.rows) ins.run(...r);
+    }
     db.exec("COMMIT");
     // current statistics: Deno's `PRAGMA optimize` at open then has nothing to write
     db.exec("ANALYZE");
   } finally {
     db.close(); // checkpoints the WAL into the database file and removes it
   }
-  writeFileSync(join(dir, `${CODE_CACHE_DB}-wal`), new Uint8Array(0));
-  writeFileSync(join(dir, `${CODE_CACHE_DB}-shm`), new Uint8Array(0));
+  writeFileSync(`${dbPath}-wal`, new Uint8Array(0));
+  writeFileSync(`${dbPath}-shm`, new Uint8Array(0));
 }
 
 /**
- * Opens `dir`'s cache read-only and runs what Deno runs at open: throws (with SQLite's reason) when a reader
- * without write access would fall back to no cache.
+ * Opens a sealed database read-only and runs what Deno runs at open: throws (with SQLite's reason) when a
+ * reader without write access would fall back to no cache. Returns its row count.
  */
-export function checkReadOnlyOpen(dir: string): number {
-  const db = new DatabaseSync(join(dir, CODE_CACHE_DB), { readOnly: true });
+export function checkReadOnlyOpen(dbPath: string): number {
+  const db = new DatabaseSync(dbPath, { readOnly: true });
   try {
-    db.exec(DENO_OPEN_SQL);
-    return Number(db.prepare("SELECT count(*) AS n FROM codecache").get()?.n ?? 0);
+    db.exec(DENO_OPEN_PRAGMAS);
+    let n = 0;
+    for (const t of db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all()) {
+      db.exec(String(t.sql).replace(/^CREATE TABLE /i, "CREATE TABLE IF NOT EXISTS "));
+      n += Number(db.prepare(`SELECT count(*) AS n FROM ${quote(String(t.name))}`).get()?.n ?? 0);
+    }
+    return n;
   } finally {
     db.close();
   }
+}
+
+/**
+ * Seals the caches a Deno run left in `fromDenoDir` into `toDir`, the folder a process gets as its DENO_DIR:
+ * the V8 code cache and the module-graph analysis of its files (which spares parsing the bundle for its imports),
+ * each rewritten by writeCacheDb and checked readable without write access. Returns the rows per database.
+ */
+export function sealDenoDir(fromDenoDir: string, toDir: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of SEALED_DBS) {
+    const from = join(fromDenoDir, name);
+    if (!existsSync(from)) throw new Error(`${from} is missing: the run left no ${name}`);
+    writeCacheDb(join(toDir, name), readCacheDb(from));
+    out[name] = checkReadOnlyOpen(join(toDir, name));
+  }
+  return out;
+}
+
+/** The V8 code cache's rows of a sealed or run-written folder: (specifier, source hash, blob), for checks and benches. */
+export function codeCacheRows(dir: string): { specifier: string; sourceHash: bigint; data: Uint8Array }[] {
+  const t = readCacheDb(join(dir, CODE_CACHE_DB)).tables.find((x) => x.name === "codecache");
+  if (!t) throw new Error(`${join(dir, CODE_CACHE_DB)} has no codecache table`);
+  const col = (n: string) => t.columns.indexOf(n);
+  return t.rows.map((r) => ({ specifier: String(r[col("specifier")]), sourceHash: r[col("source_hash")] as bigint, data: r[col("data")] as Uint8Array }));
 }
 
 /** Image entries of one process's cache folder (`lib/zos/codecache/<name>/…`), root-owned and read-only to others. */
@@ -154,7 +187,7 @@ export interface WarmRun {
  * with an empty DENO_DIR, and returns the cache it left. The process's code runs with -A inside the throwaway
  * tree only; a non-zero exit is fine (its modules were compiled, and cached, before its top-level code ran).
  */
-export function warmOne(root: string, run: WarmRun, timeoutMs = 120_000): { content: CodeCacheContent; output: string } {
+export function warmOne(root: string, run: WarmRun, timeoutMs = 120_000): { denoDir: string; output: string } {
   const denoDir = `/tmp/zt-codecache-dd/${run.name}`;
   mkdirSync(join(root, denoDir), { recursive: true });
   const state = `/tmp/zt-codecache-state/${run.name}`;
@@ -170,7 +203,6 @@ export function warmOne(root: string, run: WarmRun, timeoutMs = 120_000): { cont
     env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", DENO_DIR: denoDir, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
   });
   const output = `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? r.error.message : ""}`;
-  const db = join(root, denoDir, CODE_CACHE_DB);
-  if (!existsSync(db)) throw new Error(`process ${run.name} left no V8 code cache (exit ${r.status}):\n${output.slice(-2000)}`);
-  return { content: readCodeCache(db), output };
+  if (!existsSync(join(root, denoDir, CODE_CACHE_DB))) throw new Error(`process ${run.name} left no V8 code cache (exit ${r.status}):\n${output.slice(-2000)}`);
+  return { denoDir: join(root, denoDir), output };
 }
