@@ -61,6 +61,8 @@ export interface BuildOptions {
   zstdLevel?: number;
   /** Include the capability kernel bundle when kernel/mod.ts exists (default true). */
   withKernel?: boolean;
+  /** Build each process's read-only V8 code cache into the image (default true; false: a baseline for `bench/boot.ts --compare`). */
+  codeCache?: boolean;
   root?: string;
   progress?: (msg: string) => void;
 }
@@ -463,7 +465,7 @@ export async function buildImage(o: BuildOptions = {}): Promise<BuildResult> {
       }
     }
     let codeCaches: string[] = [];
-    if (withKernel) {
+    if (withKernel && (o.codeCache ?? true)) {
       say("V8 code cache: each process once in a chroot of the image (its paths, runtime and V8 flags)");
       const cacheEntries = await buildCodeCaches(root, manifest, entries, work, progress);
       codeCaches = cacheEntries.filter((e) => e.type === "dir" && e.path.split("/").length === 4).map((e) => "/" + e.path);
