@@ -21,7 +21,7 @@ import { canonicalEntries, type ImageEntry, writeNewc } from "./lib/newc.ts";
 import { readImageManifest } from "./lib/read-image-manifest.ts";
 import { runtimeLibs } from "./lib/ldd.ts";
 import { buildQemuExtension, type QemuExtensionPin } from "./extensions/qemu.ts";
-import { CODE_CACHE_ROOT, codeCacheEntries, codeCacheRows, materialise, sealDenoDir, type WarmRun, warmOne } from "./lib/code-cache.ts";
+import { CODE_CACHE_ROOT, codeCacheEntries, codeCacheRows, materialise, sealDenoDir, standInArg, type WarmRun, warmOne } from "./lib/code-cache.ts";
 import { KERNEL_GROUPS } from "../capabilities/lib/linux-groups.ts";
 
 export { runtimeLibs };
@@ -323,16 +323,10 @@ async function warmRuns(root: string, manifest: string, imageRoot: string): Prom
   const { v8FlagsArg } = await import("../kernel/sandbox.ts");
   const r = loadManifest(manifest);
   if (!r.ok) throw new BuildError("the node manifest is invalid");
-  // stand-ins for what PID 1 passes (kernel/pid1/init.ts kernelVars): addresses that reach nothing
-  const vars: Record<string, string> = {
-    root: `/${imageRoot}`, farm: "1", gatewaylisten: "127.0.0.1:9", gatewayns: "-", zdblisten: "127.0.0.1:9", hubhosts: "127.0.0.1:9",
-    hubstore: "http://127.0.0.1:9/blocks", qemu: "/usr/bin/qemu-system-x86_64", disks: "", hdd: "", requiressd: "",
-  };
   return r.manifest.processes.map((spec) => ({
     name: spec.name,
     entry: `/${imageRoot}/${relative(root, spec.entryPath)}`,
-    args: spec.args.map((a) => a.replace(/\$\{(\w+)\}/g, (_, k: string) =>
-      k === "state" ? `/tmp/zt-codecache-state/${spec.name}` : vars[k] ?? (/url$/.test(k) ? "ws://127.0.0.1:9" : /host$/.test(k) ? "127.0.0.1:9" : ""))),
+    args: spec.args.map((a) => standInArg(a, `/tmp/zt-codecache-state/${spec.name}`, `/${imageRoot}`)),
     v8Args: v8FlagsArg(spec),
   })).sort((a, b) => (a.name < b.name ? -1 : 1));
 }

@@ -171,6 +171,18 @@ export function materialise(entries: ImageEntry[], root: string): void {
   }
 }
 
+/**
+ * A manifest argument with stand-ins for what PID 1 passes at boot (kernel/pid1/init.ts kernelVars): addresses that
+ * reach nothing, so a process started outside a node loads, finds no kernel and exits.
+ */
+export function standInArg(arg: string, state: string, root: string): string {
+  const vars: Record<string, string> = {
+    state, root, farm: "1", gatewaylisten: "127.0.0.1:9", gatewayns: "-", zdblisten: "127.0.0.1:9", hubhosts: "127.0.0.1:9",
+    hubstore: "http://127.0.0.1:9/blocks", qemu: "/usr/bin/qemu-system-x86_64", disks: "", hdd: "", requiressd: "",
+  };
+  return arg.replace(/\$\{(\w+)\}/g, (_, k: string) => vars[k] ?? (/url$/.test(k) ? "ws://127.0.0.1:9" : /host$/.test(k) ? "127.0.0.1:9" : ""));
+}
+
 export interface WarmRun {
   /** process name (its cache folder) */
   name: string;

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { parseJsonc } from "../../rootfs/lib/read-image-manifest.ts";
 import { validateManifest } from "../../kernel/manifest.ts";
 import { v8FlagsArg } from "../../kernel/sandbox.ts";
+import { standInArg } from "../../rootfs/lib/code-cache.ts";
 import { kernelEventsFromConsole, type KernelEventLike } from "./sandbox-facts.ts";
 
 export interface ChrootRun {
@@ -135,7 +136,7 @@ export function imageCodeCacheMisses(outDir: string, names: string[] | null, wor
       const state = `/tmp/zt-state-${name}`;
       mkdirSync(join(root, state), { recursive: true, mode: 0o777 });
       chmodSync(join(root, state), 0o777);
-      const args = spec.args.map((a) => a.replace(/\$\{state\}/g, state).replace(/\$\{root\}/g, "/lib/zos").replace(/\$\{(\w+)\}/g, (_, k: string) => (/url$/.test(k) ? "ws://127.0.0.1:9" : "127.0.0.1:9")));
+      const args = spec.args.map((a) => standInArg(a, state, "/lib/zos"));
       const r = spawnSync("unshare", [
         "--mount", "--pid", "--net", "--fork", `--mount-proc=${join(root, "proc")}`, "--",
         "chroot", "--userspec=64732:64732", root, "/usr/bin/deno", "run", "-L", "debug", "--no-prompt", "--no-lock", "--no-remote", "--no-config",
