@@ -7,19 +7,20 @@
 // a blob made by another V8 version or with other V8 flags (magic, version and flag hashes) and compiles from source.
 // A stale cache costs time, never correctness. What V8 does not check (release builds verify no payload checksum) is
 // a blob crafted to match: so the cache must be immutable to every node process, like the bundle beside it.
+// Beside it the image seals `dep_analysis_cache_v2` (each module's imports, by source hash), which spares Deno
+// parsing a whole bundle to build its module graph: the larger share of what a cached start saves.
 //
 // Deno opens the database read-write and runs `PRAGMA journal_mode=WAL; … PRAGMA optimize; CREATE TABLE IF NOT
 // EXISTS …` first; on a file its uid cannot write this only succeeds when nothing has to be written: the file is
 // already in WAL mode, its -wal and -shm files exist (SQLite then reads a WAL database without writing) and its
 // statistics are current (`ANALYZE` here, so `PRAGMA optimize` finds nothing to do). Anything else and Deno silently
-// runs without a cache. `writeCodeCache` writes exactly that, deterministically (rows sorted, one transaction, the
+// runs without a cache. `writeCacheDb` writes exactly that, deterministically (rows sorted, one transaction, the
 // runtime's own SQLite), and `checkReadOnlyOpen` proves at build time that a reader without write access gets it.
 import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { ImageEntry } from "./newc.ts";
-
 import { CODE_CACHE_FILES, CODE_CACHE_ROOT, SEALED_DBS } from "../../kernel/code-cache.ts";
 
 export { CODE_CACHE_FILES, CODE_CACHE_ROOT, SEALED_DBS };
