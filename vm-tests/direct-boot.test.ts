@@ -121,6 +121,7 @@ test("direct boot in QEMU: network, chain, kernel, registers, answers over RMB, 
       JSON.parse(readFileSync(join(DEFAULT_CACHE, "..", "golden", "manifest.json"), "utf8").replace(/^\s*\/\/.*$/gm, "")).processes as Record<string, { start?: string }>,
     ).filter((p) => p.start !== "on-demand").length;
     assert.match(r.notes[3], new RegExp(`^sandbox: ${goldenProcesses} processes verified against the golden manifest`));
+    assert.match(r.notes[3], new RegExp(`; ${goldenProcesses} started from the image's code cache$`), "every process runs with its read-only code cache");
     // probed from the host through QEMU's port forwards, after registration and again with workloads:
     // only the manifest's listeners answer (0-db's 9900, and the gateway's 443)
     // the 0-db server starts on demand: nothing listens until the zdb workload is deployed
