@@ -4,6 +4,7 @@
 import type { Manifest, Permission, ProcessSpec } from "./manifest.ts";
 import { KERNEL_EXPOSES, KERNEL_PROVIDER, PERMISSIONS } from "./manifest.ts";
 import { KERNEL_GROUPS } from "./linux.ts";
+import { CODE_CACHE_ROOT } from "./code-cache.ts";
 
 export interface AuditGrant {
   name: string;
@@ -34,6 +35,8 @@ export interface AuditProcess {
   /** "boot", or "on-demand": started at the first use of a grant to it (the same sandbox either way). */
   start: "boot" | "on-demand";
   memoryMb: number | null;
+  /** The read-only V8 code cache folder Deno gets as DENO_DIR when the image carries it (kernel/code-cache.ts), as `${root}/…`. */
+  codeCache: string;
   permissions: Partial<Record<Permission, string[]>>;
   exposes: Record<string, string>;
   grants: AuditGrant[];
@@ -90,6 +93,7 @@ export function audit(m: Manifest): Audit {
       entry: p.entry,
       start: p.start,
       memoryMb: p.memoryMb,
+      codeCache: `\${root}/${CODE_CACHE_ROOT}/${p.name}`,
       permissions: permissionsOf(p),
       exposes: Object.fromEntries(Object.entries(p.exposes).map(([k, v]) => [k, v.interface])),
       grants: p.grants.map((g) => ({
@@ -128,6 +132,7 @@ export function renderAudit(a: Audit): string {
     const start = p.start === "on-demand" ? ", starts on demand (first use of a grant to it)" : "";
     out.push(`${p.name}  (${p.kind}, uid ${p.uid}, ${groups}, ${caps}${mem}${start}, entry ${p.entry})`);
     out.push(`  runtime permissions: ${perms.length ? perms.join("  ") : "none"}`);
+    out.push(`  V8 code cache (its DENO_DIR, read-only): ${p.codeCache} (\${root} = /lib/zos in the image) when root's and writable by nobody else; else an empty dir of its own uid`);
     if (Object.keys(p.exposes).length) out.push(`  exposes: ${Object.entries(p.exposes).map(([k, v]) => `${k} (${v})`).join(", ")}`);
     if (!p.grants.length) out.push("  grants: none");
     for (const g of p.grants) {

@@ -20,6 +20,7 @@ import { ProcessMemory$Server } from "../capabilities/schema/gen/system.ts";
 import { upgradeServer, type UpgradeService } from "./upgrade/serve.ts";
 import { MembraneClient, Revoker, type GrantCounters } from "./membrane.ts";
 import { launchPlan, type Identity, type LaunchPlan } from "./sandbox.ts";
+import { chooseCodeCache } from "./code-cache.ts";
 import { groupId } from "./linux.ts";
 import { expectedFacts, readSandboxFacts, sandboxDifferences, type SandboxFacts } from "./sandbox-check.ts";
 import { running, signal, trackExit } from "./child-signal.ts";
@@ -110,6 +111,8 @@ interface Proc {
   demanding: boolean;
   /** Why the last start of this process did not get it ready (for the caller that was waiting). */
   startFailure: string | null;
+  /** The image's read-only code cache folder this process runs with (its DENO_DIR), or null. */
+  codeCache: string | null;
   /** The last lines this run wrote to stderr (a failed start's error message quotes them). */
   lastOutput: string[];
   /** Why the kernel is ending this run, when it is (health timeout, sandbox mismatch, lost connection). */
@@ -223,7 +226,7 @@ export class Kernel {
         spec, index, state: "pending", identity: null, child: null, conn: null, connClosed: false, control: null, generation: 0,
         restarts: 0, startedAt: 0, readyWaiters: [], held: new Map(), pendingAcquire: new Map(), served: new Set(),
         exited: Promise.resolve(), restartTimer: null, slowStarts: 0, verified: Promise.resolve(false), settleVerified: () => {}, sandbox: null,
-        root: opts.manifest.root, demand: null, demanding: false, startFailure: null, lastOutput: [],
+        root: opts.manifest.root, demand: null, demanding: false, startFailure: null, codeCache: null, lastOutput: [],
         killedBecause: null, lastExit: null, lastExitOutput: Promise.resolve(), notReady: null,
       });
       for (const g of spec.grants) this.counters.set(`${spec.name}.${g.name}`, { calls: 0, errors: 0, inflight: 0, overloaded: 0 });
@@ -450,16 +453,24 @@ export class Kernel {
       mkdirSync(cwd, { recursive: true, mode: 0o700 });
       if (p.identity) chownSync(cwd, p.identity.uid, p.identity.gid);
       const vars = { bootid: this.bootId, ...(this.opts.vars ?? {}), state: resolve(this.opts.stateDir), root: p.root };
-      // Deno's transpile cache is a SQLite database it must write; each uid gets its own so no process can
-      // write into a cache another uid reads.
-      const uid = p.identity?.uid ?? (typeof process.getuid === "function" ? process.getuid() : 0);
-      const denoDir = join(this.denoDir, String(uid));
-      mkdirSync(denoDir, { recursive: true, mode: 0o700 });
-      if (p.identity) {
-        const st = lstatSync(denoDir);
-        if (!st.isDirectory()) throw new Error(`${denoDir} is not a directory`);
-        chownSync(denoDir, p.identity.uid, p.identity.gid);
+      // The image's read-only V8 code cache of this process when it carries one nobody but root can change
+      // (kernel/code-cache.ts); else Deno's caches are SQLite databases it must write: each uid gets its own
+      // so no process can write into a cache another uid reads.
+      const cache = chooseCodeCache(p.root, spec.name, p.identity?.uid ?? null);
+      if (cache.kind === "refused") this.emit("code-cache-refused", { process: spec.name, dir: cache.dir, reason: cache.reason });
+      let denoDir: string;
+      if (cache.kind === "image") denoDir = cache.dir;
+      else {
+        const uid = p.identity?.uid ?? (typeof process.getuid === "function" ? process.getuid() : 0);
+        denoDir = join(this.denoDir, String(uid));
+        mkdirSync(denoDir, { recursive: true, mode: 0o700 });
+        if (p.identity) {
+          const st = lstatSync(denoDir);
+          if (!st.isDirectory()) throw new Error(`${denoDir} is not a directory`);
+          chownSync(denoDir, p.identity.uid, p.identity.gid);
+        }
       }
+      p.codeCache = cache.kind === "image" ? cache.dir : null;
       plan = launchPlan(spec, { vars, cwd, identity: p.identity, denoDir });
     } catch (err) {
       // A host that cannot give the process what its manifest says: it does not start at all.
@@ -585,7 +596,7 @@ export class Kernel {
     }
     if (!differences.length && facts) {
       p.sandbox = facts;
-      this.emit("spawned", { process: p.spec.name, pid, generation, uid: facts.uid, argv: facts.argv, sandbox: facts });
+      this.emit("spawned", { process: p.spec.name, pid, generation, uid: facts.uid, argv: facts.argv, sandbox: facts, codeCache: p.codeCache });
       p.settleVerified(true);
       return true;
     }

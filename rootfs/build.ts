@@ -8,7 +8,8 @@
 // and nothing from the clock or the host's user ends up in an output.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CODE_FOLDERS, DEVICE_MODULES, FEATURE_MODULES, FORBIDDEN_BASENAMES, KERNEL, HELPER_ENTRIES, NODE_TOOLS, OPTIONAL_HELPERS } from "./image-config.ts";
@@ -20,6 +21,7 @@ import { canonicalEntries, type ImageEntry, writeNewc } from "./lib/newc.ts";
 import { readImageManifest } from "./lib/read-image-manifest.ts";
 import { runtimeLibs } from "./lib/ldd.ts";
 import { buildQemuExtension, type QemuExtensionPin } from "./extensions/qemu.ts";
+import { CODE_CACHE_ROOT, codeCacheEntries, codeCacheRows, materialise, sealDenoDir, standInArg, type WarmRun, warmOne } from "./lib/code-cache.ts";
 import { KERNEL_GROUPS } from "../capabilities/lib/linux-groups.ts";
 
 export { runtimeLibs };
@@ -59,6 +61,8 @@ export interface BuildOptions {
   zstdLevel?: number;
   /** Include the capability kernel bundle when kernel/mod.ts exists (default true). */
   withKernel?: boolean;
+  /** Build each process's read-only V8 code cache into the image (default true; false: a baseline for `bench/boot.ts --compare`). */
+  codeCache?: boolean;
   root?: string;
   progress?: (msg: string) => void;
 }
@@ -310,6 +314,55 @@ async function manifestEntries(root: string, manifest: string): Promise<string[]
   return [...new Set(out)].sort();
 }
 
+/**
+ * How the kernel starts each process of the node manifest, as a code-cache warm run: its image entry, its
+ * arguments (variables PID 1 fills at boot get stand-ins that reach nothing) and its V8 flags.
+ */
+async function warmRuns(root: string, manifest: string, imageRoot: string): Promise<WarmRun[]> {
+  const { loadManifest } = await import("../kernel/mod.ts");
+  const { v8FlagsArg } = await import("../kernel/sandbox.ts");
+  const r = loadManifest(manifest);
+  if (!r.ok) throw new BuildError("the node manifest is invalid");
+  return r.manifest.processes.map((spec) => ({
+    name: spec.name,
+    entry: `/${imageRoot}/${relative(root, spec.entryPath)}`,
+    args: spec.args.map((a) => standInArg(a, `/tmp/zt-codecache-state/${spec.name}`, `/${imageRoot}`)),
+    v8Args: v8FlagsArg(spec),
+  })).sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+/**
+ * The V8 code cache of every manifest process (rootfs/lib/code-cache.ts): each bundle runs once in a chroot of
+ * the image being built (same paths, runtime and V8 flags as at boot, so the cache's keys and flag hash match),
+ * its code cache and module-graph analysis are rewritten deterministically and checked readable without write
+ * access. Returns the image entries.
+ */
+export async function buildCodeCaches(root: string, manifest: string, imageEntries: ImageEntry[], work: string, progress: (m: string) => void): Promise<ImageEntry[]> {
+  // outside the repository: its dangling /proc/self/exe link (as in the image) must not meet a test runner's walk
+  const chroot = mkdtempSync(join(tmpdir(), "zt-image-codecache-"));
+  const out: ImageEntry[] = [];
+  try {
+    materialise(imageEntries, chroot);
+    for (const run of await warmRuns(root, manifest, "lib/zos")) {
+      const t0 = performance.now();
+      const { denoDir, output } = warmOne(chroot, run);
+      const bundle = `file://${bundlePath(run.entry)}`;
+      const dir = join(work, CODE_CACHE_ROOT, run.name);
+      const rows = sealDenoDir(denoDir, dir);
+      const blobs = codeCacheRows(dir);
+      if (!blobs.some((r) => r.specifier === bundle)) throw new BuildError(`the code cache of ${run.name} has no entry for ${bundle}; its run said:\n${output.slice(-1500)}`);
+      const mib = blobs.reduce((a, r) => a + r.data.length, 0) / 2 ** 20;
+      progress(`      ${run.name}: ${blobs.length} modules, ${rows.dep_analysis_cache_v2 - 1} module analyses, ${mib.toFixed(1)} MiB of V8 code (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+      out.push(...codeCacheEntries("lib/zos", run.name, dir));
+    }
+  } catch (err) {
+    throw err instanceof BuildError ? err : new BuildError(`the V8 code cache could not be built: ${(err as Error).message}`);
+  } finally {
+    rmSync(chroot, { recursive: true, force: true });
+  }
+  return out;
+}
+
 /** The pinned kernel (rootfs/image-config.ts) unless the caller names another package or "auto" (newest apt knows). */
 export function kernelWant(name: string | undefined): KernelWant {
   if (!name || name === KERNEL.package) return { ...KERNEL };
@@ -326,7 +379,7 @@ export async function buildImage(o: BuildOptions = {}): Promise<BuildResult> {
   const netInitrd = o.zstdLevel === undefined ? "initramfs.cpio.xz" : "initramfs.cpio.zst";
   const progress = o.progress ?? (() => {});
   let step = 0;
-  const steps = 10;
+  const steps = 11;
   const say = (m: string) => progress(`[${++step}/${steps}] ${m}`);
 
   say("checking module sources for literal file: imports outside their folder");
@@ -405,6 +458,13 @@ export async function buildImage(o: BuildOptions = {}): Promise<BuildResult> {
         entries.push({ path: bundled, type: "file", mode: 0o644, source: file });
       }
     }
+    let codeCaches: string[] = [];
+    if (withKernel && (o.codeCache ?? true)) {
+      say("V8 code cache: each process once in a chroot of the image (its paths, runtime and V8 flags)");
+      const cacheEntries = await buildCodeCaches(root, manifest, entries, work, progress);
+      codeCaches = cacheEntries.filter((e) => e.type === "dir" && e.path.split("/").length === 4).map((e) => "/" + e.path);
+      entries.push(...uniqueEntries(cacheEntries));
+    }
     if (qemuExt) entries.push({ path: IMAGE_PATHS.extensions, type: "file", mode: 0o644, data: enc.encode(JSON.stringify({ qemu: qemuExt }, null, 2) + "\n") });
     const info = {
       kernel_package: kernel.package,
@@ -417,6 +477,8 @@ export async function buildImage(o: BuildOptions = {}): Promise<BuildResult> {
       builtin_modules: mods.builtin,
       capability_kernel: withKernel,
       processes: processBundles.map(([p]) => "/" + p),
+      /** each process's read-only DENO_DIR with its V8 code cache (the kernel uses it: kernel/code-cache.ts) */
+      code_caches: codeCaches,
       manifest: existsSync(manifest) ? "/" + IMAGE_PATHS.manifest : null,
       extensions: qemuExt ? { qemu: qemuExt } : {},
     };
@@ -446,7 +508,7 @@ export async function buildImage(o: BuildOptions = {}): Promise<BuildResult> {
     copyFileSync(kernel.vmlinux, join(work, "vmlinux"));
     writeFileSync(join(work, "boot.ipxe"), bootIpxe(`${DEFAULT_CMDLINE} runmode=prod`, netInitrd));
     writeFileSync(join(work, "image.json"), JSON.stringify(info, null, 2) + "\n");
-    for (const f of ["init.js", "hello.js", "kernel.js", "procs"]) rmSync(join(work, f), { recursive: true, force: true });
+    for (const f of ["init.js", "hello.js", "kernel.js", "procs", CODE_CACHE_ROOT]) rmSync(join(work, f), { recursive: true, force: true });
 
     say("SHA256SUMS");
     const names = readdirSync(work).filter((n) => n !== "SHA256SUMS").sort();

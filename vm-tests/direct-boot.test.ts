@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { buildImage, DEFAULT_CACHE } from "../rootfs/build.ts";
 import { compareWithGolden, readImageManifest } from "../rootfs/lib/read-image-manifest.ts";
 import { directBootWithDisk, noShell, startGrid } from "./scenarios.ts";
-import { runImageProcesses, runImageTools } from "./lib/image-chroot.ts";
+import { imageCodeCacheMisses, runImageProcesses, runImageTools } from "./lib/image-chroot.ts";
 import { NODE_TOOLS } from "../rootfs/image-config.ts";
 import { checkSandboxFacts } from "./lib/sandbox-facts.ts";
 import { rootOnly } from "../tools/test-env.ts";
@@ -66,6 +66,24 @@ test("the image's own kernel, setpriv and bundles start its drivers in their ver
   assert.equal(checkSandboxFacts(r.manifest, r.events, { kernelIsRoot: true, vars: { state: "/run/zos/kernel", root: "/lib/zos" } }), [], r.output.slice(-2000));
   const hostfacts = r.events.find((e) => e.process === "hostfacts" && e.sandbox)!.sandbox!;
   assert.is(hostfacts.capAmb, "0000000000000004", "hostfacts holds CAP_DAC_READ_SEARCH (its manifest's linux.capabilities) and nothing else");
+  // each runs with the image's read-only V8 code cache as its DENO_DIR (kernel/code-cache.ts)
+  for (const name of ["kv", "log", "clock", "identity", "hostfacts"]) {
+    const spawned = r.events.find((e) => e.event === "spawned" && e.process === name) as Record<string, unknown> | undefined;
+    assert.is(spawned?.codeCache, `/lib/zos/codecache/${name}`, name);
+  }
+  assert.not.ok(r.events.some((e) => e.event === "code-cache-refused"), "no cache refused");
+});
+
+test("every process of the image starts from its read-only V8 code cache: Deno compiles none of its modules (its debug log, chroot)", () => {
+  if (!rootOnly("the image's processes under a uid of their own")) return;
+  const listing = readFileSync(join(outA, "image-files.txt"), "utf8");
+  const runs = imageCodeCacheMisses(outA, null, work);
+  assert.ok(Object.keys(runs).length >= 10, Object.keys(runs).join(","));
+  for (const [name, r] of Object.entries(runs)) {
+    assert.match(listing, new RegExp(`^file 0644 .* /lib/zos/codecache/${name}/v8_code_cache_v2$`, "m"), `${name}'s cache is in the image`);
+    assert.equal(r.misses, [], `${name} compiled modules the image's cache should have held:\n${r.output.slice(-1500)}`);
+    assert.ok(r.hits.some((h) => /^file:\/\/\/lib\/zos\/.*\.bundle\.js$/.test(h)), `${name}'s bundle came from the cache:\n${r.output.slice(-1500)}`);
+  }
 });
 
 test("the drivers' tools run in a chroot of the image with only its libraries: mkfs.btrfs formats, blkid reads it, nft loads an NR ruleset", () => {
@@ -103,6 +121,7 @@ test("direct boot in QEMU: network, chain, kernel, registers, answers over RMB, 
       JSON.parse(readFileSync(join(DEFAULT_CACHE, "..", "golden", "manifest.json"), "utf8").replace(/^\s*\/\/.*$/gm, "")).processes as Record<string, { start?: string }>,
     ).filter((p) => p.start !== "on-demand").length;
     assert.match(r.notes[3], new RegExp(`^sandbox: ${goldenProcesses} processes verified against the golden manifest`));
+    assert.match(r.notes[3], new RegExp(`; ${goldenProcesses} started from the image's code cache$`), "every process runs with its read-only code cache");
     // probed from the host through QEMU's port forwards, after registration and again with workloads:
     // only the manifest's listeners answer (0-db's 9900, and the gateway's 443)
     // the 0-db server starts on demand: nothing listens until the zdb workload is deployed

@@ -115,7 +115,9 @@ function verifySandbox(ctx: ScenarioContext, vm: Vm, r: ScenarioResult, vars: Re
   const diffs = checkSandboxFacts(golden, events, { kernelIsRoot: true, vars });
   if (diffs.length) throw new Error(`the processes' verified sandbox differs from the golden manifest:\n  - ${diffs.join("\n  - ")}`);
   const n = new Set(events.filter((e) => e.sandbox).map((e) => e.process)).size;
-  r.notes.push(`sandbox: ${n} processes verified against the golden manifest (no -A, modules without permissions, permissions and arguments exactly as substituted, own uid, capabilities as listed, no_new_privs)`);
+  // the image's read-only V8 code cache each process started with (kernel/code-cache.ts; null when refused or absent)
+  const cached = new Set(events.filter((e) => e.event === "spawned" && typeof (e as { codeCache?: unknown }).codeCache === "string").map((e) => e.process)).size;
+  r.notes.push(`sandbox: ${n} processes verified against the golden manifest (no -A, modules without permissions, permissions and arguments exactly as substituted, own uid, capabilities as listed, no_new_privs); ${cached} started from the image's code cache`);
 }
 
 const NET = ["-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"];

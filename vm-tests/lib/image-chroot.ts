@@ -6,6 +6,9 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseJsonc } from "../../rootfs/lib/read-image-manifest.ts";
+import { validateManifest } from "../../kernel/manifest.ts";
+import { v8FlagsArg } from "../../kernel/sandbox.ts";
+import { standInArg } from "../../rootfs/lib/code-cache.ts";
 import { kernelEventsFromConsole, type KernelEventLike } from "./sandbox-facts.ts";
 
 export interface ChrootRun {
@@ -104,6 +107,46 @@ export function runImageTools(outDir: string, workDir: string): { cmd: string; s
       const r = spawnSync("unshare", ["--mount", "--net", "--pid", "--fork", `--mount-proc=${join(root, "proc")}`, "--", "chroot", root, ...c], { encoding: "utf8", timeout: 60_000, env: { PATH: "/usr/sbin:/usr/bin" } });
       return { cmd: c.join(" "), status: r.status, output: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? r.error.message : ""}`.trim() };
     });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Starts each process `names` of the image's manifest once in a chroot of the built initramfs as the image's kernel
+ * would for the V8 code cache: its own uid (no write access to the cache), DENO_DIR = the image's read-only
+ * `/lib/zos/codecache/<name>`, its manifest's V8 flags, stdin at EOF; with Deno's debug log, which names every
+ * module Deno had to compile because the cache had nothing V8 accepted for it (misses) and every one it took from
+ * the cache (hits). Returns those per process (no misses: the whole start came from the image's cache). Needs root,
+ * cpio, unshare and chroot.
+ */
+export function imageCodeCacheMisses(outDir: string, names: string[] | null, workDir: string): Record<string, { misses: string[]; hits: string[]; status: number | null; output: string }> {
+  const root = mkdtempSync(join(workDir, "zt-image-codecache-"));
+  try {
+    chmodSync(root, 0o755);
+    const x = spawnSync("cpio", ["-idm", "--quiet", "--no-absolute-filenames", "-D", root], { input: readFileSync(join(outDir, "initramfs.cpio")), maxBuffer: 1 << 20 });
+    if (x.status !== 0) throw new Error(`cpio could not extract the image: ${x.stderr}`);
+    const raw = parseJsonc(readFileSync(join(root, "lib/zos/manifests/node.json"), "utf8")) as Record<string, unknown>;
+    const m = validateManifest({ ...raw, root: join(root, "lib/zos") }, { path: join(root, "lib/zos/manifests/node.json") });
+    if (!m.ok) throw new Error(`the image's manifest is invalid: ${JSON.stringify(m.errors)}`);
+    const out: Record<string, { misses: string[]; hits: string[]; status: number | null; output: string }> = {};
+    for (const name of names ?? m.manifest.processes.map((p) => p.name)) {
+      const spec = m.manifest.processes.find((p) => p.name === name);
+      if (!spec) throw new Error(`the image's manifest has no process ${name}`);
+      const state = `/tmp/zt-state-${name}`;
+      mkdirSync(join(root, state), { recursive: true, mode: 0o777 });
+      chmodSync(join(root, state), 0o777);
+      const args = spec.args.map((a) => standInArg(a, state, "/lib/zos"));
+      const r = spawnSync("unshare", [
+        "--mount", "--pid", "--net", "--fork", `--mount-proc=${join(root, "proc")}`, "--",
+        "chroot", "--userspec=64732:64732", root, "/usr/bin/deno", "run", "-L", "debug", "--no-prompt", "--no-lock", "--no-remote", "--no-config",
+        "--node-modules-dir=manual", "-A", ...v8FlagsArg(spec), `/lib/zos/${spec.entry}`, ...args,
+      ], { input: "", encoding: "utf8", timeout: 120_000, maxBuffer: 64 << 20, env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", DENO_DIR: `/lib/zos/codecache/${name}`, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" } });
+      const output = `${r.stdout ?? ""}${r.stderr ?? ""}${r.error?.message ?? ""}`;
+      const modules = (re: RegExp) => [...output.matchAll(re)].map((x) => x[1]);
+      out[name] = { misses: modules(/Updating V8 code cache for ES module: (\S+),/g), hits: modules(/V8 code cache hit for ES module: (\S+),/g), status: r.status, output };
+    }
+    return out;
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
