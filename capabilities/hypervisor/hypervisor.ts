@@ -207,7 +207,12 @@ export class Hypervisor {
           this.#kill(pid);
         }
       }
-      await this.#start(vm).catch((e) => this.#o.log(`hypervisor: ${id}: start after adoption failed: ${(e as Error).message}`));
+      await this.#start(vm).catch((e) => {
+        // after a power cut its taps come back only with the network's replay: the zmachine manager's create
+        // (same spec) starts it then, so it must not look as if it were starting
+        vm.state = "stopped";
+        this.#o.log(`hypervisor: ${id}: start after adoption failed: ${(e as Error).message}`);
+      });
     }
   }
 
@@ -215,7 +220,14 @@ export class Hypervisor {
   async create(spec: VmSpec, grantee: string): Promise<VmInfo> {
     const have = this.#vms.get(spec.id);
     if (have && have.rec.grantee !== grantee) throw new Error(`denied: vm "${spec.id}" belongs to another grant`);
-    if (have && JSON.stringify(have.rec.spec) === JSON.stringify(spec) && have.state !== "failed") return this.#info(have);
+    if (have && JSON.stringify(have.rec.spec) === JSON.stringify(spec)) {
+      // adopted at the driver's start but not started (its taps were not there yet): start it as it is, disks kept
+      if (have.state === "stopped") {
+        await this.#start(have);
+        return this.#info(have);
+      }
+      if (have.state !== "failed") return this.#info(have);
+    }
     if (have) await this.#stopVm(have);
     const dir = join(this.#root, spec.id);
     mkdirSync(dir, { recursive: true, mode: 0o700 });

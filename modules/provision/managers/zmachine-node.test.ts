@@ -3,7 +3,8 @@
 // hypervisor's with the vm group and no capabilities), the dev hub with its ready-made guests (as `npm start`
 // publishes them), then `zos client deploy examples/vm.json` as a real CLI process: network + zmount +
 // zmachine from the hub's `guests/debian-guest.fl` end `ok` with the VM's IP, and the guest answers ping
-// from inside its NR namespace. Cancelling the contract removes the
+// from inside its NR namespace. A power cut (QEMU killed -9, the node stopped, started again on the same
+// state: a reboot) boots the VM again from what the node stored. Cancelling the contract removes the
 // VM, its tap and its writable root.
 // test-timeout: 900
 import { suite } from "uvu";
@@ -18,6 +19,7 @@ import { repoRoot } from "../../../kernel/sandbox.ts";
 import { startTestNode, type TestNode } from "../../../tools/test-node.ts";
 import { tempDir } from "../../../tools/test-tmp.ts";
 import { needs } from "../../../tools/test-env.ts";
+import { type RunningNode, startNode } from "../../node.ts";
 import { startHub, type RunningHub } from "../../../grid/hub/mod.ts";
 import { buildGuests, publishGuests } from "../../../grid/hub/guests.ts";
 import { networkId } from "../../lib/gridtypes/names.ts";
@@ -42,6 +44,8 @@ let hub: RunningHub | null = null;
 let endpoints = "";
 let contractId = 0;
 let twin = 0;
+/** the node after the reboot test (tn.node before it) */
+let node2: RunningNode | null = null;
 
 t.before(async () => {
   if (!can()) return;
@@ -59,6 +63,7 @@ t.before(async () => {
 
 t.after(async () => {
   const dir = tn?.dir;
+  await node2?.stop().catch(() => {});
   await tn?.stop();
   await hub?.stop();
   // QEMU outlives a stopped driver by design (adoption): end every one this test's node started, by PID
@@ -117,6 +122,34 @@ t("`zos client deploy examples/vm.json`: network + zmount + zmachine from the de
   // the kernel boots `quiet`: what reaches the console is the guest's own init (busybox's shell on ttyS0)
   const log = JSON.parse(logs.stdout).log as string;
   assert.match(log, /BusyBox v\d/, `the console log reaches the user: ${log.slice(-300)}`);
+});
+
+t("a power cut: QEMU killed -9 and the node started again on its state boots the VM again; the guest answers ping", async () => {
+  if (!tn || !contractId) return;
+  const id = `${twin}-${contractId}-vm1`;
+  const before = vmQemus(`zos-vm.${id}`);
+  assert.is(before.length, 1, "the VM runs before the cut");
+  // the machine loses power: the VM and the node end at once, nothing is torn down in order
+  process.kill(before[0], "SIGKILL");
+  await untilQemuGone([tn.dir, `zos-vm.${id}`], 30_000, "kill -9");
+  await tn.node.stop();
+  node2 = await startNode({
+    stateDir: join(tn.dir, "node"), chainUrl: tn.chain.url, relayUrl: tn.relay.url, farmId: 1, activationUrl: tn.activation.url,
+    registerTimeoutMs: 90_000, hubUrl: hub!.url,
+    onEvent: (e) => {
+      tn!.events.push(e);
+      if (e.event === "output") tn!.lines.push(`${e.process}: ${e.line}`);
+    },
+  });
+  assert.is(node2.twinId, tn.node.twinId, "the same node came back");
+  await until("one QEMU for the VM again", () => vmQemus(`zos-vm.${id}`).length === 1, 240_000);
+  const after = vmQemus(`zos-vm.${id}`);
+  assert.not.equal(after, before, "a new QEMU, not the killed one");
+  const consoleLog = join(tn.dir, "node", "hypervisor", "vms", id, "console.log");
+  await untilGuestAnswers({ pin: nrPin(), ip: "10.60.1.5", consoleLog, more: () => tn!.lines.filter((l) => /hypervisor|provision|flist/.test(l)).slice(-25).join("\n") });
+  const d = await tn.call("zos.deployment.get", { contract_id: contractId });
+  for (const w of d.workloads) assert.is(w.result.state, "ok", `${w.name} after the reboot: ${JSON.stringify(w.result)}`);
+  assert.is(vmQemus(`zos-vm.${id}`).length, 1, "no duplicate VM");
 });
 
 t("cancel: the VM, its tap and its writable root go", async () => {
