@@ -96,7 +96,9 @@ test("with the image's variables the comparison is exact: a bare ${list} entry, 
     state: "/var/cache/zos/kernel", root: "/lib/zos", hubhosts: "hub.a:443,hub.b:443,hub.a:9900", hubstore: "http://hub.a/blocks",
   };
   const procs = (parseJsonc(golden) as { processes: Record<string, Proc & { args?: string[] }> }).processes;
-  const sub = (v: string) => v.replace(/\$\{(\w+)\}/g, (_, k) => vars[k] ?? "10.0.2.2:8080");
+  // ${bootid} is the kernel's, new at each start: the check knows only that it is a UUID
+  const bootid = "0f3c2a9e-7d41-4b8e-9c55-1e2f3a4b5c6d";
+  const sub = (v: string) => v.replace(/\$\{(\w+)\}/g, (_, k) => k === "bootid" ? bootid : vars[k] ?? "10.0.2.2:8080");
   for (const k of Object.keys(procs)) vars[k] ??= "";
   const events = launchedAsReviewed(golden).map((e) => {
     if (!e.sandbox || !e.process) return e;
@@ -105,7 +107,7 @@ test("with the image's variables the comparison is exact: a bare ${list} entry, 
       .map(([k, v]) => `--allow-${k}=${v.map(sub).join(",")}`);
     return { ...e, sandbox: { ...e.sandbox, argv: ["/usr/bin/deno", "run", ...flags, `/lib/zos/${p.entry}`, ...(p.args ?? []).map(sub)] } };
   });
-  const all = new Proxy(vars, { get: (t, k: string) => t[k] ?? "10.0.2.2:8080", has: () => true, getOwnPropertyDescriptor: (t, k: string) => ({ value: t[k] ?? "10.0.2.2:8080", enumerable: true, configurable: true, writable: true }) });
+  const all = new Proxy(vars, { get: (t, k: string) => t[k] ?? "10.0.2.2:8080", has: () => true, getOwnPropertyDescriptor: (t, k: string) => (k === "bootid" ? undefined : { value: t[k] ?? "10.0.2.2:8080", enumerable: true, configurable: true, writable: true }) });
   assert.equal(checkSandboxFacts(golden, events, { kernelIsRoot: true, vars: all }), []);
   const netOf = (f: SandboxFacts) => f.argv.findIndex((a) => a.startsWith("--allow-net="));
   const extra = edit(events, "flist", (f) => (f.argv[netOf(f)] += ",evil.example:443"));
@@ -116,6 +118,8 @@ test("with the image's variables the comparison is exact: a bare ${list} entry, 
   assert.is(checkSandboxFacts(golden, fewer, { kernelIsRoot: true, vars: all }).length, 1);
   const args = edit(events, "flist", (f) => (f.argv[f.argv.length - 1] = "http://evil.example/blocks"));
   assert.match(checkSandboxFacts(golden, args, { kernelIsRoot: true, vars: all }).join("\n"), /^flist: runs with arguments .*evil\.example.*its manifest with the image's variables says/);
+  const notBoot = edit(events, "provision", (f) => (f.argv[f.argv.length - 1] = "--evil"));
+  assert.match(checkSandboxFacts(golden, notBoot, { kernelIsRoot: true, vars: all }).join("\n"), /^provision: runs with arguments \["--evil"\]/);
   const unset = checkSandboxFacts(golden, events, { kernelIsRoot: true, vars: { state: "/var/cache/zos/kernel", root: "/lib/zos" } });
   assert.ok(unset.some((d) => /^flist: --allow-net: the manifest's \$\{hubhosts\} has no value/.test(d)), unset.join("\n"));
 });
