@@ -21,6 +21,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, wr
 import { dirname, join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { ImageEntry } from "./newc.ts";
+import { chrootShell } from "./chroot-shell.ts";
 import { CODE_CACHE_FILES, CODE_CACHE_ROOT, SEALED_DBS } from "../../kernel/code-cache.ts";
 
 export { CODE_CACHE_FILES, CODE_CACHE_ROOT, SEALED_DBS };
@@ -209,8 +210,10 @@ export function warmOne(root: string, run: WarmRun, timeoutMs = 120_000): { deno
   const r = spawnSync("unshare", [
     ...(isRoot ? [] : ["--user", "--map-root-user"]),
     "--mount", "--pid", "--net", "--fork", `--mount-proc=${join(root, "proc")}`, "--",
-    "chroot", root, "/usr/bin/deno", "run", "--quiet", "--no-prompt", "--no-lock", "--no-remote", "--no-config", "--node-modules-dir=manual",
-    "-A", ...run.v8Args, run.entry, ...run.args,
+    ...chrootShell(root, 'exec chroot "$0" "$@"', [
+      "/usr/bin/deno", "run", "--quiet", "--no-prompt", "--no-lock", "--no-remote", "--no-config", "--node-modules-dir=manual",
+      "-A", ...run.v8Args, run.entry, ...run.args,
+    ]),
   ], {
     input: "", encoding: "utf8", timeout: timeoutMs, maxBuffer: 16 << 20,
     env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", DENO_DIR: denoDir, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },

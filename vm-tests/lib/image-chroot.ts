@@ -9,6 +9,7 @@ import { parseJsonc } from "../../rootfs/lib/read-image-manifest.ts";
 import { validateManifest } from "../../kernel/manifest.ts";
 import { v8FlagsArg } from "../../kernel/sandbox.ts";
 import { standInArg } from "../../rootfs/lib/code-cache.ts";
+import { chrootShell } from "../../rootfs/lib/chroot-shell.ts";
 import { kernelEventsFromConsole, type KernelEventLike } from "./sandbox-facts.ts";
 
 export interface ChrootRun {
@@ -61,7 +62,7 @@ export function runImageProcesses(outDir: string, names: string[] | null, workDi
     // The host's shell only sets up the namespaces; inside the chroot there is nothing but the image.
     const r = spawnSync("unshare", [
       "--mount", "--pid", "--fork", `--mount-proc=${join(root, "proc")}`, "--",
-      "sh", "-c", 'mount -t sysfs -o ro sysfs "$0/sys" && exec chroot "$0" /usr/bin/deno run -A --quiet /tmp/zt-check.js', root,
+      ...chrootShell(root, 'mount -t sysfs -o ro sysfs "$0/sys" && exec chroot "$0" /usr/bin/deno run -A --quiet /tmp/zt-check.js'),
     ], { encoding: "utf8", timeout: 180_000, env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" }, maxBuffer: 16 << 20 });
     const output = `${r.stdout ?? ""}${r.stderr ?? ""}`;
     if (r.error) throw new Error(`the chroot run failed: ${r.error.message}\n${output.slice(-3000)}`);
@@ -104,7 +105,7 @@ export function runImageTools(outDir: string, workDir: string): { cmd: string; s
     ];
     writeFileSync(join(root, "tmp/zt-ruleset.nft"), 'table inet nat {\n  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n    oifname "public" masquerade fully-random\n  }\n}\ntable inet filter {\n  chain forward {\n    type filter hook forward priority filter; policy accept;\n    ct state vmap { established : accept, related : accept, invalid : drop }\n  }\n}\n');
     return cmds.map((c) => {
-      const r = spawnSync("unshare", ["--mount", "--net", "--pid", "--fork", `--mount-proc=${join(root, "proc")}`, "--", "chroot", root, ...c], { encoding: "utf8", timeout: 60_000, env: { PATH: "/usr/sbin:/usr/bin" } });
+      const r = spawnSync("unshare", ["--mount", "--net", "--pid", "--fork", `--mount-proc=${join(root, "proc")}`, "--", ...chrootShell(root, 'exec chroot "$0" "$@"', c)], { encoding: "utf8", timeout: 60_000, env: { PATH: "/usr/sbin:/usr/bin" } });
       return { cmd: c.join(" "), status: r.status, output: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? r.error.message : ""}`.trim() };
     });
   } finally {
@@ -139,8 +140,10 @@ export function imageCodeCacheMisses(outDir: string, names: string[] | null, wor
       const args = spec.args.map((a) => standInArg(a, state, "/lib/zos"));
       const r = spawnSync("unshare", [
         "--mount", "--pid", "--net", "--fork", `--mount-proc=${join(root, "proc")}`, "--",
-        "chroot", "--userspec=64732:64732", root, "/usr/bin/deno", "run", "-L", "debug", "--no-prompt", "--no-lock", "--no-remote", "--no-config",
-        "--node-modules-dir=manual", "-A", ...v8FlagsArg(spec), `/lib/zos/${spec.entry}`, ...args,
+        ...chrootShell(root, 'exec chroot --userspec=64732:64732 "$0" "$@"', [
+          "/usr/bin/deno", "run", "-L", "debug", "--no-prompt", "--no-lock", "--no-remote", "--no-config",
+          "--node-modules-dir=manual", "-A", ...v8FlagsArg(spec), `/lib/zos/${spec.entry}`, ...args,
+        ]),
       ], { input: "", encoding: "utf8", timeout: 120_000, maxBuffer: 64 << 20, env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", DENO_DIR: `/lib/zos/codecache/${name}`, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" } });
       const output = `${r.stdout ?? ""}${r.stderr ?? ""}${r.error?.message ?? ""}`;
       const modules = (re: RegExp) => [...output.matchAll(re)].map((x) => x[1]);
