@@ -207,12 +207,9 @@ export class Hypervisor {
           this.#kill(pid);
         }
       }
-      await this.#start(vm).catch((e) => {
-        // after a power cut its taps come back only with the network's replay: the zmachine manager's create
-        // (same spec) starts it then, so it must not look as if it were starting
-        vm.state = "stopped";
-        this.#o.log(`hypervisor: ${id}: start after adoption failed: ${(e as Error).message}`);
-      });
+      // after a power cut its taps come back only with the network's replay: the failed start leaves it
+      // stopped, and the zmachine manager's create (same spec) starts it then
+      await this.#start(vm).catch((e) => this.#o.log(`hypervisor: ${id}: start after adoption failed: ${(e as Error).message}`));
     }
   }
 
@@ -221,7 +218,7 @@ export class Hypervisor {
     const have = this.#vms.get(spec.id);
     if (have && have.rec.grantee !== grantee) throw new Error(`denied: vm "${spec.id}" belongs to another grant`);
     if (have && JSON.stringify(have.rec.spec) === JSON.stringify(spec)) {
-      // adopted at the driver's start but not started (its taps were not there yet): start it as it is, disks kept
+      // its last start failed (after adoption its taps may not have been there yet): start it as it is, disks kept
       if (have.state === "stopped") {
         await this.#start(have);
         return this.#info(have);
@@ -440,6 +437,7 @@ export class Hypervisor {
       const argv = [SETPRIV, "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all", "--", ...command, ...qemuArgs(vm.rec.spec, files, this.#o.accel)];
       child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ["ignore", "ignore", errFd], cwd: dir, env: {} });
     } catch (e) {
+      vm.state = "stopped"; // not running: a create with the same spec starts it again (e.g. once its taps are back)
       throw new Error(`failed: vm "${id}": ${(e as Error).message}`);
     } finally {
       closeSync(errFd);
@@ -463,6 +461,7 @@ export class Hypervisor {
       ]);
     } catch (e) {
       if (!vm.stopping) this.#kill(vm.pid);
+      vm.state = "stopped";
       throw new Error(`failed: vm "${id}": ${(e as Error).message}`);
     }
     if (vm.rec.desired === "paused") await vm.qmp.execute("stop");
