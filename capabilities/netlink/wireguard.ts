@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { bin } from "./bins.ts";
 import type { Sys } from "./sys.ts";
+import { dropMountsSnippet } from "../lib/fs/drop-mounts.ts";
 
 export interface WgPeer {
   public_key: string;
@@ -68,6 +69,25 @@ const MNT_SCRIPT = '{ [ -z "$2" ] || mount --bind "$2" /dev/net/tun; } && ' +
   '{ mount --bind "$1" /run/wireguard 2>/dev/null || { mount -t tmpfs zos-wg /run && mkdir -p /run/wireguard && mount --bind "$1" /run/wireguard; }; }';
 
 /**
+ * What a wireguard-go namespace drops before its own mounts: everything its programs (wireguard-go, ip, their
+ * libraries, /dev/net/tun, the UAPI folder) do not need. A pinned one lives as long as the driver, and a copy of
+ * another node's pool mount or namespace pin there would hold it past that node's stop.
+ */
+function dropForeign(uapiDir: string, tunNode: string): string {
+  const programs = ["wireguard-go", "ip"].flatMap((p) => {
+    try {
+      return [bin(p)];
+    } catch {
+      return [];
+    }
+  });
+  return dropMountsSnippet({
+    trees: ["/proc", "/sys", "/dev", "/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc"],
+    paths: [uapiDir, tunNode, "/run/wireguard", ...programs],
+  });
+}
+
+/**
  * Makes the mount namespace wireguard-go processes share (UAPI folder on /run/wireguard, the TUN node on
  * /dev/net/tun), pinned at `pin`: one `unshare` for the driver's life instead of unshare + sh + mounts per
  * device (≈ 80 ms of process starts per NR on a busy host). False when this host cannot pin one (a shared
@@ -75,7 +95,7 @@ const MNT_SCRIPT = '{ [ -z "$2" ] || mount --bind "$2" /dev/net/tun; } && ' +
  */
 export function pinWgMountNamespace(pin: string, uapiDir: string, tunNode = ""): Promise<boolean> {
   return new Promise((resolve) => {
-    const argv = ["unshare", `--mount=${pin}`, "--propagation", "private", "--", "sh", "-c", MNT_SCRIPT, "zos-wg", uapiDir, tunNode];
+    const argv = ["unshare", `--mount=${pin}`, "--propagation", "private", "--", "sh", "-c", `${dropForeign(uapiDir, tunNode)}; ${MNT_SCRIPT}`, "zos-wg", uapiDir, tunNode];
     const c = spawn(bin(argv[0]), argv.slice(1), { stdio: "ignore", env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } });
     c.on("error", () => resolve(false));
     c.on("exit", (code) => resolve(code === 0));
@@ -100,7 +120,7 @@ export async function startWireguardGo(nsPath: string, uapiDir: string, name: st
   const launchIn = (inner: string[]) => launch(enter.length ? ["nsenter", ...enter, "--", ...inner] : inner, uapiDir, name);
   if (mntPin || noShell) return await launchIn(["wireguard-go", "-f", name]);
   try {
-    return await launchIn(["unshare", "-m", "--propagation", "private", "--", "sh", "-c", SCRIPT, "zos-wg", uapiDir, name, tunNode]);
+    return await launchIn(["unshare", "-m", "--propagation", "private", "--", "sh", "-c", `${dropForeign(uapiDir, tunNode)}; ${SCRIPT}`, "zos-wg", uapiDir, name, tunNode]);
   } catch (err) {
     if (!(err instanceof NoShellError)) throw err;
     noShell = true;

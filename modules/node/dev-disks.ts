@@ -58,10 +58,11 @@ export function mountsOf(device: string): string[] {
 }
 
 /**
- * Processes outside this mount namespace that still hold a mount of one of `devices` — in the node, wireguard-go
- * daemons living in the netlink driver's pinned mount namespace (a copy of the pool mounts): when the driver is
- * killed before its teardown (its shutdown deadline passed on a loaded machine), they outlive the node, and the
- * loop devices under those mounts cannot be detached (`losetup -d` only marks them autoclear). Only orphans
+ * Processes outside this mount namespace that still hold a mount of one of `devices` — any program started in a
+ * fresh mount namespace (a copy of the pool mounts) that outlives the node: the loop devices under those mounts
+ * cannot be detached (`losetup -d` only marks them autoclear). The node's own such namespaces (wireguard-go's,
+ * the image chroots) drop the mounts they do not need first (capabilities/lib/fs/drop-mounts.ts); this is the
+ * net for anything else. Only orphans
  * (reparented to PID 1) and this process's own descendants count: another node on the same host (`zos dev --nodes
  * N`, tests two at a time) whose namespaces were made while our pools were mounted holds copies too, and its live
  * wireguard-go (its netlink driver still its parent) is not ours to end.
