@@ -213,7 +213,7 @@ export async function bootMilestones(vm: Vm, r: ScenarioResult, prefix: string, 
 }
 
 /** Waits until every manifest process has reported `ready` (the kernel's events on the console). */
-async function waitAllReady(vm: Vm, timeoutMs: number, from = 0): Promise<void> {
+export async function waitAllReady(vm: Vm, timeoutMs: number, from = 0): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const events = kernelEventsFromConsole(vm.lines.slice(from).map((l) => l.text));
