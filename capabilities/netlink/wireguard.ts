@@ -142,7 +142,8 @@ async function launch(argv: string[], uapiDir: string, name: string): Promise<Wg
     if (exited !== null) {
       await new Promise((r) => setTimeout(r, 20)); // the last output
       if (exited === 127 && /failed to execute sh\b/.test(stderr)) throw new NoShellError("no shell");
-      const msg = stderr.split("\n").filter((l) => /ERROR|error|denied|fail/i.test(l) && !/[│┌└]/.test(l)).join("; ").trim();
+      // (box-drawing │┌└ lines are wireguard-go's banner; escaped: the image's bundles are ASCII, rootfs/lib/bundle.ts)
+      const msg = stderr.split("\n").filter((l) => /ERROR|error|denied|fail/i.test(l) && !/[\u2502\u250c\u2514]/.test(l)).join("; ").trim();
       const hint = /TUN device: permission denied/.test(msg)
         ? " — /dev/net/tun is not open to the driver's uid (it is 0666 on the image; on this host it is root-only: make it 0666 or run the kernel as non-root)"
         : "";

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { bundle, bundleArgs, esbuildBinary } from "./bundle.ts";
+import { bundle, bundleArgs, esbuildBinary, nonAscii } from "./bundle.ts";
 import { debFileName, ensureDeb } from "./kernel-package.ts";
 import { HELPER_ENTRIES, KERNEL, OPTIONAL_HELPERS } from "../image-config.ts";
 import { bundlePath, kernelWant, processStub, REPO_ROOT, unlistedHelperScripts } from "../build.ts";
@@ -55,6 +55,21 @@ test("a process bundle is reproducible and runs with an empty Deno cache and onl
   // nothing was fetched into the empty cache: its npm/jsr/remote module folders stay empty
   const fetched = ["npm", "remote", "jsr", "deps"].filter((n) => existsSync(join(denoDir, n)) && readdirSync(join(denoDir, n)).length);
   assert.equal(fetched, [], `the Deno cache got ${fetched.join(", ")}`);
+});
+
+test("a bundle is pure ASCII (V8 keeps it one byte a character), non-ASCII text still means the same, and a regex esbuild cannot escape fails the build", () => {
+  const dir = tmp();
+  const entry = join(dir, "entry.ts"), out = join(dir, "entry.bundle.js");
+  // an em dash in a string and a comment, astral characters, a non-ASCII property name and template
+  writeFileSync(entry, '/** a comment — kept? */\nconst o = { "Σ": 1 }; const w = "𝑊"; console.log(JSON.stringify(["a — b", /^\\u{1D44A}+$/u.test(w + w), Object.keys(o)[0], `→${w}`]));\n');
+  bundle(REPO_ROOT, entry, out);
+  assert.is(nonAscii(readFileSync(out, "utf8")), null);
+  const r = spawnSync(denoBinary(), ["run", "--quiet", "--no-prompt", out], { encoding: "utf8", env: { DENO_DIR: join(dir, "deno-dir"), NO_COLOR: "1", PATH: "/usr/bin:/bin" }, timeout: 60_000 });
+  assert.is(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout), ["a — b", true, "Σ", "→𝑊"]);
+  // esbuild writes regular expression literals as they are: the build says where and what to do
+  writeFileSync(entry, 'console.log(/a—b/.test("a—b"));\n');
+  assert.throws(() => bundle(REPO_ROOT, entry, out), (e: Error) => /entry\.ts is not pure ASCII/.test(e.message) && /line \d+:\d+ .*a—b/.test(e.message) && /\\u escape/.test(e.message));
 });
 
 test("the pinned kernel: only the pin's sha256 is ever used", () => {

@@ -4,7 +4,7 @@
 // The output is pre-transpiled JavaScript: the runtime in the image only parses it (no TypeScript
 // transpile at boot), and it has no node_modules or source tree to read.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 export class BundleError extends Error {}
@@ -33,7 +33,15 @@ export function bundleArgs(entry: string, out: string): string[] {
     "--platform=node",
     "--conditions=deno,node,import",
     "--target=esnext",
-    "--charset=utf8",
+    // V8 keeps a script's source in the heap for as long as the process lives (lazy functions compile from it),
+    // and a source with one character above U+00FF (an em dash in a comment) is a two-byte string: the whole
+    // bundle at 2 bytes a character in every process. ASCII only (strings and names escaped) and no comments
+    // (esbuild keeps some, unescaped) nor indentation: one byte a character, a third fewer characters; names
+    // stay, so stack traces still say which function; lines cut at 240 columns to stay readable
+    // (docs/PERFORMANCE.md, idle-rss-image)
+    "--charset=ascii",
+    "--minify-whitespace",
+    "--line-limit=240",
     "--legal-comments=none",
     "--log-level=warning",
     `--banner:js=${REQUIRE_SHIM}`,
@@ -46,4 +54,18 @@ export function bundle(root: string, entry: string, out: string): void {
   const r = spawnSync(esbuildBinary(root), bundleArgs(entry, out), { cwd: root, encoding: "utf8", maxBuffer: 64 << 20, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NO_COLOR: "1" } });
   if (r.error) throw new BundleError(`esbuild could not run: ${r.error.message}`);
   if (r.status !== 0) throw new BundleError(`bundling ${entry} failed (esbuild exit ${r.status}):\n${(r.stderr || r.stdout).trim().slice(-2000)}`);
+  const where = nonAscii(readFileSync(out, "utf8"));
+  if (where) {
+    throw new BundleError(`the bundle of ${entry} is not pure ASCII (esbuild leaves regular expression literals as written): ${where}; ` +
+      "one such character makes V8 hold the whole bundle at two bytes a character in every process — write it as a \\u escape");
+  }
+}
+
+/** Where the first character above U+007F is in `text` (line:column and the code around it), or null. */
+export function nonAscii(text: string): string | null {
+  const i = text.search(/[^\x00-\x7f]/);
+  if (i < 0) return null;
+  const line = text.slice(0, i).split("\n").length;
+  const col = i - text.lastIndexOf("\n", i - 1);
+  return `line ${line}:${col} ${JSON.stringify(text.slice(Math.max(0, i - 30), i + 10))}`;
 }
