@@ -10,11 +10,11 @@
 //   the host (unless --no-host): `startNode` on the same kind of grid, running the source .ts entries (what
 //   bench/idle-rss.ts measures), sampled the same way from the kernel, next to one bare Deno process.
 //   node_modules/deno/deno run -A bench/idle-rss-image.ts [--idle 120] [--samples 5] [--interval 10] [--no-build]
-//     [--without-code-cache] [--compare DIR] [--no-host] [--timeout 420]
+//     [--without-code-cache] [--compare DIR [--compare-name NAME]] [--no-host] [--timeout 420]
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os, { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { buildImage, DEFAULT_OUT } from "../rootfs/build.ts";
 import { accelerator } from "../vm-tests/lib/qemu.ts";
@@ -34,6 +34,8 @@ const { values } = parseArgs({
     "no-build": { type: "boolean", default: false },
     "without-code-cache": { type: "boolean", default: false },
     compare: { type: "string" },
+    /** what the tables call the --compare image (default: "image of <DIR's name>"; no machine paths in the docs) */
+    "compare-name": { type: "string" },
     "no-host": { type: "boolean", default: false },
     /** per-boot limit in seconds: boot, registration and every process ready (a loaded host slows TCG several-fold) */
     timeout: { type: "string", default: "420" },
@@ -70,7 +72,7 @@ if (values["without-code-cache"]) {
   await buildImage({ outDir: noCacheDir, zstdLevel: 3, codeCache: false, progress: (m) => log(m) });
   variants.push({ name: "image without code cache", kind: "image", outDir: noCacheDir, notes: [] });
 }
-if (values.compare) variants.push({ name: `image of ${values.compare}`, kind: "image", outDir: resolve(values.compare), notes: [] });
+if (values.compare) variants.push({ name: values["compare-name"] ?? `image of ${basename(resolve(values.compare))}`, kind: "image", outDir: resolve(values.compare), notes: [] });
 if (!values["no-host"]) variants.push({ name: "host (source .ts entries)", kind: "host", notes: [] });
 
 /** Diagnostics answers, `samples` of them `intervalS` apart. */
@@ -179,7 +181,7 @@ const cell = (v: Variant, n: string) => {
 };
 const info = JSON.parse(readFileSync(join(DEFAULT_OUT, "image.json"), "utf8"));
 const cmd = `node_modules/deno/deno run -A bench/idle-rss-image.ts --idle ${idleS} --samples ${samples} --interval ${intervalS}` +
-  `${values["no-build"] ? " --no-build" : ""}${values["without-code-cache"] ? " --without-code-cache" : ""}${values.compare ? " --compare DIR" : ""}${values["no-host"] ? " --no-host" : ""}`;
+  `${values["no-build"] ? " --no-build" : ""}${values["without-code-cache"] ? " --without-code-cache" : ""}${values.compare ? ` --compare DIR${values["compare-name"] ? ` --compare-name "${values["compare-name"]}"` : ""}` : ""}${values["no-host"] ? " --no-host" : ""}`;
 const md = `
 ## Idle memory of the node image under QEMU (\`bench/idle-rss-image.ts\`)
 
