@@ -8,9 +8,11 @@
 //   --without-code-cache: the same tree built without the code cache (each process then gets an empty DENO_DIR),
 //   --compare DIR: another built image (e.g. a copy of rootfs/out from before a change),
 //   the host (unless --no-host): `startNode` on the same kind of grid, running the source .ts entries (what
-//   bench/idle-rss.ts measures), sampled the same way from the kernel, next to one bare Deno process.
+//   bench/idle-rss.ts measures), asked the same way over RMB, next to one bare Deno process.
 //   node_modules/deno/deno run -A bench/idle-rss-image.ts [--idle 120] [--samples 5] [--interval 10] [--no-build]
-//     [--without-code-cache] [--compare DIR [--compare-name NAME]] [--no-host] [--timeout 420]
+//     [--without-code-cache] [--compare DIR [--compare-name NAME]] [--cmdline "WORDS" ...] [--no-host] [--timeout 420]
+// --cmdline WORDS: one more variant, the image booted with WORDS added to its kernel command line (e.g. a sysctl-like
+// kernel parameter such as transparent_hugepage=madvise).
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os, { tmpdir } from "node:os";
@@ -37,6 +39,10 @@ const { values } = parseArgs({
     /** what the tables call the --compare image (default: "image of <DIR's name>"; no machine paths in the docs) */
     "compare-name": { type: "string" },
     "no-host": { type: "boolean", default: false },
+    /** only the host column (a quick check of the host side) */
+    "no-image": { type: "boolean", default: false },
+    /** another variant: the image booted with these words added to its kernel command line (repeatable) */
+    cmdline: { type: "string", multiple: true },
     /** per-boot limit in seconds: boot, registration and every process ready (a loaded host slows TCG several-fold) */
     timeout: { type: "string", default: "420" },
   },
@@ -53,6 +59,8 @@ interface Variant {
   name: string;
   kind: "image" | "host";
   outDir?: string;
+  /** added to the node's kernel command line */
+  append?: string;
   summary?: MemorySummary;
   /** what the run saw: code cache use, processes left idle (on demand) */
   notes: string[];
@@ -65,6 +73,7 @@ if (!values["no-build"]) {
   await buildImage({ outDir: DEFAULT_OUT, zstdLevel: 3, progress: (m) => log(m) });
 }
 variants.push({ name: "image (code cache)", kind: "image", outDir: DEFAULT_OUT, notes: [] });
+for (const extra of values.cmdline ?? []) variants.push({ name: `image + \`${extra}\``, kind: "image", outDir: DEFAULT_OUT, append: extra, notes: [] });
 let noCacheDir = "";
 if (values["without-code-cache"]) {
   noCacheDir = mkdtempSync(join(tmpdir(), "zt-imagemem-nocache-"));
@@ -91,7 +100,7 @@ async function imageRun(v: Variant): Promise<void> {
   try {
     const ctx = { outDir: v.outDir!, grid, bootTimeoutMs };
     // the whole VM's hard limit: boot and registration, the idle time, the samples, and slack
-    const n = await diskNode(ctx, "zt-imagemem-", { timeoutMs: bootTimeoutMs + (idleS + samples * (intervalS + 60)) * 1000 + 60_000 });
+    const n = await diskNode(ctx, "zt-imagemem-", { append: v.append, timeoutMs: bootTimeoutMs + (idleS + samples * (intervalS + 60)) * 1000 + 60_000 });
     try {
       const r = await withVm("idle-rss-image", ctx, n.vmOpts, async (vm, res) => {
         const reg = await bootAndRegister(n, vm, res, bootTimeoutMs);
@@ -127,6 +136,8 @@ interface BareDeno { rssMb: number | null; pss: { pssMb: number; ussMb: number }
 let bare = null as BareDeno | null;
 async function hostRun(v: Variant): Promise<void> {
   const { startNode } = await import("../modules/node.ts");
+  const { ChainClient } = await import("../capabilities/chain/mod.ts");
+  const { rmbUser } = await import("../vm-tests/lib/node-probe.ts");
   const grid = await startGrid();
   const state = mkdtempSync(join(tmpdir(), "zt-imagemem-host-"));
   const idleDeno = spawn(denoBinary(), ["eval", "setInterval(() => {}, 1 << 30)"], { stdio: "ignore" });
@@ -140,10 +151,19 @@ async function hostRun(v: Variant): Promise<void> {
       v.notes.push(`on demand (not started): ${idleNow.join(", ")}`);
       log(`${v.name}: node ${node.nodeId} registered; idle ${idleS} s`);
       await sleep(idleS * 1000);
-      // what zos.system.diagnostics answers (the kernel's ProcessMemory), read in-process
-      v.summary = summariseDiagnostics(await sample(() => Promise.resolve({
-        processes: node.kernel.memory().map((s) => ({ name: s.process, rss_mb: s.rssMb, pss_mb: s.pssMb, uss_mb: s.ussMb, budget_mb: s.budgetMb })),
-      })));
+      // asked over RMB by the same kind of user as the image (an sr25519 twin: the rmb driver loads its sr25519
+      // verifier at the first such request, so both nodes have served the same requests when measured)
+      const client = await ChainClient.connect({ urls: [grid.chainUrl] });
+      try {
+        const user = await rmbUser(grid.chainUrl, grid.relayUrl, grid.userFunderMnemonic, client);
+        try {
+          v.summary = summariseDiagnostics(await sample(async () => await user.call(node.twinId, "zos.system.diagnostics", undefined, 60) as DiagnosticsMemory));
+        } finally {
+          await user.close();
+        }
+      } finally {
+        await client.close().catch(() => {});
+      }
       bare = { rssMb: readRssMb(idleDeno.pid!), pss: readPssUssMb(idleDeno.pid!) };
     } finally {
       await node.stop();
@@ -155,6 +175,7 @@ async function hostRun(v: Variant): Promise<void> {
   }
 }
 
+if (values["no-image"]) variants.splice(0, variants.length, ...variants.filter((v) => v.kind === "host"));
 try {
   for (const v of variants) {
     log(`${v.name}: start`);
@@ -179,9 +200,9 @@ const cell = (v: Variant, n: string) => {
   const r = v.summary?.rows.find((x) => x.process === n);
   return r ? `${f1(r.rssMb)} / ${f1(r.pssMb)} / ${f1(r.ussMb)}` : "not running";
 };
-const info = JSON.parse(readFileSync(join(DEFAULT_OUT, "image.json"), "utf8"));
+const info = values["no-image"] ? { kernel_release: "—", runtime: "—" } : JSON.parse(readFileSync(join(DEFAULT_OUT, "image.json"), "utf8"));
 const cmd = `node_modules/deno/deno run -A bench/idle-rss-image.ts --idle ${idleS} --samples ${samples} --interval ${intervalS}` +
-  `${values["no-build"] ? " --no-build" : ""}${values["without-code-cache"] ? " --without-code-cache" : ""}${values.compare ? ` --compare DIR${values["compare-name"] ? ` --compare-name "${values["compare-name"]}"` : ""}` : ""}${values["no-host"] ? " --no-host" : ""}`;
+  `${values["no-build"] ? " --no-build" : ""}${values["without-code-cache"] ? " --without-code-cache" : ""}${values.compare ? ` --compare DIR${values["compare-name"] ? ` --compare-name "${values["compare-name"]}"` : ""}` : ""}${values["no-host"] ? " --no-host" : ""}${values["no-image"] ? " --no-image" : ""}${(values.cmdline ?? []).map((c) => ` --cmdline "${c}"`).join("")}`;
 const md = `
 ## Idle memory of the node image under QEMU (\`bench/idle-rss-image.ts\`)
 
@@ -192,8 +213,8 @@ state disk and a blank data disk, kernel ${info.kernel_release}, ${info.runtime}
 loopback, one after the other: the node boots, registers (twin + node of farm 1), every process it starts at boot
 answers, it idles ${idleS} s, then **the node itself answers \`zos.system.diagnostics\` over RMB** (the official
 rmb_direct_client on the host) ${samples} times ${intervalS} s apart: its kernel's RSS (/proc/PID/status), PSS and USS
-(/proc/PID/smaps_rollup) of every node process; medians (Σ = median of each sample's sum). The host row runs the
-same manifest under \`startNode\` (source \`.ts\` entries, Deno's transpile cache), sampled the same way from its kernel.
+(/proc/PID/smaps_rollup) of every node process; medians (Σ = median of each sample's sum). The host column runs the
+same manifest under \`startNode\` (source \`.ts\` entries, Deno's transpile cache), asked the same way over RMB.
 
 | | ${done.map((v) => v.name).join(" | ")} |
 |---|${done.map(() => "---|").join("")}
