@@ -3,6 +3,7 @@
 //   → chain (retry until it answers) → clock (set to the chain's time, kept every minute) → storage (remaining drivers, state disk) → kernel → checks → ready
 // Only runs as PID 1 (init.ts guards), because it mounts, loads modules and powers off.
 import { mkdirSync, readFileSync } from "node:fs";
+import { limitHugePages } from "./thp.ts";
 import { type BootParams, describeParams, parseCmdline, substrateUrls } from "./cmdline.ts";
 import { waitForChain } from "./chain-probe.ts";
 import { describeOffset, keepClock, syncClock } from "./clock-sync.ts";
@@ -120,6 +121,8 @@ export async function boot(o: BootOptions): Promise<never> {
   const params = await tracer.phase("cmdline", () => parseCmdline(readFileSync("/proc/cmdline", "utf8")), (p) =>
     `farmer_id=${p.farmerId ?? "none"} runmode=${p.runmode} substrate=${substrateUrls(p).join(",")}`);
   for (const w of params.warnings) tracer.note(`cmdline: ${w}`);
+  // before any node process starts: huge pages only where asked (kernel/pid1/thp.ts)
+  tracer.note(limitHugePages(readFileSync("/proc/cmdline", "utf8")));
 
   const loader = new ModuleLoader(sys, o.modulesDir);
   await tracer.phase("nic", () => {
