@@ -29,8 +29,8 @@ const { values } = parseArgs({
 const rounds = Math.max(1, Number(values.rounds) || 3);
 const idleS = Math.max(5, Number(values.idle) || 30);
 
-interface Variant { name: string; root: string; v8: string[]; samples: Record<string, number>[]; entry?: string; deno?: string[] }
-function chainSpec(root: string): { v8Flags: string[]; memoryMb: number } {
+interface Variant { denoDir?: string; name: string; root: string; v8: string[]; samples: Record<string, number>[]; entry?: string; deno?: string[] }
+function chainSpec(root: string): { v8Flags: string[]; memoryMb: number; conditions?: string[] } {
   const m = JSON.parse(stripComments(readFileSync(join(root, "manifests", "node.json"), "utf8")));
   return m.processes.chain;
 }
@@ -46,7 +46,11 @@ for (const b of values.baseline ?? []) {
   variants.splice(variants.length - 1, 0, { name: `${b} (${rev})`, root: dir, v8: [], samples: [] });
 }
 for (const d of values.deno ?? []) variants.push({ name: `this tree + ${d}`, root: repoRoot, v8: [], samples: [], deno: d.split(",").filter(Boolean) });
-for (const v of values.v8 ?? []) variants.push({ name: `this tree + ${v}`, root: repoRoot, v8: v.split(",").filter(Boolean), samples: [] });
+// --v8="FLAGS[|DENO FLAGS]": V8 flags, optionally with deno flags in the same variant
+for (const v of values.v8 ?? []) {
+  const [v8, deno = ""] = v.split("|");
+  variants.push({ name: `this tree + ${v}`, root: repoRoot, v8: v8.split(",").filter(Boolean), deno: deno.split(",").filter(Boolean), samples: [] });
+}
 
 if (values.bundle) {
   // this tree's entry bundled as the image bundles it (rootfs/lib/bundle.ts): one module instead of the npm graph
@@ -55,7 +59,10 @@ if (values.bundle) {
   bundle(repoRoot, "capabilities/chain/main.ts", entry);
   variants.push({ name: "this tree, bundled as in the image", root: repoRoot, v8: [], samples: [], entry });
 }
+// one DENO_DIR per variant: V8 refuses a code cache made under other flags, and alternating variants in one
+// cache would then measure every flag variant cold
 const denoDir = mkdtempSync(join(tmpdir(), "zt-chainmem-denodir-"));
+variants.forEach((v, i) => (v.denoDir = join(denoDir, String(i))));
 const chain = await startChain({ blockTimeMs: 500, log: () => {} });
 
 function smaps(pid: number): Record<string, number> {
@@ -71,9 +78,10 @@ async function runOnce(v: Variant, idle: number): Promise<Record<string, number>
   const spec = chainSpec(v.root);
   const flags = [...spec.v8Flags, ...v.v8, `--max-old-space-size=${spec.memoryMb}`];
   const child = spawn(denoBinary(), [
-    "run", "--quiet", "--no-prompt", "--no-lock", "--no-remote", "--no-config", "--node-modules-dir=manual", "-A", ...(v.deno ?? []),
+    "run", "--quiet", "--no-prompt", "--no-lock", "--no-remote", "--no-config", "--node-modules-dir=manual", "-A",
+    ...(spec.conditions?.length ? [`--conditions=${spec.conditions.join(",")}`] : []), ...(v.deno ?? []),
     `--v8-flags=${flags.join(",")}`, v.entry ?? join(v.root, "capabilities", "chain", "main.ts"), chain.url, "", "",
-  ], { cwd: v.root, env: { DENO_DIR: denoDir, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", PATH: process.env.PATH ?? "" }, stdio: ["pipe", "ignore", "pipe"] });
+  ], { cwd: v.root, env: { DENO_DIR: v.denoDir!, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", PATH: process.env.PATH ?? "" }, stdio: ["pipe", "ignore", "pipe"] });
   let err = "";
   child.stderr!.on("data", (d) => (err += d));
   const connected = new Promise<void>((res) => child.stderr!.on("data", () => err.includes("connected to") && res()));

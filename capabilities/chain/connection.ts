@@ -9,13 +9,6 @@ export interface ConnectionOptions {
   /** how long connect() waits for a first usable endpoint; default 30 s */
   timeoutMs?: number;
   log?: (line: string) => void;
-  /**
-   * Whether @polkadot/api instantiates @polkadot/wasm-crypto at connect (its default). The chain driver says
-   * false: it hashes little (JS hashes then) and signs nothing itself, and the WebAssembly instance, its memory
-   * and compiled code stay resident for the life of the process. Who signs sr25519 in-process waits for the
-   * wasm itself (capabilities/rmb/signer.ts cryptoReady()).
-   */
-  initWasm?: boolean;
 }
 
 export class ChainUnavailable extends Error {}
@@ -40,7 +33,7 @@ export async function connectApi(
   provider.on("connected", () => log(`chain: connected to ${provider.endpoint}`));
   // WsProvider reports connection errors as events while it retries; keep them out of stderr
   provider.on("error", () => {});
-  const api = new ApiPromise({ provider, noInitWarn: true, throwOnConnect: false, initWasm: opts.initWasm ?? true });
+  const api = new ApiPromise({ provider, noInitWarn: true, throwOnConnect: false });
   api.on("error", () => {});
   // isReadyOrError rejects on the first failed endpoint even though the provider keeps trying the others
   api.isReadyOrError.catch(() => {});

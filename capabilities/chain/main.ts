@@ -221,4 +221,4 @@ const { session } = startProcess({
   onShutdown: () => client?.close(),
 });
 
-client = await ChainClient.connect({ urls: [url], initWasm: false, log: (l) => console.error(`chain: ${l}`) });
+client = await ChainClient.connect({ urls: [url], log: (l) => console.error(`chain: ${l}`) });
