@@ -33,6 +33,6 @@ export function describeExit(r: ExitReport): string {
 }
 
 /** "; its last output: "…" "…"", or nothing when it printed nothing. */
-export function outputClause(lines: string[]): string {
+function outputClause(lines: string[]): string {
   return lines.length ? `; its last output: ${lines.map((l) => JSON.stringify(l)).join(" ")}` : "";
 }

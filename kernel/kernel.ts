@@ -24,7 +24,7 @@ import { chooseCodeCache } from "./code-cache.ts";
 import { groupId } from "./linux.ts";
 import { expectedFacts, readSandboxFacts, sandboxDifferences, type SandboxFacts } from "./sandbox-check.ts";
 import { running, signal, trackExit } from "./child-signal.ts";
-import { describeExit, type ExitReport, LAST_OUTPUT_LINES, outputClause } from "./exit-report.ts";
+import { describeExit, type ExitReport, LAST_OUTPUT_LINES } from "./exit-report.ts";
 
 export interface KernelEvent {
   /** Milliseconds since the kernel started. */
@@ -109,8 +109,9 @@ interface Proc {
   demand: Promise<void> | null;
   /** This generation was started on demand and has not answered ready yet: an exit goes back to idle. */
   demanding: boolean;
-  /** Why the last start of this process did not get it ready (for the caller that was waiting). */
-  startFailure: string | null;
+  /** Why the last start never ran the process (a host that cannot give it its sandbox); a start whose process ran
+   * and ended is told by its exit report (lastExit): one source for every "why not ready" (whyStartFailed). */
+  spawnFailure: string | null;
   /** The image's read-only code cache folder this process runs with (its DENO_DIR), or null. */
   codeCache: string | null;
   /** The last lines this run wrote to stderr (a failed start's error message quotes them). */
@@ -226,7 +227,7 @@ export class Kernel {
         spec, index, state: "pending", identity: null, child: null, conn: null, connClosed: false, control: null, generation: 0,
         restarts: 0, startedAt: 0, readyWaiters: [], held: new Map(), pendingAcquire: new Map(), served: new Set(),
         exited: Promise.resolve(), restartTimer: null, slowStarts: 0, verified: Promise.resolve(false), settleVerified: () => {}, sandbox: null,
-        root: opts.manifest.root, demand: null, demanding: false, startFailure: null, codeCache: null, lastOutput: [],
+        root: opts.manifest.root, demand: null, demanding: false, spawnFailure: null, codeCache: null, lastOutput: [],
         killedBecause: null, lastExit: null, lastExitOutput: Promise.resolve(), notReady: null,
       });
       for (const g of spec.grants) this.counters.set(`${spec.name}.${g.name}`, { calls: 0, errors: 0, inflight: 0, overloaded: 0 });
@@ -375,7 +376,6 @@ export class Kernel {
       if (this.stopping) throw new Error("the kernel is stopping");
       if (p.state !== "idle") return; // started meanwhile (a live upgrade) or failed for good: the caller re-checks
       this.emit("starting-on-demand", { process: p.spec.name, by, grant });
-      p.startFailure = null;
       p.demanding = true;
       const release = await this.slots.acquire();
       try {
@@ -384,8 +384,9 @@ export class Kernel {
         release();
       }
       // Not ready: wait for its exit to be handled (back to idle, or failed) before saying why.
+      const generation = p.generation;
       if ((p.state as State) !== "ready" && p.child) await p.exited;
-      if ((p.state as State) !== "ready") throw new Error(p.startFailure ?? `it is ${p.state}`);
+      if ((p.state as State) !== "ready") throw new Error(await this.whyStartFailed(p, generation));
     };
     p.demand = run().finally(() => (p.demand = null));
     return p.demand;
@@ -443,7 +444,7 @@ export class Kernel {
     const spec = p.spec;
     p.state = "starting";
     p.generation++;
-    p.startFailure = null;
+    p.spawnFailure = null;
     let plan: LaunchPlan;
     try {
       p.identity = this.identityFor(p);
@@ -476,7 +477,7 @@ export class Kernel {
       // A host that cannot give the process what its manifest says: it does not start at all.
       p.state = "failed";
       p.demanding = false;
-      p.startFailure = (err as Error).message;
+      p.spawnFailure = (err as Error).message;
       this.emit("failed", { process: spec.name, restarts: p.restarts, reason: (err as Error).message });
       for (const w of p.readyWaiters.splice(0)) w();
       return;
@@ -564,7 +565,6 @@ export class Kernel {
       if (performance.now() > deadline) {
         if (alive()) {
           this.emit("unhealthy", { process: spec.name, afterMs: healthMs });
-          p.startFailure = `it did not answer ready within ${healthMs} ms (healthTimeoutMs) and was killed`;
           p.killedBecause = `did not answer ready within ${healthMs} ms (healthTimeoutMs)`;
           p.slowStarts++;
           signal(child, "SIGKILL");
@@ -603,7 +603,6 @@ export class Kernel {
     p.settleVerified(false);
     p.state = "failed";
     p.demanding = false;
-    p.startFailure = `its sandbox did not match the launch plan: ${differences.join("; ")}`;
     if (p.generation === generation) p.killedBecause = `did not run in the sandbox its launch plan says: ${differences.join("; ")}`;
     this.emit("sandbox-mismatch", { process: p.spec.name, pid, generation, differences, ...(facts ? { sandbox: facts } : {}) });
     this.emit("failed", { process: p.spec.name, restarts: p.restarts, reason: `sandbox mismatch: ${differences.join("; ")}` });
@@ -686,15 +685,13 @@ export class Kernel {
       // Its on-demand start failed: the caller waiting for it gets why; the process goes back to idle and the
       // next use starts it again (no restart loop for a process nobody is using), until the policy is spent.
       p.demanding = false;
-      const output = outputClause(p.lastOutput);
-      p.startFailure = `${p.startFailure ?? `it exited (${signal ?? `code ${code}`}) before it answered ready`}${output}`;
       p.restarts++;
       if (p.restarts > policy.maxRestarts) {
         p.state = "failed";
         this.emit("failed", { process: p.spec.name, restarts: p.restarts, reason: `started on demand ${p.restarts} times in a row without getting ready; restart.maxRestarts is ${policy.maxRestarts}` });
       } else {
         p.state = "idle";
-        this.emit("on-demand-failed", { process: p.spec.name, attempt: p.restarts, reason: p.startFailure });
+        this.emit("on-demand-failed", { process: p.spec.name, attempt: p.restarts, reason: p.lastExit ? describeExit(p.lastExit) : `it exited (${signal ?? `code ${code}`})` });
       }
       for (const w of p.readyWaiters.splice(0)) w();
       return;
@@ -929,11 +926,21 @@ export class Kernel {
     const generation = p.generation;
     // (bounded: a child that failed to spawn may never report an exit)
     await Promise.race([p.exited, new Promise((r) => setTimeout(r, 5000))]);
-    const exit = p.lastExit?.generation === generation ? p.lastExit : null;
-    const failure = p.startFailure;
-    if (exit) await Promise.race([p.lastExitOutput, new Promise((r) => setTimeout(r, 1000))]);
-    p.notReady = { reason: exit ? describeExit(exit) : failure ?? `it is ${p.state}`, exit };
+    const reason = await this.whyStartFailed(p, generation);
+    p.notReady = { reason, exit: p.lastExit?.generation === generation ? p.lastExit : null };
     return false;
+  }
+
+  /**
+   * Why start `generation` of `p` did not get it ready, in words without a subject: how its process ended (exit
+   * code or signal, the kernel's reason when it killed it, its last stderr lines, read to their end first), or
+   * why it never ran. The on-demand caller and the live upgrade's rollback quote the same sentence.
+   */
+  private async whyStartFailed(p: Proc, generation: number): Promise<string> {
+    const exit = p.lastExit?.generation === generation ? p.lastExit : null;
+    if (!exit) return p.spawnFailure ?? `it is ${p.state}`;
+    await Promise.race([p.lastExitOutput, new Promise((r) => setTimeout(r, 1000))]);
+    return describeExit(exit);
   }
 
   /** The process runs `spec` (from `root`) from its next start on; counters for grants the new spec adds. */

@@ -3,18 +3,10 @@
 // recorded kernel is gone. Only dirs we own, named like ours and holding a pid file are touched.
 import { lstatSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { pidAlive } from "../capabilities/lib/proc-parents.ts";
 
 export const PID_FILE = "kernel.pid";
 const RUN_DIR_NAME = /^zos-kernel-[0-9a-f]{12}$/;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM"; // exists, someone else's
-  }
-}
 
 /** Writes our pid into our run dir. */
 export function claimRunDir(runDir: string): void {
@@ -39,7 +31,7 @@ export function sweepStaleRunDirs(runDir: string): string[] {
       const st = lstatSync(dir);
       if (!st.isDirectory() || (uid >= 0 && st.uid !== uid)) continue;
       const pid = Number(readFileSync(join(dir, PID_FILE), "utf8").trim());
-      if (!Number.isInteger(pid) || pid <= 0 || alive(pid)) continue;
+      if (!Number.isInteger(pid) || pid <= 0 || pidAlive(pid)) continue;
       rmSync(dir, { recursive: true, force: true });
       removed.push(dir);
     } catch { /* no pid file (an older kernel, or one still starting): leave it */ }

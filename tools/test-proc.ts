@@ -1,6 +1,5 @@
 // Process-tree facts for tests, read from /proc (checked from outside, as the security claims are).
 import { readdirSync, readFileSync } from "node:fs";
-import process from "node:process";
 import { parentPids } from "../capabilities/lib/proc-parents.ts";
 
 /** Every live descendant of `pid`, from each /proc/PID/stat's parent pid. */
@@ -18,15 +17,8 @@ export function descendants(pid: number): number[] {
   return out;
 }
 
-/** Whether `pid` is a live process (signal 0; a zombie still counts). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Whether `pid` is a live process (signal 0; a zombie still counts): the kernel's own check. */
+export { pidAlive as alive } from "../capabilities/lib/proc-parents.ts";
 
 /** PIDs of live processes whose command line (argv joined by NULs) contains every one of `parts`. */
 export function pidsWithArgv(...parts: string[]): number[] {
