@@ -2,9 +2,12 @@
 // (capabilities/chain/main.ts) started as the kernel starts it (same deno flags, the manifest's v8Flags and
 // memoryMb heap cap, a pipe on stdin that stays open: no kernel answers, the driver connects to the chain
 // anyway), left idle, then its /proc/PID/smaps_rollup. Variants alternate within each round, so load from
-// other processes hits them alike. A variant is this tree, --baseline REV (that revision's tree, extracted
-// and warmed once), or this tree with extra V8 flags (--v8="--flag,--flag", repeatable).
-//   node_modules/deno/deno run -A bench/chain-idle.ts [--rounds 3] [--idle 30] [--baseline main] [--v8="--no-flush-bytecode"]
+// other processes hits them alike; each variant has its own DENO_DIR and is started once unmeasured first (warm).
+// A variant is this tree, --baseline REV (repeatable: that revision's tree, extracted), this tree with extra deno
+// flags (--deno="--conditions=browser") or V8 flags (--v8="--flag,--flag[|deno flags]", repeatable), or --bundle
+// (this tree's entry bundled as the image bundles it). Prints each round and the medians (docs/PERFORMANCE.md
+// "Session 8: the chain driver's idle memory").
+//   node_modules/deno/deno run -A bench/chain-idle.ts [--rounds 3] [--idle 30] [--baseline main] [--v8="--stress-flush-code"]
 import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import os, { tmpdir } from "node:os";
@@ -55,6 +58,7 @@ for (const v of values.v8 ?? []) {
 if (values.bundle) {
   // this tree's entry bundled as the image bundles it (rootfs/lib/bundle.ts): one module instead of the npm graph
   const dir = mkdtempSync(join(tmpdir(), "zt-chainmem-bundle-"));
+  baselineDirs.push(dir); // removed at the end with the baselines
   const entry = join(dir, "main.bundle.js");
   bundle(repoRoot, "capabilities/chain/main.ts", entry);
   variants.push({ name: "this tree, bundled as in the image", root: repoRoot, v8: [], samples: [], entry });
