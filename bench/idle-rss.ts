@@ -65,6 +65,9 @@ if (values.baseline) {
   symlinkSync(join(repoRoot, "node_modules"), join(baselineDir, "node_modules"));
   variants.splice(values["skip-eager"] ? 0 : 1, 0, { name: `on-demand, code of ${values.baseline} (${rev})`, manifest: variantManifest("baseline", () => {}, baselineDir), rows: [], overBudget: [], idle: [], warmUp: true });
 }
+// with a baseline, every variant is booted once unmeasured first: an edit to this tree since its last boot
+// (a merge touches many files) makes its own transpile cache cold, which costs each process as much as it saves
+if (values.baseline) variants.forEach((v) => (v.warmUp = true));
 v8Sets.forEach(({ flags: v8, only }, i) => {
   const edit = (m: { v8Flags?: string[]; processes: Record<string, Record<string, unknown>> }) => {
     if (!v8Skip.size && !only.size) return void (m.v8Flags = v8);

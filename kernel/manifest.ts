@@ -61,6 +61,12 @@ export interface ProcessSpec {
   memoryMb: number | null;
   /** V8 flags (from V8_FLAGS_ALLOWED): the manifest's top-level `v8Flags`, then the process's own. */
   v8Flags: string[];
+  /**
+   * Extra npm export conditions (`deno run --conditions=…`, and the image's bundle of the entry): which file of a
+   * package with conditional exports is loaded, e.g. "browser" for @polkadot's x-ws/x-fetch over the runtime's own
+   * WebSocket and fetch instead of the `ws`/node-fetch graphs. Chooses code, grants nothing. Default none.
+   */
+  conditions: string[];
   /** "boot" (default) or "on-demand": started at the first use of a grant to it (see StartPolicy). */
   start: StartPolicy;
 }
@@ -108,8 +114,9 @@ const NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const TOP_KEYS = new Set(["version", "root", "uidBase", "processes", "v8Flags", "description", "$comment"]);
 const PROC_KEYS = new Set([
   "kind", "entry", "args", "sandbox", "linux", "user", "exposes", "grants", "depends", "restart", "healthTimeoutMs",
-  "memoryMb", "v8Flags", "start", "description", "$comment",
+  "memoryMb", "v8Flags", "conditions", "start", "description", "$comment",
 ]);
+const CONDITION = /^[a-z][a-z0-9-]{0,31}$/;
 
 /**
  * V8 flags a manifest may set: heap sizing and compiler/thread trade-offs of memory against CPU only.
@@ -364,6 +371,10 @@ function validateProcess(
     } else memoryMb = p.memoryMb as number;
   }
   const v8Flags = validateV8Flags(p.v8Flags, "v8Flags", e);
+  const conditions = stringList(p.conditions, "conditions", e) ?? [];
+  for (const c of conditions) {
+    if (!CONDITION.test(c)) e("conditions", `"${c}" is not an export condition name (lowercase letters, digits and "-", e.g. "browser")`);
+  }
   let start: StartPolicy = "boot";
   if (p.start !== undefined) {
     if (!(START_POLICIES as readonly unknown[]).includes(p.start)) {
@@ -389,6 +400,7 @@ function validateProcess(
     healthTimeoutMs,
     memoryMb,
     v8Flags,
+    conditions,
     start,
     explicitDepends: explicit,
   };

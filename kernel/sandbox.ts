@@ -64,6 +64,7 @@ export function launchPlan(spec: ProcessSpec, opts: { vars: Record<string, strin
     "run", "--quiet", "--no-prompt", "--no-lock", "--no-remote", "--no-config", "--node-modules-dir=manual",
     ...permissionFlags(spec, opts.vars),
     ...v8FlagsArg(spec),
+    ...(spec.conditions?.length ? [`--conditions=${spec.conditions.join(",")}`] : []),
     spec.entryPath,
     ...spec.args.map((a) => substitute(a, opts.vars)),
   ];

@@ -121,9 +121,9 @@ export function checkImports(root: string): ImportViolation[] {
 }
 
 /** esbuild from the lock (rootfs/lib/bundle.ts); its errors are build errors the CLI reports plainly. */
-function bundleTo(root: string, entry: string, out: string): void {
+function bundleTo(root: string, entry: string, out: string, conditions: string[] = []): void {
   try {
-    bundle(root, entry, out);
+    bundle(root, entry, out, conditions);
   } catch (err) {
     if (err instanceof BundleError) throw new BuildError(err.message);
     throw err;
@@ -301,17 +301,22 @@ export function unlistedHelperScripts(root: string, listed: string[]): string[] 
 }
 
 /** Entry files (relative to the repo) of every process in the node manifest, via the kernel's own loader. */
-async function manifestEntries(root: string, manifest: string): Promise<string[]> {
+/** Each entry of the node manifest with the export conditions its process declares (bundled with them). */
+async function manifestEntryConditions(root: string, manifest: string): Promise<Map<string, string[]>> {
   const { loadManifest, formatErrors } = await import("../kernel/mod.ts");
   const r = loadManifest(manifest);
   if (!r.ok) throw new BuildError(`the node manifest is invalid:\n${formatErrors(r.errors, manifest)}`);
-  const out: string[] = [];
+  const out = new Map<string, string[]>();
   for (const spec of Object.values(r.manifest.processes)) {
     const rel = relative(root, spec.entryPath);
     if (rel.startsWith("..")) throw new BuildError(`process ${spec.name}: entry ${spec.entryPath} is outside the repository`);
-    out.push(rel);
+    const had = out.get(rel);
+    if (had && had.join(",") !== spec.conditions.join(",")) {
+      throw new BuildError(`process ${spec.name}: entry ${rel} is shared with a process of other export conditions; one bundle per entry needs the same ones`);
+    }
+    out.set(rel, spec.conditions);
   }
-  return [...new Set(out)].sort();
+  return out;
 }
 
 /**
@@ -419,7 +424,8 @@ export async function buildImage(o: BuildOptions = {}): Promise<BuildResult> {
       bundleTo(root, "kernel/mod.ts", join(work, "kernel.js"));
       // Each process of the node manifest becomes one self-contained file at the same path under
       // /lib/zos (npm packages inlined), so the image needs no node_modules and no source tree.
-      const entries = await manifestEntries(root, manifest);
+      const conditions = await manifestEntryConditions(root, manifest);
+      const entries = [...conditions.keys()].sort();
       const unlisted = unlistedHelperScripts(root, [...entries, ...HELPER_ENTRIES, ...OPTIONAL_HELPERS]);
       if (unlisted.length) {
         throw new BuildError(`programs the drivers start are not in the image:\n  ${unlisted.join("\n  ")}\nFix: add them to HELPER_ENTRIES in rootfs/image-config.ts`);
@@ -427,7 +433,7 @@ export async function buildImage(o: BuildOptions = {}): Promise<BuildResult> {
       for (const entry of [...entries, ...HELPER_ENTRIES]) {
         const out = join(work, "procs", bundlePath(entry));
         mkdirSync(dirname(out), { recursive: true });
-        bundleTo(root, entry, out);
+        bundleTo(root, entry, out, conditions.get(entry) ?? []);
         processBundles.push([`lib/zos/${entry}`, out]);
       }
     }

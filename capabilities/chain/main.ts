@@ -21,7 +21,6 @@ import { startProcess } from "../lib/guest/process.ts";
 import { Ref } from "../lib/guest/ref.ts";
 import { ChainClient, ChainDispatchError, type ChainEvent, type ChainSubmitter } from "./mod.ts";
 import { remoteExtrinsicSigner } from "../identity/remote-signer.ts";
-import { signerFromMnemonic } from "../rmb/signer.ts";
 import { toJson } from "../../modules/node/json.ts";
 
 const url = process.argv[2];
@@ -196,7 +195,11 @@ const activator = new Activator$Server({
     if (!faucetFile || faucetFile.includes("${") || !existsSync(faucetFile)) {
       throw new Error("failed: chain: no activation service on this node (dev grids put the faucet mnemonic in the chain driver's faucet file)");
     }
-    faucet ??= signerFromMnemonic(readFileSync(faucetFile, "utf8").trim(), "sr25519").then((s) => chain().submitter(s));
+    // loaded here: only a host dev grid has a faucet, and the in-memory signer's module graph (node:crypto, the
+    // sr25519 wasm) would otherwise stay resident in every node's chain driver
+    faucet ??= import("../rmb/signer.ts")
+      .then(({ signerFromMnemonic }) => signerFromMnemonic(readFileSync(faucetFile, "utf8").trim(), "sr25519"))
+      .then((s) => chain().submitter(s));
     // 10 TFT (7 decimals): registration, uptime reports and some contracts
     await (await faucet).submit("balances", "transferKeepAlive", p.address, 100_000_000n);
   },

@@ -35,6 +35,14 @@ test("V8 flags and the heap limit are one --v8-flags argument before the script 
   assert.ok(v8 >= 0 && v8 < script, `--v8-flags (${v8}) must come before the script (${script}): after it, it is a script argument`);
 });
 
+test("export conditions are one --conditions argument before the script path; none without them", () => {
+  const drv = specs().drv;
+  assert.not.ok(launchPlan(drv, opts).args.some((a) => a.startsWith("--conditions")));
+  const plan = launchPlan({ ...drv, conditions: ["browser", "x-y"] }, opts);
+  const c = plan.args.indexOf("--conditions=browser,x-y");
+  assert.ok(c >= 0 && c < plan.args.indexOf(drv.entryPath), `--conditions (${c}) must come before the script`);
+});
+
 test("the plan: Deno's run line, the script's args substituted after it, an environment of three names", () => {
   const drv = specs().drv;
   const plan = launchPlan(drv, opts);

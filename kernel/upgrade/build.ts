@@ -30,14 +30,18 @@ export function writeReleaseInfo(dir: string, version: string): ReleaseInfo {
   return info;
 }
 
-/** One esbuild run for every entry (it bundles them in parallel), each to `<out>/<entry dir>/<name>.bundle.js`
- * with the image's flags (rootfs/lib/bundle.ts). */
-function bundleAll(root: string, entries: string[], out: string): void {
-  const flags = bundleArgs("x", "y").slice(1).filter((a) => !a.startsWith("--outfile="));
-  const args = [...entries, ...flags, `--outdir=${out}`, `--outbase=.`, "--entry-names=[dir]/[name].bundle"];
-  const r = spawnSync(esbuildBinary(root), args, { cwd: root, encoding: "utf8", maxBuffer: 64 << 20, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NO_COLOR: "1" } });
-  if (r.error) throw new ReleaseError(`esbuild could not run: ${r.error.message}`);
-  if (r.status !== 0) throw new ReleaseError(`bundling failed (esbuild exit ${r.status}):\n${(r.stderr || r.stdout).trim().slice(-2000)}`);
+/** One esbuild run per set of export conditions (it bundles the entries in parallel), each entry to
+ * `<out>/<entry dir>/<name>.bundle.js` with the image's flags (rootfs/lib/bundle.ts). */
+function bundleAll(root: string, entries: Map<string, string[]>, out: string): void {
+  const groups = new Map<string, string[]>();
+  for (const [entry, conditions] of entries) groups.set(conditions.join(","), [...(groups.get(conditions.join(",")) ?? []), entry]);
+  for (const [conditions, group] of [...groups].sort()) {
+    const flags = bundleArgs("x", "y", conditions ? conditions.split(",") : []).slice(1).filter((a) => !a.startsWith("--outfile="));
+    const args = [...group.sort(), ...flags, `--outdir=${out}`, `--outbase=.`, "--entry-names=[dir]/[name].bundle"];
+    const r = spawnSync(esbuildBinary(root), args, { cwd: root, encoding: "utf8", maxBuffer: 64 << 20, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NO_COLOR: "1" } });
+    if (r.error) throw new ReleaseError(`esbuild could not run: ${r.error.message}`);
+    if (r.status !== 0) throw new ReleaseError(`bundling failed (esbuild exit ${r.status}):\n${(r.stderr || r.stdout).trim().slice(-2000)}`);
+  }
 }
 
 export function buildRelease(o: BuildReleaseOptions): ReleaseInfo {
@@ -47,16 +51,21 @@ export function buildRelease(o: BuildReleaseOptions): ReleaseInfo {
   const manifestPath = resolve(o.manifest ?? join(root, "manifests/node.json"));
   const r = loadManifest(manifestPath);
   if (!r.ok) throw new ReleaseError(`the manifest is invalid:\n${formatErrors(r.errors, manifestPath)}`);
-  const entries = new Set<string>();
+  const entries = new Map<string, string[]>();
   for (const p of r.manifest.processes) {
     const rel = relative(r.manifest.root, p.entryPath);
     if (rel.startsWith("..")) throw new ReleaseError(`process ${p.name}: entry ${p.entryPath} is outside ${r.manifest.root}`);
-    entries.add(rel);
+    const had = entries.get(rel);
+    if (had && had.join(",") !== p.conditions.join(",")) {
+      throw new ReleaseError(`process ${p.name}: entry ${rel} is shared with a process of other export conditions; one bundle per entry needs the same ones`);
+    }
+    entries.set(rel, p.conditions);
   }
+  for (const h of HELPER_ENTRIES) if (!entries.has(h)) entries.set(h, []);
   mkdirSync(out, { recursive: true });
-  const all = [...entries, ...HELPER_ENTRIES].sort();
+  const all = [...entries.keys()].sort();
   o.progress?.(`bundling ${all.length} entries`);
-  bundleAll(r.manifest.root, all, out);
+  bundleAll(r.manifest.root, entries, out);
   for (const entry of all) {
     if (!existsSync(join(out, bundlePath(entry)))) throw new ReleaseError(`bundling ${entry}: esbuild wrote no ${bundlePath(entry)}`);
     writeFileSync(join(out, entry), processStub(bundlePath(entry).split("/").pop()!));

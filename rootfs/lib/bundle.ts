@@ -22,8 +22,11 @@ export function esbuildBinary(root: string): string {
 // `require`, so the bundle gets one from node:module (built-ins only: the image has no node_modules).
 const REQUIRE_SHIM = 'import { createRequire as __zosCreateRequire } from "node:module"; const require = __zosCreateRequire(import.meta.url);';
 
-/** The esbuild command-line arguments for one entry (exported for the tests). */
-export function bundleArgs(entry: string, out: string): string[] {
+/**
+ * The esbuild command-line arguments for one entry (exported for the tests). `conditions`: the process's extra
+ * export conditions from the manifest (ProcessSpec.conditions), so the bundle holds the files Deno loads on a host.
+ */
+export function bundleArgs(entry: string, out: string, conditions: string[] = []): string[] {
   return [
     entry,
     "--bundle",
@@ -31,7 +34,7 @@ export function bundleArgs(entry: string, out: string): string[] {
     // platform node: `node:` built-ins stay imports, npm packages resolve their Node entry points;
     // the "deno" condition first, as Deno itself resolves packages.
     "--platform=node",
-    "--conditions=deno,node,import",
+    `--conditions=${[...new Set([...conditions, "deno", "node", "import"])].join(",")}`,
     "--target=esnext",
     // V8 keeps a script's source in the heap for as long as the process lives (lazy functions compile from it),
     // and a source with one character above U+00FF (an em dash in a comment) is a two-byte string: the whole
@@ -50,8 +53,8 @@ export function bundleArgs(entry: string, out: string): string[] {
 }
 
 /** Bundles `entry` (relative to `root`) into `out`. Deterministic: same inputs, same bytes. */
-export function bundle(root: string, entry: string, out: string): void {
-  const r = spawnSync(esbuildBinary(root), bundleArgs(entry, out), { cwd: root, encoding: "utf8", maxBuffer: 64 << 20, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NO_COLOR: "1" } });
+export function bundle(root: string, entry: string, out: string, conditions: string[] = []): void {
+  const r = spawnSync(esbuildBinary(root), bundleArgs(entry, out, conditions), { cwd: root, encoding: "utf8", maxBuffer: 64 << 20, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NO_COLOR: "1" } });
   if (r.error) throw new BundleError(`esbuild could not run: ${r.error.message}`);
   if (r.status !== 0) throw new BundleError(`bundling ${entry} failed (esbuild exit ${r.status}):\n${(r.stderr || r.stdout).trim().slice(-2000)}`);
   const where = nonAscii(readFileSync(out, "utf8"));
