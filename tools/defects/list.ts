@@ -79,7 +79,10 @@ export const DEFECTS: Defect[] = [
   {
     id: "5",
     what: "--v8-flags (the heap limit) after the script path, where it is a script argument",
-    edits: [{ file: "kernel/sandbox.ts", find: "    ...v8FlagsArg(spec),\n    spec.entryPath,\n", replace: "    spec.entryPath,\n    ...v8FlagsArg(spec),\n" }],
+    edits: [
+      { file: "kernel/sandbox.ts", find: "    ...v8FlagsArg(spec),\n", replace: "" },
+      { file: "kernel/sandbox.ts", find: "    spec.entryPath,\n", replace: "    spec.entryPath,\n    ...v8FlagsArg(spec),\n" },
+    ],
     tests: ["kernel/test/escape.test.ts"],
   },
   {
