@@ -64,6 +64,12 @@ test("under the kernel: exact capabilities, NR up, kill -9 converges, restart re
     // wireguard-go runs under the driver's uid with the same capabilities, not as root
     const wst = readFileSync(`/proc/${wireguardPids(wg)[0]}/status`, "utf8");
     assert.match(wst, new RegExp(`CapEff:\\s+${mask}`));
+    // its mount namespace (the driver's pinned one) holds its binds but no copy of the node's namespace pins, nor of
+    // any other mount below this test's folder: such copies outlive their owner (capabilities/lib/fs/drop-mounts.ts)
+    const wgMounts = readFileSync(`/proc/${wireguardPids(wg)[0]}/mounts`, "utf8").split("\n").map((l) => l.split(" ")[1] ?? "");
+    assert.ok(wgMounts.includes("/run/wireguard") && wgMounts.includes("/dev/net/tun"), wgMounts.join(" "));
+    assert.equal(wgMounts.filter((m) => m.startsWith(tmp)), [], "no copy of a mount below the node's state");
+    assert.ok(readFileSync("/proc/self/mounts", "utf8").includes(` ${pins}/`), "the control: the host does hold the pins");
     // kill -9 of wireguard-go alone (module and driver stay up): the module's watch asks the driver (wg.alive: its
     // child exited) and rebuilds the NR — device, address, peer route, configuration — with no restart of anyone
     const pidsBefore = { network: h.kernel.pid("network"), netlink: h.kernel.pid("netlink") };
