@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CODE_FOLDERS, DEVICE_MODULES, FEATURE_MODULES, FORBIDDEN_BASENAMES, KERNEL, HELPER_ENTRIES, NODE_TOOLS, OPTIONAL_HELPERS } from "./image-config.ts";
-import { bundle, BundleError } from "./lib/bundle.ts";
+import { bundle, BundleError, entryConditions } from "./lib/bundle.ts";
 import { checkTree, formatViolations, type ImportViolation } from "./lib/import-guard.ts";
 import { type KernelWant, newestKernelPackage, prepareKernel } from "./lib/kernel-package.ts";
 import { selectModules } from "./lib/modules-select.ts";
@@ -300,23 +300,18 @@ export function unlistedHelperScripts(root: string, listed: string[]): string[] 
   return out.sort();
 }
 
-/** Entry files (relative to the repo) of every process in the node manifest, via the kernel's own loader. */
-/** Each entry of the node manifest with the export conditions its process declares (bundled with them). */
+/** Each entry of the node manifest with the export conditions its process declares (bundled with them), via the
+ * kernel's own loader. */
 async function manifestEntryConditions(root: string, manifest: string): Promise<Map<string, string[]>> {
   const { loadManifest, formatErrors } = await import("../kernel/mod.ts");
   const r = loadManifest(manifest);
   if (!r.ok) throw new BuildError(`the node manifest is invalid:\n${formatErrors(r.errors, manifest)}`);
-  const out = new Map<string, string[]>();
-  for (const spec of Object.values(r.manifest.processes)) {
-    const rel = relative(root, spec.entryPath);
-    if (rel.startsWith("..")) throw new BuildError(`process ${spec.name}: entry ${spec.entryPath} is outside the repository`);
-    const had = out.get(rel);
-    if (had && had.join(",") !== spec.conditions.join(",")) {
-      throw new BuildError(`process ${spec.name}: entry ${rel} is shared with a process of other export conditions; one bundle per entry needs the same ones`);
-    }
-    out.set(rel, spec.conditions);
+  try {
+    return entryConditions(root, Object.values(r.manifest.processes));
+  } catch (err) {
+    if (err instanceof BundleError) throw new BuildError(err.message);
+    throw err;
   }
-  return out;
 }
 
 /**

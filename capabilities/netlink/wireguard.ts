@@ -69,21 +69,14 @@ const MNT_SCRIPT = '{ [ -z "$2" ] || mount --bind "$2" /dev/net/tun; } && ' +
   '{ mount --bind "$1" /run/wireguard 2>/dev/null || { mount -t tmpfs zos-wg /run && mkdir -p /run/wireguard && mount --bind "$1" /run/wireguard; }; }';
 
 /**
- * What a wireguard-go namespace drops before its own mounts: everything its programs (wireguard-go, ip, their
- * libraries, /dev/net/tun, the UAPI folder) do not need. A pinned one lives as long as the driver, and a copy of
- * another node's pool mount or namespace pin there would hold it past that node's stop.
+ * What a wireguard-go namespace drops before its own mounts: everything its programs (wireguard-go, ip and their
+ * libraries under the system trees, /dev/net/tun, the UAPI folder) do not need. A pinned one lives as long as the
+ * driver, and a copy of another node's pool mount or namespace pin there would hold it past that node's stop.
  */
 function dropForeign(uapiDir: string, tunNode: string): string {
-  const programs = ["wireguard-go", "ip"].flatMap((p) => {
-    try {
-      return [bin(p)];
-    } catch {
-      return [];
-    }
-  });
   return dropMountsSnippet({
     trees: ["/proc", "/sys", "/dev", "/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc"],
-    paths: [uapiDir, tunNode, "/run/wireguard", ...programs],
+    paths: [uapiDir, tunNode, "/run/wireguard"],
   });
 }
 

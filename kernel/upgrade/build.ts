@@ -3,9 +3,9 @@
 // the entry's manifest path, the helper programs drivers start, the kernel's bundle, the manifest as is,
 // a package.json carrying the version and release.json pinning the tree's sha256 and listing every file's.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { spawnSync } from "node:child_process";
-import { bundle, bundleArgs, esbuildBinary } from "../../rootfs/lib/bundle.ts";
+import { assertAscii, bundle, bundleArgs, BundleError, entryConditions, esbuildBinary } from "../../rootfs/lib/bundle.ts";
 import { bundlePath, processStub } from "../../rootfs/build.ts";
 import { HELPER_ENTRIES } from "../../rootfs/image-config.ts";
 import { formatErrors, loadManifest } from "../manifest.ts";
@@ -44,6 +44,16 @@ function bundleAll(root: string, entries: Map<string, string[]>, out: string): v
   }
 }
 
+/** `f()`, its BundleError (a bundle or an entry the release cannot have) reported as a ReleaseError. */
+function asReleaseError<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof BundleError) throw new ReleaseError(err.message);
+    throw err;
+  }
+}
+
 export function buildRelease(o: BuildReleaseOptions): ReleaseInfo {
   const root = resolve(o.root);
   const out = resolve(o.out);
@@ -51,16 +61,7 @@ export function buildRelease(o: BuildReleaseOptions): ReleaseInfo {
   const manifestPath = resolve(o.manifest ?? join(root, "manifests/node.json"));
   const r = loadManifest(manifestPath);
   if (!r.ok) throw new ReleaseError(`the manifest is invalid:\n${formatErrors(r.errors, manifestPath)}`);
-  const entries = new Map<string, string[]>();
-  for (const p of r.manifest.processes) {
-    const rel = relative(r.manifest.root, p.entryPath);
-    if (rel.startsWith("..")) throw new ReleaseError(`process ${p.name}: entry ${p.entryPath} is outside ${r.manifest.root}`);
-    const had = entries.get(rel);
-    if (had && had.join(",") !== p.conditions.join(",")) {
-      throw new ReleaseError(`process ${p.name}: entry ${rel} is shared with a process of other export conditions; one bundle per entry needs the same ones`);
-    }
-    entries.set(rel, p.conditions);
-  }
+  const entries = asReleaseError(() => entryConditions(r.manifest.root, r.manifest.processes));
   for (const h of HELPER_ENTRIES) if (!entries.has(h)) entries.set(h, []);
   mkdirSync(out, { recursive: true });
   const all = [...entries.keys()].sort();
@@ -68,11 +69,12 @@ export function buildRelease(o: BuildReleaseOptions): ReleaseInfo {
   bundleAll(r.manifest.root, entries, out);
   for (const entry of all) {
     if (!existsSync(join(out, bundlePath(entry)))) throw new ReleaseError(`bundling ${entry}: esbuild wrote no ${bundlePath(entry)}`);
+    asReleaseError(() => assertAscii(entry, join(out, bundlePath(entry))));
     writeFileSync(join(out, entry), processStub(bundlePath(entry).split("/").pop()!));
   }
   o.progress?.("bundling kernel/mod.ts");
   mkdirSync(join(out, "kernel"), { recursive: true });
-  bundle(root, "kernel/mod.ts", join(out, RELEASE_KERNEL));
+  asReleaseError(() => bundle(root, "kernel/mod.ts", join(out, RELEASE_KERNEL)));
   mkdirSync(join(out, "manifests"), { recursive: true });
   copyFileSync(manifestPath, join(out, RELEASE_MANIFEST));
   return writeReleaseInfo(out, o.version);

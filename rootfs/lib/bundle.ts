@@ -5,7 +5,7 @@
 // transpile at boot), and it has no node_modules or source tree to read.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 
 export class BundleError extends Error {}
 
@@ -57,11 +57,38 @@ export function bundle(root: string, entry: string, out: string, conditions: str
   const r = spawnSync(esbuildBinary(root), bundleArgs(entry, out, conditions), { cwd: root, encoding: "utf8", maxBuffer: 64 << 20, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NO_COLOR: "1" } });
   if (r.error) throw new BundleError(`esbuild could not run: ${r.error.message}`);
   if (r.status !== 0) throw new BundleError(`bundling ${entry} failed (esbuild exit ${r.status}):\n${(r.stderr || r.stdout).trim().slice(-2000)}`);
+  assertAscii(entry, out);
+}
+
+/**
+ * Throws unless the bundle `out` of `entry` is pure ASCII (esbuild leaves regular expression literals as written):
+ * one character above U+00FF makes V8 hold the whole bundle at two bytes a character in every process. Every
+ * bundle the node runs goes through it: the image's (bundle) and a release's (kernel/upgrade/build.ts).
+ */
+export function assertAscii(entry: string, out: string): void {
   const where = nonAscii(readFileSync(out, "utf8"));
   if (where) {
     throw new BundleError(`the bundle of ${entry} is not pure ASCII (esbuild leaves regular expression literals as written): ${where}; ` +
       "one such character makes V8 hold the whole bundle at two bytes a character in every process — write it as a \\u escape");
   }
+}
+
+/**
+ * Each process entry of a manifest (relative to `root`) with the export conditions its process declares
+ * (ProcessSpec.conditions): one bundle per entry, so processes sharing an entry must declare the same ones.
+ */
+export function entryConditions(root: string, processes: { name: string; entryPath: string; conditions: string[] }[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const p of processes) {
+    const rel = relative(root, p.entryPath);
+    if (rel.startsWith("..")) throw new BundleError(`process ${p.name}: entry ${p.entryPath} is outside ${root}`);
+    const had = out.get(rel);
+    if (had && had.join(",") !== p.conditions.join(",")) {
+      throw new BundleError(`process ${p.name}: entry ${rel} is shared with a process of other export conditions; one bundle per entry needs the same ones`);
+    }
+    out.set(rel, p.conditions);
+  }
+  return out;
 }
 
 /** Where the first character above U+007F is in `text` (line:column and the code around it), or null. */
